@@ -1,0 +1,140 @@
+# wkdd: Web Key Directory server.  Plain GNU make; see README.md.
+#
+#   make                  build wkdd and wkdctl into $(O)/
+#   make SANITIZE=address,undefined   the same under ASan/UBSan (in build-san/)
+#   make test             unit + integration + interop + fuzz replay
+#   make run              demo store, certificate and wkdd on loopback
+#   make lint             banned functions and style checks
+#   make fuzz             libFuzzer targets, bounded run (FUZZTIME seconds each)
+
+PREFIX	?= /usr/local
+OPT	?= -O2 -g
+W	 = -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
+	   -Wmissing-declarations -Wshadow -Wpointer-arith -Wcast-qual \
+	   -Wwrite-strings -Wsign-compare -Wformat=2 -Wvla
+SAN	 = $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-sanitize-recover=all \
+	   -fno-omit-frame-pointer)
+O	?= build$(if $(SANITIZE),-san)
+
+WKDD_PKGS  = libmicrohttpd gnutls lmdb libidn2
+ADMIN_PKGS = librnp gnutls lmdb libidn2
+KS_PKGS	   = gnutls lmdb libidn2
+
+CPPFLAGS += -D_GNU_SOURCE -Ikeystore -Iwkdd
+CFLAGS	 = $(OPT) $(W) $(SAN) -std=c11 $(if $(WERROR),-Werror) $(XCFLAGS)
+LDFLAGS	+= $(SAN)
+
+pc_cflags = $(shell pkg-config --cflags $(1))
+pc_libs	  = $(shell pkg-config --libs $(1))
+
+KS_OBJS	   = $(patsubst %.c,$(O)/%.o,$(wildcard keystore/*.c))
+# Everything but main() goes into a library, so that unit tests and fuzz
+# targets link exactly the code under test.  wkdctl reads the daemon's
+# wkdd.conf with the daemon's parser (as bgpctl builds bgpd's files).
+WKDD_OBJS  = $(patsubst %.c,$(O)/%.o,$(filter-out wkdd/main.c,$(wildcard wkdd/*.c)))
+ADMIN_OBJS = $(patsubst %.c,$(O)/%.o,$(filter-out admin/wkdctl.c,$(wildcard admin/*.c)))
+LIBS_ALL   = $(O)/libadmin.a $(O)/libwkdd.a $(O)/libkeystore.a
+PKGS_ALL   = $(sort $(WKDD_PKGS) $(ADMIN_PKGS))
+
+UNIT_BINS  = $(patsubst tests/unit/%.c,$(O)/tests/%,$(wildcard tests/unit/t_*.c))
+FUZZ_NAMES = $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS  = $(FUZZ_NAMES:%=$(O)/tests/%)
+
+all: $(O)/wkdd $(O)/wkdctl
+
+$(O)/libkeystore.a: $(KS_OBJS)
+	$(AR) rcs $@ $^
+$(O)/libwkdd.a: $(WKDD_OBJS)
+	$(AR) rcs $@ $^
+$(O)/libadmin.a: $(ADMIN_OBJS)
+	$(AR) rcs $@ $^
+
+$(O)/wkdd: $(O)/wkdd/main.o $(O)/libwkdd.a $(O)/libkeystore.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(WKDD_PKGS))
+
+$(O)/wkdctl: $(O)/admin/wkdctl.o $(O)/libadmin.a $(O)/libwkdd.a $(O)/libkeystore.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(ADMIN_PKGS)) -lunistring
+
+$(O)/keystore/%.o: keystore/%.c keystore/keystore.h keystore/extern.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(KS_PKGS)) $(KSFLAGS) -c -o $@ $<
+
+$(O)/wkdd/%.o: wkdd/%.c $(wildcard wkdd/*.h) keystore/keystore.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(WKDD_PKGS)) -c -o $@ $<
+
+$(O)/admin/%.o: admin/%.c $(wildcard admin/*.h wkdd/*.h) keystore/keystore.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Iadmin $(CFLAGS) $(call pc_cflags,$(ADMIN_PKGS)) -c -o $@ $<
+
+# One program per module; it links whatever it uses from the libraries.
+$(O)/tests/t_%: tests/unit/t_%.c tests/tap.h $(LIBS_ALL)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Iadmin -Itests $(CFLAGS) \
+	    $(call pc_cflags,$(PKGS_ALL)) -o $@ $< $(LIBS_ALL) $(LDFLAGS) \
+	    $(call pc_libs,$(PKGS_ALL)) -lunistring
+
+# Fuzz targets: `make test` links them with tests/fuzz/driver.c, which
+# replays tests/fuzz/corpus/NAME/*; `make fuzz` links them with libFuzzer.
+$(O)/tests/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/driver.c $(LIBS_ALL)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Iadmin $(CFLAGS) $(call pc_cflags,$(PKGS_ALL)) -o $@ \
+	    $< tests/fuzz/driver.c $(LIBS_ALL) $(LDFLAGS) \
+	    $(call pc_libs,$(PKGS_ALL)) -lunistring
+
+$(O)/tests/fuzz_%-lf: tests/fuzz/fuzz_%.c $(LIBS_ALL)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Iadmin $(CFLAGS) -fsanitize=fuzzer \
+	    $(call pc_cflags,$(PKGS_ALL)) -o $@ $< $(LIBS_ALL) $(LDFLAGS) \
+	    $(call pc_libs,$(PKGS_ALL)) -lunistring
+
+FUZZTIME ?= 60
+fuzz: test-deps
+	$(MAKE) O=build-fuzz CC=clang SANITIZE=address,undefined \
+	    XCFLAGS=-fsanitize=fuzzer-no-link $(FUZZ_NAMES:%=build-fuzz/tests/%-lf)
+	@set -e; for t in $(FUZZ_NAMES); do \
+		mkdir -p build-fuzz/corpus/$$t; \
+		build-fuzz/tests/$$t-lf -max_total_time=$(FUZZTIME) \
+		    build-fuzz/corpus/$$t tests/fuzz/corpus/$$t; \
+	done
+
+test-bins: all $(UNIT_BINS) $(FUZZ_BINS)
+
+deps:
+	@scripts/deps build
+
+test-deps:
+	@scripts/deps test
+
+# The test command of README.md.  SANITIZE=address,undefined works here too.
+test: test-deps
+	@$(MAKE) --no-print-directory test-bins
+	@O=$(O) tests/run
+
+bench: all
+	@O=$(O) tests/bench/run
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@O=$(O) scripts/demo
+
+lint:
+	@! grep -nE '\<(sprintf|vsprintf|strcpy|strcat|strncpy|strtok|atoi|atol|gets)[[:space:]]*\(' \
+	    keystore/*.[ch] admin/*.[ch] wkdd/*.[ch] tests/unit/*.c tests/fuzz/*.c \
+	    || { echo "lint: banned function (see ../shared/STYLE.md)"; false; }
+	@echo "lint: ok"
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/wkdd/www
+	install -m 755 $(O)/wkdd $(O)/wkdctl $(DESTDIR)$(PREFIX)/sbin/
+	cp -R www/. $(DESTDIR)$(PREFIX)/share/wkdd/www/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/sbin/wkdd $(DESTDIR)$(PREFIX)/sbin/wkdctl
+	rm -rf $(DESTDIR)$(PREFIX)/share/wkdd
+
+clean:
+	rm -rf build build-san build-fuzz
+
+.PHONY: all test test-bins deps test-deps run lint fuzz install \
+	uninstall clean bench

@@ -1,0 +1,236 @@
+/*
+ * keystore.h: the wkdd key store, shared by the daemon (wkdd) and the admin
+ * tool (wkdctl).  This header is the library's only public interface and its
+ * manual.
+ *
+ * The store is one LMDB environment (a directory holding data.mdb and
+ * lock.mdb) with these tables:
+ *
+ *   domains   A-label -> flags                 hosted domains
+ *   policy    A-label -> bytes                 the policy file served for it
+ *   addrs     address -> owner, state, key     every address ever bound to an
+ *                                              account (never deleted: an
+ *                                              address can't change owner)
+ *   certs     FINGERPRINT -> OpenPGP bytes     public certificates as
+ *                                              imported and cleaned
+ *   wkd       "domain/hash" -> etag + bytes    what the daemon serves
+ *
+ * An address is "local@domain" with the local part's ASCII letters lowered
+ * and the domain as a lowercase A-label (ks_addr_norm()).
+ *
+ * Writers (wkdctl) make every change inside one write transaction
+ * (ks_txn_begin() ... ks_txn_commit()): it happens whole or not at all.
+ * Readers (wkdd) call the one-shot ks_get_*() functions, each in its own
+ * short read transaction, and see every commit made by another process as
+ * soon as it is made, without reopening.
+ *
+ * LMDB's rules, which hold for the users of this library too:
+ * - Never use a struct ks across fork(2): open it in the process that uses
+ *   it.
+ * - A struct ks_txn belongs to the thread that began it.  Read-only
+ *   handles opened with KS_RDONLY may run one read per thread at once.
+ * - Keep read transactions short: a long one stops the file from reusing
+ *   pages freed after it began, and the store grows.
+ * - Readers need write access to lock.mdb: run wkdd and wkdctl as users that
+ *   share a group owning the store directory.
+ * - ks_open() clears reader slots left by dead processes (mdb_reader_check).
+ *
+ * The library never logs and never exits: functions return KS_OK (0), a
+ * positive errno value, or a negative KS_* or LMDB code.  ks_strerror()
+ * turns any of them into a message.
+ *
+ * Data returned to the caller is always copied out of the LMDB map (no
+ * pointer into the map outlives its transaction).  Strings in structs are
+ * NUL-terminated arrays; blobs are malloc(3)ed and owned by the caller.
+ */
+#ifndef KEYSTORE_H
+#define KEYSTORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ks;			/* Open store; one per process. */
+struct ks_txn;			/* Transaction; one thread. */
+
+#define KS_OK		  0
+#define KS_NOTFOUND	(-1)	/* No such domain, address, key... */
+#define KS_EXISTS	(-2)	/* Already there. */
+#define KS_INVALID	(-3)	/* Malformed argument or data. */
+#define KS_TOOBIG	(-4)	/* Blob over KS_BLOB_MAX. */
+#define KS_FULL		(-5)	/* Store (map) full: raise store-size. */
+#define KS_SECRET	(-6)	/* Blob holds secret-key material. */
+#define KS_CORRUPT	(-7)	/* A record in the store can't be decoded. */
+#define KS_VERSION	(-8)	/* Store made by another format version. */
+#define KS_RDONLYERR	(-9)	/* Write on a handle opened KS_RDONLY. */
+#define KS_FAULT	(-10)	/* Injected failure (KS_FAULTS builds). */
+
+#define KS_DOMAIN_MAX	256	/* Incl. NUL: RFC 1035 name, 253 + NUL. */
+#define KS_ADDR_MAX	512	/* Incl. NUL: local (<= 254) @ domain. */
+#define KS_FPR_MAX	65	/* Incl. NUL: uppercase hex, v4 = 40. */
+#define KS_HASH_LEN	32	/* z-base-32 of SHA-1, no padding. */
+#define KS_ETAG_MAX	24	/* Incl. NUL and the quotes. */
+#define KS_BLOB_MAX	(256 * 1024)	/* Largest key published (gpg's cap). */
+#define KS_CERT_MAX	(4 * 1024 * 1024)	/* Largest certificate kept. */
+#define KS_POLICY_MAX	(16 * 1024)
+
+/* ks_open() flags. */
+#define KS_RDONLY	0x01	/* Readers: the daemon. */
+#define KS_CREATE	0x02	/* Create the directory's store if absent. */
+
+struct ks_blob {
+	unsigned char	*data;	/* malloc(3)ed; caller frees. */
+	size_t		 len;
+	char		 etag[KS_ETAG_MAX];	/* Quoted, for ETag; "" if none. */
+};
+
+/* Domain flags. */
+#define KS_DOM_KEEP_REVOKED	0x01	/* Serve a revoked predecessor too. */
+
+struct ks_domain {
+	char		 name[KS_DOMAIN_MAX];	/* A-label, lowercase. */
+	uint32_t	 flags;			/* KS_DOM_* */
+	int64_t		 ctime;			/* Added, seconds since epoch. */
+};
+
+/* Address states. */
+#define KS_ADDR_PRIMARY	1	/* The account's own address. */
+#define KS_ADDR_ALIAS	2	/* An alias of account. */
+#define KS_ADDR_RETIRED	3	/* Former alias: bound, never published. */
+
+struct ks_addr {
+	char		 addr[KS_ADDR_MAX];	/* Normalised, the key. */
+	char		 account[KS_ADDR_MAX];	/* Owner's primary address. */
+	int		 state;			/* KS_ADDR_* */
+	uint32_t	 flags;			/* Reserved, 0. */
+	char		 fpr[KS_FPR_MAX];	/* Key published, "" if none. */
+	int64_t		 ctime;
+	int64_t		 mtime;
+};
+
+/*
+ * Open the store in directory dir (which must exist).  flags: KS_RDONLY for
+ * readers, KS_CREATE to make a new store in an empty directory.  mapsize is
+ * the most the store may grow to, in bytes; 0 takes the default (1 GiB) or,
+ * for an existing store, its current size.  On success *ksp is set; free it
+ * with ks_close().
+ */
+int		 ks_open(struct ks **ksp, const char *dir, int flags,
+		    size_t mapsize);
+void		 ks_close(struct ks *);
+
+/*
+ * Transactions.  ks_txn_begin(ks, 0, &t) starts a write transaction (one at
+ * a time, across processes: it waits for another writer to finish);
+ * KS_RDONLY starts a read one.  ks_txn_commit() and ks_txn_abort() free the
+ * transaction, also on error.
+ */
+int		 ks_txn_begin(struct ks *, int flags, struct ks_txn **txnp);
+int		 ks_txn_commit(struct ks_txn *);
+void		 ks_txn_abort(struct ks_txn *);
+
+/* Domains.  name must already be a normalised A-label (ks_domain_norm). */
+int		 ks_domain_add(struct ks_txn *, const char *name);
+int		 ks_domain_get(struct ks_txn *, const char *name,
+		    struct ks_domain *out);
+int		 ks_domain_set_flags(struct ks_txn *, const char *name,
+		    uint32_t flags);
+/* Removes the domain, its policy and everything published under it. */
+int		 ks_domain_del(struct ks_txn *, const char *name);
+/*
+ * Calls cb for each domain in name order; a non-zero return from cb stops
+ * the walk and is returned.  *d is valid during the call only.
+ */
+int		 ks_domain_foreach(struct ks_txn *,
+		    int (*cb)(const struct ks_domain *d, void *arg), void *arg);
+/* The policy file's bytes (at most KS_POLICY_MAX); len 0 is valid. */
+int		 ks_policy_put(struct ks_txn *, const char *name,
+		    const void *data, size_t len);
+
+/* Addresses (and so accounts: an account is its KS_ADDR_PRIMARY record). */
+int		 ks_addr_get(struct ks_txn *, const char *addr,
+		    struct ks_addr *out);
+/* Inserts or replaces; mtime is set, ctime kept (or set if new). */
+int		 ks_addr_put(struct ks_txn *, const struct ks_addr *);
+/* In address order; account non-NULL limits it to one account's addresses. */
+int		 ks_addr_foreach(struct ks_txn *, const char *account,
+		    int (*cb)(const struct ks_addr *a, void *arg), void *arg);
+
+/*
+ * Certificates, by fingerprint (uppercase hex).  ks_cert_put() refuses data
+ * that isn't a well-formed run of OpenPGP packets (KS_INVALID), holds
+ * secret-key packets (KS_SECRET) or is over KS_CERT_MAX (KS_TOOBIG).
+ */
+int		 ks_cert_put(struct ks_txn *, const char *fpr,
+		    const void *data, size_t len);
+int		 ks_cert_get(struct ks_txn *, const char *fpr,
+		    struct ks_blob *out);
+int		 ks_cert_del(struct ks_txn *, const char *fpr);
+int		 ks_cert_foreach(struct ks_txn *,
+		    int (*cb)(const char *fpr, const unsigned char *data,
+		    size_t len, void *arg), void *arg);
+
+/*
+ * Published keys: the exact bytes served for (domain, hash).  ks_wkd_put()
+ * applies ks_cert_put()'s checks, refuses more than KS_BLOB_MAX bytes
+ * (KS_TOOBIG), and stores an ETag computed from the bytes.
+ */
+int		 ks_wkd_put(struct ks_txn *, const char *domain,
+		    const char *hash, const void *data, size_t len);
+int		 ks_wkd_get(struct ks_txn *, const char *domain,
+		    const char *hash, struct ks_blob *out);
+int		 ks_wkd_del(struct ks_txn *, const char *domain,
+		    const char *hash);
+
+/*
+ * One-shot reads for the daemon, each in its own read transaction.
+ * ks_get_key(): the key for (domain, hash); KS_NOTFOUND if none.
+ * ks_get_policy(): the policy of a hosted domain; KS_NOTFOUND if the domain
+ * isn't hosted.  Both fill *out (data may be NULL when len is 0).
+ * ks_has_domain(): KS_OK if hosted, KS_NOTFOUND if not.
+ */
+int		 ks_get_key(struct ks *, const char *domain, const char *hash,
+		    struct ks_blob *out);
+int		 ks_get_policy(struct ks *, const char *domain,
+		    struct ks_blob *out);
+int		 ks_has_domain(struct ks *, const char *domain);
+
+void		 ks_blob_free(struct ks_blob *);	/* Frees data, zeroes. */
+
+/*
+ * Names and hashes (no store needed).
+ *
+ * ks_wkd_hash(): the WKD hash of local part local (len bytes, UTF-8): only
+ * ASCII A-Z are lowered, then SHA-1, then z-base-32.  out gets 32 chars and
+ * a NUL.
+ * ks_zb32_encode(): z-base-32 of in (inlen * 8 must be a multiple of 5);
+ * outsz must hold inlen * 8 / 5 + 1 bytes.
+ * ks_domain_norm(): a domain as typed by a person or sent by a client
+ * (U-label or A-label, any case, optional trailing dot) to the lowercase
+ * A-label; KS_INVALID if it isn't a valid host name.
+ * ks_addr_norm(): "local@domain" to the store's form: ASCII letters of the
+ * local part lowered, domain normalised; domain_out (may be NULL) gets the
+ * domain.  KS_INVALID if it isn't an address: no or several unquoted '@',
+ * empty or over-long local part, control characters or whitespace.
+ */
+int		 ks_wkd_hash(const char *local, size_t len,
+		    char out[KS_HASH_LEN + 1]);
+int		 ks_zb32_encode(const unsigned char *in, size_t inlen,
+		    char *out, size_t outsz);
+int		 ks_domain_norm(const char *in, char *out, size_t outsz);
+int		 ks_addr_norm(const char *in, char *out, size_t outsz,
+		    char *domain_out, size_t domainsz);
+/* True if s is KS_HASH_LEN characters of the z-base-32 alphabet. */
+int		 ks_hash_valid(const char *s, size_t len);
+
+/*
+ * OpenPGP packet framing check (no cryptography): data must be a sequence
+ * of complete packets.  Fills counts (may be NULL) indexed by packet tag,
+ * 0..63.  KS_INVALID on a malformed or truncated packet, KS_SECRET if a
+ * secret-key or secret-subkey packet (tag 5 or 7) is present.
+ */
+int		 ks_pgp_scan(const unsigned char *data, size_t len,
+		    unsigned counts[64]);
+
+const char	*ks_strerror(int);	/* Static string; never NULL. */
+
+#endif /* KEYSTORE_H */
