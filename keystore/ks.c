@@ -478,8 +478,9 @@ ks_domain_set_flags(struct ks_txn *t, const char *name, uint32_t flags)
 }
 
 /*
- * Delete every key of table tb that starts with prefix.  Deleting through
- * the cursor leaves it on the next item.
+ * Delete every key of table tb that starts with prefix.  After a delete
+ * the cursor is sought again: MDB_GET_CURRENT past the last item is
+ * EINVAL, not MDB_NOTFOUND.
  */
 static int
 del_prefix(struct ks_txn *t, enum ks_table tb, const char *prefix)
@@ -501,7 +502,8 @@ del_prefix(struct ks_txn *t, enum ks_table tb, const char *prefix)
 		}
 		if ((rc = mdb_cursor_del(c, 0)) != 0)
 			break;
-		rc = mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT);
+		mkval(&k, prefix, plen);
+		rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
 	}
 	mdb_cursor_close(c);
 	return (rc == MDB_NOTFOUND ? KS_OK : ks_maperr(rc));
