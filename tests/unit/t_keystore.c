@@ -225,6 +225,81 @@ t_keys(struct ks *ks)
 	    "aborted domain add left nothing");
 }
 
+static int
+log_cb(const struct ks_logent *e, void *arg)
+{
+	struct ks_logent	*last = arg;
+
+	*last = *e;
+	last->seq = e->seq;
+	return (0);
+}
+
+static void
+t_lifecycle(struct ks *ks)
+{
+	struct ks_txn		*t;
+	struct ks_certinfo	 ci, got;
+	struct ks_logent	 e, last;
+	struct ks_blob		 b;
+	/* A signature packet (tag 2), new format, 3 bytes. */
+	const unsigned char	 sig[] = { 0xc2, 3, 4, 0x20, 0 };
+	const char		*pol = "version: STSv1\r\nmode: testing\r\n";
+
+	memset(&ci, 0, sizeof(ci));
+	(void)snprintf(ci.fpr, sizeof(ci.fpr), FPR_A);
+	(void)snprintf(ci.successor, sizeof(ci.successor),
+	    "89ABCDEF0123456789ABCDEF0123456789ABCDEF");
+	ci.flags = KS_CERT_SUPERSEDED;
+	E(ks_txn_begin(ks, 0, &t));
+	E(ks_certinfo_put(t, &ci));
+	E(ks_certinfo_get(t, FPR_A, &got));
+	is_str(got.successor, ci.successor, "certinfo successor read back");
+	is_int(got.flags, KS_CERT_SUPERSEDED, "certinfo flags read back");
+	(void)snprintf(ci.successor, sizeof(ci.successor), "nothex");
+	is_int(ks_certinfo_put(t, &ci), KS_INVALID, "bad successor refused");
+
+	E(ks_revoc_put(t, FPR_A, sig, sizeof(sig)));
+	is_int(ks_revoc_put(t, FPR_A, pubkey, sizeof(pubkey)), KS_INVALID,
+	    "revocation certificate with a key packet refused");
+	is_int(ks_revoc_put(t, FPR_A, seckey, sizeof(seckey)), KS_SECRET,
+	    "revocation certificate with a secret key refused");
+	E(ks_revoc_get(t, FPR_A, &b));
+	ok(b.len == sizeof(sig), "revocation certificate read back");
+	ks_blob_free(&b);
+
+	memset(&e, 0, sizeof(e));
+	(void)snprintf(e.user, sizeof(e.user), "root");
+	(void)snprintf(e.cmd, sizeof(e.cmd), "wkdctl import key.asc");
+	(void)snprintf(e.subject, sizeof(e.subject), FPR_A);
+	(void)snprintf(e.detail, sizeof(e.detail), "none -> published");
+	E(ks_log_append(t, &e));
+	is_int(e.seq, 1, "first log entry is number 1");
+	e.time = 0;
+	E(ks_log_append(t, &e));
+	is_int(e.seq, 2, "second log entry is number 2");
+	E(ks_log_foreach(t, 0, log_cb, &last));
+	is_int(last.seq, 2, "log walk ends on the newest entry");
+	is_str(last.detail, "none -> published", "log detail read back");
+	is_str(last.user, "root", "log operator read back");
+
+	is_int(ks_mtasts_put(t, "nope.org", pol, strlen(pol)), KS_NOTFOUND,
+	    "MTA-STS policy for an unknown domain refused");
+	E(ks_mtasts_put(t, "example.org", pol, strlen(pol)));
+	E(ks_txn_commit(t));
+	E(ks_get_mtasts(ks, "example.org", &b));
+	ok(b.len == strlen(pol) && b.etag[0] == '"', "MTA-STS policy served");
+	ks_blob_free(&b);
+
+	E(ks_txn_begin(ks, 0, &t));
+	E(ks_cert_del(t, FPR_A));
+	is_int(ks_certinfo_get(t, FPR_A, &got), KS_NOTFOUND,
+	    "certinfo removed with the key");
+	is_int(ks_revoc_get(t, FPR_A, &b), KS_NOTFOUND,
+	    "revocation certificate removed with the key");
+	ks_txn_abort(t);
+}
+
 static void
 t_domain_del(struct ks *ks)
 {
@@ -239,6 +314,8 @@ t_domain_del(struct ks *ks)
 	    "removed domain's keys are gone");
 	is_int(ks_get_policy(ks, "example.org", &b), KS_NOTFOUND,
 	    "removed domain's policy is gone");
+	is_int(ks_get_mtasts(ks, "example.org", &b), KS_NOTFOUND,
+	    "removed domain's MTA-STS policy is gone");
 	E(ks_has_domain(ks, "example.net"));
 	E(ks_txn_begin(ks, KS_RDONLY, &t));
 	E(ks_addr_get(t, "al@example.org", &a));
@@ -376,6 +453,7 @@ main(void)
 	t_domains(ks);
 	t_addrs(ks);
 	t_keys(ks);
+	t_lifecycle(ks);
 	t_domain_del(ks);
 	t_rdonly();
 	t_visibility(ks);
