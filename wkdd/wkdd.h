@@ -9,6 +9,7 @@
 
 #include <limits.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #define WKDD_CONF	"/etc/wkdd/wkdd.conf"
 #define WKDD_STORE	"/var/lib/wkdd"
@@ -44,6 +45,11 @@ struct conf {
  */
 int		 conf_parse(const char *path, struct conf **confp, char *err,
 		    size_t errsz);
+/* The same from memory: name is used in messages (fuzzing, tests). */
+int		 conf_parse_buf(const char *name, const char *buf, size_t len,
+		    struct conf **confp, char *err, size_t errsz);
 void		 conf_free(struct conf *);
+/* Every directive with its value, defaults included (wkdd -nn). */
+int		 conf_dump(const struct conf *, FILE *);
 
 #endif /* WKDD_H */
