@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +99,22 @@ import_reason(struct ks_txn *txn, const char *account,
 	return NULL;
 }
 
+/*
+ * An error while importing: it goes into the report, which is printed on
+ * stderr, after what was found so far, when the import fails.
+ */
+static void __attribute__((format(printf, 2, 3)))
+import_err(FILE *rep, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	fprintf(rep, "wkdctl: ");
+	va_start(ap, fmt);
+	vfprintf(rep, fmt, ap);
+	va_end(ap);
+	fprintf(rep, "\n");
+}
+
 /* Take down what addr publishes and clear its key. */
 static int
 key_unpublish(struct ks_txn *txn, struct ks_addr *a)
@@ -126,8 +143,8 @@ import_one(struct ks_txn *txn, const char *account,
 	const struct pgp_uid	*u;
 	const char		*why;
 	char			 buf[2 * KS_ADDR_MAX + 128];
-	unsigned char		*blob = NULL, *pub = NULL;
-	size_t			 i, j, blen, npub = 0;
+	unsigned char		*blob = NULL, *pub = NULL, *drop = NULL;
+	size_t			 i, j, blen, npub = 0, ndrop = 0;
 	int			 rc, stored, found;
 
 	memset(&sb, 0, sizeof(sb));
@@ -135,7 +152,7 @@ import_one(struct ks_txn *txn, const char *account,
 	memset(&m, 0, sizeof(m));
 	if ((rc = ks_cert_get(txn, in->fpr, &sb)) != KS_OK &&
 	    rc != KS_NOTFOUND) {
-		warnx("key %s: %s", in->fpr, key_kserr(rc));
+		import_err(rep, "key %s: %s", in->fpr, key_kserr(rc));
 		return -1;
 	}
 	stored = rc == KS_OK;
@@ -153,7 +170,7 @@ import_one(struct ks_txn *txn, const char *account,
 		u = &m.uids[i];
 		why = import_reason(txn, account, &m, i, buf, sizeof(buf), &rc);
 		if (rc != KS_OK) {
-			warnx("key %s: %s", m.fpr, key_kserr(rc));
+			import_err(rep, "key %s: %s", m.fpr, key_kserr(rc));
 			goto fail;
 		}
 		if (why != NULL) {
@@ -166,13 +183,36 @@ import_one(struct ks_txn *txn, const char *account,
 		pub[i] = 1;
 		npub++;
 	}
-	if (npub == 0 && !stored) {
-		warnx("key %s: refused: no UID with an address of an account "
-		    "here", m.fpr);
+	/*
+	 * Addresses this key publishes now whose UID is gone or no longer
+	 * valid (revoked, say).  An address left out only by this import's
+	 * choice (--account) stays as it is.
+	 */
+	if (ctl_addrs(txn, NULL, &l) == -1)
+		goto fail;
+	if (l.n > 0 && (drop = calloc(l.n, 1)) == NULL) {
+		warn(NULL);
+		goto fail;
+	}
+	for (j = 0; j < l.n; j++) {
+		if (strcmp(l.v[j].fpr, m.fpr) != 0)
+			continue;
+		for (found = 0, i = 0; i < m.nuids && !found; i++)
+			found = m.uids[i].kind == PGP_UID_OK &&
+			    strcmp(m.uids[i].addr, l.v[j].addr) == 0;
+		if (!found) {
+			drop[j] = 1;
+			ndrop++;
+		}
+	}
+	if (npub == 0 && ndrop == 0) {
+		import_err(rep, "key %s: refused: no UID with an address of %s%s", m.fpr,
+		    account != NULL ? "account " : "an account here",
+		    account != NULL ? account : "");
 		goto fail;
 	}
 	if ((rc = ks_cert_put(txn, m.fpr, m.data, m.len)) != KS_OK) {
-		warnx("key %s: %s", m.fpr, key_kserr(rc));
+		import_err(rep, "key %s: %s", m.fpr, key_kserr(rc));
 		goto fail;
 	}
 	for (i = 0; i < m.nuids; i++) {
@@ -182,17 +222,17 @@ import_one(struct ks_txn *txn, const char *account,
 		if (pgp_shape(&m, u->text, &blob, &blen) == -1)
 			goto fail;
 		if (blen > KS_BLOB_MAX) {
-			warnx("key %s: %s: the key to publish is %zu bytes, "
+			import_err(rep, "key %s: %s: the key to publish is %zu bytes, "
 			    "over the 256 KiB limit", m.fpr, u->addr, blen);
 			goto fail;
 		}
 		if ((rc = ks_addr_get(txn, u->addr, &a)) != KS_OK) {
-			warnx("key %s: %s: %s", m.fpr, u->addr,
+			import_err(rep, "key %s: %s: %s", m.fpr, u->addr,
 			    key_kserr(rc));
 			goto fail;
 		}
 		if ((rc = pub_put(txn, u->addr, blob, blen)) != KS_OK) {
-			warnx("key %s: %s: %s", m.fpr, u->addr,
+			import_err(rep, "key %s: %s: %s", m.fpr, u->addr,
 			    key_kserr(rc));
 			goto fail;
 		}
@@ -203,33 +243,26 @@ import_one(struct ks_txn *txn, const char *account,
 			fprintf(rep, "  published at %s\n", u->addr);
 		(void)snprintf(a.fpr, sizeof(a.fpr), "%s", m.fpr);
 		if ((rc = ks_addr_put(txn, &a)) != KS_OK) {
-			warnx("key %s: %s: %s", m.fpr, u->addr,
+			import_err(rep, "key %s: %s: %s", m.fpr, u->addr,
 			    key_kserr(rc));
 			goto fail;
 		}
 		free(blob);
 		blob = NULL;
 	}
-	/* Addresses this key published before but no longer qualify. */
-	if (ctl_addrs(txn, NULL, &l) == -1)
-		goto fail;
 	for (j = 0; j < l.n; j++) {
-		if (strcmp(l.v[j].fpr, m.fpr) != 0)
-			continue;
-		for (found = 0, i = 0; i < m.nuids && !found; i++)
-			found = pub[i] && strcmp(m.uids[i].addr,
-			    l.v[j].addr) == 0;
-		if (found)
+		if (!drop[j])
 			continue;
 		if ((rc = key_unpublish(txn, &l.v[j])) != KS_OK) {
-			warnx("key %s: %s: %s", m.fpr, l.v[j].addr,
+			import_err(rep, "key %s: %s: %s", m.fpr, l.v[j].addr,
 			    key_kserr(rc));
 			goto fail;
 		}
-		fprintf(rep, "  unpublished: %s (its UID no longer "
-		    "qualifies)\n", l.v[j].addr);
+		fprintf(rep, "  unpublished: %s (its UID is revoked, invalid "
+		    "or gone)\n", l.v[j].addr);
 	}
 	ctl_addrs_free(&l);
+	free(drop);
 	free(pub);
 	pgp_cert_free(&m);
 	ks_blob_free(&sb);
@@ -237,6 +270,7 @@ import_one(struct ks_txn *txn, const char *account,
 fail:
 	ctl_addrs_free(&l);
 	free(blob);
+	free(drop);
 	free(pub);
 	pgp_cert_free(&m);
 	ks_blob_free(&sb);

@@ -37,14 +37,14 @@ kgpg() {
 }
 
 keys_gen() {
-	kgpg --passphrase '' --quick-gen-key "$1" "${2:-ed25519}" default 0 \
+	kgpg --passphrase "" --quick-gen-key "$1" "${2:-future-default}" default never \
 	    2>/dev/null || return 1
 	kgpg --with-colons --list-keys "=$1" 2>/dev/null |
 	    awk -F: '$1 == "fpr" { print $10; exit }'
 }
 
 keys_gen_pw() {
-	kgpg --passphrase "$2" --quick-gen-key "$1" "${3:-ed25519}" default 0 \
+	kgpg --passphrase "$2" --quick-gen-key "$1" "${3:-future-default}" default never \
 	    2>/dev/null || return 1
 	kgpg --with-colons --list-keys "=$1" 2>/dev/null |
 	    awk -F: '$1 == "fpr" { print $10; exit }'
@@ -77,7 +77,7 @@ keys_photo() {
 }
 
 keys_certify() {
-	kgpg --passphrase "${3:-}" -u "$1" --quick-sign-key "$2" 2>/dev/null
+	kgpg --passphrase "${3:-}" -u "$1" --quick-sign-key "$2" >/dev/null 2>&1
 }
 
 keys_pub() {
@@ -90,7 +90,7 @@ keys_sec() {
 
 wks_install() {
 	"$WKS_CLIENT" -C "$3" --install-key "$1" "$2" >/dev/null 2>&1 || return 1
-	d=${2#*@}
+	d=$(printf '%s\n' "${2#*@}" | tr 'A-Z' 'a-z')
 	h=$("$WKS_CLIENT" --print-wkd-hash "$2" | awk '{ print $1 }')
 	printf '%s/%s/hu/%s\n' "$3" "$d" "$h"
 }
