@@ -205,6 +205,11 @@ import_one(struct ks_txn *txn, const char *account,
 			ndrop++;
 		}
 	}
+	if (npub == 0 && ndrop == 0 && m.nuids == 0) {
+		import_err(rep, "key %s: refused: the key has no user ID",
+		    m.fpr);
+		goto fail;
+	}
 	if (npub == 0 && ndrop == 0) {
 		import_err(rep, "key %s: refused: no UID with an address of %s%s", m.fpr,
 		    account != NULL ? "account " : "an account here",
