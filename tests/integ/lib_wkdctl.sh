@@ -45,6 +45,9 @@ ok() {
 run() {
 	"$@" > "$out" 2> "$err"
 	rc=$?
+	if grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error:' "$err"; then
+		cat "$err" >> "$tmp/sanitizer.log"
+	fi
 }
 
 is() {
@@ -76,6 +79,10 @@ skip() {
 }
 
 finish() {
+	if [ -s "$tmp/sanitizer.log" ]; then
+		ok 1 "sanitizer reports"
+		head -40 "$tmp/sanitizer.log" | sed 's/^/#   /'
+	fi
 	echo "1..$n"
 	[ "$failed" -eq 0 ]
 	exit $?
