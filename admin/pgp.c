@@ -28,28 +28,46 @@ static int	pgp_devnull = -1;
 static int
 pgp_ffi(rnp_ffi_t *ffi)
 {
+	int	 fd;
+
 	if (rnp_ffi_create(ffi, "GPG", "GPG") != RNP_SUCCESS) {
 		warnx("cannot initialise RNP");
 		return -1;
 	}
 	if (pgp_devnull == -1)
 		pgp_devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	if (pgp_devnull != -1)
-		(void)rnp_ffi_set_log_fd(*ffi, pgp_devnull);
+	/* RNP fdopen()s the fd and closes it with the ffi: give it a dup. */
+	if (pgp_devnull != -1 && (fd = dup(pgp_devnull)) != -1 &&
+	    rnp_ffi_set_log_fd(*ffi, fd) != RNP_SUCCESS)
+		close(fd);
 	return 0;
 }
 
-/* Import data's public parts into ffi. */
+/*
+ * Import data's public parts into ffi.  RNP 0.16's parser prints its
+ * diagnostics on stderr whatever the ffi's log fd; wkdctl reports the
+ * error itself, so they are silenced unless WKDCTL_DEBUG is set.
+ */
 static rnp_result_t
 pgp_load(rnp_ffi_t ffi, const unsigned char *data, size_t len)
 {
 	rnp_input_t	 in;
 	rnp_result_t	 r;
+	int		 saved = -1;
 
 	if ((r = rnp_input_from_memory(&in, data, len, false)) !=
 	    RNP_SUCCESS)
 		return r;
+	if (pgp_devnull != -1 && getenv("WKDCTL_DEBUG") == NULL) {
+		fflush(stderr);
+		if ((saved = dup(STDERR_FILENO)) != -1)
+			(void)dup2(pgp_devnull, STDERR_FILENO);
+	}
 	r = rnp_import_keys(ffi, in, RNP_LOAD_SAVE_PUBLIC_KEYS, NULL);
+	if (saved != -1) {
+		(void)dup2(saved, STDERR_FILENO);
+		close(saved);
+	}
 	rnp_input_destroy(in);
 	return r;
 }

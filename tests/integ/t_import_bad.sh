@@ -90,6 +90,16 @@ refused "--account that doesn't exist" "nobody@example\.org: no such account" --
 cat "$tmp/b.pub" "$tmp/m.pub" > "$tmp/bm.pub"
 refused "good and bad key in one file" "key $M: refused" "$tmp/bm.pub"
 
+# A key whose blob would be over 256 KiB (1600 subkeys, made by RNP in
+# t_import: gpg takes minutes for that many).
+if [ -x "$O/tests/t_import" ]; then
+	H=$("$O/tests/t_import" --make-huge "$tmp/huge.pub")
+	$W account add huge@example.org >/dev/null
+	refused "blob over 256 KiB" "key $H: huge@example\.org: .*over the 256 KiB limit" "$tmp/huge.pub"
+else
+	skip "build/tests/t_import not built (make test-bins)"
+fi
+
 # The store is full (store-size 1M): the import fails with KS_FULL and
 # leaves the store as it was (compared with mdb_dump -a).
 S2=$tmp/small
