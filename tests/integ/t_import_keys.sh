@@ -259,6 +259,20 @@ hd=$($WKDCTL hash d@example.net | awk '$1 == "hash" { print $2 }')
 mdb_dump -p -s wkd "$S" > "$tmp/wkd"
 unlike "$tmp/wkd" "example\.net/$hd" "removed key: alias entry gone too"
 
+# --- Removing a domain takes its entries down; its addresses stay bound.
+run $W domain remove münchen.de
+is "$rc" 0 "domain remove"
+like "$out" '1 address unpublished' "domain remove: says what it unpublished"
+mdb_dump -p -s wkd "$S" > "$tmp/wkd"
+unlike "$tmp/wkd" 'xn--mnchen-3ya' "domain remove: no entry left under the domain"
+run $W account add 'other@münchen.de'
+is "$rc" 1 "removed domain: no new account there"
+$W domain add münchen.de >/dev/null
+run $W account show 'max@münchen.de'
+like "$out" '^account max@xn--mnchen-3ya\.de' "domain added again: its account is still there"
+run $W import "$tmp/m.pub"
+like "$out" 'published at max@xn--mnchen-3ya\.de' "and its key can be published again"
+
 run $W list
 like "$out" "^alice@example\.org	$A$" "list shows the current key"
 run $W list example.net
