@@ -420,7 +420,8 @@ alias_add(struct ctl *ctl, const char *p, const char *in)
 	struct ks_txn	*txn;
 	struct ks_addr	 acct, a;
 	char		 primary[KS_ADDR_MAX], addr[KS_ADDR_MAX];
-	int		 rc;
+	char		 fpr[KS_FPR_MAX];
+	int		 rc, pub;
 
 	if (ctl_addr(p, primary, NULL) == -1 || ctl_addr(in, addr, NULL) == -1)
 		return 1;
@@ -449,10 +450,17 @@ alias_add(struct ctl *ctl, const char *p, const char *in)
 		goto abort;
 	} else if (bind_addr(txn, primary, addr, KS_ADDR_ALIAS) == -1)
 		goto abort;
+	/* A key of the account may have a UID for it already. */
+	if ((pub = key_publish_stored(txn, addr, fpr)) == -1)
+		goto abort;
 	if (ctl_commit(ctl, txn) == -1)
 		return 1;
-	printf("alias %s added to account %s; import the key with this "
-	    "address to publish it\n", addr, primary);
+	printf("alias %s added to account %s\n", addr, primary);
+	if (pub)
+		printf("  published at %s (key %s)\n", addr, fpr);
+	else
+		printf("  no key of the account has a UID for it yet: import "
+		    "one to publish it\n");
 	return 0;
 abort:
 	ks_txn_abort(txn);

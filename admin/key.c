@@ -379,6 +379,82 @@ out:
 	return ret;
 }
 
+/*
+ * Publish addr (just bound or reactivated) from a key its account already
+ * has in the store, if one has a valid UID for it.  Returns 1 if published
+ * (*fpr_out set), 0 if no stored key has such a UID, -1 after warning.
+ */
+int
+key_publish_stored(struct ks_txn *txn, const char *addr,
+    char fpr_out[KS_FPR_MAX])
+{
+	struct ctl_addrs	 l;
+	struct ks_addr		 a;
+	struct ks_blob		 b;
+	struct pgp_cert		 m;
+	unsigned char		*blob;
+	size_t			 i, j, blen;
+	int			 rc, ret = -1;
+
+	memset(&b, 0, sizeof(b));
+	memset(&m, 0, sizeof(m));
+	if ((rc = ks_addr_get(txn, addr, &a)) != KS_OK) {
+		warnx("%s: %s", addr, ks_strerror(rc));
+		return -1;
+	}
+	if (ctl_addrs(txn, a.account, &l) == -1)
+		return -1;
+	for (i = 0; i < l.n; i++) {
+		if (l.v[i].fpr[0] == '\0')
+			continue;
+		for (j = 0; j < i; j++)
+			if (strcmp(l.v[j].fpr, l.v[i].fpr) == 0)
+				break;
+		if (j < i)
+			continue;	/* Key seen already. */
+		if ((rc = ks_cert_get(txn, l.v[i].fpr, &b)) != KS_OK) {
+			warnx("key %s: %s", l.v[i].fpr, key_kserr(rc));
+			goto out;
+		}
+		if (pgp_merge(l.v[i].fpr, NULL, 0, b.data, b.len, &m) == -1)
+			goto out;
+		ks_blob_free(&b);
+		for (j = 0; j < m.nuids; j++)
+			if (m.uids[j].kind == PGP_UID_OK &&
+			    strcmp(m.uids[j].addr, addr) == 0)
+				break;
+		if (j == m.nuids) {
+			pgp_cert_free(&m);
+			continue;
+		}
+		if (pgp_shape(&m, m.uids[j].text, &blob, &blen) == -1)
+			goto out;
+		if (blen > KS_BLOB_MAX)
+			rc = KS_TOOBIG;
+		else
+			rc = pub_put(txn, addr, blob, blen);
+		free(blob);
+		if (rc != KS_OK) {
+			warnx("key %s: %s: %s", m.fpr, addr, key_kserr(rc));
+			goto out;
+		}
+		(void)snprintf(a.fpr, sizeof(a.fpr), "%s", m.fpr);
+		if ((rc = ks_addr_put(txn, &a)) != KS_OK) {
+			warnx("%s: %s", addr, key_kserr(rc));
+			goto out;
+		}
+		(void)snprintf(fpr_out, KS_FPR_MAX, "%s", m.fpr);
+		ret = 1;
+		goto out;
+	}
+	ret = 0;
+out:
+	pgp_cert_free(&m);
+	ks_blob_free(&b);
+	ctl_addrs_free(&l);
+	return ret;
+}
+
 int
 cmd_list(struct ctl *ctl, int argc, char **argv)
 {

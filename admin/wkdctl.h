@@ -49,6 +49,8 @@ int	 cmd_show(struct ctl *, int, char **);
 int	 cmd_export(struct ctl *, int, char **);
 int	 cmd_hash(struct ctl *, int, char **);
 int	 cmd_remove(struct ctl *, int, char **);
+int	 key_publish_stored(struct ks_txn *, const char *addr,
+	    char fpr[KS_FPR_MAX]);
 
 /* util.c */
 /* A snapshot of address records (ctl_addrs()), for walking and changing. */

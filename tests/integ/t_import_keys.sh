@@ -245,6 +245,16 @@ run $W import "$tmp/a2.pub"
 like "$out" 'alice@example\.net>: retired alias of account alice@example\.org' "retired alias not republished"
 like "$out" "published at alice@example\.org \(replaces key $A2\)" "the old key, imported again, is current again"
 
+# --- A retired alias of the same account can come back: it is published
+# at once from the stored key that has a UID for it.
+run $W alias add alice@example.org alice@example.net
+is "$rc" 0 "retired alias re-added to its own account"
+like "$out" "published at alice@example\.net \(key $A\)" "re-added alias published from the stored key"
+$W export alice@example.net -o "$tmp/a-back.gpg"
+check_blob "$tmp/a-back.gpg" alice@example.net "$A" "A at the re-added alias"
+run $W alias add alice@example.org new@example.org
+like "$out" 'no key of the account has a UID for it' "new alias without a UID: says so"
+
 # --- remove: the key and everything published from it.
 run $W remove "$D"
 is "$rc" 0 "remove D"
