@@ -19,12 +19,6 @@
 #include "keystore.h"
 #include "wkdctl.h"
 
-#define INIT_USAGE	"init"
-#define DOMAIN_USAGE	"domain add domain\ndomain remove domain\ndomain list"
-#define ACCOUNT_USAGE	"account add primary [--alias address ...]\n" \
-			"account list\naccount show address"
-#define ALIAS_USAGE	"alias add primary address\n" \
-			"alias remove primary address"
 
 /* Commands without options still refuse unknown ones. */
 static int

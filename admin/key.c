@@ -20,13 +20,6 @@
 #include "keystore.h"
 #include "wkdctl.h"
 
-#define IMPORT_USAGE	"import [--account address] file ..."
-#define LIST_USAGE	"list [domain]"
-#define SHOW_USAGE	"show address | fingerprint"
-#define EXPORT_USAGE	"export address [-o file]"
-#define HASH_USAGE	"hash address"
-#define REMOVE_USAGE	"remove fingerprint"
-
 /* Largest input file: a keyring of secret keys can be big. */
 #define IMPORT_FILE_MAX	(64 * 1024 * 1024)
 
@@ -211,7 +204,8 @@ import_one(struct ks_txn *txn, const char *account,
 		goto fail;
 	}
 	if (npub == 0 && ndrop == 0) {
-		import_err(rep, "key %s: refused: no UID with an address of %s%s", m.fpr,
+		import_err(rep, "key %s: refused: no UID with an address of "
+		    "%s%s", m.fpr,
 		    account != NULL ? "account " : "an account here",
 		    account != NULL ? account : "");
 		goto fail;
@@ -227,8 +221,9 @@ import_one(struct ks_txn *txn, const char *account,
 		if (pgp_shape(&m, u->text, &blob, &blen) == -1)
 			goto fail;
 		if (blen > KS_BLOB_MAX) {
-			import_err(rep, "key %s: %s: the key to publish is %zu bytes, "
-			    "over the 256 KiB limit", m.fpr, u->addr, blen);
+			import_err(rep, "key %s: %s: the key to publish is %zu "
+			    "bytes, over the 256 KiB limit", m.fpr, u->addr,
+			    blen);
 			goto fail;
 		}
 		if ((rc = ks_addr_get(txn, u->addr, &a)) != KS_OK) {
@@ -502,8 +497,8 @@ show_key(struct ctl *ctl, const char *fpr)
 	if (ctl_open(ctl, 0) == -1 || ctl_begin(ctl, KS_RDONLY, &txn) == -1)
 		return 1;
 	if ((rc = ks_cert_get(txn, fpr, &b)) != KS_OK) {
-		warnx("key %s: %s", fpr, rc == KS_NOTFOUND ? "not in the store" :
-		    ks_strerror(rc));
+		warnx("key %s: %s", fpr, rc == KS_NOTFOUND ?
+		    "not in the store" : ks_strerror(rc));
 		ks_txn_abort(txn);
 		return 1;
 	}
@@ -708,7 +703,8 @@ int
 cmd_hash(struct ctl *ctl, int argc, char **argv)
 {
 	char	 addr[KS_ADDR_MAX], domain[KS_DOMAIN_MAX];
-	char	 local[KS_ADDR_MAX], rawdom[KS_ADDR_MAX], l[3 * KS_ADDR_MAX];
+	char	 local[KS_ADDR_MAX], rawdom[KS_ADDR_MAX];
+	char	 l[3 * KS_ADDR_MAX];
 	char	 ascii[KS_HASH_LEN + 1], uni[KS_HASH_LEN + 1];
 
 	(void)ctl;

@@ -17,27 +17,22 @@
 #include "wkdctl.h"
 
 static const struct ctl_cmd cmds[] = {
-	{ "init", cmd_init, "init",
-	    "create a new store" },
-	{ "domain", cmd_domain, "domain add domain\ndomain remove domain\ndomain list",
+	{ "init", cmd_init, INIT_USAGE, "create a new store" },
+	{ "domain", cmd_domain, DOMAIN_USAGE,
 	    "host, drop or list mail domains" },
-	{ "account", cmd_account,
-	    "account add primary [--alias address ...]\naccount list\n"
-	    "account show address",
+	{ "account", cmd_account, ACCOUNT_USAGE,
 	    "create, list or show accounts" },
-	{ "alias", cmd_alias, "alias add primary address\nalias remove primary address",
+	{ "alias", cmd_alias, ALIAS_USAGE,
 	    "bind or retire an alias of an account" },
-	{ "import", cmd_import, "import [--account address] file ...",
+	{ "import", cmd_import, IMPORT_USAGE,
 	    "import keys and publish their addresses" },
-	{ "list", cmd_list, "list [domain]",
-	    "list published addresses" },
-	{ "show", cmd_show, "show address | fingerprint",
-	    "show an address or a key" },
-	{ "export", cmd_export, "export address [-o file]",
+	{ "list", cmd_list, LIST_USAGE, "list published addresses" },
+	{ "show", cmd_show, SHOW_USAGE, "show an address or a key" },
+	{ "export", cmd_export, EXPORT_USAGE,
 	    "write the key served for an address" },
-	{ "hash", cmd_hash, "hash address",
+	{ "hash", cmd_hash, HASH_USAGE,
 	    "print the WKD hash and URLs of an address" },
-	{ "remove", cmd_remove, "remove fingerprint",
+	{ "remove", cmd_remove, REMOVE_USAGE,
 	    "remove a key and all it published" },
 };
 
@@ -46,7 +41,8 @@ usage(FILE *fp)
 {
 	size_t	 i;
 
-	fprintf(fp, "usage: wkdctl [-f file] [-s dir] command [argument ...]\n");
+	fprintf(fp, "usage: wkdctl [-f file] [-s dir] command "
+	    "[argument ...]\n");
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		ctl_print_usage(fp, cmds[i].usage, 0);
 }

@@ -21,10 +21,28 @@
 
 #define EXIT_USAGE	2
 
+/* Usage lines ("\n"-separated): usage(), --help, wkdctl.8's SYNOPSIS. */
+#define INIT_USAGE	"init"
+#define DOMAIN_USAGE	"domain add domain\n" \
+			"domain remove domain\n" \
+			"domain list"
+#define ACCOUNT_USAGE	"account add primary [--alias address ...]\n" \
+			"account list\n" \
+			"account show address"
+#define ALIAS_USAGE	"alias add primary address\n" \
+			"alias remove primary address"
+#define IMPORT_USAGE	"import [--account address] file ..."
+#define LIST_USAGE	"list [domain]"
+#define SHOW_USAGE	"show address | fingerprint"
+#define EXPORT_USAGE	"export address [-o file]"
+#define HASH_USAGE	"hash address"
+#define REMOVE_USAGE	"remove fingerprint"
+
+
 /* What main() hands every command. */
 struct ctl {
 	const char	*store;		/* Store directory. */
-	size_t		 mapsize;	/* From store-size; 0: default. */
+	size_t		 mapsize;	/* store-size; 0: default. */
 	struct ks	*ks;		/* Opened by ctl_open(). */
 };
 
@@ -122,7 +140,7 @@ int	 pub_del(struct ks_txn *, const char *addr);
 #define PGP_UID_NOADDR	4	/* No usable addr-spec. */
 
 struct pgp_uid {
-	char		*text;			/* As in the UID, or NULL. */
+	char		*text;			/* NULL for an attribute. */
 	char		 addr[KS_ADDR_MAX];	/* Normalised, or "". */
 	char		 domain[KS_DOMAIN_MAX];
 	int		 kind;			/* PGP_UID_* */
