@@ -7,6 +7,7 @@
 #	keys_adduid FPR UID	add a UID
 #	keys_revuid FPR UID	revoke a UID
 #	keys_photo FPR		add a photo ID (a tiny JPEG made on the fly)
+#	keys_revoke FPR		revoke the key (gpg's stored revocation cert)
 #	keys_certify SIGNER FPR	exportable third-party certification
 #	keys_pub FPR FILE	export the public key (binary) to FILE
 #	keys_sec FPR FILE	export the secret keypair (binary) to FILE
@@ -74,6 +75,11 @@ keys_photo() {
 	printf 'addphoto\n%s\nsave\n' "$tmp/photo.jpg" |
 	    gpg --batch --no-tty --pinentry-mode loopback --passphrase "${2:-}" \
 	    --command-fd 0 --status-fd 2 --edit-key "$1" >/dev/null 2>&1
+}
+
+keys_revoke() {
+	sed 's/^:-----/-----/' "$GNUPGHOME/openpgp-revocs.d/$1.rev" |
+	    kgpg --import >/dev/null 2>&1
 }
 
 keys_certify() {

@@ -235,6 +235,18 @@ like "$tmp/anew.gpg" 'Alice New' "alice@example.org now serves the new key"
 run $W show alice@example.net
 like "$out" "key: $A" "alice@example.net still serves the old key"
 
+# --- A revoked key: the revocation is merged and published (clients learn
+# of it); the address keeps serving that key.
+keys_revoke "$B"
+keys_pub "$B" "$tmp/b-rev.pub"
+run $W import "$tmp/b-rev.pub"
+is "$rc" 0 "import the revoked key B"
+like "$out" "^key $B \(known: merged\) \[revoked\]" "report says the key is revoked"
+$W export bob.smith@example.org -o "$tmp/b-rev.gpg"
+summary "$tmp/b-rev.gpg" > "$tmp/sum"
+like "$tmp/sum" "^sig 0x20 $(keyid "$B")" "the served key carries its revocation signature"
+same_as_wks "$tmp/b-rev.gpg" "$tmp/b-rev.pub" 'Bob.Smith@Example.ORG' "$B" "B revoked"
+
 # --- Retiring an alias takes its entry down, for good.
 hn=$($WKDCTL hash alice@example.net | awk '$1 == "hash" { print $2 }')
 run $W alias remove alice@example.org alice@example.net
