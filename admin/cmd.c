@@ -107,6 +107,8 @@ domain_add(struct ctl *ctl, const char *name)
 		warnx("%s: policy: %s", d, ks_strerror(rc));
 		goto abort;
 	}
+	if (ctl_log(txn, d, "domain added") != KS_OK)
+		goto abort;
 	if (ctl_commit(ctl, txn) == -1)
 		return 1;
 	if (strcmp(d, name) != 0)
@@ -152,6 +154,9 @@ domain_remove(struct ctl *ctl, const char *name)
 		    sizeof(ad)) == -1 || strcmp(ad, d) != 0 ||
 		    l.v[i].fpr[0] == '\0')
 			continue;
+		if (ctl_log(txn, l.v[i].addr, "unpublished key %s: domain "
+		    "removed", l.v[i].fpr) != KS_OK)
+			goto abort;
 		l.v[i].fpr[0] = '\0';
 		if ((rc = ks_addr_put(txn, &l.v[i])) != KS_OK) {
 			warnx("%s: %s", l.v[i].addr, ks_strerror(rc));
@@ -163,6 +168,8 @@ domain_remove(struct ctl *ctl, const char *name)
 		warnx("%s: %s", d, ks_strerror(rc));
 		goto abort;
 	}
+	if (ctl_log(txn, d, "domain removed") != KS_OK)
+		goto abort;
 	ctl_addrs_free(&l);
 	if (ctl_commit(ctl, txn) == -1)
 		return 1;
@@ -267,7 +274,11 @@ bind_addr(struct ks_txn *txn, const char *account, const char *addr,
 		warnx("%s: %s", addr, ks_strerror(rc));
 		return -1;
 	}
-	return 0;
+	if (state == KS_ADDR_PRIMARY)
+		rc = ctl_log(txn, addr, "account added");
+	else
+		rc = ctl_log(txn, addr, "alias of %s added", account);
+	return rc == KS_OK ? 0 : -1;
 }
 
 static int
@@ -437,6 +448,9 @@ alias_add(struct ctl *ctl, const char *p, const char *in)
 			warnx("%s: %s", addr, ks_strerror(rc));
 			goto abort;
 		}
+		if (ctl_log(txn, addr, "retired alias of %s active again",
+		    primary) != KS_OK)
+			goto abort;
 	} else if (rc == KS_OK && strcmp(a.account, primary) == 0) {
 		warnx("%s: already %s of %s", addr,
 		    a.state == KS_ADDR_PRIMARY ? "the primary address" :
@@ -491,6 +505,9 @@ alias_remove(struct ctl *ctl, const char *p, const char *in)
 		warnx("%s: %s", addr, ks_strerror(rc));
 		goto abort;
 	}
+	if (ctl_log(txn, addr, "alias of %s retired%s%s", primary,
+	    a.fpr[0] != '\0' ? "; unpublished key " : "", a.fpr) != KS_OK)
+		goto abort;
 	a.state = KS_ADDR_RETIRED;
 	a.fpr[0] = '\0';
 	if ((rc = ks_addr_put(txn, &a)) != KS_OK) {

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "keystore.h"
@@ -214,6 +215,9 @@ import_one(struct ks_txn *txn, const char *account,
 		import_err(rep, "key %s: %s", m.fpr, key_kserr(rc));
 		goto fail;
 	}
+	if (ctl_log(txn, m.fpr, "certificate %s (%zu bytes)",
+	    stored ? "merged" : "stored", m.len) != KS_OK)
+		goto fail;
 	for (i = 0; i < m.nuids; i++) {
 		if (!pub[i])
 			continue;
@@ -236,11 +240,17 @@ import_one(struct ks_txn *txn, const char *account,
 			    key_kserr(rc));
 			goto fail;
 		}
-		if (a.fpr[0] != '\0' && strcmp(a.fpr, m.fpr) != 0)
+		if (a.fpr[0] != '\0' && strcmp(a.fpr, m.fpr) != 0) {
 			fprintf(rep, "  published at %s (replaces key %s)\n",
 			    u->addr, a.fpr);
-		else
+			rc = ctl_log(txn, u->addr, "published key %s "
+			    "(replaces %s)", m.fpr, a.fpr);
+		} else {
 			fprintf(rep, "  published at %s\n", u->addr);
+			rc = ctl_log(txn, u->addr, "published key %s", m.fpr);
+		}
+		if (rc != KS_OK)
+			goto fail;
 		(void)snprintf(a.fpr, sizeof(a.fpr), "%s", m.fpr);
 		if ((rc = ks_addr_put(txn, &a)) != KS_OK) {
 			import_err(rep, "key %s: %s: %s", m.fpr, u->addr,
@@ -253,6 +263,9 @@ import_one(struct ks_txn *txn, const char *account,
 	for (j = 0; j < l.n; j++) {
 		if (!drop[j])
 			continue;
+		if (ctl_log(txn, l.v[j].addr, "unpublished key %s: its UID is "
+		    "revoked, invalid or gone", m.fpr) != KS_OK)
+			goto fail;
 		if ((rc = key_unpublish(txn, &l.v[j])) != KS_OK) {
 			import_err(rep, "key %s: %s: %s", m.fpr, l.v[j].addr,
 			    key_kserr(rc));
@@ -438,6 +451,8 @@ key_publish_stored(struct ks_txn *txn, const char *addr,
 			warnx("%s: %s", addr, key_kserr(rc));
 			goto out;
 		}
+		if (ctl_log(txn, addr, "published key %s", m.fpr) != KS_OK)
+			goto out;
 		(void)snprintf(fpr_out, KS_FPR_MAX, "%s", m.fpr);
 		ret = 1;
 		goto out;
@@ -764,6 +779,9 @@ cmd_remove(struct ctl *ctl, int argc, char **argv)
 	for (i = 0; i < l.n; i++) {
 		if (strcmp(l.v[i].fpr, fpr) != 0)
 			continue;
+		if (ctl_log(txn, l.v[i].addr, "unpublished key %s: key "
+		    "removed", fpr) != KS_OK)
+			goto abort;
 		if ((rc = key_unpublish(txn, &l.v[i])) != KS_OK) {
 			warnx("key %s: %s: %s", fpr, l.v[i].addr,
 			    key_kserr(rc));
@@ -775,6 +793,8 @@ cmd_remove(struct ctl *ctl, int argc, char **argv)
 		warnx("key %s: %s", fpr, key_kserr(rc));
 		goto abort;
 	}
+	if (ctl_log(txn, fpr, "key removed") != KS_OK)
+		goto abort;
 	if (ctl_commit(ctl, txn) == -1) {
 		free(gone);
 		ctl_addrs_free(&l);
@@ -792,4 +812,63 @@ abort:
 	ctl_addrs_free(&l);
 	ks_txn_abort(txn);
 	return 1;
+}
+
+struct log_walk {
+	const char	*subject;	/* NULL: all. */
+	size_t		 n;
+};
+
+static int
+log_cb(const struct ks_logent *e, void *arg)
+{
+	struct log_walk	*w = arg;
+	struct tm	 tm;
+	time_t		 t = e->time;
+	char		 when[32];
+
+	if (w->subject != NULL && strcmp(w->subject, e->subject) != 0)
+		return 0;
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		(void)snprintf(when, sizeof(when), "%lld",
+		    (long long)e->time);
+	printf("%s %s %s: %s\n", when, e->user, e->subject, e->detail);
+	w->n++;
+	return 0;
+}
+
+int
+cmd_log(struct ctl *ctl, int argc, char **argv)
+{
+	struct ks_txn	*txn;
+	struct log_walk	 w;
+	char		 subj[KS_ADDR_MAX];
+	int		 rc;
+
+	if (argc > 2 || (argc == 2 && argv[1][0] == '-'))
+		return ctl_usage(LOG_USAGE);
+	memset(&w, 0, sizeof(w));
+	if (argc == 2) {
+		/* The subject as the log has it: normalised. */
+		if (strchr(argv[1], '@') != NULL) {
+			if (ctl_addr(argv[1], subj, NULL) == -1)
+				return 1;
+		} else if (ctl_fpr(argv[1], subj) == -1 &&
+		    ks_domain_norm(argv[1], subj, sizeof(subj)) != KS_OK) {
+			warnx("%s: not an address, domain or fingerprint",
+			    argv[1]);
+			return 1;
+		}
+		w.subject = subj;
+	}
+	if (ctl_open(ctl, 0) == -1 || ctl_begin(ctl, KS_RDONLY, &txn) == -1)
+		return 1;
+	rc = ks_log_foreach(txn, 0, log_cb, &w);
+	ks_txn_abort(txn);
+	if (rc != KS_OK) {
+		warnx("audit log: %s", ks_strerror(rc));
+		return 1;
+	}
+	return 0;
 }

@@ -7,6 +7,8 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -295,4 +297,47 @@ ctl_state(int state)
 	default:
 		return "unknown";
 	}
+}
+
+/* The command line, for the audit log: set once by main(). */
+static char	ctl_cmdline[512];
+
+void
+ctl_log_init(int argc, char **argv)
+{
+	size_t	 n = 0;
+	int	 i, w;
+
+	ctl_cmdline[0] = '\0';
+	for (i = 0; i < argc; i++) {
+		w = snprintf(ctl_cmdline + n, sizeof(ctl_cmdline) - n, "%s%s",
+		    i == 0 ? "" : " ", argv[i]);
+		if (w < 0 || (size_t)w >= sizeof(ctl_cmdline) - n)
+			break;	/* Truncated: fine for a log. */
+		n += w;
+	}
+}
+
+int
+ctl_log(struct ks_txn *txn, const char *subject, const char *fmt, ...)
+{
+	struct ks_logent	 e;
+	struct passwd		*pw;
+	va_list			 ap;
+	int			 rc;
+
+	memset(&e, 0, sizeof(e));
+	if ((pw = getpwuid(getuid())) != NULL)
+		(void)snprintf(e.user, sizeof(e.user), "%s", pw->pw_name);
+	else
+		(void)snprintf(e.user, sizeof(e.user), "uid %lu",
+		    (unsigned long)getuid());
+	(void)snprintf(e.cmd, sizeof(e.cmd), "%s", ctl_cmdline);
+	(void)snprintf(e.subject, sizeof(e.subject), "%s", subject);
+	va_start(ap, fmt);
+	(void)vsnprintf(e.detail, sizeof(e.detail), fmt, ap);
+	va_end(ap);
+	if ((rc = ks_log_append(txn, &e)) != KS_OK)
+		warnx("audit log: %s", ks_strerror(rc));
+	return rc;
 }

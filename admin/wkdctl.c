@@ -34,6 +34,8 @@ static const struct ctl_cmd cmds[] = {
 	    "print the WKD hash and URLs of an address" },
 	{ "remove", cmd_remove, REMOVE_USAGE,
 	    "remove a key and all it published" },
+	{ "log", cmd_log, LOG_USAGE,
+	    "show the audit log (of one subject)" },
 };
 
 static void
@@ -103,6 +105,7 @@ main(int argc, char *argv[])
 	};
 
 	memset(&ctl, 0, sizeof(ctl));
+	ctl_log_init(argc, argv);
 	while ((ch = getopt_long(argc, argv, "+f:hs:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {

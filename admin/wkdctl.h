@@ -37,6 +37,7 @@
 #define EXPORT_USAGE	"export address [-o file]"
 #define HASH_USAGE	"hash address"
 #define REMOVE_USAGE	"remove fingerprint"
+#define LOG_USAGE	"log [address | domain | fingerprint]"
 
 
 /* What main() hands every command. */
@@ -67,6 +68,7 @@ int	 cmd_show(struct ctl *, int, char **);
 int	 cmd_export(struct ctl *, int, char **);
 int	 cmd_hash(struct ctl *, int, char **);
 int	 cmd_remove(struct ctl *, int, char **);
+int	 cmd_log(struct ctl *, int, char **);
 int	 key_publish_stored(struct ks_txn *, const char *addr,
 	    char fpr[KS_FPR_MAX]);
 
@@ -80,6 +82,15 @@ struct ctl_addrs {
 int	 ctl_addrs(struct ks_txn *, const char *account, struct ctl_addrs *);
 void	 ctl_addrs_free(struct ctl_addrs *);
 const char *ctl_state(int);	/* "primary", "alias", "retired" */
+/*
+ * The audit log (in the store, in the same transaction as the change):
+ * ctl_log_init() records the command line; ctl_log() appends an entry for
+ * subject (an address, domain or fingerprint).  Returns a KS_* code, having
+ * warned.
+ */
+void	 ctl_log_init(int, char **);
+int	 ctl_log(struct ks_txn *, const char *subject, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
 /*
  * If argv holds -h or --help: print cmd's usage and help on stdout and
  * return 0.  Else return -1.

@@ -295,6 +295,13 @@ like "$out" '^account max@xn--mnchen-3ya\.de' "domain added again: its account i
 run $W import "$tmp/m.pub"
 like "$out" 'published at max@xn--mnchen-3ya\.de' "and its key can be published again"
 
+run $W log alice@example.org
+like "$out" "alice@example\.org: published key $A2 \(replaces $A\)$" "log: replacement"
+run $W log "$D"
+like "$out" "$D: key removed$" "log: key removed"
+run $W log dave@example.org
+like "$out" "dave@example\.org: unpublished key $D: key removed$" "log: address unpublished by remove"
+
 run $W list
 like "$out" "^alice@example\.org	$A$" "list shows the current key"
 run $W list example.net

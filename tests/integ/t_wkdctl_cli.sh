@@ -7,7 +7,7 @@
 run $WKDCTL --help
 is "$rc" 0 "wkdctl --help: exit 0"
 like "$out" '^usage: wkdctl \[-f file\] \[-s dir\] command' "wkdctl --help: usage"
-for c in init domain account alias import list show export hash remove; do
+for c in init domain account alias import list show export hash remove log; do
 	run $WKDCTL $c --help
 	is "$rc" 0 "$c --help: exit 0"
 	like "$out" "^usage: wkdctl $c" "$c --help: usage on stdout"
@@ -125,10 +125,20 @@ like "$out" '^alice@example\.org' "account list: alice"
 like "$out" '^bob@example\.org' "account list: bob"
 unlike "$out" 'robert' "account list shows primaries only"
 
+# The audit log has every change, with the operator.
+run $W log
+like "$out" '^[0-9-]+T[0-9:]+Z [^ ]+ example\.org: domain added$' "log: domain added"
+like "$out" ' alice@example\.org: account added$' "log: account added"
+like "$out" ' robert@example\.org: alias of bob@example\.org retired$' "log: alias retired"
+run $W log Robert@Example.ORG
+is "$(wc -l < "$out" | tr -d ' ')" 2 "log ADDRESS: only that address (added, retired)"
+unlike "$out" 'dave@' "log ADDRESS: no failed command in the log"
+
 # Read-only commands don't change the store.
 before=$(store_sum)
 $W list >/dev/null 2>&1; $W account list >/dev/null 2>&1
 $W show alice@example.org >/dev/null 2>&1; $W domain list >/dev/null 2>&1
+$W log >/dev/null 2>&1
 is "$(store_sum)" "$before" "read-only commands leave data.mdb as it was"
 
 # Failed commands change nothing.
