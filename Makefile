@@ -33,7 +33,8 @@ KS_OBJS	   = $(patsubst %.c,$(O)/%.o,$(wildcard keystore/*.c))
 # wkdd.conf with the daemon's parser (as bgpctl builds bgpd's files).
 WKDD_OBJS  = $(patsubst %.c,$(O)/%.o,$(filter-out wkdd/main.c,$(wildcard wkdd/*.c)))
 ADMIN_OBJS = $(patsubst %.c,$(O)/%.o,$(filter-out admin/wkdctl.c,$(wildcard admin/*.c)))
-LIBS_ALL   = $(O)/libadmin.a $(O)/libwkdd.a $(O)/libkeystore.a
+LIBS_ALL   = $(if $(ADMIN_OBJS),$(O)/libadmin.a) $(if $(WKDD_OBJS),$(O)/libwkdd.a) \
+	     $(O)/libkeystore.a
 PKGS_ALL   = $(sort $(WKDD_PKGS) $(ADMIN_PKGS))
 
 UNIT_BINS  = $(patsubst tests/unit/%.c,$(O)/tests/%,$(wildcard tests/unit/t_*.c))
