@@ -54,7 +54,7 @@ $(O)/wkdd: $(O)/wkdd/main.o $(O)/libwkdd.a $(O)/libkeystore.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(WKDD_PKGS))
 
 $(O)/wkdctl: $(O)/admin/wkdctl.o $(O)/libadmin.a $(O)/libwkdd.a $(O)/libkeystore.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(ADMIN_PKGS)) -lunistring
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(ADMIN_PKGS)) -lunistring -lresolv
 
 $(O)/keystore/%.o: keystore/%.c keystore/keystore.h keystore/extern.h
 	@mkdir -p $(@D)
@@ -73,7 +73,7 @@ $(O)/tests/t_%: tests/unit/t_%.c tests/tap.h $(LIBS_ALL)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Iadmin -Itests $(CFLAGS) \
 	    $(call pc_cflags,$(PKGS_ALL)) -o $@ $< $(LIBS_ALL) $(LDFLAGS) \
-	    $(call pc_libs,$(PKGS_ALL)) -lunistring
+	    $(call pc_libs,$(PKGS_ALL)) -lunistring -lresolv
 
 # Fuzz targets: `make test` links them with tests/fuzz/driver.c, which
 # replays tests/fuzz/corpus/NAME/*; `make fuzz` links them with libFuzzer.
@@ -81,13 +81,13 @@ $(O)/tests/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/driver.c $(LIBS_ALL)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Iadmin $(CFLAGS) $(call pc_cflags,$(PKGS_ALL)) -o $@ \
 	    $< tests/fuzz/driver.c $(LIBS_ALL) $(LDFLAGS) \
-	    $(call pc_libs,$(PKGS_ALL)) -lunistring
+	    $(call pc_libs,$(PKGS_ALL)) -lunistring -lresolv
 
 $(O)/tests/fuzz_%-lf: tests/fuzz/fuzz_%.c $(LIBS_ALL)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Iadmin $(CFLAGS) -fsanitize=fuzzer \
 	    $(call pc_cflags,$(PKGS_ALL)) -o $@ $< $(LIBS_ALL) $(LDFLAGS) \
-	    $(call pc_libs,$(PKGS_ALL)) -lunistring
+	    $(call pc_libs,$(PKGS_ALL)) -lunistring -lresolv
 
 FUZZTIME ?= 60
 fuzz: test-deps

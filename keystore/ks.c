@@ -6,8 +6,13 @@
  *   domains  v1: u8 1, u8[3] 0, u32 flags, i64 ctime			(16)
  *   addrs    v1: u8 1, u8 state, u16 0, u32 flags, i64 ctime, i64 mtime,
  *               u16 accountlen, account, u8 fprlen, fpr
- *   wkd      v1: u8 1, u8 etaglen, etag, bytes
- *   certs, policy: the bytes themselves.
+ *   wkd, mtasts v1: u8 1, u8 etaglen, etag, bytes
+ *   certinfo v1: u8 1, u8[3] 0, u32 flags, i64 ctime, i64 mtime,
+ *               u8 successorlen, successor
+ *   log      key: u64 seq, big-endian (so keys sort by number);
+ *            v1: u8 1, i64 time, then user, cmd, subject, detail, each
+ *               as u16 len + bytes
+ *   certs, policy, revocs: the bytes themselves.
  */
 #include <sys/stat.h>
 
@@ -27,10 +32,11 @@
 #define KS_MAPSIZE	((size_t)1 << 30)
 
 enum ks_table { T_META, T_DOMAINS, T_POLICY, T_ADDRS, T_CERTS, T_WKD,
-    T_COUNT };
+    T_CERTINFO, T_REVOCS, T_MTASTS, T_LOG, T_COUNT };
 
 static const char *const tables[T_COUNT] = {
-	"meta", "domains", "policy", "addrs", "certs", "wkd"
+	"meta", "domains", "policy", "addrs", "certs", "wkd", "certinfo",
+	"revocs", "mtasts", "log"
 };
 
 struct ks {
@@ -478,8 +484,9 @@ ks_domain_set_flags(struct ks_txn *t, const char *name, uint32_t flags)
 }
 
 /*
- * Delete every key of table tb that starts with prefix.  Deleting through
- * the cursor leaves it on the next item.
+ * Delete every key of table tb that starts with prefix.  After a delete
+ * the cursor is sought again: MDB_GET_CURRENT past the last item is
+ * EINVAL, not MDB_NOTFOUND.
  */
 static int
 del_prefix(struct ks_txn *t, enum ks_table tb, const char *prefix)
@@ -501,7 +508,8 @@ del_prefix(struct ks_txn *t, enum ks_table tb, const char *prefix)
 		}
 		if ((rc = mdb_cursor_del(c, 0)) != 0)
 			break;
-		rc = mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT);
+		mkval(&k, prefix, plen);
+		rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
 	}
 	mdb_cursor_close(c);
 	return (rc == MDB_NOTFOUND ? KS_OK : ks_maperr(rc));
@@ -525,6 +533,9 @@ ks_domain_del(struct ks_txn *t, const char *name)
 	if ((rc = tdel(t, T_DOMAINS, name, dlen)) != KS_OK)
 		return (rc);
 	if ((rc = tdel(t, T_POLICY, name, dlen)) != KS_OK &&
+	    rc != KS_NOTFOUND)
+		return (rc);
+	if ((rc = tdel(t, T_MTASTS, name, dlen)) != KS_OK &&
 	    rc != KS_NOTFOUND)
 		return (rc);
 	(void)snprintf(prefix, sizeof(prefix), "%s/", name);
@@ -750,7 +761,217 @@ ks_cert_get(struct ks_txn *t, const char *fpr, struct ks_blob *out)
 int
 ks_cert_del(struct ks_txn *t, const char *fpr)
 {
-	return (tdel(t, T_CERTS, fpr, strlen(fpr)));
+	int	 rc;
+
+	if ((rc = tdel(t, T_CERTS, fpr, strlen(fpr))) != KS_OK)
+		return (rc);
+	if ((rc = tdel(t, T_CERTINFO, fpr, strlen(fpr))) != KS_OK &&
+	    rc != KS_NOTFOUND)
+		return (rc);
+	if ((rc = tdel(t, T_REVOCS, fpr, strlen(fpr))) != KS_OK &&
+	    rc != KS_NOTFOUND)
+		return (rc);
+	return (KS_OK);
+}
+
+int
+ks_certinfo_get(struct ks_txn *t, const char *fpr, struct ks_certinfo *out)
+{
+	const unsigned char	*p;
+	MDB_val			 v;
+	size_t			 slen;
+	int			 rc;
+
+	memset(out, 0, sizeof(*out));
+	if (strlen(fpr) >= sizeof(out->fpr))
+		return (KS_INVALID);
+	if ((rc = tget(t, T_CERTINFO, fpr, strlen(fpr), &v)) != KS_OK)
+		return (rc);
+	p = v.mv_data;
+	if (v.mv_size < 25 || p[0] != 1)
+		return (KS_CORRUPT);
+	slen = p[24];
+	if (slen >= sizeof(out->successor) || v.mv_size != 25 + slen)
+		return (KS_CORRUPT);
+	memcpy(out->fpr, fpr, strlen(fpr) + 1);
+	out->flags = get_u32(p + 4);
+	out->ctime = get_i64(p + 8);
+	out->mtime = get_i64(p + 16);
+	memcpy(out->successor, p + 25, slen);
+	return (KS_OK);
+}
+
+int
+ks_certinfo_put(struct ks_txn *t, const struct ks_certinfo *ci)
+{
+	unsigned char		 rec[25 + KS_FPR_MAX];
+	struct ks_certinfo	 old;
+	size_t			 slen;
+	int64_t			 now = time(NULL);
+	int			 rc;
+
+	slen = strnlen(ci->successor, sizeof(ci->successor));
+	if (!fpr_valid(ci->fpr) || slen == sizeof(ci->successor) ||
+	    (slen > 0 && !fpr_valid(ci->successor)))
+		return (KS_INVALID);
+	if ((rc = ks_certinfo_get(t, ci->fpr, &old)) != KS_OK &&
+	    rc != KS_NOTFOUND)
+		return (rc);
+	memset(rec, 0, 25);
+	rec[0] = 1;
+	put_u32(rec + 4, ci->flags);
+	put_i64(rec + 8, rc == KS_OK ? old.ctime : now);
+	put_i64(rec + 16, now);
+	rec[24] = slen;
+	memcpy(rec + 25, ci->successor, slen);
+	return (tput(t, T_CERTINFO, ci->fpr, strlen(ci->fpr), rec, 25 + slen,
+	    0));
+}
+
+int
+ks_revoc_put(struct ks_txn *t, const char *fpr, const void *data,
+    size_t len)
+{
+	unsigned	 counts[64], i;
+	int		 rc;
+
+	if (!fpr_valid(fpr))
+		return (KS_INVALID);
+	if ((rc = check_pgp(data, len, KS_BLOB_MAX)) != KS_OK)
+		return (rc);
+	(void)ks_pgp_scan(data, len, counts);
+	for (i = 0; i < 64; i++)
+		if (i != 2 && counts[i] != 0)
+			return (KS_INVALID);
+	return (tput(t, T_REVOCS, fpr, strlen(fpr), data, len, 0));
+}
+
+int
+ks_revoc_get(struct ks_txn *t, const char *fpr, struct ks_blob *out)
+{
+	MDB_val	 v;
+	int	 rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = tget(t, T_REVOCS, fpr, strlen(fpr), &v)) != KS_OK)
+		return (rc);
+	return (copyout(v.mv_data, v.mv_size, out));
+}
+
+int
+ks_revoc_del(struct ks_txn *t, const char *fpr)
+{
+	return (tdel(t, T_REVOCS, fpr, strlen(fpr)));
+}
+
+/* Audit log. */
+
+static unsigned char *
+put_str(unsigned char *p, const char *s, size_t max)
+{
+	size_t	 len = strnlen(s, max - 1);
+
+	put_u16(p, len);
+	memcpy(p + 2, s, len);
+	return (p + 2 + len);
+}
+
+static const unsigned char *
+get_str(const unsigned char *p, const unsigned char *end, char *s,
+    size_t max)
+{
+	size_t	 len;
+
+	if (p == NULL || end - p < 2)
+		return (NULL);
+	len = get_u16(p);
+	if (len >= max || (size_t)(end - p - 2) < len)
+		return (NULL);
+	memcpy(s, p + 2, len);
+	s[len] = '\0';
+	return (p + 2 + len);
+}
+
+int
+ks_log_append(struct ks_txn *t, struct ks_logent *e)
+{
+	unsigned char	 rec[1 + 8 + 4 * 2 + sizeof(e->user) + sizeof(e->cmd) +
+			    sizeof(e->subject) + sizeof(e->detail)], *p;
+	unsigned char	 key[8];
+	MDB_cursor	*c;
+	MDB_val		 k, v;
+	uint64_t	 seq = 0;
+	int		 rc, i;
+
+	if ((rc = mdb_cursor_open(t->txn, t->ks->dbi[T_LOG], &c)) != 0)
+		return (ks_maperr(rc));
+	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	if (rc == 0 && k.mv_size == 8)
+		for (i = 0; i < 8; i++)
+			seq = seq << 8 | ((unsigned char *)k.mv_data)[i];
+	mdb_cursor_close(c);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return (ks_maperr(rc));
+	e->seq = seq + 1;
+	if (e->time == 0)
+		e->time = time(NULL);
+	for (i = 0; i < 8; i++)
+		key[i] = (e->seq >> (56 - 8 * i)) & 0xff;
+	rec[0] = 1;
+	put_i64(rec + 1, e->time);
+	p = put_str(rec + 9, e->user, sizeof(e->user));
+	p = put_str(p, e->cmd, sizeof(e->cmd));
+	p = put_str(p, e->subject, sizeof(e->subject));
+	p = put_str(p, e->detail, sizeof(e->detail));
+	return (tput(t, T_LOG, key, sizeof(key), rec, p - rec,
+	    MDB_NOOVERWRITE));
+}
+
+static int
+log_decode(const MDB_val *k, const MDB_val *v, struct ks_logent *e)
+{
+	const unsigned char	*p = v->mv_data, *end = p + v->mv_size;
+	size_t			 i;
+
+	memset(e, 0, sizeof(*e));
+	if (k->mv_size != 8 || v->mv_size < 9 || p[0] != 1)
+		return (KS_CORRUPT);
+	for (i = 0; i < 8; i++)
+		e->seq = e->seq << 8 | ((const unsigned char *)k->mv_data)[i];
+	e->time = get_i64(p + 1);
+	p = get_str(p + 9, end, e->user, sizeof(e->user));
+	p = get_str(p, end, e->cmd, sizeof(e->cmd));
+	p = get_str(p, end, e->subject, sizeof(e->subject));
+	p = get_str(p, end, e->detail, sizeof(e->detail));
+	return (p == end ? KS_OK : KS_CORRUPT);
+}
+
+int
+ks_log_foreach(struct ks_txn *t, int64_t since,
+    int (*cb)(const struct ks_logent *, void *), void *arg)
+{
+	MDB_cursor		*c;
+	MDB_val			 k, v;
+	struct ks_logent	*e;
+	int			 rc;
+
+	if ((e = ks_malloc(sizeof(*e))) == NULL)
+		return (ENOMEM);
+	if ((rc = mdb_cursor_open(t->txn, t->ks->dbi[T_LOG], &c)) != 0) {
+		free(e);
+		return (ks_maperr(rc));
+	}
+	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
+		if ((rc = log_decode(&k, &v, e)) != KS_OK)
+			break;
+		if (e->time < since)
+			continue;
+		if ((rc = cb(e, arg)) != 0)
+			break;
+	}
+	mdb_cursor_close(c);
+	free(e);
+	return (rc == MDB_NOTFOUND ? KS_OK : ks_maperr(rc));
 }
 
 int
@@ -796,20 +1017,18 @@ wkd_key(const char *domain, const char *hash, char *buf, size_t bufsz,
 	return (KS_OK);
 }
 
-int
-ks_wkd_put(struct ks_txn *t, const char *domain, const char *hash,
+/*
+ * Put bytes with a strong ETag made now (80 bits of their SHA-1), so that
+ * no request has to hash them.
+ */
+static int
+tput_etag(struct ks_txn *t, enum ks_table tb, const char *key, size_t klen,
     const void *data, size_t len)
 {
 	unsigned char	 digest[20], *rec;
-	char		 key[KS_DOMAIN_MAX + KS_HASH_LEN + 2], tag[17];
-	size_t		 klen;
+	char		 tag[17];
 	int		 rc;
 
-	if ((rc = wkd_key(domain, hash, key, sizeof(key), &klen)) != KS_OK)
-		return (rc);
-	if ((rc = check_pgp(data, len, KS_BLOB_MAX)) != KS_OK)
-		return (rc);
-	/* Strong ETag: 80 bits of the SHA-1 of the bytes. */
 	if (gnutls_hash_fast(GNUTLS_DIG_SHA1, data, len, digest) != 0)
 		return (KS_INVALID);
 	(void)ks_zb32_encode(digest, 10, tag, sizeof(tag));
@@ -820,14 +1039,30 @@ ks_wkd_put(struct ks_txn *t, const char *domain, const char *hash,
 	rec[2] = '"';
 	memcpy(rec + 3, tag, 16);
 	rec[19] = '"';
-	memcpy(rec + 20, data, len);
-	rc = tput(t, T_WKD, key, klen, rec, 20 + len, 0);
+	if (len > 0)
+		memcpy(rec + 20, data, len);
+	rc = tput(t, tb, key, klen, rec, 20 + len, 0);
 	free(rec);
 	return (rc);
 }
 
+int
+ks_wkd_put(struct ks_txn *t, const char *domain, const char *hash,
+    const void *data, size_t len)
+{
+	char		 key[KS_DOMAIN_MAX + KS_HASH_LEN + 2];
+	size_t		 klen;
+	int		 rc;
+
+	if ((rc = wkd_key(domain, hash, key, sizeof(key), &klen)) != KS_OK)
+		return (rc);
+	if ((rc = check_pgp(data, len, KS_BLOB_MAX)) != KS_OK)
+		return (rc);
+	return (tput_etag(t, T_WKD, key, klen, data, len));
+}
+
 static int
-wkd_decode(const MDB_val *v, struct ks_blob *out)
+etag_decode(const MDB_val *v, struct ks_blob *out)
 {
 	const unsigned char	*p = v->mv_data;
 	size_t			 elen;
@@ -858,7 +1093,7 @@ ks_wkd_get(struct ks_txn *t, const char *domain, const char *hash,
 		return (rc);
 	if ((rc = tget(t, T_WKD, key, klen, &v)) != KS_OK)
 		return (rc);
-	return (wkd_decode(&v, out));
+	return (etag_decode(&v, out));
 }
 
 int
@@ -871,6 +1106,36 @@ ks_wkd_del(struct ks_txn *t, const char *domain, const char *hash)
 	if ((rc = wkd_key(domain, hash, key, sizeof(key), &klen)) != KS_OK)
 		return (rc);
 	return (tdel(t, T_WKD, key, klen));
+}
+
+int
+ks_mtasts_put(struct ks_txn *t, const char *domain, const void *data,
+    size_t len)
+{
+	MDB_val	 v;
+	int	 rc;
+
+	if (len > KS_POLICY_MAX)
+		return (KS_TOOBIG);
+	if ((rc = tget(t, T_DOMAINS, domain, strlen(domain), &v)) != KS_OK)
+		return (rc);
+	if (len == 0) {
+		rc = tdel(t, T_MTASTS, domain, strlen(domain));
+		return (rc == KS_NOTFOUND ? KS_OK : rc);
+	}
+	return (tput_etag(t, T_MTASTS, domain, strlen(domain), data, len));
+}
+
+int
+ks_mtasts_get(struct ks_txn *t, const char *domain, struct ks_blob *out)
+{
+	MDB_val	 v;
+	int	 rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = tget(t, T_MTASTS, domain, strlen(domain), &v)) != KS_OK)
+		return (rc);
+	return (etag_decode(&v, out));
 }
 
 /* One-shot reads for the daemon. */
@@ -924,6 +1189,23 @@ ks_has_domain(struct ks *ks, const char *domain)
 	if ((rc = begin(ks, MDB_RDONLY, &t.txn)) != 0)
 		return (ks_maperr(rc));
 	rc = tget(&t, T_DOMAINS, domain, strlen(domain), &v);
+	mdb_txn_abort(t.txn);
+	return (rc);
+}
+
+int
+ks_get_mtasts(struct ks *ks, const char *domain, struct ks_blob *out)
+{
+	struct ks_txn	 t;
+	int		 rc;
+
+	memset(out, 0, sizeof(*out));
+	if (domain[0] == '\0' || strlen(domain) >= KS_DOMAIN_MAX)
+		return (KS_NOTFOUND);
+	t.ks = ks;
+	if ((rc = begin(ks, MDB_RDONLY, &t.txn)) != 0)
+		return (ks_maperr(rc));
+	rc = ks_mtasts_get(&t, domain, out);
 	mdb_txn_abort(t.txn);
 	return (rc);
 }
