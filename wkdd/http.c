@@ -27,6 +27,9 @@
 #define HTTP_PAGE_MAX	(64 * 1024)
 #define HTTP_METHODS	"GET, HEAD, OPTIONS"
 #define HTTP_REQHDR_MAX	512	/* Access-Control-Request-Headers kept. */
+#define HTTP_404	"Not found\n"
+#define HTTP_405	"Method not allowed\n"
+#define HTTP_500	"Internal server error\n"
 
 struct http_page {
 	struct MHD_Response	*resp;
@@ -37,6 +40,7 @@ static struct ks			*http_ks;
 static struct MHD_Response		*http_r404, *http_r405, *http_r500;
 static _Atomic(struct http_page *)	 http_page_cur;
 static struct http_page			*http_page_old;	/* Main thread. */
+static char				 http_waiting, http_answered;
 
 static enum MHD_Result	http_handler(void *, struct MHD_Connection *,
 			    const char *, const char *, const char *,
@@ -49,6 +53,8 @@ static struct MHD_Response *http_static(const char *, const char *);
 static struct MHD_Response *http_blob(struct ks_blob *, const char *);
 static struct MHD_Response *http_options(struct MHD_Connection *);
 static int		http_etag_match(const char *, const char *);
+static int		http_has_body(struct MHD_Connection *);
+static size_t		http_static_len(const struct MHD_Response *);
 static void		http_log(const char *, const struct route *,
 			    unsigned, size_t, const struct timespec *);
 
@@ -72,15 +78,25 @@ http_static(const char *body, const char *type)
 	return (r);
 }
 
+static size_t
+http_static_len(const struct MHD_Response *r)
+{
+	if (r == http_r404)
+		return (sizeof(HTTP_404) - 1);
+	if (r == http_r405)
+		return (sizeof(HTTP_405) - 1);
+	return (sizeof(HTTP_500) - 1);
+}
+
 int
 http_init(struct ks *ks)
 {
 	http_ks = ks;
-	if ((http_r404 = http_static("Not found\n",
+	if ((http_r404 = http_static(HTTP_404,
 	    "text/plain; charset=utf-8")) == NULL ||
-	    (http_r405 = http_static("Method not allowed\n",
+	    (http_r405 = http_static(HTTP_405,
 	    "text/plain; charset=utf-8")) == NULL ||
-	    (http_r500 = http_static("Internal server error\n",
+	    (http_r500 = http_static(HTTP_500,
 	    "text/plain; charset=utf-8")) == NULL ||
 	    MHD_add_response_header(http_r405, MHD_HTTP_HEADER_ALLOW,
 	    HTTP_METHODS) != MHD_YES) {
@@ -306,6 +322,19 @@ http_options(struct MHD_Connection *c)
 	return (r);
 }
 
+static int
+http_has_body(struct MHD_Connection *c)
+{
+	const char	*cl;
+
+	if (MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL)
+		return (1);
+	cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_LENGTH);
+	return (cl != NULL && strspn(cl, "0") != strlen(cl));
+}
+
 /* If-None-Match value inm against our (quoted) etag; weak comparison. */
 static int
 http_etag_match(const char *inm, const char *etag)
@@ -396,10 +425,21 @@ http_handler(void *cls, struct MHD_Connection *c, const char *url,
 	(void)cls;
 	(void)version;
 	(void)upload_data;
-	(void)upload_data_size;
-	if (*con_cls != NULL)		/* Answered already: drop the body. */
+	/*
+	 * A response queued on the first call closes the connection after
+	 * it (MHD can't tell where the body would end), so a request
+	 * without a body is answered on the second call, once it is all in.
+	 * One with a body is answered at once, and the body not read.
+	 */
+	if (*con_cls == &http_answered) {
+		*upload_data_size = 0;
 		return (MHD_YES);
-	*con_cls = c;
+	}
+	if (*con_cls == NULL && !http_has_body(c)) {
+		*con_cls = &http_waiting;
+		return (MHD_YES);
+	}
+	*con_cls = &http_answered;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	memset(&b, 0, sizeof(b));
@@ -480,8 +520,8 @@ http_handler(void *cls, struct MHD_Connection *c, const char *url,
 		}
 		bytes = 0;
 	}
-	if (resp == http_r404)
-		bytes = sizeof("Not found\n") - 1;
+	if (resp == http_r404 || resp == http_r405 || resp == http_r500)
+		bytes = http_static_len(resp);
 	if (strcmp(method, "HEAD") == 0)
 		bytes = 0;
 	ret = MHD_queue_response(c, status, resp);
@@ -499,6 +539,7 @@ http_start(int fd, const struct conf *conf)
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 	    MHD_USE_TLS | MHD_USE_ITC | MHD_USE_ERROR_LOG,
 	    0, NULL, NULL, http_handler, NULL,
+	    MHD_OPTION_EXTERNAL_LOGGER, http_mhdlog, NULL,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_HTTPS_CERT_CALLBACK, tls_cert_cb,
 	    MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES,
@@ -506,7 +547,6 @@ http_start(int fd, const struct conf *conf)
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, conf->max_conns_per_ip,
 	    MHD_OPTION_CONNECTION_TIMEOUT, conf->timeout,
 	    MHD_OPTION_UNESCAPE_CALLBACK, http_unescape, NULL,
-	    MHD_OPTION_EXTERNAL_LOGGER, http_mhdlog, NULL,
 	    MHD_OPTION_END);
 	if (d == NULL)
 		log_warnx("cannot start the HTTP daemon");

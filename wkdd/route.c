@@ -107,11 +107,13 @@ route_request(const char *method, const char *host, const char *path,
 	int		 n;
 
 	memset(r, 0, sizeof(*r));
+	if (route_host(host, r->host, sizeof(r->host)) == -1)
+		r->host[0] = '\0';
 	if (strcmp(method, "OPTIONS") == 0)
 		return (r->kind = ROUTE_OPTIONS);
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
 		return (r->kind = ROUTE_METHOD);
-	if (route_host(host, r->host, sizeof(r->host)) == -1)
+	if (r->host[0] == '\0')
 		return (r->kind = ROUTE_NOTFOUND);
 	if (strncmp(r->host, ROUTE_PREFIX, plen) == 0 && r->host[plen] != '\0')
 		r->advanced = 1;
