@@ -309,6 +309,26 @@ check_wkdd() {
 	fi
 }
 
+# wait_log PATTERN [N]: wait (at most 10 s) until N (default 1) lines of
+# the log match the extended regular expression PATTERN.
+wait_log() {
+	_i=0
+	while [ "$(grep -cE "$1" "$LOG")" -lt "${2:-1}" ]; do
+		[ $_i -ge 100 ] && return 1
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	return 0
+}
+
+# reload_wkdd: SIGHUP, then wait until wkdd has logged the outcome (it
+# reloaded, or refused to).
+reload_wkdd() {
+	_n=$(grep -cE 'reloaded|not reloading' "$LOG")
+	kill -HUP "$WKDD_PID" || return 1
+	wait_log 'reloaded|not reloading' $((_n + 1))
+}
+
 # dump_log: wkdd's log as TAP comments.
 dump_log() {
 	diag "--- $LOG"
