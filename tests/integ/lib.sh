@@ -329,6 +329,42 @@ reload_wkdd() {
 	wait_log 'reloaded|not reloading' $((_n + 1))
 }
 
+# hold_open HOST: one TLS connection to wkdd (SNI and check for HOST) held
+# open by gnutls-cli, for as long as the test wants: send requests on it
+# with held_get, end it with hold_close.  One at a time (file descriptor
+# 7).  Responses are appended to $T/held.out.
+hold_open() {
+	HELD_HOST=$1
+	rm -f "$T/held.in" "$T/held.out"
+	mkfifo "$T/held.in" || return 1
+	gnutls-cli --x509cafile "$T/ca.pem" --sni-hostname "$1" \
+	    --verify-hostname "$1" -p "$PORT" 127.0.0.1 \
+	    < "$T/held.in" > "$T/held.out" 2>&1 &
+	HELD_PID=$!
+	exec 7> "$T/held.in"
+}
+
+# held_get PATH: GET PATH on the held connection, wait (at most 10 s) for
+# its response's status line; returns 1 if none came.
+held_get() {
+	_n=$(grep -c '^HTTP/1.1 ' "$T/held.out")
+	printf 'GET %s HTTP/1.1\r\nHost: %s\r\n\r\n' "$1" "$HELD_HOST" >&7
+	_i=0
+	while [ "$(grep -c '^HTTP/1.1 ' "$T/held.out")" -le "$_n" ]; do
+		[ $_i -ge 100 ] && return 1
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	HELD_STATUS=$(grep '^HTTP/1.1 ' "$T/held.out" | tail -n 1 |
+	    cut -d ' ' -f 2)
+}
+
+# hold_close: end the held connection.
+hold_close() {
+	exec 7>&-
+	wait "$HELD_PID" 2>/dev/null
+}
+
 # dump_log: wkdd's log as TAP comments.
 dump_log() {
 	diag "--- $LOG"
