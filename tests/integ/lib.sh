@@ -144,6 +144,7 @@ finish() {
 		else
 			fail "wkdd exits 0 on SIGTERM"
 		fi
+		check "log clean after exit (no leak report)" log_clean
 	fi
 	if [ "$tap_fail" -gt 0 ]; then
 		dump_log
