@@ -220,6 +220,13 @@ make_store() {
 	done
 }
 
+# hash_of ADDR: the WKD hash of ADDR, from `wkdctl hash` (its "hash HASH"
+# line, or a bare hash).
+hash_of() {
+	ctl hash "$1" | awk '$1 == "hash" { print $2; exit }
+	    NF == 1 { print $1; exit }'
+}
+
 # gen_key ADDR: a new ed25519 key with the one UID "Test <ADDR>" in
 # $GNUPGHOME; its binary export goes to $T/ADDR.pgp, its fingerprint to
 # stdout.

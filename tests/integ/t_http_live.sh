@@ -12,8 +12,8 @@ make_store a.test
 write_conf "www $TOP/www"
 start_wkdd || finish
 
-HA=$(ctl hash alice@a.test)
-HB=$(ctl hash bob@a.test)
+HA=$(hash_of alice@a.test)
+HB=$(hash_of bob@a.test)
 
 # key LAYOUT HASH: fetch a key of a.test.
 key() {

@@ -21,10 +21,10 @@ for addr in alice@a.test bob@b.test "alice@$IDN"; do
 	ctl import "$T/$addr.pgp" >/dev/null 2>&1 ||
 	    { fail "wkdctl import $addr"; finish; }
 done
-HA=$(ctl hash alice@a.test)
-HB=$(ctl hash bob@b.test)
+HA=$(hash_of alice@a.test)
+HB=$(hash_of bob@b.test)
 is "$HA" kei1q4tipxxu1yj79k9kfukdhfy631xe "wkdctl hash alice@a.test"
-UNKNOWN=$(ctl hash nobody@a.test)
+UNKNOWN=$(hash_of nobody@a.test)
 
 write_conf
 start_wkdd || finish
