@@ -13,7 +13,12 @@
  *                                              address can't change owner)
  *   certs     FINGERPRINT -> OpenPGP bytes     public certificates as
  *                                              imported and cleaned
+ *   certinfo  FINGERPRINT -> state             superseded by which key
+ *   revocs    FINGERPRINT -> signature bytes   revocation certificate kept
+ *                                              for later use, never served
  *   wkd       "domain/hash" -> etag + bytes    what the daemon serves
+ *   mtasts    A-label -> etag + bytes          MTA-STS policy served for it
+ *   log       sequence -> entry                audit log of every change
  *
  * An address is "local@domain" with the local part's ASCII letters lowered
  * and the domain as a lowercase A-label (ks_addr_norm()).
@@ -97,11 +102,15 @@ struct ks_domain {
 #define KS_ADDR_ALIAS	2	/* An alias of account. */
 #define KS_ADDR_RETIRED	3	/* Former alias: bound, never published. */
 
+/* Address flags. */
+#define KS_AF_UNPUBLISHED 0x01	/* Not served, by the operator's choice. */
+#define KS_AF_REMOVED	  0x02	/* On a primary: the account was removed. */
+
 struct ks_addr {
 	char		 addr[KS_ADDR_MAX];	/* Normalised, the key. */
 	char		 account[KS_ADDR_MAX];	/* Owner's primary address. */
 	int		 state;			/* KS_ADDR_* */
-	uint32_t	 flags;			/* Reserved, 0. */
+	uint32_t	 flags;			/* KS_AF_* */
 	char		 fpr[KS_FPR_MAX];	/* Key published, "" if none. */
 	int64_t		 ctime;
 	int64_t		 mtime;
@@ -170,6 +179,64 @@ int		 ks_cert_foreach(struct ks_txn *,
 		    size_t len, void *arg), void *arg);
 
 /*
+ * What the store knows of a key beyond its bytes.  ks_cert_del() removes
+ * a key's certinfo and revocation certificate too.
+ */
+#define KS_CERT_SUPERSEDED	0x01	/* Replaced by successor. */
+
+struct ks_certinfo {
+	char		 fpr[KS_FPR_MAX];
+	uint32_t	 flags;			/* KS_CERT_* */
+	char		 successor[KS_FPR_MAX];	/* "" if none. */
+	int64_t		 ctime;			/* First imported. */
+	int64_t		 mtime;			/* Set by ks_certinfo_put. */
+};
+
+int		 ks_certinfo_get(struct ks_txn *, const char *fpr,
+		    struct ks_certinfo *out);
+int		 ks_certinfo_put(struct ks_txn *, const struct ks_certinfo *);
+
+/*
+ * Revocation certificates kept for a key (as GnuPG's openpgp-revocs.d):
+ * only signature packets (tag 2) are accepted (else KS_INVALID).  Never
+ * served: no one-shot read exists for them.
+ */
+int		 ks_revoc_put(struct ks_txn *, const char *fpr,
+		    const void *data, size_t len);
+int		 ks_revoc_get(struct ks_txn *, const char *fpr,
+		    struct ks_blob *out);
+int		 ks_revoc_del(struct ks_txn *, const char *fpr);
+
+/*
+ * Audit log.  ks_log_append() gives the entry the next sequence number
+ * (written back into e->seq) and, if e->time is 0, the current time; it
+ * belongs in the same transaction as the change it records.
+ * ks_log_foreach() walks entries with time >= since, oldest first.
+ */
+struct ks_logent {
+	uint64_t	 seq;
+	int64_t		 time;
+	char		 user[64];	/* Operator: the OS user. */
+	char		 cmd[512];	/* Command line, without secrets. */
+	char		 subject[KS_ADDR_MAX];	/* Address or fingerprint. */
+	char		 detail[1024];	/* What changed: "old -> new". */
+};
+
+int		 ks_log_append(struct ks_txn *, struct ks_logent *e);
+int		 ks_log_foreach(struct ks_txn *, int64_t since,
+		    int (*cb)(const struct ks_logent *e, void *arg),
+		    void *arg);
+
+/*
+ * MTA-STS policy (RFC 8461) served at https://mta-sts.DOMAIN/.well-known/
+ * mta-sts.txt for a hosted domain; ks_mtasts_put() with len 0 removes it.
+ */
+int		 ks_mtasts_put(struct ks_txn *, const char *domain,
+		    const void *data, size_t len);
+int		 ks_mtasts_get(struct ks_txn *, const char *domain,
+		    struct ks_blob *out);
+
+/*
  * Published keys: the exact bytes served for (domain, hash).  ks_wkd_put()
  * applies ks_cert_put()'s checks, refuses more than KS_BLOB_MAX bytes
  * (KS_TOOBIG), and stores an ETag computed from the bytes.
@@ -187,12 +254,15 @@ int		 ks_wkd_del(struct ks_txn *, const char *domain,
  * ks_get_policy(): the policy of a hosted domain; KS_NOTFOUND if the domain
  * isn't hosted.  Both fill *out (data may be NULL when len is 0).
  * ks_has_domain(): KS_OK if hosted, KS_NOTFOUND if not.
+ * ks_get_mtasts(): the MTA-STS policy of a domain; KS_NOTFOUND if none.
  */
 int		 ks_get_key(struct ks *, const char *domain, const char *hash,
 		    struct ks_blob *out);
 int		 ks_get_policy(struct ks *, const char *domain,
 		    struct ks_blob *out);
 int		 ks_has_domain(struct ks *, const char *domain);
+int		 ks_get_mtasts(struct ks *, const char *domain,
+		    struct ks_blob *out);
 
 void		 ks_blob_free(struct ks_blob *);	/* Frees data, zeroes. */
 

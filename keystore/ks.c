@@ -1,0 +1,1211 @@
+/*
+ * ks.c: the key store over LMDB.  See keystore.h for the model and rules.
+ *
+ * Records are encoded little-endian with a leading format byte, so that a
+ * later version can read what an earlier one wrote:
+ *   domains  v1: u8 1, u8[3] 0, u32 flags, i64 ctime			(16)
+ *   addrs    v1: u8 1, u8 state, u16 0, u32 flags, i64 ctime, i64 mtime,
+ *               u16 accountlen, account, u8 fprlen, fpr
+ *   wkd, mtasts v1: u8 1, u8 etaglen, etag, bytes
+ *   certinfo v1: u8 1, u8[3] 0, u32 flags, i64 ctime, i64 mtime,
+ *               u8 successorlen, successor
+ *   log      key: u64 seq, big-endian (so keys sort by number);
+ *            v1: u8 1, i64 time, then user, cmd, subject, detail, each
+ *               as u16 len + bytes
+ *   certs, policy, revocs: the bytes themselves.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <gnutls/crypto.h>
+#include <lmdb.h>
+
+#include "keystore.h"
+#include "extern.h"
+
+#define KS_FORMAT	"1"
+#define KS_MAPSIZE	((size_t)1 << 30)
+
+enum ks_table { T_META, T_DOMAINS, T_POLICY, T_ADDRS, T_CERTS, T_WKD,
+    T_CERTINFO, T_REVOCS, T_MTASTS, T_LOG, T_COUNT };
+
+static const char *const tables[T_COUNT] = {
+	"meta", "domains", "policy", "addrs", "certs", "wkd", "certinfo",
+	"revocs", "mtasts", "log"
+};
+
+struct ks {
+	MDB_env		*env;
+	MDB_dbi		 dbi[T_COUNT];
+	int		 flags;
+};
+
+struct ks_txn {
+	struct ks	*ks;
+	MDB_txn		*txn;
+};
+
+#ifdef KS_FAULTS
+unsigned long	 ks_fault_at;
+unsigned long	 ks_fault_calls;
+
+int
+ks_fault(void)
+{
+	return (ks_fault_at != 0 && ++ks_fault_calls == ks_fault_at);
+}
+#endif
+
+void *
+ks_malloc(size_t n)
+{
+	if (KS_FAULT_HIT())
+		return (NULL);
+	return (malloc(n == 0 ? 1 : n));
+}
+
+static void *
+ks_realloc(void *p, size_t n)
+{
+	if (KS_FAULT_HIT())
+		return (NULL);
+	return (realloc(p, n));
+}
+
+/* LMDB's codes that callers act on become KS_*; others pass through. */
+int
+ks_maperr(int rc)
+{
+	switch (rc) {
+	case MDB_NOTFOUND:
+		return (KS_NOTFOUND);
+	case MDB_KEYEXIST:
+		return (KS_EXISTS);
+	case MDB_MAP_FULL:
+		return (KS_FULL);
+	default:
+		return (rc);
+	}
+}
+
+/* Fault-injection wrappers around the LMDB calls that change things. */
+static int
+db_put(MDB_txn *t, MDB_dbi d, MDB_val *k, MDB_val *v, unsigned fl)
+{
+	if (KS_FAULT_HIT())
+		return (KS_FAULT);
+	return (mdb_put(t, d, k, v, fl));
+}
+
+static int
+db_del(MDB_txn *t, MDB_dbi d, MDB_val *k)
+{
+	if (KS_FAULT_HIT())
+		return (KS_FAULT);
+	return (mdb_del(t, d, k, NULL));
+}
+
+const char *
+ks_strerror(int rc)
+{
+	switch (rc) {
+	case KS_OK:
+		return ("success");
+	case KS_NOTFOUND:
+		return ("not found");
+	case KS_EXISTS:
+		return ("already exists");
+	case KS_INVALID:
+		return ("invalid argument or data");
+	case KS_TOOBIG:
+		return ("too big");
+	case KS_FULL:
+		return ("store full (raise store-size)");
+	case KS_SECRET:
+		return ("contains secret-key material");
+	case KS_CORRUPT:
+		return ("corrupt record in store");
+	case KS_VERSION:
+		return ("store has an unknown format version");
+	case KS_RDONLYERR:
+		return ("store opened read-only");
+	case KS_FAULT:
+		return ("injected fault");
+	default:
+		/* errno values and LMDB's own codes. */
+		return (mdb_strerror(rc));
+	}
+}
+
+static void
+put_u16(unsigned char *p, uint16_t v)
+{
+	p[0] = v & 0xff;
+	p[1] = v >> 8;
+}
+
+static void
+put_u32(unsigned char *p, uint32_t v)
+{
+	int	 i;
+
+	for (i = 0; i < 4; i++)
+		p[i] = (v >> (8 * i)) & 0xff;
+}
+
+static void
+put_i64(unsigned char *p, int64_t v)
+{
+	uint64_t	 u = (uint64_t)v;
+	int		 i;
+
+	for (i = 0; i < 8; i++)
+		p[i] = (u >> (8 * i)) & 0xff;
+}
+
+static uint16_t
+get_u16(const unsigned char *p)
+{
+	return (p[0] | p[1] << 8);
+}
+
+static uint32_t
+get_u32(const unsigned char *p)
+{
+	return ((uint32_t)p[0] | (uint32_t)p[1] << 8 |
+	    (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
+}
+
+static int64_t
+get_i64(const unsigned char *p)
+{
+	uint64_t	 u = 0;
+	int		 i;
+
+	for (i = 7; i >= 0; i--)
+		u = u << 8 | p[i];
+	return ((int64_t)u);
+}
+
+static void
+mkval(MDB_val *v, const void *p, size_t len)
+{
+	v->mv_data = (void *)(uintptr_t)p;
+	v->mv_size = len;
+}
+
+static int
+open_tables(struct ks *ks, int create)
+{
+	MDB_txn		*txn;
+	MDB_val		 k, v;
+	int		 rc, i;
+
+	if ((rc = mdb_txn_begin(ks->env, NULL,
+	    create ? 0 : MDB_RDONLY, &txn)) != 0)
+		return (ks_maperr(rc));
+	for (i = 0; i < T_COUNT; i++)
+		if ((rc = mdb_dbi_open(txn, tables[i],
+		    create ? MDB_CREATE : 0, &ks->dbi[i])) != 0)
+			goto abort;
+	mkval(&k, "format", 6);
+	if ((rc = mdb_get(txn, ks->dbi[T_META], &k, &v)) == MDB_NOTFOUND &&
+	    create) {
+		mkval(&v, KS_FORMAT, strlen(KS_FORMAT));
+		rc = mdb_put(txn, ks->dbi[T_META], &k, &v, 0);
+	} else if (rc == 0 && (v.mv_size != strlen(KS_FORMAT) ||
+	    memcmp(v.mv_data, KS_FORMAT, v.mv_size) != 0)) {
+		rc = KS_VERSION;
+	}
+	if (rc != 0)
+		goto abort;
+	return (ks_maperr(mdb_txn_commit(txn)));
+abort:
+	mdb_txn_abort(txn);
+	if (rc == MDB_NOTFOUND && !create)
+		return (KS_NOTFOUND);	/* Not a store: run wkdctl init. */
+	return (ks_maperr(rc));
+}
+
+int
+ks_open(struct ks **ksp, const char *dir, int flags, size_t mapsize)
+{
+	struct ks	*ks;
+	struct stat	 st;
+	char		 path[4096];
+	int		 rc, dead, exists;
+	unsigned	 envflags = MDB_NOTLS;
+
+	*ksp = NULL;
+	if (stat(dir, &st) == -1)
+		return (errno);
+	if (!S_ISDIR(st.st_mode))
+		return (ENOTDIR);
+	if ((size_t)snprintf(path, sizeof(path), "%s/data.mdb", dir) >=
+	    sizeof(path))
+		return (ENAMETOOLONG);
+	exists = stat(path, &st) == 0;
+	if (!exists && !(flags & KS_CREATE))
+		return (KS_NOTFOUND);
+	if (flags & KS_RDONLY)
+		envflags |= MDB_RDONLY;
+
+	if ((ks = calloc(1, sizeof(*ks))) == NULL)
+		return (errno);
+	ks->flags = flags;
+	if ((rc = mdb_env_create(&ks->env)) != 0)
+		goto fail;
+	if ((rc = mdb_env_set_maxdbs(ks->env, T_COUNT + 8)) != 0)
+		goto closeenv;
+	if ((rc = mdb_env_set_maxreaders(ks->env, 256)) != 0)
+		goto closeenv;
+	/* An existing store keeps its size unless a bigger one is asked. */
+	if (mapsize == 0 && !exists)
+		mapsize = KS_MAPSIZE;
+	if (mapsize != 0 && (rc = mdb_env_set_mapsize(ks->env, mapsize)) != 0)
+		goto closeenv;
+	if ((rc = mdb_env_open(ks->env, dir, envflags, 0660)) != 0)
+		goto closeenv;
+	(void)mdb_reader_check(ks->env, &dead);
+	if ((rc = open_tables(ks, (flags & KS_CREATE) && !exists)) != 0)
+		goto closeenv;
+	*ksp = ks;
+	return (KS_OK);
+closeenv:
+	mdb_env_close(ks->env);
+fail:
+	free(ks);
+	return (ks_maperr(rc));
+}
+
+void
+ks_close(struct ks *ks)
+{
+	if (ks == NULL)
+		return;
+	mdb_env_close(ks->env);
+	free(ks);
+}
+
+/*
+ * Begin an LMDB transaction.  When another process grew the map, LMDB
+ * says MDB_MAP_RESIZED: adopt the new size and try again.
+ */
+static int
+begin(struct ks *ks, unsigned flags, MDB_txn **txn)
+{
+	int	 rc;
+
+	rc = mdb_txn_begin(ks->env, NULL, flags, txn);
+	if (rc == MDB_MAP_RESIZED) {
+		if ((rc = mdb_env_set_mapsize(ks->env, 0)) != 0)
+			return (rc);
+		rc = mdb_txn_begin(ks->env, NULL, flags, txn);
+	}
+	return (rc);
+}
+
+int
+ks_txn_begin(struct ks *ks, int flags, struct ks_txn **txnp)
+{
+	struct ks_txn	*t;
+	int		 rc;
+
+	*txnp = NULL;
+	if (!(flags & KS_RDONLY) && (ks->flags & KS_RDONLY))
+		return (KS_RDONLYERR);
+	if ((t = ks_malloc(sizeof(*t))) == NULL)
+		return (ENOMEM);
+	t->ks = ks;
+	if (KS_FAULT_HIT())
+		rc = KS_FAULT;
+	else
+		rc = begin(ks, (flags & KS_RDONLY) ? MDB_RDONLY : 0, &t->txn);
+	if (rc != 0) {
+		free(t);
+		return (ks_maperr(rc));
+	}
+	*txnp = t;
+	return (KS_OK);
+}
+
+int
+ks_txn_commit(struct ks_txn *t)
+{
+	int	 rc;
+
+	if (KS_FAULT_HIT()) {
+		mdb_txn_abort(t->txn);
+		rc = KS_FAULT;
+	} else
+		rc = mdb_txn_commit(t->txn);	/* Frees txn even on error. */
+	free(t);
+	return (ks_maperr(rc));
+}
+
+void
+ks_txn_abort(struct ks_txn *t)
+{
+	if (t == NULL)
+		return;
+	mdb_txn_abort(t->txn);
+	free(t);
+}
+
+/* Get key k of table tb into v: the data lives until txn ends. */
+static int
+tget(struct ks_txn *t, enum ks_table tb, const void *k, size_t klen,
+    MDB_val *v)
+{
+	MDB_val	 key;
+
+	if (klen == 0 || klen > 511)
+		return (KS_INVALID);
+	mkval(&key, k, klen);
+	return (ks_maperr(mdb_get(t->txn, t->ks->dbi[tb], &key, v)));
+}
+
+static int
+tput(struct ks_txn *t, enum ks_table tb, const void *k, size_t klen,
+    const void *data, size_t len, unsigned flags)
+{
+	MDB_val	 key, v;
+
+	if (klen == 0 || klen > 511)
+		return (KS_INVALID);
+	mkval(&key, k, klen);
+	mkval(&v, data, len);
+	return (ks_maperr(db_put(t->txn, t->ks->dbi[tb], &key, &v, flags)));
+}
+
+static int
+tdel(struct ks_txn *t, enum ks_table tb, const void *k, size_t klen)
+{
+	MDB_val	 key;
+
+	if (klen == 0 || klen > 511)
+		return (KS_INVALID);
+	mkval(&key, k, klen);
+	return (ks_maperr(db_del(t->txn, t->ks->dbi[tb], &key)));
+}
+
+/* Copy v into blob b (data malloc'ed; 1 byte even for empty data). */
+static int
+copyout(const void *p, size_t len, struct ks_blob *b)
+{
+	if ((b->data = ks_malloc(len)) == NULL)
+		return (ENOMEM);
+	if (len > 0)
+		memcpy(b->data, p, len);
+	b->len = len;
+	return (KS_OK);
+}
+
+void
+ks_blob_free(struct ks_blob *b)
+{
+	if (b == NULL)
+		return;
+	free(b->data);
+	memset(b, 0, sizeof(*b));
+}
+
+/* Domains. */
+
+static int
+domain_decode(const MDB_val *k, const MDB_val *v, struct ks_domain *d)
+{
+	const unsigned char	*p = v->mv_data;
+
+	if (k->mv_size >= sizeof(d->name) || v->mv_size < 16 || p[0] != 1)
+		return (KS_CORRUPT);
+	memset(d, 0, sizeof(*d));
+	memcpy(d->name, k->mv_data, k->mv_size);
+	d->flags = get_u32(p + 4);
+	d->ctime = get_i64(p + 8);
+	return (KS_OK);
+}
+
+static int
+domain_write(struct ks_txn *t, const struct ks_domain *d, unsigned flags)
+{
+	unsigned char	 rec[16] = { 1 };
+
+	put_u32(rec + 4, d->flags);
+	put_i64(rec + 8, d->ctime);
+	return (tput(t, T_DOMAINS, d->name, strlen(d->name), rec,
+	    sizeof(rec), flags));
+}
+
+int
+ks_domain_add(struct ks_txn *t, const char *name)
+{
+	struct ks_domain	 d;
+	int			 rc;
+
+	if (strlen(name) >= sizeof(d.name))
+		return (KS_INVALID);
+	memset(&d, 0, sizeof(d));
+	memcpy(d.name, name, strlen(name) + 1);
+	d.ctime = time(NULL);
+	if ((rc = domain_write(t, &d, MDB_NOOVERWRITE)) != KS_OK)
+		return (rc);
+	/* Every hosted domain has a policy file, empty by default. */
+	return (tput(t, T_POLICY, name, strlen(name), "", 0, 0));
+}
+
+int
+ks_domain_get(struct ks_txn *t, const char *name, struct ks_domain *out)
+{
+	MDB_val	 k, v;
+	int	 rc;
+
+	if ((rc = tget(t, T_DOMAINS, name, strlen(name), &v)) != KS_OK)
+		return (rc);
+	mkval(&k, name, strlen(name));
+	return (domain_decode(&k, &v, out));
+}
+
+int
+ks_domain_set_flags(struct ks_txn *t, const char *name, uint32_t flags)
+{
+	struct ks_domain	 d;
+	int			 rc;
+
+	if ((rc = ks_domain_get(t, name, &d)) != KS_OK)
+		return (rc);
+	d.flags = flags;
+	return (domain_write(t, &d, 0));
+}
+
+/*
+ * Delete every key of table tb that starts with prefix.  After a delete
+ * the cursor is sought again: MDB_GET_CURRENT past the last item is
+ * EINVAL, not MDB_NOTFOUND.
+ */
+static int
+del_prefix(struct ks_txn *t, enum ks_table tb, const char *prefix)
+{
+	MDB_cursor	*c;
+	MDB_val		 k, v;
+	size_t		 plen = strlen(prefix);
+	int		 rc;
+
+	if ((rc = mdb_cursor_open(t->txn, t->ks->dbi[tb], &c)) != 0)
+		return (ks_maperr(rc));
+	mkval(&k, prefix, plen);
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	while (rc == 0 && k.mv_size >= plen &&
+	    memcmp(k.mv_data, prefix, plen) == 0) {
+		if (KS_FAULT_HIT()) {
+			rc = KS_FAULT;
+			break;
+		}
+		if ((rc = mdb_cursor_del(c, 0)) != 0)
+			break;
+		mkval(&k, prefix, plen);
+		rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	}
+	mdb_cursor_close(c);
+	return (rc == MDB_NOTFOUND ? KS_OK : ks_maperr(rc));
+}
+
+static int	 addr_decode(const MDB_val *, const MDB_val *,
+		    struct ks_addr *);
+
+int
+ks_domain_del(struct ks_txn *t, const char *name)
+{
+	MDB_cursor		*c;
+	MDB_val			 k, v;
+	struct ks_addr		*list = NULL, *nl, a;
+	size_t			 n = 0, i, dlen = strlen(name), alen;
+	char			 prefix[KS_DOMAIN_MAX + 1];
+	int			 rc;
+
+	if (dlen + 2 > sizeof(prefix))
+		return (KS_INVALID);
+	if ((rc = tdel(t, T_DOMAINS, name, dlen)) != KS_OK)
+		return (rc);
+	if ((rc = tdel(t, T_POLICY, name, dlen)) != KS_OK &&
+	    rc != KS_NOTFOUND)
+		return (rc);
+	if ((rc = tdel(t, T_MTASTS, name, dlen)) != KS_OK &&
+	    rc != KS_NOTFOUND)
+		return (rc);
+	(void)snprintf(prefix, sizeof(prefix), "%s/", name);
+	if ((rc = del_prefix(t, T_WKD, prefix)) != KS_OK)
+		return (rc);
+
+	/*
+	 * Nothing is published on the domain any more: say so in its
+	 * addresses, which stay bound to their accounts.  Collect first,
+	 * since writing through a walk would move the cursor.
+	 */
+	if ((rc = mdb_cursor_open(t->txn, t->ks->dbi[T_ADDRS], &c)) != 0)
+		return (ks_maperr(rc));
+	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
+		alen = k.mv_size;
+		if (alen <= dlen + 1 ||
+		    memcmp((char *)k.mv_data + alen - dlen, name, dlen) != 0 ||
+		    ((char *)k.mv_data)[alen - dlen - 1] != '@')
+			continue;
+		if ((rc = addr_decode(&k, &v, &a)) != KS_OK)
+			break;
+		if (a.fpr[0] == '\0')
+			continue;
+		if ((nl = ks_realloc(list, (n + 1) * sizeof(*list))) ==
+		    NULL) {
+			rc = ENOMEM;
+			break;
+		}
+		list = nl;
+		list[n++] = a;
+	}
+	mdb_cursor_close(c);
+	if (rc == MDB_NOTFOUND)
+		rc = KS_OK;
+	for (i = 0; rc == KS_OK && i < n; i++) {
+		list[i].fpr[0] = '\0';
+		rc = ks_addr_put(t, &list[i]);
+	}
+	free(list);
+	return (ks_maperr(rc));
+}
+
+int
+ks_domain_foreach(struct ks_txn *t,
+    int (*cb)(const struct ks_domain *, void *), void *arg)
+{
+	MDB_cursor		*c;
+	MDB_val			 k, v;
+	struct ks_domain	 d;
+	int			 rc;
+
+	if ((rc = mdb_cursor_open(t->txn, t->ks->dbi[T_DOMAINS], &c)) != 0)
+		return (ks_maperr(rc));
+	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
+		if ((rc = domain_decode(&k, &v, &d)) != KS_OK)
+			break;
+		if ((rc = cb(&d, arg)) != 0)
+			break;
+	}
+	mdb_cursor_close(c);
+	return (rc == MDB_NOTFOUND ? KS_OK : ks_maperr(rc));
+}
+
+int
+ks_policy_put(struct ks_txn *t, const char *name, const void *data,
+    size_t len)
+{
+	MDB_val	 v;
+	int	 rc;
+
+	if (len > KS_POLICY_MAX)
+		return (KS_TOOBIG);
+	if ((rc = tget(t, T_DOMAINS, name, strlen(name), &v)) != KS_OK)
+		return (rc);
+	return (tput(t, T_POLICY, name, strlen(name), data, len, 0));
+}
+
+/* Addresses. */
+
+static int
+addr_decode(const MDB_val *k, const MDB_val *v, struct ks_addr *a)
+{
+	const unsigned char	*p = v->mv_data;
+	size_t			 alen, flen;
+
+	memset(a, 0, sizeof(*a));
+	if (k->mv_size >= sizeof(a->addr) || v->mv_size < 27 || p[0] != 1)
+		return (KS_CORRUPT);
+	alen = get_u16(p + 24);
+	if (alen >= sizeof(a->account) || v->mv_size < 27 + alen)
+		return (KS_CORRUPT);
+	flen = p[26 + alen];
+	if (flen >= sizeof(a->fpr) || v->mv_size != 27 + alen + flen)
+		return (KS_CORRUPT);
+	memcpy(a->addr, k->mv_data, k->mv_size);
+	a->state = p[1];
+	a->flags = get_u32(p + 4);
+	a->ctime = get_i64(p + 8);
+	a->mtime = get_i64(p + 16);
+	memcpy(a->account, p + 26, alen);
+	memcpy(a->fpr, p + 27 + alen, flen);
+	return (KS_OK);
+}
+
+int
+ks_addr_get(struct ks_txn *t, const char *addr, struct ks_addr *out)
+{
+	MDB_val	 k, v;
+	int	 rc;
+
+	if ((rc = tget(t, T_ADDRS, addr, strlen(addr), &v)) != KS_OK)
+		return (rc);
+	mkval(&k, addr, strlen(addr));
+	return (addr_decode(&k, &v, out));
+}
+
+int
+ks_addr_put(struct ks_txn *t, const struct ks_addr *a)
+{
+	unsigned char	 rec[27 + KS_ADDR_MAX + KS_FPR_MAX];
+	struct ks_addr	 old;
+	size_t		 alen, flen;
+	int64_t		 now = time(NULL), ctime = now;
+	int		 rc;
+
+	alen = strnlen(a->account, sizeof(a->account));
+	flen = strnlen(a->fpr, sizeof(a->fpr));
+	if (alen == 0 || alen == sizeof(a->account) ||
+	    flen == sizeof(a->fpr) ||
+	    strnlen(a->addr, sizeof(a->addr)) == sizeof(a->addr) ||
+	    a->state < KS_ADDR_PRIMARY || a->state > KS_ADDR_RETIRED)
+		return (KS_INVALID);
+	if ((rc = ks_addr_get(t, a->addr, &old)) == KS_OK)
+		ctime = old.ctime;
+	else if (rc != KS_NOTFOUND)
+		return (rc);
+	memset(rec, 0, 27);
+	rec[0] = 1;
+	rec[1] = a->state;
+	put_u32(rec + 4, a->flags);
+	put_i64(rec + 8, ctime);
+	put_i64(rec + 16, now);
+	put_u16(rec + 24, alen);
+	memcpy(rec + 26, a->account, alen);
+	rec[26 + alen] = flen;
+	memcpy(rec + 27 + alen, a->fpr, flen);
+	return (tput(t, T_ADDRS, a->addr, strlen(a->addr), rec,
+	    27 + alen + flen, 0));
+}
+
+int
+ks_addr_foreach(struct ks_txn *t, const char *account,
+    int (*cb)(const struct ks_addr *, void *), void *arg)
+{
+	MDB_cursor	*c;
+	MDB_val		 k, v;
+	struct ks_addr	 a;
+	int		 rc;
+
+	if ((rc = mdb_cursor_open(t->txn, t->ks->dbi[T_ADDRS], &c)) != 0)
+		return (ks_maperr(rc));
+	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
+		if ((rc = addr_decode(&k, &v, &a)) != KS_OK)
+			break;
+		if (account != NULL && strcmp(a.account, account) != 0)
+			continue;
+		if ((rc = cb(&a, arg)) != 0)
+			break;
+	}
+	mdb_cursor_close(c);
+	return (rc == MDB_NOTFOUND ? KS_OK : ks_maperr(rc));
+}
+
+/* Certificates and published keys. */
+
+static int
+check_pgp(const void *data, size_t len, size_t max)
+{
+	if (len > max)
+		return (KS_TOOBIG);
+	return (ks_pgp_scan(data, len, NULL));
+}
+
+static int
+fpr_valid(const char *fpr)
+{
+	size_t	 i, len = strlen(fpr);
+
+	if (len < 32 || len >= KS_FPR_MAX)
+		return (0);
+	for (i = 0; i < len; i++)
+		if (!((fpr[i] >= '0' && fpr[i] <= '9') ||
+		    (fpr[i] >= 'A' && fpr[i] <= 'F')))
+			return (0);
+	return (1);
+}
+
+int
+ks_cert_put(struct ks_txn *t, const char *fpr, const void *data,
+    size_t len)
+{
+	int	 rc;
+
+	if (!fpr_valid(fpr))
+		return (KS_INVALID);
+	if ((rc = check_pgp(data, len, KS_CERT_MAX)) != KS_OK)
+		return (rc);
+	return (tput(t, T_CERTS, fpr, strlen(fpr), data, len, 0));
+}
+
+int
+ks_cert_get(struct ks_txn *t, const char *fpr, struct ks_blob *out)
+{
+	MDB_val	 v;
+	int	 rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = tget(t, T_CERTS, fpr, strlen(fpr), &v)) != KS_OK)
+		return (rc);
+	return (copyout(v.mv_data, v.mv_size, out));
+}
+
+int
+ks_cert_del(struct ks_txn *t, const char *fpr)
+{
+	int	 rc;
+
+	if ((rc = tdel(t, T_CERTS, fpr, strlen(fpr))) != KS_OK)
+		return (rc);
+	if ((rc = tdel(t, T_CERTINFO, fpr, strlen(fpr))) != KS_OK &&
+	    rc != KS_NOTFOUND)
+		return (rc);
+	if ((rc = tdel(t, T_REVOCS, fpr, strlen(fpr))) != KS_OK &&
+	    rc != KS_NOTFOUND)
+		return (rc);
+	return (KS_OK);
+}
+
+int
+ks_certinfo_get(struct ks_txn *t, const char *fpr, struct ks_certinfo *out)
+{
+	const unsigned char	*p;
+	MDB_val			 v;
+	size_t			 slen;
+	int			 rc;
+
+	memset(out, 0, sizeof(*out));
+	if (strlen(fpr) >= sizeof(out->fpr))
+		return (KS_INVALID);
+	if ((rc = tget(t, T_CERTINFO, fpr, strlen(fpr), &v)) != KS_OK)
+		return (rc);
+	p = v.mv_data;
+	if (v.mv_size < 25 || p[0] != 1)
+		return (KS_CORRUPT);
+	slen = p[24];
+	if (slen >= sizeof(out->successor) || v.mv_size != 25 + slen)
+		return (KS_CORRUPT);
+	memcpy(out->fpr, fpr, strlen(fpr) + 1);
+	out->flags = get_u32(p + 4);
+	out->ctime = get_i64(p + 8);
+	out->mtime = get_i64(p + 16);
+	memcpy(out->successor, p + 25, slen);
+	return (KS_OK);
+}
+
+int
+ks_certinfo_put(struct ks_txn *t, const struct ks_certinfo *ci)
+{
+	unsigned char		 rec[25 + KS_FPR_MAX];
+	struct ks_certinfo	 old;
+	size_t			 slen;
+	int64_t			 now = time(NULL);
+	int			 rc;
+
+	slen = strnlen(ci->successor, sizeof(ci->successor));
+	if (!fpr_valid(ci->fpr) || slen == sizeof(ci->successor) ||
+	    (slen > 0 && !fpr_valid(ci->successor)))
+		return (KS_INVALID);
+	if ((rc = ks_certinfo_get(t, ci->fpr, &old)) != KS_OK &&
+	    rc != KS_NOTFOUND)
+		return (rc);
+	memset(rec, 0, 25);
+	rec[0] = 1;
+	put_u32(rec + 4, ci->flags);
+	put_i64(rec + 8, rc == KS_OK ? old.ctime : now);
+	put_i64(rec + 16, now);
+	rec[24] = slen;
+	memcpy(rec + 25, ci->successor, slen);
+	return (tput(t, T_CERTINFO, ci->fpr, strlen(ci->fpr), rec, 25 + slen,
+	    0));
+}
+
+int
+ks_revoc_put(struct ks_txn *t, const char *fpr, const void *data,
+    size_t len)
+{
+	unsigned	 counts[64], i;
+	int		 rc;
+
+	if (!fpr_valid(fpr))
+		return (KS_INVALID);
+	if ((rc = check_pgp(data, len, KS_BLOB_MAX)) != KS_OK)
+		return (rc);
+	(void)ks_pgp_scan(data, len, counts);
+	for (i = 0; i < 64; i++)
+		if (i != 2 && counts[i] != 0)
+			return (KS_INVALID);
+	return (tput(t, T_REVOCS, fpr, strlen(fpr), data, len, 0));
+}
+
+int
+ks_revoc_get(struct ks_txn *t, const char *fpr, struct ks_blob *out)
+{
+	MDB_val	 v;
+	int	 rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = tget(t, T_REVOCS, fpr, strlen(fpr), &v)) != KS_OK)
+		return (rc);
+	return (copyout(v.mv_data, v.mv_size, out));
+}
+
+int
+ks_revoc_del(struct ks_txn *t, const char *fpr)
+{
+	return (tdel(t, T_REVOCS, fpr, strlen(fpr)));
+}
+
+/* Audit log. */
+
+static unsigned char *
+put_str(unsigned char *p, const char *s, size_t max)
+{
+	size_t	 len = strnlen(s, max - 1);
+
+	put_u16(p, len);
+	memcpy(p + 2, s, len);
+	return (p + 2 + len);
+}
+
+static const unsigned char *
+get_str(const unsigned char *p, const unsigned char *end, char *s,
+    size_t max)
+{
+	size_t	 len;
+
+	if (p == NULL || end - p < 2)
+		return (NULL);
+	len = get_u16(p);
+	if (len >= max || (size_t)(end - p - 2) < len)
+		return (NULL);
+	memcpy(s, p + 2, len);
+	s[len] = '\0';
+	return (p + 2 + len);
+}
+
+int
+ks_log_append(struct ks_txn *t, struct ks_logent *e)
+{
+	unsigned char	 rec[1 + 8 + 4 * 2 + sizeof(e->user) + sizeof(e->cmd) +
+			    sizeof(e->subject) + sizeof(e->detail)], *p;
+	unsigned char	 key[8];
+	MDB_cursor	*c;
+	MDB_val		 k, v;
+	uint64_t	 seq = 0;
+	int		 rc, i;
+
+	if ((rc = mdb_cursor_open(t->txn, t->ks->dbi[T_LOG], &c)) != 0)
+		return (ks_maperr(rc));
+	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	if (rc == 0 && k.mv_size == 8)
+		for (i = 0; i < 8; i++)
+			seq = seq << 8 | ((unsigned char *)k.mv_data)[i];
+	mdb_cursor_close(c);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return (ks_maperr(rc));
+	e->seq = seq + 1;
+	if (e->time == 0)
+		e->time = time(NULL);
+	for (i = 0; i < 8; i++)
+		key[i] = (e->seq >> (56 - 8 * i)) & 0xff;
+	rec[0] = 1;
+	put_i64(rec + 1, e->time);
+	p = put_str(rec + 9, e->user, sizeof(e->user));
+	p = put_str(p, e->cmd, sizeof(e->cmd));
+	p = put_str(p, e->subject, sizeof(e->subject));
+	p = put_str(p, e->detail, sizeof(e->detail));
+	return (tput(t, T_LOG, key, sizeof(key), rec, p - rec,
+	    MDB_NOOVERWRITE));
+}
+
+static int
+log_decode(const MDB_val *k, const MDB_val *v, struct ks_logent *e)
+{
+	const unsigned char	*p = v->mv_data, *end = p + v->mv_size;
+	size_t			 i;
+
+	memset(e, 0, sizeof(*e));
+	if (k->mv_size != 8 || v->mv_size < 9 || p[0] != 1)
+		return (KS_CORRUPT);
+	for (i = 0; i < 8; i++)
+		e->seq = e->seq << 8 | ((const unsigned char *)k->mv_data)[i];
+	e->time = get_i64(p + 1);
+	p = get_str(p + 9, end, e->user, sizeof(e->user));
+	p = get_str(p, end, e->cmd, sizeof(e->cmd));
+	p = get_str(p, end, e->subject, sizeof(e->subject));
+	p = get_str(p, end, e->detail, sizeof(e->detail));
+	return (p == end ? KS_OK : KS_CORRUPT);
+}
+
+int
+ks_log_foreach(struct ks_txn *t, int64_t since,
+    int (*cb)(const struct ks_logent *, void *), void *arg)
+{
+	MDB_cursor		*c;
+	MDB_val			 k, v;
+	struct ks_logent	*e;
+	int			 rc;
+
+	if ((e = ks_malloc(sizeof(*e))) == NULL)
+		return (ENOMEM);
+	if ((rc = mdb_cursor_open(t->txn, t->ks->dbi[T_LOG], &c)) != 0) {
+		free(e);
+		return (ks_maperr(rc));
+	}
+	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
+		if ((rc = log_decode(&k, &v, e)) != KS_OK)
+			break;
+		if (e->time < since)
+			continue;
+		if ((rc = cb(e, arg)) != 0)
+			break;
+	}
+	mdb_cursor_close(c);
+	free(e);
+	return (rc == MDB_NOTFOUND ? KS_OK : ks_maperr(rc));
+}
+
+int
+ks_cert_foreach(struct ks_txn *t,
+    int (*cb)(const char *, const unsigned char *, size_t, void *),
+    void *arg)
+{
+	MDB_cursor	*c;
+	MDB_val		 k, v;
+	char		 fpr[KS_FPR_MAX];
+	int		 rc;
+
+	if ((rc = mdb_cursor_open(t->txn, t->ks->dbi[T_CERTS], &c)) != 0)
+		return (ks_maperr(rc));
+	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
+		if (k.mv_size >= sizeof(fpr)) {
+			rc = KS_CORRUPT;
+			break;
+		}
+		memcpy(fpr, k.mv_data, k.mv_size);
+		fpr[k.mv_size] = '\0';
+		if ((rc = cb(fpr, v.mv_data, v.mv_size, arg)) != 0)
+			break;
+	}
+	mdb_cursor_close(c);
+	return (rc == MDB_NOTFOUND ? KS_OK : ks_maperr(rc));
+}
+
+/* The wkd table's key: "domain/hash". */
+static int
+wkd_key(const char *domain, const char *hash, char *buf, size_t bufsz,
+    size_t *len)
+{
+	int	 n;
+
+	if (!ks_hash_valid(hash, strlen(hash)) || domain[0] == '\0' ||
+	    strchr(domain, '/') != NULL)
+		return (KS_INVALID);
+	n = snprintf(buf, bufsz, "%s/%s", domain, hash);
+	if (n < 0 || (size_t)n >= bufsz)
+		return (KS_INVALID);
+	*len = n;
+	return (KS_OK);
+}
+
+/*
+ * Put bytes with a strong ETag made now (80 bits of their SHA-1), so that
+ * no request has to hash them.
+ */
+static int
+tput_etag(struct ks_txn *t, enum ks_table tb, const char *key, size_t klen,
+    const void *data, size_t len)
+{
+	unsigned char	 digest[20], *rec;
+	char		 tag[17];
+	int		 rc;
+
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA1, data, len, digest) != 0)
+		return (KS_INVALID);
+	(void)ks_zb32_encode(digest, 10, tag, sizeof(tag));
+	if ((rec = ks_malloc(2 + 18 + len)) == NULL)
+		return (ENOMEM);
+	rec[0] = 1;
+	rec[1] = 18;
+	rec[2] = '"';
+	memcpy(rec + 3, tag, 16);
+	rec[19] = '"';
+	if (len > 0)
+		memcpy(rec + 20, data, len);
+	rc = tput(t, tb, key, klen, rec, 20 + len, 0);
+	free(rec);
+	return (rc);
+}
+
+int
+ks_wkd_put(struct ks_txn *t, const char *domain, const char *hash,
+    const void *data, size_t len)
+{
+	char		 key[KS_DOMAIN_MAX + KS_HASH_LEN + 2];
+	size_t		 klen;
+	int		 rc;
+
+	if ((rc = wkd_key(domain, hash, key, sizeof(key), &klen)) != KS_OK)
+		return (rc);
+	if ((rc = check_pgp(data, len, KS_BLOB_MAX)) != KS_OK)
+		return (rc);
+	return (tput_etag(t, T_WKD, key, klen, data, len));
+}
+
+static int
+etag_decode(const MDB_val *v, struct ks_blob *out)
+{
+	const unsigned char	*p = v->mv_data;
+	size_t			 elen;
+
+	if (v->mv_size < 2 || p[0] != 1)
+		return (KS_CORRUPT);
+	elen = p[1];
+	if (elen >= sizeof(out->etag) || v->mv_size < 2 + elen)
+		return (KS_CORRUPT);
+	if (copyout(p + 2 + elen, v->mv_size - 2 - elen, out) != KS_OK)
+		return (ENOMEM);
+	memcpy(out->etag, p + 2, elen);
+	out->etag[elen] = '\0';
+	return (KS_OK);
+}
+
+int
+ks_wkd_get(struct ks_txn *t, const char *domain, const char *hash,
+    struct ks_blob *out)
+{
+	char	 key[KS_DOMAIN_MAX + KS_HASH_LEN + 2];
+	size_t	 klen;
+	MDB_val	 v;
+	int	 rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = wkd_key(domain, hash, key, sizeof(key), &klen)) != KS_OK)
+		return (rc);
+	if ((rc = tget(t, T_WKD, key, klen, &v)) != KS_OK)
+		return (rc);
+	return (etag_decode(&v, out));
+}
+
+int
+ks_wkd_del(struct ks_txn *t, const char *domain, const char *hash)
+{
+	char	 key[KS_DOMAIN_MAX + KS_HASH_LEN + 2];
+	size_t	 klen;
+	int	 rc;
+
+	if ((rc = wkd_key(domain, hash, key, sizeof(key), &klen)) != KS_OK)
+		return (rc);
+	return (tdel(t, T_WKD, key, klen));
+}
+
+int
+ks_mtasts_put(struct ks_txn *t, const char *domain, const void *data,
+    size_t len)
+{
+	MDB_val	 v;
+	int	 rc;
+
+	if (len > KS_POLICY_MAX)
+		return (KS_TOOBIG);
+	if ((rc = tget(t, T_DOMAINS, domain, strlen(domain), &v)) != KS_OK)
+		return (rc);
+	if (len == 0) {
+		rc = tdel(t, T_MTASTS, domain, strlen(domain));
+		return (rc == KS_NOTFOUND ? KS_OK : rc);
+	}
+	return (tput_etag(t, T_MTASTS, domain, strlen(domain), data, len));
+}
+
+int
+ks_mtasts_get(struct ks_txn *t, const char *domain, struct ks_blob *out)
+{
+	MDB_val	 v;
+	int	 rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = tget(t, T_MTASTS, domain, strlen(domain), &v)) != KS_OK)
+		return (rc);
+	return (etag_decode(&v, out));
+}
+
+/* One-shot reads for the daemon. */
+
+int
+ks_get_key(struct ks *ks, const char *domain, const char *hash,
+    struct ks_blob *out)
+{
+	struct ks_txn	 t;
+	int		 rc;
+
+	memset(out, 0, sizeof(*out));
+	t.ks = ks;
+	if ((rc = begin(ks, MDB_RDONLY, &t.txn)) != 0)
+		return (ks_maperr(rc));
+	rc = ks_wkd_get(&t, domain, hash, out);
+	mdb_txn_abort(t.txn);
+	return (rc);
+}
+
+int
+ks_get_policy(struct ks *ks, const char *domain, struct ks_blob *out)
+{
+	struct ks_txn	 t;
+	MDB_val		 v;
+	int		 rc;
+
+	memset(out, 0, sizeof(*out));
+	if (domain[0] == '\0' || strlen(domain) >= KS_DOMAIN_MAX)
+		return (KS_NOTFOUND);
+	t.ks = ks;
+	if ((rc = begin(ks, MDB_RDONLY, &t.txn)) != 0)
+		return (ks_maperr(rc));
+	if ((rc = tget(&t, T_DOMAINS, domain, strlen(domain), &v)) == KS_OK &&
+	    (rc = tget(&t, T_POLICY, domain, strlen(domain), &v)) == KS_OK)
+		rc = copyout(v.mv_data, v.mv_size, out);
+	mdb_txn_abort(t.txn);
+	return (rc);
+}
+
+int
+ks_has_domain(struct ks *ks, const char *domain)
+{
+	struct ks_txn	 t;
+	MDB_val		 v;
+	int		 rc;
+
+	if (domain[0] == '\0' || strlen(domain) >= KS_DOMAIN_MAX)
+		return (KS_NOTFOUND);
+	t.ks = ks;
+	if ((rc = begin(ks, MDB_RDONLY, &t.txn)) != 0)
+		return (ks_maperr(rc));
+	rc = tget(&t, T_DOMAINS, domain, strlen(domain), &v);
+	mdb_txn_abort(t.txn);
+	return (rc);
+}
+
+int
+ks_get_mtasts(struct ks *ks, const char *domain, struct ks_blob *out)
+{
+	struct ks_txn	 t;
+	int		 rc;
+
+	memset(out, 0, sizeof(*out));
+	if (domain[0] == '\0' || strlen(domain) >= KS_DOMAIN_MAX)
+		return (KS_NOTFOUND);
+	t.ks = ks;
+	if ((rc = begin(ks, MDB_RDONLY, &t.txn)) != 0)
+		return (ks_maperr(rc));
+	rc = ks_mtasts_get(&t, domain, out);
+	mdb_txn_abort(t.txn);
+	return (rc);
+}

@@ -1,0 +1,305 @@
+/*
+ * t_conf: wkdd.conf parsing, every directive and every error path, each
+ * error checked down to its "file:line: message".
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tap.h"
+#include "wkdd.h"
+
+static char	dir[] = "/tmp/t_conf.XXXXXX";
+static char	path[PATH_MAX];
+
+/* Writes text to the test file and parses it. */
+static int
+parse(const char *text, struct conf **confp, char *err, size_t errsz)
+{
+	FILE	*fp;
+
+	if ((fp = fopen(path, "w")) == NULL) {
+		perror(path);
+		exit(1);
+	}
+	fputs(text, fp);
+	fclose(fp);
+	return (conf_parse(path, confp, err, errsz));
+}
+
+/* text must fail with "PATH:line: msg" (msg a prefix of the message). */
+static void
+bad(const char *text, int line, const char *msg)
+{
+	struct conf	*conf = (struct conf *)1;
+	char		 err[512], want[PATH_MAX + 600];
+	int		 rc;
+
+	rc = parse(text, &conf, err, sizeof(err));
+	if (line > 0)
+		(void)snprintf(want, sizeof(want), "%s:%d: %s", path, line,
+		    msg);
+	else
+		(void)snprintf(want, sizeof(want), "%s: %s", path, msg);
+	ok(rc == -1 && conf == NULL &&
+	    strncmp(err, want, strlen(want)) == 0,
+	    "refused: %s", msg);
+	if (rc != -1 || strncmp(err, want, strlen(want)) != 0)
+		printf("#   got rc %d \"%s\"\n#   want \"%s...\"\n", rc, err,
+		    want);
+	if (rc == 0)
+		conf_free(conf);
+}
+
+static int
+port_of(const struct conf_listen *l)
+{
+	if (l->ss.ss_family == AF_INET)
+		return (ntohs(((const struct sockaddr_in *)
+		    (const void *)&l->ss)->sin_port));
+	return (ntohs(((const struct sockaddr_in6 *)
+	    (const void *)&l->ss)->sin6_port));
+}
+
+static void
+t_defaults(void)
+{
+	struct conf	*conf = NULL;
+	char		 err[512];
+
+	is_int(parse("", &conf, err, sizeof(err)), 0, "empty file parses");
+	if (conf == NULL)
+		return;
+	is_str(conf->path, path, "path kept");
+	is_str(conf->store, WKDD_STORE, "default store");
+	is_int(conf->store_size, 0, "default store-size");
+	is_str(conf->tls_cert, "/etc/wkdd/cert.pem", "default tls-cert");
+	is_str(conf->tls_key, "/etc/wkdd/key.pem", "default tls-key");
+	is_str(conf->user, "", "default user: none");
+	is_str(conf->www, "", "default www: none");
+	is_int(conf->max_conns, 1024, "default max-connections");
+	is_int(conf->max_conns_per_ip, 32, "default max-connections-per-ip");
+	is_int(conf->timeout, 30, "default timeout");
+	is_int(conf->nlisten, 2, "default: two listeners");
+	is_int(conf->listen[0].ss.ss_family, AF_INET, "default 0.0.0.0");
+	is_int(conf->listen[1].ss.ss_family, AF_INET6, "default [::]");
+	is_int(port_of(&conf->listen[0]), 443, "default port 443");
+	conf_free(conf);
+}
+
+static void
+t_all(void)
+{
+	struct conf		*conf = NULL;
+	struct sockaddr_in6	*sin6;
+	char			 err[512], buf[64];
+
+	is_int(parse(
+	    "# comment\n"
+	    "\n"
+	    "   \t\n"
+	    "listen 127.0.0.1:8443\n"
+	    "listen\t[::1]:0   # trailing comment\n"
+	    "listen 0.0.0.0:65535\r\n"
+	    "store /var/lib/x\n"
+	    "store-size 64M\n"
+	    "tls-cert /c.pem\n"
+	    "tls-key /k.pem\n"
+	    "user _wkdd\n"
+	    "www /usr/share/wkdd/www\n"
+	    "max-connections 100000\n"
+	    "max-connections-per-ip 1\n"
+	    "timeout 3600", &conf, err, sizeof(err)), 0,
+	    "every directive parses");
+	if (conf == NULL) {
+		printf("# %s\n", err);
+		return;
+	}
+	is_int(conf->nlisten, 3, "three listeners");
+	is_str(conf->listen[0].text, "127.0.0.1:8443", "listen text kept");
+	is_int(port_of(&conf->listen[0]), 8443, "port 8443");
+	is_int(conf->listen[0].sslen, sizeof(struct sockaddr_in),
+	    "v4 sslen");
+	is_str(conf->listen[1].text, "[::1]:0", "v6 text kept");
+	is_int(conf->listen[1].ss.ss_family, AF_INET6, "v6 family");
+	is_int(conf->listen[1].sslen, sizeof(struct sockaddr_in6),
+	    "v6 sslen");
+	sin6 = (struct sockaddr_in6 *)(void *)&conf->listen[1].ss;
+	inet_ntop(AF_INET6, &sin6->sin6_addr, buf, sizeof(buf));
+	is_str(buf, "::1", "v6 address");
+	is_int(port_of(&conf->listen[1]), 0, "port 0");
+	is_int(port_of(&conf->listen[2]), 65535, "port 65535 (CRLF line)");
+	is_str(conf->store, "/var/lib/x", "store");
+	is_int(conf->store_size, 64 << 20, "store-size 64M");
+	is_str(conf->tls_cert, "/c.pem", "tls-cert");
+	is_str(conf->tls_key, "/k.pem", "tls-key");
+	is_str(conf->user, "_wkdd", "user");
+	is_str(conf->www, "/usr/share/wkdd/www", "www");
+	is_int(conf->max_conns, 100000, "max-connections");
+	is_int(conf->max_conns_per_ip, 1, "max-connections-per-ip");
+	is_int(conf->timeout, 3600, "timeout, last line without LF");
+	conf_free(conf);
+
+	is_int(parse("store-size 2G\n", &conf, err, sizeof(err)), 0,
+	    "store-size 2G");
+	if (conf != NULL)
+		is_int(conf->store_size, 2ULL << 30, "2G in bytes");
+	conf_free(conf);
+	is_int(parse("store-size 1048576\n", &conf, err, sizeof(err)), 0,
+	    "store-size in bytes");
+	if (conf != NULL)
+		is_int(conf->store_size, 1 << 20, "1048576 bytes");
+	conf_free(conf);
+	is_int(parse("store-size 0\nstore-size2 1\n", &conf, err,
+	    sizeof(err)), -1, "near-miss keyword refused");
+}
+
+static void
+t_dump(void)
+{
+	struct conf	*conf = NULL;
+	char		 err[512], *buf = NULL;
+	size_t		 len = 0;
+	FILE		*fp;
+
+	if (parse("listen [::1]:8443\nuser nobody\n", &conf, err,
+	    sizeof(err)) != 0) {
+		ok(0, "dump: parse");
+		return;
+	}
+	if ((fp = open_memstream(&buf, &len)) == NULL)
+		exit(1);
+	is_int(conf_dump(conf, fp), 0, "conf_dump");
+	fclose(fp);
+	ok(strstr(buf, "listen [::1]:8443\n") != NULL, "dump: listen");
+	ok(strstr(buf, "user nobody\n") != NULL, "dump: user");
+	ok(strstr(buf, "timeout 30\n") != NULL, "dump: default timeout");
+	ok(strstr(buf, "store " WKDD_STORE "\n") != NULL, "dump: store");
+	ok(strstr(buf, "www") == NULL, "dump: unset www omitted");
+	free(buf);
+	conf_free(conf);
+}
+
+static void
+t_errors(void)
+{
+	struct conf	*conf = (struct conf *)1;
+	char		 err[512], big[70 * 1024], *text;
+	size_t		 i;
+	int		 rc;
+
+	bad("store /a\nbogus 1\n", 2, "unknown directive \"bogus\"");
+	bad("\n\nstore\n", 3, "store: missing value");
+	bad("store /a b\n", 1, "store: unexpected \"b\" after value");
+	bad("store /a\nstore /b\n", 2, "store: given twice");
+	bad("store relative/path\n", 1, "store: \"relative/path\" is not "
+	    "an absolute path");
+	bad("tls-cert c.pem\n", 1, "tls-cert: \"c.pem\" is not an absolute");
+	bad("tls-key k.pem\n", 1, "tls-key: \"k.pem\" is not an absolute");
+	bad("www www\n", 1, "www: \"www\" is not an absolute");
+	bad("user -root\n", 1, "user: bad name \"-root\"");
+	bad("user a/b\n", 1, "user: bad name \"a/b\"");
+	bad("user aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "\n", 1, "user: bad name");
+	bad("timeout 0\n", 1, "timeout: \"0\" is not a number from 1 to 3600");
+	bad("timeout 3601\n", 1, "timeout: \"3601\" is not a number");
+	bad("timeout -1\n", 1, "timeout: \"-1\" is not a number");
+	bad("timeout +1\n", 1, "timeout: \"+1\" is not a number");
+	bad("timeout 1x\n", 1, "timeout: \"1x\" is not a number");
+	bad("timeout 99999999999999999999999\n", 1, "timeout: \"9");
+	bad("max-connections 0\n", 1, "max-connections: \"0\" is not");
+	bad("max-connections-per-ip 100001\n", 1,
+	    "max-connections-per-ip: \"100001\" is not");
+	bad("store-size 1K\n", 1, "store-size: \"1K\" is not 0 or a size");
+	bad("store-size 2048G\n", 1, "store-size: \"2048G\" is not");
+	bad("store-size 1T\n", 1, "store-size: \"1T\" is not");
+	bad("store-size 16777216PP\n", 1, "store-size: \"16777216PP\"");
+	bad("store-size 99999999999999999999G\n", 1, "store-size: ");
+	bad("listen 127.0.0.1\n", 1, "listen: 127.0.0.1: want address:port");
+	bad("listen localhost:80\n", 1, "listen: bad IPv4 address "
+	    "\"localhost\"");
+	bad("listen ::1:80\n", 1, "listen: bad IPv4 address \"::1\"");
+	bad("listen [::1:80\n", 1, "listen: [::1:80: want [address]:port");
+	bad("listen [::1]80\n", 1, "listen: [::1]80: want");
+	bad("listen [x]:80\n", 1, "listen: bad IPv6 address \"x\"");
+	bad("listen []:80\n", 1, "listen: bad address");
+	bad("listen :80\n", 1, "listen: bad address");
+	bad("listen 1.2.3.4:65536\n", 1, "listen: bad port \"65536\"");
+	bad("listen 1.2.3.4:\n", 1, "listen: bad port \"\"");
+	bad("listen 1.2.3.4:-1\n", 1, "listen: bad port \"-1\"");
+	bad("listen 1.2.3.4:80\nlisten 1.2.3.4:80\n", 2,
+	    "listen: 1.2.3.4:80 given twice");
+	bad("listen [::1]:80000000000000000000000000000000000000000000000000"
+	    "00000000000000000000000000000000000000000000000000000000000000"
+	    "0000000000000000000\n", 1, "listen: address too long");
+
+	bad("store /a\r b\n", 1, "control character in line");
+	bad("\nstore /a\x7f\n", 2, "control character in line");
+	bad("store /a\x1b[31m\n", 1, "control character in line");
+
+	/* 17 listeners. */
+	text = calloc(1, 17 * 32);
+	for (i = 0; i < 17; i++)
+		(void)snprintf(text + strlen(text), 32,
+		    "listen 127.0.0.1:%zu\n", 1000 + i);
+	bad(text, 17, "listen: more than 16 addresses");
+	free(text);
+
+	/* Line over 1024 bytes. */
+	memset(big, 'x', 2000);
+	memcpy(big, "store /", 7);
+	big[2000] = '\0';
+	bad(big, 1, "line longer than 1024 bytes");
+
+	/* File over 64 KiB. */
+	memset(big, '\n', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	bad(big, 0, "file bigger than 65536 bytes");
+
+	/* Embedded NUL (written with fwrite: fputs stops at NUL). */
+	rc = conf_parse_buf("mem", "store /a\n\0x", 11, &conf, err,
+	    sizeof(err));
+	ok(rc == -1 && conf == NULL &&
+	    strcmp(err, "mem: NUL byte in file") == 0, "NUL byte refused");
+
+	/* Missing file, directory. */
+	rc = conf_parse("/nonexistent/wkdd.conf", &conf, err, sizeof(err));
+	is_str(err, "/nonexistent/wkdd.conf: No such file or directory",
+	    "missing file");
+	ok(rc == -1 && conf == NULL, "missing file: -1, NULL");
+	rc = conf_parse(dir, &conf, err, sizeof(err));
+	ok(rc == -1 && strstr(err, ": not a regular file") != NULL,
+	    "directory refused");
+
+	/* Tiny error buffer: truncated, NUL-terminated, no overflow. */
+	rc = conf_parse_buf("mem", "bogus\n", 6, &conf, err, 5);
+	ok(rc == -1 && strcmp(err, "mem:") == 0, "error truncated");
+	rc = conf_parse_buf("mem", "bogus\n", 6, &conf, NULL, 0);
+	ok(rc == -1, "no error buffer");
+}
+
+int
+main(void)
+{
+	if (mkdtemp(dir) == NULL) {
+		perror("mkdtemp");
+		return (1);
+	}
+	(void)snprintf(path, sizeof(path), "%s/wkdd.conf", dir);
+	t_defaults();
+	t_all();
+	t_dump();
+	t_errors();
+	(void)unlink(path);
+	(void)rmdir(dir);
+	return (done());
+}

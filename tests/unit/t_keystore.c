@@ -1,0 +1,464 @@
+/*
+ * t_keystore: the store's tables, its invariants, read-only handles,
+ * visibility of commits to another process, and a full store.
+ */
+#include <sys/wait.h>
+
+#include <err.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "keystore.h"
+#include "tap.h"
+
+#define HASH_A	"kei1q4tipxxu1yj79k9kfukdhfy631xe"
+#define HASH_B	"iy9q119eutrkn8s1mk4r39qejnbu3n5q"
+#define FPR_A	"0123456789ABCDEF0123456789ABCDEF01234567"
+
+/* A public key packet and a user ID packet (old format). */
+static const unsigned char pubkey[] = { 0x98, 3, 4, 0, 0, 0xb4, 2, 'a', 'b' };
+static const unsigned char seckey[] = { 0x94, 3, 4, 0, 0, 0xb4, 2, 'a', 'b' };
+
+static char	 dir[] = "/tmp/t_keystore.XXXXXX";
+
+static void
+cleanup(void)
+{
+	char	 cmd[128];
+
+	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (getenv("KEEP") == NULL)
+		(void)system(cmd);
+}
+
+static struct ks *
+open_rw(void)
+{
+	struct ks	*ks = NULL;
+
+	E(ks_open(&ks, dir, 0, 0));
+	return (ks);
+}
+
+static int
+count_cb(const struct ks_domain *d, void *arg)
+{
+	(void)d;
+	(*(int *)arg)++;
+	return (0);
+}
+
+static int
+addr_count_cb(const struct ks_addr *a, void *arg)
+{
+	(void)a;
+	(*(int *)arg)++;
+	return (0);
+}
+
+static void
+t_domains(struct ks *ks)
+{
+	struct ks_txn		*t;
+	struct ks_domain	 d;
+	struct ks_blob		 b;
+	int			 n = 0;
+
+	E(ks_txn_begin(ks, 0, &t));
+	E(ks_domain_add(t, "example.org"));
+	is_int(ks_domain_add(t, "example.org"), KS_EXISTS, "duplicate domain");
+	E(ks_domain_add(t, "example.net"));
+	E(ks_domain_get(t, "example.org", &d));
+	is_str(d.name, "example.org", "domain name read back");
+	ok(d.ctime > 0, "domain has a creation time");
+	E(ks_domain_set_flags(t, "example.org", KS_DOM_KEEP_REVOKED));
+	E(ks_domain_get(t, "example.org", &d));
+	is_int(d.flags, KS_DOM_KEEP_REVOKED, "domain flags read back");
+	is_int(ks_domain_get(t, "nope.org", &d), KS_NOTFOUND, "no such domain");
+	E(ks_domain_foreach(t, count_cb, &n));
+	is_int(n, 2, "two domains walked");
+	is_int(ks_policy_put(t, "nope.org", "x\n", 2), KS_NOTFOUND,
+	    "policy for an unknown domain refused");
+	is_int(ks_policy_put(t, "example.org", "x", KS_POLICY_MAX + 1),
+	    KS_TOOBIG, "oversized policy refused");
+	E(ks_policy_put(t, "example.net", "protocol-version: 22\n", 21));
+	E(ks_txn_commit(t));
+
+	E(ks_get_policy(ks, "example.org", &b));
+	is_int(b.len, 0, "policy empty by default");
+	ks_blob_free(&b);
+	E(ks_get_policy(ks, "example.net", &b));
+	ok(b.len == 21 && memcmp(b.data, "protocol-version: 22\n", 21) == 0,
+	    "policy read back");
+	ks_blob_free(&b);
+	is_int(ks_get_policy(ks, "nope.org", &b), KS_NOTFOUND,
+	    "no policy for an unknown domain");
+	E(ks_has_domain(ks, "example.org"));
+	is_int(ks_has_domain(ks, "example.com"), KS_NOTFOUND,
+	    "ks_has_domain: unknown");
+	is_int(ks_has_domain(ks, ""), KS_NOTFOUND, "ks_has_domain: empty");
+}
+
+static void
+t_addrs(struct ks *ks)
+{
+	struct ks_txn	*t;
+	struct ks_addr	 a, b;
+	int		 n = 0;
+
+	memset(&a, 0, sizeof(a));
+	(void)snprintf(a.addr, sizeof(a.addr), "alice@example.org");
+	(void)snprintf(a.account, sizeof(a.account), "alice@example.org");
+	a.state = KS_ADDR_PRIMARY;
+	E(ks_txn_begin(ks, 0, &t));
+	E(ks_addr_put(t, &a));
+	(void)snprintf(a.addr, sizeof(a.addr), "al@example.org");
+	a.state = KS_ADDR_ALIAS;
+	(void)snprintf(a.fpr, sizeof(a.fpr), FPR_A);
+	E(ks_addr_put(t, &a));
+	(void)snprintf(a.addr, sizeof(a.addr), "bob@example.org");
+	(void)snprintf(a.account, sizeof(a.account), "bob@example.org");
+	a.state = KS_ADDR_PRIMARY;
+	a.fpr[0] = '\0';
+	E(ks_addr_put(t, &a));
+	a.state = 7;
+	is_int(ks_addr_put(t, &a), KS_INVALID, "bad state refused");
+	a.state = KS_ADDR_PRIMARY;
+	a.account[0] = '\0';
+	is_int(ks_addr_put(t, &a), KS_INVALID, "address without owner refused");
+	E(ks_txn_commit(t));
+
+	E(ks_txn_begin(ks, KS_RDONLY, &t));
+	E(ks_addr_get(t, "al@example.org", &b));
+	is_str(b.account, "alice@example.org", "alias owner read back");
+	is_int(b.state, KS_ADDR_ALIAS, "alias state read back");
+	is_str(b.fpr, FPR_A, "alias key read back");
+	ok(b.ctime > 0 && b.mtime >= b.ctime, "alias times");
+	E(ks_addr_foreach(t, "alice@example.org", addr_count_cb, &n));
+	is_int(n, 2, "alice's account has two addresses");
+	n = 0;
+	E(ks_addr_foreach(t, NULL, addr_count_cb, &n));
+	is_int(n, 3, "three addresses in all");
+	is_int(ks_addr_get(t, "carol@example.org", &b), KS_NOTFOUND,
+	    "unknown address");
+	ks_txn_abort(t);
+}
+
+static void
+t_keys(struct ks *ks)
+{
+	struct ks_txn	*t;
+	struct ks_blob	 b, c;
+	unsigned char	*big;
+
+	E(ks_txn_begin(ks, 0, &t));
+	E(ks_cert_put(t, FPR_A, pubkey, sizeof(pubkey)));
+	is_int(ks_cert_put(t, FPR_A, seckey, sizeof(seckey)), KS_SECRET,
+	    "certificate with a secret key packet refused");
+	is_int(ks_cert_put(t, FPR_A, pubkey, sizeof(pubkey) - 1), KS_INVALID,
+	    "truncated certificate refused");
+	is_int(ks_cert_put(t, "0123xyz", pubkey, sizeof(pubkey)), KS_INVALID,
+	    "bad fingerprint refused");
+	E(ks_cert_get(t, FPR_A, &b));
+	ok(b.len == sizeof(pubkey) && memcmp(b.data, pubkey, b.len) == 0,
+	    "certificate read back unchanged (not the refused one)");
+	ks_blob_free(&b);
+
+	E(ks_wkd_put(t, "example.org", HASH_A, pubkey, sizeof(pubkey)));
+	is_int(ks_wkd_put(t, "example.org", HASH_B, seckey, sizeof(seckey)),
+	    KS_SECRET, "published blob with a secret key packet refused");
+	is_int(ks_wkd_put(t, "example.org", "notahash", pubkey,
+	    sizeof(pubkey)), KS_INVALID, "bad hash refused");
+	is_int(ks_wkd_put(t, "a/b", HASH_A, pubkey, sizeof(pubkey)),
+	    KS_INVALID, "domain with a slash refused");
+	if ((big = calloc(1, KS_BLOB_MAX + 16)) == NULL)
+		err(1, NULL);
+	/* One packet of KS_BLOB_MAX + 10 bytes, five-octet length. */
+	big[0] = 0xc6;
+	big[1] = 255;
+	big[2] = 0;
+	big[3] = (KS_BLOB_MAX + 10) >> 16;
+	big[4] = ((KS_BLOB_MAX + 10) >> 8) & 0xff;
+	big[5] = (KS_BLOB_MAX + 10) & 0xff;
+	is_int(ks_wkd_put(t, "example.org", HASH_B, big, KS_BLOB_MAX + 16),
+	    KS_TOOBIG, "published blob over 256 KiB refused");
+	free(big);
+	E(ks_txn_commit(t));
+
+	E(ks_get_key(ks, "example.org", HASH_A, &b));
+	ok(b.len == sizeof(pubkey) && memcmp(b.data, pubkey, b.len) == 0,
+	    "published bytes served unchanged");
+	ok(strlen(b.etag) == 18 && b.etag[0] == '"' && b.etag[17] == '"',
+	    "ETag is quoted, 16 characters");
+	is_int(ks_get_key(ks, "example.org", HASH_B, &c), KS_NOTFOUND,
+	    "refused blobs were not stored");
+	is_int(ks_get_key(ks, "example.net", HASH_A, &c), KS_NOTFOUND,
+	    "key of one domain not found under another");
+	is_int(ks_get_key(ks, "example.org", "../../etc", &c), KS_INVALID,
+	    "malformed hash refused on read");
+
+	/* Same bytes, same ETag; other bytes, other ETag. */
+	E(ks_txn_begin(ks, 0, &t));
+	E(ks_wkd_put(t, "example.org", HASH_B, pubkey, sizeof(pubkey)));
+	E(ks_txn_commit(t));
+	E(ks_get_key(ks, "example.org", HASH_B, &c));
+	is_str(c.etag, b.etag, "ETag depends on the bytes only");
+	ks_blob_free(&c);
+	E(ks_txn_begin(ks, 0, &t));
+	E(ks_wkd_put(t, "example.org", HASH_B, pubkey, 5));
+	E(ks_txn_commit(t));
+	E(ks_get_key(ks, "example.org", HASH_B, &c));
+	ok(strcmp(c.etag, b.etag) != 0, "ETag changes with the bytes");
+	ks_blob_free(&c);
+	ks_blob_free(&b);
+
+	/* An aborted transaction leaves nothing behind. */
+	E(ks_txn_begin(ks, 0, &t));
+	E(ks_wkd_del(t, "example.org", HASH_A));
+	E(ks_domain_add(t, "aborted.org"));
+	ks_txn_abort(t);
+	E(ks_get_key(ks, "example.org", HASH_A, &b));
+	ks_blob_free(&b);
+	is_int(ks_has_domain(ks, "aborted.org"), KS_NOTFOUND,
+	    "aborted domain add left nothing");
+}
+
+static int
+log_cb(const struct ks_logent *e, void *arg)
+{
+	struct ks_logent	*last = arg;
+
+	*last = *e;
+	last->seq = e->seq;
+	return (0);
+}
+
+static void
+t_lifecycle(struct ks *ks)
+{
+	struct ks_txn		*t;
+	struct ks_certinfo	 ci, got;
+	struct ks_logent	 e, last;
+	struct ks_blob		 b;
+	/* A signature packet (tag 2), new format, 3 bytes. */
+	const unsigned char	 sig[] = { 0xc2, 3, 4, 0x20, 0 };
+	const char		*pol = "version: STSv1\r\nmode: testing\r\n";
+
+	memset(&ci, 0, sizeof(ci));
+	(void)snprintf(ci.fpr, sizeof(ci.fpr), FPR_A);
+	(void)snprintf(ci.successor, sizeof(ci.successor),
+	    "89ABCDEF0123456789ABCDEF0123456789ABCDEF");
+	ci.flags = KS_CERT_SUPERSEDED;
+	E(ks_txn_begin(ks, 0, &t));
+	E(ks_certinfo_put(t, &ci));
+	E(ks_certinfo_get(t, FPR_A, &got));
+	is_str(got.successor, ci.successor, "certinfo successor read back");
+	is_int(got.flags, KS_CERT_SUPERSEDED, "certinfo flags read back");
+	(void)snprintf(ci.successor, sizeof(ci.successor), "nothex");
+	is_int(ks_certinfo_put(t, &ci), KS_INVALID, "bad successor refused");
+
+	E(ks_revoc_put(t, FPR_A, sig, sizeof(sig)));
+	is_int(ks_revoc_put(t, FPR_A, pubkey, sizeof(pubkey)), KS_INVALID,
+	    "revocation certificate with a key packet refused");
+	is_int(ks_revoc_put(t, FPR_A, seckey, sizeof(seckey)), KS_SECRET,
+	    "revocation certificate with a secret key refused");
+	E(ks_revoc_get(t, FPR_A, &b));
+	ok(b.len == sizeof(sig), "revocation certificate read back");
+	ks_blob_free(&b);
+
+	memset(&e, 0, sizeof(e));
+	(void)snprintf(e.user, sizeof(e.user), "root");
+	(void)snprintf(e.cmd, sizeof(e.cmd), "wkdctl import key.asc");
+	(void)snprintf(e.subject, sizeof(e.subject), FPR_A);
+	(void)snprintf(e.detail, sizeof(e.detail), "none -> published");
+	E(ks_log_append(t, &e));
+	is_int(e.seq, 1, "first log entry is number 1");
+	e.time = 0;
+	E(ks_log_append(t, &e));
+	is_int(e.seq, 2, "second log entry is number 2");
+	E(ks_log_foreach(t, 0, log_cb, &last));
+	is_int(last.seq, 2, "log walk ends on the newest entry");
+	is_str(last.detail, "none -> published", "log detail read back");
+	is_str(last.user, "root", "log operator read back");
+
+	is_int(ks_mtasts_put(t, "nope.org", pol, strlen(pol)), KS_NOTFOUND,
+	    "MTA-STS policy for an unknown domain refused");
+	E(ks_mtasts_put(t, "example.org", pol, strlen(pol)));
+	E(ks_txn_commit(t));
+	E(ks_get_mtasts(ks, "example.org", &b));
+	ok(b.len == strlen(pol) && b.etag[0] == '"', "MTA-STS policy served");
+	ks_blob_free(&b);
+
+	E(ks_txn_begin(ks, 0, &t));
+	E(ks_cert_del(t, FPR_A));
+	is_int(ks_certinfo_get(t, FPR_A, &got), KS_NOTFOUND,
+	    "certinfo removed with the key");
+	is_int(ks_revoc_get(t, FPR_A, &b), KS_NOTFOUND,
+	    "revocation certificate removed with the key");
+	ks_txn_abort(t);
+}
+
+static void
+t_domain_del(struct ks *ks)
+{
+	struct ks_txn	*t;
+	struct ks_addr	 a;
+	struct ks_blob	 b;
+
+	E(ks_txn_begin(ks, 0, &t));
+	E(ks_domain_del(t, "example.org"));
+	E(ks_txn_commit(t));
+	is_int(ks_get_key(ks, "example.org", HASH_A, &b), KS_NOTFOUND,
+	    "removed domain's keys are gone");
+	is_int(ks_get_policy(ks, "example.org", &b), KS_NOTFOUND,
+	    "removed domain's policy is gone");
+	is_int(ks_get_mtasts(ks, "example.org", &b), KS_NOTFOUND,
+	    "removed domain's MTA-STS policy is gone");
+	E(ks_has_domain(ks, "example.net"));
+	E(ks_txn_begin(ks, KS_RDONLY, &t));
+	E(ks_addr_get(t, "al@example.org", &a));
+	is_str(a.account, "alice@example.org",
+	    "address binding outlives its domain");
+	is_str(a.fpr, "", "nothing is published for it any more");
+	ks_txn_abort(t);
+}
+
+static void
+t_rdonly(void)
+{
+	struct ks	*ro;
+	struct ks_txn	*t = NULL;
+
+	E(ks_open(&ro, dir, KS_RDONLY, 0));
+	is_int(ks_txn_begin(ro, 0, &t), KS_RDONLYERR,
+	    "no write transaction on a read-only handle");
+	ok(t == NULL, "no transaction returned");
+	ks_close(ro);
+	is_int(ks_open(&ro, "/nonexistent/dir", KS_RDONLY, 0), 2 /* ENOENT */,
+	    "missing directory: errno");
+}
+
+/*
+ * A reader that opened the store before a commit by another process sees
+ * the commit on its next read: what wkdd relies on to serve wkdctl's
+ * changes without a restart.
+ */
+static void
+t_visibility(struct ks *ks)
+{
+	struct ks_txn	*t;
+	int		 go[2], ready[2], status;
+	char		 c;
+	pid_t		 pid;
+
+	if (pipe(go) == -1 || pipe(ready) == -1)
+		err(1, "pipe");
+	if ((pid = fork()) == -1)
+		err(1, "fork");
+	if (pid == 0) {
+		struct ks	*ro;
+		struct ks_blob	 b;
+		int		 before, after;
+
+		if (ks_open(&ro, dir, KS_RDONLY, 0) != KS_OK)
+			_exit(10);
+		before = ks_has_domain(ro, "hot.example");
+		(void)write(ready[1], "r", 1);
+		if (read(go[0], &c, 1) != 1)
+			_exit(11);
+		after = ks_get_key(ro, "hot.example", HASH_A, &b);
+		ks_blob_free(&b);
+		ks_close(ro);
+		_exit(before == KS_NOTFOUND && after == KS_OK ? 0 : 12);
+	}
+	if (read(ready[0], &c, 1) != 1)
+		err(1, "read");
+	E(ks_txn_begin(ks, 0, &t));
+	E(ks_domain_add(t, "hot.example"));
+	E(ks_wkd_put(t, "hot.example", HASH_A, pubkey, sizeof(pubkey)));
+	E(ks_txn_commit(t));
+	(void)write(go[1], "g", 1);
+	if (waitpid(pid, &status, 0) == -1)
+		err(1, "waitpid");
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "a reader in another process sees the commit without reopening");
+}
+
+/* A full store refuses the write and keeps everything committed before. */
+static void
+t_full(void)
+{
+	char		 small[] = "/tmp/t_keystore_full.XXXXXX", cmd[128];
+	char		 fpr[KS_FPR_MAX];
+	struct ks	*ks;
+	struct ks_txn	*t;
+	struct ks_blob	 b;
+	unsigned char	*cert;
+	size_t		 len = 100000;
+	int		 i, rc = KS_OK;
+
+	if (mkdtemp(small) == NULL)
+		err(1, "mkdtemp");
+	if ((cert = calloc(1, len)) == NULL)
+		err(1, NULL);
+	cert[0] = 0xc6;
+	cert[1] = 255;
+	cert[3] = ((len - 6) >> 16) & 0xff;
+	cert[4] = ((len - 6) >> 8) & 0xff;
+	cert[5] = (len - 6) & 0xff;
+	E(ks_open(&ks, small, KS_CREATE, 1 << 20));
+	E(ks_txn_begin(ks, 0, &t));
+	E(ks_domain_add(t, "full.example"));
+	E(ks_txn_commit(t));
+	for (i = 0; i < 100 && rc == KS_OK; i++) {
+		(void)snprintf(fpr, sizeof(fpr), "%040X", i);
+		if ((rc = ks_txn_begin(ks, 0, &t)) != KS_OK)
+			break;
+		if ((rc = ks_cert_put(t, fpr, cert, len)) == KS_OK)
+			rc = ks_txn_commit(t);
+		else
+			ks_txn_abort(t);
+	}
+	is_int(rc, KS_FULL, "a full store says KS_FULL");
+	(void)snprintf(fpr, sizeof(fpr), "%040X", i - 1);
+	E(ks_txn_begin(ks, KS_RDONLY, &t));
+	is_int(ks_cert_get(t, fpr, &b), KS_NOTFOUND,
+	    "the write that didn't fit left nothing");
+	(void)snprintf(fpr, sizeof(fpr), "%040X", 0);
+	E(ks_cert_get(t, fpr, &b));
+	ok(b.len == len, "earlier writes intact");
+	ks_blob_free(&b);
+	ks_txn_abort(t);
+	E(ks_has_domain(ks, "full.example"));
+	ks_close(ks);
+	free(cert);
+	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", small);
+	(void)system(cmd);
+}
+
+int
+main(void)
+{
+	struct ks	*ks;
+
+	if (mkdtemp(dir) == NULL)
+		err(1, "mkdtemp");
+	is_int(ks_open(&ks, dir, 0, 0), KS_NOTFOUND,
+	    "no store without KS_CREATE");
+	E(ks_open(&ks, dir, KS_CREATE, 0));
+	ks_close(ks);
+	ks = open_rw();
+	t_domains(ks);
+	t_addrs(ks);
+	t_keys(ks);
+	t_lifecycle(ks);
+	t_domain_del(ks);
+	t_rdonly();
+	t_visibility(ks);
+	ks_close(ks);
+	t_full();
+	cleanup();
+	return (done());
+}

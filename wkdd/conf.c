@@ -1,0 +1,495 @@
+/*
+ * conf.c: wkdd.conf, "keyword value" lines read through one table of
+ * directives (as Redis's static_configs).  The same table gives each
+ * directive its default and drives conf_dump() (wkdd -nn).  wkdctl links
+ * this file to find the store.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "wkdd.h"
+
+#define CONF_FILE_MAX	(64 * 1024)	/* Bigger is surely not a config. */
+#define CONF_LINE_MAX	1024
+#define CONF_SIZE_MIN	((size_t)1 << 20)
+#define CONF_SIZE_MAX	((size_t)1 << 40)
+
+enum conf_type {
+	CONF_PATH,		/* Absolute path, char[PATH_MAX]. */
+	CONF_NAME,		/* User name, char[]. */
+	CONF_UINT,		/* unsigned in [min, max]. */
+	CONF_SIZE,		/* size_t, bytes, K/M/G suffix; 0 or >= 1M. */
+	CONF_LISTEN		/* Address:port, appended to listen[]. */
+};
+
+struct directive {
+	const char	*name;
+	enum conf_type	 type;
+	size_t		 off;		/* In struct conf. */
+	size_t		 size;		/* Of the member (strings). */
+	unsigned long	 min, max;	/* CONF_UINT. */
+	int		 repeat;	/* May appear several times. */
+	const char	*dflt;		/* Space-separated values; NULL: none. */
+};
+
+#define STR(m)	offsetof(struct conf, m), sizeof(((struct conf *)0)->m)
+#define NUM(m)	offsetof(struct conf, m), 0
+
+static const struct directive conf_directives[] = {
+	{ "listen", CONF_LISTEN, NUM(listen), 0, 0, 1,
+	    "0.0.0.0:443 [::]:443" },
+	{ "store", CONF_PATH, STR(store), 0, 0, 0, WKDD_STORE },
+	{ "store-size", CONF_SIZE, NUM(store_size), 0, 0, 0, "0" },
+	{ "tls-cert", CONF_PATH, STR(tls_cert), 0, 0, 0,
+	    "/etc/wkdd/cert.pem" },
+	{ "tls-key", CONF_PATH, STR(tls_key), 0, 0, 0, "/etc/wkdd/key.pem" },
+	{ "user", CONF_NAME, STR(user), 0, 0, 0, NULL },
+	{ "www", CONF_PATH, STR(www), 0, 0, 0, NULL },
+	{ "max-connections", CONF_UINT, NUM(max_conns), 1, 100000, 0,
+	    "1024" },
+	{ "max-connections-per-ip", CONF_UINT, NUM(max_conns_per_ip),
+	    1, 100000, 0, "32" },
+	{ "timeout", CONF_UINT, NUM(timeout), 1, 3600, 0, "30" },
+};
+#define CONF_NDIRECTIVES \
+	(sizeof(conf_directives) / sizeof(conf_directives[0]))
+
+/* Parser state: where we are, for "file:line: message". */
+struct conf_ctx {
+	const char	*file;
+	size_t		 line;
+	char		*err;
+	size_t		 errsz;
+};
+
+static int	conf_error(struct conf_ctx *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+static int	conf_set(struct conf_ctx *, struct conf *,
+		    const struct directive *, const char *);
+static int	conf_listen(struct conf_ctx *, struct conf_listen *,
+		    const char *);
+static int	conf_number(const char *, unsigned long long *, int);
+
+/* Always returns -1, so that callers can "return (conf_error(...))". */
+static int
+conf_error(struct conf_ctx *ctx, const char *fmt, ...)
+{
+	va_list	ap;
+	int	n = 0;
+
+	if (ctx->errsz == 0)
+		return (-1);
+	if (ctx->line > 0)
+		n = snprintf(ctx->err, ctx->errsz, "%s:%zu: ", ctx->file,
+		    ctx->line);
+	else
+		n = snprintf(ctx->err, ctx->errsz, "%s: ", ctx->file);
+	if (n < 0 || (size_t)n >= ctx->errsz)
+		return (-1);	/* Truncated: still NUL-terminated. */
+	va_start(ap, fmt);
+	(void)vsnprintf(ctx->err + n, ctx->errsz - n, fmt, ap);
+	va_end(ap);
+	return (-1);
+}
+
+/*
+ * Decimal digits only (no sign, no blanks), optionally followed by K, M or
+ * G (binary multiples) when suffix is set.  Returns -1 on junk or overflow.
+ */
+static int
+conf_number(const char *s, unsigned long long *out, int suffix)
+{
+	unsigned long long	 v, mul = 1;
+	char			*end;
+
+	if (!isdigit((unsigned char)s[0]))
+		return (-1);
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0)
+		return (-1);
+	if (suffix && *end != '\0' && end[1] == '\0') {
+		switch (*end) {
+		case 'k': case 'K':
+			mul = 1ULL << 10;
+			break;
+		case 'm': case 'M':
+			mul = 1ULL << 20;
+			break;
+		case 'g': case 'G':
+			mul = 1ULL << 30;
+			break;
+		default:
+			return (-1);
+		}
+		end++;
+	}
+	if (*end != '\0')
+		return (-1);
+	if (v > ULLONG_MAX / mul)
+		return (-1);
+	*out = v * mul;
+	return (0);
+}
+
+/*
+ * "a.b.c.d:port" or "[v6]:port", numeric only (no DNS at startup); port
+ * 0 lets the kernel choose (see wkdd -R).
+ */
+static int
+conf_listen(struct conf_ctx *ctx, struct conf_listen *l, const char *v)
+{
+	struct sockaddr_in	*sin;
+	struct sockaddr_in6	*sin6;
+	char			 host[INET6_ADDRSTRLEN + 1];
+	const char		*colon, *port;
+	unsigned long long	 p;
+	size_t			 hlen;
+	int			 v6 = 0;
+
+	if (strlen(v) >= sizeof(l->text))
+		return (conf_error(ctx, "listen: address too long"));
+	if (v[0] == '[') {
+		if ((colon = strchr(v, ']')) == NULL || colon[1] != ':')
+			return (conf_error(ctx, "listen: %s: want [address]:port",
+			    v));
+		hlen = colon - (v + 1);
+		port = colon + 2;
+		v++;
+		v6 = 1;
+	} else {
+		if ((colon = strrchr(v, ':')) == NULL)
+			return (conf_error(ctx, "listen: %s: want address:port",
+			    v));
+		hlen = colon - v;
+		port = colon + 1;
+	}
+	if (hlen == 0 || hlen >= sizeof(host))
+		return (conf_error(ctx, "listen: bad address"));
+	memcpy(host, v, hlen);
+	host[hlen] = '\0';
+	if (conf_number(port, &p, 0) == -1 || p > 65535)
+		return (conf_error(ctx, "listen: bad port \"%s\"", port));
+
+	memset(&l->ss, 0, sizeof(l->ss));
+	if (v6) {
+		sin6 = (struct sockaddr_in6 *)&l->ss;
+		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
+			return (conf_error(ctx, "listen: bad IPv6 address "
+			    "\"%s\"", host));
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)p);
+		l->sslen = sizeof(*sin6);
+	} else {
+		sin = (struct sockaddr_in *)&l->ss;
+		if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
+			return (conf_error(ctx, "listen: bad IPv4 address "
+			    "\"%s\" (IPv6 goes in brackets)", host));
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)p);
+		l->sslen = sizeof(*sin);
+	}
+	return (0);
+}
+
+/* Sets directive d of conf from value v; -1 with ctx's error set. */
+static int
+conf_set(struct conf_ctx *ctx, struct conf *conf, const struct directive *d,
+    const char *v)
+{
+	char			*base = (char *)conf + d->off;
+	unsigned long long	 n;
+	size_t			 len = strlen(v), i;
+	struct conf_listen	*l;
+
+	switch (d->type) {
+	case CONF_PATH:
+		if (v[0] != '/')
+			return (conf_error(ctx, "%s: \"%s\" is not an absolute "
+			    "path", d->name, v));
+		if (len >= d->size)
+			return (conf_error(ctx, "%s: path too long", d->name));
+		memcpy(base, v, len + 1);
+		break;
+	case CONF_NAME:
+		if (len == 0 || len >= d->size || v[0] == '-')
+			return (conf_error(ctx, "%s: bad name \"%s\"", d->name,
+			    v));
+		for (i = 0; i < len; i++)
+			if (!isalnum((unsigned char)v[i]) && v[i] != '_' &&
+			    v[i] != '-' && v[i] != '.')
+				return (conf_error(ctx, "%s: bad name \"%s\"",
+				    d->name, v));
+		memcpy(base, v, len + 1);
+		break;
+	case CONF_UINT:
+		if (conf_number(v, &n, 0) == -1 || n < d->min || n > d->max)
+			return (conf_error(ctx, "%s: \"%s\" is not a number "
+			    "from %lu to %lu", d->name, v, d->min, d->max));
+		*(unsigned *)(void *)base = (unsigned)n;
+		break;
+	case CONF_SIZE:
+		if (conf_number(v, &n, 1) == -1 || (n != 0 &&
+		    (n < CONF_SIZE_MIN || n > CONF_SIZE_MAX)))
+			return (conf_error(ctx, "%s: \"%s\" is not 0 or a size "
+			    "from 1M to 1024G", d->name, v));
+		*(size_t *)(void *)base = (size_t)n;
+		break;
+	case CONF_LISTEN:
+		if (conf->nlisten >= CONF_LISTEN_MAX)
+			return (conf_error(ctx, "listen: more than %d "
+			    "addresses", CONF_LISTEN_MAX));
+		l = &conf->listen[conf->nlisten];
+		if (conf_listen(ctx, l, v) == -1)
+			return (-1);
+		(void)snprintf(l->text, sizeof(l->text), "%s", v);
+		for (i = 0; i < conf->nlisten; i++)
+			if (conf->listen[i].sslen == l->sslen &&
+			    memcmp(&conf->listen[i].ss, &l->ss,
+			    l->sslen) == 0)
+				return (conf_error(ctx, "listen: %s given "
+				    "twice", v));
+		conf->nlisten++;
+		break;
+	}
+	return (0);
+}
+
+int
+conf_parse_buf(const char *name, const char *buf, size_t len,
+    struct conf **confp, char *err, size_t errsz)
+{
+	struct conf_ctx		 ctx;
+	struct conf		*conf;
+	const struct directive	*d;
+	unsigned char		 seen[CONF_NDIRECTIVES];
+	char			 line[CONF_LINE_MAX + 1], dflt[256];
+	char			*key, *val, *extra, *p, *save;
+	const char		*eol;
+	size_t			 i, n;
+
+	*confp = NULL;
+	if (errsz > 0)
+		err[0] = '\0';
+	ctx.file = name;
+	ctx.line = 0;
+	ctx.err = err;
+	ctx.errsz = errsz;
+	if (memchr(buf, '\0', len) != NULL)
+		return (conf_error(&ctx, "NUL byte in file"));
+	if ((conf = calloc(1, sizeof(*conf))) == NULL)
+		return (conf_error(&ctx, "%s", strerror(errno)));
+	memset(seen, 0, sizeof(seen));
+	(void)snprintf(conf->path, sizeof(conf->path), "%s", name);
+
+	while (len > 0) {
+		ctx.line++;
+		if ((eol = memchr(buf, '\n', len)) == NULL)
+			n = len;
+		else
+			n = eol - buf;
+		if (n > CONF_LINE_MAX) {
+			conf_error(&ctx, "line longer than %d bytes",
+			    CONF_LINE_MAX);
+			goto fail;
+		}
+		memcpy(line, buf, n);
+		line[n] = '\0';
+		buf += n;
+		len -= n;
+		if (len > 0) {		/* The '\n'. */
+			buf++;
+			len--;
+		}
+		if (n > 0 && line[n - 1] == '\r')
+			line[--n] = '\0';
+		for (i = 0; i < n; i++)
+			if (((unsigned char)line[i] < 0x20 && line[i] != '\t') ||
+			    line[i] == 0x7f)
+				break;
+		if (i < n) {
+			conf_error(&ctx, "control character in line");
+			goto fail;
+		}
+
+		/* Tokens split on blanks; a token starting with '#' ends. */
+		save = line;
+		key = val = extra = NULL;
+		for (i = 0; i < 3; i++) {
+			while (*save == ' ' || *save == '\t')
+				save++;
+			if (*save == '\0' || *save == '#')
+				break;
+			p = save;
+			while (*save != '\0' && *save != ' ' && *save != '\t')
+				save++;
+			if (*save != '\0')
+				*save++ = '\0';
+			if (i == 0)
+				key = p;
+			else if (i == 1)
+				val = p;
+			else
+				extra = p;
+		}
+		if (key == NULL)
+			continue;
+		for (i = 0; i < CONF_NDIRECTIVES; i++)
+			if (strcmp(conf_directives[i].name, key) == 0)
+				break;
+		if (i == CONF_NDIRECTIVES) {
+			conf_error(&ctx, "unknown directive \"%s\"", key);
+			goto fail;
+		}
+		d = &conf_directives[i];
+		if (val == NULL) {
+			conf_error(&ctx, "%s: missing value", d->name);
+			goto fail;
+		}
+		if (extra != NULL) {
+			conf_error(&ctx, "%s: unexpected \"%s\" after value",
+			    d->name, extra);
+			goto fail;
+		}
+		if (seen[i] && !d->repeat) {
+			conf_error(&ctx, "%s: given twice", d->name);
+			goto fail;
+		}
+		seen[i] = 1;
+		if (conf_set(&ctx, conf, d, val) == -1)
+			goto fail;
+	}
+
+	/* Defaults for what wasn't given; they are valid by construction. */
+	ctx.line = 0;
+	for (i = 0; i < CONF_NDIRECTIVES; i++) {
+		d = &conf_directives[i];
+		if (seen[i] || d->dflt == NULL)
+			continue;
+		(void)snprintf(dflt, sizeof(dflt), "%s", d->dflt);
+		for (p = dflt; p != NULL; p = save) {
+			if ((save = strchr(p, ' ')) != NULL)
+				*save++ = '\0';
+			if (conf_set(&ctx, conf, d, p) == -1)
+				goto fail;
+		}
+	}
+	*confp = conf;
+	return (0);
+fail:
+	free(conf);
+	return (-1);
+}
+
+int
+conf_parse(const char *path, struct conf **confp, char *err, size_t errsz)
+{
+	struct conf_ctx	 ctx;
+	struct stat	 st;
+	char		*buf;
+	size_t		 len = 0;
+	ssize_t		 n;
+	int		 fd, rc;
+
+	*confp = NULL;
+	ctx.file = path;
+	ctx.line = 0;
+	ctx.err = err;
+	ctx.errsz = errsz;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return (conf_error(&ctx, "%s", strerror(errno)));
+	if (fstat(fd, &st) == -1) {
+		conf_error(&ctx, "%s", strerror(errno));
+		goto close;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		conf_error(&ctx, "not a regular file");
+		goto close;
+	}
+	if ((buf = malloc(CONF_FILE_MAX + 1)) == NULL) {
+		conf_error(&ctx, "%s", strerror(errno));
+		goto close;
+	}
+	for (;;) {
+		n = read(fd, buf + len, CONF_FILE_MAX + 1 - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			conf_error(&ctx, "%s", strerror(errno));
+			goto freebuf;
+		}
+		if (n == 0)
+			break;
+		len += n;
+		if (len > CONF_FILE_MAX) {
+			conf_error(&ctx, "file bigger than %d bytes",
+			    CONF_FILE_MAX);
+			goto freebuf;
+		}
+	}
+	(void)close(fd);
+	rc = conf_parse_buf(path, buf, len, confp, err, errsz);
+	free(buf);
+	return (rc);
+freebuf:
+	free(buf);
+close:
+	(void)close(fd);
+	return (-1);
+}
+
+void
+conf_free(struct conf *conf)
+{
+	free(conf);
+}
+
+int
+conf_dump(const struct conf *conf, FILE *fp)
+{
+	const struct directive	*d;
+	const char		*base;
+	size_t			 i, j;
+
+	fprintf(fp, "# %s\n", conf->path);
+	for (i = 0; i < CONF_NDIRECTIVES; i++) {
+		d = &conf_directives[i];
+		base = (const char *)conf + d->off;
+		switch (d->type) {
+		case CONF_PATH:
+		case CONF_NAME:
+			if (base[0] != '\0')
+				fprintf(fp, "%s %s\n", d->name, base);
+			break;
+		case CONF_UINT:
+			fprintf(fp, "%s %u\n", d->name,
+			    *(const unsigned *)(const void *)base);
+			break;
+		case CONF_SIZE:
+			fprintf(fp, "%s %zu\n", d->name,
+			    *(const size_t *)(const void *)base);
+			break;
+		case CONF_LISTEN:
+			for (j = 0; j < conf->nlisten; j++)
+				fprintf(fp, "%s %s\n", d->name,
+				    conf->listen[j].text);
+			break;
+		}
+	}
+	return (ferror(fp) ? -1 : 0);
+}
