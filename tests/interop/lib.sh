@@ -28,8 +28,10 @@ T=
 
 # Fixture addresses.  adv.test has openpgpkey.adv.test in /etc/hosts (the
 # advanced method); direct.test has no openpgpkey. name (clients fall back
-# to the direct method).  Every fixture key also carries a foreign UID,
-# which wkdctl must drop: clients must see exactly the queried one.
+# to the direct method).  Every fixture key also carries two foreign UIDs,
+# TAG.other@adv.test (hosted domain, no account) and TAG@other.test (not
+# hosted), which wkdctl must drop: clients must see exactly the queried
+# one.
 IO_D_ADV=adv.test
 IO_D_DIR=direct.test
 IO_A_ADV=alice@adv.test
@@ -221,6 +223,7 @@ io_genkey() {
 	_fpr=$(awk '$2 == "KEY_CREATED" { print $4 }' "$T/keys/$1.status")
 	[ -n "$_fpr" ] || return 1
 	echo "$_fpr" > "$T/keys/$1.fpr"
+	io_gpg "$_g" --quick-add-uid "$_fpr" "$1.other@$IO_D_ADV" || return 1
 	io_gpg "$_g" --quick-add-uid "$_fpr" "$1@other.test" || return 1
 	if [ "${3:-}" = revoked ]; then
 		sed 's/^:-----BEGIN/-----BEGIN/' \
@@ -346,6 +349,27 @@ io_dirmngr_diag() {
 	    grep -v 'error loading certificate' | sed 's/^/#   /'
 }
 
+# io_srvlog_mark: remember where wkdd's log ends.
+io_srvlog_mark() {
+	IO_SRVLOG_AT=$(wc -l < "$T/wkdd.log")
+}
+
+# io_srvlog_wait REGEX: wkdd logged a matching request line since the mark
+# (it logs "METHOD HOST PATH STATUS BYTES TIME", never the query); waits up
+# to 2 s, as the line may come just after the response.
+io_srvlog_wait() {
+	_i=0
+	while [ "$_i" -lt 20 ]; do
+		tail -n "+$((IO_SRVLOG_AT + 1))" "$T/wkdd.log" |
+		    grep -qE "$1" && return 0
+		_i=$((_i + 1))
+		sleep 0.1
+	done
+	echo "# wkdd logged no request matching: $1"
+	tail -n "+$((IO_SRVLOG_AT + 1))" "$T/wkdd.log" | sed 's/^/#   /'
+	return 1
+}
+
 # io_show FILE: gpg --with-colons listing of the keys in FILE (no import).
 io_show() {
 	_h=$(mktemp -d "$T/gh/show.XXXXXX") || return 1
@@ -375,6 +399,7 @@ io_gpg_get() {
 # io_sq_get TAG ADDR: sq wkd get; the certificate it printed is listed
 # (not imported) by gpg.
 io_sq_get() {
+	io_srvlog_mark
 	io_run sq wkd get "$2" > "$T/$1.out" 2> "$T/$1.err"
 	_rc=$?
 	: > "$T/$1.list"
