@@ -100,7 +100,17 @@ io_skip_all() {
 	exit 0
 }
 
+# io_done: stop wkdd (it must exit 0 on SIGTERM, with no sanitizer
+# report in its log), print the plan, exit 0 if nothing failed.
 io_done() {
+	if [ -n "$IO_SRV_PID" ]; then
+		if io_server_stop; then
+			io_ok "wkdd stopped cleanly on SIGTERM"
+		else
+			io_notok "wkdd stopped cleanly on SIGTERM"
+			io_diag "$T/wkdd.log"
+		fi
+	fi
 	echo "1..$io_n"
 	[ "$io_failed" -eq 0 ]
 	exit $?
@@ -285,6 +295,24 @@ io_server() {
 		sleep 0.1
 	done
 	[ "$(cat "$T/ready")" = 443 ]
+}
+
+io_server_stop() {
+	kill -TERM "$IO_SRV_PID" 2>/dev/null
+	_i=0
+	while kill -0 "$IO_SRV_PID" 2>/dev/null && [ "$_i" -lt 100 ]; do
+		_i=$((_i + 1))
+		sleep 0.1
+	done
+	if [ "$_i" -ge 100 ]; then
+		echo "# wkdd still running 10 s after SIGTERM: SIGKILL"
+		kill -KILL "$IO_SRV_PID" 2>/dev/null
+	fi
+	wait "$IO_SRV_PID"
+	_rc=$?
+	IO_SRV_PID=
+	[ "$_rc" -eq 0 ] || echo "# wkdd exit $_rc"
+	! grep -qE 'Sanitizer|runtime error:' "$T/wkdd.log" && [ "$_rc" -eq 0 ]
 }
 
 io_netns() {
