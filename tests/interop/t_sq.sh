@@ -19,7 +19,7 @@ found() {
 	if [ "$_rc" -ne 0 ]; then
 		echo "# sq exit $_rc"
 	elif io_colons_check "$T/$1.list" "$2" "$(io_fpr "$3")" "${6:-}" &&
-	    io_srvlog_wait "^GET $4 $5[a-z0-9]{32} 200 "; then
+	    io_srvlog_wait "^GET $4 ${5}[a-z0-9]{32} 200 "; then
 		return 0
 	fi
 	io_diag "$T/$1.err" "$T/$1.list"
@@ -43,7 +43,7 @@ missing() {
 	_rc=$?
 	if [ "$_rc" -ne 0 ] && [ "$_rc" -ne 101 ] && [ "$_rc" -lt 124 ] &&
 	    ! [ -s "$T/miss.out" ] && ! grep -q panicked "$T/miss.err" &&
-	    io_srvlog_wait "^GET $ah $ap[a-z0-9]{32} 404 "; then
+	    io_srvlog_wait "^GET $ah ${ap}[a-z0-9]{32} 404 "; then
 		return 0
 	fi
 	echo "# sq exit $_rc"
