@@ -38,6 +38,7 @@ static int	listen_open(const struct conf_listen *, char *, size_t);
 static unsigned	listen_port(int);
 static void	report_ports(int, const struct listener *, size_t);
 static void	reload(const struct conf *, const char *);
+static void	cert_check(const struct conf *, const struct tls_cred *, int);
 
 static void
 usage(void)
@@ -114,6 +115,32 @@ report_ports(int fd, const struct listener *ls, size_t n)
 }
 
 /*
+ * Log when the certificate expires (unless quiet); warn if it has, or will
+ * in under 14 days.
+ */
+static void
+cert_check(const struct conf *conf, const struct tls_cred *cred, int quiet)
+{
+	struct tm	tm;
+	time_t		t, now = time(NULL);
+	char		when[64];
+
+	if ((t = tls_expiry(cred)) == (time_t)-1 || gmtime_r(&t, &tm) == NULL ||
+	    strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm) == 0) {
+		log_warnx("tls-cert %s: expiry date unknown", conf->tls_cert);
+		return;
+	}
+	if (t <= now)
+		log_warnx("tls-cert %s: EXPIRED on %s: clients will fail",
+		    conf->tls_cert, when);
+	else if (t - now < 14 * 24 * 3600)
+		log_warnx("tls-cert %s: expires soon, on %s", conf->tls_cert,
+		    when);
+	else if (!quiet)
+		log_info("tls-cert %s: valid until %s", conf->tls_cert, when);
+}
+
+/*
  * SIGHUP: parse the file again and load its certificate, key and page; only
  * if all of that works is it swapped in.  What the running daemons were
  * started with (sockets, store, limits, user) stays until a restart.
@@ -160,9 +187,10 @@ reload(const struct conf *run, const char *path)
 		    "only");
 	if (strcmp(conf->user, run->user) != 0)
 		log_warnx("user changes on restart only");
+	cert_check(conf, cred, 0);
 	tls_install(cred);
 	http_page_install(page);
-	log_info("reloaded %s: certificate %s", path, conf->tls_cert);
+	log_info("reloaded %s", path);
 free:
 	conf_free(conf);
 }
@@ -228,6 +256,7 @@ main(int argc, char *argv[])
 	if (http_page_load(conf, &page, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if (noaction) {
+		cert_check(conf, cred, 1);
 		if (noaction > 1)
 			conf_dump(conf, stdout);
 		fprintf(stderr, "configuration OK\n");
@@ -249,6 +278,7 @@ main(int argc, char *argv[])
 	ks_close(ks);
 
 	log_init(debug, LOG_DAEMON);
+	cert_check(conf, cred, 0);
 	if (!debug && daemon(0, 0) == -1)
 		fatal("daemon");
 	if ((rc = ks_open(&ks, conf->store, KS_RDONLY, conf->store_size)) != 0)

@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <time.h>
 
 #include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
@@ -95,6 +96,8 @@ struct tls_cred;
  */
 struct tls_cred	*tls_load(const struct conf *, char *err, size_t errsz);
 void		 tls_free(struct tls_cred *);
+/* When the server certificate expires; (time_t)-1 if unknown. */
+time_t		 tls_expiry(const struct tls_cred *);
 /*
  * Serve c from the next handshake on; c then belongs to tls.c, and the
  * replaced set lives on until tls_cleanup().  Main thread only.
