@@ -28,15 +28,10 @@
 
 #define WKDD_STOP_MS	2000	/* Wait for open connections at exit. */
 
-struct listener {
-	int			 fd;
-	struct MHD_Daemon	*mhd;
-};
-
 static void	usage(void) __attribute__((noreturn));
 static int	listen_open(const struct conf_listen *, char *, size_t);
 static unsigned	listen_port(int);
-static void	report_ports(int, const struct listener *, size_t);
+static void	report_ports(int, const int *, size_t);
 static void	reload(const struct conf *, const char *);
 static void	cert_check(const struct conf *, const struct tls_cred *, int);
 
@@ -88,7 +83,7 @@ listen_port(int fd)
 
 /* -R fd: "<port>\n" per listener, in order, then close (readiness). */
 static void
-report_ports(int fd, const struct listener *ls, size_t n)
+report_ports(int fd, const int *ls, size_t n)
 {
 	char	buf[CONF_LISTEN_MAX * 8];
 	size_t	i, len = 0;
@@ -97,7 +92,7 @@ report_ports(int fd, const struct listener *ls, size_t n)
 
 	for (i = 0; i < n; i++) {
 		r = snprintf(buf + len, sizeof(buf) - len, "%u\n",
-		    listen_port(ls[i].fd));
+		    listen_port(ls[i]));
 		if (r < 0 || (size_t)r >= sizeof(buf) - len)
 			break;
 		len += r;
@@ -198,7 +193,8 @@ free:
 int
 main(int argc, char *argv[])
 {
-	struct listener		 ls[CONF_LISTEN_MAX];
+	struct MHD_Daemon	*mhd[CONF_LISTEN_MAX];
+	int			 ls[CONF_LISTEN_MAX];
 	struct conf		*conf;
 	struct tls_cred		*cred;
 	struct http_page	*page;
@@ -267,8 +263,7 @@ main(int argc, char *argv[])
 	}
 
 	for (i = 0; i < conf->nlisten; i++) {
-		ls[i].mhd = NULL;
-		if ((ls[i].fd = listen_open(&conf->listen[i], err,
+		if ((ls[i] = listen_open(&conf->listen[i], err,
 		    sizeof(err))) == -1)
 			fatalx("%s", err);
 	}
@@ -302,10 +297,10 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 
 	for (i = 0; i < conf->nlisten; i++) {
-		if ((ls[i].mhd = http_start(ls[i].fd, conf)) == NULL)
+		if ((mhd[i] = http_start(ls[i], conf)) == NULL)
 			fatalx("listen %s: cannot start", conf->listen[i].text);
 		log_info("listening on %s, port %u", conf->listen[i].text,
-		    listen_port(ls[i].fd));
+		    listen_port(ls[i]));
 	}
 	if (readyfd != -1)
 		report_ports(readyfd, ls, conf->nlisten);
@@ -325,8 +320,7 @@ main(int argc, char *argv[])
 		break;
 	}
 
-	for (i = 0; i < conf->nlisten; i++)
-		http_stop(ls[i].mhd, WKDD_STOP_MS);
+	http_stop(mhd, conf->nlisten, WKDD_STOP_MS);
 	http_cleanup();
 	tls_cleanup();
 	ks_close(ks);

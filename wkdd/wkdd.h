@@ -118,8 +118,11 @@ void		 http_cleanup(void);
  * error (logged).
  */
 struct MHD_Daemon *http_start(int fd, const struct conf *);
-/* Stop accepting, wait up to wait_ms for open connections, stop. */
-void		 http_stop(struct MHD_Daemon *, unsigned wait_ms);
+/*
+ * Stop the n (at most CONF_LISTEN_MAX) daemons ds: stop accepting, give
+ * open connections up to wait_ms to finish, close them.
+ */
+void		 http_stop(struct MHD_Daemon **ds, size_t n, unsigned wait_ms);
 /*
  * The page served at "/" from conf's www directory (index.html), NULL if
  * www is unset; sets *err and returns -1 on error.  install swaps it in
