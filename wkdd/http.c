@@ -554,23 +554,33 @@ http_start(int fd, const struct conf *conf)
 }
 
 void
-http_stop(struct MHD_Daemon *d, unsigned wait_ms)
+http_stop(struct MHD_Daemon **ds, size_t n, unsigned wait_ms)
 {
 	const union MHD_DaemonInfo	*info;
 	struct timespec			 ts = { 0, 20 * 1000 * 1000 };
-	MHD_socket			 fd;
-	unsigned			 waited = 0;
+	MHD_socket			 fd[CONF_LISTEN_MAX];
+	unsigned			 waited, open;
+	size_t				 i;
 
-	fd = MHD_quiesce_daemon(d);
-	while (waited < wait_ms) {
-		info = MHD_get_daemon_info(d,
-		    MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-		if (info == NULL || info->num_connections == 0)
+	/* Stop accepting everywhere... */
+	for (i = 0; i < n && i < CONF_LISTEN_MAX; i++)
+		fd[i] = MHD_quiesce_daemon(ds[i]);
+	/* ...let open connections finish for a while... */
+	for (waited = 0; waited < wait_ms; waited += 20) {
+		for (i = 0, open = 0; i < n; i++) {
+			info = MHD_get_daemon_info(ds[i],
+			    MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+			if (info != NULL)
+				open += info->num_connections;
+		}
+		if (open == 0)
 			break;
 		nanosleep(&ts, NULL);
-		waited += 20;
 	}
-	MHD_stop_daemon(d);
-	if (fd != MHD_INVALID_SOCKET)
-		(void)close(fd);
+	/* ...close the rest, then the listening sockets (MHD's docs). */
+	for (i = 0; i < n && i < CONF_LISTEN_MAX; i++) {
+		MHD_stop_daemon(ds[i]);
+		if (fd[i] != MHD_INVALID_SOCKET)
+			(void)close(fd[i]);
+	}
 }

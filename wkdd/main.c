@@ -28,16 +28,12 @@
 
 #define WKDD_STOP_MS	2000	/* Wait for open connections at exit. */
 
-struct listener {
-	int			 fd;
-	struct MHD_Daemon	*mhd;
-};
-
 static void	usage(void) __attribute__((noreturn));
 static int	listen_open(const struct conf_listen *, char *, size_t);
 static unsigned	listen_port(int);
-static void	report_ports(int, const struct listener *, size_t);
+static void	report_ports(int, const int *, size_t);
 static void	reload(const struct conf *, const char *);
+static void	cert_check(const struct conf *, const struct tls_cred *, int);
 
 static void
 usage(void)
@@ -87,7 +83,7 @@ listen_port(int fd)
 
 /* -R fd: "<port>\n" per listener, in order, then close (readiness). */
 static void
-report_ports(int fd, const struct listener *ls, size_t n)
+report_ports(int fd, const int *ls, size_t n)
 {
 	char	buf[CONF_LISTEN_MAX * 8];
 	size_t	i, len = 0;
@@ -96,7 +92,7 @@ report_ports(int fd, const struct listener *ls, size_t n)
 
 	for (i = 0; i < n; i++) {
 		r = snprintf(buf + len, sizeof(buf) - len, "%u\n",
-		    listen_port(ls[i].fd));
+		    listen_port(ls[i]));
 		if (r < 0 || (size_t)r >= sizeof(buf) - len)
 			break;
 		len += r;
@@ -111,6 +107,32 @@ report_ports(int fd, const struct listener *ls, size_t n)
 			break;
 		}
 	(void)close(fd);
+}
+
+/*
+ * Log when the certificate expires (unless quiet); warn if it has, or will
+ * in under 14 days.
+ */
+static void
+cert_check(const struct conf *conf, const struct tls_cred *cred, int quiet)
+{
+	struct tm	tm;
+	time_t		t, now = time(NULL);
+	char		when[64];
+
+	if ((t = tls_expiry(cred)) == (time_t)-1 || gmtime_r(&t, &tm) == NULL ||
+	    strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm) == 0) {
+		log_warnx("tls-cert %s: expiry date unknown", conf->tls_cert);
+		return;
+	}
+	if (t <= now)
+		log_warnx("tls-cert %s: EXPIRED on %s: clients will fail",
+		    conf->tls_cert, when);
+	else if (t - now < 14 * 24 * 3600)
+		log_warnx("tls-cert %s: expires soon, on %s", conf->tls_cert,
+		    when);
+	else if (!quiet)
+		log_info("tls-cert %s: valid until %s", conf->tls_cert, when);
 }
 
 /*
@@ -160,9 +182,10 @@ reload(const struct conf *run, const char *path)
 		    "only");
 	if (strcmp(conf->user, run->user) != 0)
 		log_warnx("user changes on restart only");
+	cert_check(conf, cred, 0);
 	tls_install(cred);
 	http_page_install(page);
-	log_info("reloaded %s: certificate %s", path, conf->tls_cert);
+	log_info("reloaded %s", path);
 free:
 	conf_free(conf);
 }
@@ -170,7 +193,8 @@ free:
 int
 main(int argc, char *argv[])
 {
-	struct listener		 ls[CONF_LISTEN_MAX];
+	struct MHD_Daemon	*mhd[CONF_LISTEN_MAX];
+	int			 ls[CONF_LISTEN_MAX];
 	struct conf		*conf;
 	struct tls_cred		*cred;
 	struct http_page	*page;
@@ -228,6 +252,7 @@ main(int argc, char *argv[])
 	if (http_page_load(conf, &page, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if (noaction) {
+		cert_check(conf, cred, 1);
 		if (noaction > 1)
 			conf_dump(conf, stdout);
 		fprintf(stderr, "configuration OK\n");
@@ -238,8 +263,7 @@ main(int argc, char *argv[])
 	}
 
 	for (i = 0; i < conf->nlisten; i++) {
-		ls[i].mhd = NULL;
-		if ((ls[i].fd = listen_open(&conf->listen[i], err,
+		if ((ls[i] = listen_open(&conf->listen[i], err,
 		    sizeof(err))) == -1)
 			fatalx("%s", err);
 	}
@@ -249,6 +273,7 @@ main(int argc, char *argv[])
 	ks_close(ks);
 
 	log_init(debug, LOG_DAEMON);
+	cert_check(conf, cred, 0);
 	if (!debug && daemon(0, 0) == -1)
 		fatal("daemon");
 	if ((rc = ks_open(&ks, conf->store, KS_RDONLY, conf->store_size)) != 0)
@@ -272,10 +297,10 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 
 	for (i = 0; i < conf->nlisten; i++) {
-		if ((ls[i].mhd = http_start(ls[i].fd, conf)) == NULL)
+		if ((mhd[i] = http_start(ls[i], conf)) == NULL)
 			fatalx("listen %s: cannot start", conf->listen[i].text);
 		log_info("listening on %s, port %u", conf->listen[i].text,
-		    listen_port(ls[i].fd));
+		    listen_port(ls[i]));
 	}
 	if (readyfd != -1)
 		report_ports(readyfd, ls, conf->nlisten);
@@ -295,8 +320,7 @@ main(int argc, char *argv[])
 		break;
 	}
 
-	for (i = 0; i < conf->nlisten; i++)
-		http_stop(ls[i].mhd, WKDD_STOP_MS);
+	http_stop(mhd, conf->nlisten, WKDD_STOP_MS);
 	http_cleanup();
 	tls_cleanup();
 	ks_close(ks);

@@ -125,12 +125,12 @@ route_request(const char *method, const char *host, const char *path,
 
 	if (end - path == 1 || (end - path == 11 &&
 	    memcmp(path, "/index.html", 11) == 0)) {
-		memcpy(r->domain, r->host + (r->advanced ? plen : 0),
-		    strlen(r->host + (r->advanced ? plen : 0)) + 1);
+		(void)snprintf(r->domain, sizeof(r->domain), "%s",
+		    r->host + (r->advanced ? plen : 0));
 		return (r->kind = ROUTE_INDEX);
 	}
 
-	/* Split into decoded segments; an empty one (a "//" or "/") ends. */
+	/* Decoded segments; an empty one ("//", a trailing '/') is 404. */
 	for (p = path + 1; p <= end; p = e + 1) {
 		if ((e = memchr(p, '/', end - p)) == NULL)
 			e = end;

@@ -24,6 +24,7 @@
 
 #include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 
 #include "wkdd.h"
 
@@ -176,6 +177,21 @@ freekey:
 freecert:
 	free(cert.data);
 	return (NULL);
+}
+
+time_t
+tls_expiry(const struct tls_cred *c)
+{
+	gnutls_x509_crt_t	crt;
+	time_t			t = (time_t)-1;
+
+	if (c->npcert == 0 || gnutls_x509_crt_init(&crt) < 0)
+		return (t);
+	if (gnutls_x509_crt_import(crt, &c->pcert[0].cert,
+	    GNUTLS_X509_FMT_DER) >= 0)
+		t = gnutls_x509_crt_get_expiration_time(crt);
+	gnutls_x509_crt_deinit(crt);
+	return (t);
 }
 
 void

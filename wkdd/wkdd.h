@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <time.h>
 
 #include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
@@ -95,6 +96,8 @@ struct tls_cred;
  */
 struct tls_cred	*tls_load(const struct conf *, char *err, size_t errsz);
 void		 tls_free(struct tls_cred *);
+/* When the server certificate expires; (time_t)-1 if unknown. */
+time_t		 tls_expiry(const struct tls_cred *);
 /*
  * Serve c from the next handshake on; c then belongs to tls.c, and the
  * replaced set lives on until tls_cleanup().  Main thread only.
@@ -115,8 +118,11 @@ void		 http_cleanup(void);
  * error (logged).
  */
 struct MHD_Daemon *http_start(int fd, const struct conf *);
-/* Stop accepting, wait up to wait_ms for open connections, stop. */
-void		 http_stop(struct MHD_Daemon *, unsigned wait_ms);
+/*
+ * Stop the n (at most CONF_LISTEN_MAX) daemons ds: stop accepting, give
+ * open connections up to wait_ms to finish, close them.
+ */
+void		 http_stop(struct MHD_Daemon **ds, size_t n, unsigned wait_ms);
 /*
  * The page served at "/" from conf's www directory (index.html), NULL if
  * www is unset; sets *err and returns -1 on error.  install swaps it in

@@ -20,7 +20,7 @@ run_wkdd() {
 write_conf "timeout 10"
 run_wkdd -n -f "$CONF"
 is "$RC" 0 "-n: good configuration: exit 0"
-is "$(cat "$T/out")" "configuration OK" "-n: says configuration OK"
+is "$(tail -n 1 "$T/out")" "configuration OK" "-n: says configuration OK"
 run_wkdd -nn -f "$CONF"
 grep -qx 'timeout 10' "$T/out" && grep -qx 'listen 127.0.0.1:0' "$T/out" &&
     grep -qx 'max-connections 1024' "$T/out"
@@ -69,6 +69,29 @@ bad_conf "a key that doesn't match" "do not match" \
     "tls-cert $T/other.pem" "tls-key $T/key.pem"
 bad_conf "a missing www page" "www: $T/nowww/index.html: No such file" \
     "tls-cert $T/cert.pem" "tls-key $T/key.pem" "www $T/nowww"
+
+# An expired certificate: a warning, not an error.
+cat > "$T/old.tmpl" <<EOF
+cn = "a.test"
+dns_name = "a.test"
+tls_www_server
+signing_key
+activation_date = "2020-01-01 00:00:00"
+expiration_date = "2020-02-01 00:00:00"
+EOF
+certtool --generate-certificate --load-privkey "$T/key.pem" \
+    --load-ca-certificate "$T/ca.pem" --load-ca-privkey "$T/ca.key" \
+    --template "$T/old.tmpl" --outfile "$T/old.pem" >/dev/null 2>&1
+sed "s|^tls-cert .*|tls-cert $T/old.pem|" "$CONF" > "$T/old.conf"
+run_wkdd -n -f "$T/old.conf"
+is "$RC" 0 "-n: expired certificate: exit 0"
+grep -q "tls-cert $T/old.pem: EXPIRED on 2020-02-01" "$T/out"
+check "-n: expired certificate: warned" [ $? -eq 0 ]
+write_conf
+start_wkdd || finish
+grep -q "tls-cert $T/cert.pem: expires soon" "$LOG"
+check "startup: a certificate about to expire is warned about" [ $? -eq 0 ]
+stop_wkdd
 
 run_wkdd -n -f "$T/none.conf"
 is "$RC" 1 "-n: missing file: exit 1"

@@ -9,8 +9,9 @@ need_wkdctl
 
 make_certs a.test '*.a.test' c.test '*.c.test'
 make_store a.test
-write_conf "www $TOP/www"
+write_conf "www $TOP/www" "listen 127.0.0.2:0"
 start_wkdd || finish
+PORT2=$(echo "$PORTS" | sed -n 2p)
 
 HA=$(hash_of alice@a.test)
 HB=$(hash_of bob@a.test)
@@ -65,6 +66,31 @@ done
 key direct "$HB"
 is "$STATUS" 200 "bob still served after alice's removal"
 : "$FB"
+
+# Requests in parallel on two listeners (two server threads) while
+# wkdctl writes: every answer is 200 or 404, never an error.
+burst() {
+	_u="https://openpgpkey.a.test:$2/.well-known/openpgpkey/a.test/hu"
+	_a=
+	for _i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+		_a="$_a -o /dev/null $_u/$HA -o /dev/null $_u/$HB"
+	done
+	# shellcheck disable=SC2086
+	curl -s --cacert "$T/ca.pem" -w '%{http_code}\n' \
+	    --resolve "openpgpkey.a.test:$2:$3" $_a > "$T/burst.$1"
+}
+burst 1 "$PORT" 127.0.0.1 &
+b1=$!
+burst 2 "$PORT2" 127.0.0.2 &
+b2=$!
+for i in 1 2 3; do
+	ctl import "$T/alice@a.test.pgp" >/dev/null 2>&1
+	ctl remove "$FA" >/dev/null 2>&1
+done
+wait $b1 $b2
+is "$(cat "$T/burst.1" "$T/burst.2" | grep -cE '^(200|404)$')" 80 \
+    "80 requests in parallel with imports and removes: all 200 or 404"
+check_wkdd "parallel requests"
 
 # Domain add: its policy is served at once, both layouts.
 fetch c.test /.well-known/openpgpkey/policy
