@@ -201,6 +201,22 @@ h=$($WKDCTL hash 'ÄBC@example.org' | awk '$1 == "hash" { print $2 }')
 hu=$($WKDCTL hash 'ÄBC@example.org' | awk '$1 == "unicode-hash" { print $2 }')
 like "$tmp/wkd" "example\.org/$h" "ÄBC served under the draft's hash"
 like "$tmp/wkd" "example\.org/$hu" "ÄBC also served under the Unicode hash ($hu)"
+# Once äbc@example.org is bound, that hash is its own: Äbc's extra entry
+# goes, and removing Äbc's key later leaves äbc's entry alone.
+run $W account add 'äbc@example.org'
+is "$rc" 0 "account äbc@example.org (the Unicode lowering of Äbc)"
+mdb_dump -p -s wkd "$S" > "$tmp/wkd"
+unlike "$tmp/wkd" "example\.org/$hu" "Äbc's Unicode-hash entry gone once äbc is bound"
+like "$tmp/wkd" "example\.org/$h" "Äbc's own entry stays"
+U2=$(keys_gen 'Small <äbc@example.org>')
+keys_pub "$U2" "$tmp/u2.pub"
+run $W import "$tmp/u2.pub"
+like "$out" 'published at äbc@example\.org$' "äbc published under its own hash"
+run $W remove "$U"
+is "$rc" 0 "remove Äbc's key"
+mdb_dump -p -s wkd "$S" > "$tmp/wkd"
+like "$tmp/wkd" "example\.org/$hu" "äbc's entry survives the removal of Äbc's key"
+unlike "$tmp/wkd" "example\.org/$h" "Äbc's entry removed"
 h=$($WKDCTL hash 'max@xn--mnchen-3ya.de' | awk '$1 == "hash" { print $2 }')
 like "$tmp/wkd" "xn--mnchen-3ya\.de/$h" "IDN entry stored under the A-label"
 
