@@ -82,7 +82,8 @@ ctl_open(struct ctl *ctl, int flags)
 
 	if ((rc = ks_open(&ctl->ks, ctl->store, flags, ctl->mapsize)) !=
 	    KS_OK) {
-		if (rc == ENOENT && !(flags & KS_CREATE))
+		if ((rc == ENOENT || rc == KS_NOTFOUND) &&
+		    !(flags & KS_CREATE))
 			warnx("%s: no store here (run \"wkdctl init\")",
 			    ctl->store);
 		else

@@ -33,6 +33,11 @@ run $W domain list
 is "$rc" 1 "no store: exit 1"
 like "$err" 'no store here|wkdctl init' "no store: says to run init"
 
+mkdir "$tmp/emptydir"
+run $WKDCTL -s "$tmp/emptydir" domain list
+is "$rc" 1 "empty directory: exit 1"
+like "$err" 'no store here \(run "wkdctl init"\)' "empty directory: says to run init"
+
 # init.
 run $W init
 is "$rc" 0 "init"
