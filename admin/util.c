@@ -45,6 +45,8 @@ ctl_cmd_help(const struct ctl_cmd *cmd)
 {
 	ctl_print_usage(stdout, cmd->usage, 1);
 	printf("\n%s.\n", cmd->help);
+	if (cmd->details != NULL)
+		printf("\n%s", cmd->details);
 }
 
 int

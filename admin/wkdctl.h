@@ -53,6 +53,7 @@ struct ctl_cmd {
 	int		(*fn)(struct ctl *, int, char **);
 	const char	 *usage;	/* Without "usage: wkdctl ". */
 	const char	 *help;		/* One line. */
+	const char	 *details;	/* For --help; may be NULL. */
 };
 
 /* cmd.c */
