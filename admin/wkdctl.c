@@ -34,15 +34,15 @@ static const struct ctl_cmd cmds[] = {
 	    "can never move to another account.\n" },
 	{ "import", cmd_import, IMPORT_USAGE,
 	    "import keys and publish their addresses",
-	    "Files (\"-\": stdin) hold armored or binary keys, public or\n"
-	    "secret keypairs (no passphrase needed; secret key material\n"
-	    "is never stored).  A UID is published if its address is the\n"
-	    "primary or an "
-	    "alias of an account (the one named by --account, else the owner\n"
-	    "of the address).  Each published address serves the key with\n"
-	    "only that UID; the other UIDs are reported with the reason.\n"
-	    "Importing a key again merges it; another key for an address\n"
-	    "replaces the one it had.  On any error nothing changes.\n" },
+	    "Files (\"-\": stdin) hold armored or binary keys, public\n"
+	    "or secret keypairs (no passphrase needed; secret key\n"
+	    "material is never stored).  A UID is published if its\n"
+	    "address is the primary or an alias of an account: the one\n"
+	    "named by --account, else the address's owner.  Each address\n"
+	    "serves the key with only its own UID; the other UIDs are\n"
+	    "reported with the reason.  Importing a key again merges it;\n"
+	    "another key for an address replaces the one it had.  On any\n"
+	    "error nothing changes.\n" },
 	{ "list", cmd_list, LIST_USAGE, "list published addresses", NULL },
 	{ "show", cmd_show, SHOW_USAGE, "show an address or a key", NULL },
 	{ "export", cmd_export, EXPORT_USAGE,
