@@ -25,6 +25,7 @@
 #define INIT_USAGE	"init"
 #define DOMAIN_USAGE	"domain add domain\n" \
 			"domain remove domain\n" \
+			"domain policy domain file\n" \
 			"domain list"
 #define ACCOUNT_USAGE	"account add primary [--alias address ...]\n" \
 			"account list\n" \
