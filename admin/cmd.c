@@ -182,6 +182,102 @@ abort:
 	return 1;
 }
 
+/*
+ * Check a policy file (draft §4.5): lines end in LF (or CRLF; gpg rejects
+ * a last line without one), each empty, a "#" comment, or a keyword
+ * (a letter, then letters, digits, ".", "-", "_") with an optional
+ * ":" and value.  Warns with the line number and returns -1 if not.
+ */
+static int
+policy_check(const char *name, const unsigned char *p, size_t len)
+{
+	size_t	 i = 0, line = 0, k;
+
+	while (i < len) {
+		line++;
+		k = i;
+		if (p[k] == '#' || p[k] == '\n' || p[k] == '\r')
+			goto eol;
+		if (!((p[k] >= 'a' && p[k] <= 'z') ||
+		    (p[k] >= 'A' && p[k] <= 'Z'))) {
+			warnx("%s:%zu: a keyword must start with a letter",
+			    name, line);
+			return -1;
+		}
+		while (k < len && ((p[k] >= 'a' && p[k] <= 'z') ||
+		    (p[k] >= 'A' && p[k] <= 'Z') ||
+		    (p[k] >= '0' && p[k] <= '9') ||
+		    p[k] == '.' || p[k] == '-' || p[k] == '_'))
+			k++;
+		if (k < len && p[k] != ':' && p[k] != '\n' && p[k] != '\r') {
+			warnx("%s:%zu: keyword followed by neither \":\" nor "
+			    "the end of the line", name, line);
+			return -1;
+		}
+eol:
+		while (k < len && p[k] != '\n') {
+			if (p[k] == '\0') {
+				warnx("%s:%zu: NUL byte", name, line);
+				return -1;
+			}
+			k++;
+		}
+		if (k == len) {
+			warnx("%s:%zu: last line has no newline (gpg rejects "
+			    "that)", name, line);
+			return -1;
+		}
+		i = k + 1;
+	}
+	return 0;
+}
+
+static int
+domain_policy(struct ctl *ctl, const char *name, const char *file)
+{
+	struct ks_txn		*txn;
+	struct ks_domain	 dom;
+	unsigned char		*data;
+	size_t			 len;
+	char			 d[KS_DOMAIN_MAX];
+	int			 rc;
+
+	if (ks_domain_norm(name, d, sizeof(d)) != KS_OK) {
+		warnx("%s: not a valid domain name", name);
+		return 1;
+	}
+	if (ctl_read_file(file, KS_POLICY_MAX, &data, &len) == -1)
+		return 1;
+	if (policy_check(file, data, len) == -1) {
+		free(data);
+		return 1;
+	}
+	if (ctl_open(ctl, 0) == -1 || ctl_begin(ctl, 0, &txn) == -1) {
+		free(data);
+		return 1;
+	}
+	if ((rc = ks_domain_get(txn, d, &dom)) != KS_OK) {
+		warnx("%s: %s", d, rc == KS_NOTFOUND ? "domain not hosted" :
+		    ks_strerror(rc));
+		goto abort;
+	}
+	if ((rc = ks_policy_put(txn, d, data, len)) != KS_OK) {
+		warnx("%s: policy: %s", d, ks_strerror(rc));
+		goto abort;
+	}
+	if (ctl_log(txn, d, "policy set (%zu bytes)", len) != KS_OK)
+		goto abort;
+	free(data);
+	if (ctl_commit(ctl, txn) == -1)
+		return 1;
+	printf("domain %s: policy set (%zu bytes)\n", d, len);
+	return 0;
+abort:
+	free(data);
+	ks_txn_abort(txn);
+	return 1;
+}
+
 static int
 domain_list_cb(const struct ks_domain *d, void *arg)
 {
@@ -220,6 +316,8 @@ cmd_domain(struct ctl *ctl, int argc, char **argv)
 		return domain_add(ctl, argv[1]);
 	if (argc == 2 && strcmp(argv[0], "remove") == 0)
 		return domain_remove(ctl, argv[1]);
+	if (argc == 3 && strcmp(argv[0], "policy") == 0)
+		return domain_policy(ctl, argv[1], argv[2]);
 	if (argc == 1 && strcmp(argv[0], "list") == 0)
 		return domain_list(ctl);
 	return ctl_usage(DOMAIN_USAGE);

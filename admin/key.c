@@ -109,16 +109,62 @@ import_err(FILE *rep, const char *fmt, ...)
 	fprintf(rep, "\n");
 }
 
-/* Take down what addr publishes and clear its key. */
+/* Take down what a publishes, clear its key, log why. */
 static int
-key_unpublish(struct ks_txn *txn, struct ks_addr *a)
+key_unpublish(struct ks_txn *txn, struct ks_addr *a, const char *why)
 {
 	int	 rc;
 
+	if ((rc = ctl_log(txn, a->addr, "unpublished key %s: %s", a->fpr,
+	    why)) != KS_OK)
+		return rc;
 	if ((rc = pub_del(txn, a->addr)) != KS_OK)
 		return rc;
 	a->fpr[0] = '\0';
 	return ks_addr_put(txn, a);
+}
+
+/*
+ * Publish UID u of m at its address, whose record is *a (updated): shape
+ * the blob, serve it under the address's hash(es), log it.  Errors go to
+ * errfp (the import report, or stderr).
+ */
+static int
+key_publish(struct ks_txn *txn, const struct pgp_cert *m,
+    const struct pgp_uid *u, struct ks_addr *a, FILE *errfp)
+{
+	unsigned char	*blob;
+	size_t		 blen;
+	int		 rc;
+
+	if (pgp_shape(m, u->text, &blob, &blen) == -1)
+		return -1;
+	if (blen > KS_BLOB_MAX) {
+		import_err(errfp, "key %s: %s: the key to publish is %zu "
+		    "bytes, over the 256 KiB limit", m->fpr, u->addr, blen);
+		free(blob);
+		return -1;
+	}
+	rc = pub_put(txn, u->addr, blob, blen);
+	free(blob);
+	if (rc == KS_OK) {
+		if (a->fpr[0] != '\0' && strcmp(a->fpr, m->fpr) != 0)
+			rc = ctl_log(txn, u->addr, "published key %s "
+			    "(replaces %s)", m->fpr, a->fpr);
+		else
+			rc = ctl_log(txn, u->addr, "published key %s",
+			    m->fpr);
+	}
+	if (rc == KS_OK) {
+		(void)snprintf(a->fpr, sizeof(a->fpr), "%s", m->fpr);
+		rc = ks_addr_put(txn, a);
+	}
+	if (rc != KS_OK) {
+		import_err(errfp, "key %s: %s: %s", m->fpr, u->addr,
+		    key_kserr(rc));
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -137,8 +183,8 @@ import_one(struct ks_txn *txn, const char *account,
 	const struct pgp_uid	*u;
 	const char		*why;
 	char			 buf[2 * KS_ADDR_MAX + 128];
-	unsigned char		*blob = NULL, *pub = NULL, *drop = NULL;
-	size_t			 i, j, blen, npub = 0, ndrop = 0;
+	unsigned char		*pub = NULL, *drop = NULL;
+	size_t			 i, j, npub = 0, ndrop = 0;
 	int			 rc, stored, found;
 
 	memset(&sb, 0, sizeof(sb));
@@ -222,51 +268,24 @@ import_one(struct ks_txn *txn, const char *account,
 		if (!pub[i])
 			continue;
 		u = &m.uids[i];
-		if (pgp_shape(&m, u->text, &blob, &blen) == -1)
-			goto fail;
-		if (blen > KS_BLOB_MAX) {
-			import_err(rep, "key %s: %s: the key to publish is %zu "
-			    "bytes, over the 256 KiB limit", m.fpr, u->addr,
-			    blen);
-			goto fail;
-		}
 		if ((rc = ks_addr_get(txn, u->addr, &a)) != KS_OK) {
 			import_err(rep, "key %s: %s: %s", m.fpr, u->addr,
 			    key_kserr(rc));
 			goto fail;
 		}
-		if ((rc = pub_put(txn, u->addr, blob, blen)) != KS_OK) {
-			import_err(rep, "key %s: %s: %s", m.fpr, u->addr,
-			    key_kserr(rc));
-			goto fail;
-		}
-		if (a.fpr[0] != '\0' && strcmp(a.fpr, m.fpr) != 0) {
+		if (a.fpr[0] != '\0' && strcmp(a.fpr, m.fpr) != 0)
 			fprintf(rep, "  published at %s (replaces key %s)\n",
 			    u->addr, a.fpr);
-			rc = ctl_log(txn, u->addr, "published key %s "
-			    "(replaces %s)", m.fpr, a.fpr);
-		} else {
+		else
 			fprintf(rep, "  published at %s\n", u->addr);
-			rc = ctl_log(txn, u->addr, "published key %s", m.fpr);
-		}
-		if (rc != KS_OK)
+		if (key_publish(txn, &m, u, &a, rep) == -1)
 			goto fail;
-		(void)snprintf(a.fpr, sizeof(a.fpr), "%s", m.fpr);
-		if ((rc = ks_addr_put(txn, &a)) != KS_OK) {
-			import_err(rep, "key %s: %s: %s", m.fpr, u->addr,
-			    key_kserr(rc));
-			goto fail;
-		}
-		free(blob);
-		blob = NULL;
 	}
 	for (j = 0; j < l.n; j++) {
 		if (!drop[j])
 			continue;
-		if (ctl_log(txn, l.v[j].addr, "unpublished key %s: its UID is "
-		    "revoked, invalid or gone", m.fpr) != KS_OK)
-			goto fail;
-		if ((rc = key_unpublish(txn, &l.v[j])) != KS_OK) {
+		if ((rc = key_unpublish(txn, &l.v[j],
+		    "its UID is revoked, invalid or gone")) != KS_OK) {
 			import_err(rep, "key %s: %s: %s", m.fpr, l.v[j].addr,
 			    key_kserr(rc));
 			goto fail;
@@ -282,7 +301,6 @@ import_one(struct ks_txn *txn, const char *account,
 	return 0;
 fail:
 	ctl_addrs_free(&l);
-	free(blob);
 	free(drop);
 	free(pub);
 	pgp_cert_free(&m);
@@ -400,8 +418,7 @@ key_publish_stored(struct ks_txn *txn, const char *addr,
 	struct ks_addr		 a;
 	struct ks_blob		 b;
 	struct pgp_cert		 m;
-	unsigned char		*blob;
-	size_t			 i, j, blen;
+	size_t			 i, j;
 	int			 rc, ret = -1;
 
 	memset(&b, 0, sizeof(b));
@@ -435,23 +452,7 @@ key_publish_stored(struct ks_txn *txn, const char *addr,
 			pgp_cert_free(&m);
 			continue;
 		}
-		if (pgp_shape(&m, m.uids[j].text, &blob, &blen) == -1)
-			goto out;
-		if (blen > KS_BLOB_MAX)
-			rc = KS_TOOBIG;
-		else
-			rc = pub_put(txn, addr, blob, blen);
-		free(blob);
-		if (rc != KS_OK) {
-			warnx("key %s: %s: %s", m.fpr, addr, key_kserr(rc));
-			goto out;
-		}
-		(void)snprintf(a.fpr, sizeof(a.fpr), "%s", m.fpr);
-		if ((rc = ks_addr_put(txn, &a)) != KS_OK) {
-			warnx("%s: %s", addr, key_kserr(rc));
-			goto out;
-		}
-		if (ctl_log(txn, addr, "published key %s", m.fpr) != KS_OK)
+		if (key_publish(txn, &m, &m.uids[j], &a, stderr) == -1)
 			goto out;
 		(void)snprintf(fpr_out, KS_FPR_MAX, "%s", m.fpr);
 		ret = 1;
@@ -779,10 +780,8 @@ cmd_remove(struct ctl *ctl, int argc, char **argv)
 	for (i = 0; i < l.n; i++) {
 		if (strcmp(l.v[i].fpr, fpr) != 0)
 			continue;
-		if (ctl_log(txn, l.v[i].addr, "unpublished key %s: key "
-		    "removed", fpr) != KS_OK)
-			goto abort;
-		if ((rc = key_unpublish(txn, &l.v[i])) != KS_OK) {
+		if ((rc = key_unpublish(txn, &l.v[i], "key removed")) !=
+		    KS_OK) {
 			warnx("key %s: %s: %s", fpr, l.v[i].addr,
 			    key_kserr(rc));
 			goto abort;

@@ -228,8 +228,12 @@ pgp_uid_addr(const char *uid, char *out, size_t outsz)
 	char		 spec[KS_ADDR_MAX];
 	size_t		 n;
 
-	if ((lt = strrchr(uid, '<')) != NULL) {
-		if ((gt = strchr(lt, '>')) == NULL || gt[1] != '\0')
+	/*
+	 * As gpg's mailbox_from_userid(), since gpg is the client that
+	 * checks it: the text between the first '<' and the next '>'.
+	 */
+	if ((lt = strchr(uid, '<')) != NULL) {
+		if ((gt = strchr(lt, '>')) == NULL)
 			return -1;
 		lt++;
 		n = gt - lt;

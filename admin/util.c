@@ -45,6 +45,8 @@ ctl_cmd_help(const struct ctl_cmd *cmd)
 {
 	ctl_print_usage(stdout, cmd->usage, 1);
 	printf("\n%s.\n", cmd->help);
+	if (cmd->details != NULL)
+		printf("\n%s", cmd->details);
 }
 
 int
@@ -82,7 +84,8 @@ ctl_open(struct ctl *ctl, int flags)
 
 	if ((rc = ks_open(&ctl->ks, ctl->store, flags, ctl->mapsize)) !=
 	    KS_OK) {
-		if (rc == ENOENT && !(flags & KS_CREATE))
+		if ((rc == ENOENT || rc == KS_NOTFOUND) &&
+		    !(flags & KS_CREATE))
 			warnx("%s: no store here (run \"wkdctl init\")",
 			    ctl->store);
 		else

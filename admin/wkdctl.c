@@ -17,25 +17,46 @@
 #include "wkdctl.h"
 
 static const struct ctl_cmd cmds[] = {
-	{ "init", cmd_init, INIT_USAGE, "create a new store" },
+	{ "init", cmd_init, INIT_USAGE, "create a new store", NULL },
 	{ "domain", cmd_domain, DOMAIN_USAGE,
-	    "host, drop or list mail domains" },
+	    "host, drop or list mail domains",
+	    "A domain is given as U-label or A-label, any case.  Removing one\n"
+	    "takes down what is published under it; its addresses stay\n"
+	    "bound.\n" },
 	{ "account", cmd_account, ACCOUNT_USAGE,
-	    "create, list or show accounts" },
+	    "create, list or show accounts",
+	    "An account is its primary address; aliases belong to it for\n"
+	    "good.  "
+	    "Every address must be in a hosted domain and bound nowhere.\n" },
 	{ "alias", cmd_alias, ALIAS_USAGE,
-	    "bind or retire an alias of an account" },
+	    "bind or retire an alias of an account",
+	    "remove retires the alias: nothing is published for it, and it\n"
+	    "can never move to another account.\n" },
 	{ "import", cmd_import, IMPORT_USAGE,
-	    "import keys and publish their addresses" },
-	{ "list", cmd_list, LIST_USAGE, "list published addresses" },
-	{ "show", cmd_show, SHOW_USAGE, "show an address or a key" },
+	    "import keys and publish their addresses",
+	    "Files (\"-\": stdin) hold armored or binary keys, public\n"
+	    "or secret keypairs (no passphrase needed; secret key\n"
+	    "material is never stored).  A UID is published if its\n"
+	    "address is the primary or an alias of an account: the one\n"
+	    "named by --account, else the address's owner.  Each address\n"
+	    "serves the key with only its own UID; the other UIDs are\n"
+	    "reported with the reason.  Importing a key again merges it;\n"
+	    "another key for an address replaces the one it had.  On any\n"
+	    "error nothing changes.\n" },
+	{ "list", cmd_list, LIST_USAGE, "list published addresses", NULL },
+	{ "show", cmd_show, SHOW_USAGE, "show an address or a key", NULL },
 	{ "export", cmd_export, EXPORT_USAGE,
-	    "write the key served for an address" },
+	    "write the key served for an address",
+	    "Writes exactly the bytes served, binary; not to a terminal.\n" },
 	{ "hash", cmd_hash, HASH_USAGE,
-	    "print the WKD hash and URLs of an address" },
+	    "print the WKD hash and URLs of an address",
+	    "unicode-hash, if printed, is the hash clients that lowercase all\n"
+	    "of Unicode (sq, OpenPGP.js, Thunderbird) ask for; it is served\n"
+	    "too.  Needs no store.\n" },
 	{ "remove", cmd_remove, REMOVE_USAGE,
-	    "remove a key and all it published" },
+	    "remove a key and all it published", NULL },
 	{ "log", cmd_log, LOG_USAGE,
-	    "show the audit log (of one subject)" },
+	    "show the audit log (of one subject)", NULL },
 };
 
 static void

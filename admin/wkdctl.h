@@ -25,6 +25,7 @@
 #define INIT_USAGE	"init"
 #define DOMAIN_USAGE	"domain add domain\n" \
 			"domain remove domain\n" \
+			"domain policy domain file\n" \
 			"domain list"
 #define ACCOUNT_USAGE	"account add primary [--alias address ...]\n" \
 			"account list\n" \
@@ -53,6 +54,7 @@ struct ctl_cmd {
 	int		(*fn)(struct ctl *, int, char **);
 	const char	 *usage;	/* Without "usage: wkdctl ". */
 	const char	 *help;		/* One line. */
+	const char	 *details;	/* For --help; may be NULL. */
 };
 
 /* cmd.c */

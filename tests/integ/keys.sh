@@ -15,6 +15,7 @@
 #
 # gpg runs with --batch and an empty passphrase unless one is given.
 
+# shellcheck disable=SC2154 # $tmp is the caller's.
 WKS_CLIENT=${WKS_CLIENT:-/usr/lib/gnupg/gpg-wks-client}
 
 keys_init() {
@@ -61,13 +62,16 @@ keys_revuid() {
 
 # A valid 1x1 baseline JPEG (gpg only checks the JFIF magic and size).
 keys_jpeg() {
-	printf '\377\330\377\340\000\020JFIF\000\001\001\000\000\001\000\001\000\000' > "$1"
-	printf '\377\333\000\103\000' >> "$1"
-	i=0; while [ $i -lt 64 ]; do printf '\001' >> "$1"; i=$((i + 1)); done
-	printf '\377\300\000\013\010\000\001\000\001\001\001\021\000' >> "$1"
-	printf '\377\304\000\024\000\001\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000' >> "$1"
-	printf '\377\304\000\024\020\001\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000' >> "$1"
-	printf '\377\332\000\010\001\001\000\000\077\000\322\317\040\377\331' >> "$1"
+	{
+		printf '\377\330\377\340\000\020JFIF\000\001\001\000\000\001\000\001\000\000'
+		printf '\377\333\000\103\000'
+		i=0
+		while [ $i -lt 64 ]; do printf '\001'; i=$((i + 1)); done
+		printf '\377\300\000\013\010\000\001\000\001\001\001\021\000'
+		printf '\377\304\000\024\000\001\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000'
+		printf '\377\304\000\024\020\001\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000'
+		printf '\377\332\000\010\001\001\000\000\077\000\322\317\040\377\331'
+	} > "$1"
 }
 
 keys_photo() {
@@ -96,6 +100,8 @@ keys_sec() {
 
 wks_install() {
 	"$WKS_CLIENT" -C "$3" --install-key "$1" "$2" >/dev/null 2>&1 || return 1
+	# gpg lowers the domain's ASCII letters only.
+	# shellcheck disable=SC2018,SC2019
 	d=$(printf '%s\n' "${2#*@}" | tr 'A-Z' 'a-z')
 	h=$("$WKS_CLIENT" --print-wkd-hash "$2" | awk '{ print $1 }')
 	printf '%s/%s/hu/%s\n' "$3" "$d" "$h"

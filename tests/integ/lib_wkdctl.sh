@@ -15,6 +15,7 @@ set -u
 WKDCTL=$O/wkdctl
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/wkdctl.XXXXXX")
 S=$tmp/store
+# shellcheck disable=SC2034 # W, rc, out, err: for the tests.
 W="$WKDCTL -s $S"
 out=$tmp/out
 err=$tmp/err
@@ -44,6 +45,7 @@ ok() {
 
 run() {
 	"$@" > "$out" 2> "$err"
+	# shellcheck disable=SC2034
 	rc=$?
 	if grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error:' "$err"; then
 		cat "$err" >> "$tmp/sanitizer.log"

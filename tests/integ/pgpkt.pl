@@ -9,6 +9,8 @@
 #   pgpkt.pl hexvals             stdin: mdb_dump output; stdout: each value
 #                                decoded, as "tags" would print it
 #   pgpkt.pl contains FILE HEX   exit 0 if FILE's bytes contain HEX
+#   pgpkt.pl corrupt IN OUT N... flip the last byte of packets N (from 0):
+#                                for a signature, that breaks it
 use strict;
 use warnings;
 
@@ -86,6 +88,18 @@ if ($cmd eq 'tags') {
 		my @t = eval { map { $_->[0] } packets(pack('H*', $l)) };
 		print @t ? join(' ', @t) : 'unparsed', "\n";
 	}
+} elsif ($cmd eq 'corrupt') {
+	my ($in, $outf, @idx) = @ARGV;
+	my %bad = map { $_ => 1 } @idx;
+	my ($i, $o) = (0, '');
+	for my $p (packets(slurp($in))) {
+		my $b = $p->[1];
+		substr($b, -1, 1) = chr(ord(substr($b, -1, 1)) ^ 0x01) if $bad{$i};
+		$o .= $b;
+		$i++;
+	}
+	open(my $fh, '>:raw', $outf) or die "$outf: $!\n";
+	print $fh $o;
 } elsif ($cmd eq 'contains') {
 	my $needle = pack('H*', $ARGV[1]);
 	exit(index(slurp($ARGV[0]), $needle) >= 0 ? 0 : 1);

@@ -201,8 +201,46 @@ h=$($WKDCTL hash 'ÄBC@example.org' | awk '$1 == "hash" { print $2 }')
 hu=$($WKDCTL hash 'ÄBC@example.org' | awk '$1 == "unicode-hash" { print $2 }')
 like "$tmp/wkd" "example\.org/$h" "ÄBC served under the draft's hash"
 like "$tmp/wkd" "example\.org/$hu" "ÄBC also served under the Unicode hash ($hu)"
+# Once äbc@example.org is bound, that hash is its own: Äbc's extra entry
+# goes, and removing Äbc's key later leaves äbc's entry alone.
+run $W account add 'äbc@example.org'
+is "$rc" 0 "account äbc@example.org (the Unicode lowering of Äbc)"
+mdb_dump -p -s wkd "$S" > "$tmp/wkd"
+unlike "$tmp/wkd" "example\.org/$hu" "Äbc's Unicode-hash entry gone once äbc is bound"
+like "$tmp/wkd" "example\.org/$h" "Äbc's own entry stays"
+U2=$(keys_gen 'Small <äbc@example.org>')
+keys_pub "$U2" "$tmp/u2.pub"
+run $W import "$tmp/u2.pub"
+like "$out" 'published at äbc@example\.org$' "äbc published under its own hash"
+run $W remove "$U"
+is "$rc" 0 "remove Äbc's key"
+mdb_dump -p -s wkd "$S" > "$tmp/wkd"
+like "$tmp/wkd" "example\.org/$hu" "äbc's entry survives the removal of Äbc's key"
+unlike "$tmp/wkd" "example\.org/$h" "Äbc's entry removed"
 h=$($WKDCTL hash 'max@xn--mnchen-3ya.de' | awk '$1 == "hash" { print $2 }')
 like "$tmp/wkd" "xn--mnchen-3ya\.de/$h" "IDN entry stored under the A-label"
+
+# --- Bad self-signatures: the UID and the subkey they bind are dropped.
+$W account add carol@example.org --alias carol2@example.org >/dev/null
+C=$(keys_gen 'Carol <carol@example.org>')
+keys_adduid "$C" 'Carol <carol2@example.org>'
+keys_pub "$C" "$tmp/c.pub"
+t=$($PKT tags "$tmp/c.pub")
+# Packets: 6 13 2 13 2 14 2 (gpg lists the UIDs in the order added).
+$PKT corrupt "$tmp/c.pub" "$tmp/c-bad.pub" 4 6
+run $W import "$tmp/c-bad.pub"
+is "$rc" 0 "import a key with a broken UID self-signature and binding ($t)"
+like "$out" 'not published: Carol <carol2@example\.org>: no valid self-signature' "broken UID self-signature reported"
+$W export carol@example.org -o "$tmp/c1.gpg"
+is "$($PKT tags "$tmp/c1.gpg")" "6 13 2" "subkey with a broken binding dropped"
+run $W show "$C"
+unlike "$out" 'carol2' "UID with a broken self-signature not stored"
+
+# Several keys in one armored file.
+gpg --batch --armor --export "$B" "$C" > "$tmp/two.asc"
+run $W import "$tmp/two.asc"
+is "$rc" 0 "import two keys from one armored file"
+is "$(grep -c '^key ' "$out")" 2 "both keys reported"
 
 # --- --account: only that account's addresses.
 run $W import --account alice@example.org "$tmp/b.pub"

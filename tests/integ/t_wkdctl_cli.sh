@@ -33,6 +33,11 @@ run $W domain list
 is "$rc" 1 "no store: exit 1"
 like "$err" 'no store here|wkdctl init' "no store: says to run init"
 
+mkdir "$tmp/emptydir"
+run $WKDCTL -s "$tmp/emptydir" domain list
+is "$rc" 1 "empty directory: exit 1"
+like "$err" 'no store here \(run "wkdctl init"\)' "empty directory: says to run init"
+
 # init.
 run $W init
 is "$rc" 0 "init"
@@ -77,6 +82,31 @@ is "$rc" 1 "invalid domain refused"
 run $W domain add example.net
 run $W domain list
 is "$(tr '\n' ' ' < "$out")" "example.net example.org xn--mnchen-3ya.de " "domain list"
+
+# Policy files (draft §4.5).
+printf '# our policy\nprotocol-version: 5\r\nmailbox-only\n\nexample.org_x: y\n' > "$tmp/policy"
+run $W domain policy EXAMPLE.org "$tmp/policy"
+is "$rc" 0 "domain policy"
+mdb_dump -s policy "$S" > "$tmp/pdump"
+like "$tmp/pdump" "$(od -An -tx1 "$tmp/policy" | tr -d ' \n')" "policy stored byte for byte"
+printf 'mailbox-only' | $W domain policy example.org - > "$out" 2> "$err"
+is "$?" 1 "policy without final newline refused (stdin)"
+like "$err" ':1: last line has no newline' "no final newline: message with line"
+printf 'ok\n9lives\n' > "$tmp/p2"
+run $W domain policy example.org "$tmp/p2"
+like "$err" 'p2:2: a keyword must start with a letter' "bad keyword: file:line"
+printf 'protocol-version 5\n' > "$tmp/p3"
+run $W domain policy example.org "$tmp/p3"
+is "$rc" 1 "keyword without colon refused (the one-liner pitfall)"
+head -c 20000 /dev/zero | tr '\0' '#' > "$tmp/p4"; echo >> "$tmp/p4"
+run $W domain policy example.org "$tmp/p4"
+like "$err" 'too large' "policy over 16 KiB refused"
+run $W domain policy nothosted.example "$tmp/policy"
+like "$err" 'not hosted' "policy for an unhosted domain refused"
+is "$(mdb_dump -s policy "$S")" "$(cat "$tmp/pdump")" "refused policies changed nothing"
+: > "$tmp/p5"
+run $W domain policy example.org "$tmp/p5"
+is "$rc" 0 "empty policy accepted"
 
 # Accounts and aliases.
 run $W account add Alice@Example.org --alias alice.smith@example.org --alias 'al@MÜNCHEN.de'
@@ -128,6 +158,7 @@ unlike "$out" 'robert' "account list shows primaries only"
 # The audit log has every change, with the operator.
 run $W log
 like "$out" '^[0-9-]+T[0-9:]+Z [^ ]+ example\.org: domain added$' "log: domain added"
+like "$out" ' example\.org: policy set \(65 bytes\)$' "log: policy set"
 like "$out" ' alice@example\.org: account added$' "log: account added"
 like "$out" ' robert@example\.org: alias of bob@example\.org retired$' "log: alias retired"
 run $W log Robert@Example.ORG
