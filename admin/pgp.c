@@ -938,38 +938,39 @@ out:
 }
 
 /*
- * data as binary packets (*outp malloc(3)ed): dearmored if armored.  A
- * leading ':' on the armor line (as gpg writes its .rev files, so that
- * they can't be imported by mistake) is accepted.
+ * data as binary packets (*outp malloc(3)ed): dearmored if it holds an
+ * armor block, text before the block ignored (as in gpg's .rev files).
+ * A ':' at the start of a line (gpg writes one before the armor line of
+ * its .rev files, so that they can't be imported by mistake) is dropped.
  */
 static int
 pgp_binary(const unsigned char *data, size_t len, unsigned char **outp,
     size_t *lenp)
 {
-	rnp_input_t	 in = NULL;
-	rnp_output_t	 out = NULL;
-	unsigned char	*copy = NULL;
-	size_t		 i = 0, j;
-	int		 rc = -1;
+	static const char	 begin[] = "-----BEGIN PGP ";
+	rnp_input_t		 in = NULL;
+	rnp_output_t		 out = NULL;
+	unsigned char		*copy = NULL;
+	const unsigned char	*p;
+	size_t			 i, j;
+	int			 rc = -1;
 
 	*outp = NULL;
 	*lenp = 0;
-	while (i < len && (data[i] == ' ' || data[i] == '\t' ||
-	    data[i] == '\r' || data[i] == '\n'))
-		i++;
-	if (i == len || (data[i] != '-' && data[i] != ':') ||
-	    len - i < 11) {
-		if (len == 0 || (*outp = malloc(len)) == NULL)
+	if (len == 0)
+		return -1;
+	if (data[0] & 0x80 || (p = memmem(data, len, begin,
+	    sizeof(begin) - 1)) == NULL) {
+		if ((*outp = malloc(len)) == NULL)
 			return -1;
 		memcpy(*outp, data, len);
 		*lenp = len;
 		return 0;
 	}
-	/* Armored: drop a ':' at the start of any line. */
 	if ((copy = malloc(len)) == NULL)
 		return -1;
-	for (i = 0, j = 0; i < len; i++) {
-		if (data[i] == ':' && (i == 0 || data[i - 1] == '\n'))
+	for (i = p - data, j = 0; i < len; i++) {
+		if (data[i] == ':' && data[i - 1] == '\n')
 			continue;
 		copy[j++] = data[i];
 	}
