@@ -214,6 +214,7 @@ perl -e 'local $/; my $d = <STDIN>; substr($d, -1, 1) ^= "\x01";
     print $d' < "$T/s4.bin" > "$T/s4.bad"
 ctl revoke --certificate "$T/s4.bad" forged@a.test > "$T/out" 2>&1
 is "$?" 1 "modified revocation certificate: refused"
+check "... as not a valid revocation" grep -q 'refused: not a valid' "$T/out"
 is "$(store_sum)" "$before" "... store unchanged"
 # Modified in its hashed data: the reason code.
 perl -e 'local $/; my $d = <STDIN>; $d =~ s/\x1d\x00/\x1d\x02/ or exit 1;
@@ -222,6 +223,7 @@ perl -e 'local $/; my $d = <STDIN>; $d =~ s/\x1d\x00/\x1d\x02/ or exit 1;
     print $d' < "$T/s4.bin" > "$T/s4.bad2"
 ctl revoke --certificate "$T/s4.bad2" forged@a.test > "$T/out" 2>&1
 is "$?" 1 "revocation certificate with altered hashed data: refused"
+check "... as not a valid revocation" grep -q 'refused: not a valid' "$T/out"
 # Not a certificate at all: a public key.
 ctl revoke --certificate "$T/s4.pub" forged@a.test > "$T/out" 2>&1
 is "$?" 1 "a key instead of a revocation certificate: refused"
