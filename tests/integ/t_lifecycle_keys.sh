@@ -23,6 +23,7 @@ ctl account add other@a.test >/dev/null
 check "store with accounts" [ $? -eq 0 ]
 
 write_conf
+# shellcheck disable=SC2119 # no argument: the default conf.
 start_wkdd || finish
 
 # get ADDR: what wkdd serves for ADDR (advanced method) into $T/body.
@@ -118,7 +119,7 @@ n=$(gpg --batch --with-colons --show-keys "$T/body" 2>/dev/null |
 is "$n" 2 "... each with its one UID"
 check "... total within 256 KiB" [ "$(body_size)" -le 262144 ]
 h=$T/gk
-mkdir -p -m 700 "$h"
+mkdir -p "$h" && chmod 700 "$h"
 GNUPGHOME=$h gpg --batch --quiet --import "$T/body" 2>/dev/null
 GNUPGHOME=$h gpg --batch --check-sigs "$B1" > "$T/check" 2>&1
 check "gpg verifies the predecessor's revocation" grep -q '^rev!' "$T/check"

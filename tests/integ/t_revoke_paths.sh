@@ -42,7 +42,7 @@ revoked_ok() {
 	    grep -c 'sigclass 0x20')
 	is "$n" 1 "$3: served bytes hold one key revocation (list-packets)"
 	h=$T/check.$tap_n
-	mkdir -p -m 700 "$h"
+	mkdir -p "$h" && chmod 700 "$h"
 	GNUPGHOME=$h gpg --batch --quiet --import "$T/body" 2>/dev/null
 	GNUPGHOME=$h gpg --batch --check-sigs "$2" > "$T/check" 2>&1
 	if grep -q '^rev!' "$T/check"; then
@@ -67,6 +67,7 @@ not_revoked() {
 }
 
 write_conf
+# shellcheck disable=SC2119 # no argument: the default conf.
 start_wkdd || finish
 
 # --- 1. Stored revocation certificate, made at import of a keypair.
