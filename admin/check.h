@@ -47,9 +47,10 @@ struct conf;
  */
 struct dns_conf {
 	char		 target[KS_DOMAIN_MAX];	/* Service name, or "". */
-	char		 addrs[DNS_ADDRS_MAX][INET6_ADDRSTRLEN];	/* Or its */
-	size_t		 naddrs;			/* addresses. */
-	char		 caa[KS_DOMAIN_MAX];	/* CA's issuer domain, or "". */
+	/* Or the service's addresses. */
+	char		 addrs[DNS_ADDRS_MAX][INET6_ADDRSTRLEN];
+	size_t		 naddrs;
+	char		 caa[KS_DOMAIN_MAX];	/* CA's domain, or "". */
 	const char	*tlsrpt;	/* TLSRPT rua URI(s), or NULL. */
 	const char	*cert;		/* tls-cert, or NULL. */
 	const char	*tls_dir;	/* live/NAME/fullchain.pem, or NULL. */
