@@ -54,7 +54,7 @@ struct dns_conf {
 	const char	*tlsrpt;	/* TLSRPT rua URI(s), or NULL. */
 	const char	*cert;		/* tls-cert, or NULL. */
 	const char	*tls_dir;	/* live/NAME/fullchain.pem, or NULL. */
-	const char	*cafile;	/* check: trusted CAs, not the system's. */
+	const char	*cafile;	/* check: trust only these CAs. */
 	unsigned	 port;		/* check: HTTPS port, 443. */
 };
 
