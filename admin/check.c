@@ -48,6 +48,7 @@ struct check {
 	char			 addrs[CHECK_ADDRS_MAX][INET6_ADDRSTRLEN];
 	size_t			 naddrs;
 	/* TLSA hash of the certificate served (HTTPS) or configured. */
+	int			 host_ok;	/* Reaches the service. */
 	unsigned char		 tlsa[DNS_TLSA_LEN];
 	int			 have_tlsa;
 	const char		*tlsa_from;
@@ -360,6 +361,7 @@ check_host(struct check *c)
 	else
 		check_warn(c, "could not ask for a wildcard in %s", c->dom);
 
+	c->host_ok = ours != 0;
 	if (ours == 0)
 		check_fail(c, want, "%s points at %s%s%s, not at this "
 		    "service", c->host, cname[0] != '\0' ? cname : "",
@@ -669,6 +671,12 @@ check_https(struct check *c)
 	size_t			 i;
 	int			 rc, have_key = 0;
 
+	if (!c->host_ok) {
+		if (c->naddrs > 0)
+			printf("skip: HTTPS checks: %s does not reach this "
+			    "service\n", c->host);
+		return;
+	}
 	memset(&k, 0, sizeof(k));
 	k.dom = c->dom;
 	if (c->ks != NULL && ks_txn_begin(c->ks, KS_RDONLY, &k.txn) == KS_OK) {

@@ -42,12 +42,18 @@
 #   netns_bg NAME CMD... start CMD in the server namespace in the
 #			 background; its pid is in $NETNS_DIR/NAME.pid,
 #			 stdout+stderr in $NETNS_DIR/NAME.log
+#   netns_bg_ready NAME CMD...
+#			 netns_bg with fd 3 of CMD open on a pipe; waits (at
+#			 most 30 s) for CMD's first line there (a readiness
+#			 report, e.g. wkdd -R 3 writes its port) and puts it in
+#			 $NETNS_READY; fails if none came
 #   netns_kill NAME	 end a netns_bg process (by its recorded pid)
 #   netns_down		 end every netns_bg process and nsd, delete both
 #			 namespaces and $NETNS_DIR (unless KEEP=1)
 #
 # Needs: iproute2 (ip), util-linux (unshare, mount), nsd (Debian: nsd),
-# root (or CAP_NET_ADMIN + CAP_SYS_ADMIN).
+# root (or CAP_NET_ADMIN + CAP_SYS_ADMIN).  Internal variables start with
+# _nn_; a test's own variables are left alone.
 
 NETNS_S=wkdd-s-$$
 NETNS_C=wkdd-c-$$
@@ -64,10 +70,10 @@ netns_require() {
 		netns_why="needs root for network namespaces"
 		return 1
 	fi
-	for t in ip unshare mount nsd; do
-		if ! command -v "$t" >/dev/null 2>&1 &&
-		    ! [ -x "/usr/sbin/$t" ]; then
-			netns_why="$t not installed"
+	for _nn_t in ip unshare mount nsd; do
+		if ! command -v "$_nn_t" >/dev/null 2>&1 &&
+		    ! [ -x "/usr/sbin/$_nn_t" ]; then
+			netns_why="$_nn_t not installed"
 			return 1
 		fi
 	done
@@ -90,8 +96,8 @@ netns_up() {
 	ip netns add "$NETNS_C" || return 1
 	ip link add veth-s netns "$NETNS_S" type veth \
 	    peer name veth-c netns "$NETNS_C" || return 1
-	for ns in "$NETNS_S" "$NETNS_C"; do
-		ip -n "$ns" link set lo up || return 1
+	for _nn_ns in "$NETNS_S" "$NETNS_C"; do
+		ip -n "$_nn_ns" link set lo up || return 1
 	done
 	# No duplicate address detection: addresses are usable at once.
 	ip netns exec "$NETNS_S" sh -c \
@@ -108,21 +114,21 @@ netns_up() {
 
 netns_addr() {
 	case $1 in
-	*/*)	a=$1 ;;
-	*:*)	a=$1/64 ;;
-	*)	a=$1/24 ;;
+	*/*)	_nn_a=$1 ;;
+	*:*)	_nn_a=$1/64 ;;
+	*)	_nn_a=$1/24 ;;
 	esac
-	case $a in
-	*:*)	ip -n "$NETNS_S" addr add "$a" dev veth-s nodad ;;
-	*)	ip -n "$NETNS_S" addr add "$a" dev veth-s ;;
+	case $_nn_a in
+	*:*)	ip -n "$NETNS_S" addr add "$_nn_a" dev veth-s nodad ;;
+	*)	ip -n "$NETNS_S" addr add "$_nn_a" dev veth-s ;;
 	esac
 }
 
 # Run "$@" in namespace $1 with the test resolv.conf.
 netns__exec() {
-	ns=$1
+	_nn_ns=$1
 	shift
-	ip netns exec "$ns" unshare --mount --propagation private sh -c \
+	ip netns exec "$_nn_ns" unshare --mount --propagation private sh -c \
 	    'mount --bind "$0" /etc/resolv.conf && exec "$@"' \
 	    "$NETNS_DIR/resolv.conf" "$@"
 }
@@ -136,40 +142,51 @@ netns_cli() {
 }
 
 netns_bg() {
-	name=$1
+	_nn_name=$1
 	shift
 	# exec all the way down: $! is the pid of the command itself.
 	(exec ip netns exec "$NETNS_S" unshare --mount --propagation private \
 	    sh -c 'mount --bind "$0" /etc/resolv.conf && exec "$@"' \
-	    "$NETNS_DIR/resolv.conf" "$@" > "$NETNS_DIR/$name.log" 2>&1) &
-	echo $! > "$NETNS_DIR/$name.pid"
+	    "$NETNS_DIR/resolv.conf" "$@" > "$NETNS_DIR/$_nn_name.log" 2>&1) &
+	echo $! > "$NETNS_DIR/$_nn_name.pid"
+}
+
+netns_bg_ready() {
+	_nn_name=$1
+	NETNS_READY=
+	rm -f "$NETNS_DIR/$_nn_name.ready"
+	mkfifo "$NETNS_DIR/$_nn_name.ready" || return 1
+	# Read-write open: doesn't block; CMD keeps the only copy after this.
+	netns_bg "$@" 3<>"$NETNS_DIR/$_nn_name.ready"
+	NETNS_READY=$(timeout 30 head -n 1 "$NETNS_DIR/$_nn_name.ready")
+	[ -n "$NETNS_READY" ]
 }
 
 netns_kill() {
 	[ -n "$NETNS_DIR" ] && [ -f "$NETNS_DIR/$1.pid" ] || return 0
-	pid=$(cat "$NETNS_DIR/$1.pid")
+	_nn_pid=$(cat "$NETNS_DIR/$1.pid")
 	rm -f "$NETNS_DIR/$1.pid"
-	kill "$pid" 2>/dev/null || return 0
-	i=0
-	while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do
+	kill "$_nn_pid" 2>/dev/null || return 0
+	_nn_i=0
+	while kill -0 "$_nn_pid" 2>/dev/null && [ $_nn_i -lt 50 ]; do
 		sleep 0.1
-		i=$((i + 1))
+		_nn_i=$((_nn_i + 1))
 	done
-	kill -9 "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
+	kill -9 "$_nn_pid" 2>/dev/null
+	wait "$_nn_pid" 2>/dev/null
 	return 0
 }
 
 netns_zone() {
-	z=$1
+	_nn_z=$1
 	{
-		printf '$ORIGIN %s.\n$TTL 60\n' "$z"
+		printf '$ORIGIN %s.\n$TTL 60\n' "$_nn_z"
 		printf '@ IN SOA ns.%s. hostmaster.%s. 1 3600 600 86400 60\n' \
-		    "$z" "$z"
-		printf '@ IN NS ns.%s.\nns IN A %s\n' "$z" "$NETNS_DNS"
+		    "$_nn_z" "$_nn_z"
+		printf '@ IN NS ns.%s.\nns IN A %s\n' "$_nn_z" "$NETNS_DNS"
 		cat
-	} > "$NETNS_DIR/zones/$z.zone" || return 1
-	echo "$z" >> "$NETNS_DIR/zones/list"
+	} > "$NETNS_DIR/zones/$_nn_z.zone" || return 1
+	echo "$_nn_z" >> "$NETNS_DIR/zones/list"
 }
 
 netns__nsdconf() {
@@ -193,21 +210,21 @@ server:
 remote-control:
 	control-enable: no
 EOF
-		sort -u "$NETNS_DIR/zones/list" | while read -r z; do
+		sort -u "$NETNS_DIR/zones/list" | while read -r _nn_z; do
 			printf 'zone:\n\tname: "%s"\n\tzonefile: "%s.zone"\n' \
-			    "$z" "$z"
+			    "$_nn_z" "$_nn_z"
 		done
 	} > "$NETNS_DIR/nsd.conf"
 }
 
 nsd_start() {
 	netns__nsdconf || return 1
-	nsd=nsd
-	command -v nsd >/dev/null 2>&1 || nsd=/usr/sbin/nsd
-	netns_bg nsd "$nsd" -d -c "$NETNS_DIR/nsd.conf" || return 1
+	_nn_nsd=nsd
+	command -v nsd >/dev/null 2>&1 || _nn_nsd=/usr/sbin/nsd
+	netns_bg nsd "$_nn_nsd" -d -c "$NETNS_DIR/nsd.conf" || return 1
 	# Ready when the last zone is loaded and port 53 is bound.
-	i=0
-	while [ $i -lt 100 ]; do
+	_nn_i=0
+	while [ $_nn_i -lt 100 ]; do
 		if ip netns exec "$NETNS_S" ss -Hlun 'sport = :53' 2>/dev/null |
 		    grep -q . && grep -q 'nsd started' \
 		    "$NETNS_DIR/nsd.log" 2>/dev/null; then
@@ -218,11 +235,11 @@ nsd_start() {
 			return 0
 		fi
 		if ! kill -0 "$(cat "$NETNS_DIR/nsd.pid" 2>/dev/null || echo 0)" \
-		    2>/dev/null && [ $i -gt 20 ]; then
+		    2>/dev/null && [ $_nn_i -gt 20 ]; then
 			break
 		fi
 		sleep 0.1
-		i=$((i + 1))
+		_nn_i=$((_nn_i + 1))
 	done
 	echo "nsd did not start:" >&2
 	cat "$NETNS_DIR/nsd.log" >&2
@@ -237,12 +254,12 @@ nsd_reload() {
 netns_down() {
 	trap - EXIT
 	if [ -n "$NETNS_DIR" ] && [ -d "$NETNS_DIR" ]; then
-		for f in "$NETNS_DIR"/*.pid; do
-			[ -f "$f" ] || continue
-			n=${f##*/}
-			n=${n%.pid}
-			[ "$n" = nsd ] && [ ! -f "$NETNS_DIR/nsd.pid" ] && continue
-			netns_kill "$n"
+		for _nn_f in "$NETNS_DIR"/*.pid; do
+			[ -f "$_nn_f" ] || continue
+			_nn_n=${_nn_f##*/}
+			_nn_n=${_nn_n%.pid}
+			[ "$_nn_n" = nsd ] && [ ! -f "$NETNS_DIR/nsd.pid" ] && continue
+			netns_kill "$_nn_n"
 		done
 	fi
 	ip netns del "$NETNS_S" 2>/dev/null
