@@ -94,7 +94,7 @@ struct dns_ans {
 int	 dns_parse(const unsigned char *msg, size_t len, const char *name,
 	    unsigned type, struct dns_ans *ans);
 /*
- * Ask the resolvers of /etc/resolv.conf (no search list, EDNS0, TCP on
+ * Ask the resolvers of /etc/resolv.conf (no search list, TCP on
  * truncation) for name and type.  Returns ans->status.
  */
 int	 dns_query(const char *name, unsigned type, struct dns_ans *ans);

@@ -194,7 +194,6 @@ dns_query(const char *name, unsigned type, struct dns_ans *ans)
 	memset(&rs, 0, sizeof(rs));
 	if (res_ninit(&rs) == -1)
 		return DNS_FAIL;
-	rs.options |= RES_USE_EDNS0;
 	rs.options &= ~(RES_DNSRCH | RES_DEFNAMES);
 	if ((reply = malloc(DNS_REPLY_MAX)) == NULL)
 		goto out;

@@ -105,12 +105,13 @@ if [ $ok = 1 ]; then pass "store made with wkdctl"; else
 	finish
 fi
 
-# wkdd: the service (wkd.service.test, 192.0.2.1), an old instance whose
+# wkdd: the service (wkd.service.test, 192.0.2.1 and 2001:db8::1), an old instance whose
 # certificate expired (old.service.test, 192.0.2.3), one whose certificate
 # is about to (soon.service.test, 192.0.2.4).
 netns_addr 192.0.2.3 && netns_addr 192.0.2.4 || finish
-printf 'listen %s:443\nstore %s\ntls-cert %s\ntls-key %s\n' \
-    "$NETNS_SRV4" "$S" "$T/cert.pem" "$T/key.pem" > "$T/new.conf"
+printf 'listen %s:443\nlisten [%s]:443\nstore %s\ntls-cert %s\ntls-key %s\n' \
+    "$NETNS_SRV4" "$NETNS_SRV6" "$S" "$T/cert.pem" "$T/key.pem" \
+    > "$T/new.conf"
 printf 'listen %s:443\nstore %s\ntls-cert %s\ntls-key %s\n' \
     192.0.2.3 "$S" "$T/old.pem" "$T/old.key" > "$T/old.conf"
 printf 'listen %s:443\nstore %s\ntls-cert %s\ntls-key %s\n' \
@@ -137,6 +138,7 @@ fi
 grep -v '^;' "$T/good.dns" | netns_zone good.test
 netns_zone service.test <<EOF
 wkd	A	$NETNS_SRV4
+wkd	AAAA	$NETNS_SRV6
 old	A	192.0.2.3
 soon	A	192.0.2.4
 EOF
@@ -185,7 +187,7 @@ expect() {
 
 check good.test wkd.service.test
 expect good.test 0 '^good.test: 0 failed' "correct zone passes (exit 0)"
-expect good.test 0 '^ok: openpgpkey.good.test is a CNAME to wkd.service.test' \
+expect good.test 0 '^ok: openpgpkey.good.test is a CNAME to wkd.service.test \(192.0.2.1 2001:db8::1\)' \
     "CNAME found"
 expect good.test 0 '^ok: 192.0.2.1 port 443: valid certificate for openpgpkey.good.test' \
     "certificate valid"
@@ -193,6 +195,8 @@ expect good.test 0 '^ok: 192.0.2.1 port 443: policy file served' \
     "policy fetched"
 expect good.test 0 '^ok: 192.0.2.1 port 443: key [a-z0-9]{32} served .*as stored' \
     "key fetched, the stored bytes"
+expect good.test 0 '^ok: \[2001:db8::1\] port 443: key [a-z0-9]{32} served .*as stored' \
+    "key fetched over IPv6 too"
 expect good.test 0 '^ok: TLSA 3 1 1 of openpgpkey.good.test matches the certificate served' \
     "TLSA matches the certificate served"
 expect good.test 0 '^ok: CAA at good.test lets testca.test issue' "CAA"
