@@ -190,6 +190,67 @@ test_parse(void)
 	dns_ans_free(&a);
 }
 
+/*
+ * Malformed replies (the resolver hands over whatever came from the
+ * network): every truncation and every single-byte change of a reply, and
+ * a compression pointer to itself, parse or fail without reading outside
+ * the message (run under ASan) and leave nothing to leak.
+ */
+static void
+test_garbage(void)
+{
+	struct msg	 m, x;
+	struct dns_ans	 a;
+	unsigned char	 ip[4] = { 192, 0, 2, 1 }, *copy;
+	size_t		 len, i, bad = 0;
+	unsigned	 v;
+
+	msg_start(&m, "openpgpkey.good.test", DNS_T_A, 0);
+	msg_cname(&m, "openpgpkey.good.test", "wkd.service.test");
+	msg_rr(&m, "wkd.service.test", DNS_T_A, ip, 4);
+	for (len = 0; len < m.len; len++) {
+		/* An exact-size heap copy, so that ASan sees overreads. */
+		if ((copy = malloc(len ? len : 1)) == NULL)
+			abort();
+		memcpy(copy, m.b, len);
+		if (dns_parse(copy, len, "openpgpkey.good.test", DNS_T_A,
+		    &a) != -1 || a.status != DNS_FAIL)
+			bad++;
+		dns_ans_free(&a);
+		free(copy);
+	}
+	is_int(bad, 0, "every truncated reply refused (%zu lengths)", m.len);
+	for (i = 12; i < m.len; i++) {
+		for (v = 0; v < 256; v += 17) {
+			x = m;
+			x.b[i] = (unsigned char)v;
+			if ((copy = malloc(x.len)) == NULL)
+				abort();
+			memcpy(copy, x.b, x.len);
+			(void)dns_parse(copy, x.len, "openpgpkey.good.test",
+			    DNS_T_A, &a);
+			dns_ans_free(&a);
+			free(copy);
+		}
+	}
+	ok(1, "single-byte changes: no crash");
+	/* A name that points at itself. */
+	msg_start(&m, "a.test", DNS_T_A, 0);
+	put8(&m, 0xc0);
+	put8(&m, (unsigned)m.len - 1);
+	put16(&m, DNS_T_A);
+	put16(&m, 1);
+	put16(&m, 0);
+	put16(&m, 300);
+	put16(&m, 4);
+	memcpy(m.b + m.len, ip, 4);
+	m.len += 4;
+	m.b[7] = 1;
+	is_int(dns_parse(m.b, m.len, "a.test", DNS_T_A, &a), -1,
+	    "compression loop refused");
+	dns_ans_free(&a);
+}
+
 static void
 test_names(void)
 {
@@ -330,6 +391,7 @@ int
 main(void)
 {
 	test_parse();
+	test_garbage();
 	test_names();
 	test_tlsa();
 	test_zone();
