@@ -27,12 +27,12 @@ LDFLAGS	+= $(SAN)
 pc_cflags = $(shell pkg-config --cflags $(1))
 pc_libs	  = $(shell pkg-config --libs $(1))
 
-KS_OBJS	   = $(patsubst %.c,$(O)/%.o,$(wildcard keystore/*.c))
+KS_OBJS	   = $(patsubst %.c,$(O)/obj/%.o,$(wildcard keystore/*.c))
 # Everything but main() goes into a library, so that unit tests and fuzz
 # targets link exactly the code under test.  wkdctl reads the daemon's
 # wkdd.conf with the daemon's parser (as bgpctl builds bgpd's files).
-WKDD_OBJS  = $(patsubst %.c,$(O)/%.o,$(filter-out wkdd/main.c,$(wildcard wkdd/*.c)))
-ADMIN_OBJS = $(patsubst %.c,$(O)/%.o,$(filter-out admin/wkdctl.c,$(wildcard admin/*.c)))
+WKDD_OBJS  = $(patsubst %.c,$(O)/obj/%.o,$(filter-out wkdd/main.c,$(wildcard wkdd/*.c)))
+ADMIN_OBJS = $(patsubst %.c,$(O)/obj/%.o,$(filter-out admin/wkdctl.c,$(wildcard admin/*.c)))
 LIBS_ALL   = $(if $(ADMIN_OBJS),$(O)/libadmin.a) $(if $(WKDD_OBJS),$(O)/libwkdd.a) \
 	     $(O)/libkeystore.a
 PKGS_ALL   = $(sort $(WKDD_PKGS) $(ADMIN_PKGS))
@@ -50,21 +50,21 @@ $(O)/libwkdd.a: $(WKDD_OBJS)
 $(O)/libadmin.a: $(ADMIN_OBJS)
 	$(AR) rcs $@ $^
 
-$(O)/wkdd: $(O)/wkdd/main.o $(O)/libwkdd.a $(O)/libkeystore.a
+$(O)/wkdd: $(O)/obj/wkdd/main.o $(O)/libwkdd.a $(O)/libkeystore.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(WKDD_PKGS))
 
-$(O)/wkdctl: $(O)/admin/wkdctl.o $(O)/libadmin.a $(O)/libwkdd.a $(O)/libkeystore.a
+$(O)/wkdctl: $(O)/obj/admin/wkdctl.o $(O)/libadmin.a $(O)/libwkdd.a $(O)/libkeystore.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(ADMIN_PKGS)) -lunistring -lresolv
 
-$(O)/keystore/%.o: keystore/%.c keystore/keystore.h keystore/extern.h
+$(O)/obj/keystore/%.o: keystore/%.c keystore/keystore.h keystore/extern.h
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(KS_PKGS)) $(KSFLAGS) -c -o $@ $<
 
-$(O)/wkdd/%.o: wkdd/%.c $(wildcard wkdd/*.h) keystore/keystore.h
+$(O)/obj/wkdd/%.o: wkdd/%.c $(wildcard wkdd/*.h) keystore/keystore.h
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(WKDD_PKGS)) -c -o $@ $<
 
-$(O)/admin/%.o: admin/%.c $(wildcard admin/*.h wkdd/*.h) keystore/keystore.h
+$(O)/obj/admin/%.o: admin/%.c $(wildcard admin/*.h wkdd/*.h) keystore/keystore.h
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Iadmin $(CFLAGS) $(call pc_cflags,$(ADMIN_PKGS)) -c -o $@ $<
 
@@ -112,9 +112,6 @@ test: test-deps
 	@$(MAKE) --no-print-directory test-bins
 	@O=$(O) tests/run
 
-bench: all
-	@O=$(O) tests/bench/run
-
 run: deps
 	@$(MAKE) --no-print-directory all
 	@O=$(O) scripts/demo
@@ -138,4 +135,4 @@ clean:
 	rm -rf build build-san build-fuzz
 
 .PHONY: all test test-bins deps test-deps run lint fuzz install \
-	uninstall clean bench
+	uninstall clean

@@ -317,7 +317,15 @@ conf_parse_buf(const char *name, const char *buf, size_t len,
 			len--;
 		}
 		if (n > 0 && line[n - 1] == '\r')
-			line[n - 1] = '\0';
+			line[--n] = '\0';
+		for (i = 0; i < n; i++)
+			if (((unsigned char)line[i] < 0x20 && line[i] != '\t') ||
+			    line[i] == 0x7f)
+				break;
+		if (i < n) {
+			conf_error(&ctx, "control character in line");
+			goto fail;
+		}
 
 		/* Tokens split on blanks; a token starting with '#' ends. */
 		save = line;

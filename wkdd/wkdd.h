@@ -10,6 +10,12 @@
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <time.h>
+
+#include <gnutls/abstract.h>
+#include <gnutls/gnutls.h>
+
+#include "keystore.h"
 
 #define WKDD_CONF	"/etc/wkdd/wkdd.conf"
 #define WKDD_STORE	"/var/lib/wkdd"
@@ -51,5 +57,87 @@ int		 conf_parse_buf(const char *name, const char *buf, size_t len,
 void		 conf_free(struct conf *);
 /* Every directive with its value, defaults included (wkdd -nn). */
 int		 conf_dump(const struct conf *, FILE *);
+
+/* route.c: a request's method, Host and raw path to what to serve. */
+#define ROUTE_NOTFOUND	0	/* 404. */
+#define ROUTE_KEY	1	/* ks_get_key(domain, hash). */
+#define ROUTE_POLICY	2	/* ks_get_policy(domain). */
+#define ROUTE_INDEX	3	/* "/": the www page, if domain is hosted. */
+#define ROUTE_OPTIONS	4	/* CORS preflight: 204. */
+#define ROUTE_METHOD	5	/* 405. */
+
+struct route {
+	int		 kind;			/* ROUTE_* */
+	int		 advanced;		/* Host openpgpkey.<domain>. */
+	char		 host[KS_DOMAIN_MAX];	/* Normalised; "" if bad. */
+	char		 domain[KS_DOMAIN_MAX];	/* A-label. */
+	char		 hash[KS_HASH_LEN + 1];
+};
+
+/*
+ * Route a request: method as sent, host the Host header (may be NULL),
+ * path the request target's path, not percent-decoded, with or without a
+ * query (which is ignored).  Fills *r and returns r->kind.  Pure: no I/O,
+ * no allocation but libidn2's for non-ASCII names.
+ */
+int		 route_request(const char *method, const char *host,
+		    const char *path, struct route *r);
+
+/* tls.c: certificates.  TLS 1.2 and 1.3 only. */
+#define TLS_PRIORITIES	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+
+struct tls_cred;
+
+/*
+ * Reads conf's tls-cert (PEM chain) and tls-key (PEM, refused if group or
+ * world accessible or owned by another user) and checks that they match.
+ * Returns a new set (free with tls_free() unless installed), or NULL with
+ * a message in err.
+ */
+struct tls_cred	*tls_load(const struct conf *, char *err, size_t errsz);
+void		 tls_free(struct tls_cred *);
+/* When the server certificate expires; (time_t)-1 if unknown. */
+time_t		 tls_expiry(const struct tls_cred *);
+/*
+ * Serve c from the next handshake on; c then belongs to tls.c, and the
+ * replaced set lives on until tls_cleanup().  Main thread only.
+ */
+void		 tls_install(struct tls_cred *c);
+void		 tls_cleanup(void);
+gnutls_certificate_retrieve_function2	tls_cert_cb;
+
+/* http.c: the MHD daemons and the request handler. */
+struct MHD_Daemon;
+struct http_page;
+
+/* Shared responses and the store handle; before http_start(). */
+int		 http_init(struct ks *);
+void		 http_cleanup(void);
+/*
+ * One MHD daemon on listening socket fd, with conf's limits.  NULL on
+ * error (logged).
+ */
+struct MHD_Daemon *http_start(int fd, const struct conf *);
+/*
+ * Stop the n (at most CONF_LISTEN_MAX) daemons ds: stop accepting, give
+ * open connections up to wait_ms to finish, close them.
+ */
+void		 http_stop(struct MHD_Daemon **ds, size_t n, unsigned wait_ms);
+/*
+ * The page served at "/" from conf's www directory (index.html), NULL if
+ * www is unset; sets *err and returns -1 on error.  install swaps it in
+ * (the old one lives until http_cleanup()).
+ */
+int		 http_page_load(const struct conf *, struct http_page **,
+		    char *err, size_t errsz);
+void		 http_page_install(struct http_page *);
+void		 http_page_free(struct http_page *);
+
+/*
+ * priv.c: as root with user set, become that user (groups, gid, uid, all
+ * checked) and set no_new_privs.  No-op without user or when not root.
+ * Returns -1 with err set on failure.
+ */
+int		 priv_drop(const char *user, char *err, size_t errsz);
 
 #endif /* WKDD_H */

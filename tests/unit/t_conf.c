@@ -242,6 +242,10 @@ t_errors(void)
 	    "00000000000000000000000000000000000000000000000000000000000000"
 	    "0000000000000000000\n", 1, "listen: address too long");
 
+	bad("store /a\r b\n", 1, "control character in line");
+	bad("\nstore /a\x7f\n", 2, "control character in line");
+	bad("store /a\x1b[31m\n", 1, "control character in line");
+
 	/* 17 listeners. */
 	text = calloc(1, 17 * 32);
 	for (i = 0; i < 17; i++)

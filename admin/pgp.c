@@ -1,0 +1,644 @@
+/*
+ * pgp.c: OpenPGP through RNP.  Keys are read from the operator's input
+ * (public keys or secret keypairs: RNP is asked for the public parts only,
+ * so secret material never leaves this file's ffi objects), merged with
+ * what the store holds, cleaned, and shaped into the blob served for one
+ * address.
+ *
+ * Every function works on a fresh ffi, so no state leaks from one key to
+ * the next.  RNP's own log goes to /dev/null: errors are reported here,
+ * naming the input and the key.
+ */
+#include <err.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rnp/rnp.h>
+#include <rnp/rnp_err.h>
+
+#include "keystore.h"
+#include "wkdctl.h"
+
+static int	pgp_devnull = -1;
+
+static int
+pgp_ffi(rnp_ffi_t *ffi)
+{
+	int	 fd;
+
+	if (rnp_ffi_create(ffi, "GPG", "GPG") != RNP_SUCCESS) {
+		warnx("cannot initialise RNP");
+		return -1;
+	}
+	if (pgp_devnull == -1)
+		pgp_devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	/* RNP fdopen()s the fd and closes it with the ffi: give it a dup. */
+	if (pgp_devnull != -1 && (fd = dup(pgp_devnull)) != -1 &&
+	    rnp_ffi_set_log_fd(*ffi, fd) != RNP_SUCCESS)
+		close(fd);
+	return 0;
+}
+
+/*
+ * Import data's public parts into ffi.  RNP 0.16's parser prints its
+ * diagnostics on stderr whatever the ffi's log fd; wkdctl reports the
+ * error itself, so they are silenced unless WKDCTL_DEBUG is set.
+ */
+static rnp_result_t
+pgp_load(rnp_ffi_t ffi, const unsigned char *data, size_t len)
+{
+	rnp_input_t	 in;
+	rnp_result_t	 r;
+	int		 saved = -1;
+
+	if ((r = rnp_input_from_memory(&in, data, len, false)) !=
+	    RNP_SUCCESS)
+		return r;
+	if (pgp_devnull != -1 && getenv("WKDCTL_DEBUG") == NULL) {
+		fflush(stderr);
+		if ((saved = dup(STDERR_FILENO)) != -1)
+			(void)dup2(pgp_devnull, STDERR_FILENO);
+	}
+	r = rnp_import_keys(ffi, in, RNP_LOAD_SAVE_PUBLIC_KEYS, NULL);
+	if (saved != -1) {
+		(void)dup2(saved, STDERR_FILENO);
+		close(saved);
+	}
+	rnp_input_destroy(in);
+	return r;
+}
+
+/* Export key (public, with subkeys) into a malloc(3)ed buffer. */
+static int
+pgp_export(rnp_key_handle_t key, unsigned char **datap, size_t *lenp)
+{
+	rnp_output_t	 out;
+	uint8_t		*buf;
+	size_t		 len;
+	int		 rc = -1;
+
+	*datap = NULL;
+	*lenp = 0;
+	if (rnp_output_to_memory(&out, 0) != RNP_SUCCESS)
+		return -1;
+	if (rnp_key_export(key, out, RNP_KEY_EXPORT_PUBLIC |
+	    RNP_KEY_EXPORT_SUBKEYS) != RNP_SUCCESS)
+		goto out;
+	if (rnp_output_memory_get_buf(out, &buf, &len, false) !=
+	    RNP_SUCCESS || len == 0)
+		goto out;
+	if ((*datap = malloc(len)) == NULL)
+		goto out;
+	memcpy(*datap, buf, len);
+	*lenp = len;
+	rc = 0;
+out:
+	rnp_output_destroy(out);
+	return rc;
+}
+
+static int
+pgp_append(struct pgp_certs *certs, const char *fpr, unsigned char *data,
+    size_t len)
+{
+	struct pgp_cert	*c, *nv;
+	unsigned char	*nd;
+	size_t		 i;
+
+	for (i = 0; i < certs->n; i++) {
+		c = &certs->v[i];
+		if (strcmp(c->fpr, fpr) != 0)
+			continue;
+		/* The same key twice: concatenate, pgp_merge() merges. */
+		if ((nd = realloc(c->data, c->len + len)) == NULL)
+			return -1;
+		memcpy(nd + c->len, data, len);
+		c->data = nd;
+		c->len += len;
+		free(data);
+		return 0;
+	}
+	if ((nv = reallocarray(certs->v, certs->n + 1, sizeof(*nv))) == NULL)
+		return -1;
+	certs->v = nv;
+	c = &certs->v[certs->n];
+	memset(c, 0, sizeof(*c));
+	if (snprintf(c->fpr, sizeof(c->fpr), "%s", fpr) >=
+	    (int)sizeof(c->fpr))
+		return -1;
+	c->data = data;
+	c->len = len;
+	certs->n++;
+	return 0;
+}
+
+int
+pgp_read(const char *name, const unsigned char *data, size_t len,
+    struct pgp_certs *certs)
+{
+	rnp_ffi_t			 ffi;
+	rnp_identifier_iterator_t	 it = NULL;
+	rnp_key_handle_t		 key = NULL, pk = NULL;
+	rnp_result_t			 r;
+	const char			*id;
+	char				*pfpr = NULL;
+	unsigned char			*buf;
+	size_t				 blen, nkeys = 0;
+	bool				 primary;
+	int				 rc = -1;
+
+	if (len == 0) {
+		warnx("%s: empty input, no key found", name);
+		return -1;
+	}
+	if (pgp_ffi(&ffi) == -1)
+		return -1;
+	if ((r = pgp_load(ffi, data, len)) != RNP_SUCCESS) {
+		warnx("%s: not a valid OpenPGP key: %s", name,
+		    rnp_result_to_string(r));
+		goto out;
+	}
+	if (rnp_identifier_iterator_create(ffi, &it, "fingerprint") !=
+	    RNP_SUCCESS)
+		goto fail;
+	while (rnp_identifier_iterator_next(it, &id) == RNP_SUCCESS &&
+	    id != NULL) {
+		if (rnp_locate_key(ffi, "fingerprint", id, &key) !=
+		    RNP_SUCCESS || key == NULL)
+			goto fail;
+		if (rnp_key_is_primary(key, &primary) != RNP_SUCCESS)
+			goto fail;
+		if (!primary) {
+			/* A subkey whose primary key isn't in the input. */
+			if (rnp_key_get_primary_fprint(key, &pfpr) !=
+			    RNP_SUCCESS || pfpr == NULL ||
+			    rnp_locate_key(ffi, "fingerprint", pfpr, &pk) !=
+			    RNP_SUCCESS || pk == NULL) {
+				warnx("%s: subkey %s without its primary key",
+				    name, id);
+				goto out;
+			}
+			rnp_key_handle_destroy(pk);
+			pk = NULL;
+			rnp_buffer_destroy(pfpr);
+			pfpr = NULL;
+			rnp_key_handle_destroy(key);
+			key = NULL;
+			continue;
+		}
+		if (pgp_export(key, &buf, &blen) == -1) {
+			warnx("%s: key %s: cannot export its public part",
+			    name, id);
+			goto out;
+		}
+		if (pgp_append(certs, id, buf, blen) == -1) {
+			free(buf);
+			goto fail;
+		}
+		nkeys++;
+		rnp_key_handle_destroy(key);
+		key = NULL;
+	}
+	if (nkeys == 0) {
+		warnx("%s: no OpenPGP key found", name);
+		goto out;
+	}
+	rc = 0;
+	goto out;
+fail:
+	warnx("%s: out of memory or RNP failure", name);
+out:
+	rnp_buffer_destroy(pfpr);
+	if (key != NULL)
+		rnp_key_handle_destroy(key);
+	if (it != NULL)
+		rnp_identifier_iterator_destroy(it);
+	rnp_ffi_destroy(ffi);
+	return rc;
+}
+
+int
+pgp_uid_addr(const char *uid, char *out, size_t outsz)
+{
+	const char	*lt, *gt;
+	char		 spec[KS_ADDR_MAX];
+	size_t		 n;
+
+	/*
+	 * As gpg's mailbox_from_userid(), since gpg is the client that
+	 * checks it: the text between the first '<' and the next '>'.
+	 */
+	if ((lt = strchr(uid, '<')) != NULL) {
+		if ((gt = strchr(lt, '>')) == NULL)
+			return -1;
+		lt++;
+		n = gt - lt;
+	} else {
+		/* A bare addr-spec, as gpg's mailbox_from_userid(). */
+		lt = uid;
+		n = strlen(uid);
+		if (strpbrk(uid, " \t") != NULL)
+			return -1;
+	}
+	if (n == 0 || n >= sizeof(spec))
+		return -1;
+	memcpy(spec, lt, n);
+	spec[n] = '\0';
+	if (strchr(spec, '<') != NULL || strchr(spec, '>') != NULL)
+		return -1;
+	return ks_addr_norm(spec, out, outsz, NULL, 0) == KS_OK ? 0 : -1;
+}
+
+static void
+pgp_uids_free(struct pgp_uid *uids, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		free(uids[i].text);
+	free(uids);
+}
+
+/* Classify key's UIDs into *uidsp. */
+static int
+pgp_classify(rnp_key_handle_t key, struct pgp_uid **uidsp, size_t *np)
+{
+	rnp_uid_handle_t	 uh = NULL;
+	struct pgp_uid		*uids = NULL, *u;
+	char			*s = NULL;
+	const char		*at;
+	size_t			 i, n;
+	uint32_t		 type;
+	bool			 valid, revoked;
+
+	*uidsp = NULL;
+	*np = 0;
+	if (rnp_key_get_uid_count(key, &n) != RNP_SUCCESS)
+		return -1;
+	if (n > 0 && (uids = calloc(n, sizeof(*uids))) == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		u = &uids[i];
+		if (rnp_key_get_uid_handle_at(key, i, &uh) != RNP_SUCCESS ||
+		    rnp_uid_get_type(uh, &type) != RNP_SUCCESS ||
+		    rnp_uid_is_valid(uh, &valid) != RNP_SUCCESS ||
+		    rnp_uid_is_revoked(uh, &revoked) != RNP_SUCCESS)
+			goto fail;
+		rnp_uid_handle_destroy(uh);
+		uh = NULL;
+		if (type != RNP_USER_ID) {
+			u->kind = PGP_UID_ATTR;
+			continue;
+		}
+		if (rnp_key_get_uid_at(key, i, &s) != RNP_SUCCESS ||
+		    (u->text = strdup(s)) == NULL)
+			goto fail;
+		rnp_buffer_destroy(s);
+		s = NULL;
+		if (revoked)
+			u->kind = PGP_UID_REVOKED;
+		else if (!valid)
+			u->kind = PGP_UID_INVALID;
+		else
+			u->kind = PGP_UID_OK;
+		if (pgp_uid_addr(u->text, u->addr, sizeof(u->addr)) == -1) {
+			u->addr[0] = '\0';
+			if (u->kind == PGP_UID_OK)
+				u->kind = PGP_UID_NOADDR;
+		} else if ((at = strrchr(u->addr, '@')) != NULL)
+			(void)snprintf(u->domain, sizeof(u->domain), "%s",
+			    at + 1);
+	}
+	*uidsp = uids;
+	*np = n;
+	return 0;
+fail:
+	rnp_buffer_destroy(s);
+	if (uh != NULL)
+		rnp_uid_handle_destroy(uh);
+	pgp_uids_free(uids, n);
+	return -1;
+}
+
+/* Remove subkeys left without any binding signature. */
+static int
+pgp_prune_subkeys(rnp_key_handle_t key)
+{
+	rnp_key_handle_t	 sub;
+	size_t			 n, nsig;
+
+	if (rnp_key_get_subkey_count(key, &n) != RNP_SUCCESS)
+		return -1;
+	while (n-- > 0) {
+		if (rnp_key_get_subkey_at(key, n, &sub) != RNP_SUCCESS)
+			return -1;
+		if (rnp_key_get_signature_count(sub, &nsig) != RNP_SUCCESS) {
+			rnp_key_handle_destroy(sub);
+			return -1;
+		}
+		if (nsig == 0 &&
+		    rnp_key_remove(sub, RNP_KEY_REMOVE_PUBLIC) != RNP_SUCCESS) {
+			rnp_key_handle_destroy(sub);
+			return -1;
+		}
+		rnp_key_handle_destroy(sub);
+	}
+	return 0;
+}
+
+int
+pgp_merge(const char *fpr, const unsigned char *stored, size_t slen,
+    const unsigned char *in, size_t inlen, struct pgp_cert *out)
+{
+	rnp_ffi_t		 ffi;
+	rnp_key_handle_t	 key = NULL;
+	rnp_uid_handle_t	 uh;
+	rnp_result_t		 r;
+	size_t			 i;
+	bool			 b;
+	int			 rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (snprintf(out->fpr, sizeof(out->fpr), "%s", fpr) >=
+	    (int)sizeof(out->fpr))
+		return -1;
+	if (pgp_ffi(&ffi) == -1)
+		return -1;
+	if (stored != NULL && (r = pgp_load(ffi, stored, slen)) !=
+	    RNP_SUCCESS) {
+		warnx("key %s: stored certificate unreadable: %s", fpr,
+		    rnp_result_to_string(r));
+		goto out;
+	}
+	if ((r = pgp_load(ffi, in, inlen)) != RNP_SUCCESS) {
+		warnx("key %s: %s", fpr, rnp_result_to_string(r));
+		goto out;
+	}
+	if (rnp_locate_key(ffi, "fingerprint", fpr, &key) != RNP_SUCCESS ||
+	    key == NULL) {
+		warnx("key %s: lost while merging", fpr);
+		goto out;
+	}
+	if (rnp_key_is_revoked(key, &b) == RNP_SUCCESS)
+		out->revoked = b;
+	if (rnp_key_is_expired(key, &b) == RNP_SUCCESS)
+		out->expired = b;
+	if (pgp_classify(key, &out->uids, &out->nuids) == -1)
+		goto fail;
+	/* Drop user attributes and UIDs never validly self-signed. */
+	for (i = out->nuids; i-- > 0; ) {
+		if (out->uids[i].kind != PGP_UID_ATTR &&
+		    out->uids[i].kind != PGP_UID_INVALID)
+			continue;
+		if (rnp_key_get_uid_handle_at(key, i, &uh) != RNP_SUCCESS)
+			goto fail;
+		r = rnp_uid_remove(key, uh);
+		rnp_uid_handle_destroy(uh);
+		if (r != RNP_SUCCESS)
+			goto fail;
+	}
+	/* Third-party, invalid and unverifiable signatures. */
+	if (rnp_key_remove_signatures(key, RNP_KEY_SIGNATURE_INVALID |
+	    RNP_KEY_SIGNATURE_NON_SELF_SIG | RNP_KEY_SIGNATURE_UNKNOWN_KEY,
+	    NULL, NULL) != RNP_SUCCESS)
+		goto fail;
+	if (pgp_prune_subkeys(key) == -1)
+		goto fail;
+	if (pgp_export(key, &out->data, &out->len) == -1)
+		goto fail;
+	rc = 0;
+	goto out;
+fail:
+	warnx("key %s: RNP failed while cleaning it", fpr);
+out:
+	if (key != NULL)
+		rnp_key_handle_destroy(key);
+	rnp_ffi_destroy(ffi);
+	if (rc == -1)
+		pgp_cert_free(out);
+	return rc;
+}
+
+/* Is sig a valid certification (not a revocation) newer than *best? */
+static int
+pgp_newer_cert(rnp_signature_handle_t sig, uint32_t *best)
+{
+	char		*type = NULL;
+	uint32_t	 created;
+	int		 ok;
+
+	if (rnp_signature_is_valid(sig, 0) != RNP_SUCCESS)
+		return 0;
+	if (rnp_signature_get_type(sig, &type) != RNP_SUCCESS)
+		return 0;
+	ok = strncmp(type, "certification (", 15) == 0;
+	rnp_buffer_destroy(type);
+	if (!ok || rnp_signature_get_creation(sig, &created) != RNP_SUCCESS)
+		return 0;
+	if (created < *best)
+		return 0;
+	*best = created;
+	return 1;
+}
+
+/* Keep only the newest valid self-certification on uh. */
+static int
+pgp_keep_newest(rnp_key_handle_t key, rnp_uid_handle_t uh)
+{
+	rnp_signature_handle_t	 sig;
+	size_t			 i, n, keep = (size_t)-1;
+	uint32_t		 best = 0;
+
+	if (rnp_uid_get_signature_count(uh, &n) != RNP_SUCCESS)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (rnp_uid_get_signature_at(uh, i, &sig) != RNP_SUCCESS)
+			return -1;
+		if (pgp_newer_cert(sig, &best))
+			keep = i;
+		rnp_signature_handle_destroy(sig);
+	}
+	if (keep == (size_t)-1)
+		return -1;
+	for (i = n; i-- > 0; ) {
+		if (i == keep)
+			continue;
+		if (rnp_uid_get_signature_at(uh, i, &sig) != RNP_SUCCESS)
+			return -1;
+		if (rnp_signature_remove(key, sig) != RNP_SUCCESS) {
+			rnp_signature_handle_destroy(sig);
+			return -1;
+		}
+		rnp_signature_handle_destroy(sig);
+	}
+	return 0;
+}
+
+int
+pgp_shape(const struct pgp_cert *cert, const char *uid,
+    unsigned char **blobp, size_t *lenp)
+{
+	rnp_ffi_t		 ffi;
+	rnp_key_handle_t	 key = NULL;
+	rnp_uid_handle_t	 uh = NULL;
+	unsigned		 counts[64];
+	char			*s = NULL;
+	size_t			 i, n;
+	uint32_t		 type;
+	int			 rc = -1, found = 0, krc;
+
+	*blobp = NULL;
+	*lenp = 0;
+	if (pgp_ffi(&ffi) == -1)
+		return -1;
+	if (pgp_load(ffi, cert->data, cert->len) != RNP_SUCCESS ||
+	    rnp_locate_key(ffi, "fingerprint", cert->fpr, &key) !=
+	    RNP_SUCCESS || key == NULL ||
+	    rnp_key_get_uid_count(key, &n) != RNP_SUCCESS)
+		goto fail;
+	/* Remove every UID but the first one equal to uid. */
+	for (i = n; i-- > 0; ) {
+		if (rnp_key_get_uid_handle_at(key, i, &uh) != RNP_SUCCESS ||
+		    rnp_uid_get_type(uh, &type) != RNP_SUCCESS)
+			goto fail;
+		if (type == RNP_USER_ID) {
+			if (rnp_key_get_uid_at(key, i, &s) != RNP_SUCCESS)
+				goto fail;
+			if (strcmp(s, uid) == 0 && !found) {
+				found = 1;
+				rnp_buffer_destroy(s);
+				s = NULL;
+				rnp_uid_handle_destroy(uh);
+				uh = NULL;
+				continue;
+			}
+			rnp_buffer_destroy(s);
+			s = NULL;
+		}
+		if (rnp_uid_remove(key, uh) != RNP_SUCCESS)
+			goto fail;
+		rnp_uid_handle_destroy(uh);
+		uh = NULL;
+	}
+	if (!found || rnp_key_get_uid_handle_at(key, 0, &uh) != RNP_SUCCESS)
+		goto fail;
+	if (pgp_keep_newest(key, uh) == -1)
+		goto fail;
+	if (pgp_export(key, blobp, lenp) == -1)
+		goto fail;
+	/* Belt and braces: one UID, no attribute, no secret key packet. */
+	if ((krc = ks_pgp_scan(*blobp, *lenp, counts)) != KS_OK) {
+		warnx("key %s: shaped blob rejected: %s", cert->fpr,
+		    ks_strerror(krc));
+		goto out;
+	}
+	if (counts[13] != 1 || counts[17] != 0 || counts[5] != 0 ||
+	    counts[7] != 0) {
+		warnx("key %s: shaped blob has unexpected packets", cert->fpr);
+		goto out;
+	}
+	rc = 0;
+	goto out;
+fail:
+	warnx("key %s: RNP failed while shaping it", cert->fpr);
+out:
+	rnp_buffer_destroy(s);
+	if (uh != NULL)
+		rnp_uid_handle_destroy(uh);
+	if (key != NULL)
+		rnp_key_handle_destroy(key);
+	rnp_ffi_destroy(ffi);
+	if (rc == -1) {
+		free(*blobp);
+		*blobp = NULL;
+		*lenp = 0;
+	}
+	return rc;
+}
+
+int
+pgp_describe(FILE *fp, const char *prefix, const unsigned char *data,
+    size_t len)
+{
+	rnp_ffi_t			 ffi;
+	rnp_identifier_iterator_t	 it = NULL;
+	rnp_key_handle_t		 key = NULL;
+	struct pgp_uid			*uids = NULL;
+	const char			*id;
+	size_t				 i, n = 0, nsub = 0;
+	bool				 primary, b;
+	int				 rc = -1;
+
+	if (pgp_ffi(&ffi) == -1)
+		return -1;
+	if (pgp_load(ffi, data, len) != RNP_SUCCESS ||
+	    rnp_identifier_iterator_create(ffi, &it, "fingerprint") !=
+	    RNP_SUCCESS)
+		goto out;
+	while (rnp_identifier_iterator_next(it, &id) == RNP_SUCCESS &&
+	    id != NULL) {
+		if (rnp_locate_key(ffi, "fingerprint", id, &key) !=
+		    RNP_SUCCESS || key == NULL)
+			goto out;
+		if (rnp_key_is_primary(key, &primary) == RNP_SUCCESS &&
+		    primary) {
+			if (rnp_key_is_revoked(key, &b) == RNP_SUCCESS && b)
+				fprintf(fp, "%sstatus: revoked\n", prefix);
+			else if (rnp_key_is_expired(key, &b) ==
+			    RNP_SUCCESS && b)
+				fprintf(fp, "%sstatus: expired\n", prefix);
+			pgp_uids_free(uids, n);
+			uids = NULL;
+			n = 0;
+			if (pgp_classify(key, &uids, &n) == -1)
+				goto out;
+			for (i = 0; i < n; i++)
+				fprintf(fp, "%suid: %s%s\n", prefix,
+				    uids[i].text != NULL ? uids[i].text :
+				    "[user attribute]",
+				    uids[i].kind == PGP_UID_REVOKED ?
+				    " (revoked)" : "");
+		} else
+			nsub++;
+		rnp_key_handle_destroy(key);
+		key = NULL;
+	}
+	fprintf(fp, "%ssubkeys: %zu\n", prefix, nsub);
+	rc = 0;
+out:
+	pgp_uids_free(uids, n);
+	if (key != NULL)
+		rnp_key_handle_destroy(key);
+	if (it != NULL)
+		rnp_identifier_iterator_destroy(it);
+	rnp_ffi_destroy(ffi);
+	return rc;
+}
+
+void
+pgp_cert_free(struct pgp_cert *c)
+{
+	if (c == NULL)
+		return;
+	free(c->data);
+	pgp_uids_free(c->uids, c->nuids);
+	c->data = NULL;
+	c->uids = NULL;
+	c->len = c->nuids = 0;
+}
+
+void
+pgp_certs_free(struct pgp_certs *certs)
+{
+	size_t	 i;
+
+	for (i = 0; i < certs->n; i++)
+		pgp_cert_free(&certs->v[i]);
+	free(certs->v);
+	certs->v = NULL;
+	certs->n = 0;
+}

@@ -1,0 +1,138 @@
+/*
+ * pub.c: an address's published entries.
+ *
+ * An address is published under the draft's hash of its local part (only
+ * ASCII A-Z lowered).  sq, OpenPGP.js, Thunderbird and others lower the
+ * whole local part with Unicode rules; where that gives another hash
+ * (e.g. "ÄBC"), the same blob is published under that hash too, unless
+ * the lowered address is itself bound to an account: then that hash is
+ * its own.  Both hashes are derived from the address alone, so nothing
+ * about them needs storing.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unicase.h>
+
+#include "keystore.h"
+#include "wkdctl.h"
+
+int
+pub_hashes(const char *addr, char ascii[KS_HASH_LEN + 1],
+    char uni[KS_HASH_LEN + 1], char *lower)
+{
+	char		 local[KS_ADDR_MAX], domain[KS_DOMAIN_MAX];
+	uint8_t		*low;
+	size_t		 lowlen;
+	int		 rc;
+
+	uni[0] = '\0';
+	if (lower != NULL)
+		lower[0] = '\0';
+	if (ctl_split(addr, local, sizeof(local), domain,
+	    sizeof(domain)) == -1)
+		return KS_INVALID;
+	if ((rc = ks_wkd_hash(local, strlen(local), ascii)) != KS_OK)
+		return rc;
+	if ((low = u8_tolower((const uint8_t *)local, strlen(local), NULL,
+	    NULL, NULL, &lowlen)) == NULL)
+		return KS_INVALID;	/* Not UTF-8. */
+	if (lowlen != strlen(local) || memcmp(low, local, lowlen) != 0) {
+		if ((rc = ks_wkd_hash((const char *)low, lowlen, uni)) !=
+		    KS_OK)
+			goto out;
+		if (lower != NULL && lowlen + 1 + strlen(domain) + 1 <=
+		    KS_ADDR_MAX) {
+			memcpy(lower, low, lowlen);
+			lower[lowlen] = '@';
+			memcpy(lower + lowlen + 1, domain, strlen(domain) + 1);
+		}
+	}
+	rc = KS_OK;
+out:
+	free(low);
+	return rc;
+}
+
+/*
+ * Is the Unicode hash of addr its own?  Not if the lowered address is
+ * bound (it then owns that hash as its draft hash).
+ */
+static int
+pub_uni_own(struct ks_txn *txn, const char *lower)
+{
+	struct ks_addr	 a;
+	char		 norm[KS_ADDR_MAX];
+
+	if (lower[0] == '\0')
+		return 0;
+	if (ks_addr_norm(lower, norm, sizeof(norm), NULL, 0) != KS_OK)
+		return 0;
+	return ks_addr_get(txn, norm, &a) == KS_NOTFOUND;
+}
+
+int
+pub_put(struct ks_txn *txn, const char *addr, const unsigned char *blob,
+    size_t len)
+{
+	char	 local[KS_ADDR_MAX], domain[KS_DOMAIN_MAX];
+	char	 ascii[KS_HASH_LEN + 1], uni[KS_HASH_LEN + 1];
+	char	 lower[KS_ADDR_MAX];
+	int	 rc;
+
+	if (ctl_split(addr, local, sizeof(local), domain,
+	    sizeof(domain)) == -1)
+		return KS_INVALID;
+	if ((rc = pub_hashes(addr, ascii, uni, lower)) != KS_OK)
+		return rc;
+	if ((rc = ks_wkd_put(txn, domain, ascii, blob, len)) != KS_OK)
+		return rc;
+	if (uni[0] != '\0' && pub_uni_own(txn, lower))
+		rc = ks_wkd_put(txn, domain, uni, blob, len);
+	return rc;
+}
+
+int
+pub_del(struct ks_txn *txn, const char *addr)
+{
+	struct ks_blob	 mine, other;
+	char		 local[KS_ADDR_MAX], domain[KS_DOMAIN_MAX];
+	char		 ascii[KS_HASH_LEN + 1], uni[KS_HASH_LEN + 1];
+	char		 lower[KS_ADDR_MAX];
+	int		 rc;
+
+	memset(&mine, 0, sizeof(mine));
+	memset(&other, 0, sizeof(other));
+	if (ctl_split(addr, local, sizeof(local), domain,
+	    sizeof(domain)) == -1)
+		return KS_INVALID;
+	if ((rc = pub_hashes(addr, ascii, uni, lower)) != KS_OK)
+		return rc;
+	rc = ks_wkd_get(txn, domain, ascii, &mine);
+	if (rc == KS_NOTFOUND)
+		return KS_OK;
+	if (rc != KS_OK)
+		return rc;
+	if ((rc = ks_wkd_del(txn, domain, ascii)) != KS_OK)
+		goto out;
+	/*
+	 * The Unicode hash may have been taken by another address with the
+	 * same lowering: delete it only if it serves exactly our bytes (the
+	 * blob holds our UID, so no other address's blob is equal).
+	 */
+	if (uni[0] != '\0' && pub_uni_own(txn, lower)) {
+		rc = ks_wkd_get(txn, domain, uni, &other);
+		if (rc == KS_NOTFOUND) {
+			rc = KS_OK;
+			goto out;
+		}
+		if (rc != KS_OK)
+			goto out;
+		if (other.len == mine.len && (mine.len == 0 ||
+		    memcmp(other.data, mine.data, mine.len) == 0))
+			rc = ks_wkd_del(txn, domain, uni);
+	}
+out:
+	ks_blob_free(&mine);
+	ks_blob_free(&other);
+	return rc;
+}

@@ -1,0 +1,180 @@
+/*
+ * wkdctl: administer a wkdd key store.
+ *
+ * A git-style command line: global options, then a command and its own
+ * options.  Exit status 0 on success, 1 on failure, 2 on bad usage; every
+ * message goes to stderr, results to stdout.
+ */
+#include <err.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "keystore.h"
+#include "wkdd.h"
+#include "wkdctl.h"
+
+static const struct ctl_cmd cmds[] = {
+	{ "init", cmd_init, INIT_USAGE, "create a new store", NULL },
+	{ "domain", cmd_domain, DOMAIN_USAGE,
+	    "host, drop or list mail domains",
+	    "A domain is given as U-label or A-label, any case.  Removing one\n"
+	    "takes down what is published under it; its addresses stay\n"
+	    "bound.\n" },
+	{ "account", cmd_account, ACCOUNT_USAGE,
+	    "create, list or show accounts",
+	    "An account is its primary address; aliases belong to it for\n"
+	    "good.  "
+	    "Every address must be in a hosted domain and bound nowhere.\n" },
+	{ "alias", cmd_alias, ALIAS_USAGE,
+	    "bind or retire an alias of an account",
+	    "remove retires the alias: nothing is published for it, and it\n"
+	    "can never move to another account.\n" },
+	{ "import", cmd_import, IMPORT_USAGE,
+	    "import keys and publish their addresses",
+	    "Files (\"-\": stdin) hold armored or binary keys, public\n"
+	    "or secret keypairs (no passphrase needed; secret key\n"
+	    "material is never stored).  A UID is published if its\n"
+	    "address is the primary or an alias of an account: the one\n"
+	    "named by --account, else the address's owner.  Each address\n"
+	    "serves the key with only its own UID; the other UIDs are\n"
+	    "reported with the reason.  Importing a key again merges it;\n"
+	    "another key for an address replaces the one it had.  On any\n"
+	    "error nothing changes.\n" },
+	{ "list", cmd_list, LIST_USAGE, "list published addresses", NULL },
+	{ "show", cmd_show, SHOW_USAGE, "show an address or a key", NULL },
+	{ "export", cmd_export, EXPORT_USAGE,
+	    "write the key served for an address",
+	    "Writes exactly the bytes served, binary; not to a terminal.\n" },
+	{ "hash", cmd_hash, HASH_USAGE,
+	    "print the WKD hash and URLs of an address",
+	    "unicode-hash, if printed, is the hash clients that lowercase all\n"
+	    "of Unicode (sq, OpenPGP.js, Thunderbird) ask for; it is served\n"
+	    "too.  Needs no store.\n" },
+	{ "remove", cmd_remove, REMOVE_USAGE,
+	    "remove a key and all it published", NULL },
+	{ "log", cmd_log, LOG_USAGE,
+	    "show the audit log (of one subject)", NULL },
+};
+
+static void
+usage(FILE *fp)
+{
+	size_t	 i;
+
+	fprintf(fp, "usage: wkdctl [-f file] [-s dir] command "
+	    "[argument ...]\n");
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		ctl_print_usage(fp, cmds[i].usage, 0);
+}
+
+static void
+help(void)
+{
+	size_t	 i;
+
+	usage(stdout);
+	printf("\ncommands:\n");
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		printf("  %-10s%s\n", cmds[i].name, cmds[i].help);
+	printf("\n-s dir: the store directory (else the config file's "
+	    "\"store\");\n-f file: the config file (default %s).\n"
+	    "\"wkdctl command --help\" describes one command.\n", WKDD_CONF);
+}
+
+/*
+ * The store directory: -s wins; else the config file's "store" directive.
+ * A missing default config file is not an error (defaults apply); a
+ * missing file named with -f is.
+ */
+static int
+wkdctl_config(struct ctl *ctl, const char *file, int explicit,
+    struct conf **confp)
+{
+	char	 errbuf[512];
+
+	*confp = NULL;
+	if (!explicit && access(file, F_OK) == -1) {
+		if (ctl->store == NULL)
+			ctl->store = WKDD_STORE;
+		return 0;
+	}
+	if (conf_parse(file, confp, errbuf, sizeof(errbuf)) == -1) {
+		warnx("%s", errbuf);
+		return -1;
+	}
+	if (ctl->store == NULL)
+		ctl->store = (*confp)->store[0] != '\0' ? (*confp)->store :
+		    WKDD_STORE;
+	ctl->mapsize = (*confp)->store_size;
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct ctl		 ctl;
+	struct conf		*conf = NULL;
+	const struct ctl_cmd	*cmd;
+	const char		*file = WKDD_CONF;
+	int			 ch, explicit = 0, rc;
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl_log_init(argc, argv);
+	while ((ch = getopt_long(argc, argv, "+f:hs:", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'f':
+			file = optarg;
+			explicit = 1;
+			break;
+		case 'h':
+			help();
+			return 0;
+		case 's':
+			ctl.store = optarg;
+			break;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[0], "help") == 0) {
+		if (argc > 1 && (cmd = ctl_find(cmds,
+		    sizeof(cmds) / sizeof(cmds[0]), argv[1])) != NULL) {
+			ctl_cmd_help(cmd);
+			return 0;
+		}
+		help();
+		return 0;
+	}
+	if ((cmd = ctl_find(cmds, sizeof(cmds) / sizeof(cmds[0]),
+	    argv[0])) == NULL) {
+		warnx("unknown command: %s", argv[0]);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if ((rc = ctl_help(cmd, argc, argv)) != -1)
+		return rc;
+	/* "hash" needs no store, hence no config either. */
+	if (cmd->fn != cmd_hash &&
+	    wkdctl_config(&ctl, file, explicit, &conf) == -1)
+		return 1;
+	optind = 0;	/* glibc: reinitialise getopt for the command. */
+	rc = cmd->fn(&ctl, argc, argv);
+	ctl_close(&ctl);
+	conf_free(conf);
+	return rc;
+}

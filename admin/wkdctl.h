@@ -1,0 +1,208 @@
+/*
+ * wkdctl.h: wkdctl's internal interfaces, grouped by file.
+ *
+ * wkdctl.c	main(), global options, command dispatch, usage().
+ * cmd.c	init, domain, account and alias commands.
+ * key.c	import, list, show, export, hash and remove.
+ * pgp.c	everything that parses OpenPGP (RNP): reading input, merging
+ *		and cleaning certificates, shaping the blob published for one
+ *		address.  Nothing else in wkdctl includes rnp.h.
+ * pub.c	publishing an address's blob under its WKD hash(es), and
+ *		taking it down again.
+ * util.c	store opening, address helpers, file I/O.
+ */
+#ifndef WKDCTL_H
+#define WKDCTL_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "keystore.h"
+
+#define EXIT_USAGE	2
+
+/* Usage lines ("\n"-separated): usage(), --help, wkdctl.8's SYNOPSIS. */
+#define INIT_USAGE	"init"
+#define DOMAIN_USAGE	"domain add domain\n" \
+			"domain remove domain\n" \
+			"domain policy domain file\n" \
+			"domain list"
+#define ACCOUNT_USAGE	"account add primary [--alias address ...]\n" \
+			"account list\n" \
+			"account show address"
+#define ALIAS_USAGE	"alias add primary address\n" \
+			"alias remove primary address"
+#define IMPORT_USAGE	"import [--account address] file ..."
+#define LIST_USAGE	"list [domain]"
+#define SHOW_USAGE	"show address | fingerprint"
+#define EXPORT_USAGE	"export address [-o file]"
+#define HASH_USAGE	"hash address"
+#define REMOVE_USAGE	"remove fingerprint"
+#define LOG_USAGE	"log [address | domain | fingerprint]"
+
+
+/* What main() hands every command. */
+struct ctl {
+	const char	*store;		/* Store directory. */
+	size_t		 mapsize;	/* store-size; 0: default. */
+	struct ks	*ks;		/* Opened by ctl_open(). */
+};
+
+/* A command: returns an exit status (0, 1 or EXIT_USAGE). */
+struct ctl_cmd {
+	const char	 *name;
+	int		(*fn)(struct ctl *, int, char **);
+	const char	 *usage;	/* Without "usage: wkdctl ". */
+	const char	 *help;		/* One line. */
+	const char	 *details;	/* For --help; may be NULL. */
+};
+
+/* cmd.c */
+int	 cmd_init(struct ctl *, int, char **);
+int	 cmd_domain(struct ctl *, int, char **);
+int	 cmd_account(struct ctl *, int, char **);
+int	 cmd_alias(struct ctl *, int, char **);
+
+/* key.c */
+int	 cmd_import(struct ctl *, int, char **);
+int	 cmd_list(struct ctl *, int, char **);
+int	 cmd_show(struct ctl *, int, char **);
+int	 cmd_export(struct ctl *, int, char **);
+int	 cmd_hash(struct ctl *, int, char **);
+int	 cmd_remove(struct ctl *, int, char **);
+int	 cmd_log(struct ctl *, int, char **);
+int	 key_publish_stored(struct ks_txn *, const char *addr,
+	    char fpr[KS_FPR_MAX]);
+
+/* util.c */
+/* A snapshot of address records (ctl_addrs()), for walking and changing. */
+struct ctl_addrs {
+	struct ks_addr	*v;
+	size_t		 n, cap;
+};
+
+int	 ctl_addrs(struct ks_txn *, const char *account, struct ctl_addrs *);
+void	 ctl_addrs_free(struct ctl_addrs *);
+const char *ctl_state(int);	/* "primary", "alias", "retired" */
+/*
+ * The audit log (in the store, in the same transaction as the change):
+ * ctl_log_init() records the command line; ctl_log() appends an entry for
+ * subject (an address, domain or fingerprint).  Returns a KS_* code, having
+ * warned.
+ */
+void	 ctl_log_init(int, char **);
+int	 ctl_log(struct ks_txn *, const char *subject, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+/*
+ * If argv holds -h or --help: print cmd's usage and help on stdout and
+ * return 0.  Else return -1.
+ */
+int	 ctl_help(const struct ctl_cmd *, int, char **);
+void	 ctl_cmd_help(const struct ctl_cmd *);
+/* Print "usage: wkdctl USAGE" to stderr; returns EXIT_USAGE. */
+int	 ctl_usage(const char *usage);
+/* Print usage's lines ("\n"-separated), the first as "usage: " if first. */
+void	 ctl_print_usage(FILE *, const char *usage, int first);
+const struct ctl_cmd *ctl_find(const struct ctl_cmd *, size_t, const char *);
+/* Open the store (write access); warns and returns -1 on failure. */
+int	 ctl_open(struct ctl *, int flags);
+void	 ctl_close(struct ctl *);
+/* Begin / commit a transaction; warn and return -1 on failure. */
+int	 ctl_begin(struct ctl *, int flags, struct ks_txn **);
+int	 ctl_commit(struct ctl *, struct ks_txn *);
+/*
+ * Normalise an address typed by the operator; warns ("what: ...") and
+ * returns -1 if it isn't one.  domain (KS_DOMAIN_MAX) may be NULL.
+ */
+int	 ctl_addr(const char *in, char out[KS_ADDR_MAX],
+	    char domain[KS_DOMAIN_MAX]);
+/* Normalise a fingerprint (hex, any case, spaces, "0x"); -1 if none. */
+int	 ctl_fpr(const char *in, char out[KS_FPR_MAX]);
+/*
+ * Read a whole file ("-" is stdin) into a malloc(3)ed buffer (*datap,
+ * *lenp); at most max bytes.  Warns and returns -1 on failure.
+ */
+int	 ctl_read_file(const char *path, size_t max, unsigned char **datap,
+	    size_t *lenp);
+/* Zero and free a buffer that may hold secret-key material. */
+void	 ctl_wipe(unsigned char *, size_t);
+/* The local part and domain of a normalised address (split at the last @). */
+int	 ctl_split(const char *addr, char *local, size_t localsz,
+	    char *domain, size_t domainsz);
+
+/* pub.c */
+/*
+ * The WKD hashes of a normalised address: ascii (the draft's, always) and,
+ * if full Unicode lowercasing of the local part gives another one, uni
+ * (else uni is "").  lower (KS_ADDR_MAX, may be NULL) gets that lowercased
+ * address.  Returns KS_OK or a KS_* code.
+ */
+int	 pub_hashes(const char *addr, char ascii[KS_HASH_LEN + 1],
+	    char uni[KS_HASH_LEN + 1], char *lower);
+/* Publish blob for address addr under its hash(es). */
+int	 pub_put(struct ks_txn *, const char *addr, const unsigned char *,
+	    size_t);
+/* Remove what is published for addr (only entries that are addr's). */
+int	 pub_del(struct ks_txn *, const char *addr);
+
+/* pgp.c */
+#define PGP_UID_OK	0	/* Valid UID with an addr-spec. */
+#define PGP_UID_ATTR	1	/* User attribute (photo). */
+#define PGP_UID_INVALID	2	/* No valid self-signature. */
+#define PGP_UID_REVOKED	3
+#define PGP_UID_NOADDR	4	/* No usable addr-spec. */
+
+struct pgp_uid {
+	char		*text;			/* NULL for an attribute. */
+	char		 addr[KS_ADDR_MAX];	/* Normalised, or "". */
+	char		 domain[KS_DOMAIN_MAX];
+	int		 kind;			/* PGP_UID_* */
+};
+
+/* A certificate as read from input or the store. */
+struct pgp_cert {
+	char		 fpr[KS_FPR_MAX];
+	unsigned char	*data;		/* Public packets only. */
+	size_t		 len;
+	struct pgp_uid	*uids;		/* After pgp_merge(). */
+	size_t		 nuids;
+	int		 revoked;	/* Primary key revoked. */
+	int		 expired;
+};
+
+struct pgp_certs {
+	struct pgp_cert	*v;
+	size_t		 n;
+};
+
+/*
+ * Read the keys in data (armored or binary, public or secret: only the
+ * public parts are kept) and append each primary key with its subkeys to
+ * certs (a key seen before is concatenated, to be merged later).  name
+ * labels errors.  Returns 0, or -1 after warning.
+ */
+int	 pgp_read(const char *name, const unsigned char *data, size_t len,
+	    struct pgp_certs *certs);
+/*
+ * Merge stored (may be NULL) and in into out (a new struct, free with
+ * pgp_cert_free()): self-signatures verified, invalid UIDs, user
+ * attributes, third-party and invalid signatures dropped; out->uids
+ * classifies the UIDs of the merged input, dropped ones included.
+ */
+int	 pgp_merge(const char *fpr, const unsigned char *stored, size_t slen,
+	    const unsigned char *in, size_t inlen, struct pgp_cert *out);
+/*
+ * The blob to publish for UID uid (its text) of cert: only that UID with
+ * its newest valid self-signature.  *blobp is malloc(3)ed.
+ */
+int	 pgp_shape(const struct pgp_cert *, const char *uid,
+	    unsigned char **blobp, size_t *lenp);
+/* Describe cert's UIDs (text, validity) to fp, each line prefixed. */
+int	 pgp_describe(FILE *, const char *prefix, const unsigned char *,
+	    size_t);
+void	 pgp_cert_free(struct pgp_cert *);
+void	 pgp_certs_free(struct pgp_certs *);
+/* The addr-spec of a UID ("Name <a@b>" or "a@b"), copied into out. */
+int	 pgp_uid_addr(const char *uid, char *out, size_t outsz);
+
+#endif /* WKDCTL_H */

@@ -1,0 +1,57 @@
+/*
+ * fuzz_path: request routing on any bytes.  Input: method, '\n', Host,
+ * '\n', path (the rest).  Whatever routes must be well-formed, and an
+ * advanced-layout route must name the Host's own domain.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "keystore.h"
+#include "wkdd.h"
+
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
+{
+	struct route	 r;
+	char		*s, *host, *path;
+	const char	 pfx[] = "openpgpkey.";
+
+	if ((s = malloc(len + 1)) == NULL)
+		return (0);
+	memcpy(s, data, len);
+	s[len] = '\0';
+	host = path = NULL;
+	if ((host = strchr(s, '\n')) != NULL) {
+		*host++ = '\0';
+		if ((path = strchr(host, '\n')) != NULL)
+			*path++ = '\0';
+	}
+	route_request(s, host, path != NULL ? path : "/", &r);
+	switch (r.kind) {
+	case ROUTE_KEY:
+		if (!ks_hash_valid(r.hash, strlen(r.hash)))
+			abort();
+		/* FALLTHROUGH */
+	case ROUTE_POLICY:
+		if (r.domain[0] == '\0' || r.host[0] == '\0')
+			abort();
+		if (r.advanced && (strncmp(r.host, pfx, sizeof(pfx) - 1) != 0 ||
+		    strcmp(r.host + sizeof(pfx) - 1, r.domain) != 0))
+			abort();
+		if (!r.advanced && strcmp(r.host, r.domain) != 0)
+			abort();
+		break;
+	case ROUTE_NOTFOUND:
+	case ROUTE_INDEX:
+	case ROUTE_OPTIONS:
+	case ROUTE_METHOD:
+		break;
+	default:
+		abort();
+	}
+	free(s);
+	return (0);
+}

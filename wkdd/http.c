@@ -1,0 +1,586 @@
+/*
+ * http.c: the libmicrohttpd side.  One MHD daemon per listening socket,
+ * each with its own polling thread; the handler routes the request
+ * (route.c), reads the store with one-shot read transactions, and answers
+ * on its first call.  The only allocation per request beyond MHD's own is
+ * the blob the keystore copies out, which MHD frees with the response.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "keystore.h"
+#include "log.h"
+#include "wkdd.h"
+
+#define HTTP_PAGE_MAX	(64 * 1024)
+#define HTTP_METHODS	"GET, HEAD, OPTIONS"
+#define HTTP_REQHDR_MAX	512	/* Access-Control-Request-Headers kept. */
+#define HTTP_404	"Not found\n"
+#define HTTP_405	"Method not allowed\n"
+#define HTTP_500	"Internal server error\n"
+
+struct http_page {
+	struct MHD_Response	*resp;
+	struct http_page	*next;		/* Retired list. */
+};
+
+static struct ks			*http_ks;
+static struct MHD_Response		*http_r404, *http_r405, *http_r500;
+static _Atomic(struct http_page *)	 http_page_cur;
+static struct http_page			*http_page_old;	/* Main thread. */
+static char				 http_waiting, http_answered;
+
+static enum MHD_Result	http_handler(void *, struct MHD_Connection *,
+			    const char *, const char *, const char *,
+			    const char *, size_t *, void **);
+static size_t		http_unescape(void *, struct MHD_Connection *,
+			    char *);
+static void		http_mhdlog(void *, const char *, va_list)
+			    __attribute__((format(printf, 2, 0)));
+static struct MHD_Response *http_static(const char *, const char *);
+static struct MHD_Response *http_blob(struct ks_blob *, const char *);
+static struct MHD_Response *http_options(struct MHD_Connection *);
+static int		http_etag_match(const char *, const char *);
+static int		http_has_body(struct MHD_Connection *);
+static size_t		http_static_len(const struct MHD_Response *);
+static void		http_log(const char *, const struct route *,
+			    unsigned, size_t, const struct timespec *);
+
+/* A response shared by every request (MHD counts its references). */
+static struct MHD_Response *
+http_static(const char *body, const char *type)
+{
+	struct MHD_Response	*r;
+
+	r = MHD_create_response_from_buffer(strlen(body), (void *)(uintptr_t)
+	    body, MHD_RESPMEM_PERSISTENT);
+	if (r == NULL)
+		return (NULL);
+	if (MHD_add_response_header(r, "Access-Control-Allow-Origin",
+	    "*") != MHD_YES ||
+	    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    type) != MHD_YES) {
+		MHD_destroy_response(r);
+		return (NULL);
+	}
+	return (r);
+}
+
+static size_t
+http_static_len(const struct MHD_Response *r)
+{
+	if (r == http_r404)
+		return (sizeof(HTTP_404) - 1);
+	if (r == http_r405)
+		return (sizeof(HTTP_405) - 1);
+	return (sizeof(HTTP_500) - 1);
+}
+
+int
+http_init(struct ks *ks)
+{
+	http_ks = ks;
+	if ((http_r404 = http_static(HTTP_404,
+	    "text/plain; charset=utf-8")) == NULL ||
+	    (http_r405 = http_static(HTTP_405,
+	    "text/plain; charset=utf-8")) == NULL ||
+	    (http_r500 = http_static(HTTP_500,
+	    "text/plain; charset=utf-8")) == NULL ||
+	    MHD_add_response_header(http_r405, MHD_HTTP_HEADER_ALLOW,
+	    HTTP_METHODS) != MHD_YES) {
+		http_cleanup();
+		return (-1);
+	}
+	return (0);
+}
+
+void
+http_cleanup(void)
+{
+	struct http_page	*p;
+
+	if (http_r404 != NULL)
+		MHD_destroy_response(http_r404);
+	if (http_r405 != NULL)
+		MHD_destroy_response(http_r405);
+	if (http_r500 != NULL)
+		MHD_destroy_response(http_r500);
+	http_r404 = http_r405 = http_r500 = NULL;
+	http_page_free(atomic_exchange(&http_page_cur, NULL));
+	while ((p = http_page_old) != NULL) {
+		http_page_old = p->next;
+		http_page_free(p);
+	}
+	http_ks = NULL;
+}
+
+int
+http_page_load(const struct conf *conf, struct http_page **pagep, char *err,
+    size_t errsz)
+{
+	struct http_page	*p;
+	struct stat		 st;
+	char			 path[PATH_MAX], *buf;
+	ssize_t			 n;
+	size_t			 len = 0;
+	int			 fd;
+
+	*pagep = NULL;
+	if (conf->www[0] == '\0')
+		return (0);
+	n = snprintf(path, sizeof(path), "%s/index.html", conf->www);
+	if (n < 0 || (size_t)n >= sizeof(path)) {
+		(void)snprintf(err, errsz, "www %s: path too long", conf->www);
+		return (-1);
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		(void)snprintf(err, errsz, "www: %s: %s", path,
+		    strerror(errno));
+		return (-1);
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_size > HTTP_PAGE_MAX) {
+		(void)snprintf(err, errsz, "www: %s: not a regular file of at "
+		    "most %d bytes", path, HTTP_PAGE_MAX);
+		goto close;
+	}
+	if ((buf = malloc(st.st_size + 1)) == NULL) {
+		(void)snprintf(err, errsz, "www: %s", strerror(errno));
+		goto close;
+	}
+	while (len < (size_t)st.st_size) {
+		if ((n = read(fd, buf + len, st.st_size - len)) == -1 &&
+		    errno == EINTR)
+			continue;
+		if (n <= 0) {
+			(void)snprintf(err, errsz, "www: %s: %s", path,
+			    n == 0 ? "short read" : strerror(errno));
+			goto freebuf;
+		}
+		len += n;
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL ||
+	    (p->resp = MHD_create_response_from_buffer_with_free_callback(len,
+	    buf, free)) == NULL) {
+		(void)snprintf(err, errsz, "www: out of memory");
+		free(p);
+		goto freebuf;
+	}
+	buf = NULL;	/* Owned by the response now. */
+	if (MHD_add_response_header(p->resp, "Access-Control-Allow-Origin",
+	    "*") != MHD_YES ||
+	    MHD_add_response_header(p->resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    "text/html; charset=utf-8") != MHD_YES) {
+		(void)snprintf(err, errsz, "www: out of memory");
+		http_page_free(p);
+		goto close;
+	}
+	(void)close(fd);
+	*pagep = p;
+	return (0);
+freebuf:
+	free(buf);
+close:
+	(void)close(fd);
+	return (-1);
+}
+
+void
+http_page_install(struct http_page *p)
+{
+	struct http_page	*old;
+
+	old = atomic_exchange(&http_page_cur, p);
+	if (old != NULL) {
+		old->next = http_page_old;
+		http_page_old = old;
+	}
+}
+
+void
+http_page_free(struct http_page *p)
+{
+	if (p == NULL)
+		return;
+	MHD_destroy_response(p->resp);
+	free(p);
+}
+
+/*
+ * MHD would percent-decode the path before the handler sees it; route.c
+ * decodes it itself, segment by segment, so that an encoded '/' can't
+ * move a segment.  Query arguments are never looked at.
+ */
+static size_t
+http_unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls;
+	(void)c;
+	return (strlen(s));
+}
+
+static void
+http_mhdlog(void *cls, const char *fmt, va_list ap)
+{
+	char	buf[512];
+	size_t	len;
+
+	(void)cls;
+	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	len = strlen(buf);
+	while (len > 0 && buf[len - 1] == '\n')
+		buf[--len] = '\0';
+	log_warnx("mhd: %s", buf);
+}
+
+/*
+ * A response owning blob b's data (MHD frees it); b is emptied.  NULL if
+ * out of memory (b's data is freed then too).
+ */
+static struct MHD_Response *
+http_blob(struct ks_blob *b, const char *type)
+{
+	struct MHD_Response	*r;
+
+	if (b->len == 0) {
+		ks_blob_free(b);
+		r = MHD_create_response_from_buffer(0, NULL,
+		    MHD_RESPMEM_PERSISTENT);
+	} else {
+		r = MHD_create_response_from_buffer_with_free_callback(b->len,
+		    b->data, free);
+		if (r == NULL)
+			ks_blob_free(b);
+	}
+	b->data = NULL;
+	b->len = 0;
+	if (r == NULL)
+		return (NULL);
+	if (MHD_add_response_header(r, "Access-Control-Allow-Origin",
+	    "*") != MHD_YES ||
+	    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    type) != MHD_YES) {
+		MHD_destroy_response(r);
+		return (NULL);
+	}
+	return (r);
+}
+
+/*
+ * CORS preflight: allow our methods and whatever headers were asked for
+ * (Thunderbird sends Authorization, OpenPGP.js X-OpenPGP-Padding), if they
+ * are plain header names.
+ */
+static struct MHD_Response *
+http_options(struct MHD_Connection *c)
+{
+	struct MHD_Response	*r;
+	const char		*req, *p;
+	int			 good = 1;
+
+	req = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    "Access-Control-Request-Headers");
+	if (req != NULL) {
+		if (strlen(req) > HTTP_REQHDR_MAX)
+			good = 0;
+		for (p = req; good && *p != '\0'; p++)
+			if (!((*p >= 'a' && *p <= 'z') ||
+			    (*p >= 'A' && *p <= 'Z') ||
+			    (*p >= '0' && *p <= '9') ||
+			    strchr("-_, ", *p) != NULL))
+				good = 0;
+	}
+	if ((r = MHD_create_response_from_buffer(0, NULL,
+	    MHD_RESPMEM_PERSISTENT)) == NULL)
+		return (NULL);
+	if (MHD_add_response_header(r, "Access-Control-Allow-Origin",
+	    "*") != MHD_YES ||
+	    MHD_add_response_header(r, "Access-Control-Allow-Methods",
+	    HTTP_METHODS) != MHD_YES ||
+	    MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW,
+	    HTTP_METHODS) != MHD_YES ||
+	    MHD_add_response_header(r, "Access-Control-Max-Age",
+	    "86400") != MHD_YES ||
+	    (req != NULL && good && req[0] != '\0' &&
+	    MHD_add_response_header(r, "Access-Control-Allow-Headers",
+	    req) != MHD_YES)) {
+		MHD_destroy_response(r);
+		return (NULL);
+	}
+	return (r);
+}
+
+static int
+http_has_body(struct MHD_Connection *c)
+{
+	const char	*cl;
+
+	if (MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL)
+		return (1);
+	cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_LENGTH);
+	return (cl != NULL && strspn(cl, "0") != strlen(cl));
+}
+
+/* If-None-Match value inm against our (quoted) etag; weak comparison. */
+static int
+http_etag_match(const char *inm, const char *etag)
+{
+	const char	*p = inm, *q;
+	size_t		 elen = strlen(etag);
+
+	if (elen == 0)
+		return (0);
+	while (*p != '\0') {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (*p == '*')
+			return (1);
+		if (p[0] == 'W' && p[1] == '/')
+			p += 2;
+		if (*p != '"')
+			return (0);
+		if ((q = strchr(p + 1, '"')) == NULL)
+			return (0);
+		if ((size_t)(q + 1 - p) == elen && memcmp(p, etag, elen) == 0)
+			return (1);
+		p = q + 1;
+	}
+	return (0);
+}
+
+/*
+ * One line per request: method, Host, what was asked (never the query: it
+ * carries the local part), status, body bytes, time taken.  A path that
+ * didn't route isn't logged either: it could be anything.
+ */
+static void
+http_log(const char *method, const struct route *r, unsigned status,
+    size_t bytes, const struct timespec *t0)
+{
+	struct timespec	 t1;
+	char		 what[KS_DOMAIN_MAX + KS_HASH_LEN + 64], m[16];
+	const char	*p;
+	size_t		 i;
+	long		 us;
+
+	for (i = 0, p = method; *p != '\0' && i < sizeof(m) - 1; p++)
+		m[i++] = (*p >= 'A' && *p <= 'Z') ? *p : '?';
+	m[i] = '\0';
+	switch (r->kind) {
+	case ROUTE_KEY:
+		(void)snprintf(what, sizeof(what), "/.well-known/openpgpkey/"
+		    "%s%shu/%s", r->advanced ? r->domain : "",
+		    r->advanced ? "/" : "", r->hash);
+		break;
+	case ROUTE_POLICY:
+		(void)snprintf(what, sizeof(what), "/.well-known/openpgpkey/"
+		    "%s%spolicy", r->advanced ? r->domain : "",
+		    r->advanced ? "/" : "");
+		break;
+	case ROUTE_INDEX:
+		(void)snprintf(what, sizeof(what), "/");
+		break;
+	default:
+		(void)snprintf(what, sizeof(what), "-");
+		break;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	us = (t1.tv_sec - t0->tv_sec) * 1000000 +
+	    (t1.tv_nsec - t0->tv_nsec) / 1000;
+	log_info("%s %s %s %u %zu %ldus", m, r->host[0] != '\0' ? r->host :
+	    "-", what, status, bytes, us);
+}
+
+static enum MHD_Result
+http_handler(void *cls, struct MHD_Connection *c, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_data_size, void **con_cls)
+{
+	struct MHD_Response	*resp = NULL;
+	struct http_page	*page;
+	struct ks_blob		 b;
+	struct route		 r;
+	struct timespec		 t0;
+	const char		*host, *inm;
+	char			 etag[KS_ETAG_MAX];
+	enum MHD_Result		 ret;
+	unsigned		 status = MHD_HTTP_NOT_FOUND;
+	size_t			 bytes = 0;
+	int			 rc, own = 1;
+
+	(void)cls;
+	(void)version;
+	(void)upload_data;
+	/*
+	 * A response queued on the first call closes the connection after
+	 * it (MHD can't tell where the body would end), so a request
+	 * without a body is answered on the second call, once it is all in.
+	 * One with a body is answered at once, and the body not read.
+	 */
+	if (*con_cls == &http_answered) {
+		*upload_data_size = 0;
+		return (MHD_YES);
+	}
+	if (*con_cls == NULL && !http_has_body(c)) {
+		*con_cls = &http_waiting;
+		return (MHD_YES);
+	}
+	*con_cls = &http_answered;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	memset(&b, 0, sizeof(b));
+	host = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_HOST);
+	route_request(method, host, url, &r);
+
+	switch (r.kind) {
+	case ROUTE_METHOD:
+		status = MHD_HTTP_METHOD_NOT_ALLOWED;
+		resp = http_r405;
+		own = 0;
+		break;
+	case ROUTE_OPTIONS:
+		status = MHD_HTTP_NO_CONTENT;
+		resp = http_options(c);
+		break;
+	case ROUTE_INDEX:
+		page = atomic_load(&http_page_cur);
+		if (page != NULL && ks_has_domain(http_ks, r.domain) ==
+		    KS_OK) {
+			status = MHD_HTTP_OK;
+			resp = page->resp;
+			own = 0;
+		}
+		break;
+	case ROUTE_POLICY:
+		if ((rc = ks_get_policy(http_ks, r.domain, &b)) == KS_OK) {
+			status = MHD_HTTP_OK;
+			bytes = b.len;
+			resp = http_blob(&b, "text/plain; charset=utf-8");
+		} else if (rc != KS_NOTFOUND) {
+			log_warnx("policy %s: %s", r.domain, ks_strerror(rc));
+			status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+		}
+		break;
+	case ROUTE_KEY:
+		if ((rc = ks_get_key(http_ks, r.domain, r.hash, &b)) != KS_OK) {
+			if (rc != KS_NOTFOUND) {
+				log_warnx("key %s/%s: %s", r.domain, r.hash,
+				    ks_strerror(rc));
+				status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+			}
+			break;
+		}
+		memcpy(etag, b.etag, sizeof(etag));
+		etag[sizeof(etag) - 1] = '\0';
+		inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		    MHD_HTTP_HEADER_IF_NONE_MATCH);
+		if (inm != NULL && http_etag_match(inm, etag)) {
+			status = MHD_HTTP_NOT_MODIFIED;
+			b.len = 0;	/* http_blob() frees the data. */
+		} else {
+			status = MHD_HTTP_OK;
+			bytes = b.len;
+		}
+		resp = http_blob(&b, "application/octet-stream");
+		if (resp != NULL && etag[0] != '\0' &&
+		    MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG,
+		    etag) != MHD_YES) {
+			MHD_destroy_response(resp);
+			resp = NULL;
+		}
+		break;
+	default:
+		break;
+	}
+
+	if (resp == NULL && own) {
+		own = 0;
+		if (status == MHD_HTTP_NOT_FOUND)
+			resp = http_r404;
+		else {
+			if (status != MHD_HTTP_INTERNAL_SERVER_ERROR)
+				log_warnx("%s: out of memory", __func__);
+			status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+			resp = http_r500;
+		}
+		bytes = 0;
+	}
+	if (resp == http_r404 || resp == http_r405 || resp == http_r500)
+		bytes = http_static_len(resp);
+	if (strcmp(method, "HEAD") == 0)
+		bytes = 0;
+	ret = MHD_queue_response(c, status, resp);
+	if (own)
+		MHD_destroy_response(resp);
+	http_log(method, &r, status, bytes, &t0);
+	return (ret);
+}
+
+struct MHD_Daemon *
+http_start(int fd, const struct conf *conf)
+{
+	struct MHD_Daemon	*d;
+
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	    MHD_USE_TLS | MHD_USE_ITC | MHD_USE_ERROR_LOG,
+	    0, NULL, NULL, http_handler, NULL,
+	    MHD_OPTION_EXTERNAL_LOGGER, http_mhdlog, NULL,
+	    MHD_OPTION_LISTEN_SOCKET, fd,
+	    MHD_OPTION_HTTPS_CERT_CALLBACK, tls_cert_cb,
+	    MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES,
+	    MHD_OPTION_CONNECTION_LIMIT, conf->max_conns,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, conf->max_conns_per_ip,
+	    MHD_OPTION_CONNECTION_TIMEOUT, conf->timeout,
+	    MHD_OPTION_UNESCAPE_CALLBACK, http_unescape, NULL,
+	    MHD_OPTION_END);
+	if (d == NULL)
+		log_warnx("cannot start the HTTP daemon");
+	return (d);
+}
+
+void
+http_stop(struct MHD_Daemon **ds, size_t n, unsigned wait_ms)
+{
+	const union MHD_DaemonInfo	*info;
+	struct timespec			 ts = { 0, 20 * 1000 * 1000 };
+	MHD_socket			 fd[CONF_LISTEN_MAX];
+	unsigned			 waited, open;
+	size_t				 i;
+
+	/* Stop accepting everywhere... */
+	for (i = 0; i < n && i < CONF_LISTEN_MAX; i++)
+		fd[i] = MHD_quiesce_daemon(ds[i]);
+	/* ...let open connections finish for a while... */
+	for (waited = 0; waited < wait_ms; waited += 20) {
+		for (i = 0, open = 0; i < n; i++) {
+			info = MHD_get_daemon_info(ds[i],
+			    MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+			if (info != NULL)
+				open += info->num_connections;
+		}
+		if (open == 0)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	/* ...close the rest, then the listening sockets (MHD's docs). */
+	for (i = 0; i < n && i < CONF_LISTEN_MAX; i++) {
+		MHD_stop_daemon(ds[i]);
+		if (fd[i] != MHD_INVALID_SOCKET)
+			(void)close(fd[i]);
+	}
+}

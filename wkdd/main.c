@@ -1,0 +1,330 @@
+/*
+ * wkdd: serve a Web Key Directory over HTTPS from the wkdd store.
+ *
+ * main.c: options, startup (as root: config, sockets, certificates,
+ * store; then privileges dropped), and a sigwait() loop: SIGHUP reloads
+ * the configuration and certificates, SIGTERM and SIGINT stop.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "keystore.h"
+#include "log.h"
+#include "wkdd.h"
+
+#define WKDD_STOP_MS	2000	/* Wait for open connections at exit. */
+
+static void	usage(void) __attribute__((noreturn));
+static int	listen_open(const struct conf_listen *, char *, size_t);
+static unsigned	listen_port(int);
+static void	report_ports(int, const int *, size_t);
+static void	reload(const struct conf *, const char *);
+static void	cert_check(const struct conf *, const struct tls_cred *, int);
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: wkdd [-dnv] [-f file] [-R fd]\n");
+	exit(2);
+}
+
+/* A bound, listening socket for l; -1 with err set on error. */
+static int
+listen_open(const struct conf_listen *l, char *err, size_t errsz)
+{
+	int	fd, on = 1;
+
+	if ((fd = socket(l->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0)) == -1)
+		goto fail;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1)
+		goto close;
+	if (l->ss.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
+	    IPV6_V6ONLY, &on, sizeof(on)) == -1)
+		goto close;
+	if (bind(fd, (const struct sockaddr *)&l->ss, l->sslen) == -1)
+		goto close;
+	if (listen(fd, SOMAXCONN) == -1)
+		goto close;
+	return (fd);
+close:
+	(void)close(fd);
+fail:
+	(void)snprintf(err, errsz, "listen %s: %s", l->text, strerror(errno));
+	return (-1);
+}
+
+static unsigned
+listen_port(int fd)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+		return (0);
+	if (ss.ss_family == AF_INET)
+		return (ntohs(((struct sockaddr_in *)&ss)->sin_port));
+	return (ntohs(((struct sockaddr_in6 *)&ss)->sin6_port));
+}
+
+/* -R fd: "<port>\n" per listener, in order, then close (readiness). */
+static void
+report_ports(int fd, const int *ls, size_t n)
+{
+	char	buf[CONF_LISTEN_MAX * 8];
+	size_t	i, len = 0;
+	ssize_t	w;
+	int	r;
+
+	for (i = 0; i < n; i++) {
+		r = snprintf(buf + len, sizeof(buf) - len, "%u\n",
+		    listen_port(ls[i]));
+		if (r < 0 || (size_t)r >= sizeof(buf) - len)
+			break;
+		len += r;
+	}
+	for (i = 0; i < len; i += w)
+		if ((w = write(fd, buf + i, len - i)) == -1) {
+			if (errno == EINTR) {
+				w = 0;
+				continue;
+			}
+			log_warn("-R %d", fd);
+			break;
+		}
+	(void)close(fd);
+}
+
+/*
+ * Log when the certificate expires (unless quiet); warn if it has, or will
+ * in under 14 days.
+ */
+static void
+cert_check(const struct conf *conf, const struct tls_cred *cred, int quiet)
+{
+	struct tm	tm;
+	time_t		t, now = time(NULL);
+	char		when[64];
+
+	if ((t = tls_expiry(cred)) == (time_t)-1 || gmtime_r(&t, &tm) == NULL ||
+	    strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm) == 0) {
+		log_warnx("tls-cert %s: expiry date unknown", conf->tls_cert);
+		return;
+	}
+	if (t <= now)
+		log_warnx("tls-cert %s: EXPIRED on %s: clients will fail",
+		    conf->tls_cert, when);
+	else if (t - now < 14 * 24 * 3600)
+		log_warnx("tls-cert %s: expires soon, on %s", conf->tls_cert,
+		    when);
+	else if (!quiet)
+		log_info("tls-cert %s: valid until %s", conf->tls_cert, when);
+}
+
+/*
+ * SIGHUP: parse the file again and load its certificate, key and page; only
+ * if all of that works is it swapped in.  What the running daemons were
+ * started with (sockets, store, limits, user) stays until a restart.
+ */
+static void
+reload(const struct conf *run, const char *path)
+{
+	struct conf		*conf;
+	struct tls_cred		*cred;
+	struct http_page	*page;
+	char			 err[PATH_MAX + 256];
+	size_t			 i;
+	int			 same;
+
+	if (conf_parse(path, &conf, err, sizeof(err)) == -1) {
+		log_warnx("%s; has errors, not reloading", err);
+		return;
+	}
+	if ((cred = tls_load(conf, err, sizeof(err))) == NULL) {
+		log_warnx("%s; not reloading", err);
+		goto free;
+	}
+	if (http_page_load(conf, &page, err, sizeof(err)) == -1) {
+		log_warnx("%s; not reloading", err);
+		tls_free(cred);
+		goto free;
+	}
+	same = conf->nlisten == run->nlisten;
+	for (i = 0; same && i < conf->nlisten; i++)
+		same = conf->listen[i].sslen == run->listen[i].sslen &&
+		    memcmp(&conf->listen[i].ss, &run->listen[i].ss,
+		    run->listen[i].sslen) == 0;
+	if (!same)
+		log_warnx("listen addresses can't change on reload: still "
+		    "on the old ones until restart");
+	if (strcmp(conf->store, run->store) != 0 ||
+	    conf->store_size != run->store_size)
+		log_warnx("store can't change on reload: still %s until "
+		    "restart", run->store);
+	if (conf->max_conns != run->max_conns ||
+	    conf->max_conns_per_ip != run->max_conns_per_ip ||
+	    conf->timeout != run->timeout)
+		log_warnx("connection limits and timeout change on restart "
+		    "only");
+	if (strcmp(conf->user, run->user) != 0)
+		log_warnx("user changes on restart only");
+	cert_check(conf, cred, 0);
+	tls_install(cred);
+	http_page_install(page);
+	log_info("reloaded %s", path);
+free:
+	conf_free(conf);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct MHD_Daemon	*mhd[CONF_LISTEN_MAX];
+	int			 ls[CONF_LISTEN_MAX];
+	struct conf		*conf;
+	struct tls_cred		*cred;
+	struct http_page	*page;
+	struct ks		*ks;
+	sigset_t		 sigs;
+	const char		*path = WKDD_CONF;
+	char			 err[PATH_MAX + 256], *end;
+	size_t			 i;
+	long			 l;
+	int			 ch, debug = 0, noaction = 0, verbose = 0;
+	int			 readyfd = -1, sig, rc;
+
+	while ((ch = getopt(argc, argv, "dnvf:R:")) != -1) {
+		switch (ch) {
+		case 'd':
+			debug = 1;
+			break;
+		case 'n':
+			noaction++;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'f':
+			path = optarg;
+			break;
+		case 'R':
+			errno = 0;
+			l = strtol(optarg, &end, 10);
+			if (optarg[0] == '\0' || *end != '\0' || errno != 0 ||
+			    l < 0 || l > INT_MAX) {
+				fprintf(stderr, "wkdd: -R %s: not a file "
+				    "descriptor\n", optarg);
+				usage();
+			}
+			readyfd = (int)l;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	if (readyfd != -1 && fcntl(readyfd, F_SETFD, FD_CLOEXEC) == -1) {
+		fprintf(stderr, "wkdd: -R %d: %s\n", readyfd, strerror(errno));
+		exit(1);
+	}
+
+	log_init(1, LOG_DAEMON);
+	log_setverbose(verbose);
+	if (conf_parse(path, &conf, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	if ((cred = tls_load(conf, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+	if (http_page_load(conf, &page, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	if (noaction) {
+		cert_check(conf, cred, 1);
+		if (noaction > 1)
+			conf_dump(conf, stdout);
+		fprintf(stderr, "configuration OK\n");
+		tls_free(cred);
+		http_page_free(page);
+		conf_free(conf);
+		return (0);
+	}
+
+	for (i = 0; i < conf->nlisten; i++) {
+		if ((ls[i] = listen_open(&conf->listen[i], err,
+		    sizeof(err))) == -1)
+			fatalx("%s", err);
+	}
+	/* Check the store now, while errors still reach the terminal. */
+	if ((rc = ks_open(&ks, conf->store, KS_RDONLY, conf->store_size)) != 0)
+		fatalx("store %s: %s", conf->store, ks_strerror(rc));
+	ks_close(ks);
+
+	log_init(debug, LOG_DAEMON);
+	cert_check(conf, cred, 0);
+	if (!debug && daemon(0, 0) == -1)
+		fatal("daemon");
+	if ((rc = ks_open(&ks, conf->store, KS_RDONLY, conf->store_size)) != 0)
+		fatalx("store %s: %s", conf->store, ks_strerror(rc));
+	if (priv_drop(conf->user, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	if (http_init(ks) == -1)
+		fatalx("out of memory");
+	tls_install(cred);
+	http_page_install(page);
+
+	/* MHD's threads inherit this mask: signals come to sigwait(). */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	if ((rc = pthread_sigmask(SIG_BLOCK, &sigs, NULL)) != 0) {
+		errno = rc;
+		fatal("pthread_sigmask");
+	}
+	signal(SIGPIPE, SIG_IGN);
+
+	for (i = 0; i < conf->nlisten; i++) {
+		if ((mhd[i] = http_start(ls[i], conf)) == NULL)
+			fatalx("listen %s: cannot start", conf->listen[i].text);
+		log_info("listening on %s, port %u", conf->listen[i].text,
+		    listen_port(ls[i]));
+	}
+	if (readyfd != -1)
+		report_ports(readyfd, ls, conf->nlisten);
+	log_info("serving %s", conf->store);
+
+	for (;;) {
+		if ((rc = sigwait(&sigs, &sig)) != 0) {
+			log_warnx("sigwait: %s", strerror(rc));
+			continue;
+		}
+		if (sig == SIGHUP) {
+			log_info("SIGHUP: reloading %s", path);
+			reload(conf, path);
+			continue;
+		}
+		log_info("%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		break;
+	}
+
+	http_stop(mhd, conf->nlisten, WKDD_STOP_MS);
+	http_cleanup();
+	tls_cleanup();
+	ks_close(ks);
+	conf_free(conf);
+	log_info("stopped");
+	return (0);
+}

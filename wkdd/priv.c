@@ -1,0 +1,66 @@
+/*
+ * priv.c: giving up root.  Called once everything that needs root is done
+ * (sockets bound, certificate and key read, store opened) and before any
+ * thread is started.
+ */
+#include <sys/prctl.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "wkdd.h"
+
+int
+priv_drop(const char *user, char *err, size_t errsz)
+{
+	struct passwd	*pw;
+	uid_t		 ruid, euid, suid;
+	gid_t		 rgid, egid, sgid;
+
+	if (user[0] == '\0')
+		return (0);
+	if (geteuid() != 0) {
+		log_info("user %s: not started as root, running as uid %u",
+		    user, (unsigned)geteuid());
+		return (0);
+	}
+	errno = 0;
+	if ((pw = getpwnam(user)) == NULL) {
+		(void)snprintf(err, errsz, "user %s: %s", user,
+		    errno ? strerror(errno) : "no such user");
+		return (-1);
+	}
+	if (pw->pw_uid == 0) {
+		(void)snprintf(err, errsz, "user %s: is root", user);
+		return (-1);
+	}
+	if (setgroups(1, &pw->pw_gid) == -1 ||
+	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1) {
+		(void)snprintf(err, errsz, "user %s: cannot drop privileges: "
+		    "%s", user, strerror(errno));
+		return (-1);
+	}
+	if (getresuid(&ruid, &euid, &suid) == -1 ||
+	    getresgid(&rgid, &egid, &sgid) == -1 ||
+	    ruid != pw->pw_uid || euid != pw->pw_uid || suid != pw->pw_uid ||
+	    rgid != pw->pw_gid || egid != pw->pw_gid || sgid != pw->pw_gid ||
+	    setuid(0) != -1) {
+		(void)snprintf(err, errsz, "user %s: privileges not dropped",
+		    user);
+		return (-1);
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
+		(void)snprintf(err, errsz, "PR_SET_NO_NEW_PRIVS: %s",
+		    strerror(errno));
+		return (-1);
+	}
+	log_info("running as %s (uid %u)", user, (unsigned)pw->pw_uid);
+	return (0);
+}

@@ -1,0 +1,184 @@
+/*
+ * route.c: which WKD resource a request names.  Both layouts of
+ * draft-koch-openpgp-webkey-service:
+ *
+ *   direct    Host: D               /.well-known/openpgpkey/hu/HASH
+ *                                   /.well-known/openpgpkey/policy
+ *   advanced  Host: openpgpkey.D    /.well-known/openpgpkey/D/hu/HASH
+ *                                   /.well-known/openpgpkey/D/policy
+ *
+ * The Host is lowered, its :port and trailing dot dropped.  The path's D is
+ * percent-decoded and normalised with ks_domain_norm() (lowercase, no
+ * trailing dot, IDN to A-label) and must then equal the Host's D, so that
+ * one tenant's keys are never served under another's name.  Everything
+ * else, directories included, is not found.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "keystore.h"
+#include "wkdd.h"
+
+#define ROUTE_SEGS	5		/* .well-known/openpgpkey/D/hu/HASH */
+#define ROUTE_SEG_MAX	(KS_DOMAIN_MAX * 4)	/* Decoded bytes. */
+#define ROUTE_PREFIX	"openpgpkey."
+
+static int	route_hex(int);
+static int	route_host(const char *, char *, size_t);
+static int	route_decode(const char *, size_t, char *, size_t);
+
+static int
+route_hex(int c)
+{
+	if (c >= '0' && c <= '9')
+		return (c - '0');
+	if (c >= 'a' && c <= 'f')
+		return (c - 'a' + 10);
+	if (c >= 'A' && c <= 'F')
+		return (c - 'A' + 10);
+	return (-1);
+}
+
+/*
+ * Percent-decode in (len bytes) into out (outsz bytes, NUL-terminated).
+ * Returns the decoded length, or -1 for a bad escape, an encoded NUL or
+ * '/', an empty result or no room.
+ */
+static int
+route_decode(const char *in, size_t len, char *out, size_t outsz)
+{
+	size_t	i, n = 0;
+	int	hi, lo, c;
+
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)in[i];
+		if (c == '%') {
+			if (i + 2 >= len)
+				return (-1);
+			if ((hi = route_hex(in[i + 1])) == -1 ||
+			    (lo = route_hex(in[i + 2])) == -1)
+				return (-1);
+			c = hi << 4 | lo;
+			if (c == '\0' || c == '/')
+				return (-1);
+			i += 2;
+		}
+		if (n + 1 >= outsz)
+			return (-1);
+		out[n++] = c;
+	}
+	if (n == 0)
+		return (-1);
+	out[n] = '\0';
+	return ((int)n);
+}
+
+/* The Host header to a normalised name in out; -1 if it isn't one. */
+static int
+route_host(const char *host, char *out, size_t outsz)
+{
+	char		 buf[KS_DOMAIN_MAX + 1];
+	const char	*colon;
+	size_t		 len;
+
+	if (host == NULL || host[0] == '[')	/* No IP literals. */
+		return (-1);
+	if ((colon = strchr(host, ':')) != NULL)
+		len = colon - host;
+	else
+		len = strlen(host);
+	if (len == 0 || len >= sizeof(buf))
+		return (-1);
+	memcpy(buf, host, len);
+	buf[len] = '\0';
+	if (ks_domain_norm(buf, out, outsz) != KS_OK)
+		return (-1);
+	return (0);
+}
+
+int
+route_request(const char *method, const char *host, const char *path,
+    struct route *r)
+{
+	char		 seg[ROUTE_SEGS][ROUTE_SEG_MAX];
+	char		 dom[KS_DOMAIN_MAX];
+	const char	*p, *e, *end, *hash;
+	size_t		 nseg = 0, plen = sizeof(ROUTE_PREFIX) - 1;
+	int		 n;
+
+	memset(r, 0, sizeof(*r));
+	if (route_host(host, r->host, sizeof(r->host)) == -1)
+		r->host[0] = '\0';
+	if (strcmp(method, "OPTIONS") == 0)
+		return (r->kind = ROUTE_OPTIONS);
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+		return (r->kind = ROUTE_METHOD);
+	if (r->host[0] == '\0')
+		return (r->kind = ROUTE_NOTFOUND);
+	if (strncmp(r->host, ROUTE_PREFIX, plen) == 0 && r->host[plen] != '\0')
+		r->advanced = 1;
+
+	if (path == NULL || path[0] != '/')
+		return (r->kind = ROUTE_NOTFOUND);
+	if ((end = strchr(path, '?')) == NULL)
+		end = path + strlen(path);
+
+	if (end - path == 1 || (end - path == 11 &&
+	    memcmp(path, "/index.html", 11) == 0)) {
+		(void)snprintf(r->domain, sizeof(r->domain), "%s",
+		    r->host + (r->advanced ? plen : 0));
+		return (r->kind = ROUTE_INDEX);
+	}
+
+	/* Decoded segments; an empty one ("//", a trailing '/') is 404. */
+	for (p = path + 1; p <= end; p = e + 1) {
+		if ((e = memchr(p, '/', end - p)) == NULL)
+			e = end;
+		if (nseg == ROUTE_SEGS)
+			return (r->kind = ROUTE_NOTFOUND);
+		if (route_decode(p, e - p, seg[nseg], sizeof(seg[0])) == -1)
+			return (r->kind = ROUTE_NOTFOUND);
+		nseg++;
+	}
+	if (nseg < 3 || strcmp(seg[0], ".well-known") != 0 ||
+	    strcmp(seg[1], "openpgpkey") != 0)
+		return (r->kind = ROUTE_NOTFOUND);
+
+	hash = NULL;
+	dom[0] = '\0';
+	if (nseg == 3 && strcmp(seg[2], "policy") == 0)
+		r->kind = ROUTE_POLICY;
+	else if (nseg == 4 && strcmp(seg[3], "policy") == 0) {
+		r->kind = ROUTE_POLICY;
+		if (ks_domain_norm(seg[2], dom, sizeof(dom)) != KS_OK)
+			return (r->kind = ROUTE_NOTFOUND);
+	} else if (nseg == 4 && strcmp(seg[2], "hu") == 0) {
+		r->kind = ROUTE_KEY;
+		hash = seg[3];
+	} else if (nseg == 5 && strcmp(seg[3], "hu") == 0) {
+		r->kind = ROUTE_KEY;
+		hash = seg[4];
+		if (ks_domain_norm(seg[2], dom, sizeof(dom)) != KS_OK)
+			return (r->kind = ROUTE_NOTFOUND);
+	} else
+		return (r->kind = ROUTE_NOTFOUND);
+
+	if (dom[0] != '\0') {
+		/* Advanced: the Host must be openpgpkey.<the path's D>. */
+		if (!r->advanced || strcmp(r->host + plen, dom) != 0)
+			return (r->kind = ROUTE_NOTFOUND);
+		n = snprintf(r->domain, sizeof(r->domain), "%s", dom);
+	} else {
+		/* Direct: the Host is the domain. */
+		r->advanced = 0;
+		n = snprintf(r->domain, sizeof(r->domain), "%s", r->host);
+	}
+	if (n < 0 || (size_t)n >= sizeof(r->domain))
+		return (r->kind = ROUTE_NOTFOUND);
+	if (hash != NULL) {
+		if (!ks_hash_valid(hash, strlen(hash)))
+			return (r->kind = ROUTE_NOTFOUND);
+		memcpy(r->hash, hash, KS_HASH_LEN + 1);
+	}
+	return (r->kind);
+}
