@@ -28,6 +28,7 @@
 
 #include "keystore.h"
 #include "wkdd.h"
+#include "wkdctl.h"
 #include "check.h"
 
 #define CHECK_USAGE	"domain check [--target name | --address ip ...] " \
@@ -918,4 +919,10 @@ check_cmd(const char *store, size_t mapsize, const struct conf *conf,
 		return 1;
 	}
 	return c.fails > 0 ? 1 : 0;
+}
+
+int
+cmd_domain_check(struct ctl *ctl, int argc, char **argv)
+{
+	return check_cmd(ctl->store, ctl->mapsize, ctl->conf, argc, argv);
 }
