@@ -343,9 +343,9 @@ check_host(struct check *c)
 	if (wild == 1 && (check_same(c->addrs, c->naddrs, wv, nw) &&
 	    dns_name_eq(cname, wcname))) {
 		if (ours)
-			check_warn(c, "%s is answered by the wildcard *.%s, "
-			    "which points at this service too; give it a "
-			    "record of its own", c->host, c->dom);
+			check_warn(c, "%s answers as the wildcard *.%s does "
+			    "(at this service too): if it has no record of "
+			    "its own, give it one", c->host, c->dom);
 		else {
 			check_fail(c, want, "the wildcard *.%s captures %s "
 			    "(%s%s%s): clients find no WKD there and do not "
