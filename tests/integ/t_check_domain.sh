@@ -4,8 +4,8 @@
 # One correct zone, made of wkdctl dns's own output, must pass; broken ones
 # (no openpgpkey record, a wildcard capturing it, a wrong TLSA record, an
 # expired certificate, a CAA record for another CA) must each be reported
-# with a fix, and exit 1.  A certificate expiring within 14 days is a
-# warning (exit 0).
+# with a fix, and exit 1.  A certificate expiring within 14 days, or a
+# wildcard that happens to point at the service, is a warning (exit 0).
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 O=${O:-$TOP/build}
@@ -51,7 +51,7 @@ ctl() { "$WKDCTL" -s "$S" "$@"; }
 # by wkdd at 192.0.2.1, one that expired in 2020 for the wkdd at 192.0.2.3,
 # one expiring in 5 days for the wkdd at 192.0.2.4.
 DOMS="good.test nocname.test wild.test badtlsa.test caa.test expired.test
-    soon.test"
+    soon.test wildok.test"
 mkcert() {	# OUT KEY TEMPLATE-LINES
 	(umask 077 && certtool --generate-privkey --key-type=ecdsa \
 	    --outfile "$2" >/dev/null 2>&1) &&
@@ -148,6 +148,9 @@ EOF
 netns_zone wild.test <<EOF
 *	A	192.0.2.50
 EOF
+netns_zone wildok.test <<EOF
+*	CNAME	wkd.service.test.
+EOF
 netns_zone badtlsa.test <<EOF
 openpgpkey	CNAME	wkd.service.test.
 _443._tcp.openpgpkey	TLSA	3 1 1 $(printf '%064d' 0)
@@ -213,6 +216,10 @@ expect nocname.test 1 '^FAIL: openpgpkey.nocname.test does not exist.* — fix: 
 check wild.test wkd.service.test
 expect wild.test 1 '^FAIL: the wildcard \*.wild.test captures openpgpkey.wild.test .* — fix: publish "openpgpkey.wild.test. CNAME wkd.service.test."' \
     "wildcard reported"
+
+check wildok.test wkd.service.test
+expect wildok.test 0 '^warn: openpgpkey.wildok.test answers as the wildcard \*.wildok.test does' \
+    "wildcard pointing at the service: a warning, exit 0"
 
 check badtlsa.test wkd.service.test
 expect badtlsa.test 1 '^FAIL: TLSA records of openpgpkey.badtlsa.test do not match the certificate served.* — fix: publish "_443._tcp.openpgpkey.badtlsa.test. TLSA 3 1 1 [0-9A-F]{64}"' \
