@@ -87,7 +87,8 @@ fi
 
 # The store: every domain hosted, alice's key published in good.test,
 # expired.test and soon.test.
-mkdir -p "$S" && mkdir -m 700 "$GNUPGHOME" || finish
+mkdir -p "$S" || finish
+mkdir -m 700 "$GNUPGHOME" || finish
 ok=1
 ctl init >/dev/null || ok=0
 for d in $DOMS; do
@@ -108,7 +109,8 @@ fi
 # wkdd: the service (wkd.service.test, 192.0.2.1 and 2001:db8::1), an old instance whose
 # certificate expired (old.service.test, 192.0.2.3), one whose certificate
 # is about to (soon.service.test, 192.0.2.4).
-netns_addr 192.0.2.3 && netns_addr 192.0.2.4 || finish
+netns_addr 192.0.2.3 || finish
+netns_addr 192.0.2.4 || finish
 printf 'listen %s:443\nlisten [%s]:443\nstore %s\ntls-cert %s\ntls-key %s\n' \
     "$NETNS_SRV4" "$NETNS_SRV6" "$S" "$T/cert.pem" "$T/key.pem" \
     > "$T/new.conf"
@@ -126,9 +128,9 @@ else
 fi
 
 # DNS.  good.test's zone is what wkdctl dns prints (comments dropped).
-ctl dns --target wkd.service.test --caa testca.test --cert "$T/cert.pem" \
-    good.test > "$T/good.dns" 2> "$T/dns.err"
-if [ $? -eq 0 ] && grep -q '^openpgpkey.good.test.	3600	IN	CNAME	wkd.service.test.$' \
+if ctl dns --target wkd.service.test --caa testca.test \
+    --cert "$T/cert.pem" good.test > "$T/good.dns" 2> "$T/dns.err" &&
+    grep -q '^openpgpkey.good.test.	3600	IN	CNAME	wkd.service.test.$' \
     "$T/good.dns" && grep -q '	TLSA	3 1 1 [0-9A-F]\{64\}$' "$T/good.dns"; then
 	pass "wkdctl dns: CNAME and TLSA lines"
 else
