@@ -27,6 +27,7 @@ finish() {
 			sed 's/^/#   /' "$f"
 		done
 	fi
+	[ -d "${GNUPGHOME:-}" ] && gpgconf --kill gpg-agent >/dev/null 2>&1
 	netns_down
 	echo "1..$n"
 	[ "$failed" -eq 0 ]
