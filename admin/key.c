@@ -1250,6 +1250,7 @@ cmd_remove(struct ctl *ctl, int argc, char **argv)
 	struct ks_txn		*txn;
 	struct ctl_addrs	 l;
 	struct ks_blob		 b;
+	struct ks_certinfo	 ci;
 	char			 fpr[KS_FPR_MAX];
 	unsigned char		*gone = NULL;
 	size_t			 i;
@@ -1288,10 +1289,20 @@ cmd_remove(struct ctl *ctl, int argc, char **argv)
 		}
 		gone[i] = 1;
 	}
+	if ((rc = ks_certinfo_get(txn, fpr, &ci)) == KS_NOTFOUND)
+		ci.flags = 0;
+	else if (rc != KS_OK) {
+		warnx("key %s: %s", fpr, key_kserr(rc));
+		goto abort;
+	}
 	if ((rc = ks_cert_del(txn, fpr)) != KS_OK) {
 		warnx("key %s: %s", fpr, key_kserr(rc));
 		goto abort;
 	}
+	/* Served after its successor (keep-revoked): not any more. */
+	if ((ci.flags & KS_CERT_SUPERSEDED) &&
+	    key_refresh_key(txn, ci.successor, stderr) == -1)
+		goto abort;
 	if (ctl_log(txn, fpr, "key removed") != KS_OK)
 		goto abort;
 	if (ctl_commit(ctl, txn) == -1) {

@@ -141,6 +141,11 @@ is "$?" 0 "revoked predecessor re-imported"
 get erin@a.test
 is "$(keys_served | tr '\n' ' ')" "$E2:-: $E1:r: " \
     "... now served after the new key"
+# Removing the predecessor takes it out of what is served.
+ctl remove "$E1" > "$T/out" 2>&1
+is "$?" 0 "remove the revoked predecessor"
+get erin@a.test
+is "$(keys_served)" "$E2:-:" "... erin@a.test serves the new key alone"
 ctl domain set a.test keep-revoked off >/dev/null 2>&1
 get bob@a.test
 is "$(keys_served)" "$B2:-:" "keep-revoked off again: only the new key"
