@@ -839,9 +839,9 @@ cmd_unpublish(struct ctl *ctl, int argc, char **argv)
 	}
 	if (ctl_commit(ctl, txn) == -1)
 		return 1;
-	printf("%s unpublished%s%s; imports won't publish it until "
+	printf("%s unpublished%s%s%s; imports won't publish it until "
 	    "\"wkdctl publish %s\"\n", addr, old[0] != '\0' ? " (key " : "",
-	    old[0] != '\0' ? old : "", addr);
+	    old, old[0] != '\0' ? ")" : "", addr);
 	return 0;
 abort:
 	ks_txn_abort(txn);

@@ -1149,6 +1149,8 @@ pgp_revoc_pick(const char *fpr, const unsigned char *cert, size_t clen,
 	*siglenp = 0;
 	/* pgp_revoke_apply() warns on refusal: that's not news here. */
 	fflush(stderr);
+	if (pgp_devnull == -1)
+		pgp_devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	if (pgp_devnull != -1 && (saved = dup(STDERR_FILENO)) != -1)
 		(void)dup2(pgp_devnull, STDERR_FILENO);
 	for (off = 0; off < rlen; off += n) {
