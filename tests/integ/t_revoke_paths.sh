@@ -262,6 +262,26 @@ ctl import --passphrase-fd 4 "$T/s5.sec" 4<<-EOF > "$T/out" 2>&1
 is "$?" 0 "import with --passphrase-fd"
 check "... stores a revocation certificate" \
     grep -q 'revocation certificate made and stored' "$T/out"
+# On a terminal, the passphrase is asked for, not echoed.
+S6=$(keys_gen_pw 'Tty <tty@a.test>' 'tty secret' ed25519)
+keys_sec "$S6" "$T/s6.sec" 'tty secret'
+ctl account add tty@a.test >/dev/null
+if command -v script >/dev/null 2>&1; then
+	(sleep 1; printf 'tty secret\n') | script -qc \
+	    "$WKDCTL -s $STORE import $T/s6.sec" /dev/null > "$T/tty" 2>&1
+	check "import on a terminal asks for the passphrase" \
+	    grep -q "Passphrase for key $S6" "$T/tty"
+	check "... and makes the revocation certificate" \
+	    grep -q 'revocation certificate made and stored' "$T/tty"
+	if grep -q 'tty secret' "$T/tty"; then
+		fail "... without echoing the passphrase"
+	else
+		pass "... without echoing the passphrase"
+	fi
+else
+	skip "script(1) not installed (terminal prompt)"
+fi
+
 ctl revoke --reason superseded stored2@a.test > "$T/out" 2>&1
 is "$?" 0 "revoke with the certificate made from the protected key"
 revoked_ok stored2@a.test "$S5" "stored (protected key)"
