@@ -38,7 +38,8 @@ struct conf;
 			"account remove primary"
 #define ALIAS_USAGE	"alias add primary address\n" \
 			"alias remove primary address"
-#define IMPORT_USAGE	"import [--account address] [--passphrase-fd n] file ..."
+#define IMPORT_USAGE	"import [--account address] [--passphrase-fd n] " \
+			"file ..."
 #define LIST_USAGE	"list [domain]"
 #define SHOW_USAGE	"show address | fingerprint"
 #define EXPORT_USAGE	"export address [-o file]"
@@ -48,18 +49,19 @@ struct conf;
 #define LOG_USAGE	"log [--json] [--since time] " \
 			"[address | domain | fingerprint]"
 #define REVOKE_USAGE	"revoke [--reason reason] [--message text] " \
-			"[--with-key file | --certificate file]\n" \
-			"       [--passphrase-fd n] fingerprint | address"
+			"[--with-key file | --certificate file] " \
+			"[--passphrase-fd n] fingerprint | address"
 #define EXPREV_USAGE	"export-revocation [--reason reason] [-o file] " \
 			"fingerprint"
 #define REVOKE_HELP \
-	"The revocation signature comes from the certificate \"wkdctl import\"\n" \
-	"made from a secret keypair (default), from the secret key in file\n" \
-	"(--with-key; --passphrase-fd n or a prompt if protected), or from a\n" \
-	"certificate made elsewhere (--certificate, e.g. gpg's .rev file).\n" \
-	"It is verified against the key first.  The key stays published,\n" \
-	"revoked, at every address.  reason: compromised, superseded,\n" \
-	"retired or unspecified (default).\n"
+	"The revocation signature comes from the certificate that\n" \
+	"\"wkdctl import\" made from a secret keypair (the default), from\n" \
+	"the secret key in file (--with-key; --passphrase-fd n, or a\n" \
+	"prompt, if protected), or from a certificate made elsewhere\n" \
+	"(--certificate, e.g. gpg's .rev file).  It is verified against\n" \
+	"the key first.  The key stays published, revoked, at every\n" \
+	"address.  reason: compromised, superseded, retired or\n" \
+	"unspecified (the default).\n"
 #define EXPREV_HELP \
 	"Writes the stored revocation certificate for reason (default\n" \
 	"unspecified), armored, to file or stdout; the export is logged.\n"
