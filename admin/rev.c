@@ -76,6 +76,7 @@ cmd_revoke(struct ctl *ctl, int argc, char **argv)
 	struct ks_blob		 cert, revs;
 	struct ctl_pass		 pp;
 	struct ctl_addrs	 l;
+	struct pgp_cert		 m;
 	const unsigned char	*sig;
 	const char		*withkey = NULL, *certfile = NULL;
 	const char		*message = NULL, *how;
@@ -98,6 +99,7 @@ cmd_revoke(struct ctl *ctl, int argc, char **argv)
 	memset(&cert, 0, sizeof(cert));
 	memset(&revs, 0, sizeof(revs));
 	memset(&l, 0, sizeof(l));
+	memset(&m, 0, sizeof(m));
 	ctl_pass_init(&pp);
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -193,7 +195,14 @@ cmd_revoke(struct ctl *ctl, int argc, char **argv)
 	    fpr, cert.data, cert.len, sig, slen, &newc, &newlen,
 	    &reason) == -1)
 		goto abort;
-	if ((rc = ks_cert_put(txn, fpr, newc, newlen)) != KS_OK) {
+	/* Clean it as import does: only valid self-signatures stay. */
+	if (pgp_merge(fpr, NULL, 0, newc, newlen, &m) == -1)
+		goto abort;
+	if (!m.revoked) {
+		warnx("key %s: not revoked after cleaning", fpr);
+		goto abort;
+	}
+	if ((rc = ks_cert_put(txn, fpr, m.data, m.len)) != KS_OK) {
 		warnx("key %s: %s", fpr, ks_strerror(rc));
 		goto abort;
 	}
@@ -230,6 +239,7 @@ out:
 	free(certdata);
 	free(made);
 	free(newc);
+	pgp_cert_free(&m);
 	return ret;
 }
 
