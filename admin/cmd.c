@@ -679,6 +679,7 @@ alias_add(struct ctl *ctl, const char *p, const char *in)
 	    strcmp(a.account, primary) == 0) {
 		/* Back to the account it was always bound to. */
 		a.state = KS_ADDR_ALIAS;
+		a.flags &= ~KS_AF_UNPUBLISHED;
 		a.fpr[0] = '\0';
 		if ((rc = ks_addr_put(txn, &a)) != KS_OK) {
 			warnx("%s: %s", addr, ks_strerror(rc));
