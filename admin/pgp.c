@@ -209,8 +209,19 @@ pgp_unlock(const char *name, rnp_key_handle_t key, const char *fpr,
 {
 	const char	*pw;
 	bool		 prot, locked;
-	char		 what[KS_FPR_MAX + 32];
+	char		 what[KS_FPR_MAX + 32], *type = NULL;
+	int		 stub;
 
+	/* gpg --export-secret-subkeys, or a smartcard: no primary secret. */
+	if (rnp_key_get_protection_type(key, &type) != RNP_SUCCESS)
+		type = NULL;
+	stub = type != NULL && strncmp(type, "GPG-", 4) == 0;
+	rnp_buffer_destroy(type);
+	if (stub) {
+		*why = "the primary secret key is not in the input (offline "
+		    "or on a smartcard)";
+		return 0;
+	}
 	if (rnp_key_is_protected(key, &prot) != RNP_SUCCESS)
 		prot = true;
 	if (!prot)

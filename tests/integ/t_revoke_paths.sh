@@ -262,6 +262,19 @@ ctl import --passphrase-fd 4 "$T/s5.sec" 4<<-EOF > "$T/out" 2>&1
 is "$?" 0 "import with --passphrase-fd"
 check "... stores a revocation certificate" \
     grep -q 'revocation certificate made and stored' "$T/out"
+# Only the subkeys' secrets (gpg --export-secret-subkeys): imported, with
+# no revocation certificate, and --with-key can't sign with it.
+S7=$(keys_gen 'Sub <sub@a.test>' ed25519)
+kgpg --passphrase '' --quick-add-key "$S7" cv25519 encr 2>/dev/null
+kgpg --passphrase '' --export-secret-subkeys "$S7" > "$T/s7.sub"
+ctl account add sub@a.test >/dev/null
+ctl import --passphrase-fd 4 "$T/s7.sub" 4</dev/null > "$T/out" 2>&1
+is "$?" 0 "import of secret subkeys only"
+check "... no revocation certificate: primary secret not in the input" \
+    grep -q 'no revocation certificate made: the primary secret key is not in the input' "$T/out"
+ctl revoke --with-key "$T/s7.sub" "$S7" < /dev/null > "$T/out" 2>&1
+is "$?" 1 "--with-key without the primary secret key: refused"
+
 # On a terminal, the passphrase is asked for, not echoed.
 S6=$(keys_gen_pw 'Tty <tty@a.test>' 'tty secret' ed25519)
 keys_sec "$S6" "$T/s6.sec" 'tty secret'
