@@ -1328,6 +1328,7 @@ struct log_walk {
 	const char	*subject;	/* NULL: all. */
 	int		 kind;		/* 0 address, 1 fingerprint, 2 domain */
 	int		 json;
+	int		 verbose;	/* Show the command too. */
 	size_t		 n;
 };
 
@@ -1377,9 +1378,12 @@ log_cb(const struct ks_logent *e, void *arg)
 		printf(",\"detail\":");
 		ctl_json_str(stdout, e->detail);
 		printf("}");
-	} else
+	} else {
 		printf("%s %s %s: %s\n", when, e->user, e->subject,
 		    e->detail);
+		if (w->verbose)
+			printf("    command: %s\n", e->cmd);
+	}
 	w->n++;
 	return 0;
 }
@@ -1446,14 +1450,18 @@ cmd_log(struct ctl *ctl, int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "since", required_argument, NULL, 's' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 }
 	};
 
 	memset(&w, 0, sizeof(w));
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "v", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'j':
 			w.json = 1;
+			break;
+		case 'v':
+			w.verbose = 1;
 			break;
 		case 's':
 			if (log_since(optarg, &since) == -1) {

@@ -46,7 +46,7 @@ struct conf;
 #define DNS_USAGE	"dns [options] domain"
 #define HASH_USAGE	"hash address"
 #define REMOVE_USAGE	"remove fingerprint"
-#define LOG_USAGE	"log [--json] [--since time] " \
+#define LOG_USAGE	"log [-v] [--json] [--since time] " \
 			"[address | domain | fingerprint]"
 #define REVOKE_USAGE	"revoke [--reason reason] [--message text] " \
 			"[--with-key file | --certificate file] " \

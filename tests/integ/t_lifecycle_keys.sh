@@ -238,6 +238,9 @@ for re in \
 		fail "log: $re"
 	fi
 done
+ctl log -v "$B1" > "$T/out"
+check "log -v: the command of each change" \
+    grep -q "^    command: $WKDCTL -s $STORE revoke --reason superseded $B1$" "$T/out"
 ctl log bob@a.test > "$T/out"
 check "log ADDR: that address's entries only" \
     sh -c "! grep -v 'bob@a.test' '$T/out' | grep -q ."
