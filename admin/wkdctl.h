@@ -10,6 +10,7 @@
  * pub.c	publishing an address's blob under its WKD hash(es), and
  *		taking it down again.
  * util.c	store opening, address helpers, file I/O.
+ * mtasts.c	mta-sts: the MTA-STS policy served under mta-sts.DOMAIN.
  */
 #ifndef WKDCTL_H
 #define WKDCTL_H
@@ -39,6 +40,10 @@
 #define HASH_USAGE	"hash address"
 #define REMOVE_USAGE	"remove fingerprint"
 #define LOG_USAGE	"log [address | domain | fingerprint]"
+#define MTASTS_USAGE	"mta-sts set domain --mode enforce|testing|none " \
+			"[--mx pattern ...] --max-age seconds\n" \
+			"mta-sts show domain\n" \
+			"mta-sts remove domain"
 
 
 /* What main() hands every command. */
@@ -73,6 +78,9 @@ int	 cmd_remove(struct ctl *, int, char **);
 int	 cmd_log(struct ctl *, int, char **);
 int	 key_publish_stored(struct ks_txn *, const char *addr,
 	    char fpr[KS_FPR_MAX]);
+
+/* mtasts.c */
+int	 cmd_mtasts(struct ctl *, int, char **);
 
 /* util.c */
 /* A snapshot of address records (ctl_addrs()), for walking and changing. */
