@@ -308,6 +308,9 @@ cmd_domain(struct ctl *ctl, int argc, char **argv)
 {
 	int	 i;
 
+	/* check has options of its own. */
+	if (argc >= 2 && strcmp(argv[1], "check") == 0)
+		return cmd_domain_check(ctl, argc - 1, argv + 1);
 	if ((i = cmd_noopts(argc, argv, DOMAIN_USAGE)) < 0)
 		return -i;
 	argc -= i;

@@ -20,6 +20,8 @@
 
 #include "keystore.h"
 
+struct conf;
+
 #define EXIT_USAGE	2
 
 /* Usage lines ("\n"-separated): usage(), --help, wkdctl.8's SYNOPSIS. */
@@ -27,6 +29,7 @@
 #define DOMAIN_USAGE	"domain add domain\n" \
 			"domain remove domain\n" \
 			"domain policy domain file\n" \
+			"domain check [options] domain\n" \
 			"domain list"
 #define ACCOUNT_USAGE	"account add primary [--alias address ...]\n" \
 			"account list\n" \
@@ -37,6 +40,7 @@
 #define LIST_USAGE	"list [domain]"
 #define SHOW_USAGE	"show address | fingerprint"
 #define EXPORT_USAGE	"export address [-o file]"
+#define DNS_USAGE	"dns [options] domain"
 #define HASH_USAGE	"hash address"
 #define REMOVE_USAGE	"remove fingerprint"
 #define LOG_USAGE	"log [address | domain | fingerprint]"
@@ -51,6 +55,7 @@ struct ctl {
 	const char	*store;		/* Store directory. */
 	size_t		 mapsize;	/* store-size; 0: default. */
 	struct ks	*ks;		/* Opened by ctl_open(). */
+	const struct conf *conf;	/* wkdd.conf as read, or NULL. */
 };
 
 /* A command: returns an exit status (0, 1 or EXIT_USAGE). */
@@ -78,6 +83,10 @@ int	 cmd_remove(struct ctl *, int, char **);
 int	 cmd_log(struct ctl *, int, char **);
 int	 key_publish_stored(struct ks_txn *, const char *addr,
 	    char fpr[KS_FPR_MAX]);
+
+/* dns.c, check.c: WKD-as-a-service (check.h). */
+int	 cmd_dns(struct ctl *, int, char **);
+int	 cmd_domain_check(struct ctl *, int, char **);	/* argv[0]: "check" */
 
 /* mtasts.c */
 int	 cmd_mtasts(struct ctl *, int, char **);
