@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -608,14 +609,15 @@ http_wait_body(struct MHD_Connection *c, void **con_cls,
 /*
  * The TLS server name, if the client sent one, names host (normalised)?
  * A request for one tenant's name is never answered on a connection made
- * for another's, whose certificate the client checked.
+ * for another's, whose certificate the client checked.  A server name is
+ * ASCII (RFC 6066: IDNs as A-labels), so case and a trailing dot are all
+ * there is to normalise.
  */
 static int
 http_sni_match(struct MHD_Connection *c, const char *host)
 {
 	const union MHD_ConnectionInfo	*ci;
 	char				 sni[KS_DOMAIN_MAX + 1];
-	char				 norm[KS_DOMAIN_MAX];
 	size_t				 len = sizeof(sni);
 	unsigned			 type;
 	int				 rc;
@@ -629,10 +631,10 @@ http_sni_match(struct MHD_Connection *c, const char *host)
 	if (rc != GNUTLS_E_SUCCESS || type != GNUTLS_NAME_DNS ||
 	    len >= sizeof(sni))
 		return (0);
-	sni[len] = '\0';
-	if (ks_domain_norm(sni, norm, sizeof(norm)) != KS_OK)
-		return (0);
-	return (strcmp(norm, host) == 0);
+	if (len > 0 && sni[len - 1] == '.')
+		len--;
+	return (len > 0 && strlen(host) == len &&
+	    strncasecmp(sni, host, len) == 0);
 }
 
 /* The Host, or the domain it is a service name of, is hosted? */
