@@ -11,6 +11,7 @@
  * pub.c	publishing an address's blob under its WKD hash(es), and
  *		taking it down again.
  * util.c	store opening, address helpers, file I/O.
+ * mtasts.c	mta-sts: the MTA-STS policy served under mta-sts.DOMAIN.
  */
 #ifndef WKDCTL_H
 #define WKDCTL_H
@@ -70,6 +71,10 @@ struct conf;
 	"again until \"wkdctl publish address\".\n"
 #define UNPUBLISH_USAGE	"unpublish address"
 #define PUBLISH_USAGE	"publish address"
+#define MTASTS_USAGE	"mta-sts set domain --mode enforce|testing|none " \
+			"[--mx pattern ...] --max-age seconds\n" \
+			"mta-sts show domain\n" \
+			"mta-sts remove domain"
 
 
 /* What main() hands every command. */
@@ -136,6 +141,9 @@ int	 cmd_export_revocation(struct ctl *, int, char **);
 /* dns.c, check.c: WKD-as-a-service (check.h). */
 int	 cmd_dns(struct ctl *, int, char **);
 int	 cmd_domain_check(struct ctl *, int, char **);	/* argv[0]: "check" */
+
+/* mtasts.c */
+int	 cmd_mtasts(struct ctl *, int, char **);
 
 /* util.c */
 /*

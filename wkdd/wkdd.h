@@ -20,6 +20,7 @@
 #define WKDD_CONF	"/etc/wkdd/wkdd.conf"
 #define WKDD_STORE	"/var/lib/wkdd"
 #define CONF_LISTEN_MAX	16
+#define CONF_SERVICE_ADDR_MAX	8
 
 /* conf.c */
 struct conf_listen {
@@ -41,6 +42,19 @@ struct conf {
 	unsigned		 max_conns;
 	unsigned		 max_conns_per_ip;
 	unsigned		 timeout;		/* Seconds idle. */
+	char			 tls_dir[PATH_MAX];	/* live/NAME/; "": none. */
+	struct conf_listen	 listen_http[CONF_LISTEN_MAX];	/* Port 80. */
+	size_t			 nlisten_http;
+	char			 acme_webroot[PATH_MAX];
+	char			 acme_client[64];	/* certbot|uacme|none. */
+	char			 acme_server[512];	/* Directory URL. */
+	char			 acme_email[256];
+	char			 acme_ca[256];		/* CAA issuer domain. */
+	char			 service_name[256];	/* CNAME target. */
+	char			 service_address[CONF_SERVICE_ADDR_MAX][64];
+	size_t			 nservice_address;
+	char			 tlsrpt_rua[256];
+	char			 pidfile[PATH_MAX];
 };
 
 /*
@@ -65,6 +79,10 @@ int		 conf_dump(const struct conf *, FILE *);
 #define ROUTE_INDEX	3	/* "/": the www page, if domain is hosted. */
 #define ROUTE_OPTIONS	4	/* CORS preflight: 204. */
 #define ROUTE_METHOD	5	/* 405. */
+#define ROUTE_MTASTS	6	/* ks_get_mtasts(domain): Host mta-sts.D. */
+#define ROUTE_ACME	7	/* Plain HTTP: webroot's token, if hosted. */
+#define ROUTE_REDIRECT	8	/* Plain HTTP: 301 to https, if hosted. */
+#define ROUTE_TOKEN_MAX	256	/* Incl. NUL. */
 
 struct route {
 	int		 kind;			/* ROUTE_* */
@@ -72,6 +90,7 @@ struct route {
 	char		 host[KS_DOMAIN_MAX];	/* Normalised; "" if bad. */
 	char		 domain[KS_DOMAIN_MAX];	/* A-label. */
 	char		 hash[KS_HASH_LEN + 1];
+	char		 token[ROUTE_TOKEN_MAX];	/* ROUTE_ACME. */
 };
 
 /*
@@ -81,6 +100,16 @@ struct route {
  * no allocation but libidn2's for non-ASCII names.
  */
 int		 route_request(const char *method, const char *host,
+		    const char *path, struct route *r);
+/*
+ * The same for the plain HTTP listener: ROUTE_ACME for GET or HEAD
+ * /.well-known/acme-challenge/TOKEN (TOKEN base64url), else ROUTE_REDIRECT
+ * for a path of printable ASCII, ROUTE_METHOD for other methods, else
+ * ROUTE_NOTFOUND.  r->domain is the Host without an "openpgpkey." or
+ * "mta-sts." prefix: the caller serves only if r->host or r->domain is
+ * hosted.
+ */
+int		 route_plain(const char *method, const char *host,
 		    const char *path, struct route *r);
 
 /* tls.c: certificates.  TLS 1.2 and 1.3 only. */
@@ -106,7 +135,8 @@ void		 tls_install(struct tls_cred *c);
 void		 tls_cleanup(void);
 gnutls_certificate_retrieve_function2	tls_cert_cb;
 
-/* http.c: the MHD daemons and the request handler. */
+/* http.c: the MHD daemons and the request handlers. */
+#define HTTP_DAEMONS_MAX	(2 * CONF_LISTEN_MAX)	/* HTTPS, plain. */
 struct MHD_Daemon;
 struct http_page;
 
@@ -114,12 +144,18 @@ struct http_page;
 int		 http_init(struct ks *);
 void		 http_cleanup(void);
 /*
- * One MHD daemon on listening socket fd, with conf's limits.  NULL on
+ * conf's acme-webroot, opened for the plain HTTP handler (before
+ * privileges are dropped); a no-op without one.  -1 with err set.
+ */
+int		 http_acme_open(const struct conf *, char *err, size_t errsz);
+/*
+ * One MHD daemon on listening socket fd, with conf's limits: HTTPS, or
+ * plain HTTP (ACME challenges and redirects) if plain is set.  NULL on
  * error (logged).
  */
-struct MHD_Daemon *http_start(int fd, const struct conf *);
+struct MHD_Daemon *http_start(int fd, const struct conf *, int plain);
 /*
- * Stop the n (at most CONF_LISTEN_MAX) daemons ds: stop accepting, give
+ * Stop the n (at most HTTP_DAEMONS_MAX) daemons ds: stop accepting, give
  * open connections up to wait_ms to finish, close them.
  */
 void		 http_stop(struct MHD_Daemon **ds, size_t n, unsigned wait_ms);
