@@ -1,0 +1,921 @@
+/*
+ * check.c: "wkdctl domain check DOMAIN", the onboarding check of
+ * WKD-as-a-service.  It looks at what a mail client will meet, through
+ * the resolvers of /etc/resolv.conf and over HTTPS, and prints one line per
+ * check: "ok: ...", "warn: ..." or "FAIL: ... — fix: ...".  Exit status 0
+ * only if nothing failed: warnings (no TLSA record, a certificate expiring
+ * within 14 days) leave it 0.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <ctype.h>
+#include <err.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
+#include "keystore.h"
+#include "wkdd.h"
+#include "check.h"
+
+#define CHECK_USAGE	"domain check [--target name | --address ip ...] " \
+			"[--caa ca]\n           [--tlsrpt uri] [--cert file] " \
+			"[--tls-dir dir] [--cafile file]\n" \
+			"           [--port port] domain"
+#define CHECK_ADDRS_MAX	16
+#define CHECK_EXPIRY	(14 * 86400)	/* Warn this long before expiry. */
+
+struct check {
+	const struct dns_conf	*dc;
+	struct ks		*ks;	/* NULL: no store. */
+	char			 dom[KS_DOMAIN_MAX];
+	char			 host[DNS_NAME_MAX];	/* openpgpkey.DOMAIN */
+	int			 fails;
+	int			 warns;
+	/* openpgpkey.DOMAIN's addresses, as resolved. */
+	char			 addrs[CHECK_ADDRS_MAX][INET6_ADDRSTRLEN];
+	size_t			 naddrs;
+	/* TLSA hash of the certificate served (HTTPS) or configured. */
+	int			 host_ok;	/* Reaches the service. */
+	unsigned char		 tlsa[DNS_TLSA_LEN];
+	int			 have_tlsa;
+	const char		*tlsa_from;
+};
+
+/* snprintf(3) that may truncate: for messages and names known to fit. */
+static void __attribute__((format(printf, 3, 4)))
+check_fmt(char *buf, size_t bufsz, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(buf, bufsz, fmt, ap);
+	va_end(ap);
+}
+
+static void __attribute__((format(printf, 2, 3)))
+check_ok(struct check *c, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	(void)c;
+	printf("ok: ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+}
+
+static void __attribute__((format(printf, 2, 3)))
+check_warn(struct check *c, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	c->warns++;
+	printf("warn: ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+}
+
+/* "FAIL: what — fix: fix"; fix is a printf format too (after what's). */
+static void __attribute__((format(printf, 3, 4)))
+check_fail(struct check *c, const char *fix, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	c->fails++;
+	printf("FAIL: ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf(" — fix: %s\n", fix);
+}
+
+static const char *
+check_status(int status)
+{
+	switch (status) {
+	case DNS_OK:
+		return "found";
+	case DNS_NODATA:
+		return "no such record";
+	case DNS_NXDOMAIN:
+		return "no such name";
+	default:
+		return "no answer (timeout, SERVFAIL or REFUSED)";
+	}
+}
+
+/* The record the customer should publish for name, as one line in buf. */
+static void
+check_want(const struct check *c, const char *name, char *buf, size_t bufsz)
+{
+	size_t	 i, off;
+	int	 n;
+
+	if (c->dc->target[0] != '\0') {
+		check_fmt(buf, bufsz, "publish \"%s. CNAME %s.\"", name,
+		    c->dc->target);
+		return;
+	}
+	if (c->dc->naddrs == 0) {
+		check_fmt(buf, bufsz, "publish \"%s. CNAME <this "
+		    "service's name>.\" (see wkdctl dns)", name);
+		return;
+	}
+	n = snprintf(buf, bufsz, "publish");
+	off = n > 0 ? (size_t)n : 0;
+	for (i = 0; i < c->dc->naddrs && off < bufsz; i++) {
+		n = snprintf(buf + off, bufsz - off, "%s \"%s. %s %s\"",
+		    i > 0 ? " and" : "", name,
+		    strchr(c->dc->addrs[i], ':') != NULL ? "AAAA" : "A",
+		    c->dc->addrs[i]);
+		if (n < 0)
+			break;
+		off += (size_t)n;
+	}
+}
+
+/* Addresses (A and AAAA, CNAMEs followed) of name into v; -1 on DNS error. */
+static int
+check_resolve(const char *name, char v[][INET6_ADDRSTRLEN], size_t max,
+    size_t *np, int *status, char *cname, size_t cnamesz)
+{
+	static const unsigned	 types[] = { DNS_T_A, DNS_T_AAAA };
+	struct dns_ans		 a;
+	size_t			 i, t;
+	int			 st = DNS_NXDOMAIN;
+
+	*np = 0;
+	if (cname != NULL && cnamesz > 0)
+		cname[0] = '\0';
+	for (t = 0; t < 2; t++) {
+		(void)dns_query(name, types[t], &a);
+		if (a.status == DNS_FAIL) {
+			dns_ans_free(&a);
+			*status = DNS_FAIL;
+			return -1;
+		}
+		if (a.status == DNS_OK || (a.status == DNS_NODATA &&
+		    st == DNS_NXDOMAIN))
+			st = a.status;
+		if (cname != NULL && a.cname[0] != '\0')
+			check_fmt(cname, cnamesz, "%s", a.cname);
+		for (i = 0; i < a.nrr && *np < max; i++)
+			check_fmt(v[(*np)++], INET6_ADDRSTRLEN, "%s",
+			    a.rr[i].text);
+		dns_ans_free(&a);
+	}
+	*status = st;
+	return 0;
+}
+
+/* True if the two address lists hold the same set. */
+static int
+check_same(char a[][INET6_ADDRSTRLEN], size_t na,
+    char b[][INET6_ADDRSTRLEN], size_t nb)
+{
+	size_t	 i, j;
+
+	for (i = 0; i < na; i++) {
+		for (j = 0; j < nb; j++)
+			if (strcmp(a[i], b[j]) == 0)
+				break;
+		if (j == nb)
+			return 0;
+	}
+	for (j = 0; j < nb; j++) {
+		for (i = 0; i < na; i++)
+			if (strcmp(a[i], b[j]) == 0)
+				break;
+		if (i == na)
+			return 0;
+	}
+	return 1;
+}
+
+static void
+check_list(char v[][INET6_ADDRSTRLEN], size_t n, char *buf, size_t bufsz)
+{
+	size_t	 i, off = 0;
+	int	 k;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && off < bufsz; i++) {
+		k = snprintf(buf + off, bufsz - off, "%s%s", i ? " " : "",
+		    v[i]);
+		if (k < 0)
+			break;
+		off += (size_t)k;
+	}
+}
+
+static void
+check_hosted(struct check *c, const char *store, size_t mapsize)
+{
+	char	 fix[KS_DOMAIN_MAX + 32];
+	int	 rc;
+
+	if (store == NULL)
+		return;
+	if ((rc = ks_open(&c->ks, store, KS_RDONLY, mapsize)) != KS_OK) {
+		check_fail(c, "check the store directory (-s or \"store\")",
+		    "cannot open the store %s: %s", store, ks_strerror(rc));
+		c->ks = NULL;
+		return;
+	}
+	if ((rc = ks_has_domain(c->ks, c->dom)) == KS_OK)
+		check_ok(c, "%s is hosted here", c->dom);
+	else if (rc == KS_NOTFOUND) {
+		check_fmt(fix, sizeof(fix), "wkdctl domain add %s", c->dom);
+		check_fail(c, fix, "%s is not hosted here", c->dom);
+	}
+	else
+		check_fail(c, "check the store", "%s: %s", c->dom,
+		    ks_strerror(rc));
+}
+
+/*
+ * A wildcard in DOMAIN answers for any name: ask for a random one and for
+ * "*" itself.  Returns 1 (addresses in v), 0 (none), -1 (DNS error).
+ */
+static int
+check_wildcard(struct check *c, char v[][INET6_ADDRSTRLEN], size_t *np,
+    char *cname, size_t cnamesz)
+{
+	unsigned char	 rnd[8];
+	char		 hex[2 * sizeof(rnd) + 1], name[DNS_NAME_MAX];
+	int		 st;
+
+	if (gnutls_rnd(GNUTLS_RND_NONCE, rnd, sizeof(rnd)) < 0)
+		return -1;
+	dns_hex(rnd, sizeof(rnd), hex);
+	check_fmt(name, sizeof(name), "_wkdd-%s.%s", hex, c->dom);
+	if (check_resolve(name, v, CHECK_ADDRS_MAX, np, &st, cname,
+	    cnamesz) == -1)
+		return -1;
+	if (*np > 0 || cname[0] != '\0')
+		return 1;
+	check_fmt(name, sizeof(name), "*.%s", c->dom);
+	if (check_resolve(name, v, CHECK_ADDRS_MAX, np, &st, cname,
+	    cnamesz) == -1)
+		return -1;
+	return *np > 0 || cname[0] != '\0';
+}
+
+/* openpgpkey.DOMAIN: exists, points at the service, no wildcard. */
+static void
+check_host(struct check *c)
+{
+	char		 wv[CHECK_ADDRS_MAX][INET6_ADDRSTRLEN];
+	char		 tv[CHECK_ADDRS_MAX][INET6_ADDRSTRLEN];
+	char		 wcname[DNS_NAME_MAX], cname[DNS_NAME_MAX];
+	char		 want[1024], list[512];
+	struct dns_ans	 a;
+	size_t		 nw = 0, nt = 0, i, j;
+	int		 st, wild, ours = 0, tst;
+
+	check_want(c, c->host, want, sizeof(want));
+	wild = check_wildcard(c, wv, &nw, wcname, sizeof(wcname));
+	if (check_resolve(c->host, c->addrs, CHECK_ADDRS_MAX, &c->naddrs,
+	    &st, cname, sizeof(cname)) == -1) {
+		check_fail(c, "check that the zone's name servers answer",
+		    "%s: %s", c->host, check_status(DNS_FAIL));
+		return;
+	}
+	/* Its own CNAME, not one of a wildcard. */
+	(void)dns_query(c->host, DNS_T_CNAME, &a);
+	if (a.status == DNS_OK && a.nrr > 0)
+		check_fmt(cname, sizeof(cname), "%s", a.rr[0].text);
+	dns_ans_free(&a);
+
+	if (st == DNS_NXDOMAIN && cname[0] == '\0') {
+		check_fail(c, want, "%s does not exist: mail clients fall "
+		    "back to the direct method", c->host);
+		return;
+	}
+	if (c->naddrs == 0) {
+		if (cname[0] != '\0')
+			check_fail(c, want, "%s is a CNAME to %s, which has "
+			    "no address", c->host, cname);
+		else
+			check_fail(c, want, "%s has no address (A or AAAA)",
+			    c->host);
+		return;
+	}
+	check_list(c->addrs, c->naddrs, list, sizeof(list));
+
+	/* Does it reach the service? */
+	if (c->dc->target[0] != '\0') {
+		if (cname[0] != '\0' && dns_name_eq(cname, c->dc->target))
+			ours = 1;
+		else if (check_resolve(c->dc->target, tv, CHECK_ADDRS_MAX,
+		    &nt, &tst, NULL, 0) == 0 && nt > 0 &&
+		    check_same(c->addrs, c->naddrs, tv, nt))
+			ours = 2;
+	} else if (c->dc->naddrs > 0) {
+		ours = 1;
+		for (i = 0; i < c->naddrs; i++) {
+			for (j = 0; j < c->dc->naddrs; j++)
+				if (strcmp(c->addrs[i], c->dc->addrs[j]) == 0)
+					break;
+			if (j == c->dc->naddrs)
+				ours = 0;
+		}
+	} else
+		ours = 1;	/* Nothing to compare with. */
+
+	if (wild == 1 && (check_same(c->addrs, c->naddrs, wv, nw) &&
+	    dns_name_eq(cname, wcname))) {
+		if (ours)
+			check_warn(c, "%s is answered by the wildcard *.%s, "
+			    "which points at this service too; give it a "
+			    "record of its own", c->host, c->dom);
+		else {
+			check_fail(c, want, "the wildcard *.%s captures %s "
+			    "(%s%s%s): clients find no WKD there and do not "
+			    "fall back", c->dom, c->host,
+			    wcname[0] != '\0' ? wcname : "",
+			    wcname[0] != '\0' ? " " : "", list);
+			return;
+		}
+	} else if (wild == 1)
+		check_ok(c, "%s has records of its own (%s has a wildcard)",
+		    c->host, c->dom);
+	else if (wild == 0)
+		check_ok(c, "no wildcard record in %s", c->dom);
+	else
+		check_warn(c, "could not ask for a wildcard in %s", c->dom);
+
+	c->host_ok = ours != 0;
+	if (ours == 0)
+		check_fail(c, want, "%s points at %s%s%s, not at this "
+		    "service", c->host, cname[0] != '\0' ? cname : "",
+		    cname[0] != '\0' ? " " : "", list);
+	else if (ours == 2)
+		check_ok(c, "%s has the addresses of %s (%s); a CNAME to "
+		    "it would follow their changes", c->host, c->dc->target,
+		    list);
+	else if (cname[0] != '\0')
+		check_ok(c, "%s is a CNAME to %s (%s)", c->host, cname, list);
+	else
+		check_ok(c, "%s has addresses %s", c->host, list);
+}
+
+/*
+ * CAA (RFC 8659): the first non-empty CAA set, from openpgpkey.DOMAIN
+ * (CNAMEs followed) up towards the root, must let the CA issue.
+ */
+static void
+check_caa(struct check *c)
+{
+	struct dns_ans	 a;
+	const char	*name = c->host;
+	char		 tag[256], val[256], fix[1024], at[DNS_NAME_MAX];
+	const unsigned char *p;
+	size_t		 i, tl, vl, nissue = 0;
+	int		 allowed = 0, critical = 0;
+
+	for (;;) {
+		(void)dns_query(name, DNS_T_CAA, &a);
+		/* Above the domain, a parent that won't answer ends it. */
+		if (a.status == DNS_FAIL && strlen(name) < strlen(c->dom)) {
+			dns_ans_free(&a);
+			check_ok(c, "no CAA records up to %s: any CA may "
+			    "issue for %s", c->dom, c->host);
+			return;
+		}
+		if (a.status == DNS_FAIL) {
+			check_fail(c, "check that the zone's name servers "
+			    "answer CAA queries", "CAA of %s: %s", name,
+			    check_status(a.status));
+			dns_ans_free(&a);
+			return;
+		}
+		if (a.status == DNS_OK)
+			break;
+		dns_ans_free(&a);
+		if ((name = strchr(name, '.')) == NULL || *++name == '\0') {
+			check_ok(c, "no CAA records: any CA may issue for %s",
+			    c->host);
+			return;
+		}
+	}
+	check_fmt(at, sizeof(at), "%s", name);
+	for (i = 0; i < a.nrr; i++) {
+		p = a.rr[i].rdata;
+		if (a.rr[i].rdlen < 2 || (tl = p[1]) + 2 > a.rr[i].rdlen)
+			continue;
+		vl = a.rr[i].rdlen - 2 - tl;
+		check_fmt(tag, sizeof(tag), "%.*s", (int)tl, p + 2);
+		check_fmt(val, sizeof(val), "%.*s", (int)vl, p + 2 + tl);
+		if (strcasecmp(tag, "issue") == 0) {
+			nissue++;
+			/* "ca.example; key=value": the domain comes first. */
+			val[strcspn(val, "; \t")] = '\0';
+			if (c->dc->caa[0] != '\0' &&
+			    dns_name_eq(val, c->dc->caa))
+				allowed = 1;
+		} else if ((p[0] & 0x80) && strcasecmp(tag, "issuewild") &&
+		    strcasecmp(tag, "iodef"))
+			critical = 1;
+	}
+	dns_ans_free(&a);
+	if (critical) {
+		check_fail(c, "remove the critical CAA record or use a CA that "
+		    "knows its tag", "a critical CAA record at %s has a tag "
+		    "CAs don't know: no CA may issue", at);
+		return;
+	}
+	if (nissue == 0) {
+		check_ok(c, "CAA records at %s don't restrict issuers", at);
+		return;
+	}
+	if (c->dc->caa[0] == '\0') {
+		check_warn(c, "CAA records at %s restrict who may issue "
+		    "certificates for %s: make sure this service's CA is one "
+		    "(--caa)", at, c->host);
+		return;
+	}
+	if (allowed)
+		check_ok(c, "CAA at %s lets %s issue for %s", at, c->dc->caa,
+		    c->host);
+	else {
+		check_fmt(fix, sizeof(fix), "add \"%s. CAA 0 issue "
+		    "\\\"%s\\\"\"", at, c->dc->caa);
+		check_fail(c, fix, "CAA records at %s do not let %s issue "
+		    "certificates for %s", at, c->dc->caa, c->host);
+	}
+}
+
+/* The TLSA hash of the configured certificate, if no server's is known. */
+static void
+check_cert_tlsa(struct check *c)
+{
+	gnutls_x509_crt_t	 crt;
+	char			 path[PATH_MAX];
+
+	if (c->have_tlsa || dns_cert_path(c->dc, c->host, path,
+	    sizeof(path)) == -1)
+		return;
+	if (dns_cert_load(path, &crt) == -1)
+		return;
+	if (dns_tlsa_crt(crt, c->tlsa) == 0) {
+		c->have_tlsa = 1;
+		c->tlsa_from = "the configured certificate";
+	}
+	gnutls_x509_crt_deinit(crt);
+}
+
+/* DANE: _443._tcp.openpgpkey.DOMAIN TLSA must match the certificate. */
+static void
+check_tlsa(struct check *c)
+{
+	struct dns_ans	 a;
+	char		 name[DNS_NAME_MAX], hex[2 * DNS_TLSA_LEN + 1];
+	char		 fix[DNS_NAME_MAX + 128];
+	const unsigned char *p;
+	size_t		 i, n311 = 0;
+	int		 match = 0;
+
+	check_fmt(name, sizeof(name), "_%u._tcp.%s", c->dc->port,
+	    c->host);
+	check_cert_tlsa(c);
+	if (c->have_tlsa) {
+		dns_hex(c->tlsa, DNS_TLSA_LEN, hex);
+		check_fmt(fix, sizeof(fix), "publish \"%s. TLSA 3 1 1 "
+		    "%s\"", name, hex);
+	} else
+		check_fmt(fix, sizeof(fix), "publish the TLSA record "
+		    "of wkdctl dns");
+	(void)dns_query(name, DNS_T_TLSA, &a);
+	if (a.status != DNS_OK) {
+		if (a.status == DNS_FAIL)
+			check_fail(c, "check that the zone's name servers "
+			    "answer TLSA queries", "TLSA of %s: %s", name,
+			    check_status(a.status));
+		else
+			check_warn(c, "no TLSA record (DANE) for %s: %s",
+			    c->host, fix);
+		dns_ans_free(&a);
+		return;
+	}
+	for (i = 0; i < a.nrr; i++) {
+		p = a.rr[i].rdata;
+		if (a.rr[i].rdlen != 3 + DNS_TLSA_LEN || p[0] != 3 ||
+		    p[1] != 1 || p[2] != 1)
+			continue;
+		n311++;
+		if (c->have_tlsa && memcmp(p + 3, c->tlsa, DNS_TLSA_LEN) == 0)
+			match = 1;
+	}
+	dns_ans_free(&a);
+	if (n311 == 0)
+		check_warn(c, "TLSA records for %s are not \"3 1 1\": not "
+		    "checked", c->host);
+	else if (!c->have_tlsa)
+		check_warn(c, "TLSA records for %s: no certificate to compare "
+		    "them with", c->host);
+	else if (match)
+		check_ok(c, "TLSA 3 1 1 of %s matches %s", c->host,
+		    c->tlsa_from);
+	else
+		check_fail(c, fix, "TLSA records of %s do not match %s: "
+		    "DANE clients will refuse it", c->host, c->tlsa_from);
+}
+
+/* A published key of DOMAIN to fetch: its hash, l= and bytes. */
+struct check_key {
+	const char	*dom;
+	struct ks_txn	*txn;
+	char		 hash[KS_HASH_LEN + 1];
+	char		 local[KS_ADDR_MAX];
+	struct ks_blob	 blob;
+};
+
+static int
+check_key_cb(const struct ks_addr *a, void *arg)
+{
+	struct check_key	*k = arg;
+	const char		*at = strrchr(a->addr, '@');
+	size_t			 ll;
+
+	if (at == NULL || strcmp(at + 1, k->dom) != 0 || a->fpr[0] == '\0' ||
+	    a->state == KS_ADDR_RETIRED ||
+	    (a->flags & (KS_AF_UNPUBLISHED | KS_AF_REMOVED)) != 0)
+		return 0;
+	ll = (size_t)(at - a->addr);
+	if (ll >= sizeof(k->local) ||
+	    ks_wkd_hash(a->addr, ll, k->hash) != KS_OK)
+		return 0;
+	memcpy(k->local, a->addr, ll);
+	k->local[ll] = '\0';
+	if (ks_wkd_get(k->txn, k->dom, k->hash, &k->blob) != KS_OK)
+		return 0;
+	return 1;
+}
+
+/* Percent-encode s for a query string, as clients send l=. */
+static void
+check_pct(const char *s, char *out, size_t outsz)
+{
+	static const char	 hex[] = "0123456789ABCDEF";
+	size_t			 o = 0;
+	unsigned char		 ch;
+
+	for (; *s != '\0' && o + 4 < outsz; s++) {
+		ch = (unsigned char)*s;
+		if (isascii(ch) && (isalnum(ch) || strchr("-._~", ch))) {
+			out[o++] = (char)ch;
+			continue;
+		}
+		out[o++] = '%';
+		out[o++] = hex[ch >> 4];
+		out[o++] = hex[ch & 15];
+	}
+	out[o] = '\0';
+}
+
+/* Why a certificate is refused, and the fix. */
+static const char *
+check_cert_fix(unsigned v)
+{
+	if (v & GNUTLS_CERT_EXPIRED)
+		return "renew the certificate";
+	if (v & GNUTLS_CERT_NOT_ACTIVATED)
+		return "serve a certificate that is valid now (check the "
+		    "clock)";
+	if (v & GNUTLS_CERT_UNEXPECTED_OWNER)
+		return "serve a certificate that names the host (tls-dir, "
+		    "ACME)";
+	if (v & (GNUTLS_CERT_SIGNER_NOT_FOUND | GNUTLS_CERT_SIGNER_NOT_CA))
+		return "serve the full chain of a public CA (fullchain.pem)";
+	return "serve a valid certificate from a public CA";
+}
+
+/* The certificate the server presented, as a client judges it. */
+static void
+check_crt(struct check *c, const char *where, gnutls_x509_crt_t crt,
+    unsigned verify)
+{
+	gnutls_datum_t	 txt = { NULL, 0 };
+	time_t		 exp, now = time(NULL);
+	char		 date[64];
+	struct tm	 tm;
+
+	if (crt == NULL) {
+		check_fail(c, "serve a certificate", "%s presented no "
+		    "certificate", where);
+		return;
+	}
+	if (dns_tlsa_crt(crt, c->tlsa) == 0) {
+		c->have_tlsa = 1;
+		c->tlsa_from = "the certificate served";
+	}
+	exp = gnutls_x509_crt_get_expiration_time(crt);
+	if (exp == (time_t)-1 || gmtime_r(&exp, &tm) == NULL ||
+	    strftime(date, sizeof(date), "%Y-%m-%d %H:%M UTC", &tm) == 0)
+		check_fmt(date, sizeof(date), "an unknown date");
+	if (verify != 0) {
+		if (gnutls_certificate_verification_status_print(verify,
+		    GNUTLS_CRT_X509, &txt, 0) < 0)
+			txt.data = NULL;
+		while (txt.data != NULL && txt.size > 0 &&
+		    isspace(txt.data[txt.size - 1]))
+			txt.data[--txt.size] = '\0';
+		check_fail(c, check_cert_fix(verify), "%s: clients refuse the "
+		    "certificate for %s (expires %s): %s", where, c->host,
+		    date, txt.data != NULL ? (char *)txt.data : "invalid");
+		gnutls_free(txt.data);
+		return;
+	}
+	if (exp != (time_t)-1 && exp - now < CHECK_EXPIRY)
+		check_warn(c, "%s: the certificate for %s expires within 14 "
+		    "days (%s): renew it", where, c->host, date);
+	else
+		check_ok(c, "%s: valid certificate for %s, until %s", where,
+		    c->host, date);
+}
+
+/*
+ * Over HTTPS, at each address of openpgpkey.DOMAIN: the certificate, the
+ * policy file and one published key, exactly as a client fetches them.
+ */
+static void
+check_https(struct check *c)
+{
+	struct check_key	 k;
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
+	struct https_resp	 r;
+	gnutls_x509_crt_t	 crt;
+	unsigned		 verify, sslen;
+	char			 where[INET6_ADDRSTRLEN + 16], err[256];
+	char			 path[KS_DOMAIN_MAX + 4 * KS_ADDR_MAX + 64];
+	char			 l[3 * KS_ADDR_MAX + 1], val[256], fix[512];
+	size_t			 i;
+	int			 rc, have_key = 0;
+
+	if (!c->host_ok) {
+		if (c->naddrs > 0)
+			printf("skip: HTTPS checks: %s does not reach this "
+			    "service\n", c->host);
+		return;
+	}
+	memset(&k, 0, sizeof(k));
+	k.dom = c->dom;
+	if (c->ks != NULL && ks_txn_begin(c->ks, KS_RDONLY, &k.txn) == KS_OK) {
+		have_key = ks_addr_foreach(k.txn, NULL, check_key_cb, &k) == 1;
+		ks_txn_abort(k.txn);
+	}
+	if (c->ks != NULL && !have_key)
+		check_warn(c, "%s has no published key to fetch", c->dom);
+
+	for (i = 0; i < c->naddrs; i++) {
+		memset(&ss, 0, sizeof(ss));
+		if (inet_pton(AF_INET, c->addrs[i], &sin->sin_addr) == 1) {
+			sin->sin_family = AF_INET;
+			sin->sin_port = htons(c->dc->port);
+			sslen = sizeof(*sin);
+		} else if (inet_pton(AF_INET6, c->addrs[i],
+		    &sin6->sin6_addr) == 1) {
+			sin6->sin6_family = AF_INET6;
+			sin6->sin6_port = htons(c->dc->port);
+			sslen = sizeof(*sin6);
+		} else
+			continue;
+		check_fmt(where, sizeof(where), "%s%s%s port %u",
+		    strchr(c->addrs[i], ':') ? "[" : "", c->addrs[i],
+		    strchr(c->addrs[i], ':') ? "]" : "", c->dc->port);
+
+		check_fmt(path, sizeof(path), "/.well-known/openpgpkey/%s/"
+		    "policy", c->dom);
+		rc = https_get((struct sockaddr *)&ss, sslen, c->host, path,
+		    c->dc->cafile, &crt, &verify, &r, err, sizeof(err));
+		if (rc == -1 && crt == NULL) {
+			check_fmt(fix, sizeof(fix), "run wkdd with a "
+			    "certificate for %s on %s", c->host, where);
+			check_fail(c, fix, "%s: no HTTPS for %s: %s", where,
+			    c->host, err);
+			continue;
+		}
+		check_crt(c, where, crt, verify);
+		if (crt != NULL)
+			gnutls_x509_crt_deinit(crt);
+		if (rc == -1) {
+			check_fail(c, "check wkdd's log", "%s: GET %s: %s",
+			    where, path, err);
+			continue;
+		}
+		if (r.status != 200)
+			check_fail(c, "wkdctl domain add (it writes the "
+			    "policy)", "%s: GET %s: status %d: clients stop "
+			    "looking up keys of %s", where, path, r.status,
+			    c->dom);
+		else if (https_header(&r, "Access-Control-Allow-Origin", val,
+		    sizeof(val)) == -1 || strcmp(val, "*") != 0)
+			check_fail(c, "serve it with wkdd", "%s: GET %s: no "
+			    "\"Access-Control-Allow-Origin: *\": browser "
+			    "clients fail", where, path);
+		else
+			check_ok(c, "%s: policy file served", where);
+		https_resp_free(&r);
+		if (!have_key)
+			continue;
+
+		check_pct(k.local, l, sizeof(l));
+		check_fmt(path, sizeof(path), "/.well-known/openpgpkey/%s/hu/"
+		    "%s?l=%s", c->dom, k.hash, l);
+		rc = https_get((struct sockaddr *)&ss, sslen, c->host, path,
+		    c->dc->cafile, &crt, &verify, &r, err, sizeof(err));
+		if (crt != NULL)
+			gnutls_x509_crt_deinit(crt);
+		/* Not the path: its l= is the local part, which is private. */
+		check_fmt(path, sizeof(path), "key %s", k.hash);
+		if (rc == -1)
+			check_fail(c, "check wkdd's log", "%s: GET %s: %s",
+			    where, path, err);
+		else if (r.status != 200)
+			check_fail(c, "check wkdd's log and store", "%s: GET "
+			    "%s: status %d", where, path, r.status);
+		else if (https_header(&r, "Content-Type", val,
+		    sizeof(val)) == -1 ||
+		    strcasecmp(val, "application/octet-stream") != 0)
+			check_fail(c, "serve keys with wkdd", "%s: GET %s: "
+			    "Content-Type is not application/octet-stream",
+			    where, path);
+		else if (r.bodylen == 0 || (r.body[0] & 0x80) == 0)
+			check_fail(c, "serve keys with wkdd", "%s: GET %s: "
+			    "not a binary OpenPGP key", where, path);
+		else if (r.bodylen != k.blob.len ||
+		    memcmp(r.body, k.blob.data, r.bodylen) != 0)
+			check_fail(c, "check that this server serves the "
+			    "store", "%s: GET %s: not the key in the store",
+			    where, path);
+		else if (https_header(&r, "Access-Control-Allow-Origin", val,
+		    sizeof(val)) == -1 || strcmp(val, "*") != 0)
+			check_fail(c, "serve it with wkdd", "%s: GET %s: no "
+			    "\"Access-Control-Allow-Origin: *\"", where, path);
+		else
+			check_ok(c, "%s: %s served (%zu bytes, as stored)",
+			    where, path, r.bodylen);
+		https_resp_free(&r);
+	}
+	ks_blob_free(&k.blob);
+}
+
+/* TXT record's strings, joined, of the first record starting with pfx. */
+static int
+check_txt(const char *name, const char *pfx, char *out, size_t outsz,
+    int *status)
+{
+	struct dns_ans	 a;
+	size_t		 i, off, k, n;
+	int		 found = -1;
+
+	(void)dns_query(name, DNS_T_TXT, &a);
+	*status = a.status;
+	for (i = 0; i < a.nrr && found == -1; i++) {
+		for (off = 0, k = 0; off < a.rr[i].rdlen; off += 1 + n) {
+			n = a.rr[i].rdata[off];
+			if (off + 1 + n > a.rr[i].rdlen || k + n >= outsz)
+				break;
+			memcpy(out + k, a.rr[i].rdata + off + 1, n);
+			k += n;
+		}
+		out[k] = '\0';
+		if (strncmp(out, pfx, strlen(pfx)) == 0)
+			found = 0;
+	}
+	dns_ans_free(&a);
+	if (found == -1 && outsz > 0)
+		out[0] = '\0';
+	return found;
+}
+
+/* MTA-STS and TLSRPT records, if the store has a policy for DOMAIN. */
+static void
+check_mtasts(struct check *c)
+{
+	struct ks_blob	 b;
+	char		 id[33], name[DNS_NAME_MAX], txt[1024], want[1200];
+	char		 v[CHECK_ADDRS_MAX][INET6_ADDRSTRLEN];
+	char		*p;
+	size_t		 n;
+	int		 rc, st;
+
+	if (c->ks == NULL)
+		return;
+	memset(&b, 0, sizeof(b));
+	rc = ks_get_mtasts(c->ks, c->dom, &b);
+	if (rc == KS_OK && dns_mtasts_id(b.etag, id, sizeof(id)) == -1)
+		rc = KS_CORRUPT;
+	ks_blob_free(&b);
+	if (rc == KS_NOTFOUND)
+		return;
+	if (rc != KS_OK) {
+		check_fail(c, "check the store", "MTA-STS policy of %s: %s",
+		    c->dom, ks_strerror(rc));
+		return;
+	}
+	check_fmt(name, sizeof(name), "mta-sts.%s", c->dom);
+	check_want(c, name, want, sizeof(want));
+	if (check_resolve(name, v, CHECK_ADDRS_MAX, &n, &st, NULL, 0) == -1 ||
+	    n == 0)
+		check_fail(c, want, "%s: %s: MTA-STS senders can't fetch the "
+		    "policy", name, check_status(st));
+	else
+		check_ok(c, "%s resolves", name);
+
+	check_fmt(name, sizeof(name), "_mta-sts.%s", c->dom);
+	check_fmt(want, sizeof(want), "publish \"%s. TXT \\\"v=STSv1; "
+	    "id=%s\\\"\"", name, id);
+	if (check_txt(name, "v=STSv1", txt, sizeof(txt), &st) == -1)
+		check_fail(c, want, "%s: no v=STSv1 TXT record (%s)", name,
+		    check_status(st));
+	else if ((p = strstr(txt, "id=")) == NULL ||
+	    strncmp(p + 3, id, strlen(id)) != 0 ||
+	    isalnum((unsigned char)p[3 + strlen(id)]))
+		check_fail(c, want, "%s: \"%s\" does not name the current "
+		    "policy (id=%s): senders keep the old one", name, txt, id);
+	else
+		check_ok(c, "%s names the current policy (id=%s)", name, id);
+
+	check_fmt(name, sizeof(name), "_smtp._tls.%s", c->dom);
+	if (check_txt(name, "v=TLSRPTv1", txt, sizeof(txt), &st) == -1) {
+		if (c->dc->tlsrpt != NULL) {
+			check_fmt(want, sizeof(want), "publish \"%s. TXT "
+			    "\\\"v=TLSRPTv1; rua=%s\\\"\"", name,
+			    c->dc->tlsrpt);
+			check_fail(c, want, "%s: no v=TLSRPTv1 TXT record",
+			    name);
+		} else
+			check_warn(c, "%s: no TLS reporting (TLSRPT) record",
+			    name);
+	} else if (c->dc->tlsrpt != NULL && strstr(txt, c->dc->tlsrpt) == NULL)
+		check_warn(c, "%s: \"%s\" does not report to %s", name, txt,
+		    c->dc->tlsrpt);
+	else
+		check_ok(c, "%s: %s", name, txt);
+}
+
+int
+check_cmd(const char *store, size_t mapsize, const struct conf *conf,
+    int argc, char **argv)
+{
+	struct dns_conf	 dc;
+	struct check	 c;
+	int		 i;
+
+	if ((i = dns_getopt(argc, argv, &dc, 1, CHECK_USAGE)) == -1)
+		return 2;
+	if (argc - i != 1) {
+		fprintf(stderr, "usage: wkdctl %s\n", CHECK_USAGE);
+		return 2;
+	}
+	if (dc.target[0] != '\0' && dc.naddrs > 0) {
+		warnx("--target and --address exclude each other");
+		return 2;
+	}
+	if (dc.cert == NULL && conf != NULL && conf->tls_cert[0] != '\0')
+		dc.cert = conf->tls_cert;
+	memset(&c, 0, sizeof(c));
+	c.dc = &dc;
+	if (ks_domain_norm(argv[i], c.dom, sizeof(c.dom)) != KS_OK) {
+		warnx("%s: not a valid domain name", argv[i]);
+		return 1;
+	}
+	check_fmt(c.host, sizeof(c.host), "openpgpkey.%s", c.dom);
+
+	check_hosted(&c, store, mapsize);
+	check_host(&c);
+	check_caa(&c);
+	check_https(&c);
+	check_tlsa(&c);
+	check_mtasts(&c);
+
+	if (c.ks != NULL)
+		ks_close(c.ks);
+	printf("%s: %d failed, %d warning%s\n", c.dom, c.fails, c.warns,
+	    c.warns == 1 ? "" : "s");
+	if (fflush(stdout) == EOF) {
+		warn("stdout");
+		return 1;
+	}
+	return c.fails > 0 ? 1 : 0;
+}

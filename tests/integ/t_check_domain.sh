@@ -1,0 +1,247 @@
+#!/bin/sh
+# t_check_domain: wkdctl domain check against a real DNS server (nsd) and a
+# real wkdd, in network namespaces of their own (tests/integ/netns.sh).
+# One correct zone, made of wkdctl dns's own output, must pass; broken ones
+# (no openpgpkey record, a wildcard capturing it, a wrong TLSA record, an
+# expired certificate, a CAA record for another CA) must each be reported
+# with a fix, and exit 1.  A certificate expiring within 14 days is a
+# warning (exit 0).
+set -u
+TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+O=${O:-$TOP/build}
+case $O in /*) ;; *) O=$TOP/$O ;; esac
+WKDD=${WKDD:-$O/wkdd}
+WKDCTL=${WKDCTL:-$O/wkdctl}
+. "$TOP/tests/integ/netns.sh"
+
+n=0
+failed=0
+pass() { n=$((n + 1)); echo "ok $n - $*"; }
+fail() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
+skip_all() { echo "ok 1 # SKIP $*"; echo "1..1"; exit 0; }
+finish() {
+	if [ "$failed" -gt 0 ] && [ -n "$NETNS_DIR" ]; then
+		for f in "$NETNS_DIR"/*.log; do
+			[ -f "$f" ] || continue
+			echo "# --- $f"
+			sed 's/^/#   /' "$f"
+		done
+	fi
+	netns_down
+	echo "1..$n"
+	[ "$failed" -eq 0 ]
+	exit
+}
+
+for t in certtool gpg timeout; do
+	command -v $t >/dev/null 2>&1 || skip_all "$t not installed"
+done
+netns_require || skip_all "$netns_why"
+[ -x "$WKDD" ] || skip_all "$WKDD not built"
+[ -x "$WKDCTL" ] || skip_all "$WKDCTL not built"
+
+netns_up || { fail "network namespaces"; finish; }
+T=$NETNS_DIR
+S=$T/store
+GNUPGHOME=$T/gnupg
+export GNUPGHOME
+ctl() { "$WKDCTL" -s "$S" "$@"; }
+
+# Certificates: a test CA; one certificate for every openpgpkey name served
+# by wkdd at 192.0.2.1, one that expired in 2020 for the wkdd at 192.0.2.3,
+# one expiring in 5 days for the wkdd at 192.0.2.4.
+DOMS="good.test nocname.test wild.test badtlsa.test caa.test expired.test
+    soon.test"
+mkcert() {	# OUT KEY TEMPLATE-LINES
+	(umask 077 && certtool --generate-privkey --key-type=ecdsa \
+	    --outfile "$2" >/dev/null 2>&1) &&
+	printf '%s\n' "$3" > "$T/tmpl" &&
+	certtool --generate-certificate --load-privkey "$2" \
+	    --load-ca-certificate "$T/ca.pem" --load-ca-privkey "$T/ca.key" \
+	    --template "$T/tmpl" --outfile "$1" >/dev/null 2>&1
+}
+printf 'cn = "wkdd test CA"\nca\ncert_signing_key\nexpiration_days = 60\n' \
+    > "$T/ca.tmpl"
+if certtool --generate-privkey --key-type=ecdsa --outfile "$T/ca.key" \
+    >/dev/null 2>&1 &&
+    certtool --generate-self-signed --load-privkey "$T/ca.key" \
+    --template "$T/ca.tmpl" --outfile "$T/ca.pem" >/dev/null 2>&1 &&
+    mkcert "$T/cert.pem" "$T/key.pem" "cn = \"openpgpkey.good.test\"
+$(for d in $DOMS; do echo "dns_name = \"openpgpkey.$d\""; done)
+tls_www_server
+expiration_days = 30" &&
+    mkcert "$T/soon.pem" "$T/soon.key" 'cn = "openpgpkey.soon.test"
+dns_name = "openpgpkey.soon.test"
+tls_www_server
+expiration_days = 5' &&
+    mkcert "$T/old.pem" "$T/old.key" 'cn = "openpgpkey.expired.test"
+dns_name = "openpgpkey.expired.test"
+tls_www_server
+activation_date = "2020-01-01 00:00:00"
+expiration_date = "2020-02-01 00:00:00"'; then
+	pass "certificates"
+else
+	fail "certificates"
+	finish
+fi
+
+# The store: every domain hosted, alice's key published in good.test,
+# expired.test and soon.test.
+mkdir -p "$S" && mkdir -m 700 "$GNUPGHOME" || finish
+ok=1
+ctl init >/dev/null || ok=0
+for d in $DOMS; do
+	ctl domain add "$d" >/dev/null || ok=0
+done
+for a in alice@good.test alice@expired.test alice@soon.test; do
+	gpg -q --batch --pinentry-mode loopback --passphrase '' \
+	    --quick-gen-key "Alice <$a>" ed25519 default never >/dev/null 2>&1 &&
+	gpg -q --batch --export "=Alice <$a>" > "$T/$a.pgp" &&
+	ctl account add "$a" >/dev/null &&
+	ctl import "$T/$a.pgp" >/dev/null || ok=0
+done
+if [ $ok = 1 ]; then pass "store made with wkdctl"; else
+	fail "store made with wkdctl"
+	finish
+fi
+
+# wkdd: the service (wkd.service.test, 192.0.2.1 and 2001:db8::1), an old instance whose
+# certificate expired (old.service.test, 192.0.2.3), one whose certificate
+# is about to (soon.service.test, 192.0.2.4).
+netns_addr 192.0.2.3 && netns_addr 192.0.2.4 || finish
+printf 'listen %s:443\nlisten [%s]:443\nstore %s\ntls-cert %s\ntls-key %s\n' \
+    "$NETNS_SRV4" "$NETNS_SRV6" "$S" "$T/cert.pem" "$T/key.pem" \
+    > "$T/new.conf"
+printf 'listen %s:443\nstore %s\ntls-cert %s\ntls-key %s\n' \
+    192.0.2.3 "$S" "$T/old.pem" "$T/old.key" > "$T/old.conf"
+printf 'listen %s:443\nstore %s\ntls-cert %s\ntls-key %s\n' \
+    192.0.2.4 "$S" "$T/soon.pem" "$T/soon.key" > "$T/soon.conf"
+if netns_bg_ready wkdd "$WKDD" -d -f "$T/new.conf" -R 3 &&
+    netns_bg_ready wkdd-old "$WKDD" -d -f "$T/old.conf" -R 3 &&
+    netns_bg_ready wkdd-soon "$WKDD" -d -f "$T/soon.conf" -R 3; then
+	pass "wkdd on 192.0.2.1, .3 and .4, port 443"
+else
+	fail "wkdd on 192.0.2.1, .3 and .4, port 443"
+	finish
+fi
+
+# DNS.  good.test's zone is what wkdctl dns prints (comments dropped).
+ctl dns --target wkd.service.test --caa testca.test --cert "$T/cert.pem" \
+    good.test > "$T/good.dns" 2> "$T/dns.err"
+if [ $? -eq 0 ] && grep -q '^openpgpkey.good.test.	3600	IN	CNAME	wkd.service.test.$' \
+    "$T/good.dns" && grep -q '	TLSA	3 1 1 [0-9A-F]\{64\}$' "$T/good.dns"; then
+	pass "wkdctl dns: CNAME and TLSA lines"
+else
+	fail "wkdctl dns: CNAME and TLSA lines"
+	sed 's/^/#   /' "$T/good.dns" "$T/dns.err"
+fi
+grep -v '^;' "$T/good.dns" | netns_zone good.test
+netns_zone service.test <<EOF
+wkd	A	$NETNS_SRV4
+wkd	AAAA	$NETNS_SRV6
+old	A	192.0.2.3
+soon	A	192.0.2.4
+EOF
+netns_zone nocname.test <<EOF
+www	A	192.0.2.50
+EOF
+netns_zone wild.test <<EOF
+*	A	192.0.2.50
+EOF
+netns_zone badtlsa.test <<EOF
+openpgpkey	CNAME	wkd.service.test.
+_443._tcp.openpgpkey	TLSA	3 1 1 $(printf '%064d' 0)
+EOF
+netns_zone caa.test <<EOF
+@	CAA	0 issue "otherca.test"
+openpgpkey	CNAME	wkd.service.test.
+EOF
+netns_zone expired.test <<EOF
+openpgpkey	CNAME	old.service.test.
+EOF
+netns_zone soon.test <<EOF
+openpgpkey	CNAME	soon.service.test.
+EOF
+if nsd_start; then pass "nsd serves the test zones"; else
+	fail "nsd serves the test zones"
+	finish
+fi
+
+# check DOMAIN TARGET: wkdctl domain check from the client namespace; output
+# in $T/DOMAIN.out, exit status in $rc.
+check() {
+	netns_cli "$WKDCTL" -s "$S" domain check --target "$2" \
+	    --caa testca.test --cafile "$T/ca.pem" "$1" > "$T/$1.out" 2>&1
+	rc=$?
+}
+# expect DOMAIN RC REGEX NAME: exit status and a line matching REGEX.
+expect() {
+	if [ "$rc" -eq "$2" ] && grep -Eq -- "$3" "$T/$1.out"; then
+		pass "$1: $4"
+	else
+		fail "$1: $4"
+		echo "#   exit $rc (want $2), no line /$3/ in:"
+		sed 's/^/#     /' "$T/$1.out"
+	fi
+}
+
+check good.test wkd.service.test
+expect good.test 0 '^good.test: 0 failed' "correct zone passes (exit 0)"
+expect good.test 0 '^ok: openpgpkey.good.test is a CNAME to wkd.service.test \(192.0.2.1 2001:db8::1\)' \
+    "CNAME found"
+expect good.test 0 '^ok: 192.0.2.1 port 443: valid certificate for openpgpkey.good.test' \
+    "certificate valid"
+expect good.test 0 '^ok: 192.0.2.1 port 443: policy file served' \
+    "policy fetched"
+expect good.test 0 '^ok: 192.0.2.1 port 443: key [a-z0-9]{32} served .*as stored' \
+    "key fetched, the stored bytes"
+expect good.test 0 '^ok: \[2001:db8::1\] port 443: key [a-z0-9]{32} served .*as stored' \
+    "key fetched over IPv6 too"
+expect good.test 0 '^ok: TLSA 3 1 1 of openpgpkey.good.test matches the certificate served' \
+    "TLSA matches the certificate served"
+expect good.test 0 '^ok: CAA at good.test lets testca.test issue' "CAA"
+if grep -q 'alice' "$T/good.test.out"; then
+	fail "good.test: output names no local part"
+else
+	pass "good.test: output names no local part"
+fi
+
+check nocname.test wkd.service.test
+expect nocname.test 1 '^FAIL: openpgpkey.nocname.test does not exist.* — fix: publish "openpgpkey.nocname.test. CNAME wkd.service.test."' \
+    "missing CNAME reported"
+
+check wild.test wkd.service.test
+expect wild.test 1 '^FAIL: the wildcard \*.wild.test captures openpgpkey.wild.test .* — fix: publish "openpgpkey.wild.test. CNAME wkd.service.test."' \
+    "wildcard reported"
+
+check badtlsa.test wkd.service.test
+expect badtlsa.test 1 '^FAIL: TLSA records of openpgpkey.badtlsa.test do not match the certificate served.* — fix: publish "_443._tcp.openpgpkey.badtlsa.test. TLSA 3 1 1 [0-9A-F]{64}"' \
+    "wrong TLSA reported"
+expect badtlsa.test 1 '^ok: 192.0.2.1 port 443: policy file served' \
+    "the rest still checked"
+
+check caa.test wkd.service.test
+expect caa.test 1 '^FAIL: CAA records at caa.test do not let testca.test issue' \
+    "CAA for another CA reported"
+
+check expired.test old.service.test
+expect expired.test 1 '^FAIL: 192.0.2.3 port 443: clients refuse the certificate for openpgpkey.expired.test \(expires 2020-02-01.* — fix: renew the certificate' \
+    "expired certificate reported"
+
+check soon.test soon.service.test
+expect soon.test 0 '^warn: 192.0.2.4 port 443: the certificate for openpgpkey.soon.test expires within 14 days' \
+    "certificate expiring in 5 days: a warning, exit 0"
+expect soon.test 0 '^ok: 192.0.2.4 port 443: key [a-z0-9]{32} served' \
+    "and the rest passes"
+
+# Still serving, logs clean.
+for p in wkdd wkdd-old wkdd-soon; do
+	if kill -0 "$(cat "$T/$p.pid")" 2>/dev/null &&
+	    ! grep -qE 'runtime error|AddressSanitizer|LeakSanitizer' \
+	    "$T/$p.log" "$T"/*.out; then
+		pass "$p alive, logs clean"
+	else
+		fail "$p alive, logs clean"
+	fi
+done
+finish

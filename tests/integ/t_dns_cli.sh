@@ -1,0 +1,118 @@
+#!/bin/sh
+# t_dns_cli: wkdctl dns on a real store: the records printed, the
+# certificate lookup (tls-dir's live/NAME/fullchain.pem before tls-cert),
+# the TLSA hash against openssl's, and bad usage (exit 2) or bad input
+# (exit 1) changing nothing.
+set -u
+TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+O=${O:-$TOP/build}
+case $O in /*) ;; *) O=$TOP/$O ;; esac
+WKDCTL=${WKDCTL:-$O/wkdctl}
+
+n=0
+failed=0
+T=$(mktemp -d "${TMPDIR:-/tmp}/wkdd-dns.XXXXXX") || exit 1
+trap 'rm -rf "$T"' EXIT
+pass() { n=$((n + 1)); echo "ok $n - $*"; }
+fail() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
+finish() { echo "1..$n"; [ "$failed" -eq 0 ]; exit; }
+for t in certtool openssl; do
+	if ! command -v $t >/dev/null 2>&1; then
+		echo "ok 1 # SKIP $t not installed"; echo 1..1; exit 0
+	fi
+done
+if [ ! -x "$WKDCTL" ]; then
+	echo "ok 1 # SKIP $WKDCTL not built"; echo 1..1; exit 0
+fi
+
+S=$T/store
+ctl() { "$WKDCTL" -s "$S" "$@"; }
+# run RC NAME CMD...: CMD's exit status must be RC; output in $T/out, $T/err.
+run() {
+	_want=$1 _name=$2
+	shift 2
+	"$@" > "$T/out" 2> "$T/err"
+	_rc=$?
+	if [ "$_rc" -eq "$_want" ] &&
+	    ! grep -qE 'runtime error|AddressSanitizer' "$T/err"; then
+		pass "$_name"
+	else
+		fail "$_name (exit $_rc, want $_want)"
+		sed 's/^/#   /' "$T/out" "$T/err"
+	fi
+}
+# has REGEX NAME: a line of $T/out matches.
+has() {
+	if grep -Eq -- "$1" "$T/out"; then pass "$2"; else
+		fail "$2"
+		sed 's/^/#   /' "$T/out"
+	fi
+}
+
+mkdir -p "$S" && ctl init >/dev/null && ctl domain add example.test \
+    >/dev/null || { fail "store"; finish; }
+(umask 077 && certtool --generate-privkey --key-type=ecdsa \
+    --outfile "$T/key.pem" >/dev/null 2>&1) &&
+printf 'cn = "openpgpkey.example.test"\ndns_name = "openpgpkey.example.test"\ntls_www_server\nexpiration_days = 30\n' \
+    > "$T/tmpl" &&
+certtool --generate-self-signed --load-privkey "$T/key.pem" \
+    --template "$T/tmpl" --outfile "$T/cert.pem" >/dev/null 2>&1 ||
+    { fail "certificate"; finish; }
+want=$(openssl x509 -in "$T/cert.pem" -pubkey -noout |
+    openssl pkey -pubin -outform DER | openssl dgst -sha256 -hex |
+    sed 's/.*= *//' | tr a-f A-F)
+
+run 0 "dns --target" ctl dns --target WKD.Service.Test --caa letsencrypt.org \
+    --cert "$T/cert.pem" Example.Test.
+has '^openpgpkey\.example\.test\.	3600	IN	CNAME	wkd\.service\.test\.$' \
+    "CNAME to the normalised service name"
+has '^example\.test\.	3600	IN	CAA	0 issue "letsencrypt\.org"$' "CAA"
+has "^_443\._tcp\.openpgpkey\.example\.test\.	3600	IN	TLSA	3 1 1 $want\$" \
+    "TLSA 3 1 1 equals openssl's SHA-256 of the SubjectPublicKeyInfo"
+if grep -q mta-sts "$T/out"; then fail "no MTA-STS lines without a policy"
+else pass "no MTA-STS lines without a policy"; fi
+if grep -vqE '^(;|[a-z0-9_.-]+\.	3600	IN	[A-Z]+	)' "$T/out"; then
+	fail "every line a comment or a record"
+else
+	pass "every line a comment or a record"
+fi
+
+run 0 "dns --address" ctl dns --address 192.0.2.1 --address 2001:DB8::1 \
+    example.test
+has '^openpgpkey\.example\.test\.	3600	IN	A	192\.0\.2\.1$' "A"
+has '^openpgpkey\.example\.test\.	3600	IN	AAAA	2001:db8::1$' "AAAA"
+has '^; \(no TLSA record: no certificate for openpgpkey\.example\.test' \
+    "no certificate: no TLSA line, and why"
+
+# tls-dir: live/openpgpkey.DOMAIN/fullchain.pem wins over tls-cert.
+mkdir -p "$T/tls/live/openpgpkey.example.test"
+(umask 077 && certtool --generate-privkey --key-type=ecdsa \
+    --outfile "$T/key2.pem" >/dev/null 2>&1) &&
+certtool --generate-self-signed --load-privkey "$T/key2.pem" \
+    --template "$T/tmpl" \
+    --outfile "$T/tls/live/openpgpkey.example.test/fullchain.pem" \
+    >/dev/null 2>&1
+run 0 "dns --tls-dir" ctl dns --target wkd.service.test --cert "$T/cert.pem" \
+    --tls-dir "$T/tls" example.test
+if grep -q "TLSA	3 1 1 [0-9A-F]\{64\}$" "$T/out" &&
+    ! grep -q "$want" "$T/out"; then
+	pass "tls-dir's certificate used, not tls-cert"
+else
+	fail "tls-dir's certificate used, not tls-cert"
+fi
+
+run 0 "a domain not hosted: records, and a warning" ctl dns --target \
+    wkd.service.test other.test
+if grep -q 'not hosted' "$T/err"; then pass "warning names it"; else
+	fail "warning names it"; fi
+run 2 "no --target or --address: usage" ctl dns example.test
+run 2 "--target with --address: usage" ctl dns --target a.test \
+    --address 192.0.2.1 example.test
+run 2 "bad --address" ctl dns --address 192.0.2.256 example.test
+run 2 "bad --tlsrpt" ctl dns --target a.test --tlsrpt 'mailto:a";b' \
+    example.test
+run 2 "--port is domain check's" ctl dns --target a.test --port 80 \
+    example.test
+run 2 "two domains" ctl dns --target a.test example.test b.test
+run 1 "not a domain name" ctl dns --target a.test 'exa mple.test'
+finish
