@@ -34,37 +34,70 @@ enum conf_type {
 	CONF_NAME,		/* User name, char[]. */
 	CONF_UINT,		/* unsigned in [min, max]. */
 	CONF_SIZE,		/* size_t, bytes, K/M/G suffix; 0 or >= 1M. */
-	CONF_LISTEN		/* Address:port, appended to listen[]. */
+	CONF_LISTEN,		/* Address:port, appended to an array. */
+	CONF_HOST,		/* DNS name, LDH labels, stored lowercase. */
+	CONF_URL,		/* https:// URL, char[]. */
+	CONF_EMAIL,		/* local@domain, char[]. */
+	CONF_ADDR,		/* Numeric IPv4 or IPv6, appended. */
+	CONF_CHOICE,		/* One word of choices. */
+	CONF_RUA		/* TLS-RPT rua: mailto: or https: URIs, ",". */
 };
 
+/*
+ * A repeatable directive appends to an array: off is the array, size one
+ * element, coff its count, max its capacity.
+ */
 struct directive {
 	const char	*name;
 	enum conf_type	 type;
 	size_t		 off;		/* In struct conf. */
 	size_t		 size;		/* Of the member (strings). */
-	unsigned long	 min, max;	/* CONF_UINT. */
+	size_t		 coff;		/* Arrays: of the count. */
+	unsigned long	 min, max;	/* CONF_UINT; arrays: max count. */
 	int		 repeat;	/* May appear several times. */
 	const char	*dflt;		/* Space-separated values; NULL: none. */
+	const char	*choices;	/* CONF_CHOICE: space-separated. */
 };
 
-#define STR(m)	offsetof(struct conf, m), sizeof(((struct conf *)0)->m)
-#define NUM(m)	offsetof(struct conf, m), 0
+#define STR(m)	offsetof(struct conf, m), sizeof(((struct conf *)0)->m), 0
+#define NUM(m)	offsetof(struct conf, m), 0, 0
+#define ARR(m, n) offsetof(struct conf, m), \
+	sizeof(((struct conf *)0)->m[0]), offsetof(struct conf, n)
 
 static const struct directive conf_directives[] = {
-	{ "listen", CONF_LISTEN, NUM(listen), 0, 0, 1,
-	    "0.0.0.0:443 [::]:443" },
-	{ "store", CONF_PATH, STR(store), 0, 0, 0, WKDD_STORE },
-	{ "store-size", CONF_SIZE, NUM(store_size), 0, 0, 0, "0" },
+	{ "listen", CONF_LISTEN, ARR(listen, nlisten), 0, CONF_LISTEN_MAX,
+	    1, "0.0.0.0:443 [::]:443", NULL },
+	{ "store", CONF_PATH, STR(store), 0, 0, 0, WKDD_STORE, NULL },
+	{ "store-size", CONF_SIZE, NUM(store_size), 0, 0, 0, "0", NULL },
 	{ "tls-cert", CONF_PATH, STR(tls_cert), 0, 0, 0,
-	    "/etc/wkdd/cert.pem" },
-	{ "tls-key", CONF_PATH, STR(tls_key), 0, 0, 0, "/etc/wkdd/key.pem" },
-	{ "user", CONF_NAME, STR(user), 0, 0, 0, NULL },
-	{ "www", CONF_PATH, STR(www), 0, 0, 0, NULL },
+	    "/etc/wkdd/cert.pem", NULL },
+	{ "tls-key", CONF_PATH, STR(tls_key), 0, 0, 0, "/etc/wkdd/key.pem",
+	    NULL },
+	{ "tls-dir", CONF_PATH, STR(tls_dir), 0, 0, 0, NULL, NULL },
+	{ "user", CONF_NAME, STR(user), 0, 0, 0, NULL, NULL },
+	{ "www", CONF_PATH, STR(www), 0, 0, 0, NULL, NULL },
 	{ "max-connections", CONF_UINT, NUM(max_conns), 1, 100000, 0,
-	    "1024" },
+	    "1024", NULL },
 	{ "max-connections-per-ip", CONF_UINT, NUM(max_conns_per_ip),
-	    1, 100000, 0, "32" },
-	{ "timeout", CONF_UINT, NUM(timeout), 1, 3600, 0, "30" },
+	    1, 100000, 0, "32", NULL },
+	{ "timeout", CONF_UINT, NUM(timeout), 1, 3600, 0, "30", NULL },
+	{ "pidfile", CONF_PATH, STR(pidfile), 0, 0, 0, NULL, NULL },
+	{ "listen-http", CONF_LISTEN, ARR(listen_http, nlisten_http), 0,
+	    CONF_LISTEN_MAX, 1, NULL, NULL },
+	{ "acme-webroot", CONF_PATH, STR(acme_webroot), 0, 0, 0, NULL,
+	    NULL },
+	{ "acme-client", CONF_CHOICE, STR(acme_client), 0, 0, 0, "none",
+	    "certbot uacme none" },
+	{ "acme-server", CONF_URL, STR(acme_server), 0, 0, 0,
+	    "https://acme-v02.api.letsencrypt.org/directory", NULL },
+	{ "acme-email", CONF_EMAIL, STR(acme_email), 0, 0, 0, NULL, NULL },
+	{ "acme-ca", CONF_HOST, STR(acme_ca), 0, 0, 0, "letsencrypt.org",
+	    NULL },
+	{ "service-name", CONF_HOST, STR(service_name), 0, 0, 0, NULL,
+	    NULL },
+	{ "service-address", CONF_ADDR, ARR(service_address,
+	    nservice_address), 0, CONF_SERVICE_ADDR_MAX, 1, NULL, NULL },
+	{ "tlsrpt-rua", CONF_RUA, STR(tlsrpt_rua), 0, 0, 0, NULL, NULL },
 };
 #define CONF_NDIRECTIVES \
 	(sizeof(conf_directives) / sizeof(conf_directives[0]))
@@ -81,8 +114,10 @@ static int	conf_error(struct conf_ctx *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 static int	conf_set(struct conf_ctx *, struct conf *,
 		    const struct directive *, const char *);
-static int	conf_listen(struct conf_ctx *, struct conf_listen *,
-		    const char *);
+static int	conf_listen(struct conf_ctx *, const char *,
+		    struct conf_listen *, const char *);
+static int	conf_host(const char *, char *, size_t);
+static int	conf_printable(const char *);
 static int	conf_number(const char *, unsigned long long *, int);
 
 /* Always returns -1, so that callers can "return (conf_error(...))". */
@@ -152,7 +187,8 @@ conf_number(const char *s, unsigned long long *out, int suffix)
  * 0 lets the kernel choose (see wkdd -R).
  */
 static int
-conf_listen(struct conf_ctx *ctx, struct conf_listen *l, const char *v)
+conf_listen(struct conf_ctx *ctx, const char *name, struct conf_listen *l,
+    const char *v)
 {
 	struct sockaddr_in	*sin;
 	struct sockaddr_in6	*sin6;
@@ -163,43 +199,44 @@ conf_listen(struct conf_ctx *ctx, struct conf_listen *l, const char *v)
 	int			 v6 = 0;
 
 	if (strlen(v) >= sizeof(l->text))
-		return (conf_error(ctx, "listen: address too long"));
+		return (conf_error(ctx, "%s: address too long", name));
 	if (v[0] == '[') {
 		if ((colon = strchr(v, ']')) == NULL || colon[1] != ':')
-			return (conf_error(ctx, "listen: %s: want [address]:port",
-			    v));
+			return (conf_error(ctx, "%s: %s: want [address]:port",
+			    name, v));
 		hlen = colon - (v + 1);
 		port = colon + 2;
 		v++;
 		v6 = 1;
 	} else {
 		if ((colon = strrchr(v, ':')) == NULL)
-			return (conf_error(ctx, "listen: %s: want address:port",
-			    v));
+			return (conf_error(ctx, "%s: %s: want address:port",
+			    name, v));
 		hlen = colon - v;
 		port = colon + 1;
 	}
 	if (hlen == 0 || hlen >= sizeof(host))
-		return (conf_error(ctx, "listen: bad address"));
+		return (conf_error(ctx, "%s: bad address", name));
 	memcpy(host, v, hlen);
 	host[hlen] = '\0';
 	if (conf_number(port, &p, 0) == -1 || p > 65535)
-		return (conf_error(ctx, "listen: bad port \"%s\"", port));
+		return (conf_error(ctx, "%s: bad port \"%s\"", name,
+		    port));
 
 	memset(&l->ss, 0, sizeof(l->ss));
 	if (v6) {
 		sin6 = (struct sockaddr_in6 *)&l->ss;
 		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
-			return (conf_error(ctx, "listen: bad IPv6 address "
-			    "\"%s\"", host));
+			return (conf_error(ctx, "%s: bad IPv6 address "
+			    "\"%s\"", name, host));
 		sin6->sin6_family = AF_INET6;
 		sin6->sin6_port = htons((uint16_t)p);
 		l->sslen = sizeof(*sin6);
 	} else {
 		sin = (struct sockaddr_in *)&l->ss;
 		if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
-			return (conf_error(ctx, "listen: bad IPv4 address "
-			    "\"%s\" (IPv6 goes in brackets)", host));
+			return (conf_error(ctx, "%s: bad IPv4 address "
+			    "\"%s\" (IPv6 goes in brackets)", name, host));
 		sin->sin_family = AF_INET;
 		sin->sin_port = htons((uint16_t)p);
 		l->sslen = sizeof(*sin);
@@ -207,16 +244,71 @@ conf_listen(struct conf_ctx *ctx, struct conf_listen *l, const char *v)
 	return (0);
 }
 
+/*
+ * A DNS name: LDH labels of 1 to 63 bytes, not starting or ending with
+ * '-', at most 253 bytes, a trailing dot dropped; written lowercase into
+ * out.  -1 if it isn't one or doesn't fit.
+ */
+static int
+conf_host(const char *v, char *out, size_t outsz)
+{
+	size_t	len = strlen(v), i, lab = 0;
+
+	if (len > 0 && v[len - 1] == '.')
+		len--;
+	if (len == 0 || len > 253 || len >= outsz)
+		return (-1);
+	for (i = 0; i < len; i++) {
+		if (v[i] == '.') {
+			if (lab == 0 || v[i - 1] == '-')
+				return (-1);
+			lab = 0;
+			out[i] = '.';
+			continue;
+		}
+		if (!isalnum((unsigned char)v[i]) && v[i] != '-')
+			return (-1);
+		if ((lab == 0 && v[i] == '-') || ++lab > 63)
+			return (-1);
+		out[i] = tolower((unsigned char)v[i]);
+	}
+	if (v[len - 1] == '-')
+		return (-1);
+	out[len] = '\0';
+	return (0);
+}
+
+/* Printable ASCII without blanks, quotes, backslash or ';': 1, else 0. */
+static int
+conf_printable(const char *v)
+{
+	for (; *v != '\0'; v++)
+		if (*v <= ' ' || *v >= 0x7f || strchr("\"\\;", *v) != NULL)
+			return (0);
+	return (1);
+}
+
 /* Sets directive d of conf from value v; -1 with ctx's error set. */
 static int
 conf_set(struct conf_ctx *ctx, struct conf *conf, const struct directive *d,
     const char *v)
 {
-	char			*base = (char *)conf + d->off;
+	char			*base = (char *)conf + d->off, *elem;
+	char			 host[256];
+	const char		*p, *q;
 	unsigned long long	 n;
-	size_t			 len = strlen(v), i;
-	struct conf_listen	*l;
+	unsigned char		 in6[sizeof(struct in6_addr)];
+	size_t			 len = strlen(v), i, *count = NULL;
+	struct conf_listen	*first, *l, *other = NULL;
+	size_t			 nother = 0;
 
+	if (d->repeat) {
+		count = (size_t *)(void *)((char *)conf + d->coff);
+		if (*count >= d->max)
+			return (conf_error(ctx, "%s: more than %lu %s", d->name,
+			    d->max, d->type == CONF_LISTEN ? "addresses" :
+			    "values"));
+	}
 	switch (d->type) {
 	case CONF_PATH:
 		if (v[0] != '/')
@@ -251,20 +343,101 @@ conf_set(struct conf_ctx *ctx, struct conf *conf, const struct directive *d,
 		*(size_t *)(void *)base = (size_t)n;
 		break;
 	case CONF_LISTEN:
-		if (conf->nlisten >= CONF_LISTEN_MAX)
-			return (conf_error(ctx, "listen: more than %d "
-			    "addresses", CONF_LISTEN_MAX));
-		l = &conf->listen[conf->nlisten];
-		if (conf_listen(ctx, l, v) == -1)
+		first = (struct conf_listen *)(void *)base;
+		l = &first[*count];
+		if (conf_listen(ctx, d->name, l, v) == -1)
 			return (-1);
 		(void)snprintf(l->text, sizeof(l->text), "%s", v);
-		for (i = 0; i < conf->nlisten; i++)
-			if (conf->listen[i].sslen == l->sslen &&
-			    memcmp(&conf->listen[i].ss, &l->ss,
-			    l->sslen) == 0)
-				return (conf_error(ctx, "listen: %s given "
-				    "twice", v));
-		conf->nlisten++;
+		for (i = 0; i < *count; i++)
+			if (first[i].sslen == l->sslen &&
+			    memcmp(&first[i].ss, &l->ss, l->sslen) == 0)
+				return (conf_error(ctx, "%s: %s given twice",
+				    d->name, v));
+		/* Explicit lines only: one address can't be both. */
+		if (ctx->line > 0 && first == conf->listen_http) {
+			other = conf->listen;
+			nother = conf->nlisten;
+		} else if (ctx->line > 0) {
+			other = conf->listen_http;
+			nother = conf->nlisten_http;
+		}
+		for (i = 0; i < nother; i++)
+			if (other[i].sslen == l->sslen &&
+			    memcmp(&other[i].ss, &l->ss, l->sslen) == 0)
+				return (conf_error(ctx, "%s: %s is also a %s "
+				    "address", d->name, v, other ==
+				    conf->listen ? "listen" : "listen-http"));
+		(*count)++;
+		break;
+	case CONF_HOST:
+		if (conf_host(v, base, d->size) == -1)
+			return (conf_error(ctx, "%s: \"%s\" is not a host name",
+			    d->name, v));
+		break;
+	case CONF_URL:
+		if (strncmp(v, "https://", 8) != 0 || len == 8 ||
+		    !conf_printable(v))
+			return (conf_error(ctx, "%s: \"%s\" is not an https:// "
+			    "URL", d->name, v));
+		if (len >= d->size)
+			return (conf_error(ctx, "%s: URL too long", d->name));
+		memcpy(base, v, len + 1);
+		break;
+	case CONF_EMAIL:
+		if ((p = strchr(v, '@')) == NULL || p == v ||
+		    len >= d->size || !conf_printable(v) ||
+		    conf_host(p + 1, host, sizeof(host)) == -1)
+			return (conf_error(ctx, "%s: \"%s\" is not a mail "
+			    "address", d->name, v));
+		memcpy(base, v, len + 1);
+		break;
+	case CONF_ADDR:
+		if (inet_pton(AF_INET, v, in6) != 1 &&
+		    inet_pton(AF_INET6, v, in6) != 1)
+			return (conf_error(ctx, "%s: \"%s\" is not a numeric "
+			    "IPv4 or IPv6 address", d->name, v));
+		if (len >= d->size)
+			return (conf_error(ctx, "%s: address too long",
+			    d->name));
+		elem = base + *count * d->size;
+		for (i = 0; i < *count; i++)
+			if (strcmp(base + i * d->size, v) == 0)
+				return (conf_error(ctx, "%s: %s given twice",
+				    d->name, v));
+		memcpy(elem, v, len + 1);
+		(*count)++;
+		break;
+	case CONF_CHOICE:
+		for (p = d->choices; *p != '\0'; p = *q == '\0' ? q : q + 1) {
+			if ((q = strchr(p, ' ')) == NULL)
+				q = p + strlen(p);
+			if ((size_t)(q - p) == len && memcmp(p, v, len) == 0)
+				break;
+		}
+		if (*p == '\0' || len >= d->size)
+			return (conf_error(ctx, "%s: \"%s\" is not one of: %s",
+			    d->name, v, d->choices));
+		memcpy(base, v, len + 1);
+		break;
+	case CONF_RUA:
+		if (len >= d->size)
+			return (conf_error(ctx, "%s: too long", d->name));
+		for (p = v; ; p = q + 1) {
+			if ((q = strchr(p, ',')) == NULL)
+				q = p + strlen(p);
+			if (!((q - p > 7 && strncmp(p, "mailto:", 7) == 0 &&
+			    memchr(p + 7, '@', q - p - 7) != NULL) ||
+			    (q - p > 8 && strncmp(p, "https://", 8) == 0)))
+				return (conf_error(ctx, "%s: \"%s\" is not a "
+				    "list of mailto: or https:// URIs",
+				    d->name, v));
+			if (*q == '\0')
+				break;
+		}
+		if (!conf_printable(v))
+			return (conf_error(ctx, "%s: \"%s\" is not a list of "
+			    "mailto: or https:// URIs", d->name, v));
+		memcpy(base, v, len + 1);
 		break;
 	}
 	return (0);
@@ -464,7 +637,7 @@ conf_dump(const struct conf *conf, FILE *fp)
 {
 	const struct directive	*d;
 	const char		*base;
-	size_t			 i, j;
+	size_t			 i, j, n;
 
 	fprintf(fp, "# %s\n", conf->path);
 	for (i = 0; i < CONF_NDIRECTIVES; i++) {
@@ -473,6 +646,11 @@ conf_dump(const struct conf *conf, FILE *fp)
 		switch (d->type) {
 		case CONF_PATH:
 		case CONF_NAME:
+		case CONF_HOST:
+		case CONF_URL:
+		case CONF_EMAIL:
+		case CONF_CHOICE:
+		case CONF_RUA:
 			if (base[0] != '\0')
 				fprintf(fp, "%s %s\n", d->name, base);
 			break;
@@ -485,9 +663,19 @@ conf_dump(const struct conf *conf, FILE *fp)
 			    *(const size_t *)(const void *)base);
 			break;
 		case CONF_LISTEN:
-			for (j = 0; j < conf->nlisten; j++)
+			n = *(const size_t *)(const void *)
+			    ((const char *)conf + d->coff);
+			for (j = 0; j < n; j++)
 				fprintf(fp, "%s %s\n", d->name,
-				    conf->listen[j].text);
+				    ((const struct conf_listen *)(const void *)
+				    base)[j].text);
+			break;
+		case CONF_ADDR:
+			n = *(const size_t *)(const void *)
+			    ((const char *)conf + d->coff);
+			for (j = 0; j < n; j++)
+				fprintf(fp, "%s %s\n", d->name,
+				    base + j * d->size);
 			break;
 		}
 	}

@@ -20,6 +20,7 @@
 #define WKDD_CONF	"/etc/wkdd/wkdd.conf"
 #define WKDD_STORE	"/var/lib/wkdd"
 #define CONF_LISTEN_MAX	16
+#define CONF_SERVICE_ADDR_MAX	8
 
 /* conf.c */
 struct conf_listen {
@@ -41,6 +42,19 @@ struct conf {
 	unsigned		 max_conns;
 	unsigned		 max_conns_per_ip;
 	unsigned		 timeout;		/* Seconds idle. */
+	char			 tls_dir[PATH_MAX];	/* live/NAME/; "": none. */
+	struct conf_listen	 listen_http[CONF_LISTEN_MAX];	/* Port 80. */
+	size_t			 nlisten_http;
+	char			 acme_webroot[PATH_MAX];
+	char			 acme_client[64];	/* certbot|uacme|none. */
+	char			 acme_server[512];	/* Directory URL. */
+	char			 acme_email[256];
+	char			 acme_ca[256];		/* CAA issuer domain. */
+	char			 service_name[256];	/* CNAME target. */
+	char			 service_address[CONF_SERVICE_ADDR_MAX][64];
+	size_t			 nservice_address;
+	char			 tlsrpt_rua[256];
+	char			 pidfile[PATH_MAX];
 };
 
 /*

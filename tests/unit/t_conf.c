@@ -93,7 +93,127 @@ t_defaults(void)
 	is_int(conf->listen[0].ss.ss_family, AF_INET, "default 0.0.0.0");
 	is_int(conf->listen[1].ss.ss_family, AF_INET6, "default [::]");
 	is_int(port_of(&conf->listen[0]), 443, "default port 443");
+	is_str(conf->tls_dir, "", "default tls-dir: none");
+	is_int(conf->nlisten_http, 0, "default: no listen-http");
+	is_str(conf->acme_webroot, "", "default acme-webroot: none");
+	is_str(conf->acme_client, "none", "default acme-client none");
+	is_str(conf->acme_server,
+	    "https://acme-v02.api.letsencrypt.org/directory",
+	    "default acme-server: Let's Encrypt");
+	is_str(conf->acme_email, "", "default acme-email: none");
+	is_str(conf->acme_ca, "letsencrypt.org", "default acme-ca");
+	is_str(conf->service_name, "", "default service-name: none");
+	is_int(conf->nservice_address, 0, "default service-address: none");
+	is_str(conf->tlsrpt_rua, "", "default tlsrpt-rua: none");
+	is_str(conf->pidfile, "", "default pidfile: none");
 	conf_free(conf);
+}
+
+static void
+t_service(void)
+{
+	struct conf	*conf = NULL;
+	char		 err[512];
+
+	is_int(parse(
+	    "tls-dir /etc/letsencrypt\n"
+	    "listen-http 127.0.0.1:80\n"
+	    "listen-http [::1]:0\n"
+	    "acme-webroot /var/www/acme\n"
+	    "acme-client certbot\n"
+	    "acme-server https://localhost:14000/dir\n"
+	    "acme-email hostmaster@Example.ORG\n"
+	    "acme-ca LetsEncrypt.org.\n"
+	    "service-name WKD.Example.net\n"
+	    "service-address 192.0.2.1\n"
+	    "service-address 2001:db8::1\n"
+	    "tlsrpt-rua mailto:tlsrpt@example.net,https://r.example/x\n"
+	    "pidfile /run/wkdd.pid\n", &conf, err, sizeof(err)), 0,
+	    "service directives parse");
+	if (conf == NULL) {
+		printf("# %s\n", err);
+		return;
+	}
+	is_str(conf->tls_dir, "/etc/letsencrypt", "tls-dir");
+	is_int(conf->nlisten_http, 2, "two listen-http");
+	is_int(port_of(&conf->listen_http[0]), 80, "listen-http port 80");
+	is_str(conf->listen_http[1].text, "[::1]:0", "listen-http v6 text");
+	is_int(conf->listen_http[1].ss.ss_family, AF_INET6,
+	    "listen-http v6 family");
+	is_int(conf->nlisten, 2, "listen keeps its defaults");
+	is_str(conf->acme_webroot, "/var/www/acme", "acme-webroot");
+	is_str(conf->acme_client, "certbot", "acme-client");
+	is_str(conf->acme_server, "https://localhost:14000/dir",
+	    "acme-server");
+	is_str(conf->acme_email, "hostmaster@Example.ORG", "acme-email");
+	is_str(conf->acme_ca, "letsencrypt.org", "acme-ca lowered, no dot");
+	is_str(conf->service_name, "wkd.example.net", "service-name lowered");
+	is_int(conf->nservice_address, 2, "two service-address");
+	is_str(conf->service_address[0], "192.0.2.1", "service-address v4");
+	is_str(conf->service_address[1], "2001:db8::1",
+	    "service-address v6");
+	is_str(conf->tlsrpt_rua, "mailto:tlsrpt@example.net,"
+	    "https://r.example/x", "tlsrpt-rua");
+	is_str(conf->pidfile, "/run/wkdd.pid", "pidfile");
+	conf_free(conf);
+
+	is_int(parse("acme-client uacme\nacme-client none\n", &conf, err,
+	    sizeof(err)), -1, "acme-client given twice refused");
+	is_int(parse("acme-client uacme\n", &conf, err, sizeof(err)), 0,
+	    "acme-client uacme");
+	if (conf != NULL)
+		is_str(conf->acme_client, "uacme", "uacme kept");
+	conf_free(conf);
+
+	bad("tls-dir etc\n", 1, "tls-dir: \"etc\" is not an absolute path");
+	bad("acme-webroot www\n", 1, "acme-webroot: \"www\" is not an");
+	bad("pidfile wkdd.pid\n", 1, "pidfile: \"wkdd.pid\" is not an");
+	bad("listen-http 127.0.0.1\n", 1,
+	    "listen-http: 127.0.0.1: want address:port");
+	bad("listen-http 1.2.3.4:80\nlisten-http 1.2.3.4:80\n", 2,
+	    "listen-http: 1.2.3.4:80 given twice");
+	bad("listen 1.2.3.4:80\nlisten-http 1.2.3.4:80\n", 2,
+	    "listen-http: 1.2.3.4:80 is also a listen address");
+	bad("listen-http 1.2.3.4:80\nlisten 1.2.3.4:80\n", 2,
+	    "listen: 1.2.3.4:80 is also a listen-http address");
+	bad("acme-client lego\n", 1, "acme-client: \"lego\" is not one of: "
+	    "certbot uacme none");
+	bad("acme-client certbo\n", 1, "acme-client: \"certbo\" is not");
+	bad("acme-server http://x/dir\n", 1, "acme-server: \"http://x/dir\" "
+	    "is not an https:// URL");
+	bad("acme-server https://\n", 1, "acme-server: \"https://\" is not");
+	bad("acme-server https://x/\"a\"\n", 1, "acme-server: ");
+	bad("acme-email root\n", 1, "acme-email: \"root\" is not a mail "
+	    "address");
+	bad("acme-email @example.org\n", 1, "acme-email: \"@example.org\"");
+	bad("acme-email a@b@c\n", 1, "acme-email: \"a@b@c\" is not");
+	bad("acme-email a@-x.org\n", 1, "acme-email: \"a@-x.org\" is not");
+	bad("acme-ca letsencrypt..org\n", 1, "acme-ca: \"letsencrypt..org\" "
+	    "is not a host name");
+	bad("acme-ca a_b.org\n", 1, "acme-ca: \"a_b.org\" is not");
+	bad("service-name x-.example\n", 1, "service-name: \"x-.example\"");
+	bad("service-name .\n", 1, "service-name: \".\" is not a host name");
+	bad("service-name aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaa.example\n", 1, "service-name: \"aaaa");
+	bad("service-address example.org\n", 1, "service-address: "
+	    "\"example.org\" is not a numeric IPv4 or IPv6 address");
+	bad("service-address 192.0.2.1:80\n", 1, "service-address: "
+	    "\"192.0.2.1:80\" is not");
+	bad("service-address [::1]\n", 1, "service-address: \"[::1]\"");
+	bad("service-address ::1\nservice-address ::1\n", 2,
+	    "service-address: ::1 given twice");
+	bad("service-address 10.0.0.1\nservice-address 10.0.0.2\n"
+	    "service-address 10.0.0.3\nservice-address 10.0.0.4\n"
+	    "service-address 10.0.0.5\nservice-address 10.0.0.6\n"
+	    "service-address 10.0.0.7\nservice-address 10.0.0.8\n"
+	    "service-address 10.0.0.9\n", 9,
+	    "service-address: more than 8 values");
+	bad("tlsrpt-rua tlsrpt@example.net\n", 1, "tlsrpt-rua: "
+	    "\"tlsrpt@example.net\" is not a list of mailto: or https:// URIs");
+	bad("tlsrpt-rua mailto:x@y,\n", 1, "tlsrpt-rua: \"mailto:x@y,\"");
+	bad("tlsrpt-rua mailto:nobody\n", 1, "tlsrpt-rua: \"mailto:nobody\"");
+	bad("tlsrpt-rua mailto:a@b;v=x\n", 1, "tlsrpt-rua: ");
+	bad("tlsrpt-rua http://r.example/\n", 1, "tlsrpt-rua: ");
 }
 
 static void
@@ -171,7 +291,8 @@ t_dump(void)
 	size_t		 len = 0;
 	FILE		*fp;
 
-	if (parse("listen [::1]:8443\nuser nobody\n", &conf, err,
+	if (parse("listen [::1]:8443\nuser nobody\nservice-address ::1\n"
+	    "listen-http 127.0.0.1:0\n", &conf, err,
 	    sizeof(err)) != 0) {
 		ok(0, "dump: parse");
 		return;
@@ -185,6 +306,13 @@ t_dump(void)
 	ok(strstr(buf, "timeout 30\n") != NULL, "dump: default timeout");
 	ok(strstr(buf, "store " WKDD_STORE "\n") != NULL, "dump: store");
 	ok(strstr(buf, "www") == NULL, "dump: unset www omitted");
+	ok(strstr(buf, "acme-ca letsencrypt.org\n") != NULL,
+	    "dump: default acme-ca");
+	ok(strstr(buf, "service-address ::1\n") != NULL,
+	    "dump: service-address");
+	ok(strstr(buf, "listen-http 127.0.0.1:0\n") != NULL,
+	    "dump: listen-http");
+	ok(strstr(buf, "tls-dir") == NULL, "dump: unset tls-dir omitted");
 	free(buf);
 	conf_free(conf);
 }
@@ -297,6 +425,7 @@ main(void)
 	(void)snprintf(path, sizeof(path), "%s/wkdd.conf", dir);
 	t_defaults();
 	t_all();
+	t_service();
 	t_dump();
 	t_errors();
 	(void)unlink(path);
