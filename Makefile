@@ -112,9 +112,6 @@ test: test-deps
 	@$(MAKE) --no-print-directory test-bins
 	@O=$(O) tests/run
 
-bench: all
-	@O=$(O) tests/bench/run
-
 run: deps
 	@$(MAKE) --no-print-directory all
 	@O=$(O) scripts/demo
@@ -138,4 +135,4 @@ clean:
 	rm -rf build build-san build-fuzz
 
 .PHONY: all test test-bins deps test-deps run lint fuzz install \
-	uninstall clean bench
+	uninstall clean
