@@ -172,6 +172,7 @@ main(int argc, char *argv[])
 	if (cmd->fn != cmd_hash &&
 	    wkdctl_config(&ctl, file, explicit, &conf) == -1)
 		return 1;
+	ctl.conf = conf;
 	optind = 0;	/* glibc: reinitialise getopt for the command. */
 	rc = cmd->fn(&ctl, argc, argv);
 	ctl_close(&ctl);

@@ -10,6 +10,7 @@
  * pub.c	publishing an address's blob under its WKD hash(es), and
  *		taking it down again.
  * util.c	store opening, address helpers, file I/O.
+ * acme.c	certificates for openpgpkey.DOMAIN from an ACME CA.
  */
 #ifndef WKDCTL_H
 #define WKDCTL_H
@@ -23,7 +24,8 @@
 
 /* Usage lines ("\n"-separated): usage(), --help, wkdctl.8's SYNOPSIS. */
 #define INIT_USAGE	"init"
-#define DOMAIN_USAGE	"domain add domain\n" \
+#define DOMAIN_USAGE	"domain add [--no-cert] domain\n" \
+			"domain cert [--mta-sts] domain\n" \
 			"domain remove domain\n" \
 			"domain policy domain file\n" \
 			"domain list"
@@ -41,11 +43,14 @@
 #define LOG_USAGE	"log [address | domain | fingerprint]"
 
 
+struct conf;
+
 /* What main() hands every command. */
 struct ctl {
 	const char	*store;		/* Store directory. */
 	size_t		 mapsize;	/* store-size; 0: default. */
 	struct ks	*ks;		/* Opened by ctl_open(). */
+	const struct conf *conf;	/* wkdd.conf, or NULL if none. */
 };
 
 /* A command: returns an exit status (0, 1 or EXIT_USAGE). */
@@ -73,6 +78,19 @@ int	 cmd_remove(struct ctl *, int, char **);
 int	 cmd_log(struct ctl *, int, char **);
 int	 key_publish_stored(struct ks_txn *, const char *addr,
 	    char fpr[KS_FPR_MAX]);
+
+/* acme.c */
+/* Is an ACME client configured (acme-client, not "none")? */
+int	 acme_enabled(const struct conf *);
+/*
+ * Request the certificates of domain's service names, openpgpkey.DOMAIN
+ * and, if mtasts, mta-sts.DOMAIN, with the configured ACME client; then
+ * SIGHUP wkdd (pidfile).  Reports on stdout, failures on stderr (with the
+ * client's output).  Returns 0 if every certificate was issued, else -1.
+ */
+int	 acme_domain(const struct conf *, const char *domain, int mtasts);
+/* wkdctl domain cert [--mta-sts] domain; argv[0] is "cert". */
+int	 acme_cmd(struct ctl *, int, char **);
 
 /* util.c */
 /* A snapshot of address records (ctl_addrs()), for walking and changing. */
