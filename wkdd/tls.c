@@ -1,21 +1,29 @@
 /*
- * tls.c: the server's certificate and key, read into memory and handed to
- * GnuTLS by a certificate callback (MHD_OPTION_HTTPS_CERT_CALLBACK).
+ * tls.c: certificates and keys, read into memory and handed to GnuTLS by
+ * a certificate callback (MHD_OPTION_HTTPS_CERT_CALLBACK) that picks one
+ * by the client's server name (SNI).
  *
- * The credentials in use are one atomically swapped pointer: SIGHUP loads
- * a new set and tls_install() swaps it in, so the next handshake gets it
- * while connections already open go on with the old one.  A replaced set
- * may still be in use by a handshake, so it is kept on a list until
- * tls_cleanup() at exit (one small set per reload).
+ * A set (struct tls_cred) holds the default pair (tls-cert, tls-key) and
+ * the pairs of tls-dir's live/NAME/ directories, with a sorted index of
+ * names: each directory's NAME, then the DNS names of its certificate
+ * (wildcards "*.D" included).  The set in use is one atomically swapped
+ * pointer: SIGHUP loads a new set and tls_install() swaps it in, so the
+ * next handshake gets it while connections already open go on with the
+ * old one.  A replaced set may still be in use by a handshake, so it is
+ * kept on a list until tls_cleanup() at exit; a pair whose files did not
+ * change is shared with the new set, not read again, so a reload costs
+ * memory only for what was renewed.
  *
- * Per-name certificates (SNI, a tls-dir of certbot live/NAME/ directories)
- * fit here: tls_cert_cb() would look gnutls_server_name_get()'s name up in
- * a table held by the struct tls_cred and fall back to the default pair.
+ * A live/NAME/ pair that doesn't load is logged and skipped; the pair the
+ * previous set had for NAME, if any, stays.
  */
 #include <sys/stat.h>
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,15 +34,45 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
+#include "log.h"
 #include "wkdd.h"
 
 #define TLS_FILE_MAX	(1024 * 1024)
 #define TLS_CHAIN_MAX	16
+#define TLS_NAME_MAX	254		/* Incl. NUL. */
+#define TLS_SAN_MAX	100		/* DNS names indexed per certificate. */
+#define TLS_DIR_MAX	10000		/* live/ directories. */
+#define TLS_SOON	(14 * 24 * 3600)
 
-struct tls_cred {
+/* One chain and its key; shared by the sets that use it. */
+struct tls_pair {
 	gnutls_pcert_st		 pcert[TLS_CHAIN_MAX];
 	unsigned		 npcert;
 	gnutls_privkey_t	 key;
+	time_t			 expiry;
+	struct stat		 stc, stk;	/* Of the files read. */
+	unsigned		 refs;		/* Main thread only. */
+};
+
+/* A tls-dir live/NAME/ directory and the pair loaded from it. */
+struct tls_lineage {
+	char			 dir[TLS_NAME_MAX];
+	struct tls_pair		*pair;
+};
+
+struct tls_entry {
+	char			 name[TLS_NAME_MAX];
+	struct tls_pair		*pair;
+	int			 prio;		/* 0: dir name; 1: SAN. */
+	size_t			 order;		/* Of its lineage. */
+};
+
+struct tls_cred {
+	struct tls_pair		*dflt;
+	struct tls_lineage	*lin;
+	size_t			 nlin;
+	struct tls_entry	*idx;		/* Sorted by name. */
+	size_t			 nidx;
 	struct tls_cred		*next;		/* Retired list. */
 };
 
@@ -42,15 +80,31 @@ static _Atomic(struct tls_cred *)	 tls_current;
 static struct tls_cred			*tls_retired;	/* Main thread. */
 
 static int	tls_read(const char *, const char *, int, gnutls_datum_t *,
-		    char *, size_t);
+		    struct stat *, char *, size_t);
+static struct tls_pair *tls_pair_load(const char *, const char *,
+		    const char *, const char *, char *, size_t);
+static void	tls_pair_unref(struct tls_pair *);
+static int	tls_same(const struct stat *, const struct stat *);
+static int	tls_dirname(const char *);
+static int	tls_path(char *, size_t, const char *, const char *,
+		    const char *);
+static int	tls_entry_cmp(const void *, const void *);
+static int	tls_name_cmp(const void *, const void *);
+static int	tls_lineage_cmp(const void *, const void *);
+static int	tls_dir_load(const char *, const struct tls_cred *,
+		    struct tls_cred *, char *, size_t);
+static int	tls_index(struct tls_cred *);
+static struct tls_pair *tls_lookup(const struct tls_cred *,
+		    const char *);
 
 /*
  * Reads file (for directive what) into d (malloc(3)ed).  secret: refuse a
- * file that is group or world accessible or owned by another user.
+ * file that is group or world accessible or owned by another user.  The
+ * file's stat goes to *stp if not NULL.
  */
 static int
 tls_read(const char *what, const char *file, int secret, gnutls_datum_t *d,
-    char *err, size_t errsz)
+    struct stat *stp, char *err, size_t errsz)
 {
 	struct stat	 st;
 	ssize_t		 n;
@@ -108,6 +162,8 @@ tls_read(const char *what, const char *file, int secret, gnutls_datum_t *d,
 	}
 	d->data[len] = '\0';
 	d->size = len;
+	if (stp != NULL)
+		*stp = st;
 	(void)close(fd);
 	return (0);
 free:
@@ -119,92 +175,394 @@ close:
 	return (-1);
 }
 
-struct tls_cred *
-tls_load(const struct conf *conf, char *err, size_t errsz)
+
+/*
+ * The pair of chain file cert and key file key; whatc and whatk name them
+ * in messages ("tls-cert", "tls-key", "tls-dir").  NULL with err set.
+ */
+static struct tls_pair *
+tls_pair_load(const char *whatc, const char *whatk, const char *cert,
+    const char *key, char *err, size_t errsz)
 {
 	gnutls_certificate_credentials_t	 check;
-	gnutls_datum_t				 cert, key;
-	struct tls_cred				*c;
+	gnutls_x509_crt_t			 crt;
+	gnutls_datum_t				 dc, dk;
+	struct tls_pair				*p;
 	int					 rc;
 
-	if (tls_read("tls-cert", conf->tls_cert, 0, &cert, err, errsz) == -1)
+	if (tls_read(whatc, cert, 0, &dc, NULL, err, errsz) == -1)
 		return (NULL);
-	if (tls_read("tls-key", conf->tls_key, 1, &key, err, errsz) == -1)
+	if (tls_read(whatk, key, 1, &dk, NULL, err, errsz) == -1)
 		goto freecert;
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
 		(void)snprintf(err, errsz, "tls: %s", strerror(errno));
 		goto freekey;
+	}
+	p->refs = 1;
+	p->expiry = (time_t)-1;
+	if (stat(cert, &p->stc) == -1 || stat(key, &p->stk) == -1) {
+		(void)snprintf(err, errsz, "%s %s: %s", whatc, cert,
+		    strerror(errno));
+		goto freep;
 	}
 
 	/* Let GnuTLS check that key and certificate belong together. */
 	if ((rc = gnutls_certificate_allocate_credentials(&check)) < 0) {
 		(void)snprintf(err, errsz, "tls: %s", gnutls_strerror(rc));
-		goto freec;
+		goto freep;
 	}
-	rc = gnutls_certificate_set_x509_key_mem2(check, &cert, &key,
+	rc = gnutls_certificate_set_x509_key_mem2(check, &dc, &dk,
 	    GNUTLS_X509_FMT_PEM, NULL, 0);
 	gnutls_certificate_free_credentials(check);
 	if (rc < 0) {
-		(void)snprintf(err, errsz, "tls-cert %s, tls-key %s: %s",
-		    conf->tls_cert, conf->tls_key, gnutls_strerror(rc));
-		goto freec;
+		(void)snprintf(err, errsz, "%s %s, %s %s: %s", whatc, cert,
+		    whatk, key, gnutls_strerror(rc));
+		goto freep;
 	}
 
-	c->npcert = TLS_CHAIN_MAX;
-	if ((rc = gnutls_pcert_list_import_x509_raw(c->pcert, &c->npcert,
-	    &cert, GNUTLS_X509_FMT_PEM, 0)) < 0) {
-		(void)snprintf(err, errsz, "tls-cert %s: %s", conf->tls_cert,
+	p->npcert = TLS_CHAIN_MAX;
+	if ((rc = gnutls_pcert_list_import_x509_raw(p->pcert, &p->npcert,
+	    &dc, GNUTLS_X509_FMT_PEM, 0)) < 0) {
+		(void)snprintf(err, errsz, "%s %s: %s", whatc, cert,
 		    gnutls_strerror(rc));
-		c->npcert = 0;
-		goto freec;
+		p->npcert = 0;
+		goto freep;
 	}
-	if ((rc = gnutls_privkey_init(&c->key)) < 0 ||
-	    (rc = gnutls_privkey_import_x509_raw(c->key, &key,
+	if ((rc = gnutls_privkey_init(&p->key)) < 0 ||
+	    (rc = gnutls_privkey_import_x509_raw(p->key, &dk,
 	    GNUTLS_X509_FMT_PEM, NULL, 0)) < 0) {
-		(void)snprintf(err, errsz, "tls-key %s: %s", conf->tls_key,
+		(void)snprintf(err, errsz, "%s %s: %s", whatk, key,
 		    gnutls_strerror(rc));
-		goto freec;
+		goto freep;
 	}
-	gnutls_memset(key.data, 0, key.size);
-	free(key.data);
-	free(cert.data);
-	return (c);
-freec:
-	tls_free(c);
+	if (gnutls_x509_crt_init(&crt) >= 0) {
+		if (gnutls_x509_crt_import(crt, &p->pcert[0].cert,
+		    GNUTLS_X509_FMT_DER) >= 0)
+			p->expiry = gnutls_x509_crt_get_expiration_time(crt);
+		gnutls_x509_crt_deinit(crt);
+	}
+	gnutls_memset(dk.data, 0, dk.size);
+	free(dk.data);
+	free(dc.data);
+	return (p);
+freep:
+	tls_pair_unref(p);
 freekey:
-	gnutls_memset(key.data, 0, key.size);
-	free(key.data);
+	gnutls_memset(dk.data, 0, dk.size);
+	free(dk.data);
 freecert:
-	free(cert.data);
+	free(dc.data);
+	return (NULL);
+}
+
+static void
+tls_pair_unref(struct tls_pair *p)
+{
+	unsigned	i;
+
+	if (p == NULL || --p->refs > 0)
+		return;
+	for (i = 0; i < p->npcert; i++)
+		gnutls_pcert_deinit(&p->pcert[i]);
+	if (p->key != NULL)
+		gnutls_privkey_deinit(p->key);
+	free(p);
+}
+
+/* The same file, unchanged since it was read? */
+static int
+tls_same(const struct stat *a, const struct stat *b)
+{
+	return (a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+	    a->st_size == b->st_size && a->st_mode == b->st_mode &&
+	    a->st_uid == b->st_uid &&
+	    a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	    a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+	    a->st_ctim.tv_nsec == b->st_ctim.tv_nsec);
+}
+
+/*
+ * A live/ entry that names a host: lowercase letters, digits, '-', '.'
+ * (and '_' or '*', which a lookup never matches anyway), not starting with
+ * '.'.  certbot's README and its "-0001" lineages pass and are harmless.
+ */
+static int
+tls_dirname(const char *n)
+{
+	size_t	i;
+
+	if (n[0] == '.' || n[0] == '\0' || strlen(n) >= TLS_NAME_MAX)
+		return (0);
+	for (i = 0; n[i] != '\0'; i++)
+		if (!islower((unsigned char)n[i]) &&
+		    !isdigit((unsigned char)n[i]) &&
+		    strchr("-._*", n[i]) == NULL)
+			return (0);
+	return (1);
+}
+
+/* a/b + c into buf; -1 if it doesn't fit. */
+static int
+tls_path(char *buf, size_t sz, const char *a, const char *b, const char *c)
+{
+	int	n;
+
+	n = snprintf(buf, sz, "%s/%s%s", a, b, c);
+	return (n < 0 || (size_t)n >= sz ? -1 : 0);
+}
+
+static int
+tls_lineage_cmp(const void *a, const void *b)
+{
+	return (strcmp(((const struct tls_lineage *)a)->dir,
+	    ((const struct tls_lineage *)b)->dir));
+}
+
+/* By name, then directory names before SANs, then directory order. */
+static int
+tls_entry_cmp(const void *a, const void *b)
+{
+	const struct tls_entry	*x = a, *y = b;
+	int			 c;
+
+	if ((c = strcmp(x->name, y->name)) != 0)
+		return (c);
+	if (x->prio != y->prio)
+		return (x->prio - y->prio);
+	return (x->order < y->order ? -1 : x->order > y->order);
+}
+
+static int
+tls_name_cmp(const void *key, const void *e)
+{
+	return (strcmp(key, ((const struct tls_entry *)e)->name));
+}
+
+/*
+ * Loads every tls-dir/live/NAME/ of dir into c->lin, sorted; a pair that
+ * fails is logged and the one prev had for NAME kept.  -1 with err set
+ * only if live/ can't be read at all.
+ */
+static int
+tls_dir_load(const char *dir, const struct tls_cred *prev,
+    struct tls_cred *c, char *err, size_t errsz)
+{
+	char			 live[PATH_MAX], cert[PATH_MAX], key[PATH_MAX];
+	char			 what[PATH_MAX], msg[PATH_MAX * 2 + 256];
+	struct tls_lineage	*l, *old, k;
+	struct dirent		*de;
+	struct stat		 stc, stk, st;
+	struct tls_pair		*p;
+	DIR			*dp;
+	size_t			 cap = 0;
+	int			 n;
+
+	n = snprintf(live, sizeof(live), "%s/live", dir);
+	if (n < 0 || (size_t)n >= sizeof(live)) {
+		(void)snprintf(err, errsz, "tls-dir %s: path too long", dir);
+		return (-1);
+	}
+	if ((dp = opendir(live)) == NULL) {
+		(void)snprintf(err, errsz, "tls-dir %s: %s", live,
+		    strerror(errno));
+		return (-1);
+	}
+	while ((de = readdir(dp)) != NULL) {
+		if (!tls_dirname(de->d_name))
+			continue;
+		if (tls_path(what, sizeof(what), live, de->d_name, "") == -1 ||
+		    tls_path(cert, sizeof(cert), live, de->d_name,
+		    "/fullchain.pem") == -1 ||
+		    tls_path(key, sizeof(key), live, de->d_name,
+		    "/privkey.pem") == -1)
+			continue;
+		if (stat(what, &st) == -1 || !S_ISDIR(st.st_mode))
+			continue;	/* certbot's README. */
+		if (c->nlin == TLS_DIR_MAX) {
+			log_warnx("tls-dir %s: more than %d directories, "
+			    "the rest ignored", what, TLS_DIR_MAX);
+			break;
+		}
+
+		(void)snprintf(k.dir, sizeof(k.dir), "%s", de->d_name);
+		old = NULL;
+		if (prev != NULL && prev->nlin > 0)
+			old = bsearch(&k, prev->lin, prev->nlin,
+			    sizeof(*prev->lin), tls_lineage_cmp);
+		if (old != NULL && stat(cert, &stc) == 0 &&
+		    stat(key, &stk) == 0 && tls_same(&stc, &old->pair->stc) &&
+		    tls_same(&stk, &old->pair->stk)) {
+			p = old->pair;		/* Unchanged. */
+			p->refs++;
+		} else if ((p = tls_pair_load("tls-dir", "tls-dir", cert,
+		    key, msg, sizeof(msg))) == NULL) {
+			if (old != NULL) {
+				log_warnx("%s; keeping the certificate loaded "
+				    "before", msg);
+				p = old->pair;
+				p->refs++;
+			} else {
+				log_warnx("%s; not serving this name", msg);
+				continue;
+			}
+		} else if (p->expiry != (time_t)-1 && p->expiry <
+		    time(NULL) + TLS_SOON)
+			log_warnx("tls-dir %s: certificate %s", what, p->expiry <
+			    time(NULL) ? "EXPIRED" : "expires in under 14 days");
+
+		if (c->nlin == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			if ((l = reallocarray(c->lin, cap,
+			    sizeof(*l))) == NULL) {
+				tls_pair_unref(p);
+				(void)snprintf(err, errsz, "tls-dir: %s",
+				    strerror(errno));
+				(void)closedir(dp);
+				return (-1);
+			}
+			c->lin = l;
+		}
+		l = &c->lin[c->nlin++];
+		memcpy(l->dir, k.dir, sizeof(l->dir));
+		l->pair = p;
+	}
+	(void)closedir(dp);
+	if (c->nlin > 0)
+		qsort(c->lin, c->nlin, sizeof(*c->lin), tls_lineage_cmp);
+	return (0);
+}
+
+/*
+ * c->idx from c->lin: each directory's name, and the DNS names of its
+ * certificate.  A name given twice goes to its directory, else to the
+ * first directory (in name order) whose certificate has it.
+ */
+static int
+tls_index(struct tls_cred *c)
+{
+	gnutls_x509_crt_t	 crt;
+	struct tls_entry	*e;
+	char			 san[TLS_NAME_MAX];
+	size_t			 i, j, cap, n, len;
+	unsigned		 crit;
+	int			 rc;
+
+	cap = c->nlin * 4;
+	if (cap == 0)
+		return (0);
+	if ((c->idx = calloc(cap, sizeof(*c->idx))) == NULL)
+		return (-1);
+	for (i = 0; i < c->nlin; i++) {
+		if (c->nidx == cap) {
+			if ((e = reallocarray(c->idx, cap * 2,
+			    sizeof(*e))) == NULL)
+				return (-1);
+			c->idx = e;
+			cap *= 2;
+		}
+		e = &c->idx[c->nidx++];
+		memcpy(e->name, c->lin[i].dir, sizeof(e->name));
+		e->pair = c->lin[i].pair;
+		e->prio = 0;
+		e->order = i;
+
+		if (gnutls_x509_crt_init(&crt) < 0)
+			continue;
+		if (gnutls_x509_crt_import(crt, &c->lin[i].pair->pcert[0].cert,
+		    GNUTLS_X509_FMT_DER) < 0) {
+			gnutls_x509_crt_deinit(crt);
+			continue;
+		}
+		for (j = 0; j < TLS_SAN_MAX; j++) {
+			len = sizeof(san);
+			rc = gnutls_x509_crt_get_subject_alt_name(crt, j, san,
+			    &len, &crit);
+			if (rc == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+				break;
+			if (rc != GNUTLS_SAN_DNSNAME || len == 0 ||
+			    len >= sizeof(san) || memchr(san, '\0', len))
+				continue;
+			for (n = 0; n < len; n++)
+				san[n] = tolower((unsigned char)san[n]);
+			if (c->nidx == cap) {
+				if ((e = reallocarray(c->idx, cap * 2,
+				    sizeof(*e))) == NULL) {
+					gnutls_x509_crt_deinit(crt);
+					return (-1);
+				}
+				c->idx = e;
+				cap *= 2;
+			}
+			e = &c->idx[c->nidx++];
+			memcpy(e->name, san, len);
+			e->name[len] = '\0';
+			e->pair = c->lin[i].pair;
+			e->prio = 1;
+			e->order = i;
+		}
+		gnutls_x509_crt_deinit(crt);
+	}
+	qsort(c->idx, c->nidx, sizeof(*c->idx), tls_entry_cmp);
+	for (i = j = 0; i < c->nidx; i++)
+		if (j == 0 || strcmp(c->idx[j - 1].name, c->idx[i].name) != 0)
+			c->idx[j++] = c->idx[i];
+	c->nidx = j;
+	return (0);
+}
+
+struct tls_cred *
+tls_load(const struct conf *conf, char *err, size_t errsz)
+{
+	struct tls_cred	*c, *prev;
+	size_t		 i;
+	int		 nsan;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		(void)snprintf(err, errsz, "tls: %s", strerror(errno));
+		return (NULL);
+	}
+	if ((c->dflt = tls_pair_load("tls-cert", "tls-key", conf->tls_cert,
+	    conf->tls_key, err, errsz)) == NULL)
+		goto fail;
+	if (conf->tls_dir[0] == '\0')
+		return (c);
+	prev = atomic_load_explicit(&tls_current, memory_order_acquire);
+	if (tls_dir_load(conf->tls_dir, prev, c, err, errsz) == -1)
+		goto fail;
+	if (tls_index(c) == -1) {
+		(void)snprintf(err, errsz, "tls-dir: %s", strerror(errno));
+		goto fail;
+	}
+	for (i = 0, nsan = 0; i < c->nidx; i++)
+		if (strchr(c->idx[i].name, '*') != NULL)
+			nsan++;
+	log_info("tls-dir %s: %zu certificates for %zu names (%d wildcards)",
+	    conf->tls_dir, c->nlin, c->nidx, nsan);
+	return (c);
+fail:
+	tls_free(c);
 	return (NULL);
 }
 
 time_t
 tls_expiry(const struct tls_cred *c)
 {
-	gnutls_x509_crt_t	crt;
-	time_t			t = (time_t)-1;
-
-	if (c->npcert == 0 || gnutls_x509_crt_init(&crt) < 0)
-		return (t);
-	if (gnutls_x509_crt_import(crt, &c->pcert[0].cert,
-	    GNUTLS_X509_FMT_DER) >= 0)
-		t = gnutls_x509_crt_get_expiration_time(crt);
-	gnutls_x509_crt_deinit(crt);
-	return (t);
+	return (c->dflt != NULL ? c->dflt->expiry : (time_t)-1);
 }
 
 void
 tls_free(struct tls_cred *c)
 {
-	unsigned	i;
+	size_t	i;
 
 	if (c == NULL)
 		return;
-	for (i = 0; i < c->npcert; i++)
-		gnutls_pcert_deinit(&c->pcert[i]);
-	if (c->key != NULL)
-		gnutls_privkey_deinit(c->key);
+	tls_pair_unref(c->dflt);
+	for (i = 0; i < c->nlin; i++)
+		tls_pair_unref(c->lin[i].pair);
+	free(c->lin);
+	free(c->idx);
 	free(c);
 }
 
@@ -233,8 +591,45 @@ tls_cleanup(void)
 }
 
 /*
- * gnutls_certificate_retrieve_function2: the current pair.  GnuTLS does
- * not free what we return (no GNUTLS_CERT_RETR_DEINIT_ALL here).
+ * The pair for server name sni (as sent: any case, maybe a trailing dot):
+ * an exact name, else the wildcard "*." of its parent, else the default.
+ */
+static struct tls_pair *
+tls_lookup(const struct tls_cred *c, const char *sni)
+{
+	const struct tls_entry	*e;
+	char			 name[TLS_NAME_MAX + 2];
+	const char		*dot;
+	size_t			 len, i;
+
+	len = strlen(sni);
+	if (len > 0 && sni[len - 1] == '.')
+		len--;
+	if (c->nidx == 0 || len == 0 || len >= TLS_NAME_MAX)
+		return (c->dflt);
+	for (i = 0; i < len; i++)
+		name[i] = tolower((unsigned char)sni[i]);
+	name[len] = '\0';
+	if ((e = bsearch(name, c->idx, c->nidx, sizeof(*c->idx),
+	    tls_name_cmp)) != NULL)
+		return (e->pair);
+	if ((dot = strchr(name, '.')) == NULL || dot == name ||
+	    dot[1] == '\0')
+		return (c->dflt);
+	/* "*.rest": shift the rest right behind "*". */
+	len = strlen(dot);
+	memmove(name + 1, dot, len + 1);
+	name[0] = '*';
+	if ((e = bsearch(name, c->idx, c->nidx, sizeof(*c->idx),
+	    tls_name_cmp)) != NULL)
+		return (e->pair);
+	return (c->dflt);
+}
+
+/*
+ * gnutls_certificate_retrieve_function2: the pair for the client's server
+ * name.  GnuTLS does not free what we return (no
+ * GNUTLS_CERT_RETR_DEINIT_ALL here).
  */
 int
 tls_cert_cb(gnutls_session_t session, const gnutls_datum_t *req_ca_rdn,
@@ -242,9 +637,12 @@ tls_cert_cb(gnutls_session_t session, const gnutls_datum_t *req_ca_rdn,
     gnutls_pcert_st **pcert, unsigned int *pcert_length,
     gnutls_privkey_t *privkey)
 {
-	struct tls_cred	*c;
+	const struct tls_cred	*c;
+	struct tls_pair		*p;
+	char			 sni[TLS_NAME_MAX + 1];
+	size_t			 len = sizeof(sni);
+	unsigned		 type;
 
-	(void)session;
 	(void)req_ca_rdn;
 	(void)nreqs;
 	(void)pk_algos;
@@ -252,8 +650,15 @@ tls_cert_cb(gnutls_session_t session, const gnutls_datum_t *req_ca_rdn,
 	c = atomic_load_explicit(&tls_current, memory_order_acquire);
 	if (c == NULL)
 		return (-1);
-	*pcert = c->pcert;
-	*pcert_length = c->npcert;
-	*privkey = c->key;
+	p = c->dflt;
+	if (c->nidx > 0 && gnutls_server_name_get(session, sni, &len, &type,
+	    0) == GNUTLS_E_SUCCESS && type == GNUTLS_NAME_DNS &&
+	    len < sizeof(sni)) {
+		sni[len] = '\0';
+		p = tls_lookup(c, sni);
+	}
+	*pcert = p->pcert;
+	*pcert_length = p->npcert;
+	*privkey = p->key;
 	return (0);
 }
