@@ -415,7 +415,7 @@ acme_certbot(const struct conf *conf, const char *name, const char *prog)
 static int
 acme_name(const struct conf *conf, const char *name)
 {
-	const char	*prog, *base;
+	const char	*prog;
 
 	switch (acme_resolves(name)) {
 	case 0:
@@ -429,12 +429,6 @@ acme_name(const struct conf *conf, const char *name)
 		break;
 	}
 	prog = conf->acme_client;
-	base = strrchr(prog, '/') != NULL ? strrchr(prog, '/') + 1 : prog;
-	if (strcmp(base, "certbot") != 0) {
-		warnx("acme-client %s: not supported yet (certbot is; see "
-		    "wkdctl(8) for the others)", prog);
-		return -1;
-	}
 	printf("%s: requesting a certificate from %s\n", name,
 	    conf->acme_server[0] != '\0' ? conf->acme_server :
 	    "the ACME client's default CA");
@@ -508,6 +502,11 @@ acme_ready(const struct conf *conf)
 {
 	if (!acme_enabled(conf)) {
 		warnx("no acme-client in the configuration (wkdd.conf(5))");
+		return -1;
+	}
+	if (strcmp(conf->acme_client, "certbot") != 0) {
+		warnx("acme-client %s: not supported yet (certbot is; see "
+		    "wkdctl(8) for the others)", conf->acme_client);
 		return -1;
 	}
 	if (conf->tls_dir[0] == '\0') {
