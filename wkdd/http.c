@@ -25,6 +25,8 @@
 #include "wkdd.h"
 
 #define HTTP_PAGE_MAX	(64 * 1024)
+#define HTTP_TOKEN_MAX	4096	/* An ACME key authorization is ~90. */
+#define HTTP_ACME_DIR	".well-known/acme-challenge/"
 #define HTTP_METHODS	"GET, HEAD, OPTIONS"
 #define HTTP_REQHDR_MAX	512	/* Access-Control-Request-Headers kept. */
 #define HTTP_404	"Not found\n"
@@ -41,10 +43,20 @@ static struct MHD_Response		*http_r404, *http_r405, *http_r500;
 static _Atomic(struct http_page *)	 http_page_cur;
 static struct http_page			*http_page_old;	/* Main thread. */
 static char				 http_waiting, http_answered;
+static int				 http_acme_fd = -1;
 
 static enum MHD_Result	http_handler(void *, struct MHD_Connection *,
 			    const char *, const char *, const char *,
 			    const char *, size_t *, void **);
+static enum MHD_Result	http_plain_handler(void *, struct MHD_Connection *,
+			    const char *, const char *, const char *,
+			    const char *, size_t *, void **);
+static int		http_wait_body(struct MHD_Connection *, void **,
+			    size_t *);
+static struct MHD_Response *http_acme(const struct route *, size_t *);
+static struct MHD_Response *http_redirect(const struct route *,
+			    const char *);
+static int		http_hosted(const struct route *);
 static size_t		http_unescape(void *, struct MHD_Connection *,
 			    char *);
 static void		http_mhdlog(void *, const char *, va_list)
@@ -124,6 +136,23 @@ http_cleanup(void)
 		http_page_free(p);
 	}
 	http_ks = NULL;
+	if (http_acme_fd != -1)
+		(void)close(http_acme_fd);
+	http_acme_fd = -1;
+}
+
+int
+http_acme_open(const struct conf *conf, char *err, size_t errsz)
+{
+	if (conf->acme_webroot[0] == '\0')
+		return (0);
+	if ((http_acme_fd = open(conf->acme_webroot, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1) {
+		(void)snprintf(err, errsz, "acme-webroot %s: %s",
+		    conf->acme_webroot, strerror(errno));
+		return (-1);
+	}
+	return (0);
 }
 
 int
@@ -372,7 +401,7 @@ http_log(const char *method, const struct route *r, unsigned status,
     size_t bytes, const struct timespec *t0)
 {
 	struct timespec	 t1;
-	char		 what[KS_DOMAIN_MAX + KS_HASH_LEN + 64], m[16];
+	char		 what[KS_DOMAIN_MAX + KS_HASH_LEN + 96], m[16];
 	const char	*p;
 	size_t		 i;
 	long		 us;
@@ -393,6 +422,16 @@ http_log(const char *method, const struct route *r, unsigned status,
 		break;
 	case ROUTE_INDEX:
 		(void)snprintf(what, sizeof(what), "/");
+		break;
+	case ROUTE_MTASTS:
+		(void)snprintf(what, sizeof(what), "/.well-known/mta-sts.txt");
+		break;
+	case ROUTE_ACME:
+		(void)snprintf(what, sizeof(what), "/.well-known/"
+		    "acme-challenge/%.64s", r->token);
+		break;
+	case ROUTE_REDIRECT:
+		(void)snprintf(what, sizeof(what), "(redirect)");
 		break;
 	default:
 		(void)snprintf(what, sizeof(what), "-");
@@ -425,21 +464,8 @@ http_handler(void *cls, struct MHD_Connection *c, const char *url,
 	(void)cls;
 	(void)version;
 	(void)upload_data;
-	/*
-	 * A response queued on the first call closes the connection after
-	 * it (MHD can't tell where the body would end), so a request
-	 * without a body is answered on the second call, once it is all in.
-	 * One with a body is answered at once, and the body not read.
-	 */
-	if (*con_cls == &http_answered) {
-		*upload_data_size = 0;
+	if (http_wait_body(c, con_cls, upload_data_size))
 		return (MHD_YES);
-	}
-	if (*con_cls == NULL && !http_has_body(c)) {
-		*con_cls = &http_waiting;
-		return (MHD_YES);
-	}
-	*con_cls = &http_answered;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	memset(&b, 0, sizeof(b));
@@ -464,6 +490,26 @@ http_handler(void *cls, struct MHD_Connection *c, const char *url,
 			status = MHD_HTTP_OK;
 			resp = page->resp;
 			own = 0;
+		}
+		break;
+	case ROUTE_MTASTS:
+		/* RFC 8461 3.3: "text/plain", never a redirect. */
+		if ((rc = ks_has_domain(http_ks, r.domain)) == KS_OK &&
+		    (rc = ks_get_mtasts(http_ks, r.domain, &b)) == KS_OK) {
+			memcpy(etag, b.etag, sizeof(etag));
+			etag[sizeof(etag) - 1] = '\0';
+			status = MHD_HTTP_OK;
+			bytes = b.len;
+			resp = http_blob(&b, "text/plain");
+			if (resp != NULL && etag[0] != '\0' &&
+			    MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG,
+			    etag) != MHD_YES) {
+				MHD_destroy_response(resp);
+				resp = NULL;
+			}
+		} else if (rc != KS_NOTFOUND) {
+			log_warnx("mta-sts %s: %s", r.domain, ks_strerror(rc));
+			status = MHD_HTTP_INTERNAL_SERVER_ERROR;
 		}
 		break;
 	case ROUTE_POLICY:
@@ -531,11 +577,213 @@ http_handler(void *cls, struct MHD_Connection *c, const char *url,
 	return (ret);
 }
 
+/*
+ * A response queued on the first call closes the connection after it
+ * (MHD can't tell where the body would end), so a request without a body
+ * is answered on the second call, once it is all in.  One with a body is
+ * answered at once, and the body not read.  Returns 1 if this call is not
+ * the one to answer: the handler just returns MHD_YES then.
+ */
+static int
+http_wait_body(struct MHD_Connection *c, void **con_cls,
+    size_t *upload_data_size)
+{
+	if (*con_cls == &http_answered) {
+		*upload_data_size = 0;
+		return (1);
+	}
+	if (*con_cls == NULL && !http_has_body(c)) {
+		*con_cls = &http_waiting;
+		return (1);
+	}
+	*con_cls = &http_answered;
+	return (0);
+}
+
+/* The Host, or the domain it is a service name of, is hosted? */
+static int
+http_hosted(const struct route *r)
+{
+	int	rc;
+
+	if ((rc = ks_has_domain(http_ks, r->host)) == KS_OK)
+		return (1);
+	if (strcmp(r->domain, r->host) != 0 &&
+	    (rc = ks_has_domain(http_ks, r->domain)) == KS_OK)
+		return (1);
+	if (rc != KS_NOTFOUND)
+		log_warnx("domain %s: %s", r->domain, ks_strerror(rc));
+	return (0);
+}
+
+/*
+ * ACME HTTP-01: acme-webroot/.well-known/acme-challenge/TOKEN (TOKEN
+ * checked by route_plain(): base64url only), a regular file, not a link.
+ * NULL if there is none; *bytes gets its size.
+ */
+static struct MHD_Response *
+http_acme(const struct route *r, size_t *bytes)
+{
+	struct MHD_Response	*resp;
+	struct stat		 st;
+	char			 path[sizeof(HTTP_ACME_DIR) + ROUTE_TOKEN_MAX];
+	char			*buf;
+	ssize_t			 n;
+	size_t			 len = 0;
+	int			 fd;
+
+	if (http_acme_fd == -1)
+		return (NULL);
+	(void)snprintf(path, sizeof(path), "%s%s", HTTP_ACME_DIR, r->token);
+	if ((fd = openat(http_acme_fd, path, O_RDONLY | O_NOFOLLOW |
+	    O_NONBLOCK | O_CLOEXEC)) == -1) {
+		if (errno != ENOENT)
+			log_warn("acme-webroot: %s", path);
+		return (NULL);
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_size > HTTP_TOKEN_MAX) {
+		log_warnx("acme-webroot: %s: not a regular file of at most "
+		    "%d bytes", path, HTTP_TOKEN_MAX);
+		(void)close(fd);
+		return (NULL);
+	}
+	if ((buf = malloc(st.st_size + 1)) == NULL) {
+		(void)close(fd);
+		return (NULL);
+	}
+	while (len < (size_t)st.st_size) {
+		if ((n = read(fd, buf + len, st.st_size - len)) == -1 &&
+		    errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += n;
+	}
+	(void)close(fd);
+	if ((resp = MHD_create_response_from_buffer_with_free_callback(len,
+	    buf, free)) == NULL) {
+		free(buf);
+		return (NULL);
+	}
+	if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    "text/plain") != MHD_YES) {
+		MHD_destroy_response(resp);
+		return (NULL);
+	}
+	*bytes = len;
+	return (resp);
+}
+
+/* 301 to https://HOST/PATH (checked by route_plain()); NULL if no memory. */
+static struct MHD_Response *
+http_redirect(const struct route *r, const char *path)
+{
+	struct MHD_Response	*resp;
+	char			*loc;
+
+	if (asprintf(&loc, "https://%s%s", r->host, path) == -1)
+		return (NULL);
+	if ((resp = MHD_create_response_from_buffer(0, NULL,
+	    MHD_RESPMEM_PERSISTENT)) != NULL &&
+	    MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION,
+	    loc) != MHD_YES) {
+		MHD_destroy_response(resp);
+		resp = NULL;
+	}
+	free(loc);
+	return (resp);
+}
+
+/*
+ * The plain HTTP listener: only ACME challenges and redirects, and only
+ * for hosted names; everything else is 404.
+ */
+static enum MHD_Result
+http_plain_handler(void *cls, struct MHD_Connection *c, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_data_size, void **con_cls)
+{
+	struct MHD_Response	*resp = NULL;
+	struct route		 r;
+	struct timespec		 t0;
+	const char		*host;
+	enum MHD_Result		 ret;
+	unsigned		 status = MHD_HTTP_NOT_FOUND;
+	size_t			 bytes = 0;
+	int			 own = 1;
+
+	(void)cls;
+	(void)version;
+	(void)upload_data;
+	if (http_wait_body(c, con_cls, upload_data_size))
+		return (MHD_YES);
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	host = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_HOST);
+	route_plain(method, host, url, &r);
+	switch (r.kind) {
+	case ROUTE_METHOD:
+		status = MHD_HTTP_METHOD_NOT_ALLOWED;
+		resp = http_r405;
+		own = 0;
+		break;
+	case ROUTE_ACME:
+		if (http_hosted(&r) && (resp = http_acme(&r, &bytes)) != NULL)
+			status = MHD_HTTP_OK;
+		break;
+	case ROUTE_REDIRECT:
+		if (http_hosted(&r)) {
+			status = MHD_HTTP_MOVED_PERMANENTLY;
+			resp = http_redirect(&r, url);
+		}
+		break;
+	default:
+		break;
+	}
+	if (resp == NULL && own) {
+		own = 0;
+		if (status == MHD_HTTP_NOT_FOUND)
+			resp = http_r404;
+		else {
+			log_warnx("%s: out of memory", __func__);
+			status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+			resp = http_r500;
+		}
+		bytes = http_static_len(resp);
+	}
+	if (resp == http_r405)
+		bytes = http_static_len(resp);
+	if (strcmp(method, "HEAD") == 0)
+		bytes = 0;
+	ret = MHD_queue_response(c, status, resp);
+	if (own)
+		MHD_destroy_response(resp);
+	http_log(method, &r, status, bytes, &t0);
+	return (ret);
+}
+
 struct MHD_Daemon *
-http_start(int fd, const struct conf *conf)
+http_start(int fd, const struct conf *conf, int plain)
 {
 	struct MHD_Daemon	*d;
 
+	if (plain) {
+		d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
+		    MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG,
+		    0, NULL, NULL, http_plain_handler, NULL,
+		    MHD_OPTION_EXTERNAL_LOGGER, http_mhdlog, NULL,
+		    MHD_OPTION_LISTEN_SOCKET, fd,
+		    MHD_OPTION_CONNECTION_LIMIT, conf->max_conns,
+		    MHD_OPTION_PER_IP_CONNECTION_LIMIT, conf->max_conns_per_ip,
+		    MHD_OPTION_CONNECTION_TIMEOUT, conf->timeout,
+		    MHD_OPTION_UNESCAPE_CALLBACK, http_unescape, NULL,
+		    MHD_OPTION_END);
+		if (d == NULL)
+			log_warnx("cannot start the plain HTTP daemon");
+		return (d);
+	}
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 	    MHD_USE_TLS | MHD_USE_ITC | MHD_USE_ERROR_LOG,
 	    0, NULL, NULL, http_handler, NULL,
@@ -558,12 +806,14 @@ http_stop(struct MHD_Daemon **ds, size_t n, unsigned wait_ms)
 {
 	const union MHD_DaemonInfo	*info;
 	struct timespec			 ts = { 0, 20 * 1000 * 1000 };
-	MHD_socket			 fd[CONF_LISTEN_MAX];
+	MHD_socket			 fd[HTTP_DAEMONS_MAX];
 	unsigned			 waited, open;
 	size_t				 i;
 
 	/* Stop accepting everywhere... */
-	for (i = 0; i < n && i < CONF_LISTEN_MAX; i++)
+	if (n > HTTP_DAEMONS_MAX)
+		n = HTTP_DAEMONS_MAX;
+	for (i = 0; i < n; i++)
 		fd[i] = MHD_quiesce_daemon(ds[i]);
 	/* ...let open connections finish for a while... */
 	for (waited = 0; waited < wait_ms; waited += 20) {
@@ -578,7 +828,7 @@ http_stop(struct MHD_Daemon **ds, size_t n, unsigned wait_ms)
 		nanosleep(&ts, NULL);
 	}
 	/* ...close the rest, then the listening sockets (MHD's docs). */
-	for (i = 0; i < n && i < CONF_LISTEN_MAX; i++) {
+	for (i = 0; i < n; i++) {
 		MHD_stop_daemon(ds[i]);
 		if (fd[i] != MHD_INVALID_SOCKET)
 			(void)close(fd[i]);

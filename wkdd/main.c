@@ -34,6 +34,7 @@ static unsigned	listen_port(int);
 static void	report_ports(int, const int *, size_t);
 static void	reload(const struct conf *, const char *);
 static void	cert_check(const struct conf *, const struct tls_cred *, int);
+static int	pidfile_write(const char *, char *, size_t);
 
 static void
 usage(void)
@@ -81,11 +82,14 @@ listen_port(int fd)
 	return (ntohs(((struct sockaddr_in6 *)&ss)->sin6_port));
 }
 
-/* -R fd: "<port>\n" per listener, in order, then close (readiness). */
+/*
+ * -R fd: "<port>\n" per listener, in order (listen, then listen-http),
+ * then close (readiness).
+ */
 static void
 report_ports(int fd, const int *ls, size_t n)
 {
-	char	buf[CONF_LISTEN_MAX * 8];
+	char	buf[HTTP_DAEMONS_MAX * 8];
 	size_t	i, len = 0;
 	ssize_t	w;
 	int	r;
@@ -135,6 +139,29 @@ cert_check(const struct conf *conf, const struct tls_cred *cred, int quiet)
 		log_info("tls-cert %s: valid until %s", conf->tls_cert, when);
 }
 
+/* Our pid in path (O_NOFOLLOW: not through a planted link). */
+static int
+pidfile_write(const char *path, char *err, size_t errsz)
+{
+	char	buf[32];
+	int	fd, n;
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	    O_CLOEXEC, 0644)) == -1) {
+		(void)snprintf(err, errsz, "pidfile %s: %s", path,
+		    strerror(errno));
+		return (-1);
+	}
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (write(fd, buf, n) != n || close(fd) == -1) {
+		(void)snprintf(err, errsz, "pidfile %s: %s", path,
+		    strerror(errno));
+		(void)unlink(path);
+		return (-1);
+	}
+	return (0);
+}
+
 /*
  * SIGHUP: parse the file again and load its certificate, key and page; only
  * if all of that works is it swapped in.  What the running daemons were
@@ -163,11 +190,17 @@ reload(const struct conf *run, const char *path)
 		tls_free(cred);
 		goto free;
 	}
-	same = conf->nlisten == run->nlisten;
+	same = conf->nlisten == run->nlisten &&
+	    conf->nlisten_http == run->nlisten_http;
 	for (i = 0; same && i < conf->nlisten; i++)
 		same = conf->listen[i].sslen == run->listen[i].sslen &&
 		    memcmp(&conf->listen[i].ss, &run->listen[i].ss,
 		    run->listen[i].sslen) == 0;
+	for (i = 0; same && i < conf->nlisten_http; i++)
+		same = conf->listen_http[i].sslen ==
+		    run->listen_http[i].sslen &&
+		    memcmp(&conf->listen_http[i].ss, &run->listen_http[i].ss,
+		    run->listen_http[i].sslen) == 0;
 	if (!same)
 		log_warnx("listen addresses can't change on reload: still "
 		    "on the old ones until restart");
@@ -182,6 +215,9 @@ reload(const struct conf *run, const char *path)
 		    "only");
 	if (strcmp(conf->user, run->user) != 0)
 		log_warnx("user changes on restart only");
+	if (strcmp(conf->acme_webroot, run->acme_webroot) != 0 ||
+	    strcmp(conf->pidfile, run->pidfile) != 0)
+		log_warnx("acme-webroot and pidfile change on restart only");
 	cert_check(conf, cred, 0);
 	tls_install(cred);
 	http_page_install(page);
@@ -193,8 +229,8 @@ free:
 int
 main(int argc, char *argv[])
 {
-	struct MHD_Daemon	*mhd[CONF_LISTEN_MAX];
-	int			 ls[CONF_LISTEN_MAX];
+	struct MHD_Daemon	*mhd[HTTP_DAEMONS_MAX];
+	int			 ls[HTTP_DAEMONS_MAX];
 	struct conf		*conf;
 	struct tls_cred		*cred;
 	struct http_page	*page;
@@ -202,7 +238,7 @@ main(int argc, char *argv[])
 	sigset_t		 sigs;
 	const char		*path = WKDD_CONF;
 	char			 err[PATH_MAX + 256], *end;
-	size_t			 i;
+	size_t			 i, nls;
 	long			 l;
 	int			 ch, debug = 0, noaction = 0, verbose = 0;
 	int			 readyfd = -1, sig, rc;
@@ -267,6 +303,14 @@ main(int argc, char *argv[])
 		    sizeof(err))) == -1)
 			fatalx("%s", err);
 	}
+	for (i = 0; i < conf->nlisten_http; i++) {
+		if ((ls[conf->nlisten + i] = listen_open(&conf->listen_http[i],
+		    err, sizeof(err))) == -1)
+			fatalx("%s", err);
+	}
+	nls = conf->nlisten + conf->nlisten_http;
+	if (http_acme_open(conf, err, sizeof(err)) == -1)
+		fatalx("%s", err);
 	/* Check the store now, while errors still reach the terminal. */
 	if ((rc = ks_open(&ks, conf->store, KS_RDONLY, conf->store_size)) != 0)
 		fatalx("store %s: %s", conf->store, ks_strerror(rc));
@@ -274,18 +318,12 @@ main(int argc, char *argv[])
 
 	log_init(debug, LOG_DAEMON);
 	cert_check(conf, cred, 0);
-	if (!debug && daemon(0, 0) == -1)
-		fatal("daemon");
-	if ((rc = ks_open(&ks, conf->store, KS_RDONLY, conf->store_size)) != 0)
-		fatalx("store %s: %s", conf->store, ks_strerror(rc));
-	if (priv_drop(conf->user, err, sizeof(err)) == -1)
-		fatalx("%s", err);
-	if (http_init(ks) == -1)
-		fatalx("out of memory");
-	tls_install(cred);
-	http_page_install(page);
 
-	/* MHD's threads inherit this mask: signals come to sigwait(). */
+	/*
+	 * MHD's threads inherit this mask: signals come to sigwait().  Set
+	 * before the pidfile exists, so that a SIGHUP sent as soon as it
+	 * does waits for sigwait() rather than ending the daemon.
+	 */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGHUP);
 	sigaddset(&sigs, SIGTERM);
@@ -296,14 +334,34 @@ main(int argc, char *argv[])
 	}
 	signal(SIGPIPE, SIG_IGN);
 
-	for (i = 0; i < conf->nlisten; i++) {
-		if ((mhd[i] = http_start(ls[i], conf)) == NULL)
-			fatalx("listen %s: cannot start", conf->listen[i].text);
-		log_info("listening on %s, port %u", conf->listen[i].text,
+	if (!debug && daemon(0, 0) == -1)
+		fatal("daemon");
+	if (conf->pidfile[0] != '\0' && pidfile_write(conf->pidfile, err,
+	    sizeof(err)) == -1)
+		fatalx("%s", err);
+	if ((rc = ks_open(&ks, conf->store, KS_RDONLY, conf->store_size)) != 0)
+		fatalx("store %s: %s", conf->store, ks_strerror(rc));
+	if (priv_drop(conf->user, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	if (http_init(ks) == -1)
+		fatalx("out of memory");
+	tls_install(cred);
+	http_page_install(page);
+
+	for (i = 0; i < nls; i++) {
+		if ((mhd[i] = http_start(ls[i], conf, i >= conf->nlisten)) ==
+		    NULL)
+			fatalx("listen %s: cannot start", i < conf->nlisten ?
+			    conf->listen[i].text :
+			    conf->listen_http[i - conf->nlisten].text);
+		log_info("listening on %s%s, port %u", i < conf->nlisten ?
+		    conf->listen[i].text :
+		    conf->listen_http[i - conf->nlisten].text,
+		    i < conf->nlisten ? "" : " (plain HTTP)",
 		    listen_port(ls[i]));
 	}
 	if (readyfd != -1)
-		report_ports(readyfd, ls, conf->nlisten);
+		report_ports(readyfd, ls, nls);
 	log_info("serving %s", conf->store);
 
 	for (;;) {
@@ -320,7 +378,9 @@ main(int argc, char *argv[])
 		break;
 	}
 
-	http_stop(mhd, conf->nlisten, WKDD_STOP_MS);
+	http_stop(mhd, nls, WKDD_STOP_MS);
+	if (conf->pidfile[0] != '\0' && unlink(conf->pidfile) == -1)
+		log_warn("pidfile %s", conf->pidfile);
 	http_cleanup();
 	tls_cleanup();
 	ks_close(ks);

@@ -12,6 +12,11 @@
  * trailing dot, IDN to A-label) and must then equal the Host's D, so that
  * one tenant's keys are never served under another's name.  Everything
  * else, directories included, is not found.
+ *
+ *   MTA-STS   Host: mta-sts.D       /.well-known/mta-sts.txt
+ *
+ * Plain HTTP (route_plain()): /.well-known/acme-challenge/TOKEN, or a
+ * redirect to https.
  */
 #include <stdio.h>
 #include <string.h>
@@ -22,6 +27,10 @@
 #define ROUTE_SEGS	5		/* .well-known/openpgpkey/D/hu/HASH */
 #define ROUTE_SEG_MAX	(KS_DOMAIN_MAX * 4)	/* Decoded bytes. */
 #define ROUTE_PREFIX	"openpgpkey."
+#define ROUTE_MTA_PREFIX	"mta-sts."
+#define ROUTE_MTASTS_PATH	"/.well-known/mta-sts.txt"
+#define ROUTE_ACME_PATH		"/.well-known/acme-challenge/"
+#define ROUTE_PATH_MAX		2048	/* Redirected. */
 
 static int	route_hex(int);
 static int	route_host(const char *, char *, size_t);
@@ -123,6 +132,19 @@ route_request(const char *method, const char *host, const char *path,
 	if ((end = strchr(path, '?')) == NULL)
 		end = path + strlen(path);
 
+	if ((size_t)(end - path) == sizeof(ROUTE_MTASTS_PATH) - 1 &&
+	    memcmp(path, ROUTE_MTASTS_PATH, end - path) == 0) {
+		/* Only under mta-sts.D, as RFC 8461 puts it. */
+		plen = sizeof(ROUTE_MTA_PREFIX) - 1;
+		if (strncmp(r->host, ROUTE_MTA_PREFIX, plen) != 0 ||
+		    r->host[plen] == '\0')
+			return (r->kind = ROUTE_NOTFOUND);
+		r->advanced = 0;
+		(void)snprintf(r->domain, sizeof(r->domain), "%s",
+		    r->host + plen);
+		return (r->kind = ROUTE_MTASTS);
+	}
+
 	if (end - path == 1 || (end - path == 11 &&
 	    memcmp(path, "/index.html", 11) == 0)) {
 		(void)snprintf(r->domain, sizeof(r->domain), "%s",
@@ -181,4 +203,59 @@ route_request(const char *method, const char *host, const char *path,
 		memcpy(r->hash, hash, KS_HASH_LEN + 1);
 	}
 	return (r->kind);
+}
+
+int
+route_plain(const char *method, const char *host, const char *path,
+    struct route *r)
+{
+	const char	*pfx[] = { ROUTE_PREFIX, ROUTE_MTA_PREFIX };
+	const char	*p, *tok;
+	size_t		 i, plen, len;
+
+	memset(r, 0, sizeof(*r));
+	if (route_host(host, r->host, sizeof(r->host)) == -1)
+		r->host[0] = '\0';
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+		return (r->kind = ROUTE_METHOD);
+	if (r->host[0] == '\0' || path == NULL || path[0] != '/')
+		return (r->kind = ROUTE_NOTFOUND);
+	(void)snprintf(r->domain, sizeof(r->domain), "%s", r->host);
+	for (i = 0; i < sizeof(pfx) / sizeof(pfx[0]); i++) {
+		plen = strlen(pfx[i]);
+		if (strncmp(r->host, pfx[i], plen) == 0 &&
+		    r->host[plen] != '\0') {
+			(void)snprintf(r->domain, sizeof(r->domain), "%s",
+			    r->host + plen);
+			break;
+		}
+	}
+
+	len = strcspn(path, "?");
+	plen = sizeof(ROUTE_ACME_PATH) - 1;
+	if (len > plen && strncmp(path, ROUTE_ACME_PATH, plen) == 0) {
+		/* base64url only: no '/', '.', '%', so no way out. */
+		tok = path + plen;
+		len -= plen;
+		if (len >= sizeof(r->token))
+			return (r->kind = ROUTE_NOTFOUND);
+		for (p = tok; p < tok + len; p++)
+			if (!((*p >= 'a' && *p <= 'z') ||
+			    (*p >= 'A' && *p <= 'Z') ||
+			    (*p >= '0' && *p <= '9') || *p == '-' ||
+			    *p == '_'))
+				return (r->kind = ROUTE_NOTFOUND);
+		memcpy(r->token, tok, len);
+		r->token[len] = '\0';
+		return (r->kind = ROUTE_ACME);
+	}
+	if (strncmp(path, ROUTE_ACME_PATH, plen - 1) == 0)
+		return (r->kind = ROUTE_NOTFOUND);	/* Bad or no token. */
+	/* Redirected as is: it must be safe in a Location header. */
+	if (strlen(path) > ROUTE_PATH_MAX)
+		return (r->kind = ROUTE_NOTFOUND);
+	for (p = path; *p != '\0'; p++)
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
+			return (r->kind = ROUTE_NOTFOUND);
+	return (r->kind = ROUTE_REDIRECT);
 }

@@ -79,6 +79,10 @@ int		 conf_dump(const struct conf *, FILE *);
 #define ROUTE_INDEX	3	/* "/": the www page, if domain is hosted. */
 #define ROUTE_OPTIONS	4	/* CORS preflight: 204. */
 #define ROUTE_METHOD	5	/* 405. */
+#define ROUTE_MTASTS	6	/* ks_get_mtasts(domain): Host mta-sts.D. */
+#define ROUTE_ACME	7	/* Plain HTTP: webroot's token, if hosted. */
+#define ROUTE_REDIRECT	8	/* Plain HTTP: 301 to https, if hosted. */
+#define ROUTE_TOKEN_MAX	256	/* Incl. NUL. */
 
 struct route {
 	int		 kind;			/* ROUTE_* */
@@ -86,6 +90,7 @@ struct route {
 	char		 host[KS_DOMAIN_MAX];	/* Normalised; "" if bad. */
 	char		 domain[KS_DOMAIN_MAX];	/* A-label. */
 	char		 hash[KS_HASH_LEN + 1];
+	char		 token[ROUTE_TOKEN_MAX];	/* ROUTE_ACME. */
 };
 
 /*
@@ -95,6 +100,16 @@ struct route {
  * no allocation but libidn2's for non-ASCII names.
  */
 int		 route_request(const char *method, const char *host,
+		    const char *path, struct route *r);
+/*
+ * The same for the plain HTTP listener: ROUTE_ACME for GET or HEAD
+ * /.well-known/acme-challenge/TOKEN (TOKEN base64url), else ROUTE_REDIRECT
+ * for a path of printable ASCII, ROUTE_METHOD for other methods, else
+ * ROUTE_NOTFOUND.  r->domain is the Host without an "openpgpkey." or
+ * "mta-sts." prefix: the caller serves only if r->host or r->domain is
+ * hosted.
+ */
+int		 route_plain(const char *method, const char *host,
 		    const char *path, struct route *r);
 
 /* tls.c: certificates.  TLS 1.2 and 1.3 only. */
@@ -120,7 +135,8 @@ void		 tls_install(struct tls_cred *c);
 void		 tls_cleanup(void);
 gnutls_certificate_retrieve_function2	tls_cert_cb;
 
-/* http.c: the MHD daemons and the request handler. */
+/* http.c: the MHD daemons and the request handlers. */
+#define HTTP_DAEMONS_MAX	(2 * CONF_LISTEN_MAX)	/* HTTPS, plain. */
 struct MHD_Daemon;
 struct http_page;
 
@@ -128,12 +144,18 @@ struct http_page;
 int		 http_init(struct ks *);
 void		 http_cleanup(void);
 /*
- * One MHD daemon on listening socket fd, with conf's limits.  NULL on
+ * conf's acme-webroot, opened for the plain HTTP handler (before
+ * privileges are dropped); a no-op without one.  -1 with err set.
+ */
+int		 http_acme_open(const struct conf *, char *err, size_t errsz);
+/*
+ * One MHD daemon on listening socket fd, with conf's limits: HTTPS, or
+ * plain HTTP (ACME challenges and redirects) if plain is set.  NULL on
  * error (logged).
  */
-struct MHD_Daemon *http_start(int fd, const struct conf *);
+struct MHD_Daemon *http_start(int fd, const struct conf *, int plain);
 /*
- * Stop the n (at most CONF_LISTEN_MAX) daemons ds: stop accepting, give
+ * Stop the n (at most HTTP_DAEMONS_MAX) daemons ds: stop accepting, give
  * open connections up to wait_ms to finish, close them.
  */
 void		 http_stop(struct MHD_Daemon **ds, size_t n, unsigned wait_ms);
