@@ -28,6 +28,7 @@
 
 #include "keystore.h"
 #include "wkdd.h"
+#include "wkdctl.h"
 #include "check.h"
 
 #define CHECK_USAGE	"domain check [--target name | --address ip ...] " \
@@ -342,9 +343,9 @@ check_host(struct check *c)
 	if (wild == 1 && (check_same(c->addrs, c->naddrs, wv, nw) &&
 	    dns_name_eq(cname, wcname))) {
 		if (ours)
-			check_warn(c, "%s is answered by the wildcard *.%s, "
-			    "which points at this service too; give it a "
-			    "record of its own", c->host, c->dom);
+			check_warn(c, "%s answers as the wildcard *.%s does "
+			    "(at this service too): if it has no record of "
+			    "its own, give it one", c->host, c->dom);
 		else {
 			check_fail(c, want, "the wildcard *.%s captures %s "
 			    "(%s%s%s): clients find no WKD there and do not "
@@ -918,4 +919,10 @@ check_cmd(const char *store, size_t mapsize, const struct conf *conf,
 		return 1;
 	}
 	return c.fails > 0 ? 1 : 0;
+}
+
+int
+cmd_domain_check(struct ctl *ctl, int argc, char **argv)
+{
+	return check_cmd(ctl->store, ctl->mapsize, ctl->conf, argc, argv);
 }

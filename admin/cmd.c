@@ -317,6 +317,9 @@ cmd_domain(struct ctl *ctl, int argc, char **argv)
 {
 	int	 i, nocert = 0;
 
+	/* check and cert have options of their own. */
+	if (argc >= 2 && strcmp(argv[1], "check") == 0)
+		return cmd_domain_check(ctl, argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "cert") == 0)
 		return acme_cmd(ctl, argc - 1, argv + 1);
 	if (argc == 4 && strcmp(argv[1], "add") == 0 &&

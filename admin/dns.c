@@ -32,6 +32,7 @@
 
 #include "keystore.h"
 #include "wkdd.h"
+#include "wkdctl.h"
 #include "check.h"
 
 #define DNS_CHAIN_MAX	8
@@ -493,7 +494,7 @@ usage:
 	return -1;
 }
 
-#define DNS_USAGE	"dns [--target name | --address ip ...] [--caa ca] " \
+#define DNS_SYNOPSIS	"dns [--target name | --address ip ...] [--caa ca] " \
 			"[--tlsrpt uri]\n" \
 			"           [--cert file] [--tls-dir dir] domain"
 
@@ -543,10 +544,10 @@ dns_cmd(const char *store, size_t mapsize, const struct conf *conf,
 	unsigned char	 tlsa[DNS_TLSA_LEN];
 	int		 i, rc, have_tlsa, have_id = 0;
 
-	if ((i = dns_getopt(argc, argv, &dc, 0, DNS_USAGE)) == -1)
+	if ((i = dns_getopt(argc, argv, &dc, 0, DNS_SYNOPSIS)) == -1)
 		return 2;
 	if (argc - i != 1) {
-		fprintf(stderr, "usage: wkdctl %s\n", DNS_USAGE);
+		fprintf(stderr, "usage: wkdctl %s\n", DNS_SYNOPSIS);
 		return 2;
 	}
 	if (ks_domain_norm(argv[i], dom, sizeof(dom)) != KS_OK) {
@@ -556,7 +557,7 @@ dns_cmd(const char *store, size_t mapsize, const struct conf *conf,
 	if (dc.target[0] == '\0' && dc.naddrs == 0) {
 		warnx("give the service's name (--target) or its addresses "
 		    "(--address)");
-		fprintf(stderr, "usage: wkdctl %s\n", DNS_USAGE);
+		fprintf(stderr, "usage: wkdctl %s\n", DNS_SYNOPSIS);
 		return 2;
 	}
 	if (dc.target[0] != '\0' && dc.naddrs > 0) {
@@ -599,4 +600,10 @@ dns_cmd(const char *store, size_t mapsize, const struct conf *conf,
 		return 1;
 	}
 	return 0;
+}
+
+int
+cmd_dns(struct ctl *ctl, int argc, char **argv)
+{
+	return dns_cmd(ctl->store, ctl->mapsize, ctl->conf, argc, argv);
 }

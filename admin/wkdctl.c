@@ -19,10 +19,14 @@
 static const struct ctl_cmd cmds[] = {
 	{ "init", cmd_init, INIT_USAGE, "create a new store", NULL },
 	{ "domain", cmd_domain, DOMAIN_USAGE,
-	    "host, drop or list mail domains",
+	    "host, drop, list or check mail domains",
 	    "A domain is given as U-label or A-label, any case.  Removing one\n"
 	    "takes down what is published under it; its addresses stay\n"
-	    "bound.\n" },
+	    "bound.\n"
+	    "check looks at what a mail client meets: DNS (resolv.conf),\n"
+	    "the certificate, the policy and a key over HTTPS; exit 0 only\n"
+	    "if nothing failed.  Options: those of dns, and --cafile file\n"
+	    "(trust only these CAs), --port port (443).\n" },
 	{ "account", cmd_account, ACCOUNT_USAGE,
 	    "create, list or show accounts",
 	    "An account is its primary address; aliases belong to it for\n"
@@ -48,6 +52,13 @@ static const struct ctl_cmd cmds[] = {
 	{ "export", cmd_export, EXPORT_USAGE,
 	    "write the key served for an address",
 	    "Writes exactly the bytes served, binary; not to a terminal.\n" },
+	{ "dns", cmd_dns, DNS_USAGE,
+	    "print the DNS records a hosted domain publishes",
+	    "--target name or --address ip ...: the service's host name\n"
+	    "(CNAMEs) or addresses; --caa ca: the CA's domain (CAA);\n"
+	    "--tlsrpt uri: TLSRPT rua; --cert file, --tls-dir dir: the\n"
+	    "certificate served (tls-dir/live/NAME/fullchain.pem, else\n"
+	    "--cert, else tls-cert) for the TLSA record.\n" },
 	{ "hash", cmd_hash, HASH_USAGE,
 	    "print the WKD hash and URLs of an address",
 	    "unicode-hash, if printed, is the hash clients that lowercase all\n"

@@ -20,6 +20,8 @@
 
 #include "keystore.h"
 
+struct conf;
+
 #define EXIT_USAGE	2
 
 /* Usage lines ("\n"-separated): usage(), --help, wkdctl.8's SYNOPSIS. */
@@ -28,6 +30,7 @@
 			"domain cert [--mta-sts] domain\n" \
 			"domain remove domain\n" \
 			"domain policy domain file\n" \
+			"domain check [options] domain\n" \
 			"domain list"
 #define ACCOUNT_USAGE	"account add primary [--alias address ...]\n" \
 			"account list\n" \
@@ -38,19 +41,18 @@
 #define LIST_USAGE	"list [domain]"
 #define SHOW_USAGE	"show address | fingerprint"
 #define EXPORT_USAGE	"export address [-o file]"
+#define DNS_USAGE	"dns [options] domain"
 #define HASH_USAGE	"hash address"
 #define REMOVE_USAGE	"remove fingerprint"
 #define LOG_USAGE	"log [address | domain | fingerprint]"
 
-
-struct conf;
 
 /* What main() hands every command. */
 struct ctl {
 	const char	*store;		/* Store directory. */
 	size_t		 mapsize;	/* store-size; 0: default. */
 	struct ks	*ks;		/* Opened by ctl_open(). */
-	const struct conf *conf;	/* wkdd.conf, or NULL if none. */
+	const struct conf *conf;	/* wkdd.conf as read, or NULL. */
 };
 
 /* A command: returns an exit status (0, 1 or EXIT_USAGE). */
@@ -91,6 +93,10 @@ int	 acme_enabled(const struct conf *);
 int	 acme_domain(const struct conf *, const char *domain, int mtasts);
 /* wkdctl domain cert [--mta-sts] domain; argv[0] is "cert". */
 int	 acme_cmd(struct ctl *, int, char **);
+
+/* dns.c, check.c: WKD-as-a-service (check.h). */
+int	 cmd_dns(struct ctl *, int, char **);
+int	 cmd_domain_check(struct ctl *, int, char **);	/* argv[0]: "check" */
 
 /* util.c */
 /* A snapshot of address records (ctl_addrs()), for walking and changing. */
