@@ -28,6 +28,7 @@
 PEBBLE_URL=https://localhost:14000/dir
 PEBBLE_API=https://localhost:15000
 PEBBLE_API_CA=
+# shellcheck disable=SC2034 # for the sourcing test
 pebble_why=
 
 pebble_require() {

@@ -121,6 +121,7 @@ sctl() {
 	netns_srv env REQUESTS_CA_BUNDLE="$PEBBLE_API_CA" "$WKDCTL" \
 	    -f "$CONF" "$@" > "$T/ctl.out" 2> "$T/ctl.err"
 	rc=$?
+	cat "$T/ctl.err" >> "$T/ctl.all"
 }
 if ctl init >/dev/null && ctl domain add --no-cert example.test \
     > "$T/nocert.out" 2>&1 &&
@@ -312,9 +313,9 @@ ok "domain cert without a domain: exit 2" [ "$rc" -eq 2 ]
 # Still serving, logs clean.
 if kill -0 "$(cat "$T/wkdd.pid")" 2>/dev/null &&
     ! grep -qE 'runtime error|AddressSanitizer|LeakSanitizer' \
-    "$T/wkdd.log" "$T/ctl.err"; then
-	pass "wkdd alive, logs clean"
+    "$T/wkdd.log" "$T/ctl.all"; then
+	pass "wkdd alive, logs of wkdd and wkdctl clean"
 else
-	fail "wkdd alive, logs clean"
+	fail "wkdd alive, logs of wkdd and wkdctl clean"
 fi
 finish

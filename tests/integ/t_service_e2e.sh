@@ -131,6 +131,7 @@ wk() {
 	netns_srv env REQUESTS_CA_BUNDLE="$PEBBLE_API_CA" "$WKDCTL" \
 	    -f "$CONF" "$@" > "$T/wk.out" 2> "$T/wk.err"
 	rc=$?
+	cat "$T/wk.err" >> "$T/wk.all"
 }
 wk init
 if [ "$rc" -eq 0 ] && netns_bg_ready wkdd "$WKDD" -d -f "$CONF" -R 3; then
@@ -277,7 +278,7 @@ client() {
 # listed FILE: the fingerprints and UIDs gpg sees in the keys of FILE.
 listed() {
 	_h=$T/gh-show
-	mkdir -p -m 700 "$_h"
+	mkdir -p "$_h" && chmod 700 "$_h"
 	gpg --homedir "$_h" --batch --with-colons --show-keys "$1" 2>/dev/null |
 	    awk -F: '$1 == "fpr" || $1 == "uid" { print $1 ":" $10 }'
 }
@@ -318,9 +319,9 @@ fi
 
 if kill -0 "$(cat "$T/wkdd.pid")" 2>/dev/null &&
     ! grep -qE 'runtime error|AddressSanitizer|LeakSanitizer' \
-    "$T/wkdd.log" "$T"/check-*.out "$T/wk.err"; then
-	pass "wkdd alive, logs clean"
+    "$T/wkdd.log" "$T"/check-*.out "$T/wk.all"; then
+	pass "wkdd alive, logs of wkdd and wkdctl clean"
 else
-	fail "wkdd alive, logs clean"
+	fail "wkdd alive, logs of wkdd and wkdctl clean"
 fi
 finish
