@@ -66,17 +66,26 @@ check_fmt(char *buf, size_t bufsz, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* One result line: "ok: ...", "warn: ..." or "FAIL: ... — fix: FIX". */
+static void __attribute__((format(printf, 3, 0)))
+check_line(const char *tag, const char *fix, const char *fmt, va_list ap)
+{
+	printf("%s: ", tag);
+	vprintf(fmt, ap);
+	if (fix != NULL)
+		printf(" — fix: %s", fix);
+	printf("\n");
+}
+
 static void __attribute__((format(printf, 2, 3)))
 check_ok(struct check *c, const char *fmt, ...)
 {
 	va_list	 ap;
 
 	(void)c;
-	printf("ok: ");
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	check_line("ok", NULL, fmt, ap);
 	va_end(ap);
-	printf("\n");
 }
 
 static void __attribute__((format(printf, 2, 3)))
@@ -85,25 +94,20 @@ check_warn(struct check *c, const char *fmt, ...)
 	va_list	 ap;
 
 	c->warns++;
-	printf("warn: ");
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	check_line("warn", NULL, fmt, ap);
 	va_end(ap);
-	printf("\n");
 }
 
-/* "FAIL: what — fix: fix"; fix is a printf format too (after what's). */
 static void __attribute__((format(printf, 3, 4)))
 check_fail(struct check *c, const char *fix, const char *fmt, ...)
 {
 	va_list	 ap;
 
 	c->fails++;
-	printf("FAIL: ");
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	check_line("FAIL", fix, fmt, ap);
 	va_end(ap);
-	printf(" — fix: %s\n", fix);
 }
 
 static const char *
@@ -552,20 +556,15 @@ static int
 check_key_cb(const struct ks_addr *a, void *arg)
 {
 	struct check_key	*k = arg;
-	const char		*at = strrchr(a->addr, '@');
-	size_t			 ll;
+	char			 dom[KS_DOMAIN_MAX];
 
-	if (at == NULL || strcmp(at + 1, k->dom) != 0 || a->fpr[0] == '\0' ||
-	    a->state == KS_ADDR_RETIRED ||
-	    (a->flags & (KS_AF_UNPUBLISHED | KS_AF_REMOVED)) != 0)
+	if (a->fpr[0] == '\0' || a->state == KS_ADDR_RETIRED ||
+	    (a->flags & (KS_AF_UNPUBLISHED | KS_AF_REMOVED)) != 0 ||
+	    ctl_split(a->addr, k->local, sizeof(k->local), dom,
+	    sizeof(dom)) == -1 || strcmp(dom, k->dom) != 0)
 		return 0;
-	ll = (size_t)(at - a->addr);
-	if (ll >= sizeof(k->local) ||
-	    ks_wkd_hash(a->addr, ll, k->hash) != KS_OK)
-		return 0;
-	memcpy(k->local, a->addr, ll);
-	k->local[ll] = '\0';
-	if (ks_wkd_get(k->txn, k->dom, k->hash, &k->blob) != KS_OK)
+	if (ks_wkd_hash(k->local, strlen(k->local), k->hash) != KS_OK ||
+	    ks_wkd_get(k->txn, k->dom, k->hash, &k->blob) != KS_OK)
 		return 0;
 	return 1;
 }

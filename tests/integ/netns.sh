@@ -55,6 +55,9 @@
 # root (or CAP_NET_ADMIN + CAP_SYS_ADMIN).  Internal variables start with
 # _nn_; a test's own variables are left alone.
 
+# Single quotes below are meant ($0 and $@ for sh -c, $ORIGIN for nsd);
+# netns_why is for the caller.
+# shellcheck disable=SC2016,SC2034
 NETNS_S=wkdd-s-$$
 NETNS_C=wkdd-c-$$
 NETNS_SRV4=192.0.2.1

@@ -4,8 +4,8 @@
 # One correct zone, made of wkdctl dns's own output, must pass; broken ones
 # (no openpgpkey record, a wildcard capturing it, a wrong TLSA record, an
 # expired certificate, a CAA record for another CA) must each be reported
-# with a fix, and exit 1.  A certificate expiring within 14 days is a
-# warning (exit 0).
+# with a fix, and exit 1.  A certificate expiring within 14 days, or a
+# wildcard that happens to point at the service, is a warning (exit 0).
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 O=${O:-$TOP/build}
@@ -27,6 +27,7 @@ finish() {
 			sed 's/^/#   /' "$f"
 		done
 	fi
+	[ -d "${GNUPGHOME:-}" ] && gpgconf --kill gpg-agent >/dev/null 2>&1
 	netns_down
 	echo "1..$n"
 	[ "$failed" -eq 0 ]
@@ -51,7 +52,7 @@ ctl() { "$WKDCTL" -s "$S" "$@"; }
 # by wkdd at 192.0.2.1, one that expired in 2020 for the wkdd at 192.0.2.3,
 # one expiring in 5 days for the wkdd at 192.0.2.4.
 DOMS="good.test nocname.test wild.test badtlsa.test caa.test expired.test
-    soon.test"
+    soon.test wildok.test"
 mkcert() {	# OUT KEY TEMPLATE-LINES
 	(umask 077 && certtool --generate-privkey --key-type=ecdsa \
 	    --outfile "$2" >/dev/null 2>&1) &&
@@ -87,7 +88,8 @@ fi
 
 # The store: every domain hosted, alice's key published in good.test,
 # expired.test and soon.test.
-mkdir -p "$S" && mkdir -m 700 "$GNUPGHOME" || finish
+mkdir -p "$S" || finish
+mkdir -m 700 "$GNUPGHOME" || finish
 ok=1
 ctl init >/dev/null || ok=0
 for d in $DOMS; do
@@ -108,7 +110,8 @@ fi
 # wkdd: the service (wkd.service.test, 192.0.2.1 and 2001:db8::1), an old instance whose
 # certificate expired (old.service.test, 192.0.2.3), one whose certificate
 # is about to (soon.service.test, 192.0.2.4).
-netns_addr 192.0.2.3 && netns_addr 192.0.2.4 || finish
+netns_addr 192.0.2.3 || finish
+netns_addr 192.0.2.4 || finish
 printf 'listen %s:443\nlisten [%s]:443\nstore %s\ntls-cert %s\ntls-key %s\n' \
     "$NETNS_SRV4" "$NETNS_SRV6" "$S" "$T/cert.pem" "$T/key.pem" \
     > "$T/new.conf"
@@ -126,9 +129,9 @@ else
 fi
 
 # DNS.  good.test's zone is what wkdctl dns prints (comments dropped).
-ctl dns --target wkd.service.test --caa testca.test --cert "$T/cert.pem" \
-    good.test > "$T/good.dns" 2> "$T/dns.err"
-if [ $? -eq 0 ] && grep -q '^openpgpkey.good.test.	3600	IN	CNAME	wkd.service.test.$' \
+if ctl dns --target wkd.service.test --caa testca.test \
+    --cert "$T/cert.pem" good.test > "$T/good.dns" 2> "$T/dns.err" &&
+    grep -q '^openpgpkey.good.test.	3600	IN	CNAME	wkd.service.test.$' \
     "$T/good.dns" && grep -q '	TLSA	3 1 1 [0-9A-F]\{64\}$' "$T/good.dns"; then
 	pass "wkdctl dns: CNAME and TLSA lines"
 else
@@ -147,6 +150,9 @@ www	A	192.0.2.50
 EOF
 netns_zone wild.test <<EOF
 *	A	192.0.2.50
+EOF
+netns_zone wildok.test <<EOF
+*	CNAME	wkd.service.test.
 EOF
 netns_zone badtlsa.test <<EOF
 openpgpkey	CNAME	wkd.service.test.
@@ -213,6 +219,10 @@ expect nocname.test 1 '^FAIL: openpgpkey.nocname.test does not exist.* — fix: 
 check wild.test wkd.service.test
 expect wild.test 1 '^FAIL: the wildcard \*.wild.test captures openpgpkey.wild.test .* — fix: publish "openpgpkey.wild.test. CNAME wkd.service.test."' \
     "wildcard reported"
+
+check wildok.test wkd.service.test
+expect wildok.test 0 '^warn: openpgpkey.wildok.test answers as the wildcard \*.wildok.test does' \
+    "wildcard pointing at the service: a warning, exit 0"
 
 check badtlsa.test wkd.service.test
 expect badtlsa.test 1 '^FAIL: TLSA records of openpgpkey.badtlsa.test do not match the certificate served.* — fix: publish "_443._tcp.openpgpkey.badtlsa.test. TLSA 3 1 1 [0-9A-F]{64}"' \

@@ -49,15 +49,20 @@ has() {
 	fi
 }
 
-mkdir -p "$S" && ctl init >/dev/null && ctl domain add example.test \
-    >/dev/null || { fail "store"; finish; }
-(umask 077 && certtool --generate-privkey --key-type=ecdsa \
+if ! { mkdir -p "$S" && ctl init >/dev/null &&
+    ctl domain add example.test >/dev/null; }; then
+	fail "store"
+	finish
+fi
+printf 'cn = "%s"\ndns_name = "%s"\ntls_www_server\nexpiration_days = 30\n' \
+    openpgpkey.example.test openpgpkey.example.test > "$T/tmpl"
+if ! { (umask 077 && certtool --generate-privkey --key-type=ecdsa \
     --outfile "$T/key.pem" >/dev/null 2>&1) &&
-printf 'cn = "openpgpkey.example.test"\ndns_name = "openpgpkey.example.test"\ntls_www_server\nexpiration_days = 30\n' \
-    > "$T/tmpl" &&
-certtool --generate-self-signed --load-privkey "$T/key.pem" \
-    --template "$T/tmpl" --outfile "$T/cert.pem" >/dev/null 2>&1 ||
-    { fail "certificate"; finish; }
+    certtool --generate-self-signed --load-privkey "$T/key.pem" \
+    --template "$T/tmpl" --outfile "$T/cert.pem" >/dev/null 2>&1; }; then
+	fail "certificate"
+	finish
+fi
 want=$(openssl x509 -in "$T/cert.pem" -pubkey -noout |
     openssl pkey -pubin -outform DER | openssl dgst -sha256 -hex |
     sed 's/.*= *//' | tr a-f A-F)
