@@ -72,6 +72,13 @@ static const struct ctl_cmd cmds[] = {
 	    "remove a key and all it published", NULL },
 	{ "log", cmd_log, LOG_USAGE,
 	    "show the audit log (of one subject)", NULL },
+	{ "mta-sts", cmd_mtasts, MTASTS_USAGE,
+	    "set, show or remove a domain's MTA-STS policy",
+	    "wkdd serves it at https://mta-sts.DOMAIN/.well-known/mta-sts.txt\n"
+	    "(RFC 8461).  --mx: an MX host name, or *.name for one label\n"
+	    "(repeat, or list patterns after the domain); --max-age: from 0\n"
+	    "to 31557600 seconds.  The _mta-sts TXT record's id (wkdctl dns)\n"
+	    "changes with the policy.\n" },
 };
 
 static void

@@ -11,6 +11,7 @@
  *		taking it down again.
  * util.c	store opening, address helpers, file I/O.
  * acme.c	certificates for openpgpkey.DOMAIN from an ACME CA.
+ * mtasts.c	mta-sts: the MTA-STS policy served under mta-sts.DOMAIN.
  */
 #ifndef WKDCTL_H
 #define WKDCTL_H
@@ -45,6 +46,10 @@ struct conf;
 #define HASH_USAGE	"hash address"
 #define REMOVE_USAGE	"remove fingerprint"
 #define LOG_USAGE	"log [address | domain | fingerprint]"
+#define MTASTS_USAGE	"mta-sts set domain --mode enforce|testing|none " \
+			"[--mx pattern ...] --max-age seconds\n" \
+			"mta-sts show domain\n" \
+			"mta-sts remove domain"
 
 
 /* What main() hands every command. */
@@ -97,6 +102,9 @@ int	 acme_cmd(struct ctl *, int, char **);
 /* dns.c, check.c: WKD-as-a-service (check.h). */
 int	 cmd_dns(struct ctl *, int, char **);
 int	 cmd_domain_check(struct ctl *, int, char **);	/* argv[0]: "check" */
+
+/* mtasts.c */
+int	 cmd_mtasts(struct ctl *, int, char **);
 
 /* util.c */
 /* A snapshot of address records (ctl_addrs()), for walking and changing. */

@@ -353,13 +353,15 @@ conf_set(struct conf_ctx *ctx, struct conf *conf, const struct directive *d,
 			    memcmp(&first[i].ss, &l->ss, l->sslen) == 0)
 				return (conf_error(ctx, "%s: %s given twice",
 				    d->name, v));
-		/* Explicit lines only: one address can't be both. */
-		if (ctx->line > 0 && first == conf->listen_http) {
-			other = conf->listen;
-			nother = conf->nlisten;
-		} else if (ctx->line > 0) {
-			other = conf->listen_http;
-			nother = conf->nlisten_http;
+		/*
+		 * Explicit lines only: one address can't be both (port 0
+		 * can: the kernel picks two).
+		 */
+		if (ctx->line > 0 && strcmp(strrchr(v, ':'), ":0") != 0) {
+			other = first == conf->listen_http ? conf->listen :
+			    conf->listen_http;
+			nother = first == conf->listen_http ? conf->nlisten :
+			    conf->nlisten_http;
 		}
 		for (i = 0; i < nother; i++)
 			if (other[i].sslen == l->sslen &&

@@ -15,9 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 
 #include "keystore.h"
@@ -57,6 +59,7 @@ static struct MHD_Response *http_acme(const struct route *, size_t *);
 static struct MHD_Response *http_redirect(const struct route *,
 			    const char *);
 static int		http_hosted(const struct route *);
+static int		http_sni_match(struct MHD_Connection *, const char *);
 static size_t		http_unescape(void *, struct MHD_Connection *,
 			    char *);
 static void		http_mhdlog(void *, const char *, va_list)
@@ -472,6 +475,9 @@ http_handler(void *cls, struct MHD_Connection *c, const char *url,
 	host = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_HOST);
 	route_request(method, host, url, &r);
+	if (r.kind != ROUTE_METHOD && r.kind != ROUTE_OPTIONS &&
+	    !http_sni_match(c, r.host))
+		r.kind = ROUTE_NOTFOUND;
 
 	switch (r.kind) {
 	case ROUTE_METHOD:
@@ -598,6 +604,37 @@ http_wait_body(struct MHD_Connection *c, void **con_cls,
 	}
 	*con_cls = &http_answered;
 	return (0);
+}
+
+/*
+ * The TLS server name, if the client sent one, names host (normalised)?
+ * A request for one tenant's name is never answered on a connection made
+ * for another's, whose certificate the client checked.  A server name is
+ * ASCII (RFC 6066: IDNs as A-labels), so case and a trailing dot are all
+ * there is to normalise.
+ */
+static int
+http_sni_match(struct MHD_Connection *c, const char *host)
+{
+	const union MHD_ConnectionInfo	*ci;
+	char				 sni[KS_DOMAIN_MAX + 1];
+	size_t				 len = sizeof(sni);
+	unsigned			 type;
+	int				 rc;
+
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (ci == NULL || ci->tls_session == NULL)
+		return (1);
+	rc = gnutls_server_name_get(ci->tls_session, sni, &len, &type, 0);
+	if (rc == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+		return (1);		/* No SNI: the Host decides. */
+	if (rc != GNUTLS_E_SUCCESS || type != GNUTLS_NAME_DNS ||
+	    len >= sizeof(sni))
+		return (0);
+	if (len > 0 && sni[len - 1] == '.')
+		len--;
+	return (len > 0 && strlen(host) == len &&
+	    strncasecmp(sni, host, len) == 0);
 }
 
 /* The Host, or the domain it is a service name of, is hosted? */

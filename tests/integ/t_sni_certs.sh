@@ -91,6 +91,7 @@ ln -sf "../../archive/openpgpkey.b.test/fullchain2.pem" \
 ln -sf "../../archive/openpgpkey.b.test/privkey2.pem" \
     "$LIVE/openpgpkey.b.test/privkey.pem"
 NEW_B=$(fpr "$LIVE/openpgpkey.b.test/fullchain.pem")
+check "a new certificate" [ "$NEW_B" != "$OLD_B" ]
 check "SIGHUP after renewal: reloaded" reload_wkdd
 is "$(served openpgpkey.b.test)" "$NEW_B" "renewed certificate served"
 is "$(served b.test)" "$NEW_B" "and its new SAN b.test"

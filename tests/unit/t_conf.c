@@ -176,6 +176,9 @@ t_service(void)
 	    "listen-http: 1.2.3.4:80 is also a listen address");
 	bad("listen-http 1.2.3.4:80\nlisten 1.2.3.4:80\n", 2,
 	    "listen: 1.2.3.4:80 is also a listen-http address");
+	is_int(parse("listen 127.0.0.1:0\nlisten-http 127.0.0.1:0\n", &conf,
+	    err, sizeof(err)), 0, "port 0 in listen and listen-http");
+	conf_free(conf);
 	bad("acme-client lego\n", 1, "acme-client: \"lego\" is not one of: "
 	    "certbot uacme none");
 	bad("acme-client certbo\n", 1, "acme-client: \"certbo\" is not");
