@@ -68,6 +68,7 @@ A=alice@$D
 # DNS: openpgpkey.acme.test is the server; nodns.test has no such name.
 netns_zone $D <<EOF
 openpgpkey	A	$NETNS_SRV4
+mta-sts		A	$NETNS_SRV4
 EOF
 netns_zone nodns.test <<EOF
 www	A	$NETNS_SRV4
@@ -272,6 +273,35 @@ if [ "$rc" -eq 0 ] && [ "$(spki)" = "$k1" ]; then
 else
 	fail "domain cert again: exit 0, same key (exit $rc)"
 	show "$T/ctl.out" "$T/ctl.err"
+fi
+
+# With an MTA-STS policy, domain cert gets mta-sts.D's certificate too.
+if ctl mta-sts set $D --mode testing --mx mail.$D --max-age 86400 \
+    >/dev/null; then
+	pass "MTA-STS policy set"
+else
+	fail "MTA-STS policy set"
+fi
+sctl domain cert $D
+if [ "$rc" -eq 0 ] &&
+    grep -q "^mta-sts.$D: certificate in $T/tls/live/mta-sts.$D/" \
+    "$T/ctl.out" && [ "$(spki)" = "$k1" ]; then
+	pass "domain cert: mta-sts.$D issued as well, openpgpkey.$D kept"
+else
+	fail "domain cert: mta-sts.$D issued as well, openpgpkey.$D kept (exit $rc)"
+	show "$T/ctl.out" "$T/ctl.err"
+fi
+i=0
+until netns_cli curl -sf --cacert "$T/root.pem" -o "$T/mta-sts.txt" \
+    "https://mta-sts.$D/.well-known/mta-sts.txt" 2>/dev/null || [ $i -ge 50 ]
+do
+	sleep 0.1	# Until wkdd has reloaded.
+	i=$((i + 1))
+done
+if grep -q '^mode: testing' "$T/mta-sts.txt" 2>/dev/null; then
+	pass "mta-sts.$D served with pebble's certificate"
+else
+	fail "mta-sts.$D served with pebble's certificate"
 fi
 
 # A name not in the DNS is not sent to the CA; the domain stays added.
