@@ -70,6 +70,12 @@ netns_zone $D <<EOF
 openpgpkey	A	$NETNS_SRV4
 mta-sts		A	$NETNS_SRV4
 EOF
+netns_zone own.test <<EOF
+openpgpkey	A	$NETNS_SRV4
+EOF
+netns_zone stale.test <<EOF
+openpgpkey	A	$NETNS_SRV4
+EOF
 netns_zone nodns.test <<EOF
 www	A	$NETNS_SRV4
 EOF
@@ -303,6 +309,47 @@ if grep -q '^mode: testing' "$T/mta-sts.txt" 2>/dev/null; then
 else
 	fail "mta-sts.$D served with pebble's certificate"
 fi
+
+# With user set (wkdd reads tls-dir as that user on SIGHUP), the files
+# are handed to that user; without a pidfile, the operator is told to
+# reload.
+grep -v '^pidfile' "$CONF" > "$T/user.conf"
+echo "user nobody" >> "$T/user.conf"
+netns_srv env REQUESTS_CA_BUNDLE="$PEBBLE_API_CA" "$WKDCTL" -f "$T/user.conf" \
+    domain add own.test > "$T/ctl.out" 2> "$T/ctl.err"
+rc=$?
+cat "$T/ctl.err" >> "$T/ctl.all"
+L=$T/tls/live/openpgpkey.own.test
+if [ "$rc" -eq 0 ] && grep -q '^reload wkdd (SIGHUP) to serve it' \
+    "$T/ctl.out" && [ "$(stat -c %U "$L")" = nobody ] &&
+    [ "$(stat -c %U "$T/tls/live")" = nobody ] &&
+    [ "$(stat -L -c %U.%a "$L/privkey.pem")" = nobody.600 ] &&
+    [ "$(stat -L -c %U "$L/fullchain.pem")" = nobody ]; then
+	pass "user nobody: its files handed to nobody, key 600; reload said"
+else
+	fail "user nobody: its files handed to nobody, key 600; reload said"
+	show "$T/ctl.out" "$T/ctl.err"
+	ls -lR "$T/tls/live" "$T/tls/archive" | sed 's/^/#     /'
+fi
+
+# A stale pidfile naming another program: that one is not signalled.
+sleep 600 &
+other=$!
+sed "s|^pidfile.*|pidfile $T/stale.pid|" "$CONF" > "$T/stale.conf"
+echo "$other" > "$T/stale.pid"
+netns_srv env REQUESTS_CA_BUNDLE="$PEBBLE_API_CA" "$WKDCTL" -f "$T/stale.conf" \
+    domain add stale.test > "$T/ctl.out" 2> "$T/ctl.err"
+rc=$?
+cat "$T/ctl.err" >> "$T/ctl.all"
+if [ "$rc" -eq 0 ] && grep -q "process $other is not wkdd: not signalled" \
+    "$T/ctl.err" && kill -0 "$other" 2>/dev/null; then
+	pass "stale pidfile: another program is not signalled"
+else
+	fail "stale pidfile: another program is not signalled"
+	show "$T/ctl.out" "$T/ctl.err"
+fi
+kill "$other" 2>/dev/null
+wait "$other" 2>/dev/null
 
 # A name not in the DNS is not sent to the CA; the domain stays added.
 npost=$(grep -c 'POST /order-plz' "$T/pebble.log")
