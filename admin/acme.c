@@ -411,11 +411,34 @@ acme_certbot(const struct conf *conf, const char *name, const char *prog)
 	return rc == 0 ? 0 : -1;
 }
 
-/* Request the certificate of one name; 0 if it is in tls-dir now. */
-static int
-acme_name(const struct conf *conf, const char *name)
+/* "YYYY-MM-DD" of the end of validity of chain's first certificate. */
+static void
+acme_expiry(const char *chain, char *out, size_t outsz)
 {
-	const char	*prog;
+	gnutls_x509_crt_t	 crt;
+	struct tm		 tm;
+	time_t			 t;
+
+	(void)snprintf(out, outsz, "an unknown date");
+	if (dns_cert_load(chain, &crt) == -1)
+		return;
+	t = gnutls_x509_crt_get_expiration_time(crt);
+	gnutls_x509_crt_deinit(crt);
+	if (t != (time_t)-1 && gmtime_r(&t, &tm) != NULL)
+		(void)strftime(out, outsz, "%Y-%m-%d", &tm);
+}
+
+/*
+ * Request the certificate of one name.  Returns 1 if a new one is in
+ * tls-dir now, 0 if the one there is kept (not due for renewal), -1 if
+ * there is none (reported).  until gets its expiry date.
+ */
+static int
+acme_name(const struct conf *conf, const char *name, char *until,
+    size_t untilsz)
+{
+	char	 chain[PATH_MAX], before[PATH_MAX], after[PATH_MAX];
+	int	 fresh;
 
 	switch (acme_resolves(name)) {
 	case 0:
@@ -428,20 +451,37 @@ acme_name(const struct conf *conf, const char *name)
 	default:
 		break;
 	}
-	prog = conf->acme_client;
+	if (snprintf(chain, sizeof(chain), "%s/live/%s/fullchain.pem",
+	    conf->tls_dir, name) >= (int)sizeof(chain)) {
+		warnx("%s: path too long", conf->tls_dir);
+		return -1;
+	}
+	/* certbot links live/NAME/ to a new archive/NAME/ file per issue. */
+	if (realpath(chain, before) == NULL)
+		before[0] = '\0';
 	printf("%s: requesting a certificate from %s\n", name,
 	    conf->acme_server[0] != '\0' ? conf->acme_server :
 	    "the ACME client's default CA");
 	(void)fflush(stdout);
-	if (acme_certbot(conf, name, prog) == -1)
+	if (acme_certbot(conf, name, conf->acme_client) == -1)
 		return -1;
+	if (realpath(chain, after) == NULL) {
+		warn("%s", chain);
+		return -1;
+	}
+	fresh = strcmp(before, after) != 0;
 	if (acme_own(conf, name) == -1)
 		warnx("%s: wkdd may not be able to read it as user %s", name,
 		    conf->user);
-	printf("%s: certificate in %s/live/%s/\n", name, conf->tls_dir,
-	    name);
+	acme_expiry(chain, until, untilsz);
+	if (fresh)
+		printf("%s: certificate issued, valid until %s, in "
+		    "%s/live/%s/\n", name, until, conf->tls_dir, name);
+	else
+		printf("%s: certificate valid until %s, not due for "
+		    "renewal\n", name, until);
 	(void)fflush(stdout);
-	return 0;
+	return fresh;
 }
 
 /*
@@ -525,27 +565,39 @@ acme_ready(const struct conf *conf)
 }
 
 int
-acme_domain(const struct conf *conf, const char *domain, int mtasts)
+acme_domain(struct ctl *ctl, const char *domain, int mtasts)
 {
-	char	 name[KS_DOMAIN_MAX + 16];
-	int	 rc = 0, got = 0;
+	struct ks_txn	*txn;
+	char		 name[2][KS_DOMAIN_MAX + 16], until[2][32];
+	int		 got[2] = { 0, 0 }, i, n = 0, fresh = 0, rc = 0;
 
-	if (acme_ready(conf) == -1)
+	if (acme_ready(ctl->conf) == -1)
 		return -1;
-	(void)snprintf(name, sizeof(name), "openpgpkey.%s", domain);
-	if (acme_name(conf, name) == 0)
-		got++;
-	else
-		rc = -1;
-	if (mtasts) {
-		(void)snprintf(name, sizeof(name), "mta-sts.%s", domain);
-		if (acme_name(conf, name) == 0)
-			got++;
-		else
+	(void)snprintf(name[n++], sizeof(name[0]), "openpgpkey.%s", domain);
+	if (mtasts)
+		(void)snprintf(name[n++], sizeof(name[0]), "mta-sts.%s",
+		    domain);
+	for (i = 0; i < n; i++) {
+		if ((got[i] = acme_name(ctl->conf, name[i], until[i],
+		    sizeof(until[i]))) == -1)
 			rc = -1;
+		else
+			fresh += got[i];
 	}
-	if (got > 0)
-		(void)acme_reload(conf);
+	if (fresh == 0)
+		return rc;
+	(void)acme_reload(ctl->conf);
+	/* The audit log: which certificates are new. */
+	if ((ctl->ks == NULL && ctl_open(ctl, 0) == -1) ||
+	    ctl_begin(ctl, 0, &txn) == -1)
+		return rc;
+	for (i = 0; i < n; i++)
+		if (got[i] == 1 && ctl_log(txn, domain, "certificate for %s "
+		    "issued, valid until %s", name[i], until[i]) != KS_OK) {
+			ks_txn_abort(txn);
+			return rc;
+		}
+	(void)ctl_commit(ctl, txn);
 	return rc;
 }
 
@@ -594,5 +646,5 @@ acme_cmd(struct ctl *ctl, int argc, char **argv)
 	ks_blob_free(&b);
 	ks_txn_abort(txn);
 	ctl_close(ctl);
-	return acme_domain(ctl->conf, d, mtasts) == 0 ? 0 : 1;
+	return acme_domain(ctl, d, mtasts) == 0 ? 0 : 1;
 }

@@ -119,7 +119,7 @@ domain_add(struct ctl *ctl, const char *name, int nocert)
 	if (!nocert && acme_enabled(ctl->conf)) {
 		(void)fflush(stdout);
 		ctl_close(ctl);
-		if (acme_domain(ctl->conf, d, 0) == -1)
+		if (acme_domain(ctl, d, 0) == -1)
 			warnx("%s: added without a certificate; once "
 			    "openpgpkey.%s points here (wkdctl dns %s), "
 			    "run: wkdctl domain cert %s", d, d, d, d);

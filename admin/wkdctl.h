@@ -91,11 +91,12 @@ int	 key_publish_stored(struct ks_txn *, const char *addr,
 int	 acme_enabled(const struct conf *);
 /*
  * Request the certificates of domain's service names, openpgpkey.DOMAIN
- * and, if mtasts, mta-sts.DOMAIN, with the configured ACME client; then
- * SIGHUP wkdd (pidfile).  Reports on stdout, failures on stderr (with the
- * client's output).  Returns 0 if every certificate was issued, else -1.
+ * and, if mtasts, mta-sts.DOMAIN, with ctl->conf's ACME client; if any is
+ * new, SIGHUP wkdd (pidfile) and note it in the audit log.  Reports on
+ * stdout, failures on stderr (with the client's output).  Returns 0 if
+ * every name has a certificate now (new, or kept as not due), else -1.
  */
-int	 acme_domain(const struct conf *, const char *domain, int mtasts);
+int	 acme_domain(struct ctl *, const char *domain, int mtasts);
 /* wkdctl domain cert [--mta-sts] domain; argv[0] is "cert". */
 int	 acme_cmd(struct ctl *, int, char **);
 

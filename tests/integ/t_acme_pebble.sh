@@ -204,7 +204,7 @@ ctl domain remove $D >/dev/null || finish
 nhup=$(grep -c 'reloaded' "$T/wkdd.log")
 sctl domain add $D
 if [ "$rc" -eq 0 ] && grep -q "^domain $D added" "$T/ctl.out" &&
-    grep -q "^openpgpkey.$D: certificate in $T/tls/live/openpgpkey.$D/" \
+    grep -q "^openpgpkey.$D: certificate issued, valid until [0-9-]*, in $T/tls/live/openpgpkey.$D/" \
     "$T/ctl.out" && grep -q '^wkdd reloaded (SIGHUP to pid' "$T/ctl.out"
 then
 	pass "domain add: certificate issued by pebble, wkdd signalled"
@@ -273,12 +273,23 @@ spki() {
 	    2>/dev/null | openssl sha256
 }
 k1=$(spki)
+nhup=$(grep -c 'reloaded' "$T/wkdd.log")
 sctl domain cert $D
-if [ "$rc" -eq 0 ] && [ "$(spki)" = "$k1" ]; then
-	pass "domain cert again: exit 0, same key"
+if [ "$rc" -eq 0 ] && [ "$(spki)" = "$k1" ] &&
+    grep -q "^openpgpkey.$D: certificate valid until [0-9-]*, not due for renewal" \
+    "$T/ctl.out" && ! grep -q 'reloaded' "$T/ctl.out"; then
+	pass "domain cert again: not due, same key, no reload, exit 0"
 else
-	fail "domain cert again: exit 0, same key (exit $rc)"
+	fail "domain cert again: not due, same key, no reload, exit 0 (exit $rc)"
 	show "$T/ctl.out" "$T/ctl.err"
+fi
+ctl log $D > "$T/log.out" 2>&1
+if [ "$(grep -c "certificate for openpgpkey.$D issued, valid until" \
+    "$T/log.out")" -eq 1 ]; then
+	pass "audit log: the certificate issued, once"
+else
+	fail "audit log: the certificate issued, once"
+	show "$T/log.out"
 fi
 
 # With an MTA-STS policy, domain cert gets mta-sts.D's certificate too.
@@ -289,8 +300,9 @@ else
 	fail "MTA-STS policy set"
 fi
 sctl domain cert $D
-if [ "$rc" -eq 0 ] &&
-    grep -q "^mta-sts.$D: certificate in $T/tls/live/mta-sts.$D/" \
+if [ "$rc" -eq 0 ] && grep -q "^openpgpkey.$D: .*not due for renewal" \
+    "$T/ctl.out" && grep -q '^wkdd reloaded' "$T/ctl.out" &&
+    grep -q "^mta-sts.$D: certificate issued, valid until [0-9-]*, in $T/tls/live/mta-sts.$D/" \
     "$T/ctl.out" && [ "$(spki)" = "$k1" ]; then
 	pass "domain cert: mta-sts.$D issued as well, openpgpkey.$D kept"
 else

@@ -225,7 +225,7 @@ fi
 nhup=$(grep -c 'reloaded' "$T/wkdd.log")
 wk domain cert $D
 if [ "$rc" -eq 0 ] &&
-    grep -q "^openpgpkey.$D: certificate in $T/tls/live/openpgpkey.$D/" \
+    grep -q "^openpgpkey.$D: certificate issued, valid until [0-9-]*, in $T/tls/live/openpgpkey.$D/" \
     "$T/wk.out" && grep -q '^wkdd reloaded' "$T/wk.out" &&
     grep -q "GET openpgpkey.$D /.well-known/acme-challenge/.* 200 " \
     "$T/wkdd.log"; then
