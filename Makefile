@@ -5,6 +5,7 @@
 #   make test             unit + integration + interop + fuzz replay
 #   make run              demo store, certificate and wkdd on loopback
 #   make lint             banned functions and style checks
+#   make valgrind         unit tests under valgrind, failing on any report
 #   make fuzz             libFuzzer targets, bounded run (FUZZTIME seconds each)
 
 PREFIX	?= /usr/local
@@ -116,6 +117,15 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	@O=$(O) scripts/demo
 
+# Unit tests under valgrind (memcheck): any error or definite leak fails.
+valgrind: test-bins
+	@set -e; for t in $(UNIT_BINS); do \
+		echo "valgrind $$t"; \
+		valgrind -q --error-exitcode=99 --leak-check=full \
+		    --errors-for-leak-kinds=definite $$t > /dev/null; \
+	done
+	@echo "valgrind: ok"
+
 lint:
 	@! grep -nE '\<(sprintf|vsprintf|strcpy|strcat|strncpy|strtok|atoi|atol|gets)[[:space:]]*\(' \
 	    keystore/*.[ch] admin/*.[ch] wkdd/*.[ch] tests/unit/*.c tests/fuzz/*.c \
@@ -134,5 +144,5 @@ uninstall:
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all test test-bins deps test-deps run lint fuzz install \
+.PHONY: all test test-bins deps test-deps run lint fuzz valgrind install \
 	uninstall clean

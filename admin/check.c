@@ -892,8 +892,8 @@ check_cmd(const char *store, size_t mapsize, const struct conf *conf,
 		warnx("--target and --address exclude each other");
 		return 2;
 	}
-	if (dc.cert == NULL && conf != NULL && conf->tls_cert[0] != '\0')
-		dc.cert = conf->tls_cert;
+	if (dns_conf_apply(&dc, conf) == -1)
+		return 1;
 	memset(&c, 0, sizeof(c));
 	c.dc = &dc;
 	if (ks_domain_norm(argv[i], c.dom, sizeof(c.dom)) != KS_OK) {

@@ -59,6 +59,7 @@ struct dns_conf {
 };
 
 /* dns.c */
+int	 dns_conf_apply(struct dns_conf *, const struct conf *);
 #define DNS_OK		0	/* Records of the type asked for. */
 #define DNS_NODATA	1	/* The name exists, without such records. */
 #define DNS_NXDOMAIN	2	/* The name does not exist. */

@@ -494,6 +494,57 @@ usage:
 	return -1;
 }
 
+/*
+ * Fill in from wkdd.conf (may be NULL) what the command line left out:
+ * service-name or service-address, acme-ca, tlsrpt-rua, tls-dir and
+ * tls-cert.  -1 after a warning if a configured value is unusable.
+ */
+int
+dns_conf_apply(struct dns_conf *dc, const struct conf *conf)
+{
+	size_t	 i;
+
+	if (conf == NULL)
+		return 0;
+	if (dc->target[0] == '\0' && dc->naddrs == 0) {
+		if (conf->service_name[0] != '\0') {
+			if (ks_domain_norm(conf->service_name, dc->target,
+			    sizeof(dc->target)) != KS_OK) {
+				warnx("%s: service-name %s: not a host name",
+				    conf->path, conf->service_name);
+				return -1;
+			}
+		} else {
+			for (i = 0; i < conf->nservice_address &&
+			    i < DNS_ADDRS_MAX; i++)
+				(void)snprintf(dc->addrs[i],
+				    sizeof(dc->addrs[i]), "%s",
+				    conf->service_address[i]);
+			dc->naddrs = i;
+		}
+	}
+	if (dc->caa[0] == '\0' && conf->acme_ca[0] != '\0' &&
+	    ks_domain_norm(conf->acme_ca, dc->caa, sizeof(dc->caa)) !=
+	    KS_OK) {
+		warnx("%s: acme-ca %s: not a CA's domain", conf->path,
+		    conf->acme_ca);
+		return -1;
+	}
+	if (dc->tlsrpt == NULL && conf->tlsrpt_rua[0] != '\0') {
+		if (!dns_rua_valid(conf->tlsrpt_rua)) {
+			warnx("%s: tlsrpt-rua %s: not mailto:ADDRESS or an "
+			    "https URI", conf->path, conf->tlsrpt_rua);
+			return -1;
+		}
+		dc->tlsrpt = conf->tlsrpt_rua;
+	}
+	if (dc->tls_dir == NULL && conf->tls_dir[0] != '\0')
+		dc->tls_dir = conf->tls_dir;
+	if (dc->cert == NULL && conf->tls_cert[0] != '\0')
+		dc->cert = conf->tls_cert;
+	return 0;
+}
+
 #define DNS_SYNOPSIS	"dns [--target name | --address ip ...] [--caa ca] " \
 			"[--tlsrpt uri]\n" \
 			"           [--cert file] [--tls-dir dir] domain"
@@ -554,19 +605,19 @@ dns_cmd(const char *store, size_t mapsize, const struct conf *conf,
 		warnx("%s: not a valid domain name", argv[i]);
 		return 1;
 	}
-	if (dc.target[0] == '\0' && dc.naddrs == 0) {
-		warnx("give the service's name (--target) or its addresses "
-		    "(--address)");
-		fprintf(stderr, "usage: wkdctl %s\n", DNS_SYNOPSIS);
-		return 2;
-	}
 	if (dc.target[0] != '\0' && dc.naddrs > 0) {
 		warnx("--target and --address exclude each other: a CNAME "
 		    "can't have other records");
 		return 2;
 	}
-	if (dc.cert == NULL && conf != NULL && conf->tls_cert[0] != '\0')
-		dc.cert = conf->tls_cert;
+	if (dns_conf_apply(&dc, conf) == -1)
+		return 1;
+	if (dc.target[0] == '\0' && dc.naddrs == 0) {
+		warnx("give the service's name (--target or service-name) "
+		    "or its addresses (--address or service-address)");
+		fprintf(stderr, "usage: wkdctl %s\n", DNS_SYNOPSIS);
+		return 2;
+	}
 	if (store != NULL) {
 		if ((rc = ks_open(&ks, store, KS_RDONLY, mapsize)) != KS_OK) {
 			warnx("%s: %s", store, ks_strerror(rc));

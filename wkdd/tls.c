@@ -9,10 +9,12 @@
  * (wildcards "*.D" included).  The set in use is one atomically swapped
  * pointer: SIGHUP loads a new set and tls_install() swaps it in, so the
  * next handshake gets it while connections already open go on with the
- * old one.  A replaced set may still be in use by a handshake, so it is
- * kept on a list until tls_cleanup() at exit; a pair whose files did not
- * change is shared with the new set, not read again, so a reload costs
- * memory only for what was renewed.
+ * old one.  A pair whose files did not change is shared with the new set,
+ * not read again.  The replaced set's tables are freed once no certificate
+ * callback runs (a counter of callbacks in flight shows it); its pairs
+ * that the new set doesn't have may still serve open connections, so they
+ * are kept until tls_cleanup() at exit: a reload costs memory only for
+ * what was renewed.
  *
  * A live/NAME/ pair that doesn't load is logged and skipped; the pair the
  * previous set had for NAME, if any, stays.
@@ -28,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <gnutls/abstract.h>
@@ -52,6 +55,7 @@ struct tls_pair {
 	time_t			 expiry;
 	struct stat		 stc, stk;	/* Of the files read. */
 	unsigned		 refs;		/* Main thread only. */
+	struct tls_pair		*next;		/* Retired list. */
 };
 
 /* A tls-dir live/NAME/ directory and the pair loaded from it. */
@@ -78,6 +82,8 @@ struct tls_cred {
 
 static _Atomic(struct tls_cred *)	 tls_current;
 static struct tls_cred			*tls_retired;	/* Main thread. */
+static struct tls_pair			*tls_retired_pairs;
+static atomic_uint			 tls_inflight;	/* Callbacks. */
 
 static int	tls_read(const char *, const char *, int, gnutls_datum_t *,
 		    struct stat *, char *, size_t);
@@ -94,6 +100,8 @@ static int	tls_lineage_cmp(const void *, const void *);
 static int	tls_dir_load(const char *, const struct tls_cred *,
 		    struct tls_cred *, char *, size_t);
 static int	tls_index(struct tls_cred *);
+static void	tls_retire(struct tls_cred *);
+static void	tls_retire_pair(struct tls_pair *);
 static struct tls_pair *tls_lookup(const struct tls_cred *,
 		    const char *);
 
@@ -508,6 +516,8 @@ tls_index(struct tls_cred *c)
 		if (j == 0 || strcmp(c->idx[j - 1].name, c->idx[i].name) != 0)
 			c->idx[j++] = c->idx[i];
 	c->nidx = j;
+	if ((e = reallocarray(c->idx, c->nidx, sizeof(*e))) != NULL)
+		c->idx = e;
 	return (0);
 }
 
@@ -566,27 +576,77 @@ tls_free(struct tls_cred *c)
 	free(c);
 }
 
+/* Drop the old set's reference to p; keep p if nothing else has it. */
+static void
+tls_retire_pair(struct tls_pair *p)
+{
+	if (p == NULL)
+		return;
+	if (p->refs > 1) {
+		p->refs--;
+		return;
+	}
+	p->next = tls_retired_pairs;	/* An open connection may use it. */
+	tls_retired_pairs = p;
+}
+
+/*
+ * A set just replaced: once no callback runs (each one that could have
+ * seen it started before the swap), free its tables.  If callbacks keep
+ * running for a second, keep it whole until tls_cleanup().
+ */
+static void
+tls_retire(struct tls_cred *old)
+{
+	struct timespec	 ts = { 0, 1000 * 1000 };
+	size_t		 i;
+	int		 tries;
+
+	for (tries = 0; tries < 1000; tries++) {
+		if (atomic_load_explicit(&tls_inflight,
+		    memory_order_seq_cst) == 0)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	if (tries == 1000) {
+		old->next = tls_retired;
+		tls_retired = old;
+		return;
+	}
+	tls_retire_pair(old->dflt);
+	for (i = 0; i < old->nlin; i++)
+		tls_retire_pair(old->lin[i].pair);
+	free(old->lin);
+	free(old->idx);
+	free(old);
+}
+
 void
 tls_install(struct tls_cred *c)
 {
 	struct tls_cred	*old;
 
-	old = atomic_exchange_explicit(&tls_current, c, memory_order_acq_rel);
-	if (old != NULL) {
-		old->next = tls_retired;
-		tls_retired = old;
-	}
+	/* seq_cst, as the callback's: see tls_retire(). */
+	old = atomic_exchange_explicit(&tls_current, c, memory_order_seq_cst);
+	if (old != NULL)
+		tls_retire(old);
 }
 
 void
 tls_cleanup(void)
 {
 	struct tls_cred	*c;
+	struct tls_pair	*p;
 
 	tls_free(atomic_exchange(&tls_current, NULL));
 	while ((c = tls_retired) != NULL) {
 		tls_retired = c->next;
 		tls_free(c);
+	}
+	while ((p = tls_retired_pairs) != NULL) {
+		tls_retired_pairs = p->next;
+		p->refs = 1;
+		tls_pair_unref(p);
 	}
 }
 
@@ -647,9 +707,14 @@ tls_cert_cb(gnutls_session_t session, const gnutls_datum_t *req_ca_rdn,
 	(void)nreqs;
 	(void)pk_algos;
 	(void)pk_algos_length;
-	c = atomic_load_explicit(&tls_current, memory_order_acquire);
-	if (c == NULL)
+	/* In flight before the set is loaded: see tls_retire(). */
+	atomic_fetch_add_explicit(&tls_inflight, 1, memory_order_seq_cst);
+	c = atomic_load_explicit(&tls_current, memory_order_seq_cst);
+	if (c == NULL) {
+		atomic_fetch_sub_explicit(&tls_inflight, 1,
+		    memory_order_release);
 		return (-1);
+	}
 	p = c->dflt;
 	if (c->nidx > 0 && gnutls_server_name_get(session, sni, &len, &type,
 	    0) == GNUTLS_E_SUCCESS && type == GNUTLS_NAME_DNS &&
@@ -660,5 +725,6 @@ tls_cert_cb(gnutls_session_t session, const gnutls_datum_t *req_ca_rdn,
 	*pcert = p->pcert;
 	*pcert_length = p->npcert;
 	*privkey = p->key;
+	atomic_fetch_sub_explicit(&tls_inflight, 1, memory_order_release);
 	return (0);
 }

@@ -120,4 +120,30 @@ run 2 "--port is domain check's" ctl dns --target a.test --port 80 \
     example.test
 run 2 "two domains" ctl dns --target a.test example.test b.test
 run 1 "not a domain name" ctl dns --target a.test 'exa mple.test'
+
+# The values wkdd.conf holds stand in for the options left out.
+cat > "$T/wkdd.conf" <<EOF
+store $S
+tls-cert $T/cert.pem
+service-name wkd.service.test
+acme-ca letsencrypt.org
+tlsrpt-rua mailto:tlsrpt@example.test
+EOF
+run 0 "dns, values from wkdd.conf" "$WKDCTL" -f "$T/wkdd.conf" dns \
+    example.test
+has '^openpgpkey\.example\.test\.	3600	IN	CNAME	wkd\.service\.test\.$' \
+    "conf: CNAME to service-name"
+has '^example\.test\.	3600	IN	CAA	0 issue "letsencrypt\.org"$' \
+    "conf: CAA from acme-ca"
+has "^_443\._tcp\.openpgpkey\.example\.test\.	3600	IN	TLSA	3 1 1 $want\$" \
+    "conf: TLSA of tls-cert"
+run 0 "dns, an option wins over wkdd.conf" "$WKDCTL" -f "$T/wkdd.conf" dns \
+    --address 192.0.2.9 example.test
+has '^openpgpkey\.example\.test\.	3600	IN	A	192\.0\.2\.9$' \
+    "conf: --address replaces service-name"
+sed -i 's/^service-name.*/service-address 192.0.2.10/' "$T/wkdd.conf"
+run 0 "dns, service-address from wkdd.conf" "$WKDCTL" -f "$T/wkdd.conf" dns \
+    example.test
+has '^openpgpkey\.example\.test\.	3600	IN	A	192\.0\.2\.10$' \
+    "conf: A from service-address"
 finish

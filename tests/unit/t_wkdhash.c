@@ -102,8 +102,9 @@ t_domain(void)
 		"", ".", "..", "a..b", ".a", "-a.org", "a-.org", "a b.org",
 		"a_b.org", "a/b", "exa%41mple.org", "a.org..", "\xff.org",
 		"a\n.org",
-		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-		    ".org",
+		/* A 64-octet label. */
+		("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		    ".org"),
 	};
 	char	 out[KS_DOMAIN_MAX];
 	size_t	 i;
