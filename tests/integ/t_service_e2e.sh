@@ -122,7 +122,9 @@ tls-dir		$T/tls
 acme-webroot	$T/www
 acme-client	certbot
 acme-server	$PEBBLE_URL
+acme-ca		letsencrypt.org
 pidfile		$T/wkdd.pid
+service-name	$SVC
 EOF
 # wk ARGS...: wkdctl as the operator runs it on the server (certbot
 # reaches pebble there, trusting its API's certificate); output in
@@ -171,9 +173,10 @@ FPR=$(gpg --homedir "$G" --batch --with-colons --list-keys "=Alice <$A>" \
     2>/dev/null | awk -F: '$1 == "fpr" { print $10; exit }')
 gpgconf --homedir "$G" --kill all 2>/dev/null
 
-# 2. The records for the customer.
+# 2. The records for the customer (service-name, acme-ca and tls-dir
+# come from wkdd.conf).
 dnsrec() {
-	wk dns --target "$SVC" --caa letsencrypt.org --tls-dir "$T/tls" $D
+	wk dns $D
 	cp "$T/wk.out" "$T/$1.zone"
 }
 dnsrec first
@@ -191,9 +194,8 @@ if pebble_root "$T/root.pem"; then pass "pebble's root"; else
 	finish
 fi
 check() {
-	netns_cli "$WKDCTL" -f "$CONF" domain check --target "$SVC" \
-	    --caa letsencrypt.org --cafile "$T/root.pem" $D \
-	    > "$T/check-$1.out" 2>&1
+	netns_cli "$WKDCTL" -f "$CONF" domain check --cafile "$T/root.pem" \
+	    $D > "$T/check-$1.out" 2>&1
 	rc=$?
 }
 check nodns
