@@ -4,13 +4,13 @@
  * listen-http and acme-webroot).
  *
  * wkdctl drives an ACME client that is already installed, as a child
- * process without a shell, and reports what it said when it fails.  Only
- * certbot is driven so far: its --config-dir is wkdd's tls-dir, so the
- * certificate of NAME lands in tls-dir/live/NAME/ (fullchain.pem,
- * privkey.pem), where wkdd picks it by SNI.  One certificate per name,
- * its key kept across renewals (--reuse-key: a TLSA 3 1 1 record stays
- * valid).  Then wkdd is told to reload: SIGHUP to the process named by
- * wkdd.conf's pidfile.
+ * process without a shell, and reports what it said when it fails.  The
+ * certificate of NAME ends up in tls-dir/live/NAME/ (fullchain.pem,
+ * privkey.pem), where wkdd picks it by SNI: certbot's --config-dir is
+ * tls-dir itself; uacme's confdir is tls-dir/uacme, linked into live/.
+ * One certificate per name, its key kept across renewals (a TLSA 3 1 1
+ * record stays valid).  When one is new, wkdd is told to reload: SIGHUP
+ * to the process named by wkdd.conf's pidfile.
  */
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -40,6 +40,7 @@
 #define ACME_TIMEOUT	300		/* Seconds for one client run. */
 #define ACME_OUT_MAX	(16 * 1024)	/* Client output kept: the end. */
 #define ACME_ARGV_MAX	32
+#define ACME_UACME_HOOK	"/usr/share/uacme/uacme.sh"	/* Debian's. */
 
 extern char **environ;
 
@@ -128,13 +129,15 @@ acme_reap(pid_t pid, int *status, long ms)
 }
 
 /*
- * Run argv (no shell), stdin /dev/null, stdout and stderr into *o, for at
+ * Run argv (no shell) with environment envp, stdin /dev/null, stdout and
+ * stderr into *o, for at
  * most timeout seconds (then SIGTERM, and SIGKILL 5 s later).  Returns
  * the exit status, 128 + signal if killed, or -1 if it could not run
  * (warned).
  */
 static int
-acme_spawn(char *const argv[], unsigned timeout, struct acme_out *o)
+acme_spawn(char *const argv[], char *const envp[], unsigned timeout,
+    struct acme_out *o)
 {
 	posix_spawn_file_actions_t	 fa;
 	struct timespec			 deadline;
@@ -162,8 +165,7 @@ acme_spawn(char *const argv[], unsigned timeout, struct acme_out *o)
 		warn("posix_spawn_file_actions");
 		goto destroy;
 	}
-	if ((rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv,
-	    environ)) != 0) {
+	if ((rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, envp)) != 0) {
 		errno = rc;
 		warn("%s", argv[0]);
 		goto destroy;
@@ -229,31 +231,80 @@ closefds:
 	return -1;
 }
 
-/* acme_spawn() on a copy of argv: exec wants it writable. */
+/*
+ * acme_spawn() on a copy of argv (exec wants it writable), in our
+ * environment plus env1 ("NAME=value") if not NULL.
+ */
 static int
-acme_run(const char *const argv[], unsigned timeout, struct acme_out *o)
+acme_run(const char *const argv[], const char *env1, unsigned timeout,
+    struct acme_out *o)
 {
-	char	**v;
-	size_t	 i, n;
+	char	**v, **e = NULL;
+	size_t	 i, n, ne;
 	int	 rc = -1;
 
 	for (n = 0; argv[n] != NULL; n++)
 		continue;
-	if ((v = calloc(n + 1, sizeof(*v))) == NULL) {
+	for (ne = 0; environ[ne] != NULL; ne++)
+		continue;
+	if ((v = calloc(n + 1, sizeof(*v))) == NULL ||
+	    (e = calloc(ne + 2, sizeof(*e))) == NULL) {
 		warn(NULL);
-		return -1;
+		goto out;
 	}
 	for (i = 0; i < n; i++)
 		if ((v[i] = strdup(argv[i])) == NULL) {
 			warn(NULL);
 			goto out;
 		}
-	rc = acme_spawn(v, timeout, o);
+	/* Borrowed: the strings of environ, and env1 (copied). */
+	memcpy(e, environ, ne * sizeof(*e));
+	if (env1 != NULL && (e[ne] = strdup(env1)) == NULL) {
+		warn(NULL);
+		goto out;
+	}
+	rc = acme_spawn(v, e, timeout, o);
 out:
-	for (i = 0; i < n; i++)
-		free(v[i]);
+	if (v != NULL)
+		for (i = 0; i < n; i++)
+			free(v[i]);
 	free(v);
+	if (e != NULL)
+		free(e[ne]);
+	free(e);
 	return rc;
+}
+
+/* mkdir -p path; the directories made get mode. */
+static int
+acme_mkdirs(const char *path, mode_t mode)
+{
+	char	 p[PATH_MAX];
+	size_t	 i;
+
+	if (snprintf(p, sizeof(p), "%s", path) >= (int)sizeof(p)) {
+		warnx("%s: path too long", path);
+		return -1;
+	}
+	for (i = 1; ; i++) {
+		if (p[i] != '/' && p[i] != '\0')
+			continue;
+		if (p[i] == '/' && p[i + 1] == '\0')
+			p[i] = '\0';
+		if (p[i] == '\0') {
+			if (mkdir(p, mode) == -1 && errno != EEXIST) {
+				warn("%s", p);
+				return -1;
+			}
+			return 0;
+		}
+		p[i] = '\0';
+		if (mkdir(p, mode) == -1 && errno != EEXIST) {
+			warn("%s", p);
+			return -1;
+		}
+		p[i] = '/';
+	}
 }
 
 /*
@@ -285,18 +336,19 @@ acme_resolves(const char *name)
 }
 
 /*
- * With wkdd.conf's user set and run as root: hand tls-dir/live, archive
- * and name's entries in them to that user, as wkdd reads them as that
- * user on SIGHUP (see wkdd.conf(5), tls-dir).  The key files stay 0600.
+ * With wkdd.conf's user set and run as root: hand the directories dirs
+ * (under tls-dir) and those of subs with their entries to that user, as
+ * wkdd reads the certificate and key as that user on SIGHUP (see
+ * wkdd.conf(5), tls-dir).  Modes stay as they are (keys 0600).
  */
 static int
-acme_own(const struct conf *conf, const char *name)
+acme_own(const struct conf *conf, const char *const dirs[],
+    const char *const subs[])
 {
 	struct passwd	*pw;
 	struct dirent	*de;
 	DIR		*dir;
 	char		 path[PATH_MAX];
-	const char	*sub[] = { "live", "archive" };
 	size_t		 i;
 	int		 dfd, rc = 0;
 
@@ -306,15 +358,16 @@ acme_own(const struct conf *conf, const char *name)
 		warnx("user %s: no such user", conf->user);
 		return -1;
 	}
-	for (i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
+	for (i = 0; dirs[i] != NULL; i++)
 		if (snprintf(path, sizeof(path), "%s/%s", conf->tls_dir,
-		    sub[i]) >= (int)sizeof(path) ||
+		    dirs[i]) >= (int)sizeof(path) ||
 		    lchown(path, pw->pw_uid, pw->pw_gid) == -1) {
 			warn("%s", path);
 			return -1;
 		}
-		if (snprintf(path, sizeof(path), "%s/%s/%s", conf->tls_dir,
-		    sub[i], name) >= (int)sizeof(path) ||
+	for (i = 0; subs[i] != NULL; i++) {
+		if (snprintf(path, sizeof(path), "%s/%s", conf->tls_dir,
+		    subs[i]) >= (int)sizeof(path) ||
 		    (dfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 		    O_CLOEXEC)) == -1) {
 			warn("%s", path);
@@ -342,29 +395,34 @@ acme_own(const struct conf *conf, const char *name)
 }
 
 /*
- * certbot certonly for name, in conf's tls-dir.  Returns 0 if
- * tls-dir/live/NAME/fullchain.pem is there afterwards.
+ * certbot certonly for name, with conf's tls-dir as its --config-dir:
+ * live/NAME/ links to a new file of archive/NAME/ per issue.  Returns 1
+ * if a new certificate is there, 0 if the one there is kept (not due),
+ * -1 on failure (reported).
  */
 static int
-acme_certbot(const struct conf *conf, const char *name, const char *prog)
+acme_certbot(const struct conf *conf, const char *name, const char *chain)
 {
 	struct acme_out	*o;
-	struct stat	 st;
 	const char	*argv[ACME_ARGV_MAX];
-	char		 work[PATH_MAX], logs[PATH_MAX], chain[PATH_MAX];
+	char		 work[PATH_MAX], logs[PATH_MAX];
+	char		 before[PATH_MAX], after[PATH_MAX];
+	char		 live[PATH_MAX], arch[PATH_MAX];
+	const char	*dirs[] = { "live", "archive", NULL };
+	const char	*subs[] = { live, arch, NULL };
 	size_t		 n = 0;
 	int		 rc;
 
 	if (snprintf(work, sizeof(work), "%s/work", conf->tls_dir) >=
 	    (int)sizeof(work) ||
 	    snprintf(logs, sizeof(logs), "%s/logs", conf->tls_dir) >=
-	    (int)sizeof(logs) ||
-	    snprintf(chain, sizeof(chain), "%s/live/%s/fullchain.pem",
-	    conf->tls_dir, name) >= (int)sizeof(chain)) {
+	    (int)sizeof(logs)) {
 		warnx("%s: path too long", conf->tls_dir);
 		return -1;
 	}
-	argv[n++] = prog;
+	(void)snprintf(live, sizeof(live), "live/%s", name);
+	(void)snprintf(arch, sizeof(arch), "archive/%s", name);
+	argv[n++] = "certbot";
 	argv[n++] = "certonly";
 	argv[n++] = "--non-interactive";
 	argv[n++] = "--agree-tos";
@@ -395,20 +453,155 @@ acme_certbot(const struct conf *conf, const char *name, const char *prog)
 		argv[n++] = "--register-unsafely-without-email";
 	argv[n] = NULL;
 
+	if (realpath(chain, before) == NULL)
+		before[0] = '\0';
 	if ((o = calloc(1, sizeof(*o))) == NULL) {
 		warn(NULL);
 		return -1;
 	}
-	rc = acme_run(argv, ACME_TIMEOUT, o);
-	if (rc == 0 && stat(chain, &st) == -1) {
-		warn("%s exited 0, but %s", prog, chain);
-		rc = -1;
-	} else if (rc > 0) {
-		warnx("%s: %s failed (exit %d):", name, prog, rc);
-		acme_out_print(o, prog);
+	if ((rc = acme_run(argv, NULL, ACME_TIMEOUT, o)) > 0) {
+		warnx("%s: certbot failed (exit %d):", name, rc);
+		acme_out_print(o, "certbot");
 	}
 	free(o);
-	return rc == 0 ? 0 : -1;
+	if (rc != 0)
+		return -1;
+	if (realpath(chain, after) == NULL) {
+		warn("certbot exited 0, but %s", chain);
+		return -1;
+	}
+	if (acme_own(conf, dirs, subs) == -1)
+		warnx("%s: wkdd may not be able to read it as user %s", name,
+		    conf->user);
+	return strcmp(before, after) != 0;
+}
+
+/* Make path a symbolic link to target (replacing what is there). */
+static int
+acme_link(const char *target, const char *path)
+{
+	char	 cur[PATH_MAX];
+	ssize_t	 n;
+
+	if ((n = readlink(path, cur, sizeof(cur) - 1)) >= 0) {
+		cur[n] = '\0';
+		if (strcmp(cur, target) == 0)
+			return 0;
+	}
+	if ((unlink(path) == -1 && errno != ENOENT) ||
+	    symlink(target, path) == -1) {
+		warn("%s", path);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * uacme issue for name, its confdir tls-dir/uacme (NAME/cert.pem,
+ * private/NAME/key.pem, kept across renewals), the token written by
+ * Debian's hook into acme-webroot/.well-known/acme-challenge/; then
+ * live/NAME/fullchain.pem and privkey.pem link there.  Returns as
+ * acme_certbot().
+ */
+static int
+acme_uacme(const struct conf *conf, const char *name, const char *chain)
+{
+	struct acme_out	*o;
+	struct stat	 st;
+	const char	*argv[ACME_ARGV_MAX];
+	char		 confdir[PATH_MAX], path[PATH_MAX];
+	char		 env[PATH_MAX + 32], tgt[PATH_MAX];
+	char		 live[PATH_MAX], cdir[PATH_MAX], kdir[PATH_MAX];
+	const char	*dirs[] = { "live", "uacme", "uacme/private", NULL };
+	const char	*subs[] = { live, cdir, kdir, NULL };
+	size_t		 n = 0;
+	int		 rc, fresh;
+
+	if (snprintf(confdir, sizeof(confdir), "%s/uacme", conf->tls_dir) >=
+	    (int)sizeof(confdir) ||
+	    snprintf(env, sizeof(env), "UACME_CHALLENGE_PATH=%s/.well-known/"
+	    "acme-challenge", conf->acme_webroot) >= (int)sizeof(env) ||
+	    snprintf(path, sizeof(path), "%s/private/key.pem", confdir) >=
+	    (int)sizeof(path)) {
+		warnx("%s: path too long", conf->tls_dir);
+		return -1;
+	}
+	(void)snprintf(live, sizeof(live), "live/%s", name);
+	(void)snprintf(cdir, sizeof(cdir), "uacme/%s", name);
+	(void)snprintf(kdir, sizeof(kdir), "uacme/private/%s", name);
+	/* The hook writes tokens there; it does not make the directory. */
+	if (acme_mkdirs(env + strlen("UACME_CHALLENGE_PATH="), 0755) == -1)
+		return -1;
+	if ((o = calloc(1, sizeof(*o))) == NULL) {
+		warn(NULL);
+		return -1;
+	}
+	argv[n++] = "uacme";
+	argv[n++] = "--confdir";
+	argv[n++] = confdir;
+	if (conf->acme_server[0] != '\0') {
+		argv[n++] = "--acme-url";
+		argv[n++] = conf->acme_server;
+	}
+	/* The account, once. */
+	if (stat(path, &st) == -1) {
+		argv[n++] = "--yes";
+		argv[n++] = "new";
+		if (conf->acme_email[0] != '\0')
+			argv[n++] = conf->acme_email;
+		argv[n] = NULL;
+		if ((rc = acme_run(argv, NULL, ACME_TIMEOUT, o)) != 0) {
+			if (rc > 0) {
+				warnx("%s: uacme new (account) failed (exit "
+				    "%d):", name, rc);
+				acme_out_print(o, "uacme");
+			}
+			free(o);
+			return -1;
+		}
+		n -= conf->acme_email[0] != '\0' ? 3 : 2;
+		o->len = 0;
+		o->buf[0] = '\0';
+		o->cut = 0;
+	}
+	argv[n++] = "--type";
+	argv[n++] = "EC";
+	argv[n++] = "--hook";
+	argv[n++] = ACME_UACME_HOOK;
+	argv[n++] = "issue";
+	argv[n++] = name;
+	argv[n] = NULL;
+	/* 0: issued, 1: still current, 2: failure. */
+	rc = acme_run(argv, env, ACME_TIMEOUT, o);
+	if (rc != 0 && rc != 1) {
+		if (rc > 0) {
+			warnx("%s: uacme failed (exit %d):", name, rc);
+			acme_out_print(o, "uacme");
+		}
+		free(o);
+		return -1;
+	}
+	free(o);
+	fresh = rc == 0;
+	if (snprintf(path, sizeof(path), "%s/%s", conf->tls_dir, live) >=
+	    (int)sizeof(path) || acme_mkdirs(path, 0700) == -1)
+		return -1;
+	(void)snprintf(tgt, sizeof(tgt), "../../uacme/%s/cert.pem", name);
+	if (acme_link(tgt, chain) == -1)
+		return -1;
+	(void)snprintf(tgt, sizeof(tgt), "../../uacme/private/%s/key.pem",
+	    name);
+	if (snprintf(path, sizeof(path), "%s/%s/privkey.pem", conf->tls_dir,
+	    live) >= (int)sizeof(path) || acme_link(tgt, path) == -1)
+		return -1;
+	if (stat(chain, &st) == -1) {
+		warn("uacme exited %d, but %s", rc, chain);
+		return -1;
+	}
+	if (acme_own(conf, dirs, subs) == -1)
+		warnx("%s: wkdd may not be able to read it as user %s", name,
+		    conf->user);
+	return fresh;
 }
 
 /* "YYYY-MM-DD" of the end of validity of chain's first certificate. */
@@ -437,7 +630,7 @@ static int
 acme_name(const struct conf *conf, const char *name, char *until,
     size_t untilsz)
 {
-	char	 chain[PATH_MAX], before[PATH_MAX], after[PATH_MAX];
+	char	 chain[PATH_MAX];
 	int	 fresh;
 
 	switch (acme_resolves(name)) {
@@ -456,23 +649,16 @@ acme_name(const struct conf *conf, const char *name, char *until,
 		warnx("%s: path too long", conf->tls_dir);
 		return -1;
 	}
-	/* certbot links live/NAME/ to a new archive/NAME/ file per issue. */
-	if (realpath(chain, before) == NULL)
-		before[0] = '\0';
-	printf("%s: requesting a certificate from %s\n", name,
+	printf("%s: requesting a certificate from %s with %s\n", name,
 	    conf->acme_server[0] != '\0' ? conf->acme_server :
-	    "the ACME client's default CA");
+	    "the ACME client's default CA", conf->acme_client);
 	(void)fflush(stdout);
-	if (acme_certbot(conf, name, conf->acme_client) == -1)
+	if (strcmp(conf->acme_client, "uacme") == 0)
+		fresh = acme_uacme(conf, name, chain);
+	else
+		fresh = acme_certbot(conf, name, chain);
+	if (fresh == -1)
 		return -1;
-	if (realpath(chain, after) == NULL) {
-		warn("%s", chain);
-		return -1;
-	}
-	fresh = strcmp(before, after) != 0;
-	if (acme_own(conf, name) == -1)
-		warnx("%s: wkdd may not be able to read it as user %s", name,
-		    conf->user);
 	acme_expiry(chain, until, untilsz);
 	if (fresh)
 		printf("%s: certificate issued, valid until %s, in "
@@ -544,9 +730,10 @@ acme_ready(const struct conf *conf)
 		warnx("no acme-client in the configuration (wkdd.conf(5))");
 		return -1;
 	}
-	if (strcmp(conf->acme_client, "certbot") != 0) {
-		warnx("acme-client %s: not supported yet (certbot is; see "
-		    "wkdctl(8) for the others)", conf->acme_client);
+	if (strcmp(conf->acme_client, "certbot") != 0 &&
+	    strcmp(conf->acme_client, "uacme") != 0) {
+		warnx("acme-client %s: not supported (certbot and uacme are; "
+		    "see wkdctl(8) for others)", conf->acme_client);
 		return -1;
 	}
 	if (conf->tls_dir[0] == '\0') {

@@ -131,3 +131,13 @@ netns_cli_certs() {
 	netns_cli sh -c 'mount --bind "$0" /etc/ssl/certs && exec "$@"' \
 	    "$_pb_d" "$@"
 }
+
+# netns_srv_certs DIR CMD...: netns_srv CMD with DIR mounted on
+# /etc/ssl/certs (for clients that trust only the system store, such as
+# uacme through libcurl).
+netns_srv_certs() {
+	_pb_d=$1
+	shift
+	netns_srv sh -c 'mount --bind "$0" /etc/ssl/certs && exec "$@"' \
+	    "$_pb_d" "$@"
+}

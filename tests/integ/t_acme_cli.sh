@@ -1,7 +1,7 @@
 #!/bin/sh
 # t_acme_cli: wkdctl's ACME options without a CA: domain add --no-cert,
 # domain cert's usage and checks, a configuration that can't work (no
-# tls-dir, no acme-webroot, acme-client none or not driven): the domain is
+# tls-dir, no acme-webroot, acme-client none): the domain is
 # still added (exit 0, the problem said); domain cert exits 1 and changes
 # nothing.  The issuance itself is t_acme_pebble's.
 . "$(dirname "$0")/lib_wkdctl.sh"
@@ -56,11 +56,11 @@ is "$(cat "$err")" "" "  ... nothing on stderr"
 run $WKDCTL -f "$C" domain list
 like "$out" '^c.test$' "  ... domain added"
 
-# uacme is a valid acme-client for wkdd.conf, not driven by wkdctl yet.
-conf "acme-client uacme" "tls-dir $tmp/tls" "acme-webroot $tmp/www"
+# uacme needs the same.
+conf "acme-client uacme" "acme-webroot $tmp/www"
 run $WKDCTL -f "$C" domain cert c.test
-is "$rc" 1 "acme-client uacme: exit 1"
-like "$err" 'acme-client uacme: not supported yet' "  ... says so"
+is "$rc" 1 "acme-client uacme, no tls-dir: exit 1"
+like "$err" 'acme-client needs tls-dir' "  ... says why"
 
 # Usage and bad input.
 for args in "domain cert" "domain cert a.test b.test" \
