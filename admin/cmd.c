@@ -312,6 +312,58 @@ domain_list(struct ctl *ctl)
 	return 0;
 }
 
+/* domain set DOMAIN keep-revoked on|off */
+static int
+domain_set(struct ctl *ctl, const char *name, const char *opt,
+    const char *val)
+{
+	struct ks_txn		*txn;
+	struct ks_domain	 dom;
+	char			 d[KS_DOMAIN_MAX];
+	uint32_t		 flags;
+	int			 rc, on;
+
+	if (strcmp(opt, "keep-revoked") != 0 ||
+	    (strcmp(val, "on") != 0 && strcmp(val, "off") != 0))
+		return ctl_usage(DOMAIN_USAGE);
+	on = strcmp(val, "on") == 0;
+	if (ks_domain_norm(name, d, sizeof(d)) != KS_OK) {
+		warnx("%s: not a valid domain name", name);
+		return 1;
+	}
+	if (ctl_open(ctl, 0) == -1 || ctl_begin(ctl, 0, &txn) == -1)
+		return 1;
+	if ((rc = ks_domain_get(txn, d, &dom)) != KS_OK) {
+		warnx("%s: %s", d, rc == KS_NOTFOUND ? "domain not hosted" :
+		    ks_strerror(rc));
+		goto abort;
+	}
+	flags = on ? dom.flags | KS_DOM_KEEP_REVOKED :
+	    dom.flags & ~KS_DOM_KEEP_REVOKED;
+	if (flags == dom.flags) {
+		ks_txn_abort(txn);
+		printf("domain %s: keep-revoked is %s already\n", d, val);
+		return 0;
+	}
+	if ((rc = ks_domain_set_flags(txn, d, flags)) != KS_OK) {
+		warnx("%s: %s", d, ks_strerror(rc));
+		goto abort;
+	}
+	if (ctl_log(txn, d, "keep-revoked %s -> %s", on ? "off" : "on",
+	    val) != KS_OK)
+		goto abort;
+	/* What each address serves changes with it. */
+	if (key_refresh_domain(txn, d) == -1)
+		goto abort;
+	if (ctl_commit(ctl, txn) == -1)
+		return 1;
+	printf("domain %s: keep-revoked %s\n", d, val);
+	return 0;
+abort:
+	ks_txn_abort(txn);
+	return 1;
+}
+
 int
 cmd_domain(struct ctl *ctl, int argc, char **argv)
 {
@@ -341,6 +393,8 @@ cmd_domain(struct ctl *ctl, int argc, char **argv)
 		return domain_policy(ctl, argv[1], argv[2]);
 	if (argc == 1 && strcmp(argv[0], "list") == 0)
 		return domain_list(ctl);
+	if (argc == 4 && strcmp(argv[0], "set") == 0)
+		return domain_set(ctl, argv[1], argv[2], argv[3]);
 	return ctl_usage(DOMAIN_USAGE);
 }
 
@@ -367,7 +421,9 @@ bind_addr(struct ks_txn *txn, const char *account, const char *addr,
 		return -1;
 	if ((rc = ks_addr_get(txn, addr, &a)) == KS_OK) {
 		if (strcmp(a.addr, a.account) == 0)
-			warnx("%s: already an account", addr);
+			warnx("%s: already an account%s", addr,
+			    a.flags & KS_AF_REMOVED ? " (removed; addresses "
+			    "are never reused)" : "");
 		else
 			warnx("%s: already bound to account %s%s", addr,
 			    a.account, a.state == KS_ADDR_RETIRED ?
@@ -500,7 +556,7 @@ account_show(struct ctl *ctl, const char *in)
 	struct ks_addr		 a;
 	char			 addr[KS_ADDR_MAX];
 	size_t			 i;
-	int			 rc;
+	int			 rc, removed;
 
 	if (ctl_addr(in, addr, NULL) == -1)
 		return 1;
@@ -516,14 +572,87 @@ account_show(struct ctl *ctl, const char *in)
 		ks_txn_abort(txn);
 		return 1;
 	}
+	if (key_account_removed(txn, &a, &removed) != KS_OK)
+		removed = 0;
 	ks_txn_abort(txn);
-	printf("account %s\n", a.account);
+	printf("account %s%s\n", a.account, removed ? " (removed)" : "");
 	for (i = 0; i < l.n; i++)
-		printf("  %-8s %s%s%s\n", ctl_state(l.v[i].state),
+		printf("  %-8s %s%s%s%s\n", ctl_state(l.v[i].state),
 		    l.v[i].addr, l.v[i].fpr[0] != '\0' ? "  key " : "",
-		    l.v[i].fpr);
+		    l.v[i].fpr, l.v[i].flags & KS_AF_UNPUBLISHED ?
+		    "  (unpublished)" : "");
 	ctl_addrs_free(&l);
 	return 0;
+}
+
+/*
+ * Remove an account: take down everything its addresses publish, mark
+ * its primary removed.  Its addresses stay bound to it, so no other
+ * account can ever claim them.
+ */
+static int
+account_remove(struct ctl *ctl, const char *in)
+{
+	struct ks_txn		*txn;
+	struct ctl_addrs	 l;
+	struct ks_addr		 a;
+	char			 addr[KS_ADDR_MAX];
+	size_t			 i, n = 0;
+	int			 rc;
+
+	memset(&l, 0, sizeof(l));
+	if (ctl_addr(in, addr, NULL) == -1)
+		return 1;
+	if (ctl_open(ctl, 0) == -1 || ctl_begin(ctl, 0, &txn) == -1)
+		return 1;
+	if ((rc = ks_addr_get(txn, addr, &a)) != KS_OK ||
+	    a.state != KS_ADDR_PRIMARY) {
+		warnx("%s: %s", addr, rc != KS_OK && rc != KS_NOTFOUND ?
+		    ks_strerror(rc) : rc == KS_OK ? "not an account's "
+		    "primary address" : "no such account");
+		goto abort;
+	}
+	if (a.flags & KS_AF_REMOVED) {
+		warnx("%s: account removed already", addr);
+		goto abort;
+	}
+	if (ctl_addrs(txn, addr, &l) == -1)
+		goto abort;
+	for (i = 0; i < l.n; i++) {
+		if ((rc = pub_del(txn, l.v[i].addr)) != KS_OK) {
+			warnx("%s: %s", l.v[i].addr, ks_strerror(rc));
+			goto abort;
+		}
+		if (l.v[i].fpr[0] != '\0') {
+			if (ctl_log(txn, l.v[i].addr, "unpublished key %s: "
+			    "account removed", l.v[i].fpr) != KS_OK)
+				goto abort;
+			n++;
+		}
+		l.v[i].fpr[0] = '\0';
+		if (strcmp(l.v[i].addr, addr) == 0)
+			l.v[i].flags |= KS_AF_REMOVED;
+		if ((rc = ks_addr_put(txn, &l.v[i])) != KS_OK) {
+			warnx("%s: %s", l.v[i].addr, ks_strerror(rc));
+			goto abort;
+		}
+	}
+	if (ctl_log(txn, addr, "account active -> removed (%zu address%s "
+	    "kept bound)", l.n, l.n == 1 ? "" : "es") != KS_OK)
+		goto abort;
+	if (ctl_commit(ctl, txn) == -1) {
+		ctl_addrs_free(&l);
+		return 1;
+	}
+	printf("account %s removed: %zu address%s unpublished; its %zu "
+	    "address%s stay bound and can't be reused\n", addr, n,
+	    n == 1 ? "" : "es", l.n, l.n == 1 ? "" : "es");
+	ctl_addrs_free(&l);
+	return 0;
+abort:
+	ctl_addrs_free(&l);
+	ks_txn_abort(txn);
+	return 1;
 }
 
 int
@@ -535,6 +664,8 @@ cmd_account(struct ctl *ctl, int argc, char **argv)
 		return account_list(ctl);
 	if (argc == 3 && strcmp(argv[1], "show") == 0 && argv[2][0] != '-')
 		return account_show(ctl, argv[2]);
+	if (argc == 3 && strcmp(argv[1], "remove") == 0 && argv[2][0] != '-')
+		return account_remove(ctl, argv[2]);
 	return ctl_usage(ACCOUNT_USAGE);
 }
 
@@ -557,11 +688,16 @@ alias_add(struct ctl *ctl, const char *p, const char *in)
 		    ks_strerror(rc) : "no such account");
 		goto abort;
 	}
+	if (acct.flags & KS_AF_REMOVED) {
+		warnx("%s: account removed", primary);
+		goto abort;
+	}
 	rc = ks_addr_get(txn, addr, &a);
 	if (rc == KS_OK && a.state == KS_ADDR_RETIRED &&
 	    strcmp(a.account, primary) == 0) {
 		/* Back to the account it was always bound to. */
 		a.state = KS_ADDR_ALIAS;
+		a.flags &= ~KS_AF_UNPUBLISHED;
 		a.fpr[0] = '\0';
 		if ((rc = ks_addr_put(txn, &a)) != KS_OK) {
 			warnx("%s: %s", addr, ks_strerror(rc));
@@ -657,4 +793,120 @@ cmd_alias(struct ctl *ctl, int argc, char **argv)
 	if (argc == 3 && strcmp(argv[0], "remove") == 0)
 		return alias_remove(ctl, argv[1], argv[2]);
 	return ctl_usage(ALIAS_USAGE);
+}
+
+/* The address record for publish/unpublish: bound, active, not removed. */
+static int
+pub_addr(struct ks_txn *txn, const char *addr, struct ks_addr *a)
+{
+	int	 rc, removed;
+
+	if ((rc = ks_addr_get(txn, addr, a)) != KS_OK) {
+		warnx("%s: %s", addr, rc == KS_NOTFOUND ?
+		    "not an address of any account" : ks_strerror(rc));
+		return -1;
+	}
+	if (a->state == KS_ADDR_RETIRED) {
+		warnx("%s: retired alias (wkdctl alias add brings it back)",
+		    addr);
+		return -1;
+	}
+	if ((rc = key_account_removed(txn, a, &removed)) != KS_OK) {
+		warnx("%s: %s", addr, ks_strerror(rc));
+		return -1;
+	}
+	if (removed) {
+		warnx("%s: account %s was removed", addr, a->account);
+		return -1;
+	}
+	return 0;
+}
+
+int
+cmd_unpublish(struct ctl *ctl, int argc, char **argv)
+{
+	struct ks_txn	*txn;
+	struct ks_addr	 a;
+	char		 addr[KS_ADDR_MAX], old[KS_FPR_MAX];
+	int		 rc;
+
+	if (argc != 2 || argv[1][0] == '-')
+		return ctl_usage(UNPUBLISH_USAGE);
+	if (ctl_addr(argv[1], addr, NULL) == -1)
+		return 1;
+	if (ctl_open(ctl, 0) == -1 || ctl_begin(ctl, 0, &txn) == -1)
+		return 1;
+	if (pub_addr(txn, addr, &a) == -1)
+		goto abort;
+	if (a.flags & KS_AF_UNPUBLISHED) {
+		warnx("%s: unpublished already", addr);
+		goto abort;
+	}
+	if ((rc = pub_del(txn, addr)) != KS_OK) {
+		warnx("%s: %s", addr, ks_strerror(rc));
+		goto abort;
+	}
+	(void)snprintf(old, sizeof(old), "%s", a.fpr);
+	if (ctl_log(txn, addr, "published%s%s -> unpublished by the "
+	    "operator", old[0] != '\0' ? " key " : " (no key)", old) != KS_OK)
+		goto abort;
+	a.fpr[0] = '\0';
+	a.flags |= KS_AF_UNPUBLISHED;
+	if ((rc = ks_addr_put(txn, &a)) != KS_OK) {
+		warnx("%s: %s", addr, ks_strerror(rc));
+		goto abort;
+	}
+	if (ctl_commit(ctl, txn) == -1)
+		return 1;
+	printf("%s unpublished%s%s%s; imports won't publish it until "
+	    "\"wkdctl publish %s\"\n", addr, old[0] != '\0' ? " (key " : "",
+	    old, old[0] != '\0' ? ")" : "", addr);
+	return 0;
+abort:
+	ks_txn_abort(txn);
+	return 1;
+}
+
+int
+cmd_publish(struct ctl *ctl, int argc, char **argv)
+{
+	struct ks_txn	*txn;
+	struct ks_addr	 a;
+	char		 addr[KS_ADDR_MAX], fpr[KS_FPR_MAX];
+	int		 rc, pub;
+
+	if (argc != 2 || argv[1][0] == '-')
+		return ctl_usage(PUBLISH_USAGE);
+	if (ctl_addr(argv[1], addr, NULL) == -1)
+		return 1;
+	if (ctl_open(ctl, 0) == -1 || ctl_begin(ctl, 0, &txn) == -1)
+		return 1;
+	if (pub_addr(txn, addr, &a) == -1)
+		goto abort;
+	if (!(a.flags & KS_AF_UNPUBLISHED)) {
+		warnx("%s: not unpublished (wkdctl import publishes keys)",
+		    addr);
+		goto abort;
+	}
+	a.flags &= ~KS_AF_UNPUBLISHED;
+	if ((rc = ks_addr_put(txn, &a)) != KS_OK) {
+		warnx("%s: %s", addr, ks_strerror(rc));
+		goto abort;
+	}
+	if ((pub = key_publish_stored(txn, addr, fpr)) == -1)
+		goto abort;
+	if (ctl_log(txn, addr, "unpublished -> published%s%s", pub ?
+	    " key " : " (no key yet)", pub ? fpr : "") != KS_OK)
+		goto abort;
+	if (ctl_commit(ctl, txn) == -1)
+		return 1;
+	if (pub)
+		printf("%s published again (key %s)\n", addr, fpr);
+	else
+		printf("%s may be published again: no stored key has a valid "
+		    "UID for it; import one\n", addr);
+	return 0;
+abort:
+	ks_txn_abort(txn);
+	return 1;
 }

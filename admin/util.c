@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "keystore.h"
@@ -343,4 +344,152 @@ ctl_log(struct ks_txn *txn, const char *subject, const char *fmt, ...)
 	if ((rc = ks_log_append(txn, &e)) != KS_OK)
 		warnx("audit log: %s", ks_strerror(rc));
 	return rc;
+}
+
+void
+ctl_pass_init(struct ctl_pass *pp)
+{
+	memset(pp, 0, sizeof(*pp));
+	pp->fd = -1;
+}
+
+int
+ctl_pass_fd(struct ctl_pass *pp, const char *arg)
+{
+	char	*end;
+	long	 v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (arg[0] == '\0' || *end != '\0' || errno != 0 || v < 0 ||
+	    v > 1024 || fcntl((int)v, F_GETFD) == -1) {
+		warnx("--passphrase-fd %s: not an open file descriptor", arg);
+		return -1;
+	}
+	pp->fd = (int)v;
+	return 0;
+}
+
+int
+ctl_pass_avail(const struct ctl_pass *pp)
+{
+	if (pp == NULL)
+		return 0;
+	if (pp->state != 0)
+		return pp->state == 1;
+	return pp->fd != -1 || isatty(STDIN_FILENO);
+}
+
+/* Read one line (without its newline) from fd into buf. */
+static int
+ctl_pass_line(int fd, char *buf, size_t bufsz)
+{
+	size_t	 n = 0;
+	ssize_t	 r;
+	char	 c;
+
+	for (;;) {
+		if ((r = read(fd, &c, 1)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (r == 0 || c == '\n')
+			break;
+		if (n + 1 >= bufsz)
+			return -1;
+		buf[n++] = c;
+	}
+	if (n > 0 && buf[n - 1] == '\r')
+		n--;
+	buf[n] = '\0';
+	return 0;
+}
+
+const char *
+ctl_pass_get(struct ctl_pass *pp, const char *what)
+{
+	struct termios	 t, saved;
+	int		 fd, rc, echo_off = 0;
+
+	if (pp == NULL || pp->state == -1)
+		return NULL;
+	if (pp->state == 1)
+		return pp->buf;
+	pp->state = -1;
+	if (pp->fd != -1) {
+		if (ctl_pass_line(pp->fd, pp->buf, sizeof(pp->buf)) == -1) {
+			warnx("--passphrase-fd: cannot read a passphrase");
+			explicit_bzero(pp->buf, sizeof(pp->buf));
+			return NULL;
+		}
+		pp->state = 1;
+		return pp->buf;
+	}
+	if (!isatty(STDIN_FILENO) ||
+	    (fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) == -1)
+		return NULL;
+	if (tcgetattr(fd, &saved) == 0) {
+		t = saved;
+		t.c_lflag &= ~(ECHO | ECHONL);
+		echo_off = tcsetattr(fd, TCSAFLUSH, &t) == 0;
+	}
+	dprintf(fd, "Passphrase for %s: ", what);
+	rc = ctl_pass_line(fd, pp->buf, sizeof(pp->buf));
+	dprintf(fd, "\n");
+	if (echo_off)
+		(void)tcsetattr(fd, TCSAFLUSH, &saved);
+	close(fd);
+	if (rc == -1) {
+		explicit_bzero(pp->buf, sizeof(pp->buf));
+		return NULL;
+	}
+	pp->state = 1;
+	return pp->buf;
+}
+
+void
+ctl_pass_clear(struct ctl_pass *pp)
+{
+	explicit_bzero(pp->buf, sizeof(pp->buf));
+	pp->state = 0;
+}
+
+void
+ctl_json_str(FILE *fp, const char *s)
+{
+	unsigned char	 c;
+
+	fputc('"', fp);
+	for (; *s != '\0'; s++) {
+		c = *s;
+		if (c == '"' || c == '\\')
+			fprintf(fp, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", fp);
+		else if (c == '\t')
+			fputs("\\t", fp);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(fp, "\\u%04x", c);
+		else
+			fputc(c, fp);
+	}
+	fputc('"', fp);
+}
+
+int
+ctl_write_all(int fd, const unsigned char *p, size_t len)
+{
+	ssize_t	 w;
+
+	while (len > 0) {
+		if ((w = write(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		len -= w;
+	}
+	return 0;
 }

@@ -72,6 +72,13 @@ static const struct ctl_cmd cmds[] = {
 	    "remove a key and all it published", NULL },
 	{ "log", cmd_log, LOG_USAGE,
 	    "show the audit log (of one subject)", NULL },
+	{ "revoke", cmd_revoke, REVOKE_USAGE, "revoke a key", REVOKE_HELP },
+	{ "export-revocation", cmd_export_revocation, EXPREV_USAGE,
+	    "print a stored revocation certificate", EXPREV_HELP },
+	{ "unpublish", cmd_unpublish, UNPUBLISH_USAGE,
+	    "stop serving an address", UNPUBLISH_HELP },
+	{ "publish", cmd_publish, PUBLISH_USAGE,
+	    "serve an unpublished address again", NULL },
 	{ "mta-sts", cmd_mtasts, MTASTS_USAGE,
 	    "set, show or remove a domain's MTA-STS policy",
 	    "wkdd serves it at https://mta-sts.DOMAIN/.well-known/mta-sts.txt\n"

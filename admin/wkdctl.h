@@ -2,8 +2,9 @@
  * wkdctl.h: wkdctl's internal interfaces, grouped by file.
  *
  * wkdctl.c	main(), global options, command dispatch, usage().
- * cmd.c	init, domain, account and alias commands.
- * key.c	import, list, show, export, hash and remove.
+ * cmd.c	init, domain, account and alias commands; publish, unpublish.
+ * key.c	import, list, show, export, hash, remove and log.
+ * rev.c	revoke and export-revocation.
  * pgp.c	everything that parses OpenPGP (RNP): reading input, merging
  *		and cleaning certificates, shaping the blob published for one
  *		address.  Nothing else in wkdctl includes rnp.h.
@@ -32,20 +33,46 @@ struct conf;
 			"domain remove domain\n" \
 			"domain policy domain file\n" \
 			"domain check [options] domain\n" \
-			"domain list"
+			"domain list\n" \
+			"domain set domain keep-revoked on | off"
 #define ACCOUNT_USAGE	"account add primary [--alias address ...]\n" \
 			"account list\n" \
-			"account show address"
+			"account show address\n" \
+			"account remove primary"
 #define ALIAS_USAGE	"alias add primary address\n" \
 			"alias remove primary address"
-#define IMPORT_USAGE	"import [--account address] file ..."
+#define IMPORT_USAGE	"import [--account address] [--passphrase-fd n] " \
+			"file ..."
 #define LIST_USAGE	"list [domain]"
 #define SHOW_USAGE	"show address | fingerprint"
 #define EXPORT_USAGE	"export address [-o file]"
 #define DNS_USAGE	"dns [options] domain"
 #define HASH_USAGE	"hash address"
 #define REMOVE_USAGE	"remove fingerprint"
-#define LOG_USAGE	"log [address | domain | fingerprint]"
+#define LOG_USAGE	"log [-v] [--json] [--since time] " \
+			"[address | domain | fingerprint]"
+#define REVOKE_USAGE	"revoke [--reason reason] [--message text] " \
+			"[--with-key file | --certificate file] " \
+			"[--passphrase-fd n] fingerprint | address"
+#define EXPREV_USAGE	"export-revocation [--reason reason] [-o file] " \
+			"fingerprint"
+#define REVOKE_HELP \
+	"The revocation signature comes from the certificate that\n" \
+	"\"wkdctl import\" made from a secret keypair (the default), from\n" \
+	"the secret key in file (--with-key; --passphrase-fd n, or a\n" \
+	"prompt, if protected), or from a certificate made elsewhere\n" \
+	"(--certificate, e.g. gpg's .rev file).  It is verified against\n" \
+	"the key first.  The key stays published, revoked, at every\n" \
+	"address.  reason: compromised, superseded, retired or\n" \
+	"unspecified (the default).\n"
+#define EXPREV_HELP \
+	"Writes the stored revocation certificate for reason (default\n" \
+	"unspecified), armored, to file or stdout; the export is logged.\n"
+#define UNPUBLISH_HELP \
+	"The address keeps its key in the store; imports don't publish it\n" \
+	"again until \"wkdctl publish address\".\n"
+#define UNPUBLISH_USAGE	"unpublish address"
+#define PUBLISH_USAGE	"publish address"
 #define MTASTS_USAGE	"mta-sts set domain --mode enforce|testing|none " \
 			"[--mx pattern ...] --max-age seconds\n" \
 			"mta-sts show domain\n" \
@@ -74,6 +101,8 @@ int	 cmd_init(struct ctl *, int, char **);
 int	 cmd_domain(struct ctl *, int, char **);
 int	 cmd_account(struct ctl *, int, char **);
 int	 cmd_alias(struct ctl *, int, char **);
+int	 cmd_publish(struct ctl *, int, char **);
+int	 cmd_unpublish(struct ctl *, int, char **);
 
 /* key.c */
 int	 cmd_import(struct ctl *, int, char **);
@@ -85,6 +114,31 @@ int	 cmd_remove(struct ctl *, int, char **);
 int	 cmd_log(struct ctl *, int, char **);
 int	 key_publish_stored(struct ks_txn *, const char *addr,
 	    char fpr[KS_FPR_MAX]);
+/*
+ * Serve again what a (published, a->fpr set) serves now: its key's UID
+ * blob, followed by its revoked predecessor's when the domain keeps
+ * revoked keys.  Errors go to errfp.  Returns 0 or -1.
+ */
+int	 key_refresh(struct ks_txn *, struct ks_addr *a, FILE *errfp);
+/* *removed: was a's account removed?  Returns a KS_* code. */
+int	 key_account_removed(struct ks_txn *, const struct ks_addr *a,
+	    int *removed);
+/* key_refresh() every published address of domain. */
+int	 key_refresh_domain(struct ks_txn *, const char *domain);
+/*
+ * Key fpr changed: key_refresh() every address serving it, or serving
+ * the key that superseded it (which may serve it as predecessor).
+ */
+int	 key_refresh_key(struct ks_txn *, const char *fpr, FILE *errfp);
+/*
+ * A one-line state of stored key fpr into buf: "valid", "expired since
+ * DATE", "revoked (REASON)", each with ", superseded by FPR" if so.
+ */
+int	 key_state(struct ks_txn *, const char *fpr, char *buf, size_t);
+
+/* rev.c */
+int	 cmd_revoke(struct ctl *, int, char **);
+int	 cmd_export_revocation(struct ctl *, int, char **);
 
 /* acme.c */
 /* Is an ACME client configured (acme-client, not "none")? */
@@ -108,6 +162,29 @@ int	 cmd_domain_check(struct ctl *, int, char **);	/* argv[0]: "check" */
 int	 cmd_mtasts(struct ctl *, int, char **);
 
 /* util.c */
+/*
+ * A passphrase for a secret key: read once from fd (--passphrase-fd), or
+ * asked on /dev/tty (echo off) when stdin is a terminal.  Never logged;
+ * ctl_pass_clear() wipes it.
+ */
+struct ctl_pass {
+	int	 fd;		/* -1: none given. */
+	int	 state;		/* 0 not yet read, 1 have it, -1 none. */
+	char	 buf[1024];
+};
+
+void	 ctl_pass_init(struct ctl_pass *);
+/* Parse a --passphrase-fd argument; warns and returns -1 if bad. */
+int	 ctl_pass_fd(struct ctl_pass *, const char *arg);
+/* Can a passphrase be had (fd given, or a terminal to ask on)? */
+int	 ctl_pass_avail(const struct ctl_pass *);
+/* The passphrase (NUL-terminated, in pp->buf), or NULL if none. */
+const char *ctl_pass_get(struct ctl_pass *, const char *what);
+void	 ctl_pass_clear(struct ctl_pass *);
+/* Write s as a JSON string (quoted, escaped) to fp. */
+void	 ctl_json_str(FILE *, const char *s);
+/* Write len bytes to fd; -1 on error (errno set). */
+int	 ctl_write_all(int fd, const unsigned char *, size_t);
 /* A snapshot of address records (ctl_addrs()), for walking and changing. */
 struct ctl_addrs {
 	struct ks_addr	*v;
@@ -197,6 +274,14 @@ struct pgp_cert {
 	char		 fpr[KS_FPR_MAX];
 	unsigned char	*data;		/* Public packets only. */
 	size_t		 len;
+	/*
+	 * pgp_read() of a secret keypair that can sign: revocation
+	 * certificates made now, one per reason (signature packets).
+	 * revnote says why none was made ("" if not a secret key).
+	 */
+	unsigned char	*revoc;
+	size_t		 revoclen;
+	char		 revnote[128];
 	struct pgp_uid	*uids;		/* After pgp_merge(). */
 	size_t		 nuids;
 	int		 revoked;	/* Primary key revoked. */
@@ -215,7 +300,7 @@ struct pgp_certs {
  * labels errors.  Returns 0, or -1 after warning.
  */
 int	 pgp_read(const char *name, const unsigned char *data, size_t len,
-	    struct pgp_certs *certs);
+	    struct ctl_pass *pp, struct pgp_certs *certs);
 /*
  * Merge stored (may be NULL) and in into out (a new struct, free with
  * pgp_cert_free()): self-signatures verified, invalid UIDs, user
@@ -233,6 +318,57 @@ int	 pgp_shape(const struct pgp_cert *, const char *uid,
 /* Describe cert's UIDs (text, validity) to fp, each line prefixed. */
 int	 pgp_describe(FILE *, const char *prefix, const unsigned char *,
 	    size_t);
+
+/* Revocation reasons (RFC 4880 5.2.3.23 codes). */
+#define PGP_REV_UNSPECIFIED	0x00
+#define PGP_REV_SUPERSEDED	0x01
+#define PGP_REV_COMPROMISED	0x02
+#define PGP_REV_RETIRED		0x03
+
+/* "compromised", ... -> PGP_REV_*, or -1. */
+int	 pgp_reason_code(const char *);
+const char *pgp_reason_name(int);
+
+/* A key's state, from its certificate. */
+struct pgp_info {
+	int		 revoked;
+	int		 reason;		/* PGP_REV_* if revoked. */
+	char		 reason_text[256];	/* The revoker's words. */
+	int		 expired;
+	int64_t		 created;
+	int64_t		 expires;		/* 0: never. */
+};
+
+int	 pgp_info(const char *fpr, const unsigned char *, size_t,
+	    struct pgp_info *);
+/*
+ * Make a revocation signature for key fpr with the secret key in keydata
+ * (a keypair, as for pgp_read(); the passphrase from pp if protected).
+ * *sigp (binary signature packet) is malloc(3)ed.  0, or -1 after warning.
+ */
+int	 pgp_revoke_make(const char *name, const unsigned char *keydata,
+	    size_t keylen, const char *fpr, int reason, const char *message,
+	    struct ctl_pass *pp, unsigned char **sigp, size_t *siglenp);
+/*
+ * Verify a revocation certificate sig (armored or binary; signature
+ * packets only) against key fpr, whose certificate is cert, and add it:
+ * *newp (malloc(3)ed) is the revoked certificate, *reasonp its reason.
+ * Refused (-1, warned) unless it is a valid revocation of fpr made by fpr
+ * itself, and the key was not revoked before.
+ */
+int	 pgp_revoke_apply(const char *name, const char *fpr,
+	    const unsigned char *cert, size_t clen, const unsigned char *sig,
+	    size_t slen, unsigned char **newp, size_t *newlenp, int *reasonp);
+/*
+ * From stored revocation certificates revs (several signatures), the one
+ * for reason: *sigp points into revs.  Returns 1 if found, 0 if not, -1.
+ * If have is not NULL, it gets a bit (1 << reason) for each reason found.
+ */
+int	 pgp_revoc_pick(const char *fpr, const unsigned char *cert,
+	    size_t clen, const unsigned char *revs, size_t rlen, int reason,
+	    const unsigned char **sigp, size_t *siglenp, unsigned *have);
+/* ASCII armor ("PGP PUBLIC KEY BLOCK") of data; *outp malloc(3)ed. */
+int	 pgp_armor(const unsigned char *, size_t, char **outp, size_t *lenp);
 void	 pgp_cert_free(struct pgp_cert *);
 void	 pgp_certs_free(struct pgp_certs *);
 /* The addr-spec of a UID ("Name <a@b>" or "a@b"), copied into out. */

@@ -23,7 +23,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	int			 rc;
 
 	memset(&certs, 0, sizeof(certs));
-	if (pgp_read("fuzz", data, len, &certs) == 0) {
+	if (pgp_read("fuzz", data, len, NULL, &certs) == 0) {
 		for (i = 0; i < certs.n; i++) {
 			memset(&c, 0, sizeof(c));
 			if (pgp_merge(certs.v[i].fpr, NULL, 0, certs.v[i].data,

@@ -293,7 +293,9 @@ mdb_dump -p -s wkd "$S" > "$tmp/wkd"
 unlike "$tmp/wkd" "example\.net/$hn" "retired alias: its entry is gone"
 run $W import "$tmp/a2.pub"
 like "$out" 'alice@example\.net>: retired alias of account alice@example\.org' "retired alias not republished"
-like "$out" "published at alice@example\.org \(replaces key $A2\)" "the old key, imported again, is current again"
+like "$out" "Alice <alice@example\.org>: the key was superseded by $A2" "the old key, imported again, does not take its address back"
+run $W show alice@example.org
+like "$out" "key: $A2" "alice@example.org still serves the new key"
 
 # --- A retired alias of the same account can come back: it is published
 # at once from the stored key that has a UID for it.
@@ -341,7 +343,7 @@ run $W log dave@example.org
 like "$out" "dave@example\.org: unpublished key $D: key removed$" "log: address unpublished by remove"
 
 run $W list
-like "$out" "^alice@example\.org	$A$" "list shows the current key"
+like "$out" "^alice@example\.org	$A2	valid$" "list shows the current key and its state"
 run $W list example.net
 unlike "$out" 'example\.org' "list DOMAIN filters"
 

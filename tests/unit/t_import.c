@@ -175,7 +175,7 @@ t_keys(void)
 		return;
 	}
 	ok(1, "RNP generated a key (%zu bytes)", len);
-	E(pgp_read("mem", data, len, &certs));
+	E(pgp_read("mem", data, len, NULL, &certs));
 	is_int(certs.n, 1, "pgp_read: one key");
 	is_str(certs.n ? certs.v[0].fpr : "", fpr, "pgp_read: its fingerprint");
 
@@ -184,7 +184,7 @@ t_keys(void)
 		memcpy(two, data, len);
 		memcpy(two + len, data, len);
 		pgp_certs_free(&certs);
-		E(pgp_read("mem2", two, 2 * len, &certs));
+		E(pgp_read("mem2", two, 2 * len, NULL, &certs));
 		is_int(certs.n, 1, "pgp_read: the same key twice is one key");
 		free(two);
 	}
@@ -206,8 +206,8 @@ t_keys(void)
 	pgp_certs_free(&certs);
 
 	/* Bad input. */
-	ok(pgp_read("empty", data, 0, &certs) == -1, "empty input refused");
-	ok(pgp_read("trunc", data, len - 5, &certs) == -1,
+	ok(pgp_read("empty", data, 0, NULL, &certs) == -1, "empty input refused");
+	ok(pgp_read("trunc", data, len - 5, NULL, &certs) == -1,
 	    "truncated input refused");
 	is_int(certs.n, 0, "nothing read from bad input");
 	free(data);
@@ -234,7 +234,7 @@ t_secret(void)
 	make_secret = 0;
 	is_int(ks_pgp_scan(data, len, counts), KS_SECRET,
 	    "the input holds secret key packets");
-	E(pgp_read("secret", data, len, &certs));
+	E(pgp_read("secret", data, len, NULL, &certs));
 	is_int(certs.n, 1, "pgp_read: one key from a secret keypair");
 	if (certs.n == 1) {
 		E(ks_pgp_scan(certs.v[0].data, certs.v[0].len, counts));
