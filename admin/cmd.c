@@ -83,7 +83,7 @@ cmd_hosted(struct ks_txn *txn, const char *domain, const char *addr)
 }
 
 static int
-domain_add(struct ctl *ctl, const char *name)
+domain_add(struct ctl *ctl, const char *name, int nocert)
 {
 	struct ks_txn	*txn;
 	char		 d[KS_DOMAIN_MAX];
@@ -115,6 +115,15 @@ domain_add(struct ctl *ctl, const char *name)
 		printf("domain %s added (as %s)\n", name, d);
 	else
 		printf("domain %s added\n", d);
+	/* The domain stays added whatever the CA says (wkdctl.8). */
+	if (!nocert && acme_enabled(ctl->conf)) {
+		(void)fflush(stdout);
+		ctl_close(ctl);
+		if (acme_domain(ctl, d, 0) == -1)
+			warnx("%s: added without a certificate; once "
+			    "openpgpkey.%s points here (wkdctl dns %s), "
+			    "run: wkdctl domain cert %s", d, d, d, d);
+	}
 	return 0;
 abort:
 	ks_txn_abort(txn);
@@ -358,17 +367,26 @@ abort:
 int
 cmd_domain(struct ctl *ctl, int argc, char **argv)
 {
-	int	 i;
+	int	 i, nocert = 0;
 
-	/* check has options of its own. */
+	/* check and cert have options of their own. */
 	if (argc >= 2 && strcmp(argv[1], "check") == 0)
 		return cmd_domain_check(ctl, argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "cert") == 0)
+		return acme_cmd(ctl, argc - 1, argv + 1);
+	if (argc == 4 && strcmp(argv[1], "add") == 0 &&
+	    strcmp(argv[2], "--no-cert") == 0) {
+		nocert = 1;
+		argv[2] = argv[1];
+		argc--;
+		argv++;
+	}
 	if ((i = cmd_noopts(argc, argv, DOMAIN_USAGE)) < 0)
 		return -i;
 	argc -= i;
 	argv += i;
 	if (argc == 2 && strcmp(argv[0], "add") == 0)
-		return domain_add(ctl, argv[1]);
+		return domain_add(ctl, argv[1], nocert);
 	if (argc == 2 && strcmp(argv[0], "remove") == 0)
 		return domain_remove(ctl, argv[1]);
 	if (argc == 3 && strcmp(argv[0], "policy") == 0)

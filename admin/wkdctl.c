@@ -26,7 +26,11 @@ static const struct ctl_cmd cmds[] = {
 	    "check looks at what a mail client meets: DNS (resolv.conf),\n"
 	    "the certificate, the policy and a key over HTTPS; exit 0 only\n"
 	    "if nothing failed.  Options: those of dns, and --cafile file\n"
-	    "(trust only these CAs), --port port (443).\n" },
+	    "(trust only these CAs), --port port (443).\n"
+	    "cert gets openpgpkey.DOMAIN's certificate (and mta-sts.DOMAIN's\n"
+	    "with --mta-sts or an MTA-STS policy) from the acme-client of\n"
+	    "wkdd.conf, then reloads wkdd (pidfile); add does so too unless\n"
+	    "--no-cert, and keeps the domain (exit 0) if that fails.\n" },
 	{ "account", cmd_account, ACCOUNT_USAGE,
 	    "create, list or show accounts",
 	    "An account is its primary address; aliases belong to it for\n"

@@ -11,6 +11,7 @@
  * pub.c	publishing an address's blob under its WKD hash(es), and
  *		taking it down again.
  * util.c	store opening, address helpers, file I/O.
+ * acme.c	certificates for openpgpkey.DOMAIN from an ACME CA.
  * mtasts.c	mta-sts: the MTA-STS policy served under mta-sts.DOMAIN.
  */
 #ifndef WKDCTL_H
@@ -27,7 +28,8 @@ struct conf;
 
 /* Usage lines ("\n"-separated): usage(), --help, wkdctl.8's SYNOPSIS. */
 #define INIT_USAGE	"init"
-#define DOMAIN_USAGE	"domain add domain\n" \
+#define DOMAIN_USAGE	"domain add [--no-cert] domain\n" \
+			"domain cert [--mta-sts] domain\n" \
 			"domain remove domain\n" \
 			"domain policy domain file\n" \
 			"domain check [options] domain\n" \
@@ -137,6 +139,20 @@ int	 key_state(struct ks_txn *, const char *fpr, char *buf, size_t);
 /* rev.c */
 int	 cmd_revoke(struct ctl *, int, char **);
 int	 cmd_export_revocation(struct ctl *, int, char **);
+
+/* acme.c */
+/* Is an ACME client configured (acme-client, not "none")? */
+int	 acme_enabled(const struct conf *);
+/*
+ * Request the certificates of domain's service names, openpgpkey.DOMAIN
+ * and, if mtasts, mta-sts.DOMAIN, with ctl->conf's ACME client; if any is
+ * new, SIGHUP wkdd (pidfile) and note it in the audit log.  Reports on
+ * stdout, failures on stderr (with the client's output).  Returns 0 if
+ * every name has a certificate now (new, or kept as not due), else -1.
+ */
+int	 acme_domain(struct ctl *, const char *domain, int mtasts);
+/* wkdctl domain cert [--mta-sts] domain; argv[0] is "cert". */
+int	 acme_cmd(struct ctl *, int, char **);
 
 /* dns.c, check.c: WKD-as-a-service (check.h). */
 int	 cmd_dns(struct ctl *, int, char **);

@@ -15,7 +15,7 @@ for c in init domain account alias import list show export hash remove log; do
 	like "$out" "^usage: wkdctl $c" "help $c"
 done
 run $WKDCTL domain add --help
-like "$out" '^usage: wkdctl domain add domain' "domain add --help"
+like "$out" '^usage: wkdctl domain add \[--no-cert\] domain' "domain add --help"
 
 # Bad usage: exit 2, usage on stderr, nothing on stdout.
 for args in "" "frobnicate" "-x list" "domain" "domain add" "domain frob x" \
