@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,9 @@
 
 #include "log.h"
 #include "wkdd.h"
+
+/* The uid of conf's user, whose keys are accepted too; -1: none. */
+static uid_t	tls_user_uid = (uid_t)-1;
 
 #define TLS_FILE_MAX	(1024 * 1024)
 #define TLS_CHAIN_MAX	16
@@ -142,10 +146,12 @@ tls_read(const char *what, const char *file, int secret, gnutls_datum_t *d,
 		    (unsigned)(st.st_mode & 0777));
 		goto close;
 	}
-	if (secret && st.st_uid != 0 && st.st_uid != geteuid()) {
+	if (secret && st.st_uid != 0 && st.st_uid != geteuid() &&
+	    st.st_uid != tls_user_uid) {
 		(void)snprintf(err, errsz, "%s %s: owned by uid %u, want root "
 		    "or uid %u", what, file, (unsigned)st.st_uid,
-		    (unsigned)geteuid());
+		    (unsigned)(tls_user_uid != (uid_t)-1 ? tls_user_uid :
+		    geteuid()));
 		goto close;
 	}
 	if (st.st_size <= 0 || st.st_size > TLS_FILE_MAX) {
@@ -372,6 +378,13 @@ tls_dir_load(const char *dir, const struct tls_cred *prev,
 		return (-1);
 	}
 	if ((dp = opendir(live)) == NULL) {
+		if (errno == ENOENT && stat(dir, &st) == 0 &&
+		    S_ISDIR(st.st_mode)) {
+			/* A fresh install: no certificate issued yet. */
+			log_warnx("tls-dir %s: no such directory yet; serving "
+			    "tls-cert for every name", live);
+			return (0);
+		}
 		(void)snprintf(err, errsz, "tls-dir %s: %s", live,
 		    strerror(errno));
 		return (-1);
@@ -525,8 +538,18 @@ struct tls_cred *
 tls_load(const struct conf *conf, char *err, size_t errsz)
 {
 	struct tls_cred	*c, *prev;
+	struct passwd	*pw;
 	size_t		 i;
 	int		 nsan;
+
+	/*
+	 * Keys may belong to the user wkdd becomes, so that a reload after
+	 * the drop can read them: known once, while the passwd file can
+	 * still be read.
+	 */
+	if (conf->user[0] != '\0' && tls_user_uid == (uid_t)-1 &&
+	    (pw = getpwnam(conf->user)) != NULL)
+		tls_user_uid = pw->pw_uid;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		(void)snprintf(err, errsz, "tls: %s", strerror(errno));

@@ -214,6 +214,22 @@ if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
 	is "$STATUS" 200 "user nobody: serving"
 	grep -q 'running as nobody' "$LOG"
 	check "user nobody: logged" [ $? -eq 0 ]
+	# A root-owned key can't be read again once wkdd is nobody; a key
+	# owned by nobody can, at startup as root and on reload alike.
+	reload_wkdd
+	grep -E 'reloaded|not reloading' "$LOG" | tail -n 1 |
+	    grep -q 'not reloading'
+	check "user nobody: a root-owned key can't be reloaded" [ $? -eq 0 ]
+	chown nobody "$T/key.pem"
+	reload_wkdd
+	grep -E 'reloaded|not reloading' "$LOG" | tail -n 1 |
+	    grep -qv 'not reloading'
+	check "user nobody: a key owned by nobody is reloaded" [ $? -eq 0 ]
+	stop_wkdd
+	start_wkdd || finish
+	fetch a.test /.well-known/openpgpkey/policy
+	is "$STATUS" 200 "user nobody: starts as root with nobody's key"
+	chown root "$T/key.pem"
 else
 	skip "not root: can't test the user directive"
 fi

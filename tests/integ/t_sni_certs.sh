@@ -165,4 +165,11 @@ write_conf "tls-dir $T/nonexistent"
 is "$?" 1 "missing tls-dir: wkdd -n fails"
 grep -q "tls-dir $T/nonexistent/live: No such file" "$T/n.out"
 check "missing tls-dir: reason given" [ $? -eq 0 ]
+# A fresh install has tls-dir but no live/ yet: a warning, not an error.
+mkdir -p "$T/fresh"
+write_conf "tls-dir $T/fresh"
+"$WKDD" -n -f "$CONF" > "$T/n.out" 2>&1
+is "$?" 0 "tls-dir without live/: wkdd -n passes"
+grep -q "tls-dir $T/fresh/live: no such directory yet" "$T/n.out"
+check "tls-dir without live/: warned" [ $? -eq 0 ]
 finish
