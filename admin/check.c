@@ -590,10 +590,19 @@ check_pct(const char *s, char *out, size_t outsz)
 	out[o] = '\0';
 }
 
-/* Why a certificate is refused, and the fix. */
+/*
+ * Why a certificate is refused, and the fix.  With an ACME client
+ * configured, wkdctl gets the certificate itself.
+ */
 static const char *
-check_cert_fix(unsigned v)
+check_cert_fix(const struct check *c, unsigned v, char *buf, size_t bufsz)
 {
+	if (c->dc->acme && (v & (GNUTLS_CERT_EXPIRED |
+	    GNUTLS_CERT_UNEXPECTED_OWNER | GNUTLS_CERT_SIGNER_NOT_FOUND |
+	    GNUTLS_CERT_SIGNER_NOT_CA))) {
+		(void)snprintf(buf, bufsz, "wkdctl domain cert %s", c->dom);
+		return buf;
+	}
 	if (v & GNUTLS_CERT_EXPIRED)
 		return "renew the certificate";
 	if (v & GNUTLS_CERT_NOT_ACTIVATED)
@@ -614,7 +623,7 @@ check_crt(struct check *c, const char *where, gnutls_x509_crt_t crt,
 {
 	gnutls_datum_t	 txt = { NULL, 0 };
 	time_t		 exp, now = time(NULL);
-	char		 date[64];
+	char		 date[64], fix[KS_DOMAIN_MAX + 32];
 	struct tm	 tm;
 
 	if (crt == NULL) {
@@ -637,8 +646,9 @@ check_crt(struct check *c, const char *where, gnutls_x509_crt_t crt,
 		while (txt.data != NULL && txt.size > 0 &&
 		    isspace(txt.data[txt.size - 1]))
 			txt.data[--txt.size] = '\0';
-		check_fail(c, check_cert_fix(verify), "%s: clients refuse the "
-		    "certificate for %s (expires %s): %s", where, c->host,
+		check_fail(c, check_cert_fix(c, verify, fix, sizeof(fix)),
+		    "%s: clients refuse the certificate for %s (expires %s): "
+		    "%s", where, c->host,
 		    date, txt.data != NULL ? (char *)txt.data : "invalid");
 		gnutls_free(txt.data);
 		return;

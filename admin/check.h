@@ -56,6 +56,7 @@ struct dns_conf {
 	const char	*tls_dir;	/* live/NAME/fullchain.pem, or NULL. */
 	const char	*cafile;	/* check: trust only these CAs. */
 	unsigned	 port;		/* check: HTTPS port, 443. */
+	int		 acme;		/* acme-client configured. */
 };
 
 /* dns.c */

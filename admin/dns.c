@@ -542,6 +542,7 @@ dns_conf_apply(struct dns_conf *dc, const struct conf *conf)
 		dc->tls_dir = conf->tls_dir;
 	if (dc->cert == NULL && conf->tls_cert[0] != '\0')
 		dc->cert = conf->tls_cert;
+	dc->acme = acme_enabled(conf);
 	return 0;
 }
 

@@ -222,6 +222,13 @@ else
 	fail "domain check: CNAME ok, certificate not yet: exit 1 (exit $rc)"
 	show "$T/check-nocert.out"
 fi
+if grep -q "^FAIL: .*clients refuse the certificate for openpgpkey.$D.* fix: wkdctl domain cert $D\$" \
+    "$T/check-nocert.out"; then
+	pass "domain check: the fix is wkdctl domain cert (acme-client set)"
+else
+	fail "domain check: the fix is wkdctl domain cert (acme-client set)"
+	show "$T/check-nocert.out"
+fi
 
 # 4. The certificate, through wkdd's HTTP-01, and a reload.
 nhup=$(grep -c 'reloaded' "$T/wkdd.log")
