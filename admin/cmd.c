@@ -400,8 +400,8 @@ cmd_domain(struct ctl *ctl, int argc, char **argv)
 
 /*
  * Bind a new address addr to account: it must be in a hosted domain and
- * unbound.  Anything published under its hash (a Unicode-hash entry of
- * another address) is taken down: the hash is addr's from now on.
+ * unbound.  Anything published under its hashes (a Unicode-hash entry of
+ * another address) is taken down: see pub_bind().
  */
 static int
 bind_addr(struct ks_txn *txn, const char *account, const char *addr,
@@ -409,7 +409,6 @@ bind_addr(struct ks_txn *txn, const char *account, const char *addr,
 {
 	struct ks_addr	 a;
 	char		 local[KS_ADDR_MAX], domain[KS_DOMAIN_MAX];
-	char		 ascii[KS_HASH_LEN + 1], uni[KS_HASH_LEN + 1];
 	int		 rc;
 
 	if (ctl_split(addr, local, sizeof(local), domain,
@@ -435,9 +434,7 @@ bind_addr(struct ks_txn *txn, const char *account, const char *addr,
 		warnx("%s: %s", addr, ks_strerror(rc));
 		return -1;
 	}
-	if ((rc = pub_hashes(addr, ascii, uni, NULL)) != KS_OK ||
-	    ((rc = ks_wkd_del(txn, domain, ascii)) != KS_OK &&
-	    rc != KS_NOTFOUND)) {
+	if ((rc = pub_bind(txn, addr)) != KS_OK) {
 		warnx("%s: %s", addr, ks_strerror(rc));
 		return -1;
 	}

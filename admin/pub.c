@@ -5,9 +5,11 @@
  * ASCII A-Z lowered).  sq, OpenPGP.js, Thunderbird and others lower the
  * whole local part with Unicode rules; where that gives another hash
  * (e.g. "ÄBC"), the same blob is published under that hash too, unless
- * the lowered address is itself bound to an account: then that hash is
- * its own.  Both hashes are derived from the address alone, so nothing
- * about them needs storing.
+ * the lowered address is itself bound to an account (then that hash is
+ * its own) or another bound address has the same lowering ("ÄÖ" and "Äö":
+ * then the hash names neither, and serving one's key there would hand it
+ * out for the other).  Both hashes are derived from the address alone, so
+ * nothing about them needs storing.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -53,21 +55,83 @@ out:
 	return rc;
 }
 
+struct pub_same {
+	const char	*addr;		/* Ours, normalised. */
+	const char	*lower;		/* Its Unicode lowering. */
+	int		 found;
+};
+
+/* Another bound address with our Unicode lowering? Stops the walk. */
+static int
+pub_same_cb(const struct ks_addr *a, void *arg)
+{
+	struct pub_same	*s = arg;
+	char		 ascii[KS_HASH_LEN + 1], uni[KS_HASH_LEN + 1];
+	char		 lower[KS_ADDR_MAX];
+
+	if (strcmp(a->addr, s->addr) == 0)
+		return 0;
+	if (pub_hashes(a->addr, ascii, uni, lower) != KS_OK)
+		return 0;
+	if (strcmp(lower, s->lower) == 0) {
+		s->found = 1;
+		return 1;
+	}
+	return 0;
+}
+
 /*
  * Is the Unicode hash of addr its own?  Not if the lowered address is
- * bound (it then owns that hash as its draft hash).
+ * bound (it then owns that hash as its draft hash), nor if another bound
+ * address lowers to the same (the hash is then ambiguous).
  */
 static int
-pub_uni_own(struct ks_txn *txn, const char *lower)
+pub_uni_own(struct ks_txn *txn, const char *addr, const char *lower)
 {
 	struct ks_addr	 a;
+	struct pub_same	 s;
 	char		 norm[KS_ADDR_MAX];
 
 	if (lower[0] == '\0')
 		return 0;
 	if (ks_addr_norm(lower, norm, sizeof(norm), NULL, 0) != KS_OK)
 		return 0;
-	return ks_addr_get(txn, norm, &a) == KS_NOTFOUND;
+	if (ks_addr_get(txn, norm, &a) != KS_NOTFOUND)
+		return 0;
+	s.addr = addr;
+	s.lower = lower;
+	s.found = 0;
+	if (ks_addr_foreach(txn, NULL, pub_same_cb, &s) != KS_OK)
+		return 0;
+	return !s.found;
+}
+
+int
+pub_bind(struct ks_txn *txn, const char *addr)
+{
+	struct ks_addr	 a;
+	char		 local[KS_ADDR_MAX], domain[KS_DOMAIN_MAX];
+	char		 ascii[KS_HASH_LEN + 1], uni[KS_HASH_LEN + 1];
+	char		 lower[KS_ADDR_MAX], norm[KS_ADDR_MAX];
+	int		 rc;
+
+	if (ctl_split(addr, local, sizeof(local), domain,
+	    sizeof(domain)) == -1)
+		return KS_INVALID;
+	if ((rc = pub_hashes(addr, ascii, uni, lower)) != KS_OK)
+		return rc;
+	/* The draft hash: a Unicode-hash entry of another address. */
+	if ((rc = ks_wkd_del(txn, domain, ascii)) != KS_OK &&
+	    rc != KS_NOTFOUND)
+		return rc;
+	if (uni[0] == '\0' || lower[0] == '\0' ||
+	    ks_addr_norm(lower, norm, sizeof(norm), NULL, 0) != KS_OK)
+		return KS_OK;
+	/* The Unicode hash, unless the lowering owns it as its draft hash. */
+	if ((rc = ks_addr_get(txn, norm, &a)) != KS_NOTFOUND)
+		return rc;
+	rc = ks_wkd_del(txn, domain, uni);
+	return rc == KS_NOTFOUND ? KS_OK : rc;
 }
 
 int
@@ -86,7 +150,7 @@ pub_put(struct ks_txn *txn, const char *addr, const unsigned char *blob,
 		return rc;
 	if ((rc = ks_wkd_put(txn, domain, ascii, blob, len)) != KS_OK)
 		return rc;
-	if (uni[0] != '\0' && pub_uni_own(txn, lower))
+	if (uni[0] != '\0' && pub_uni_own(txn, addr, lower))
 		rc = ks_wkd_put(txn, domain, uni, blob, len);
 	return rc;
 }
@@ -117,9 +181,10 @@ pub_del(struct ks_txn *txn, const char *addr)
 	/*
 	 * The Unicode hash may have been taken by another address with the
 	 * same lowering: delete it only if it serves exactly our bytes (the
-	 * blob holds our UID, so no other address's blob is equal).
+	 * blob holds our UID, so no other address's blob is equal), whether
+	 * or not the hash is still ours to publish under.
 	 */
-	if (uni[0] != '\0' && pub_uni_own(txn, lower)) {
+	if (uni[0] != '\0') {
 		rc = ks_wkd_get(txn, domain, uni, &other);
 		if (rc == KS_NOTFOUND) {
 			rc = KS_OK;

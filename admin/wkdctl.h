@@ -254,6 +254,11 @@ int	 pub_put(struct ks_txn *, const char *addr, const unsigned char *,
 	    size_t);
 /* Remove what is published for addr (only entries that are addr's). */
 int	 pub_del(struct ks_txn *, const char *addr);
+/*
+ * Before binding the new address addr: take down what its hashes serve
+ * (Unicode-hash entries of other addresses, now its own or ambiguous).
+ */
+int	 pub_bind(struct ks_txn *, const char *addr);
 
 /* pgp.c */
 #define PGP_UID_OK	0	/* Valid UID with an addr-spec. */
