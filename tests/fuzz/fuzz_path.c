@@ -20,6 +20,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	struct route	 r;
 	char		*s, *host, *path;
 	const char	 pfx[] = "openpgpkey.", mta[] = "mta-sts.";
+	char		 dflt[] = "/";
 	const char	*p;
 
 	if ((s = malloc(len + 1)) == NULL)
@@ -32,7 +33,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		if ((path = strchr(host, '\n')) != NULL)
 			*path++ = '\0';
 	}
-	route_request(s, host, path != NULL ? path : "/", &r);
+	if (path == NULL)
+		path = dflt;	/* No path line (or a NUL in the Host). */
+	route_request(s, host, path, &r);
 	switch (r.kind) {
 	case ROUTE_KEY:
 		if (!ks_hash_valid(r.hash, strlen(r.hash)))
@@ -62,7 +65,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		abort();
 	}
 
-	route_plain(s, host, path != NULL ? path : "/", &r);
+	route_plain(s, host, path, &r);
 	switch (r.kind) {
 	case ROUTE_ACME:
 		if (r.token[0] == '\0' || r.host[0] == '\0' ||
@@ -71,7 +74,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 			abort();
 		break;
 	case ROUTE_REDIRECT:
-		if (r.host[0] == '\0' || path == NULL || path[0] != '/')
+		if (r.host[0] == '\0' || path[0] != '/')
 			abort();
 		for (p = path; *p != '\0'; p++)
 			if ((unsigned char)*p <= ' ' ||
