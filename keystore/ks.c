@@ -711,12 +711,26 @@ ks_addr_foreach(struct ks_txn *t, const char *account,
 
 /* Certificates and published keys. */
 
+/*
+ * Only the packets a transferable public key is made of (RFC 4880 11.1):
+ * a compressed or encrypted packet could hide a secret key from the scan.
+ */
 static int
 check_pgp(const void *data, size_t len, size_t max)
 {
+	unsigned	 counts[64];
+	unsigned	 i;
+	int		 rc;
+
 	if (len > max)
 		return (KS_TOOBIG);
-	return (ks_pgp_scan(data, len, NULL));
+	if ((rc = ks_pgp_scan(data, len, counts)) != KS_OK)
+		return (rc);
+	for (i = 0; i < 64; i++)
+		if (counts[i] != 0 && i != 2 && i != 6 && i != 12 &&
+		    i != 13 && i != 14 && i != 17)
+			return (KS_INVALID);
+	return (KS_OK);
 }
 
 static int

@@ -20,6 +20,11 @@
 /* A public key packet and a user ID packet (old format). */
 static const unsigned char pubkey[] = { 0x98, 3, 4, 0, 0, 0xb4, 2, 'a', 'b' };
 static const unsigned char seckey[] = { 0x94, 3, 4, 0, 0, 0xb4, 2, 'a', 'b' };
+/* The public key, then a stored (algorithm 0) compressed packet of seckey. */
+static const unsigned char zipped[] = { 0x98, 3, 4, 0, 0,
+    0xa0, 10, 0, 0x94, 3, 4, 0, 0, 0xb4, 2, 'a', 'b' };
+static const unsigned char literal[] = { 0x98, 3, 4, 0, 0,
+    0xcb, 3, 'b', 0, 0 };
 
 static char	 dir[] = "/tmp/t_keystore.XXXXXX";
 
@@ -159,6 +164,10 @@ t_keys(struct ks *ks)
 	    "certificate with a secret key packet refused");
 	is_int(ks_cert_put(t, FPR_A, pubkey, sizeof(pubkey) - 1), KS_INVALID,
 	    "truncated certificate refused");
+	is_int(ks_cert_put(t, FPR_A, zipped, sizeof(zipped)), KS_INVALID,
+	    "certificate with a compressed packet refused");
+	is_int(ks_cert_put(t, FPR_A, literal, sizeof(literal)), KS_INVALID,
+	    "certificate with a literal data packet refused");
 	is_int(ks_cert_put(t, "0123xyz", pubkey, sizeof(pubkey)), KS_INVALID,
 	    "bad fingerprint refused");
 	E(ks_cert_get(t, FPR_A, &b));
@@ -169,6 +178,8 @@ t_keys(struct ks *ks)
 	E(ks_wkd_put(t, "example.org", HASH_A, pubkey, sizeof(pubkey)));
 	is_int(ks_wkd_put(t, "example.org", HASH_B, seckey, sizeof(seckey)),
 	    KS_SECRET, "published blob with a secret key packet refused");
+	is_int(ks_wkd_put(t, "example.org", HASH_B, zipped, sizeof(zipped)),
+	    KS_INVALID, "published blob with a compressed packet refused");
 	is_int(ks_wkd_put(t, "example.org", "notahash", pubkey,
 	    sizeof(pubkey)), KS_INVALID, "bad hash refused");
 	is_int(ks_wkd_put(t, "a/b", HASH_A, pubkey, sizeof(pubkey)),
