@@ -224,9 +224,15 @@ https_get(const struct sockaddr *addr, unsigned addrlen, const char *host,
 	}
 	for (off = 0; off < strlen(req); off += (size_t)n) {
 		n = gnutls_record_send(s, req + off, strlen(req) - off);
-		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) {
+		if (n == GNUTLS_E_INTERRUPTED) {
 			n = 0;
 			continue;
+		}
+		/* The socket blocks: EAGAIN is SO_SNDTIMEO expiring. */
+		if (n == GNUTLS_E_AGAIN) {
+			(void)snprintf(err, errsz, "no progress in %d s",
+			    HTTPS_TIMEOUT);
+			goto out;
 		}
 		if (n < 0) {
 			rc = (int)n;
@@ -244,8 +250,14 @@ https_get(const struct sockaddr *addr, unsigned addrlen, const char *host,
 			goto out;
 		}
 		n = gnutls_record_recv(s, raw + len, HTTPS_MAX - len);
-		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
+		if (n == GNUTLS_E_INTERRUPTED)
 			continue;
+		/* SO_RCVTIMEO expired: a server that stalls is given up on. */
+		if (n == GNUTLS_E_AGAIN) {
+			(void)snprintf(err, errsz, "no response data in %d s",
+			    HTTPS_TIMEOUT);
+			goto out;
+		}
 		/* A server closing without close_notify ends it too. */
 		if (n == 0 || n == GNUTLS_E_PREMATURE_TERMINATION)
 			break;
