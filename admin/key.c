@@ -771,9 +771,39 @@ out:
 }
 
 /*
- * Publish a from any stored key with a valid UID for it: an unrevoked one
- * if there is, then one no other key superseded, then the newest.
- * Returns 1 if published, 0 if none, -1 after warning.
+ * Has m a valid UID whose address is bound to an account other than
+ * account?  Then m is someone else's key (imported for them, perhaps with
+ * --account): 1.  0 if not, -1 after warning.
+ */
+static int
+key_foreign(struct ks_txn *txn, const struct pgp_cert *m,
+    const char *account)
+{
+	struct ks_addr	 b;
+	size_t		 j;
+	int		 rc;
+
+	for (j = 0; j < m->nuids; j++) {
+		if (m->uids[j].kind != PGP_UID_OK)
+			continue;
+		if ((rc = ks_addr_get(txn, m->uids[j].addr, &b)) ==
+		    KS_NOTFOUND)
+			continue;
+		if (rc != KS_OK) {
+			warnx("%s: %s", m->uids[j].addr, ks_strerror(rc));
+			return -1;
+		}
+		if (strcmp(b.account, account) != 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Publish a from any stored key with a valid UID for it that is no other
+ * account's key (key_foreign()): an unrevoked one if there is, then one no
+ * other key superseded, then the newest.  Returns 1 if published, 0 if
+ * none, -1 after warning.
  */
 static int
 key_publish_any(struct ks_txn *txn, struct ks_addr *a,
@@ -801,6 +831,12 @@ key_publish_any(struct ks_txn *txn, struct ks_addr *a,
 		sup = (ci.flags & KS_CERT_SUPERSEDED) != 0;
 		if (key_load(txn, l.v[i], a->addr, &m, &u) == -1)
 			goto out;
+		if (u >= 0 && (rc = key_foreign(txn, &m, a->account)) != 0) {
+			pgp_cert_free(&m);
+			if (rc == -1)
+				goto out;
+			continue;
+		}
 		if (u < 0 || (bu >= 0 && (m.revoked > best.revoked ||
 		    (m.revoked == best.revoked && (sup > bsup ||
 		    (sup == bsup && ci.ctime < bt)))))) {
