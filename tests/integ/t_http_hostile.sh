@@ -25,6 +25,7 @@ start_wkdd || finish
 raw() {
 	rm -f "$T/raw.in" "$T/raw.out"
 	mkfifo "$T/raw.in" || return 1
+	: > "$T/raw.out"
 	gnutls-cli --x509cafile "$T/ca.pem" --sni-hostname "$1" \
 	    --verify-hostname "$1" -p "$PORT" 127.0.0.1 \
 	    < "$T/raw.in" > "$T/raw.out" 2>&1 &
