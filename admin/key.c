@@ -771,9 +771,10 @@ out:
 }
 
 /*
- * Has m a valid UID whose address is bound to an account other than
- * account?  Then m is someone else's key (imported for them, perhaps with
- * --account): 1.  0 if not, -1 after warning.
+ * Has m a UID (valid or revoked: addresses never move, so a revoked one
+ * still says whose key it is) whose address is bound to an account other
+ * than account?  Then m is someone else's key (imported for them, perhaps
+ * with --account): 1.  0 if not, -1 after warning.
  */
 static int
 key_foreign(struct ks_txn *txn, const struct pgp_cert *m,
@@ -784,7 +785,7 @@ key_foreign(struct ks_txn *txn, const struct pgp_cert *m,
 	int		 rc;
 
 	for (j = 0; j < m->nuids; j++) {
-		if (m->uids[j].kind != PGP_UID_OK)
+		if (m->uids[j].addr[0] == '\0')
 			continue;
 		if ((rc = ks_addr_get(txn, m->uids[j].addr, &b)) ==
 		    KS_NOTFOUND)

@@ -53,6 +53,23 @@ is "$rc" 0 "publish boss@"
 served boss@example.org
 ok $((! $?)) "publish does not pick Mallory's key either"
 
+# Revoking her own UID doesn't make Mallory's key nobody's: a revoked UID
+# still names her account.
+M2=$(keys_gen 'Mallory <mallory2@example.org>')
+keys_adduid "$M2" 'Chief <chief@example.org>'
+keys_pub "$M2" "$tmp/m2.pub"
+$W account add mallory2@example.org >/dev/null
+run $W import --account mallory2@example.org "$tmp/m2.pub"
+is "$rc" 0 "Mallory's second key imported for her second account"
+keys_revuid "$M2" 'Mallory <mallory2@example.org>'
+keys_pub "$M2" "$tmp/m2r.pub"
+run $W import "$tmp/m2r.pub"
+is "$rc" 0 "the same key, its mallory2@ UID revoked, merged"
+run $W alias add ceo@example.org chief@example.org
+is "$rc" 0 "chief@ becomes an alias of the CEO"
+served chief@example.org
+ok $((! $?)) "the key with a revoked UID of Mallory's is not served there"
+
 # An account's own key still comes back on publish.
 S1=$(keys_gen 'Solo <solo@example.org>')
 keys_pub "$S1" "$tmp/s.pub"
