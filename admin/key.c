@@ -829,8 +829,10 @@ out:
 
 /*
  * Publish addr (just bound or reactivated) from a key its account already
- * has in the store, if one has a valid UID for it.  Returns 1 if published
- * (*fpr_out set), 0 if no stored key has such a UID, -1 after warning.
+ * has in the store, if one has a valid UID for it and is neither revoked
+ * nor superseded; else as key_publish_any() ranks them.  Returns 1 if
+ * published (*fpr_out set), 0 if no stored key has such a UID, -1 after
+ * warning.
  */
 int
 key_publish_stored(struct ks_txn *txn, const char *addr,
@@ -839,6 +841,7 @@ key_publish_stored(struct ks_txn *txn, const char *addr,
 	struct ctl_addrs	 l;
 	struct ks_addr		 a;
 	struct ks_blob		 b;
+	struct ks_certinfo	 ci;
 	struct pgp_cert		 m;
 	size_t			 i, j;
 	int			 rc, ret = -1;
@@ -870,7 +873,18 @@ key_publish_stored(struct ks_txn *txn, const char *addr,
 			if (m.uids[j].kind == PGP_UID_OK &&
 			    strcmp(m.uids[j].addr, addr) == 0)
 				break;
-		if (j == m.nuids) {
+		if ((rc = ks_certinfo_get(txn, m.fpr, &ci)) != KS_OK &&
+		    rc != KS_NOTFOUND) {
+			warnx("key %s: %s", m.fpr, ks_strerror(rc));
+			goto out;
+		}
+		/*
+		 * A key another address still serves may have been replaced
+		 * or revoked since: it never takes this address back from
+		 * its successor.
+		 */
+		if (j == m.nuids || m.revoked || (rc == KS_OK &&
+		    (ci.flags & KS_CERT_SUPERSEDED))) {
 			pgp_cert_free(&m);
 			continue;
 		}

@@ -185,6 +185,27 @@ check "publish names the key" grep -q "(key $A)" "$T/out"
 get al@a.test
 is "$(keys_served)" "$A:-:$want" "published again: A served"
 
+# publish takes the successor, not a superseded key that another address
+# of the account still serves.
+ctl account add frank@a.test --alias fr@a.test >/dev/null 2>&1
+F1=$(keys_gen 'Frank <frank@a.test>' ed25519)
+keys_adduid "$F1" 'Frank <fr@a.test>'
+keys_pub "$F1" "$T/f1.pub"
+ctl import "$T/f1.pub" >/dev/null 2>&1
+F2=$(keys_gen 'Frank New <frank@a.test>' ed25519)
+keys_pub "$F2" "$T/f2.pub"
+ctl import "$T/f2.pub" > "$T/out" 2>&1
+check "F2 replaces F1 at frank@a.test" \
+    grep -q "published at frank@a.test (replaces key $F1)" "$T/out"
+ctl unpublish frank@a.test >/dev/null 2>&1 &&
+    ctl publish frank@a.test > "$T/out" 2>&1
+is "$?" 0 "unpublish, publish frank@a.test"
+check "publish names the successor" grep -q "(key $F2)" "$T/out"
+get frank@a.test
+is "$(keys_served)" "$F2:-:" "published again: the successor served"
+get fr@a.test
+is "$(keys_served)" "$F1:-:" "... the old key still at fr@a.test"
+
 # --- Account removal: everything unpublished, addresses kept for good.
 D=$(keys_gen 'Dave <dave@a.test>' ed25519)
 keys_adduid "$D" 'Dave <d2@a.test>'
