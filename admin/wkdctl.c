@@ -102,12 +102,15 @@ usage(FILE *fp)
 static void
 help(void)
 {
-	size_t	 i;
+	size_t	 i, w = 0;
 
 	usage(stdout);
 	printf("\ncommands:\n");
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		printf("  %-10s%s\n", cmds[i].name, cmds[i].help);
+		if (strlen(cmds[i].name) > w)
+			w = strlen(cmds[i].name);
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		printf("  %-*s  %s\n", (int)w, cmds[i].name, cmds[i].help);
 	printf("\n-s dir: the store directory (else the config file's "
 	    "\"store\");\n-f file: the config file (default %s).\n"
 	    "\"wkdctl command --help\" describes one command.\n", WKDD_CONF);
