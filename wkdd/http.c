@@ -37,6 +37,7 @@
 
 struct http_page {
 	struct MHD_Response	*resp;
+	size_t			 len;		/* Body bytes, for the log. */
 	struct http_page	*next;		/* Retired list. */
 };
 
@@ -211,6 +212,7 @@ http_page_load(const struct conf *conf, struct http_page **pagep, char *err,
 		goto freebuf;
 	}
 	buf = NULL;	/* Owned by the response now. */
+	p->len = len;
 	if (MHD_add_response_header(p->resp, "Access-Control-Allow-Origin",
 	    "*") != MHD_YES ||
 	    MHD_add_response_header(p->resp, MHD_HTTP_HEADER_CONTENT_TYPE,
@@ -494,6 +496,7 @@ http_handler(void *cls, struct MHD_Connection *c, const char *url,
 		if (page != NULL && ks_has_domain(http_ks, r.domain) ==
 		    KS_OK) {
 			status = MHD_HTTP_OK;
+			bytes = page->len;
 			resp = page->resp;
 			own = 0;
 		}
