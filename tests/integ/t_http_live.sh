@@ -123,9 +123,7 @@ if ctl domain policy a.test "$T/policy" >/dev/null 2>&1; then
 	fetch c.test /.well-known/openpgpkey/policy
 	is "$(body_size)" 0 "another domain's policy still empty"
 else
-	# TODO: `wkdctl domain policy D FILE` is not implemented yet; check
-	# the served policy content once it is.
-	skip "TODO: wkdctl domain policy not implemented yet"
+	fail "wkdctl domain policy a.test FILE"
 fi
 
 # The page at "/" (www directive): for hosted names only.
