@@ -213,6 +213,14 @@ keys_pub "$D" "$T/d.pub"
 ctl import "$T/d.pub" >/dev/null 2>&1
 ctl account remove dave@a.test > "$T/out" 2>&1
 is "$?" 0 "account remove dave@a.test"
+check "account remove: says what stays bound" grep -q \
+    "^account dave@a.test removed: 2 addresses unpublished; its 2 addresses stay bound and can't be reused$" \
+    "$T/out"
+ctl account add gina@a.test >/dev/null 2>&1 &&
+    ctl account remove gina@a.test > "$T/out" 2>&1
+check "account remove, one address: singular" grep -q \
+    "^account gina@a.test removed: 0 addresses unpublished; its 1 address stays bound and can't be reused$" \
+    "$T/out"
 get dave@a.test
 is "$STATUS" 404 "removed account: primary 404"
 get d2@a.test
