@@ -1203,32 +1203,6 @@ abort:
 	return 1;
 }
 
-/* Percent-encode s (RFC 3986 unreserved characters stay) into out. */
-static int
-key_pct(const char *s, char *out, size_t outsz)
-{
-	static const char	 hex[] = "0123456789ABCDEF";
-	size_t			 n = 0;
-	unsigned char		 c;
-
-	for (; *s != '\0'; s++) {
-		c = *s;
-		if (n + 4 > outsz)
-			return -1;
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-		    c == '_' || c == '~')
-			out[n++] = c;
-		else {
-			out[n++] = '%';
-			out[n++] = hex[c >> 4];
-			out[n++] = hex[c & 15];
-		}
-	}
-	out[n] = '\0';
-	return 0;
-}
-
 int
 cmd_hash(struct ctl *ctl, int argc, char **argv)
 {
@@ -1244,7 +1218,7 @@ cmd_hash(struct ctl *ctl, int argc, char **argv)
 		return 1;
 	if (pub_hashes(addr, ascii, uni, NULL) != KS_OK ||
 	    ctl_split(argv[1], local, sizeof(local), rawdom,
-	    sizeof(rawdom)) == -1 || key_pct(local, l, sizeof(l)) == -1) {
+	    sizeof(rawdom)) == -1 || ctl_pct(local, l, sizeof(l)) == -1) {
 		warnx("%s: cannot hash", argv[1]);
 		return 1;
 	}

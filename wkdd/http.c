@@ -7,6 +7,9 @@
  */
 #include <sys/stat.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -621,6 +624,7 @@ http_sni_match(struct MHD_Connection *c, const char *host)
 {
 	const union MHD_ConnectionInfo	*ci;
 	char				 sni[KS_DOMAIN_MAX + 1];
+	struct in6_addr			 a6;
 	size_t				 len = sizeof(sni);
 	unsigned			 type;
 	int				 rc;
@@ -634,6 +638,14 @@ http_sni_match(struct MHD_Connection *c, const char *host)
 	if (rc != GNUTLS_E_SUCCESS || type != GNUTLS_NAME_DNS ||
 	    len >= sizeof(sni))
 		return (0);
+	/*
+	 * RFC 6066 has no IP literals in a server name, but OpenSSL-based
+	 * clients given https://127.0.0.1/ send one: that names no tenant.
+	 */
+	sni[len] = '\0';
+	if (inet_pton(AF_INET, sni, &a6) == 1 ||
+	    inet_pton(AF_INET6, sni, &a6) == 1)
+		return (1);
 	if (len > 0 && sni[len - 1] == '.')
 		len--;
 	return (len > 0 && strlen(host) == len &&
