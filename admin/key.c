@@ -996,7 +996,7 @@ show_key(struct ctl *ctl, const char *fpr)
 	char			 state[512], when[32];
 	size_t			 i, slen;
 	unsigned		 have = 0;
-	int			 rc, hasrev, r;
+	int			 rc, hasrev, r, revoked = 0;
 
 	memset(&b, 0, sizeof(b));
 	memset(&rv, 0, sizeof(rv));
@@ -1028,6 +1028,7 @@ show_key(struct ctl *ctl, const char *fpr)
 	printf("key %s\n", fpr);
 	printf("  state: %s\n", state);
 	if (pgp_info(fpr, b.data, b.len, &info) == 0) {
+		revoked = info.revoked;
 		key_date(info.created, when, sizeof(when));
 		printf("  created: %s\n", when);
 		if (info.expires != 0) {
@@ -1042,9 +1043,15 @@ show_key(struct ctl *ctl, const char *fpr)
 	for (i = 0; i < l.n; i++)
 		if (strcmp(l.v[i].fpr, fpr) == 0)
 			printf("  published at: %s\n", l.v[i].addr);
-	if (hasrev) {
+	if (hasrev)
 		(void)pgp_revoc_pick(fpr, b.data, b.len, rv.data, rv.len, -1,
 		    &sig, &slen, &have);
+	if (!hasrev)
+		printf("  revocation certificate: none stored\n");
+	else if (have == 0 && revoked)
+		printf("  revocation certificate: stored, no longer needed "
+		    "(the key is revoked)\n");
+	else {
 		printf("  revocation certificate: stored");
 		for (r = 0; r < 4; r++)
 			if (have & (1U << r))
@@ -1052,8 +1059,7 @@ show_key(struct ctl *ctl, const char *fpr)
 				    ", " : " (reasons: ", pgp_reason_name(r));
 		printf("%s; not shown (wkdctl export-revocation)\n",
 		    have != 0 ? ")" : "");
-	} else
-		printf("  revocation certificate: none stored\n");
+	}
 	ctl_addrs_free(&l);
 	ks_blob_free(&rv);
 	ks_blob_free(&b);
