@@ -18,7 +18,8 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	struct route	 r;
-	char		*s, *host, *path;
+	char		*s, *host, *rest;
+	const char	*path;
 	const char	 pfx[] = "openpgpkey.", mta[] = "mta-sts.";
 	const char	*p;
 
@@ -26,13 +27,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		return (0);
 	memcpy(s, data, len);
 	s[len] = '\0';
-	host = path = NULL;
+	path = "/";
 	if ((host = strchr(s, '\n')) != NULL) {
 		*host++ = '\0';
-		if ((path = strchr(host, '\n')) != NULL)
-			*path++ = '\0';
+		if ((rest = strchr(host, '\n')) != NULL) {
+			*rest++ = '\0';
+			path = rest;
+		}
 	}
-	route_request(s, host, path != NULL ? path : "/", &r);
+	route_request(s, host, path, &r);
 	switch (r.kind) {
 	case ROUTE_KEY:
 		if (!ks_hash_valid(r.hash, strlen(r.hash)))
@@ -62,7 +65,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		abort();
 	}
 
-	route_plain(s, host, path != NULL ? path : "/", &r);
+	route_plain(s, host, path, &r);
 	switch (r.kind) {
 	case ROUTE_ACME:
 		if (r.token[0] == '\0' || r.host[0] == '\0' ||
@@ -71,7 +74,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 			abort();
 		break;
 	case ROUTE_REDIRECT:
-		if (r.host[0] == '\0' || path == NULL || path[0] != '/')
+		if (r.host[0] == '\0' || path[0] != '/')
 			abort();
 		for (p = path; *p != '\0'; p++)
 			if ((unsigned char)*p <= ' ' ||
