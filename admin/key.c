@@ -503,6 +503,26 @@ key_refresh_key(struct ks_txn *txn, const char *fpr, FILE *errfp)
 }
 
 /*
+ * Record that fpr was imported for account (--account): publish and
+ * alias add then never fall back on it for another account's address.
+ */
+static int
+key_claim(struct ks_txn *txn, const char *fpr, const char *account)
+{
+	struct ks_certinfo	 ci;
+	int			 rc;
+
+	if ((rc = ks_certinfo_get(txn, fpr, &ci)) == KS_NOTFOUND)
+		(void)snprintf(ci.fpr, sizeof(ci.fpr), "%s", fpr);
+	else if (rc != KS_OK)
+		return rc;
+	if (strcmp(ci.account, account) == 0)
+		return KS_OK;
+	(void)snprintf(ci.account, sizeof(ci.account), "%s", account);
+	return ks_certinfo_put(txn, &ci);
+}
+
+/*
  * Import one key (in: its public packets as read): merge it with the
  * stored certificate, store the result, publish each eligible UID and
  * unpublish addresses whose UID no longer qualifies.  Reports to rep.
@@ -600,6 +620,10 @@ import_one(struct ks_txn *txn, const char *account,
 	    stored ? "merged" : "stored", m.len,
 	    m.revoked ? ", revoked" : "") != KS_OK)
 		goto fail;
+	if (account != NULL && (rc = key_claim(txn, m.fpr, account)) != KS_OK) {
+		import_err(rep, "key %s: %s", m.fpr, key_kserr(rc));
+		goto fail;
+	}
 	if (in->revoc != NULL) {
 		if ((rc = ks_revoc_put(txn, m.fpr, in->revoc,
 		    in->revoclen)) != KS_OK) {
@@ -771,8 +795,9 @@ out:
 }
 
 /*
- * Publish a from any stored key with a valid UID for it: an unrevoked one
- * if there is, then one no other key superseded, then the newest.
+ * Publish a from any stored key with a valid UID for it, except one
+ * imported for another account: an unrevoked one if there is, then one no
+ * other key superseded, then the newest.
  * Returns 1 if published, 0 if none, -1 after warning.
  */
 static int
@@ -798,6 +823,10 @@ key_publish_any(struct ks_txn *txn, struct ks_addr *a,
 		}
 		if (rc == KS_NOTFOUND)
 			ci.flags = ci.ctime = 0;
+		/* Imported for another account: never this one's key. */
+		if (ci.account[0] != '\0' &&
+		    strcmp(ci.account, a->account) != 0)
+			continue;
 		sup = (ci.flags & KS_CERT_SUPERSEDED) != 0;
 		if (key_load(txn, l.v[i], a->addr, &m, &u) == -1)
 			goto out;

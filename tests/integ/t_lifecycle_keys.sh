@@ -206,6 +206,31 @@ is "$(keys_served)" "$F2:-:" "published again: the successor served"
 get fr@a.test
 is "$(keys_served)" "$F1:-:" "... the old key still at fr@a.test"
 
+# publish never falls back on a key imported for another account: Mallory
+# imports a key that also names Ivan's address (refused for Ivan), and
+# Ivan's unpublish + publish must not give Ivan Mallory's key.
+ctl account add ivan@a.test >/dev/null 2>&1 &&
+    ctl account add mallory@a.test >/dev/null 2>&1
+I=$(keys_gen 'Ivan <ivan@a.test>' ed25519)
+keys_pub "$I" "$T/i.pub"
+ctl import "$T/i.pub" >/dev/null 2>&1
+M=$(keys_gen 'Mallory <mallory@a.test>' ed25519)
+keys_adduid "$M" 'Ivan <ivan@a.test>'
+keys_pub "$M" "$T/m.pub"
+ctl import --account mallory@a.test "$T/m.pub" > "$T/out" 2>&1
+check "Mallory's key: Ivan's UID refused" \
+    grep -q 'Ivan <ivan@a.test>: an address of another account' "$T/out"
+ctl unpublish ivan@a.test >/dev/null 2>&1
+ctl remove "$I" >/dev/null 2>&1
+ctl publish ivan@a.test > "$T/out" 2>&1
+check "publish ivan@a.test: Mallory's key is not taken" \
+    grep -vq "$M" "$T/out"
+get ivan@a.test
+is "$STATUS" 404 "ivan@a.test: nothing served, not Mallory's key"
+ctl alias add ivan@a.test iv@a.test >/dev/null 2>&1
+get ivan@a.test
+is "$STATUS" 404 "ivan@a.test: still nothing after alias add"
+
 # --- Account removal: everything unpublished, addresses kept for good.
 D=$(keys_gen 'Dave <dave@a.test>' ed25519)
 keys_adduid "$D" 'Dave <d2@a.test>'
