@@ -122,7 +122,8 @@ valgrind: test-bins
 	@set -e; for t in $(UNIT_BINS); do \
 		echo "valgrind $$t"; \
 		valgrind -q --error-exitcode=99 --leak-check=full \
-		    --errors-for-leak-kinds=definite $$t > /dev/null; \
+		    --errors-for-leak-kinds=definite \
+		    --child-silent-after-fork=yes $$t > /dev/null; \
 	done
 	@echo "valgrind: ok"
 
@@ -132,13 +133,21 @@ lint:
 	    || { echo "lint: banned function (see ../shared/STYLE.md)"; false; }
 	@echo "lint: ok"
 
+MANDIR	?= $(PREFIX)/share/man
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/wkdd/www
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/wkdd/www \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 755 $(O)/wkdd $(O)/wkdctl $(DESTDIR)$(PREFIX)/sbin/
 	cp -R www/. $(DESTDIR)$(PREFIX)/share/wkdd/www/
+	install -m 644 wkdd.conf.example $(DESTDIR)$(PREFIX)/share/wkdd/
+	install -m 644 wkdd/wkdd.8 admin/wkdctl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 644 wkdd/wkdd.conf.5 $(DESTDIR)$(MANDIR)/man5/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/wkdd $(DESTDIR)$(PREFIX)/sbin/wkdctl
+	rm -f $(DESTDIR)$(MANDIR)/man8/wkdd.8 $(DESTDIR)$(MANDIR)/man8/wkdctl.8
+	rm -f $(DESTDIR)$(MANDIR)/man5/wkdd.conf.5
 	rm -rf $(DESTDIR)$(PREFIX)/share/wkdd
 
 clean:

@@ -569,27 +569,6 @@ check_key_cb(const struct ks_addr *a, void *arg)
 	return 1;
 }
 
-/* Percent-encode s for a query string, as clients send l=. */
-static void
-check_pct(const char *s, char *out, size_t outsz)
-{
-	static const char	 hex[] = "0123456789ABCDEF";
-	size_t			 o = 0;
-	unsigned char		 ch;
-
-	for (; *s != '\0' && o + 4 < outsz; s++) {
-		ch = (unsigned char)*s;
-		if (isascii(ch) && (isalnum(ch) || strchr("-._~", ch))) {
-			out[o++] = (char)ch;
-			continue;
-		}
-		out[o++] = '%';
-		out[o++] = hex[ch >> 4];
-		out[o++] = hex[ch & 15];
-	}
-	out[o] = '\0';
-}
-
 /*
  * Why a certificate is refused, and the fix.  With an ACME client
  * configured, wkdctl gets the certificate itself.
@@ -748,7 +727,7 @@ check_https(struct check *c)
 		if (!have_key)
 			continue;
 
-		check_pct(k.local, l, sizeof(l));
+		(void)ctl_pct(k.local, l, sizeof(l));
 		check_fmt(path, sizeof(path), "/.well-known/openpgpkey/%s/hu/"
 		    "%s?l=%s", c->dom, k.hash, l);
 		rc = https_get((struct sockaddr *)&ss, sslen, c->host, path,

@@ -642,8 +642,8 @@ account_remove(struct ctl *ctl, const char *in)
 		return 1;
 	}
 	printf("account %s removed: %zu address%s unpublished; its %zu "
-	    "address%s stay bound and can't be reused\n", addr, n,
-	    n == 1 ? "" : "es", l.n, l.n == 1 ? "" : "es");
+	    "address%s bound and can't be reused\n", addr, n,
+	    n == 1 ? "" : "es", l.n, l.n == 1 ? " stays" : "es stay");
 	ctl_addrs_free(&l);
 	return 0;
 abort:

@@ -503,6 +503,26 @@ key_refresh_key(struct ks_txn *txn, const char *fpr, FILE *errfp)
 }
 
 /*
+ * Record that fpr was imported for account (--account): publish and
+ * alias add then never fall back on it for another account's address.
+ */
+static int
+key_claim(struct ks_txn *txn, const char *fpr, const char *account)
+{
+	struct ks_certinfo	 ci;
+	int			 rc;
+
+	if ((rc = ks_certinfo_get(txn, fpr, &ci)) == KS_NOTFOUND)
+		(void)snprintf(ci.fpr, sizeof(ci.fpr), "%s", fpr);
+	else if (rc != KS_OK)
+		return rc;
+	if (strcmp(ci.account, account) == 0)
+		return KS_OK;
+	(void)snprintf(ci.account, sizeof(ci.account), "%s", account);
+	return ks_certinfo_put(txn, &ci);
+}
+
+/*
  * Import one key (in: its public packets as read): merge it with the
  * stored certificate, store the result, publish each eligible UID and
  * unpublish addresses whose UID no longer qualifies.  Reports to rep.
@@ -600,6 +620,10 @@ import_one(struct ks_txn *txn, const char *account,
 	    stored ? "merged" : "stored", m.len,
 	    m.revoked ? ", revoked" : "") != KS_OK)
 		goto fail;
+	if (account != NULL && (rc = key_claim(txn, m.fpr, account)) != KS_OK) {
+		import_err(rep, "key %s: %s", m.fpr, key_kserr(rc));
+		goto fail;
+	}
 	if (in->revoc != NULL) {
 		if ((rc = ks_revoc_put(txn, m.fpr, in->revoc,
 		    in->revoclen)) != KS_OK) {
@@ -801,10 +825,11 @@ key_foreign(struct ks_txn *txn, const struct pgp_cert *m,
 }
 
 /*
- * Publish a from any stored key with a valid UID for it that is no other
- * account's key (key_foreign()): an unrevoked one if there is, then one no
- * other key superseded, then the newest.  Returns 1 if published, 0 if
- * none, -1 after warning.
+ * Publish a from any stored key with a valid UID for it, except one
+ * imported for another account or with a UID of another account's address
+ * (key_foreign()): an unrevoked one if there is, then one no other key
+ * superseded, then the newest.  Returns 1 if published, 0 if none, -1
+ * after warning.
  */
 static int
 key_publish_any(struct ks_txn *txn, struct ks_addr *a,
@@ -829,6 +854,10 @@ key_publish_any(struct ks_txn *txn, struct ks_addr *a,
 		}
 		if (rc == KS_NOTFOUND)
 			ci.flags = ci.ctime = 0;
+		/* Imported for another account: never this one's key. */
+		if (ci.account[0] != '\0' &&
+		    strcmp(ci.account, a->account) != 0)
+			continue;
 		sup = (ci.flags & KS_CERT_SUPERSEDED) != 0;
 		if (key_load(txn, l.v[i], a->addr, &m, &u) == -1)
 			goto out;
@@ -866,8 +895,10 @@ out:
 
 /*
  * Publish addr (just bound or reactivated) from a key its account already
- * has in the store, if one has a valid UID for it.  Returns 1 if published
- * (*fpr_out set), 0 if no stored key has such a UID, -1 after warning.
+ * has in the store, if one has a valid UID for it and is neither revoked
+ * nor superseded; else as key_publish_any() ranks them.  Returns 1 if
+ * published (*fpr_out set), 0 if no stored key has such a UID, -1 after
+ * warning.
  */
 int
 key_publish_stored(struct ks_txn *txn, const char *addr,
@@ -876,6 +907,7 @@ key_publish_stored(struct ks_txn *txn, const char *addr,
 	struct ctl_addrs	 l;
 	struct ks_addr		 a;
 	struct ks_blob		 b;
+	struct ks_certinfo	 ci;
 	struct pgp_cert		 m;
 	size_t			 i, j;
 	int			 rc, ret = -1;
@@ -907,7 +939,18 @@ key_publish_stored(struct ks_txn *txn, const char *addr,
 			if (m.uids[j].kind == PGP_UID_OK &&
 			    strcmp(m.uids[j].addr, addr) == 0)
 				break;
-		if (j == m.nuids) {
+		if ((rc = ks_certinfo_get(txn, m.fpr, &ci)) != KS_OK &&
+		    rc != KS_NOTFOUND) {
+			warnx("key %s: %s", m.fpr, ks_strerror(rc));
+			goto out;
+		}
+		/*
+		 * A key another address still serves may have been replaced
+		 * or revoked since: it never takes this address back from
+		 * its successor.
+		 */
+		if (j == m.nuids || m.revoked || (rc == KS_OK &&
+		    (ci.flags & KS_CERT_SUPERSEDED))) {
 			pgp_cert_free(&m);
 			continue;
 		}
@@ -1019,7 +1062,7 @@ show_key(struct ctl *ctl, const char *fpr)
 	char			 state[512], when[32];
 	size_t			 i, slen;
 	unsigned		 have = 0;
-	int			 rc, hasrev, r;
+	int			 rc, hasrev, r, revoked = 0;
 
 	memset(&b, 0, sizeof(b));
 	memset(&rv, 0, sizeof(rv));
@@ -1051,6 +1094,7 @@ show_key(struct ctl *ctl, const char *fpr)
 	printf("key %s\n", fpr);
 	printf("  state: %s\n", state);
 	if (pgp_info(fpr, b.data, b.len, &info) == 0) {
+		revoked = info.revoked;
 		key_date(info.created, when, sizeof(when));
 		printf("  created: %s\n", when);
 		if (info.expires != 0) {
@@ -1065,9 +1109,15 @@ show_key(struct ctl *ctl, const char *fpr)
 	for (i = 0; i < l.n; i++)
 		if (strcmp(l.v[i].fpr, fpr) == 0)
 			printf("  published at: %s\n", l.v[i].addr);
-	if (hasrev) {
+	if (hasrev)
 		(void)pgp_revoc_pick(fpr, b.data, b.len, rv.data, rv.len, -1,
 		    &sig, &slen, &have);
+	if (!hasrev)
+		printf("  revocation certificate: none stored\n");
+	else if (have == 0 && revoked)
+		printf("  revocation certificate: stored, no longer needed "
+		    "(the key is revoked)\n");
+	else {
 		printf("  revocation certificate: stored");
 		for (r = 0; r < 4; r++)
 			if (have & (1U << r))
@@ -1075,8 +1125,7 @@ show_key(struct ctl *ctl, const char *fpr)
 				    ", " : " (reasons: ", pgp_reason_name(r));
 		printf("%s; not shown (wkdctl export-revocation)\n",
 		    have != 0 ? ")" : "");
-	} else
-		printf("  revocation certificate: none stored\n");
+	}
 	ctl_addrs_free(&l);
 	ks_blob_free(&rv);
 	ks_blob_free(&b);
@@ -1226,32 +1275,6 @@ abort:
 	return 1;
 }
 
-/* Percent-encode s (RFC 3986 unreserved characters stay) into out. */
-static int
-key_pct(const char *s, char *out, size_t outsz)
-{
-	static const char	 hex[] = "0123456789ABCDEF";
-	size_t			 n = 0;
-	unsigned char		 c;
-
-	for (; *s != '\0'; s++) {
-		c = *s;
-		if (n + 4 > outsz)
-			return -1;
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-		    c == '_' || c == '~')
-			out[n++] = c;
-		else {
-			out[n++] = '%';
-			out[n++] = hex[c >> 4];
-			out[n++] = hex[c & 15];
-		}
-	}
-	out[n] = '\0';
-	return 0;
-}
-
 int
 cmd_hash(struct ctl *ctl, int argc, char **argv)
 {
@@ -1267,7 +1290,7 @@ cmd_hash(struct ctl *ctl, int argc, char **argv)
 		return 1;
 	if (pub_hashes(addr, ascii, uni, NULL) != KS_OK ||
 	    ctl_split(argv[1], local, sizeof(local), rawdom,
-	    sizeof(rawdom)) == -1 || key_pct(local, l, sizeof(l)) == -1) {
+	    sizeof(rawdom)) == -1 || ctl_pct(local, l, sizeof(l)) == -1) {
 		warnx("%s: cannot hash", argv[1]);
 		return 1;
 	}

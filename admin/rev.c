@@ -248,6 +248,7 @@ cmd_export_revocation(struct ctl *ctl, int argc, char **argv)
 {
 	struct ks_txn		*txn = NULL;
 	struct ks_blob		 cert, revs;
+	struct pgp_info		 info;
 	const unsigned char	*sig;
 	const char		*out = NULL;
 	char			 fpr[KS_FPR_MAX], *arm = NULL;
@@ -292,10 +293,14 @@ cmd_export_revocation(struct ctl *ctl, int argc, char **argv)
 	}
 	if ((got = pgp_revoc_pick(fpr, cert.data, cert.len, revs.data,
 	    revs.len, reason, &sig, &slen, NULL)) != 1) {
-		if (got == 0)
+		if (got == 0 && pgp_info(fpr, cert.data, cert.len, &info) ==
+		    0 && info.revoked)
+			warnx("key %s: revoked already: no stored revocation "
+			    "certificate applies", fpr);
+		else if (got == 0)
 			warnx("key %s: no usable stored revocation "
-			    "certificate for reason %s (is the key revoked "
-			    "already?)", fpr, pgp_reason_name(reason));
+			    "certificate for reason %s", fpr,
+			    pgp_reason_name(reason));
 		goto abort;
 	}
 	if (pgp_armor(sig, slen, &arm, &alen) == -1) {

@@ -493,3 +493,38 @@ ctl_write_all(int fd, const unsigned char *p, size_t len)
 	}
 	return 0;
 }
+
+/*
+ * Percent-encode s into out (outsz bytes) for a URL's query, as clients
+ * send l=: RFC 3986 unreserved characters stay, every other byte is %XX.
+ * Returns -1 if it doesn't fit (out then holds what did, terminated).
+ */
+int
+ctl_pct(const char *s, char *out, size_t outsz)
+{
+	static const char	 hex[] = "0123456789ABCDEF";
+	size_t			 n = 0;
+	unsigned char		 c;
+
+	for (; *s != '\0'; s++) {
+		c = *s;
+		if (n + 4 > outsz) {
+			if (outsz > 0)
+				out[n] = '\0';
+			return -1;
+		}
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+		    c == '_' || c == '~')
+			out[n++] = c;
+		else {
+			out[n++] = '%';
+			out[n++] = hex[c >> 4];
+			out[n++] = hex[c & 15];
+		}
+	}
+	if (n + 1 > outsz)
+		return -1;
+	out[n] = '\0';
+	return 0;
+}

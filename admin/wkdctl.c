@@ -23,6 +23,9 @@ static const struct ctl_cmd cmds[] = {
 	    "A domain is given as U-label or A-label, any case.  Removing one\n"
 	    "takes down what is published under it; its addresses stay\n"
 	    "bound.\n"
+	    "policy serves file (\"-\": stdin) as the domain's WKD policy\n"
+	    "file, e.g. \"protocol-version: 5\".  keep-revoked on serves a\n"
+	    "replaced key, once revoked, after its successor.\n"
 	    "check looks at what a mail client meets: DNS (resolv.conf),\n"
 	    "the certificate, the policy and a key over HTTPS; exit 0 only\n"
 	    "if nothing failed.  Options: those of dns, and --cafile file\n"
@@ -32,10 +35,11 @@ static const struct ctl_cmd cmds[] = {
 	    "wkdd.conf, then reloads wkdd (pidfile); add does so too unless\n"
 	    "--no-cert, and keeps the domain (exit 0) if that fails.\n" },
 	{ "account", cmd_account, ACCOUNT_USAGE,
-	    "create, list or show accounts",
+	    "create, list, show or remove accounts",
 	    "An account is its primary address; aliases belong to it for\n"
 	    "good.  "
-	    "Every address must be in a hosted domain and bound nowhere.\n" },
+	    "Every address must be in a hosted domain and bound nowhere.\n"
+	    "remove unpublishes all its addresses; they stay bound.\n" },
 	{ "alias", cmd_alias, ALIAS_USAGE,
 	    "bind or retire an alias of an account",
 	    "remove retires the alias: nothing is published for it, and it\n"
@@ -62,7 +66,9 @@ static const struct ctl_cmd cmds[] = {
 	    "(CNAMEs) or addresses; --caa ca: the CA's domain (CAA);\n"
 	    "--tlsrpt uri: TLSRPT rua; --cert file, --tls-dir dir: the\n"
 	    "certificate served (tls-dir/live/NAME/fullchain.pem, else\n"
-	    "--cert, else tls-cert) for the TLSA record.\n" },
+	    "--cert, else tls-cert) for the TLSA record.  Each defaults to\n"
+	    "wkdd.conf: service-name or service-address, acme-ca,\n"
+	    "tlsrpt-rua, tls-dir, tls-cert.\n" },
 	{ "hash", cmd_hash, HASH_USAGE,
 	    "print the WKD hash and URLs of an address",
 	    "unicode-hash, if printed, is the hash clients that lowercase all\n"
@@ -71,7 +77,11 @@ static const struct ctl_cmd cmds[] = {
 	{ "remove", cmd_remove, REMOVE_USAGE,
 	    "remove a key and all it published", NULL },
 	{ "log", cmd_log, LOG_USAGE,
-	    "show the audit log (of one subject)", NULL },
+	    "show the audit log (of one subject)",
+	    "Oldest first: time (UTC), operator, subject, what changed.\n"
+	    "-v adds each change's command line; --json prints a JSON\n"
+	    "array; --since time: YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS][Z]\n"
+	    "(UTC) or @seconds.\n" },
 	{ "revoke", cmd_revoke, REVOKE_USAGE, "revoke a key", REVOKE_HELP },
 	{ "export-revocation", cmd_export_revocation, EXPREV_USAGE,
 	    "print a stored revocation certificate", EXPREV_HELP },
@@ -102,12 +112,15 @@ usage(FILE *fp)
 static void
 help(void)
 {
-	size_t	 i;
+	size_t	 i, w = 0;
 
 	usage(stdout);
 	printf("\ncommands:\n");
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		printf("  %-10s%s\n", cmds[i].name, cmds[i].help);
+		if (strlen(cmds[i].name) > w)
+			w = strlen(cmds[i].name);
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		printf("  %-*s  %s\n", (int)w, cmds[i].name, cmds[i].help);
 	printf("\n-s dir: the store directory (else the config file's "
 	    "\"store\");\n-f file: the config file (default %s).\n"
 	    "\"wkdctl command --help\" describes one command.\n", WKDD_CONF);

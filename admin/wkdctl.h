@@ -185,6 +185,8 @@ void	 ctl_pass_clear(struct ctl_pass *);
 void	 ctl_json_str(FILE *, const char *s);
 /* Write len bytes to fd; -1 on error (errno set). */
 int	 ctl_write_all(int fd, const unsigned char *, size_t);
+/* s percent-encoded for a query (l=); -1 if it doesn't fit outsz. */
+int	 ctl_pct(const char *s, char *out, size_t outsz);
 /* A snapshot of address records (ctl_addrs()), for walking and changing. */
 struct ctl_addrs {
 	struct ks_addr	*v;

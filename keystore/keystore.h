@@ -188,6 +188,11 @@ struct ks_certinfo {
 	char		 fpr[KS_FPR_MAX];
 	uint32_t	 flags;			/* KS_CERT_* */
 	char		 successor[KS_FPR_MAX];	/* "" if none. */
+	/*
+	 * The account it was imported for (wkdctl import --account), or ""
+	 * if each UID went to its own address's account.
+	 */
+	char		 account[KS_ADDR_MAX];
 	int64_t		 ctime;			/* First imported. */
 	int64_t		 mtime;			/* Set by ks_certinfo_put. */
 };

@@ -8,7 +8,7 @@
  *               u16 accountlen, account, u8 fprlen, fpr
  *   wkd, mtasts v1: u8 1, u8 etaglen, etag, bytes
  *   certinfo v1: u8 1, u8[3] 0, u32 flags, i64 ctime, i64 mtime,
- *               u8 successorlen, successor
+ *               u8 successorlen, successor[, u16 accountlen, account]
  *   log      key: u64 seq, big-endian (so keys sort by number);
  *            v1: u8 1, i64 time, then user, cmd, subject, detail, each
  *               as u16 len + bytes
@@ -793,7 +793,7 @@ ks_certinfo_get(struct ks_txn *t, const char *fpr, struct ks_certinfo *out)
 {
 	const unsigned char	*p;
 	MDB_val			 v;
-	size_t			 slen;
+	size_t			 slen, alen;
 	int			 rc;
 
 	memset(out, 0, sizeof(*out));
@@ -805,8 +805,18 @@ ks_certinfo_get(struct ks_txn *t, const char *fpr, struct ks_certinfo *out)
 	if (v.mv_size < 25 || p[0] != 1)
 		return (KS_CORRUPT);
 	slen = p[24];
-	if (slen >= sizeof(out->successor) || v.mv_size != 25 + slen)
+	if (slen >= sizeof(out->successor) || v.mv_size < 25 + slen)
 		return (KS_CORRUPT);
+	if (v.mv_size > 25 + slen) {
+		/* The account, added to the record later: optional. */
+		if (v.mv_size < 27 + slen)
+			return (KS_CORRUPT);
+		alen = get_u16(p + 25 + slen);
+		if (alen >= sizeof(out->account) ||
+		    v.mv_size != 27 + slen + alen)
+			return (KS_CORRUPT);
+		memcpy(out->account, p + 27 + slen, alen);
+	}
 	memcpy(out->fpr, fpr, strlen(fpr) + 1);
 	out->flags = get_u32(p + 4);
 	out->ctime = get_i64(p + 8);
@@ -818,15 +828,17 @@ ks_certinfo_get(struct ks_txn *t, const char *fpr, struct ks_certinfo *out)
 int
 ks_certinfo_put(struct ks_txn *t, const struct ks_certinfo *ci)
 {
-	unsigned char		 rec[25 + KS_FPR_MAX];
+	unsigned char		 rec[27 + KS_FPR_MAX + KS_ADDR_MAX];
 	struct ks_certinfo	 old;
-	size_t			 slen;
+	size_t			 slen, alen;
 	int64_t			 now = time(NULL);
 	int			 rc;
 
 	slen = strnlen(ci->successor, sizeof(ci->successor));
+	alen = strnlen(ci->account, sizeof(ci->account));
 	if (!fpr_valid(ci->fpr) || slen == sizeof(ci->successor) ||
-	    (slen > 0 && !fpr_valid(ci->successor)))
+	    (slen > 0 && !fpr_valid(ci->successor)) ||
+	    alen == sizeof(ci->account))
 		return (KS_INVALID);
 	if ((rc = ks_certinfo_get(t, ci->fpr, &old)) != KS_OK &&
 	    rc != KS_NOTFOUND)
@@ -838,8 +850,10 @@ ks_certinfo_put(struct ks_txn *t, const struct ks_certinfo *ci)
 	put_i64(rec + 16, now);
 	rec[24] = slen;
 	memcpy(rec + 25, ci->successor, slen);
-	return (tput(t, T_CERTINFO, ci->fpr, strlen(ci->fpr), rec, 25 + slen,
-	    0));
+	put_u16(rec + 25 + slen, alen);
+	memcpy(rec + 27 + slen, ci->account, alen);
+	return (tput(t, T_CERTINFO, ci->fpr, strlen(ci->fpr), rec,
+	    27 + slen + alen, 0));
 }
 
 int

@@ -7,6 +7,9 @@
  */
 #include <sys/stat.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -37,6 +40,7 @@
 
 struct http_page {
 	struct MHD_Response	*resp;
+	size_t			 len;		/* Body bytes, for the log. */
 	struct http_page	*next;		/* Retired list. */
 };
 
@@ -211,6 +215,7 @@ http_page_load(const struct conf *conf, struct http_page **pagep, char *err,
 		goto freebuf;
 	}
 	buf = NULL;	/* Owned by the response now. */
+	p->len = len;
 	if (MHD_add_response_header(p->resp, "Access-Control-Allow-Origin",
 	    "*") != MHD_YES ||
 	    MHD_add_response_header(p->resp, MHD_HTTP_HEADER_CONTENT_TYPE,
@@ -494,6 +499,7 @@ http_handler(void *cls, struct MHD_Connection *c, const char *url,
 		if (page != NULL && ks_has_domain(http_ks, r.domain) ==
 		    KS_OK) {
 			status = MHD_HTTP_OK;
+			bytes = page->len;
 			resp = page->resp;
 			own = 0;
 		}
@@ -618,6 +624,7 @@ http_sni_match(struct MHD_Connection *c, const char *host)
 {
 	const union MHD_ConnectionInfo	*ci;
 	char				 sni[KS_DOMAIN_MAX + 1];
+	struct in6_addr			 a6;
 	size_t				 len = sizeof(sni);
 	unsigned			 type;
 	int				 rc;
@@ -631,6 +638,14 @@ http_sni_match(struct MHD_Connection *c, const char *host)
 	if (rc != GNUTLS_E_SUCCESS || type != GNUTLS_NAME_DNS ||
 	    len >= sizeof(sni))
 		return (0);
+	/*
+	 * RFC 6066 has no IP literals in a server name, but OpenSSL-based
+	 * clients given https://127.0.0.1/ send one: that names no tenant.
+	 */
+	sni[len] = '\0';
+	if (inet_pton(AF_INET, sni, &a6) == 1 ||
+	    inet_pton(AF_INET6, sni, &a6) == 1)
+		return (1);
 	if (len > 0 && sni[len - 1] == '.')
 		len--;
 	return (len > 0 && strlen(host) == len &&

@@ -18,23 +18,23 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	struct route	 r;
-	char		*s, *host, *path;
+	char		*s, *host, *rest;
+	const char	*path;
 	const char	 pfx[] = "openpgpkey.", mta[] = "mta-sts.";
-	char		 dflt[] = "/";
 	const char	*p;
 
 	if ((s = malloc(len + 1)) == NULL)
 		return (0);
 	memcpy(s, data, len);
 	s[len] = '\0';
-	host = path = NULL;
+	path = "/";
 	if ((host = strchr(s, '\n')) != NULL) {
 		*host++ = '\0';
-		if ((path = strchr(host, '\n')) != NULL)
-			*path++ = '\0';
+		if ((rest = strchr(host, '\n')) != NULL) {
+			*rest++ = '\0';
+			path = rest;
+		}
 	}
-	if (path == NULL)
-		path = dflt;	/* No path line (or a NUL in the Host). */
 	route_request(s, host, path, &r);
 	switch (r.kind) {
 	case ROUTE_KEY:

@@ -345,8 +345,8 @@ hold_open() {
 	HELD_HOST=$1
 	rm -f "$T/held.in" "$T/held.out"
 	mkfifo "$T/held.in" || return 1
-	# There before held_get looks: the shell below opens it only after
-	# it forks, and a grep that came first would see no file.
+	# Made here: gnutls-cli's shell opens it only once the FIFO has a
+	# writer, maybe after held_get's first look at it.
 	: > "$T/held.out"
 	gnutls-cli --x509cafile "$T/ca.pem" --sni-hostname "$1" \
 	    --verify-hostname "$1" -p "$PORT" 127.0.0.1 \

@@ -147,10 +147,17 @@ netns_cli() {
 netns_bg() {
 	_nn_name=$1
 	shift
-	# exec all the way down: $! is the pid of the command itself.
-	(exec ip netns exec "$NETNS_S" unshare --mount --propagation private \
-	    sh -c 'mount --bind "$0" /etc/resolv.conf && exec "$@"' \
-	    "$NETNS_DIR/resolv.conf" "$@" > "$NETNS_DIR/$_nn_name.log" 2>&1) &
+	# exec all the way down: $! is the pid of the command itself.  With
+	# _nn_fd3 set, the command's fd 3 is that file, opened in the child
+	# (a FIFO's open waits there for the reader, not here).
+	(
+		[ -z "${_nn_fd3:-}" ] || exec 3>"$_nn_fd3"
+		exec ip netns exec "$NETNS_S" unshare --mount \
+		    --propagation private \
+		    sh -c 'mount --bind "$0" /etc/resolv.conf && exec "$@"' \
+		    "$NETNS_DIR/resolv.conf" "$@" \
+		    > "$NETNS_DIR/$_nn_name.log" 2>&1
+	) &
 	echo $! > "$NETNS_DIR/$_nn_name.pid"
 }
 
@@ -159,9 +166,16 @@ netns_bg_ready() {
 	NETNS_READY=
 	rm -f "$NETNS_DIR/$_nn_name.ready"
 	mkfifo "$NETNS_DIR/$_nn_name.ready" || return 1
-	# Read-write open: doesn't block; CMD keeps the only copy after this.
-	netns_bg "$@" 3<>"$NETNS_DIR/$_nn_name.ready"
-	NETNS_READY=$(timeout 30 head -n 1 "$NETNS_DIR/$_nn_name.ready")
+	# The command opens the FIFO write-only and we read it: what it
+	# writes can't be lost before we open it (with a read-write open
+	# by the command alone, its close dropped an unread line).
+	# All of it is read (until the command closes fd 3, as wkdd -R
+	# does), so that a second line never meets a closed pipe.
+	_nn_fd3=$NETNS_DIR/$_nn_name.ready
+	netns_bg "$@"
+	_nn_fd3=
+	NETNS_READY=$(timeout 30 cat "$NETNS_DIR/$_nn_name.ready" |
+	    head -n 1)
 	[ -n "$NETNS_READY" ]
 }
 

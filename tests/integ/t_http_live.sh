@@ -123,9 +123,7 @@ if ctl domain policy a.test "$T/policy" >/dev/null 2>&1; then
 	fetch c.test /.well-known/openpgpkey/policy
 	is "$(body_size)" 0 "another domain's policy still empty"
 else
-	# TODO: `wkdctl domain policy D FILE` is not implemented yet; check
-	# the served policy content once it is.
-	skip "TODO: wkdctl domain policy not implemented yet"
+	fail "wkdctl domain policy a.test FILE"
 fi
 
 # The page at "/" (www directive): for hosted names only.
@@ -134,6 +132,10 @@ is "$STATUS" 200 "www page at / of a hosted domain"
 is "$(header Content-Type)" "text/html; charset=utf-8" "www page type"
 cmp -s "$T/body" "$TOP/www/index.html"
 check "www page is www/index.html" [ $? -eq 0 ]
+size=$(wc -c < "$TOP/www/index.html" | tr -d ' ')
+wait_log "^GET a.test / 200 "
+check "request log: the page's size, $size bytes" \
+    grep -qE "^GET a.test / 200 $size " "$LOG"
 fetch openpgpkey.a.test /
 is "$STATUS" 200 "www page on openpgpkey.a.test"
 fetch nowhere.a.test / -H 'Host: nowhere.test'

@@ -224,6 +224,13 @@ fetch a.test "/.well-known/openpgpkey/hu/$HA" -H 'Host: b.test'
 is "$STATUS" 404 "SNI a.test, Host b.test: the Host decides: 404"
 fetch a.test "/.well-known/openpgpkey/hu/$HA" -0 -H 'Host:'
 is "$STATUS" 404 "HTTP/1.0 without Host: 404"
+# An IP literal as server name (OpenSSL clients given https://127.0.0.1/
+# send one, against RFC 6066) names no tenant: the Host decides.
+printf 'GET /.well-known/openpgpkey/hu/%s HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n' \
+    "$HA" | timeout 20 openssl s_client -quiet -connect "127.0.0.1:$PORT" \
+    -servername 127.0.0.1 -CAfile "$T/ca.pem" > "$T/ipsni.out" 2>/dev/null
+is "$(head -n 1 "$T/ipsni.out" | tr -d '\r')" "HTTP/1.1 200 OK" \
+    "SNI 127.0.0.1, Host a.test: 200"
 
 check_wkdd "path domains"
 

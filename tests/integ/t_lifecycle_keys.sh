@@ -185,6 +185,52 @@ check "publish names the key" grep -q "(key $A)" "$T/out"
 get al@a.test
 is "$(keys_served)" "$A:-:$want" "published again: A served"
 
+# publish takes the successor, not a superseded key that another address
+# of the account still serves.
+ctl account add frank@a.test --alias fr@a.test >/dev/null 2>&1
+F1=$(keys_gen 'Frank <frank@a.test>' ed25519)
+keys_adduid "$F1" 'Frank <fr@a.test>'
+keys_pub "$F1" "$T/f1.pub"
+ctl import "$T/f1.pub" >/dev/null 2>&1
+F2=$(keys_gen 'Frank New <frank@a.test>' ed25519)
+keys_pub "$F2" "$T/f2.pub"
+ctl import "$T/f2.pub" > "$T/out" 2>&1
+check "F2 replaces F1 at frank@a.test" \
+    grep -q "published at frank@a.test (replaces key $F1)" "$T/out"
+ctl unpublish frank@a.test >/dev/null 2>&1 &&
+    ctl publish frank@a.test > "$T/out" 2>&1
+is "$?" 0 "unpublish, publish frank@a.test"
+check "publish names the successor" grep -q "(key $F2)" "$T/out"
+get frank@a.test
+is "$(keys_served)" "$F2:-:" "published again: the successor served"
+get fr@a.test
+is "$(keys_served)" "$F1:-:" "... the old key still at fr@a.test"
+
+# publish never falls back on a key imported for another account: Mallory
+# imports a key that also names Ivan's address (refused for Ivan), and
+# Ivan's unpublish + publish must not give Ivan Mallory's key.
+ctl account add ivan@a.test >/dev/null 2>&1 &&
+    ctl account add mallory@a.test >/dev/null 2>&1
+I=$(keys_gen 'Ivan <ivan@a.test>' ed25519)
+keys_pub "$I" "$T/i.pub"
+ctl import "$T/i.pub" >/dev/null 2>&1
+M=$(keys_gen 'Mallory <mallory@a.test>' ed25519)
+keys_adduid "$M" 'Ivan <ivan@a.test>'
+keys_pub "$M" "$T/m.pub"
+ctl import --account mallory@a.test "$T/m.pub" > "$T/out" 2>&1
+check "Mallory's key: Ivan's UID refused" \
+    grep -q 'Ivan <ivan@a.test>: an address of another account' "$T/out"
+ctl unpublish ivan@a.test >/dev/null 2>&1
+ctl remove "$I" >/dev/null 2>&1
+ctl publish ivan@a.test > "$T/out" 2>&1
+check "publish ivan@a.test: Mallory's key is not taken" \
+    grep -vq "$M" "$T/out"
+get ivan@a.test
+is "$STATUS" 404 "ivan@a.test: nothing served, not Mallory's key"
+ctl alias add ivan@a.test iv@a.test >/dev/null 2>&1
+get ivan@a.test
+is "$STATUS" 404 "ivan@a.test: still nothing after alias add"
+
 # --- Account removal: everything unpublished, addresses kept for good.
 D=$(keys_gen 'Dave <dave@a.test>' ed25519)
 keys_adduid "$D" 'Dave <d2@a.test>'
@@ -192,6 +238,14 @@ keys_pub "$D" "$T/d.pub"
 ctl import "$T/d.pub" >/dev/null 2>&1
 ctl account remove dave@a.test > "$T/out" 2>&1
 is "$?" 0 "account remove dave@a.test"
+check "account remove: says what stays bound" grep -q \
+    "^account dave@a.test removed: 2 addresses unpublished; its 2 addresses stay bound and can't be reused$" \
+    "$T/out"
+ctl account add gina@a.test >/dev/null 2>&1 &&
+    ctl account remove gina@a.test > "$T/out" 2>&1
+check "account remove, one address: singular" grep -q \
+    "^account gina@a.test removed: 0 addresses unpublished; its 1 address stays bound and can't be reused$" \
+    "$T/out"
 get dave@a.test
 is "$STATUS" 404 "removed account: primary 404"
 get d2@a.test

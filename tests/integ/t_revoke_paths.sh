@@ -148,6 +148,17 @@ served stored@a.test
 gpg --batch --list-packets "$T/body" 2>/dev/null > "$T/pk"
 check "the reason is 'compromised' (0x02)" \
     grep -q 'revocation reason 0x02' "$T/pk"
+# Once the key is revoked, its stored certificates are of no more use,
+# and show and export-revocation say so plainly.
+ctl show "$S1" > "$T/out" 2>&1
+check "show, revoked key: stored certificate no longer needed" grep -q \
+    '^  revocation certificate: stored, no longer needed (the key is revoked)$' \
+    "$T/out"
+ctl export-revocation --reason retired "$S1" > "$T/out" 2>"$T/err"
+is "$?" 1 "export-revocation of a revoked key: refused"
+check "... because the key is revoked already" grep -q \
+    "key $S1: revoked already: no stored revocation certificate applies" \
+    "$T/err"
 ctl list > "$T/out"
 check "list: revoked (compromised)" \
     grep -q "^stored@a.test	$S1	revoked (compromised" "$T/out"

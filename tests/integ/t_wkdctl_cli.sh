@@ -7,6 +7,10 @@
 run $WKDCTL --help
 is "$rc" 0 "wkdctl --help: exit 0"
 like "$out" '^usage: wkdctl \[-f file\] \[-s dir\] command' "wkdctl --help: usage"
+# The command list: each name, a blank, then its summary (no run-on).
+like "$out" '^  export-revocation +print a stored revocation' \
+    "wkdctl --help: long command names stay apart from their summary"
+like "$out" '^  init +create a new store' "wkdctl --help: summaries aligned"
 for c in init domain account alias import list show export hash remove log; do
 	run $WKDCTL $c --help
 	is "$rc" 0 "$c --help: exit 0"

@@ -263,9 +263,11 @@ t_lifecycle(struct ks *ks)
 	    "89ABCDEF0123456789ABCDEF0123456789ABCDEF");
 	ci.flags = KS_CERT_SUPERSEDED;
 	E(ks_txn_begin(ks, 0, &t));
+	(void)snprintf(ci.account, sizeof(ci.account), "alice@example.org");
 	E(ks_certinfo_put(t, &ci));
 	E(ks_certinfo_get(t, FPR_A, &got));
 	is_str(got.successor, ci.successor, "certinfo successor read back");
+	is_str(got.account, "alice@example.org", "certinfo account read back");
 	is_int(got.flags, KS_CERT_SUPERSEDED, "certinfo flags read back");
 	(void)snprintf(ci.successor, sizeof(ci.successor), "nothex");
 	is_int(ks_certinfo_put(t, &ci), KS_INVALID, "bad successor refused");
