@@ -167,7 +167,10 @@ int		 ks_addr_foreach(struct ks_txn *, const char *account,
 /*
  * Certificates, by fingerprint (uppercase hex).  ks_cert_put() refuses data
  * that isn't a well-formed run of OpenPGP packets (KS_INVALID), holds
- * secret-key packets (KS_SECRET) or is over KS_CERT_MAX (KS_TOOBIG).
+ * secret-key packets (KS_SECRET), holds any packet a transferable public
+ * key is not made of (only tags 2, 6, 12, 13, 14 and 17 pass; KS_INVALID:
+ * a compressed packet could hide a secret key from the scan) or is over
+ * KS_CERT_MAX (KS_TOOBIG).
  */
 int		 ks_cert_put(struct ks_txn *, const char *fpr,
 		    const void *data, size_t len);
