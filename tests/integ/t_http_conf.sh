@@ -141,7 +141,7 @@ fi
 
 # TLS 1.2 and 1.3 only.
 # The idle timeout must outlast the limit checks under the sanitizers.
-write_conf "max-connections-per-ip 2" "timeout 6"
+write_conf "max-connections-per-ip 2" "timeout 10"
 start_wkdd || finish
 tls() {
 	timeout 20 gnutls-cli --x509cafile "$T/ca.pem" --priority "$1" \
@@ -187,15 +187,15 @@ hold_close
 fetch a.test /.well-known/openpgpkey/policy
 is "$STATUS" 200 "limit: served again once the others closed"
 
-# Idle timeout (6 s): a held connection is closed by the server.
+# Idle timeout (10 s): a held connection is closed by the server.
 hold_open a.test
 held_get /.well-known/openpgpkey/policy
 i=0
-while kill -0 "$HELD_PID" 2>/dev/null && [ $i -lt 150 ]; do
+while kill -0 "$HELD_PID" 2>/dev/null && [ $i -lt 250 ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
-check "idle connection closed after the timeout" [ $i -lt 150 ]
+check "idle connection closed after the timeout" [ $i -lt 250 ]
 hold_close
 check_wkdd "limits"
 stop_wkdd
