@@ -14,18 +14,7 @@ WKDCTL=${WKDCTL:-$O/wkdctl}
 . "$TOP/tests/integ/netns.sh"
 . "$TOP/tests/integ/pebble.sh"
 
-n=0
-failed=0
-pass() { n=$((n + 1)); echo "ok $n - $*"; }
-fail() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
-skip_all() { echo "ok 1 # SKIP $*"; echo "1..1"; exit 0; }
-show() {
-	for _f; do
-		[ -f "$_f" ] || continue
-		echo "#   --- ${_f##*/}"
-		sed 's/^/#     /' "$_f"
-	done
-}
+. "$TOP/tests/integ/tap.sh"
 finish() {
 	if [ "$failed" -gt 0 ] && [ -n "$NETNS_DIR" ]; then
 		show "$NETNS_DIR"/*.log

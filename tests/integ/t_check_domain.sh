@@ -14,11 +14,7 @@ WKDD=${WKDD:-$O/wkdd}
 WKDCTL=${WKDCTL:-$O/wkdctl}
 . "$TOP/tests/integ/netns.sh"
 
-n=0
-failed=0
-pass() { n=$((n + 1)); echo "ok $n - $*"; }
-fail() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
-skip_all() { echo "ok 1 # SKIP $*"; echo "1..1"; exit 0; }
+. "$TOP/tests/integ/tap.sh"
 finish() {
 	if [ "$failed" -gt 0 ] && [ -n "$NETNS_DIR" ]; then
 		for f in "$NETNS_DIR"/*.log; do

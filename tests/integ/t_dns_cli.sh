@@ -9,12 +9,9 @@ O=${O:-$TOP/build}
 case $O in /*) ;; *) O=$TOP/$O ;; esac
 WKDCTL=${WKDCTL:-$O/wkdctl}
 
-n=0
-failed=0
+. "$TOP/tests/integ/tap.sh"
 T=$(mktemp -d "${TMPDIR:-/tmp}/wkdd-dns.XXXXXX") || exit 1
 trap 'rm -rf "$T"' EXIT
-pass() { n=$((n + 1)); echo "ok $n - $*"; }
-fail() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
 finish() { echo "1..$n"; [ "$failed" -eq 0 ]; exit; }
 for t in certtool openssl; do
 	if ! command -v $t >/dev/null 2>&1; then

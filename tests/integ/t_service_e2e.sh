@@ -29,11 +29,7 @@ JS=$TOP/tests/interop/js
 . "$TOP/tests/integ/netns.sh"
 . "$TOP/tests/integ/pebble.sh"
 
-n=0
-failed=0
-pass() { n=$((n + 1)); echo "ok $n - $*"; }
-fail() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
-skip_all() { echo "ok 1 # SKIP $*"; echo "1..1"; exit 0; }
+. "$TOP/tests/integ/tap.sh"
 show() {
 	for _f; do
 		[ -f "$_f" ] || continue
