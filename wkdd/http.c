@@ -68,6 +68,7 @@ static size_t		http_unescape(void *, struct MHD_Connection *,
 			    char *);
 static void		http_mhdlog(void *, const char *, va_list)
 			    __attribute__((format(printf, 2, 0)));
+static struct MHD_Response *http_typed(struct MHD_Response *, const char *);
 static struct MHD_Response *http_static(const char *, const char *);
 static struct MHD_Response *http_blob(struct ks_blob *, const char *);
 static struct MHD_Response *http_options(struct MHD_Connection *);
@@ -77,14 +78,14 @@ static size_t		http_static_len(const struct MHD_Response *);
 static void		http_log(const char *, const struct route *,
 			    unsigned, size_t, const struct timespec *);
 
-/* A response shared by every request (MHD counts its references). */
+/*
+ * r (may be NULL) with the headers every response carries: CORS for
+ * browser clients, and its Content-Type.  NULL if r was, or if out of
+ * memory (r is destroyed then).
+ */
 static struct MHD_Response *
-http_static(const char *body, const char *type)
+http_typed(struct MHD_Response *r, const char *type)
 {
-	struct MHD_Response	*r;
-
-	r = MHD_create_response_from_buffer(strlen(body), (void *)(uintptr_t)
-	    body, MHD_RESPMEM_PERSISTENT);
 	if (r == NULL)
 		return (NULL);
 	if (MHD_add_response_header(r, "Access-Control-Allow-Origin",
@@ -95,6 +96,17 @@ http_static(const char *body, const char *type)
 		return (NULL);
 	}
 	return (r);
+}
+
+/* A response shared by every request (MHD counts its references). */
+static struct MHD_Response *
+http_static(const char *body, const char *type)
+{
+	struct MHD_Response	*r;
+
+	r = MHD_create_response_from_buffer(strlen(body), (void *)(uintptr_t)
+	    body, MHD_RESPMEM_PERSISTENT);
+	return (http_typed(r, type));
 }
 
 static size_t
@@ -216,12 +228,10 @@ http_page_load(const struct conf *conf, struct http_page **pagep, char *err,
 	}
 	buf = NULL;	/* Owned by the response now. */
 	p->len = len;
-	if (MHD_add_response_header(p->resp, "Access-Control-Allow-Origin",
-	    "*") != MHD_YES ||
-	    MHD_add_response_header(p->resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-	    "text/html; charset=utf-8") != MHD_YES) {
+	if ((p->resp = http_typed(p->resp, "text/html; charset=utf-8")) ==
+	    NULL) {
 		(void)snprintf(err, errsz, "www: out of memory");
-		http_page_free(p);
+		free(p);
 		goto close;
 	}
 	(void)close(fd);
@@ -303,16 +313,7 @@ http_blob(struct ks_blob *b, const char *type)
 	}
 	b->data = NULL;
 	b->len = 0;
-	if (r == NULL)
-		return (NULL);
-	if (MHD_add_response_header(r, "Access-Control-Allow-Origin",
-	    "*") != MHD_YES ||
-	    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-	    type) != MHD_YES) {
-		MHD_destroy_response(r);
-		return (NULL);
-	}
-	return (r);
+	return (http_typed(r, type));
 }
 
 /*
