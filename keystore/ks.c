@@ -1168,6 +1168,20 @@ ks_mtasts_get(struct ks_txn *t, const char *domain, struct ks_blob *out)
 
 /* One-shot reads for the daemon. */
 
+/*
+ * Begin the read transaction of a one-shot read into t.  A domain (unless
+ * NULL) that can't be a table key is simply not there.
+ */
+static int
+oneshot(struct ks *ks, const char *domain, struct ks_txn *t)
+{
+	if (domain != NULL && (domain[0] == '\0' ||
+	    strlen(domain) >= KS_DOMAIN_MAX))
+		return (KS_NOTFOUND);
+	t->ks = ks;
+	return (ks_maperr(begin(ks, MDB_RDONLY, &t->txn)));
+}
+
 int
 ks_get_key(struct ks *ks, const char *domain, const char *hash,
     struct ks_blob *out)
@@ -1176,9 +1190,8 @@ ks_get_key(struct ks *ks, const char *domain, const char *hash,
 	int		 rc;
 
 	memset(out, 0, sizeof(*out));
-	t.ks = ks;
-	if ((rc = begin(ks, MDB_RDONLY, &t.txn)) != 0)
-		return (ks_maperr(rc));
+	if ((rc = oneshot(ks, NULL, &t)) != KS_OK)
+		return (rc);
 	rc = ks_wkd_get(&t, domain, hash, out);
 	mdb_txn_abort(t.txn);
 	return (rc);
@@ -1192,11 +1205,8 @@ ks_get_policy(struct ks *ks, const char *domain, struct ks_blob *out)
 	int		 rc;
 
 	memset(out, 0, sizeof(*out));
-	if (domain[0] == '\0' || strlen(domain) >= KS_DOMAIN_MAX)
-		return (KS_NOTFOUND);
-	t.ks = ks;
-	if ((rc = begin(ks, MDB_RDONLY, &t.txn)) != 0)
-		return (ks_maperr(rc));
+	if ((rc = oneshot(ks, domain, &t)) != KS_OK)
+		return (rc);
 	if ((rc = tget(&t, T_DOMAINS, domain, strlen(domain), &v)) == KS_OK &&
 	    (rc = tget(&t, T_POLICY, domain, strlen(domain), &v)) == KS_OK)
 		rc = copyout(v.mv_data, v.mv_size, out);
@@ -1211,11 +1221,8 @@ ks_has_domain(struct ks *ks, const char *domain)
 	MDB_val		 v;
 	int		 rc;
 
-	if (domain[0] == '\0' || strlen(domain) >= KS_DOMAIN_MAX)
-		return (KS_NOTFOUND);
-	t.ks = ks;
-	if ((rc = begin(ks, MDB_RDONLY, &t.txn)) != 0)
-		return (ks_maperr(rc));
+	if ((rc = oneshot(ks, domain, &t)) != KS_OK)
+		return (rc);
 	rc = tget(&t, T_DOMAINS, domain, strlen(domain), &v);
 	mdb_txn_abort(t.txn);
 	return (rc);
@@ -1228,11 +1235,8 @@ ks_get_mtasts(struct ks *ks, const char *domain, struct ks_blob *out)
 	int		 rc;
 
 	memset(out, 0, sizeof(*out));
-	if (domain[0] == '\0' || strlen(domain) >= KS_DOMAIN_MAX)
-		return (KS_NOTFOUND);
-	t.ks = ks;
-	if ((rc = begin(ks, MDB_RDONLY, &t.txn)) != 0)
-		return (ks_maperr(rc));
+	if ((rc = oneshot(ks, domain, &t)) != KS_OK)
+		return (rc);
 	rc = ks_mtasts_get(&t, domain, out);
 	mdb_txn_abort(t.txn);
 	return (rc);
