@@ -18,6 +18,7 @@ WKDCTL=${WKDCTL:-$O/wkdctl}
 . "$TOP/tests/integ/pebble.sh"
 
 . "$TOP/tests/integ/tap.sh"
+. "$TOP/tests/integ/certs.sh"
 finish() {
 	if [ "$failed" -gt 0 ] && [ -n "$NETNS_DIR" ]; then
 		show "$NETNS_DIR"/*.log
@@ -76,18 +77,7 @@ fi
 
 # A default certificate (tls-cert) from a CA of our own, for a name that
 # is not openpgpkey.acme.test: what wkdd serves before pebble's exists.
-printf 'cn = "other test CA"\nca\ncert_signing_key\nexpiration_days = 2\n' \
-    > "$T/ca.tmpl"
-printf 'cn = "wkd.service.test"\ndns_name = "wkd.service.test"\ntls_www_server\nexpiration_days = 2\n' \
-    > "$T/srv.tmpl"
-if (umask 077 && certtool --generate-privkey --key-type=ecdsa \
-    --outfile "$T/ca.key" && certtool --generate-privkey \
-    --key-type=ecdsa --outfile "$T/key.pem") >/dev/null 2>&1 &&
-    certtool --generate-self-signed --load-privkey "$T/ca.key" \
-    --template "$T/ca.tmpl" --outfile "$T/ca.pem" >/dev/null 2>&1 &&
-    certtool --generate-certificate --load-privkey "$T/key.pem" \
-    --load-ca-certificate "$T/ca.pem" --load-ca-privkey "$T/ca.key" \
-    --template "$T/srv.tmpl" --outfile "$T/cert.pem" >/dev/null 2>&1; then
+if make_ca && make_cert "$T/cert.pem" "$T/key.pem" wkd.service.test; then
 	pass "default certificate"
 else
 	fail "default certificate"

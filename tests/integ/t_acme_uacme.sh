@@ -15,6 +15,7 @@ WKDCTL=${WKDCTL:-$O/wkdctl}
 . "$TOP/tests/integ/pebble.sh"
 
 . "$TOP/tests/integ/tap.sh"
+. "$TOP/tests/integ/certs.sh"
 finish() {
 	if [ "$failed" -gt 0 ] && [ -n "$NETNS_DIR" ]; then
 		show "$NETNS_DIR"/*.log
@@ -52,19 +53,8 @@ else
 fi
 
 # A default certificate for another name, from a CA of our own.
-printf 'cn = "other test CA"\nca\ncert_signing_key\nexpiration_days = 2\n' \
-    > "$T/ca.tmpl"
-printf 'cn = "wkd.service.test"\ndns_name = "wkd.service.test"\ntls_www_server\nexpiration_days = 2\n' \
-    > "$T/srv.tmpl"
 mkdir -p "$S" "$T/tls/live" "$T/www" || finish
-if (umask 077 && certtool --generate-privkey --key-type=ecdsa \
-    --outfile "$T/ca.key" && certtool --generate-privkey \
-    --key-type=ecdsa --outfile "$T/key.pem") >/dev/null 2>&1 &&
-    certtool --generate-self-signed --load-privkey "$T/ca.key" \
-    --template "$T/ca.tmpl" --outfile "$T/ca.pem" >/dev/null 2>&1 &&
-    certtool --generate-certificate --load-privkey "$T/key.pem" \
-    --load-ca-certificate "$T/ca.pem" --load-ca-privkey "$T/ca.key" \
-    --template "$T/srv.tmpl" --outfile "$T/cert.pem" >/dev/null 2>&1 &&
+if make_ca && make_cert "$T/cert.pem" "$T/key.pem" wkd.service.test &&
     trust_dir "$T/api-certs" "$PEBBLE_API_CA"; then
 	pass "default certificate; a trust store with pebble's API CA"
 else

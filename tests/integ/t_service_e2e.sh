@@ -30,6 +30,7 @@ JS=$TOP/tests/interop/js
 . "$TOP/tests/integ/pebble.sh"
 
 . "$TOP/tests/integ/tap.sh"
+. "$TOP/tests/integ/certs.sh"
 show() {
 	for _f; do
 		[ -f "$_f" ] || continue
@@ -89,20 +90,9 @@ fi
 
 # wkdd: port 443 (default certificate: the service's own name, from a CA
 # of ours) and port 80 (HTTP-01, redirects).
-printf 'cn = "service test CA"\nca\ncert_signing_key\nexpiration_days = 2\n' \
-    > "$T/ca.tmpl"
-printf 'cn = "%s"\ndns_name = "%s"\ntls_www_server\nexpiration_days = 2\n' \
-    "$SVC" "$SVC" > "$T/srv.tmpl"
 mkdir -p "$S" "$T/tls/live" "$T/www" "$T/keys" && chmod 700 "$T/keys" ||
     finish
-if (umask 077 && certtool --generate-privkey --key-type=ecdsa \
-    --outfile "$T/ca.key" && certtool --generate-privkey \
-    --key-type=ecdsa --outfile "$T/key.pem") >/dev/null 2>&1 &&
-    certtool --generate-self-signed --load-privkey "$T/ca.key" \
-    --template "$T/ca.tmpl" --outfile "$T/ca.pem" >/dev/null 2>&1 &&
-    certtool --generate-certificate --load-privkey "$T/key.pem" \
-    --load-ca-certificate "$T/ca.pem" --load-ca-privkey "$T/ca.key" \
-    --template "$T/srv.tmpl" --outfile "$T/cert.pem" >/dev/null 2>&1; then
+if make_ca && make_cert "$T/cert.pem" "$T/key.pem" "$SVC"; then
 	pass "the service's default certificate"
 else
 	fail "the service's default certificate"
