@@ -814,10 +814,8 @@ acme_cmd(struct ctl *ctl, int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return ctl_usage(DOMAIN_USAGE);
-	if (ks_domain_norm(argv[optind], d, sizeof(d)) != KS_OK) {
-		warnx("%s: not a valid domain name", argv[optind]);
+	if (ctl_domain(argv[optind], d) == -1)
 		return 1;
-	}
 	if (ctl_open(ctl, 0) == -1 || ctl_begin(ctl, KS_RDONLY, &txn) == -1)
 		return 1;
 	if ((rc = ks_domain_get(txn, d, &dom)) != KS_OK) {

@@ -885,10 +885,8 @@ check_cmd(const char *store, size_t mapsize, const struct conf *conf,
 		return 1;
 	memset(&c, 0, sizeof(c));
 	c.dc = &dc;
-	if (ks_domain_norm(argv[i], c.dom, sizeof(c.dom)) != KS_OK) {
-		warnx("%s: not a valid domain name", argv[i]);
+	if (ctl_domain(argv[i], c.dom) == -1)
 		return 1;
-	}
 	check_fmt(c.host, sizeof(c.host), "openpgpkey.%s", c.dom);
 
 	check_hosted(&c, store, mapsize);

@@ -89,10 +89,8 @@ domain_add(struct ctl *ctl, const char *name, int nocert)
 	char		 d[KS_DOMAIN_MAX];
 	int		 rc;
 
-	if (ks_domain_norm(name, d, sizeof(d)) != KS_OK) {
-		warnx("%s: not a valid domain name", name);
+	if (ctl_domain(name, d) == -1)
 		return 1;
-	}
 	if (ctl_open(ctl, 0) == -1 || ctl_begin(ctl, 0, &txn) == -1)
 		return 1;
 	if ((rc = ks_domain_add(txn, d)) != KS_OK) {
@@ -141,10 +139,8 @@ domain_remove(struct ctl *ctl, const char *name)
 	size_t			 i, n = 0;
 	int			 rc;
 
-	if (ks_domain_norm(name, d, sizeof(d)) != KS_OK) {
-		warnx("%s: not a valid domain name", name);
+	if (ctl_domain(name, d) == -1)
 		return 1;
-	}
 	if (ctl_open(ctl, 0) == -1 || ctl_begin(ctl, 0, &txn) == -1)
 		return 1;
 	if ((rc = ks_domain_get(txn, d, &dom)) != KS_OK) {
@@ -251,10 +247,8 @@ domain_policy(struct ctl *ctl, const char *name, const char *file)
 	char			 d[KS_DOMAIN_MAX];
 	int			 rc;
 
-	if (ks_domain_norm(name, d, sizeof(d)) != KS_OK) {
-		warnx("%s: not a valid domain name", name);
+	if (ctl_domain(name, d) == -1)
 		return 1;
-	}
 	if (ctl_read_file(file, KS_POLICY_MAX, &data, &len) == -1)
 		return 1;
 	if (policy_check(file, data, len) == -1) {
@@ -327,10 +321,8 @@ domain_set(struct ctl *ctl, const char *name, const char *opt,
 	    (strcmp(val, "on") != 0 && strcmp(val, "off") != 0))
 		return ctl_usage(DOMAIN_USAGE);
 	on = strcmp(val, "on") == 0;
-	if (ks_domain_norm(name, d, sizeof(d)) != KS_OK) {
-		warnx("%s: not a valid domain name", name);
+	if (ctl_domain(name, d) == -1)
 		return 1;
-	}
 	if (ctl_open(ctl, 0) == -1 || ctl_begin(ctl, 0, &txn) == -1)
 		return 1;
 	if ((rc = ks_domain_get(txn, d, &dom)) != KS_OK) {

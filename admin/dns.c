@@ -602,10 +602,8 @@ dns_cmd(const char *store, size_t mapsize, const struct conf *conf,
 		fprintf(stderr, "usage: wkdctl %s\n", DNS_SYNOPSIS);
 		return 2;
 	}
-	if (ks_domain_norm(argv[i], dom, sizeof(dom)) != KS_OK) {
-		warnx("%s: not a valid domain name", argv[i]);
+	if (ctl_domain(argv[i], dom) == -1)
 		return 1;
-	}
 	if (dc.target[0] != '\0' && dc.naddrs > 0) {
 		warnx("--target and --address exclude each other: a CNAME "
 		    "can't have other records");

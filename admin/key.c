@@ -1027,10 +1027,8 @@ cmd_list(struct ctl *ctl, int argc, char **argv)
 
 	if (argc > 2 || (argc == 2 && argv[1][0] == '-'))
 		return ctl_usage(LIST_USAGE);
-	if (argc == 2 && ks_domain_norm(argv[1], d, sizeof(d)) != KS_OK) {
-		warnx("%s: not a valid domain name", argv[1]);
+	if (argc == 2 && ctl_domain(argv[1], d) == -1)
 		return 1;
-	}
 	if (ctl_open(ctl, 0) == -1 || ctl_begin(ctl, KS_RDONLY, &txn) == -1)
 		return 1;
 	if (ctl_addrs(txn, NULL, &l) == -1) {

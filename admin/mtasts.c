@@ -151,10 +151,8 @@ mtasts_set(struct ctl *ctl, int argc, char **argv)
 			goto out;
 		nmx++;
 	}
-	if (ks_domain_norm(argv[optind], d, sizeof(d)) != KS_OK) {
-		warnx("%s: not a valid domain name", argv[optind]);
+	if (ctl_domain(argv[optind], d) == -1)
 		goto out;
-	}
 	if (strcmp(mode, "enforce") != 0 && strcmp(mode, "testing") != 0 &&
 	    strcmp(mode, "none") != 0) {
 		warnx("--mode %s: want enforce, testing or none", mode);
@@ -228,10 +226,8 @@ mtasts_show(struct ctl *ctl, const char *name)
 	char		 d[KS_DOMAIN_MAX];
 	int		 rc;
 
-	if (ks_domain_norm(name, d, sizeof(d)) != KS_OK) {
-		warnx("%s: not a valid domain name", name);
+	if (ctl_domain(name, d) == -1)
 		return 1;
-	}
 	if (ctl_open(ctl, 0) == -1 || ctl_begin(ctl, KS_RDONLY, &txn) == -1)
 		return 1;
 	rc = ks_mtasts_get(txn, d, &b);
@@ -258,10 +254,8 @@ mtasts_remove(struct ctl *ctl, const char *name)
 	char		 d[KS_DOMAIN_MAX];
 	int		 rc;
 
-	if (ks_domain_norm(name, d, sizeof(d)) != KS_OK) {
-		warnx("%s: not a valid domain name", name);
+	if (ctl_domain(name, d) == -1)
 		return 1;
-	}
 	if (ctl_open(ctl, 0) == -1 || ctl_begin(ctl, 0, &txn) == -1)
 		return 1;
 	if ((rc = ks_mtasts_get(txn, d, &b)) != KS_OK) {

@@ -119,6 +119,16 @@ ctl_addr(const char *in, char out[KS_ADDR_MAX], char domain[KS_DOMAIN_MAX])
 }
 
 int
+ctl_domain(const char *in, char out[KS_DOMAIN_MAX])
+{
+	if (ks_domain_norm(in, out, KS_DOMAIN_MAX) != KS_OK) {
+		warnx("%s: not a valid domain name", in);
+		return -1;
+	}
+	return 0;
+}
+
+int
 ctl_fpr(const char *in, char out[KS_FPR_MAX])
 {
 	size_t	 n = 0;

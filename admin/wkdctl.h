@@ -228,6 +228,8 @@ int	 ctl_commit(struct ctl *, struct ks_txn *);
  */
 int	 ctl_addr(const char *in, char out[KS_ADDR_MAX],
 	    char domain[KS_DOMAIN_MAX]);
+/* Normalise a domain to its A-label; warns and returns -1 if it isn't one. */
+int	 ctl_domain(const char *in, char out[KS_DOMAIN_MAX]);
 /* Normalise a fingerprint (hex, any case, spaces, "0x"); -1 if none. */
 int	 ctl_fpr(const char *in, char out[KS_FPR_MAX]);
 /*
