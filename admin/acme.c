@@ -54,8 +54,8 @@ struct acme_out {
 int
 acme_enabled(const struct conf *conf)
 {
-	return conf != NULL && conf->acme_client[0] != '\0' &&
-	    strcmp(conf->acme_client, "none") != 0;
+	return (conf != NULL && conf->acme_client[0] != '\0' &&
+	    strcmp(conf->acme_client, "none") != 0);
 }
 
 /* Append n bytes, keeping only the last ACME_OUT_MAX. */
@@ -106,8 +106,8 @@ acme_ms_left(const struct timespec *deadline)
 	struct timespec	 now;
 
 	(void)clock_gettime(CLOCK_MONOTONIC, &now);
-	return (deadline->tv_sec - now.tv_sec) * 1000 +
-	    (deadline->tv_nsec - now.tv_nsec) / 1000000;
+	return ((deadline->tv_sec - now.tv_sec) * 1000 +
+	    (deadline->tv_nsec - now.tv_nsec) / 1000000);
 }
 
 /* Wait for pid at most ms milliseconds; 0 and *status if it ended. */
@@ -118,11 +118,11 @@ acme_reap(pid_t pid, int *status, long ms)
 
 	for (;;) {
 		if ((r = waitpid(pid, status, WNOHANG)) == pid)
-			return 0;
+			return (0);
 		if (r == -1 && errno != EINTR)
-			return 0;
+			return (0);
 		if (ms <= 0)
-			return -1;
+			return (-1);
 		(void)poll(NULL, 0, 100);
 		ms -= 100;
 	}
@@ -150,7 +150,7 @@ acme_spawn(char *const argv[], char *const envp[], unsigned timeout,
 
 	if (pipe2(fds, O_CLOEXEC) == -1) {
 		warn("pipe");
-		return -1;
+		return (-1);
 	}
 	if ((rc = posix_spawn_file_actions_init(&fa)) != 0) {
 		errno = rc;
@@ -210,25 +210,25 @@ acme_spawn(char *const argv[], char *const envp[], unsigned timeout,
 			(void)kill(pid, SIGKILL);
 			(void)acme_reap(pid, &status, 5000);
 		}
-		return 128 + SIGTERM;
+		return (128 + SIGTERM);
 	}
 	/* Output closed: the client is ending (or closed it itself). */
 	if (acme_reap(pid, &status, (long)timeout * 1000) == -1) {
 		(void)kill(pid, SIGKILL);
 		(void)acme_reap(pid, &status, 5000);
-		return 128 + SIGKILL;
+		return (128 + SIGKILL);
 	}
 	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
+		return (WEXITSTATUS(status));
 	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return -1;
+		return (128 + WTERMSIG(status));
+	return (-1);
 destroy:
 	posix_spawn_file_actions_destroy(&fa);
 closefds:
 	close(fds[0]);
 	close(fds[1]);
-	return -1;
+	return (-1);
 }
 
 /*
@@ -272,7 +272,7 @@ out:
 	if (e != NULL)
 		free(e[ne]);
 	free(e);
-	return rc;
+	return (rc);
 }
 
 /* mkdir -p path; the directories made get mode. */
@@ -284,7 +284,7 @@ acme_mkdirs(const char *path, mode_t mode)
 
 	if (snprintf(p, sizeof(p), "%s", path) >= (int)sizeof(p)) {
 		warnx("%s: path too long", path);
-		return -1;
+		return (-1);
 	}
 	for (i = 1; ; i++) {
 		if (p[i] != '/' && p[i] != '\0')
@@ -294,14 +294,14 @@ acme_mkdirs(const char *path, mode_t mode)
 		if (p[i] == '\0') {
 			if (mkdir(p, mode) == -1 && errno != EEXIST) {
 				warn("%s", p);
-				return -1;
+				return (-1);
 			}
-			return 0;
+			return (0);
 		}
 		p[i] = '\0';
 		if (mkdir(p, mode) == -1 && errno != EEXIST) {
 			warn("%s", p);
-			return -1;
+			return (-1);
 		}
 		p[i] = '/';
 	}
@@ -324,15 +324,15 @@ acme_resolves(const char *name)
 	st4 = dns_query(name, DNS_T_A, &ans);
 	dns_ans_free(&ans);
 	if (st4 == DNS_OK)
-		return 1;
+		return (1);
 	memset(&ans, 0, sizeof(ans));
 	st6 = dns_query(name, DNS_T_AAAA, &ans);
 	dns_ans_free(&ans);
 	if (st6 == DNS_OK)
-		return 1;
+		return (1);
 	if (st4 == DNS_FAIL || st6 == DNS_FAIL)
-		return -1;
-	return 0;
+		return (-1);
+	return (0);
 }
 
 /*
@@ -353,17 +353,17 @@ acme_own(const struct conf *conf, const char *const dirs[],
 	int		 dfd, rc = 0;
 
 	if (conf->user[0] == '\0' || geteuid() != 0)
-		return 0;
+		return (0);
 	if ((pw = getpwnam(conf->user)) == NULL) {
 		warnx("user %s: no such user", conf->user);
-		return -1;
+		return (-1);
 	}
 	for (i = 0; dirs[i] != NULL; i++)
 		if (snprintf(path, sizeof(path), "%s/%s", conf->tls_dir,
 		    dirs[i]) >= (int)sizeof(path) ||
 		    lchown(path, pw->pw_uid, pw->pw_gid) == -1) {
 			warn("%s", path);
-			return -1;
+			return (-1);
 		}
 	for (i = 0; subs[i] != NULL; i++) {
 		if (snprintf(path, sizeof(path), "%s/%s", conf->tls_dir,
@@ -371,13 +371,13 @@ acme_own(const struct conf *conf, const char *const dirs[],
 		    (dfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 		    O_CLOEXEC)) == -1) {
 			warn("%s", path);
-			return -1;
+			return (-1);
 		}
 		if (fchown(dfd, pw->pw_uid, pw->pw_gid) == -1 ||
 		    (dir = fdopendir(dfd)) == NULL) {
 			warn("%s", path);
 			close(dfd);
-			return -1;
+			return (-1);
 		}
 		while ((de = readdir(dir)) != NULL) {
 			if (strcmp(de->d_name, ".") == 0 ||
@@ -391,7 +391,7 @@ acme_own(const struct conf *conf, const char *const dirs[],
 		}
 		closedir(dir);
 	}
-	return rc;
+	return (rc);
 }
 
 /*
@@ -418,7 +418,7 @@ acme_certbot(const struct conf *conf, const char *name, const char *chain)
 	    snprintf(logs, sizeof(logs), "%s/logs", conf->tls_dir) >=
 	    (int)sizeof(logs)) {
 		warnx("%s: path too long", conf->tls_dir);
-		return -1;
+		return (-1);
 	}
 	(void)snprintf(live, sizeof(live), "live/%s", name);
 	(void)snprintf(arch, sizeof(arch), "archive/%s", name);
@@ -457,7 +457,7 @@ acme_certbot(const struct conf *conf, const char *name, const char *chain)
 		before[0] = '\0';
 	if ((o = calloc(1, sizeof(*o))) == NULL) {
 		warn(NULL);
-		return -1;
+		return (-1);
 	}
 	if ((rc = acme_run(argv, NULL, ACME_TIMEOUT, o)) > 0) {
 		warnx("%s: certbot failed (exit %d):", name, rc);
@@ -465,15 +465,15 @@ acme_certbot(const struct conf *conf, const char *name, const char *chain)
 	}
 	free(o);
 	if (rc != 0)
-		return -1;
+		return (-1);
 	if (realpath(chain, after) == NULL) {
 		warn("certbot exited 0, but %s", chain);
-		return -1;
+		return (-1);
 	}
 	if (acme_own(conf, dirs, subs) == -1)
 		warnx("%s: wkdd may not be able to read it as user %s", name,
 		    conf->user);
-	return strcmp(before, after) != 0;
+	return (strcmp(before, after) != 0);
 }
 
 /* Make path a symbolic link to target (replacing what is there). */
@@ -486,14 +486,14 @@ acme_link(const char *target, const char *path)
 	if ((n = readlink(path, cur, sizeof(cur) - 1)) >= 0) {
 		cur[n] = '\0';
 		if (strcmp(cur, target) == 0)
-			return 0;
+			return (0);
 	}
 	if ((unlink(path) == -1 && errno != ENOENT) ||
 	    symlink(target, path) == -1) {
 		warn("%s", path);
-		return -1;
+		return (-1);
 	}
-	return 0;
+	return (0);
 }
 
 /*
@@ -524,17 +524,17 @@ acme_uacme(const struct conf *conf, const char *name, const char *chain)
 	    snprintf(path, sizeof(path), "%s/private/key.pem", confdir) >=
 	    (int)sizeof(path)) {
 		warnx("%s: path too long", conf->tls_dir);
-		return -1;
+		return (-1);
 	}
 	(void)snprintf(live, sizeof(live), "live/%s", name);
 	(void)snprintf(cdir, sizeof(cdir), "uacme/%s", name);
 	(void)snprintf(kdir, sizeof(kdir), "uacme/private/%s", name);
 	/* The hook writes tokens there; it does not make the directory. */
 	if (acme_mkdirs(env + strlen("UACME_CHALLENGE_PATH="), 0755) == -1)
-		return -1;
+		return (-1);
 	if ((o = calloc(1, sizeof(*o))) == NULL) {
 		warn(NULL);
-		return -1;
+		return (-1);
 	}
 	argv[n++] = "uacme";
 	argv[n++] = "--confdir";
@@ -557,7 +557,7 @@ acme_uacme(const struct conf *conf, const char *name, const char *chain)
 				acme_out_print(o, "uacme");
 			}
 			free(o);
-			return -1;
+			return (-1);
 		}
 		n -= conf->acme_email[0] != '\0' ? 3 : 2;
 		o->len = 0;
@@ -579,29 +579,29 @@ acme_uacme(const struct conf *conf, const char *name, const char *chain)
 			acme_out_print(o, "uacme");
 		}
 		free(o);
-		return -1;
+		return (-1);
 	}
 	free(o);
 	fresh = rc == 0;
 	if (snprintf(path, sizeof(path), "%s/%s", conf->tls_dir, live) >=
 	    (int)sizeof(path) || acme_mkdirs(path, 0700) == -1)
-		return -1;
+		return (-1);
 	(void)snprintf(tgt, sizeof(tgt), "../../uacme/%s/cert.pem", name);
 	if (acme_link(tgt, chain) == -1)
-		return -1;
+		return (-1);
 	(void)snprintf(tgt, sizeof(tgt), "../../uacme/private/%s/key.pem",
 	    name);
 	if (snprintf(path, sizeof(path), "%s/%s/privkey.pem", conf->tls_dir,
 	    live) >= (int)sizeof(path) || acme_link(tgt, path) == -1)
-		return -1;
+		return (-1);
 	if (stat(chain, &st) == -1) {
 		warn("uacme exited %d, but %s", rc, chain);
-		return -1;
+		return (-1);
 	}
 	if (acme_own(conf, dirs, subs) == -1)
 		warnx("%s: wkdd may not be able to read it as user %s", name,
 		    conf->user);
-	return fresh;
+	return (fresh);
 }
 
 /* "YYYY-MM-DD" of the end of validity of chain's first certificate. */
@@ -637,7 +637,7 @@ acme_name(const struct conf *conf, const char *name, char *until,
 	case 0:
 		warnx("%s: not in the DNS (yet): no certificate requested",
 		    name);
-		return -1;
+		return (-1);
 	case -1:
 		warnx("%s: no DNS answer; asking the CA all the same", name);
 		break;
@@ -647,7 +647,7 @@ acme_name(const struct conf *conf, const char *name, char *until,
 	if (snprintf(chain, sizeof(chain), "%s/live/%s/fullchain.pem",
 	    conf->tls_dir, name) >= (int)sizeof(chain)) {
 		warnx("%s: path too long", conf->tls_dir);
-		return -1;
+		return (-1);
 	}
 	printf("%s: requesting a certificate from %s with %s\n", name,
 	    conf->acme_server[0] != '\0' ? conf->acme_server :
@@ -658,7 +658,7 @@ acme_name(const struct conf *conf, const char *name, char *until,
 	else
 		fresh = acme_certbot(conf, name, chain);
 	if (fresh == -1)
-		return -1;
+		return (-1);
 	acme_expiry(chain, until, untilsz);
 	if (fresh)
 		printf("%s: certificate issued, valid until %s, in "
@@ -667,7 +667,7 @@ acme_name(const struct conf *conf, const char *name, char *until,
 		printf("%s: certificate valid until %s, not due for "
 		    "renewal\n", name, until);
 	(void)fflush(stdout);
-	return fresh;
+	return (fresh);
 }
 
 /*
@@ -684,12 +684,12 @@ acme_reload(const struct conf *conf)
 	if (conf->pidfile[0] == '\0') {
 		printf("reload wkdd (SIGHUP) to serve it (no pidfile in the "
 		    "configuration)\n");
-		return -1;
+		return (-1);
 	}
 	if ((fp = fopen(conf->pidfile, "r")) == NULL) {
 		warn("%s: wkdd not running? It serves the certificate once "
 		    "started", conf->pidfile);
-		return -1;
+		return (-1);
 	}
 	if (fgets(line, sizeof(line), fp) == NULL)
 		line[0] = '\0';
@@ -699,7 +699,7 @@ acme_reload(const struct conf *conf)
 	if (errno != 0 || end == line || (*end != '\n' && *end != '\0') ||
 	    pid <= 1 || pid > INT_MAX) {
 		warnx("%s: no process ID in it", conf->pidfile);
-		return -1;
+		return (-1);
 	}
 	/* A stale pidfile may name another program by now. */
 	(void)snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
@@ -711,15 +711,15 @@ acme_reload(const struct conf *conf)
 			fclose(fp);
 		warnx("%s: process %ld is not wkdd: not signalled (stale "
 		    "pidfile?)", conf->pidfile, pid);
-		return -1;
+		return (-1);
 	}
 	fclose(fp);
 	if (kill((pid_t)pid, SIGHUP) == -1) {
 		warn("wkdd (pid %ld)", pid);
-		return -1;
+		return (-1);
 	}
 	printf("wkdd reloaded (SIGHUP to pid %ld)\n", pid);
-	return 0;
+	return (0);
 }
 
 /* Warn and return -1 unless conf has everything certbot needs. */
@@ -728,27 +728,27 @@ acme_ready(const struct conf *conf)
 {
 	if (!acme_enabled(conf)) {
 		warnx("no acme-client in the configuration (wkdd.conf(5))");
-		return -1;
+		return (-1);
 	}
 	if (strcmp(conf->acme_client, "certbot") != 0 &&
 	    strcmp(conf->acme_client, "uacme") != 0) {
 		warnx("acme-client %s: not supported (certbot and uacme are; "
 		    "see wkdctl(8) for others)", conf->acme_client);
-		return -1;
+		return (-1);
 	}
 	if (conf->tls_dir[0] == '\0') {
 		warnx("acme-client needs tls-dir (where certificates go)");
-		return -1;
+		return (-1);
 	}
 	if (conf->acme_webroot[0] == '\0') {
 		warnx("acme-client needs acme-webroot (where challenges go)");
-		return -1;
+		return (-1);
 	}
 	if (conf->nlisten_http == 0)
 		warnx("warning: no listen-http: this wkdd answers no HTTP-01 "
 		    "challenge (another server on port 80 must serve "
 		    "acme-webroot)");
-	return 0;
+	return (0);
 }
 
 int
@@ -759,7 +759,7 @@ acme_domain(struct ctl *ctl, const char *domain, int mtasts)
 	int		 got[2] = { 0, 0 }, i, n = 0, fresh = 0, rc = 0;
 
 	if (acme_ready(ctl->conf) == -1)
-		return -1;
+		return (-1);
 	(void)snprintf(name[n++], sizeof(name[0]), "openpgpkey.%s", domain);
 	if (mtasts)
 		(void)snprintf(name[n++], sizeof(name[0]), "mta-sts.%s",
@@ -772,20 +772,20 @@ acme_domain(struct ctl *ctl, const char *domain, int mtasts)
 			fresh += got[i];
 	}
 	if (fresh == 0)
-		return rc;
+		return (rc);
 	(void)acme_reload(ctl->conf);
 	/* The audit log: which certificates are new. */
 	if ((ctl->ks == NULL && ctl_open(ctl, 0) == -1) ||
 	    ctl_begin(ctl, 0, &txn) == -1)
-		return rc;
+		return (rc);
 	for (i = 0; i < n; i++)
 		if (got[i] == 1 && ctl_log(txn, domain, "certificate for %s "
 		    "issued, valid until %s", name[i], until[i]) != KS_OK) {
 			ks_txn_abort(txn);
-			return rc;
+			return (rc);
 		}
 	(void)ctl_commit(ctl, txn);
-	return rc;
+	return (rc);
 }
 
 int
@@ -809,20 +809,20 @@ acme_cmd(struct ctl *ctl, int argc, char **argv)
 			mtasts = 1;
 			break;
 		default:
-			return ctl_usage(DOMAIN_USAGE);
+			return (ctl_usage(DOMAIN_USAGE));
 		}
 	}
 	if (argc - optind != 1)
-		return ctl_usage(DOMAIN_USAGE);
+		return (ctl_usage(DOMAIN_USAGE));
 	if (ctl_domain(argv[optind], d) == -1)
-		return 1;
+		return (1);
 	if (ctl_open(ctl, 0) == -1 || ctl_begin(ctl, KS_RDONLY, &txn) == -1)
-		return 1;
+		return (1);
 	if ((rc = ks_domain_get(txn, d, &dom)) != KS_OK) {
 		warnx("%s: %s", d, rc == KS_NOTFOUND ? "domain not hosted" :
 		    ks_strerror(rc));
 		ks_txn_abort(txn);
-		return 1;
+		return (1);
 	}
 	/* A domain with an MTA-STS policy needs mta-sts.D too. */
 	memset(&b, 0, sizeof(b));
@@ -831,5 +831,5 @@ acme_cmd(struct ctl *ctl, int argc, char **argv)
 	ks_blob_free(&b);
 	ks_txn_abort(txn);
 	ctl_close(ctl);
-	return acme_domain(ctl, d, mtasts) == 0 ? 0 : 1;
+	return (acme_domain(ctl, d, mtasts) == 0 ? 0 : 1);
 }

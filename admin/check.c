@@ -115,13 +115,13 @@ check_status(int status)
 {
 	switch (status) {
 	case DNS_OK:
-		return "found";
+		return ("found");
 	case DNS_NODATA:
-		return "no such record";
+		return ("no such record");
 	case DNS_NXDOMAIN:
-		return "no such name";
+		return ("no such name");
 	default:
-		return "no answer (timeout, SERVFAIL or REFUSED)";
+		return ("no answer (timeout, SERVFAIL or REFUSED)");
 	}
 }
 
@@ -173,7 +173,7 @@ check_resolve(const char *name, char v[][INET6_ADDRSTRLEN], size_t max,
 		if (a.status == DNS_FAIL) {
 			dns_ans_free(&a);
 			*status = DNS_FAIL;
-			return -1;
+			return (-1);
 		}
 		if (a.status == DNS_OK || (a.status == DNS_NODATA &&
 		    st == DNS_NXDOMAIN))
@@ -186,7 +186,7 @@ check_resolve(const char *name, char v[][INET6_ADDRSTRLEN], size_t max,
 		dns_ans_free(&a);
 	}
 	*status = st;
-	return 0;
+	return (0);
 }
 
 /* True if the two address lists hold the same set. */
@@ -201,16 +201,16 @@ check_same(char a[][INET6_ADDRSTRLEN], size_t na,
 			if (strcmp(a[i], b[j]) == 0)
 				break;
 		if (j == nb)
-			return 0;
+			return (0);
 	}
 	for (j = 0; j < nb; j++) {
 		for (i = 0; i < na; i++)
 			if (strcmp(a[i], b[j]) == 0)
 				break;
 		if (i == na)
-			return 0;
+			return (0);
 	}
-	return 1;
+	return (1);
 }
 
 static void
@@ -267,19 +267,19 @@ check_wildcard(struct check *c, char v[][INET6_ADDRSTRLEN], size_t *np,
 	int		 st;
 
 	if (gnutls_rnd(GNUTLS_RND_NONCE, rnd, sizeof(rnd)) < 0)
-		return -1;
+		return (-1);
 	dns_hex(rnd, sizeof(rnd), hex);
 	check_fmt(name, sizeof(name), "_wkdd-%s.%s", hex, c->dom);
 	if (check_resolve(name, v, CHECK_ADDRS_MAX, np, &st, cname,
 	    cnamesz) == -1)
-		return -1;
+		return (-1);
 	if (*np > 0 || cname[0] != '\0')
-		return 1;
+		return (1);
 	check_fmt(name, sizeof(name), "*.%s", c->dom);
 	if (check_resolve(name, v, CHECK_ADDRS_MAX, np, &st, cname,
 	    cnamesz) == -1)
-		return -1;
-	return *np > 0 || cname[0] != '\0';
+		return (-1);
+	return (*np > 0 || cname[0] != '\0');
 }
 
 /* openpgpkey.DOMAIN: exists, points at the service, no wildcard. */
@@ -562,11 +562,11 @@ check_key_cb(const struct ks_addr *a, void *arg)
 	    (a->flags & (KS_AF_UNPUBLISHED | KS_AF_REMOVED)) != 0 ||
 	    ctl_split(a->addr, k->local, sizeof(k->local), dom,
 	    sizeof(dom)) == -1 || strcmp(dom, k->dom) != 0)
-		return 0;
+		return (0);
 	if (ks_wkd_hash(k->local, strlen(k->local), k->hash) != KS_OK ||
 	    ks_wkd_get(k->txn, k->dom, k->hash, &k->blob) != KS_OK)
-		return 0;
-	return 1;
+		return (0);
+	return (1);
 }
 
 /*
@@ -580,19 +580,19 @@ check_cert_fix(const struct check *c, unsigned v, char *buf, size_t bufsz)
 	    GNUTLS_CERT_UNEXPECTED_OWNER | GNUTLS_CERT_SIGNER_NOT_FOUND |
 	    GNUTLS_CERT_SIGNER_NOT_CA))) {
 		(void)snprintf(buf, bufsz, "wkdctl domain cert %s", c->dom);
-		return buf;
+		return (buf);
 	}
 	if (v & GNUTLS_CERT_EXPIRED)
-		return "renew the certificate";
+		return ("renew the certificate");
 	if (v & GNUTLS_CERT_NOT_ACTIVATED)
-		return "serve a certificate that is valid now (check the "
-		    "clock)";
+		return ("serve a certificate that is valid now (check the "
+		    "clock)");
 	if (v & GNUTLS_CERT_UNEXPECTED_OWNER)
-		return "serve a certificate that names the host (tls-dir, "
-		    "ACME)";
+		return ("serve a certificate that names the host (tls-dir, "
+		    "ACME)");
 	if (v & (GNUTLS_CERT_SIGNER_NOT_FOUND | GNUTLS_CERT_SIGNER_NOT_CA))
-		return "serve the full chain of a public CA (fullchain.pem)";
-	return "serve a valid certificate from a public CA";
+		return ("serve the full chain of a public CA (fullchain.pem)");
+	return ("serve a valid certificate from a public CA");
 }
 
 /* The certificate the server presented, as a client judges it. */
@@ -794,7 +794,7 @@ check_txt(const char *name, const char *pfx, char *out, size_t outsz,
 	dns_ans_free(&a);
 	if (found == -1 && outsz > 0)
 		out[0] = '\0';
-	return found;
+	return (found);
 }
 
 /* MTA-STS and TLSRPT records, if the store has a policy for DOMAIN. */
@@ -872,21 +872,21 @@ check_cmd(const char *store, size_t mapsize, const struct conf *conf,
 	int		 i;
 
 	if ((i = dns_getopt(argc, argv, &dc, 1, CHECK_USAGE)) == -1)
-		return 2;
+		return (2);
 	if (argc - i != 1) {
 		fprintf(stderr, "usage: wkdctl %s\n", CHECK_USAGE);
-		return 2;
+		return (2);
 	}
 	if (dc.target[0] != '\0' && dc.naddrs > 0) {
 		warnx("--target and --address exclude each other");
-		return 2;
+		return (2);
 	}
 	if (dns_conf_apply(&dc, conf) == -1)
-		return 1;
+		return (1);
 	memset(&c, 0, sizeof(c));
 	c.dc = &dc;
 	if (ctl_domain(argv[i], c.dom) == -1)
-		return 1;
+		return (1);
 	check_fmt(c.host, sizeof(c.host), "openpgpkey.%s", c.dom);
 
 	check_hosted(&c, store, mapsize);
@@ -902,13 +902,13 @@ check_cmd(const char *store, size_t mapsize, const struct conf *conf,
 	    c.warns == 1 ? "" : "s");
 	if (fflush(stdout) == EOF) {
 		warn("stdout");
-		return 1;
+		return (1);
 	}
-	return c.fails > 0 ? 1 : 0;
+	return (c.fails > 0 ? 1 : 0);
 }
 
 int
 cmd_domain_check(struct ctl *ctl, int argc, char **argv)
 {
-	return check_cmd(ctl->store, ctl->mapsize, ctl->conf, argc, argv);
+	return (check_cmd(ctl->store, ctl->mapsize, ctl->conf, argc, argv));
 }

@@ -28,13 +28,13 @@ cmd_noopts(int argc, char **argv, const char *usage)
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--") == 0)
-			return i + 1;
+			return (i + 1);
 		if (argv[i][0] == '-' && argv[i][1] != '\0') {
 			warnx("unknown option: %s", argv[i]);
-			return -ctl_usage(usage);
+			return (-ctl_usage(usage));
 		}
 	}
-	return 1;
+	return (1);
 }
 
 int
@@ -45,24 +45,24 @@ cmd_init(struct ctl *ctl, int argc, char **argv)
 
 	(void)argv;
 	if (argc != 1)
-		return ctl_usage(INIT_USAGE);
+		return (ctl_usage(INIT_USAGE));
 	if (mkdir(ctl->store, 0750) == -1 && errno != EEXIST) {
 		warn("%s", ctl->store);
-		return 1;
+		return (1);
 	}
 	if (snprintf(path, sizeof(path), "%s/data.mdb", ctl->store) >=
 	    (int)sizeof(path)) {
 		warnx("%s: path too long", ctl->store);
-		return 1;
+		return (1);
 	}
 	if (stat(path, &st) == 0) {
 		warnx("%s: store already exists", ctl->store);
-		return 1;
+		return (1);
 	}
 	if (ctl_open(ctl, KS_CREATE) == -1)
-		return 1;
+		return (1);
 	printf("store created in %s\n", ctl->store);
-	return 0;
+	return (0);
 }
 
 /* Warn and return -1 unless domain (an A-label) is hosted. */
@@ -73,13 +73,13 @@ cmd_hosted(struct ks_txn *txn, const char *domain, const char *addr)
 	int			 rc;
 
 	if ((rc = ks_domain_get(txn, domain, &d)) == KS_OK)
-		return 0;
+		return (0);
 	if (rc == KS_NOTFOUND)
 		warnx("%s: domain %s is not hosted (wkdctl domain add %s)",
 		    addr, domain, domain);
 	else
 		warnx("%s: %s", domain, ks_strerror(rc));
-	return -1;
+	return (-1);
 }
 
 static int
@@ -90,9 +90,9 @@ domain_add(struct ctl *ctl, const char *name, int nocert)
 	int		 rc;
 
 	if (ctl_domain(name, d) == -1)
-		return 1;
+		return (1);
 	if (ctl_open(ctl, 0) == -1 || ctl_begin(ctl, 0, &txn) == -1)
-		return 1;
+		return (1);
 	if ((rc = ks_domain_add(txn, d)) != KS_OK) {
 		if (rc == KS_EXISTS)
 			warnx("%s: domain already hosted", d);
@@ -108,7 +108,7 @@ domain_add(struct ctl *ctl, const char *name, int nocert)
 	if (ctl_log(txn, d, "domain added") != KS_OK)
 		goto abort;
 	if (ctl_commit(ctl, txn) == -1)
-		return 1;
+		return (1);
 	if (strcmp(d, name) != 0)
 		printf("domain %s added (as %s)\n", name, d);
 	else
@@ -122,10 +122,10 @@ domain_add(struct ctl *ctl, const char *name, int nocert)
 			    "openpgpkey.%s points here (wkdctl dns %s), "
 			    "run: wkdctl domain cert %s", d, d, d, d);
 	}
-	return 0;
+	return (0);
 abort:
 	ks_txn_abort(txn);
-	return 1;
+	return (1);
 }
 
 static int
@@ -140,18 +140,18 @@ domain_remove(struct ctl *ctl, const char *name)
 	int			 rc;
 
 	if (ctl_domain(name, d) == -1)
-		return 1;
+		return (1);
 	if (ctl_open(ctl, 0) == -1 || ctl_begin(ctl, 0, &txn) == -1)
-		return 1;
+		return (1);
 	if ((rc = ks_domain_get(txn, d, &dom)) != KS_OK) {
 		warnx("%s: %s", d, rc == KS_NOTFOUND ? "domain not hosted" :
 		    ks_strerror(rc));
 		ks_txn_abort(txn);
-		return 1;
+		return (1);
 	}
 	if (ctl_addrs(txn, NULL, &l) == -1) {
 		ks_txn_abort(txn);
-		return 1;
+		return (1);
 	}
 	/* Addresses stay bound; they just publish nothing any more. */
 	for (i = 0; i < l.n; i++) {
@@ -177,14 +177,14 @@ domain_remove(struct ctl *ctl, const char *name)
 		goto abort;
 	ctl_addrs_free(&l);
 	if (ctl_commit(ctl, txn) == -1)
-		return 1;
+		return (1);
 	printf("domain %s removed; %zu address%s unpublished (their "
 	    "accounts keep them)\n", d, n, n == 1 ? "" : "es");
-	return 0;
+	return (0);
 abort:
 	ctl_addrs_free(&l);
 	ks_txn_abort(txn);
-	return 1;
+	return (1);
 }
 
 /*
@@ -207,7 +207,7 @@ policy_check(const char *name, const unsigned char *p, size_t len)
 		    (p[k] >= 'A' && p[k] <= 'Z'))) {
 			warnx("%s:%zu: a keyword must start with a letter",
 			    name, line);
-			return -1;
+			return (-1);
 		}
 		while (k < len && ((p[k] >= 'a' && p[k] <= 'z') ||
 		    (p[k] >= 'A' && p[k] <= 'Z') ||
@@ -217,24 +217,24 @@ policy_check(const char *name, const unsigned char *p, size_t len)
 		if (k < len && p[k] != ':' && p[k] != '\n' && p[k] != '\r') {
 			warnx("%s:%zu: keyword followed by neither \":\" nor "
 			    "the end of the line", name, line);
-			return -1;
+			return (-1);
 		}
 eol:
 		while (k < len && p[k] != '\n') {
 			if (p[k] == '\0') {
 				warnx("%s:%zu: NUL byte", name, line);
-				return -1;
+				return (-1);
 			}
 			k++;
 		}
 		if (k == len) {
 			warnx("%s:%zu: last line has no newline (gpg rejects "
 			    "that)", name, line);
-			return -1;
+			return (-1);
 		}
 		i = k + 1;
 	}
-	return 0;
+	return (0);
 }
 
 static int
@@ -248,16 +248,16 @@ domain_policy(struct ctl *ctl, const char *name, const char *file)
 	int			 rc;
 
 	if (ctl_domain(name, d) == -1)
-		return 1;
+		return (1);
 	if (ctl_read_file(file, KS_POLICY_MAX, &data, &len) == -1)
-		return 1;
+		return (1);
 	if (policy_check(file, data, len) == -1) {
 		free(data);
-		return 1;
+		return (1);
 	}
 	if (ctl_open(ctl, 0) == -1 || ctl_begin(ctl, 0, &txn) == -1) {
 		free(data);
-		return 1;
+		return (1);
 	}
 	if ((rc = ks_domain_get(txn, d, &dom)) != KS_OK) {
 		warnx("%s: %s", d, rc == KS_NOTFOUND ? "domain not hosted" :
@@ -272,13 +272,13 @@ domain_policy(struct ctl *ctl, const char *name, const char *file)
 		goto abort;
 	free(data);
 	if (ctl_commit(ctl, txn) == -1)
-		return 1;
+		return (1);
 	printf("domain %s: policy set (%zu bytes)\n", d, len);
-	return 0;
+	return (0);
 abort:
 	free(data);
 	ks_txn_abort(txn);
-	return 1;
+	return (1);
 }
 
 static int
@@ -286,7 +286,7 @@ domain_list_cb(const struct ks_domain *d, void *arg)
 {
 	(void)arg;
 	printf("%s\n", d->name);
-	return 0;
+	return (0);
 }
 
 static int
@@ -296,14 +296,14 @@ domain_list(struct ctl *ctl)
 	int		 rc;
 
 	if (ctl_open(ctl, 0) == -1 || ctl_begin(ctl, KS_RDONLY, &txn) == -1)
-		return 1;
+		return (1);
 	rc = ks_domain_foreach(txn, domain_list_cb, NULL);
 	ks_txn_abort(txn);
 	if (rc != KS_OK) {
 		warnx("%s", ks_strerror(rc));
-		return 1;
+		return (1);
 	}
-	return 0;
+	return (0);
 }
 
 /* domain set DOMAIN keep-revoked on|off */
@@ -319,12 +319,12 @@ domain_set(struct ctl *ctl, const char *name, const char *opt,
 
 	if (strcmp(opt, "keep-revoked") != 0 ||
 	    (strcmp(val, "on") != 0 && strcmp(val, "off") != 0))
-		return ctl_usage(DOMAIN_USAGE);
+		return (ctl_usage(DOMAIN_USAGE));
 	on = strcmp(val, "on") == 0;
 	if (ctl_domain(name, d) == -1)
-		return 1;
+		return (1);
 	if (ctl_open(ctl, 0) == -1 || ctl_begin(ctl, 0, &txn) == -1)
-		return 1;
+		return (1);
 	if ((rc = ks_domain_get(txn, d, &dom)) != KS_OK) {
 		warnx("%s: %s", d, rc == KS_NOTFOUND ? "domain not hosted" :
 		    ks_strerror(rc));
@@ -335,7 +335,7 @@ domain_set(struct ctl *ctl, const char *name, const char *opt,
 	if (flags == dom.flags) {
 		ks_txn_abort(txn);
 		printf("domain %s: keep-revoked is %s already\n", d, val);
-		return 0;
+		return (0);
 	}
 	if ((rc = ks_domain_set_flags(txn, d, flags)) != KS_OK) {
 		warnx("%s: %s", d, ks_strerror(rc));
@@ -348,12 +348,12 @@ domain_set(struct ctl *ctl, const char *name, const char *opt,
 	if (key_refresh_domain(txn, d) == -1)
 		goto abort;
 	if (ctl_commit(ctl, txn) == -1)
-		return 1;
+		return (1);
 	printf("domain %s: keep-revoked %s\n", d, val);
-	return 0;
+	return (0);
 abort:
 	ks_txn_abort(txn);
-	return 1;
+	return (1);
 }
 
 int
@@ -363,9 +363,9 @@ cmd_domain(struct ctl *ctl, int argc, char **argv)
 
 	/* check and cert have options of their own. */
 	if (argc >= 2 && strcmp(argv[1], "check") == 0)
-		return cmd_domain_check(ctl, argc - 1, argv + 1);
+		return (cmd_domain_check(ctl, argc - 1, argv + 1));
 	if (argc > 1 && strcmp(argv[1], "cert") == 0)
-		return acme_cmd(ctl, argc - 1, argv + 1);
+		return (acme_cmd(ctl, argc - 1, argv + 1));
 	if (argc == 4 && strcmp(argv[1], "add") == 0 &&
 	    strcmp(argv[2], "--no-cert") == 0) {
 		nocert = 1;
@@ -374,20 +374,20 @@ cmd_domain(struct ctl *ctl, int argc, char **argv)
 		argv++;
 	}
 	if ((i = cmd_noopts(argc, argv, DOMAIN_USAGE)) < 0)
-		return -i;
+		return (-i);
 	argc -= i;
 	argv += i;
 	if (argc == 2 && strcmp(argv[0], "add") == 0)
-		return domain_add(ctl, argv[1], nocert);
+		return (domain_add(ctl, argv[1], nocert));
 	if (argc == 2 && strcmp(argv[0], "remove") == 0)
-		return domain_remove(ctl, argv[1]);
+		return (domain_remove(ctl, argv[1]));
 	if (argc == 3 && strcmp(argv[0], "policy") == 0)
-		return domain_policy(ctl, argv[1], argv[2]);
+		return (domain_policy(ctl, argv[1], argv[2]));
 	if (argc == 1 && strcmp(argv[0], "list") == 0)
-		return domain_list(ctl);
+		return (domain_list(ctl));
 	if (argc == 4 && strcmp(argv[0], "set") == 0)
-		return domain_set(ctl, argv[1], argv[2], argv[3]);
-	return ctl_usage(DOMAIN_USAGE);
+		return (domain_set(ctl, argv[1], argv[2], argv[3]));
+	return (ctl_usage(DOMAIN_USAGE));
 }
 
 /*
@@ -406,10 +406,10 @@ bind_addr(struct ks_txn *txn, const char *account, const char *addr,
 	if (ctl_split(addr, local, sizeof(local), domain,
 	    sizeof(domain)) == -1) {
 		warnx("%s: not a mail address", addr);
-		return -1;
+		return (-1);
 	}
 	if (cmd_hosted(txn, domain, addr) == -1)
-		return -1;
+		return (-1);
 	if ((rc = ks_addr_get(txn, addr, &a)) == KS_OK) {
 		if (strcmp(a.addr, a.account) == 0)
 			warnx("%s: already an account%s", addr,
@@ -420,15 +420,15 @@ bind_addr(struct ks_txn *txn, const char *account, const char *addr,
 			    a.account, a.state == KS_ADDR_RETIRED ?
 			    " (retired alias; addresses are never reused)" :
 			    "");
-		return -1;
+		return (-1);
 	}
 	if (rc != KS_NOTFOUND) {
 		warnx("%s: %s", addr, ks_strerror(rc));
-		return -1;
+		return (-1);
 	}
 	if ((rc = pub_bind(txn, addr)) != KS_OK) {
 		warnx("%s: %s", addr, ks_strerror(rc));
-		return -1;
+		return (-1);
 	}
 	memset(&a, 0, sizeof(a));
 	(void)snprintf(a.addr, sizeof(a.addr), "%s", addr);
@@ -436,13 +436,13 @@ bind_addr(struct ks_txn *txn, const char *account, const char *addr,
 	a.state = state;
 	if ((rc = ks_addr_put(txn, &a)) != KS_OK) {
 		warnx("%s: %s", addr, ks_strerror(rc));
-		return -1;
+		return (-1);
 	}
 	if (state == KS_ADDR_PRIMARY)
 		rc = ctl_log(txn, addr, "account added");
 	else
 		rc = ctl_log(txn, addr, "alias of %s added", account);
-	return rc == KS_OK ? 0 : -1;
+	return (rc == KS_OK ? 0 : -1);
 }
 
 static int
@@ -461,7 +461,7 @@ account_add(struct ctl *ctl, int argc, char **argv)
 	/* argv[0] is "add". */
 	if ((aliases = calloc(argc, sizeof(*aliases))) == NULL) {
 		warn(NULL);
-		return 1;
+		return (1);
 	}
 	optind = 0;
 	while ((ch = getopt_long(argc, argv, "a:", longopts, NULL)) != -1) {
@@ -471,12 +471,12 @@ account_add(struct ctl *ctl, int argc, char **argv)
 			break;
 		default:
 			free(aliases);
-			return ctl_usage(ACCOUNT_USAGE);
+			return (ctl_usage(ACCOUNT_USAGE));
 		}
 	}
 	if (argc - optind != 1) {
 		free(aliases);
-		return ctl_usage(ACCOUNT_USAGE);
+		return (ctl_usage(ACCOUNT_USAGE));
 	}
 	if (ctl_addr(argv[optind], primary, NULL) == -1)
 		goto out;
@@ -506,7 +506,7 @@ abort:
 	ks_txn_abort(txn);
 out:
 	free(aliases);
-	return rc;
+	return (rc);
 }
 
 static int
@@ -517,10 +517,10 @@ account_list(struct ctl *ctl)
 	size_t			 i, j, na;
 
 	if (ctl_open(ctl, 0) == -1 || ctl_begin(ctl, KS_RDONLY, &txn) == -1)
-		return 1;
+		return (1);
 	if (ctl_addrs(txn, NULL, &l) == -1) {
 		ks_txn_abort(txn);
-		return 1;
+		return (1);
 	}
 	ks_txn_abort(txn);
 	for (i = 0; i < l.n; i++) {
@@ -534,7 +534,7 @@ account_list(struct ctl *ctl)
 		    na == 1 ? "" : "es");
 	}
 	ctl_addrs_free(&l);
-	return 0;
+	return (0);
 }
 
 static int
@@ -548,18 +548,18 @@ account_show(struct ctl *ctl, const char *in)
 	int			 rc, removed;
 
 	if (ctl_addr(in, addr, NULL) == -1)
-		return 1;
+		return (1);
 	if (ctl_open(ctl, 0) == -1 || ctl_begin(ctl, KS_RDONLY, &txn) == -1)
-		return 1;
+		return (1);
 	if ((rc = ks_addr_get(txn, addr, &a)) != KS_OK) {
 		warnx("%s: %s", addr, rc == KS_NOTFOUND ?
 		    "not an address of any account" : ks_strerror(rc));
 		ks_txn_abort(txn);
-		return 1;
+		return (1);
 	}
 	if (ctl_addrs(txn, a.account, &l) == -1) {
 		ks_txn_abort(txn);
-		return 1;
+		return (1);
 	}
 	if (key_account_removed(txn, &a, &removed) != KS_OK)
 		removed = 0;
@@ -571,7 +571,7 @@ account_show(struct ctl *ctl, const char *in)
 		    l.v[i].fpr, l.v[i].flags & KS_AF_UNPUBLISHED ?
 		    "  (unpublished)" : "");
 	ctl_addrs_free(&l);
-	return 0;
+	return (0);
 }
 
 /*
@@ -591,9 +591,9 @@ account_remove(struct ctl *ctl, const char *in)
 
 	memset(&l, 0, sizeof(l));
 	if (ctl_addr(in, addr, NULL) == -1)
-		return 1;
+		return (1);
 	if (ctl_open(ctl, 0) == -1 || ctl_begin(ctl, 0, &txn) == -1)
-		return 1;
+		return (1);
 	if ((rc = ks_addr_get(txn, addr, &a)) != KS_OK ||
 	    a.state != KS_ADDR_PRIMARY) {
 		warnx("%s: %s", addr, rc != KS_OK && rc != KS_NOTFOUND ?
@@ -631,31 +631,31 @@ account_remove(struct ctl *ctl, const char *in)
 		goto abort;
 	if (ctl_commit(ctl, txn) == -1) {
 		ctl_addrs_free(&l);
-		return 1;
+		return (1);
 	}
 	printf("account %s removed: %zu address%s unpublished; its %zu "
 	    "address%s bound and can't be reused\n", addr, n,
 	    n == 1 ? "" : "es", l.n, l.n == 1 ? " stays" : "es stay");
 	ctl_addrs_free(&l);
-	return 0;
+	return (0);
 abort:
 	ctl_addrs_free(&l);
 	ks_txn_abort(txn);
-	return 1;
+	return (1);
 }
 
 int
 cmd_account(struct ctl *ctl, int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "add") == 0)
-		return account_add(ctl, argc - 1, argv + 1);
+		return (account_add(ctl, argc - 1, argv + 1));
 	if (argc == 2 && strcmp(argv[1], "list") == 0)
-		return account_list(ctl);
+		return (account_list(ctl));
 	if (argc == 3 && strcmp(argv[1], "show") == 0 && argv[2][0] != '-')
-		return account_show(ctl, argv[2]);
+		return (account_show(ctl, argv[2]));
 	if (argc == 3 && strcmp(argv[1], "remove") == 0 && argv[2][0] != '-')
-		return account_remove(ctl, argv[2]);
-	return ctl_usage(ACCOUNT_USAGE);
+		return (account_remove(ctl, argv[2]));
+	return (ctl_usage(ACCOUNT_USAGE));
 }
 
 static int
@@ -668,9 +668,9 @@ alias_add(struct ctl *ctl, const char *p, const char *in)
 	int		 rc, pub;
 
 	if (ctl_addr(p, primary, NULL) == -1 || ctl_addr(in, addr, NULL) == -1)
-		return 1;
+		return (1);
 	if (ctl_open(ctl, 0) == -1 || ctl_begin(ctl, 0, &txn) == -1)
-		return 1;
+		return (1);
 	if ((rc = ks_addr_get(txn, primary, &acct)) != KS_OK ||
 	    acct.state != KS_ADDR_PRIMARY) {
 		warnx("%s: %s", primary, rc != KS_OK && rc != KS_NOTFOUND ?
@@ -706,17 +706,17 @@ alias_add(struct ctl *ctl, const char *p, const char *in)
 	if ((pub = key_publish_stored(txn, addr, fpr)) == -1)
 		goto abort;
 	if (ctl_commit(ctl, txn) == -1)
-		return 1;
+		return (1);
 	printf("alias %s added to account %s\n", addr, primary);
 	if (pub)
 		printf("  published at %s (key %s)\n", addr, fpr);
 	else
 		printf("  no key of the account has a UID for it yet: import "
 		    "one to publish it\n");
-	return 0;
+	return (0);
 abort:
 	ks_txn_abort(txn);
-	return 1;
+	return (1);
 }
 
 static int
@@ -728,9 +728,9 @@ alias_remove(struct ctl *ctl, const char *p, const char *in)
 	int		 rc;
 
 	if (ctl_addr(p, primary, NULL) == -1 || ctl_addr(in, addr, NULL) == -1)
-		return 1;
+		return (1);
 	if (ctl_open(ctl, 0) == -1 || ctl_begin(ctl, 0, &txn) == -1)
-		return 1;
+		return (1);
 	if ((rc = ks_addr_get(txn, addr, &a)) != KS_OK) {
 		warnx("%s: %s", addr, rc == KS_NOTFOUND ?
 		    "not an address of any account" : ks_strerror(rc));
@@ -759,13 +759,13 @@ alias_remove(struct ctl *ctl, const char *p, const char *in)
 		goto abort;
 	}
 	if (ctl_commit(ctl, txn) == -1)
-		return 1;
+		return (1);
 	printf("alias %s retired: nothing is published for it, and it stays "
 	    "bound to %s\n", addr, primary);
-	return 0;
+	return (0);
 abort:
 	ks_txn_abort(txn);
-	return 1;
+	return (1);
 }
 
 int
@@ -774,14 +774,14 @@ cmd_alias(struct ctl *ctl, int argc, char **argv)
 	int	 i;
 
 	if ((i = cmd_noopts(argc, argv, ALIAS_USAGE)) < 0)
-		return -i;
+		return (-i);
 	argc -= i;
 	argv += i;
 	if (argc == 3 && strcmp(argv[0], "add") == 0)
-		return alias_add(ctl, argv[1], argv[2]);
+		return (alias_add(ctl, argv[1], argv[2]));
 	if (argc == 3 && strcmp(argv[0], "remove") == 0)
-		return alias_remove(ctl, argv[1], argv[2]);
-	return ctl_usage(ALIAS_USAGE);
+		return (alias_remove(ctl, argv[1], argv[2]));
+	return (ctl_usage(ALIAS_USAGE));
 }
 
 /* The address record for publish/unpublish: bound, active, not removed. */
@@ -793,22 +793,22 @@ pub_addr(struct ks_txn *txn, const char *addr, struct ks_addr *a)
 	if ((rc = ks_addr_get(txn, addr, a)) != KS_OK) {
 		warnx("%s: %s", addr, rc == KS_NOTFOUND ?
 		    "not an address of any account" : ks_strerror(rc));
-		return -1;
+		return (-1);
 	}
 	if (a->state == KS_ADDR_RETIRED) {
 		warnx("%s: retired alias (wkdctl alias add brings it back)",
 		    addr);
-		return -1;
+		return (-1);
 	}
 	if ((rc = key_account_removed(txn, a, &removed)) != KS_OK) {
 		warnx("%s: %s", addr, ks_strerror(rc));
-		return -1;
+		return (-1);
 	}
 	if (removed) {
 		warnx("%s: account %s was removed", addr, a->account);
-		return -1;
+		return (-1);
 	}
-	return 0;
+	return (0);
 }
 
 int
@@ -820,11 +820,11 @@ cmd_unpublish(struct ctl *ctl, int argc, char **argv)
 	int		 rc;
 
 	if (argc != 2 || argv[1][0] == '-')
-		return ctl_usage(UNPUBLISH_USAGE);
+		return (ctl_usage(UNPUBLISH_USAGE));
 	if (ctl_addr(argv[1], addr, NULL) == -1)
-		return 1;
+		return (1);
 	if (ctl_open(ctl, 0) == -1 || ctl_begin(ctl, 0, &txn) == -1)
-		return 1;
+		return (1);
 	if (pub_addr(txn, addr, &a) == -1)
 		goto abort;
 	if (a.flags & KS_AF_UNPUBLISHED) {
@@ -846,14 +846,14 @@ cmd_unpublish(struct ctl *ctl, int argc, char **argv)
 		goto abort;
 	}
 	if (ctl_commit(ctl, txn) == -1)
-		return 1;
+		return (1);
 	printf("%s unpublished%s%s%s; imports won't publish it until "
 	    "\"wkdctl publish %s\"\n", addr, old[0] != '\0' ? " (key " : "",
 	    old, old[0] != '\0' ? ")" : "", addr);
-	return 0;
+	return (0);
 abort:
 	ks_txn_abort(txn);
-	return 1;
+	return (1);
 }
 
 int
@@ -865,11 +865,11 @@ cmd_publish(struct ctl *ctl, int argc, char **argv)
 	int		 rc, pub;
 
 	if (argc != 2 || argv[1][0] == '-')
-		return ctl_usage(PUBLISH_USAGE);
+		return (ctl_usage(PUBLISH_USAGE));
 	if (ctl_addr(argv[1], addr, NULL) == -1)
-		return 1;
+		return (1);
 	if (ctl_open(ctl, 0) == -1 || ctl_begin(ctl, 0, &txn) == -1)
-		return 1;
+		return (1);
 	if (pub_addr(txn, addr, &a) == -1)
 		goto abort;
 	if (!(a.flags & KS_AF_UNPUBLISHED)) {
@@ -888,14 +888,14 @@ cmd_publish(struct ctl *ctl, int argc, char **argv)
 	    " key " : " (no key yet)", pub ? fpr : "") != KS_OK)
 		goto abort;
 	if (ctl_commit(ctl, txn) == -1)
-		return 1;
+		return (1);
 	if (pub)
 		printf("%s published again (key %s)\n", addr, fpr);
 	else
 		printf("%s may be published again: no stored key has a valid "
 		    "UID for it; import one\n", addr);
-	return 0;
+	return (0);
 abort:
 	ks_txn_abort(txn);
-	return 1;
+	return (1);
 }

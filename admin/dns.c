@@ -46,10 +46,10 @@ dns_name_strip(const char *in, char *out, size_t outsz)
 	if (len > 1 && in[len - 1] == '.')
 		len--;
 	if (len >= outsz)
-		return -1;
+		return (-1);
 	memcpy(out, in, len);
 	out[len] = '\0';
-	return 0;
+	return (0);
 }
 
 int
@@ -61,7 +61,7 @@ dns_name_eq(const char *a, const char *b)
 		la--;
 	if (lb > 1 && b[lb - 1] == '.')
 		lb--;
-	return la == lb && strncasecmp(a, b, la) == 0;
+	return (la == lb && strncasecmp(a, b, la) == 0);
 }
 
 void
@@ -85,14 +85,14 @@ dns_add(struct dns_ans *ans, ns_msg *msg, ns_rr *rr)
 	size_t		 len = ns_rr_rdlen(*rr);
 
 	if ((v = reallocarray(ans->rr, ans->nrr + 1, sizeof(*v))) == NULL)
-		return -1;
+		return (-1);
 	ans->rr = v;
 	r = &v[ans->nrr];
 	memset(r, 0, sizeof(*r));
 	r->type = ns_rr_type(*rr);
 	r->ttl = ns_rr_ttl(*rr);
 	if ((r->rdata = malloc(len ? len : 1)) == NULL)
-		return -1;
+		return (-1);
 	memcpy(r->rdata, rd, len);
 	r->rdlen = len;
 	ans->nrr++;
@@ -100,20 +100,20 @@ dns_add(struct dns_ans *ans, ns_msg *msg, ns_rr *rr)
 	case DNS_T_A:
 		if (len != 4 || inet_ntop(AF_INET, rd, r->text,
 		    sizeof(r->text)) == NULL)
-			return -1;
+			return (-1);
 		break;
 	case DNS_T_AAAA:
 		if (len != 16 || inet_ntop(AF_INET6, rd, r->text,
 		    sizeof(r->text)) == NULL)
-			return -1;
+			return (-1);
 		break;
 	case DNS_T_CNAME:
 		if (ns_name_uncompress(ns_msg_base(*msg), ns_msg_end(*msg),
 		    rd, r->text, sizeof(r->text)) < 0)
-			return -1;
+			return (-1);
 		break;
 	}
-	return 0;
+	return (0);
 }
 
 int
@@ -128,14 +128,14 @@ dns_parse(const unsigned char *msg, size_t len, const char *name,
 	memset(ans, 0, sizeof(*ans));
 	ans->status = DNS_FAIL;
 	if (len > INT_MAX || ns_initparse(msg, (int)len, &h) == -1)
-		return -1;
+		return (-1);
 	if (!ns_msg_getflag(h, ns_f_qr))
-		return -1;
+		return (-1);
 	ans->rcode = ns_msg_getflag(h, ns_f_rcode);
 	if (ans->rcode != ns_r_noerror && ans->rcode != ns_r_nxdomain)
-		return 0;
+		return (0);
 	if (dns_name_strip(name, cur, sizeof(cur)) == -1)
-		return -1;
+		return (-1);
 	n = ns_msg_count(h, ns_s_an);
 
 	/* Follow the CNAME chain from name (unless CNAMEs are asked for). */
@@ -143,16 +143,16 @@ dns_parse(const unsigned char *msg, size_t len, const char *name,
 		found = 0;
 		for (i = 0; i < n; i++) {
 			if (ns_parserr(&h, ns_s_an, i, &rr) == -1)
-				return -1;
+				return (-1);
 			if (ns_rr_type(rr) != DNS_T_CNAME ||
 			    ns_rr_class(rr) != ns_c_in ||
 			    !dns_name_eq(ns_rr_name(rr), cur))
 				continue;
 			if (ns_name_uncompress(ns_msg_base(h), ns_msg_end(h),
 			    ns_rr_rdata(rr), tgt, sizeof(tgt)) < 0)
-				return -1;
+				return (-1);
 			if (dns_name_strip(tgt, cur, sizeof(cur)) == -1)
-				return -1;
+				return (-1);
 			memcpy(ans->cname, cur, sizeof(ans->cname));
 			found = 1;
 			break;
@@ -176,11 +176,11 @@ dns_parse(const unsigned char *msg, size_t len, const char *name,
 		ans->status = DNS_NXDOMAIN;
 	else
 		ans->status = DNS_NODATA;
-	return 0;
+	return (0);
 bad:
 	dns_ans_free(ans);
 	ans->status = DNS_FAIL;
-	return -1;
+	return (-1);
 }
 
 int
@@ -194,7 +194,7 @@ dns_query(const char *name, unsigned type, struct dns_ans *ans)
 	ans->status = DNS_FAIL;
 	memset(&rs, 0, sizeof(rs));
 	if (res_ninit(&rs) == -1)
-		return DNS_FAIL;
+		return (DNS_FAIL);
 	rs.options &= ~(RES_DNSRCH | RES_DEFNAMES);
 	if ((reply = malloc(DNS_REPLY_MAX)) == NULL)
 		goto out;
@@ -209,7 +209,7 @@ dns_query(const char *name, unsigned type, struct dns_ans *ans)
 out:
 	free(reply);
 	res_nclose(&rs);
-	return ans->status;
+	return (ans->status);
 }
 
 void
@@ -233,7 +233,7 @@ dns_tlsa_crt(gnutls_x509_crt_t crt, unsigned char out[DNS_TLSA_LEN])
 	int		 rc = -1;
 
 	if (gnutls_pubkey_init(&pk) < 0)
-		return -1;
+		return (-1);
 	if (gnutls_pubkey_import_x509(pk, crt, 0) < 0 ||
 	    gnutls_pubkey_export2(pk, GNUTLS_X509_FMT_DER, &der) < 0)
 		goto out;
@@ -242,7 +242,7 @@ dns_tlsa_crt(gnutls_x509_crt_t crt, unsigned char out[DNS_TLSA_LEN])
 out:
 	gnutls_free(der.data);
 	gnutls_pubkey_deinit(pk);
-	return rc;
+	return (rc);
 }
 
 int
@@ -255,14 +255,14 @@ dns_cert_path(const struct dns_conf *dc, const char *host, char *out,
 		n = snprintf(out, outsz, "%s/live/%s/fullchain.pem",
 		    dc->tls_dir, host);
 		if (n >= 0 && (size_t)n < outsz && access(out, R_OK) == 0)
-			return 0;
+			return (0);
 	}
 	if (dc->cert == NULL || dc->cert[0] == '\0')
-		return -1;
+		return (-1);
 	n = snprintf(out, outsz, "%s", dc->cert);
 	if (n < 0 || (size_t)n >= outsz || access(out, R_OK) == -1)
-		return -1;
-	return 0;
+		return (-1);
+	return (0);
 }
 
 int
@@ -274,7 +274,7 @@ dns_cert_load(const char *path, gnutls_x509_crt_t *crtp)
 	*crtp = NULL;
 	if ((rc = gnutls_load_file(path, &pem)) < 0) {
 		warnx("%s: %s", path, gnutls_strerror(rc));
-		return -1;
+		return (-1);
 	}
 	if ((rc = gnutls_x509_crt_init(crtp)) < 0)
 		goto bad;
@@ -286,11 +286,11 @@ dns_cert_load(const char *path, gnutls_x509_crt_t *crtp)
 		goto bad;
 	}
 	gnutls_free(pem.data);
-	return 0;
+	return (0);
 bad:
 	warnx("%s: %s", path, gnutls_strerror(rc));
 	gnutls_free(pem.data);
-	return -1;
+	return (-1);
 }
 
 int
@@ -308,7 +308,7 @@ dns_mtasts_id(const char *etag, char *out, size_t outsz)
 	}
 	if (outsz > 0)
 		out[n] = '\0';
-	return n > 0 ? 0 : -1;
+	return (n > 0 ? 0 : -1);
 }
 
 /* The CNAME or A/AAAA lines of name, pointing at the service. */
@@ -335,7 +335,7 @@ dns_zone(FILE *fp, const struct dns_conf *dc, const char *domain,
 	char	 host[DNS_NAME_MAX], hex[2 * DNS_TLSA_LEN + 1];
 
 	if (dc->target[0] == '\0' && dc->naddrs == 0)
-		return -1;
+		return (-1);
 	fprintf(fp, "; Records for %s: add them to its zone.\n;\n", domain);
 	fprintf(fp, "; Web Key Directory, advanced method: mail clients look "
 	    "up openpgpkey.%s.\n; This record also keeps a wildcard (*) "
@@ -360,7 +360,7 @@ dns_zone(FILE *fp, const struct dns_conf *dc, const char *domain,
 		fprintf(fp, "; (no TLSA record: %s)\n", cert_note != NULL ?
 		    cert_note : "no certificate yet");
 	if (mtasts_id == NULL)
-		return 0;
+		return (0);
 	fprintf(fp, ";\n; MTA-STS (RFC 8461): the policy is at "
 	    "https://mta-sts.%s/.well-known/mta-sts.txt.\n; Its id changes "
 	    "with the policy: publish the new one after each change.\n",
@@ -376,7 +376,7 @@ dns_zone(FILE *fp, const struct dns_conf *dc, const char *domain,
 	} else
 		fprintf(fp, "; (no TLSRPT record: give --tlsrpt "
 		    "mailto:ADDRESS)\n");
-	return 0;
+	return (0);
 }
 
 enum {
@@ -389,13 +389,13 @@ static int
 dns_rua_valid(const char *s)
 {
 	if (strncmp(s, "mailto:", 7) != 0 && strncmp(s, "https://", 8) != 0)
-		return 0;
+		return (0);
 	for (; *s != '\0'; s++)
 		if (!isascii((unsigned char)*s) ||
 		    !isgraph((unsigned char)*s) || *s == '"' || *s == '\\' ||
 		    *s == ';')
-			return 0;
-	return 1;
+			return (0);
+	return (1);
 }
 
 int
@@ -488,10 +488,10 @@ dns_getopt(int argc, char **argv, struct dns_conf *dc, int check,
 			goto usage;
 		}
 	}
-	return optind;
+	return (optind);
 usage:
 	fprintf(stderr, "usage: wkdctl %s\n", usage);
-	return -1;
+	return (-1);
 }
 
 /*
@@ -505,14 +505,14 @@ dns_conf_apply(struct dns_conf *dc, const struct conf *conf)
 	size_t	 i;
 
 	if (conf == NULL)
-		return 0;
+		return (0);
 	if (dc->target[0] == '\0' && dc->naddrs == 0) {
 		if (conf->service_name[0] != '\0') {
 			if (ks_domain_norm(conf->service_name, dc->target,
 			    sizeof(dc->target)) != KS_OK) {
 				warnx("%s: service-name %s: not a host name",
 				    conf->path, conf->service_name);
-				return -1;
+				return (-1);
 			}
 		} else {
 			for (i = 0; i < conf->nservice_address &&
@@ -528,13 +528,13 @@ dns_conf_apply(struct dns_conf *dc, const struct conf *conf)
 	    KS_OK) {
 		warnx("%s: acme-ca %s: not a CA's domain", conf->path,
 		    conf->acme_ca);
-		return -1;
+		return (-1);
 	}
 	if (dc->tlsrpt == NULL && conf->tlsrpt_rua[0] != '\0') {
 		if (!dns_rua_valid(conf->tlsrpt_rua)) {
 			warnx("%s: tlsrpt-rua %s: not mailto:ADDRESS or an "
 			    "https URI", conf->path, conf->tlsrpt_rua);
-			return -1;
+			return (-1);
 		}
 		dc->tlsrpt = conf->tlsrpt_rua;
 	}
@@ -543,7 +543,7 @@ dns_conf_apply(struct dns_conf *dc, const struct conf *conf)
 	if (dc->cert == NULL && conf->tls_cert[0] != '\0')
 		dc->cert = conf->tls_cert;
 	dc->acme = acme_enabled(conf);
-	return 0;
+	return (0);
 }
 
 #define DNS_SYNOPSIS	"dns [--target name | --address ip ...] [--caa ca] " \
@@ -566,13 +566,13 @@ dns_served_tlsa(const struct dns_conf *dc, const char *host,
 	if (dns_cert_path(dc, host, path, sizeof(path)) == -1) {
 		(void)snprintf(note, notesz, "no certificate for %s yet: run "
 		    "again once it is issued", host);
-		return -1;
+		return (-1);
 	}
 	if (dns_cert_load(path, &crt) == -1 || dns_tlsa_crt(crt, tlsa) == -1) {
 		if (crt != NULL)
 			gnutls_x509_crt_deinit(crt);
 		(void)snprintf(note, notesz, "cannot read %s", path);
-		return -1;
+		return (-1);
 	}
 	if (!gnutls_x509_crt_check_hostname(crt, host))
 		warnx("warning: %s does not name %s: clients will refuse it",
@@ -580,7 +580,7 @@ dns_served_tlsa(const struct dns_conf *dc, const char *host,
 	if (gnutls_x509_crt_get_expiration_time(crt) < now)
 		warnx("warning: %s has expired", path);
 	gnutls_x509_crt_deinit(crt);
-	return 0;
+	return (0);
 }
 
 int
@@ -597,30 +597,30 @@ dns_cmd(const char *store, size_t mapsize, const struct conf *conf,
 	int		 i, rc, have_tlsa, have_id = 0;
 
 	if ((i = dns_getopt(argc, argv, &dc, 0, DNS_SYNOPSIS)) == -1)
-		return 2;
+		return (2);
 	if (argc - i != 1) {
 		fprintf(stderr, "usage: wkdctl %s\n", DNS_SYNOPSIS);
-		return 2;
+		return (2);
 	}
 	if (ctl_domain(argv[i], dom) == -1)
-		return 1;
+		return (1);
 	if (dc.target[0] != '\0' && dc.naddrs > 0) {
 		warnx("--target and --address exclude each other: a CNAME "
 		    "can't have other records");
-		return 2;
+		return (2);
 	}
 	if (dns_conf_apply(&dc, conf) == -1)
-		return 1;
+		return (1);
 	if (dc.target[0] == '\0' && dc.naddrs == 0) {
 		warnx("give the service's name (--target or service-name) "
 		    "or its addresses (--address or service-address)");
 		fprintf(stderr, "usage: wkdctl %s\n", DNS_SYNOPSIS);
-		return 2;
+		return (2);
 	}
 	if (store != NULL) {
 		if ((rc = ks_open(&ks, store, KS_RDONLY, mapsize)) != KS_OK) {
 			warnx("%s: %s", store, ks_strerror(rc));
-			return 1;
+			return (1);
 		}
 		if ((rc = ks_has_domain(ks, dom)) == KS_NOTFOUND)
 			warnx("warning: %s is not hosted here (wkdctl domain "
@@ -628,7 +628,7 @@ dns_cmd(const char *store, size_t mapsize, const struct conf *conf,
 		else if (rc != KS_OK) {
 			warnx("%s: %s", dom, ks_strerror(rc));
 			ks_close(ks);
-			return 1;
+			return (1);
 		}
 		memset(&b, 0, sizeof(b));
 		rc = ks_get_mtasts(ks, dom, &b);
@@ -637,7 +637,7 @@ dns_cmd(const char *store, size_t mapsize, const struct conf *conf,
 		else if (rc != KS_OK && rc != KS_NOTFOUND) {
 			warnx("%s: MTA-STS policy: %s", dom, ks_strerror(rc));
 			ks_close(ks);
-			return 1;
+			return (1);
 		}
 		ks_blob_free(&b);
 		ks_close(ks);
@@ -647,13 +647,13 @@ dns_cmd(const char *store, size_t mapsize, const struct conf *conf,
 	if (dns_zone(stdout, &dc, dom, have_tlsa ? tlsa : NULL, note,
 	    have_id ? id : NULL) == -1 || fflush(stdout) == EOF) {
 		warn("stdout");
-		return 1;
+		return (1);
 	}
-	return 0;
+	return (0);
 }
 
 int
 cmd_dns(struct ctl *ctl, int argc, char **argv)
 {
-	return dns_cmd(ctl->store, ctl->mapsize, ctl->conf, argc, argv);
+	return (dns_cmd(ctl->store, ctl->mapsize, ctl->conf, argc, argv));
 }

@@ -43,7 +43,7 @@ https_header(const struct https_resp *r, const char *name, char *out,
 	size_t		 nl = strlen(name), len;
 
 	if (r->headers == NULL)
-		return -1;
+		return (-1);
 	for (p = r->headers; *p != '\0'; p = *e != '\0' ? e + 1 : e) {
 		if ((e = strchr(p, '\n')) == NULL)
 			e = p + strlen(p);
@@ -56,12 +56,12 @@ https_header(const struct https_resp *r, const char *name, char *out,
 		while (len > 0 && isspace((unsigned char)v[len - 1]))
 			len--;
 		if (len >= outsz)
-			return -1;
+			return (-1);
 		memcpy(out, v, len);
 		out[len] = '\0';
-		return 0;
+		return (0);
 	}
-	return -1;
+	return (-1);
 }
 
 /* Decode a chunked body in place; -1 if malformed. */
@@ -76,24 +76,24 @@ https_dechunk(unsigned char *b, size_t *lenp)
 		for (n = 0; in + n < len && b[in + n] != '\n'; n++)
 			continue;
 		if (in + n >= len || n == 0 || n >= sizeof(num))
-			return -1;
+			return (-1);
 		memcpy(num, b + in, n);
 		num[n] = '\0';
 		errno = 0;
 		sz = strtoul(num, &end, 16);
 		if (end == num || errno != 0 || sz > len)
-			return -1;
+			return (-1);
 		in += n + 1;
 		if (sz == 0)
 			break;
 		if (len - in < sz + 2)
-			return -1;
+			return (-1);
 		memmove(b + out, b + in, sz);
 		out += sz;
 		in += sz + 2;		/* Data, CRLF. */
 	}
 	*lenp = out;
-	return 0;
+	return (0);
 }
 
 /* Split raw (len bytes) into status, headers and body. */
@@ -112,12 +112,12 @@ https_parse(unsigned char *raw, size_t len, struct https_resp *r)
 		}
 	if (hend == NULL || len < 12 || memcmp(raw, "HTTP/1.", 7) != 0 ||
 	    !isdigit(raw[9]) || !isdigit(raw[10]) || !isdigit(raw[11]))
-		return -1;
+		return (-1);
 	r->status = (raw[9] - '0') * 100 + (raw[10] - '0') * 10 +
 	    (raw[11] - '0');
 	hlen = (size_t)(hend - raw);
 	if ((r->headers = malloc(hlen + 1)) == NULL)
-		return -1;
+		return (-1);
 	/* Header lines without CRs, the status line skipped. */
 	for (i = 0, blen = 0; i < hlen; i++)
 		if (raw[i] != '\r')
@@ -129,21 +129,21 @@ https_parse(unsigned char *raw, size_t len, struct https_resp *r)
 		r->headers[0] = '\0';
 	blen = len - hlen - 4;
 	if ((r->body = malloc(blen + 1)) == NULL)
-		return -1;
+		return (-1);
 	memcpy(r->body, hend + 4, blen);
 	r->bodylen = blen;
 	if (https_header(r, "Transfer-Encoding", val, sizeof(val)) == 0 &&
 	    strcasecmp(val, "chunked") == 0)
-		return https_dechunk(r->body, &r->bodylen);
+		return (https_dechunk(r->body, &r->bodylen));
 	if (https_header(r, "Content-Length", val, sizeof(val)) == 0) {
 		errno = 0;
 		cl = strtol(val, &end, 10);
 		if (end == val || *end != '\0' || errno != 0 || cl < 0 ||
 		    (size_t)cl > r->bodylen)
-			return -1;
+			return (-1);
 		r->bodylen = (size_t)cl;
 	}
-	return 0;
+	return (0);
 }
 
 int
@@ -171,7 +171,7 @@ https_get(const struct sockaddr *addr, unsigned addrlen, const char *host,
 	    "Connection: close\r\n\r\n", path, host);
 	if (rc < 0 || (size_t)rc >= sizeof(req)) {
 		(void)snprintf(err, errsz, "request too long");
-		return -1;
+		return (-1);
 	}
 	if ((fd = socket(addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC,
 	    0)) == -1 ||
@@ -284,5 +284,5 @@ out:
 		gnutls_certificate_free_credentials(cred);
 	if (fd != -1)
 		close(fd);
-	return ret;
+	return (ret);
 }

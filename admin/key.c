@@ -28,10 +28,10 @@ static const char *
 key_kserr(int rc)
 {
 	if (rc == KS_FULL)
-		return "store full (raise store-size in wkdd.conf)";
+		return ("store full (raise store-size in wkdd.conf)");
 	if (rc == KS_TOOBIG)
-		return "too big to publish (over 256 KiB)";
-	return ks_strerror(rc);
+		return ("too big to publish (over 256 KiB)");
+	return (ks_strerror(rc));
 }
 
 int
@@ -44,12 +44,12 @@ key_account_removed(struct ks_txn *txn, const struct ks_addr *a,
 	*removed = 0;
 	if (a->state == KS_ADDR_PRIMARY) {
 		*removed = (a->flags & KS_AF_REMOVED) != 0;
-		return KS_OK;
+		return (KS_OK);
 	}
 	if ((rc = ks_addr_get(txn, a->account, &p)) != KS_OK)
-		return rc == KS_NOTFOUND ? KS_OK : rc;
+		return (rc == KS_NOTFOUND ? KS_OK : rc);
 	*removed = (p.flags & KS_AF_REMOVED) != 0;
-	return KS_OK;
+	return (KS_OK);
 }
 
 /* Why u (a UID of a key being imported) isn't published, or NULL. */
@@ -67,21 +67,21 @@ import_reason(struct ks_txn *txn, const char *account,
 	*rcp = KS_OK;
 	switch (u->kind) {
 	case PGP_UID_ATTR:
-		return "user attribute (photo ID): never published";
+		return ("user attribute (photo ID): never published");
 	case PGP_UID_INVALID:
-		return "no valid self-signature";
+		return ("no valid self-signature");
 	case PGP_UID_REVOKED:
-		return "revoked UID";
+		return ("revoked UID");
 	case PGP_UID_NOADDR:
-		return "no mail address in it";
+		return ("no mail address in it");
 	}
 	if ((rc = ks_domain_get(txn, u->domain, &d)) == KS_NOTFOUND) {
 		(void)snprintf(buf, bufsz, "domain %s is not hosted",
 		    u->domain);
-		return buf;
+		return (buf);
 	} else if (rc != KS_OK) {
 		*rcp = rc;
-		return ks_strerror(rc);
+		return (ks_strerror(rc));
 	}
 	if ((rc = ks_addr_get(txn, u->addr, &a)) == KS_NOTFOUND) {
 		if (account != NULL)
@@ -90,57 +90,57 @@ import_reason(struct ks_txn *txn, const char *account,
 		else
 			(void)snprintf(buf, bufsz, "not an address of any "
 			    "account");
-		return buf;
+		return (buf);
 	} else if (rc != KS_OK) {
 		*rcp = rc;
-		return ks_strerror(rc);
+		return (ks_strerror(rc));
 	}
 	if (account != NULL && strcmp(a.account, account) != 0) {
 		(void)snprintf(buf, bufsz, "an address of another account "
 		    "(%s), not of %s", a.account, account);
-		return buf;
+		return (buf);
 	}
 	if (a.state == KS_ADDR_RETIRED) {
 		(void)snprintf(buf, bufsz, "retired alias of account %s",
 		    a.account);
-		return buf;
+		return (buf);
 	}
 	if (a.flags & KS_AF_UNPUBLISHED) {
 		(void)snprintf(buf, bufsz, "unpublished by the operator "
 		    "(\"wkdctl publish %s\" serves it again)", a.addr);
-		return buf;
+		return (buf);
 	}
 	if ((rc = key_account_removed(txn, &a, &removed)) != KS_OK) {
 		*rcp = rc;
-		return ks_strerror(rc);
+		return (ks_strerror(rc));
 	}
 	if (removed) {
 		(void)snprintf(buf, bufsz, "account %s was removed",
 		    a.account);
-		return buf;
+		return (buf);
 	}
 	if (a.fpr[0] != '\0' && strcmp(a.fpr, c->fpr) != 0) {
 		if (c->revoked) {
 			(void)snprintf(buf, bufsz, "a revoked key does not "
 			    "replace the key served (%s)", a.fpr);
-			return buf;
+			return (buf);
 		}
 		if ((rc = ks_certinfo_get(txn, c->fpr, &ci)) == KS_OK &&
 		    (ci.flags & KS_CERT_SUPERSEDED)) {
 			(void)snprintf(buf, bufsz, "the key was superseded "
 			    "by %s; it serves %s (wkdctl remove that key "
 			    "first to go back)", ci.successor, a.fpr);
-			return buf;
+			return (buf);
 		} else if (rc != KS_OK && rc != KS_NOTFOUND) {
 			*rcp = rc;
-			return ks_strerror(rc);
+			return (ks_strerror(rc));
 		}
 	}
 	for (j = 0; j < i; j++)
 		if (c->uids[j].kind == PGP_UID_OK &&
 		    strcmp(c->uids[j].addr, u->addr) == 0)
-			return "another UID with this address comes first";
-	return NULL;
+			return ("another UID with this address comes first");
+	return (NULL);
 }
 
 /*
@@ -167,11 +167,11 @@ key_unpublish(struct ks_txn *txn, struct ks_addr *a, const char *why)
 
 	if ((rc = ctl_log(txn, a->addr, "unpublished key %s: %s", a->fpr,
 	    why)) != KS_OK)
-		return rc;
+		return (rc);
 	if ((rc = pub_del(txn, a->addr)) != KS_OK)
-		return rc;
+		return (rc);
 	a->fpr[0] = '\0';
-	return ks_addr_put(txn, a);
+	return (ks_addr_put(txn, a));
 }
 
 /* Collect stored fingerprints (ks_cert_foreach). */
@@ -190,10 +190,10 @@ key_fprs_cb(const char *fpr, const unsigned char *data, size_t len,
 	(void)data;
 	(void)len;
 	if ((nv = reallocarray(l->v, l->n + 1, sizeof(*nv))) == NULL)
-		return ENOMEM;
+		return (ENOMEM);
 	l->v = nv;
 	(void)snprintf(l->v[l->n++], KS_FPR_MAX, "%s", fpr);
-	return 0;
+	return (0);
 }
 
 static int
@@ -206,9 +206,9 @@ key_fprs(struct ks_txn *txn, struct key_fprs *l)
 		warnx("reading keys: %s", ks_strerror(rc));
 		free(l->v);
 		memset(l, 0, sizeof(*l));
-		return -1;
+		return (-1);
 	}
-	return 0;
+	return (0);
 }
 
 /*
@@ -227,19 +227,19 @@ key_load(struct ks_txn *txn, const char *fpr, const char *addr,
 	*uidx = -1;
 	if ((rc = ks_cert_get(txn, fpr, &b)) != KS_OK) {
 		warnx("key %s: %s", fpr, key_kserr(rc));
-		return -1;
+		return (-1);
 	}
 	rc = pgp_merge(fpr, NULL, 0, b.data, b.len, m);
 	ks_blob_free(&b);
 	if (rc == -1)
-		return -1;
+		return (-1);
 	for (j = 0; addr != NULL && j < m->nuids; j++)
 		if (m->uids[j].kind == PGP_UID_OK &&
 		    strcmp(m->uids[j].addr, addr) == 0) {
 			*uidx = j;
 			break;
 		}
-	return 0;
+	return (0);
 }
 
 /*
@@ -265,15 +265,15 @@ key_predecessor(struct ks_txn *txn, const char *fpr, const char *addr,
 	*lenp = 0;
 	pred[0] = '\0';
 	if (ctl_split(addr, local, sizeof(local), dom, sizeof(dom)) == -1)
-		return -1;
+		return (-1);
 	if ((rc = ks_domain_get(txn, dom, &d)) != KS_OK) {
 		warnx("%s: %s", dom, ks_strerror(rc));
-		return -1;
+		return (-1);
 	}
 	if (!(d.flags & KS_DOM_KEEP_REVOKED))
-		return 0;
+		return (0);
 	if (key_fprs(txn, &l) == -1)
-		return -1;
+		return (-1);
 	for (i = 0; i < l.n; i++) {
 		if (strcmp(l.v[i], fpr) == 0)
 			continue;
@@ -308,7 +308,7 @@ out:
 		*lenp = 0;
 	}
 	free(l.v);
-	return ret;
+	return (ret);
 }
 
 /* Record that key old was replaced by new at addr; new is current. */
@@ -324,29 +324,29 @@ key_supersede(struct ks_txn *txn, const char *old, const char *new,
 		memset(&ci, 0, sizeof(ci));
 		(void)snprintf(ci.fpr, sizeof(ci.fpr), "%s", old);
 	} else if (rc != KS_OK)
-		return rc;
+		return (rc);
 	if ((rc = ks_cert_get(txn, old, &b)) == KS_NOTFOUND)
-		return KS_OK;	/* Removed meanwhile: nothing to mark. */
+		return (KS_OK);	/* Removed meanwhile: nothing to mark. */
 	ks_blob_free(&b);
 	if (rc != KS_OK)
-		return rc;
+		return (rc);
 	ci.flags |= KS_CERT_SUPERSEDED;
 	(void)snprintf(ci.successor, sizeof(ci.successor), "%s", new);
 	if ((rc = ks_certinfo_put(txn, &ci)) != KS_OK)
-		return rc;
+		return (rc);
 	if ((rc = ctl_log(txn, old, "key %s: superseded by %s at %s", old,
 	    new, addr)) != KS_OK)
-		return rc;
+		return (rc);
 	/* The new key is nobody's predecessor any more. */
 	if ((rc = ks_certinfo_get(txn, new, &ci)) == KS_NOTFOUND)
-		return KS_OK;
+		return (KS_OK);
 	if (rc != KS_OK || !(ci.flags & KS_CERT_SUPERSEDED))
-		return rc;
+		return (rc);
 	ci.flags &= ~KS_CERT_SUPERSEDED;
 	ci.successor[0] = '\0';
 	if ((rc = ks_certinfo_put(txn, &ci)) != KS_OK)
-		return rc;
-	return ctl_log(txn, new, "key %s: current again at %s", new, addr);
+		return (rc);
+	return (ctl_log(txn, new, "key %s: current again at %s", new, addr));
 }
 
 /*
@@ -365,17 +365,17 @@ key_publish(struct ks_txn *txn, const struct pgp_cert *m,
 	int		 rc;
 
 	if (pgp_shape(m, u->text, &blob, &blen) == -1)
-		return -1;
+		return (-1);
 	if (blen > KS_BLOB_MAX) {
 		import_err(errfp, "key %s: %s: the key to publish is %zu "
 		    "bytes, over the 256 KiB limit", m->fpr, u->addr, blen);
 		free(blob);
-		return -1;
+		return (-1);
 	}
 	if (key_predecessor(txn, m->fpr, u->addr, &pblob, &plen,
 	    pred) == -1) {
 		free(blob);
-		return -1;
+		return (-1);
 	}
 	if (pblob != NULL && blen + plen > KS_BLOB_MAX) {
 		fprintf(errfp, "  %s: revoked key %s not served with the "
@@ -387,7 +387,7 @@ key_publish(struct ks_txn *txn, const struct pgp_cert *m,
 			import_err(errfp, "out of memory");
 			free(blob);
 			free(pblob);
-			return -1;
+			return (-1);
 		}
 		blob = nb;
 		memcpy(blob + blen, pblob, plen);
@@ -417,9 +417,9 @@ key_publish(struct ks_txn *txn, const struct pgp_cert *m,
 	if (rc != KS_OK) {
 		import_err(errfp, "key %s: %s: %s", m->fpr, u->addr,
 		    key_kserr(rc));
-		return -1;
+		return (-1);
 	}
-	return 0;
+	return (0);
 }
 
 int
@@ -430,22 +430,22 @@ key_refresh(struct ks_txn *txn, struct ks_addr *a, FILE *errfp)
 	int		 rc;
 
 	if (a->fpr[0] == '\0')
-		return 0;
+		return (0);
 	if (key_load(txn, a->fpr, a->addr, &m, &u) == -1)
-		return -1;
+		return (-1);
 	if (u < 0) {
 		rc = key_unpublish(txn, a, "its UID is revoked, invalid or "
 		    "gone");
 		pgp_cert_free(&m);
 		if (rc != KS_OK) {
 			warnx("%s: %s", a->addr, key_kserr(rc));
-			return -1;
+			return (-1);
 		}
-		return 0;
+		return (0);
 	}
 	rc = key_publish(txn, &m, &m.uids[u], a, errfp);
 	pgp_cert_free(&m);
-	return rc;
+	return (rc);
 }
 
 int
@@ -457,7 +457,7 @@ key_refresh_domain(struct ks_txn *txn, const char *domain)
 	int			 ret = 0;
 
 	if (ctl_addrs(txn, NULL, &l) == -1)
-		return -1;
+		return (-1);
 	for (i = 0; i < l.n && ret == 0; i++) {
 		if (l.v[i].fpr[0] == '\0' || ctl_split(l.v[i].addr, local,
 		    sizeof(local), d, sizeof(d)) == -1 ||
@@ -466,7 +466,7 @@ key_refresh_domain(struct ks_txn *txn, const char *domain)
 		ret = key_refresh(txn, &l.v[i], stderr);
 	}
 	ctl_addrs_free(&l);
-	return ret;
+	return (ret);
 }
 
 /*
@@ -484,12 +484,12 @@ key_refresh_key(struct ks_txn *txn, const char *fpr, FILE *errfp)
 	if ((rc = ks_certinfo_get(txn, fpr, &ci)) != KS_OK) {
 		if (rc != KS_NOTFOUND) {
 			warnx("key %s: %s", fpr, ks_strerror(rc));
-			return -1;
+			return (-1);
 		}
 		ci.flags = 0;
 	}
 	if (ctl_addrs(txn, NULL, &l) == -1)
-		return -1;
+		return (-1);
 	for (i = 0; i < l.n && ret == 0; i++) {
 		if (l.v[i].fpr[0] == '\0')
 			continue;
@@ -499,7 +499,7 @@ key_refresh_key(struct ks_txn *txn, const char *fpr, FILE *errfp)
 			ret = key_refresh(txn, &l.v[i], errfp);
 	}
 	ctl_addrs_free(&l);
-	return ret;
+	return (ret);
 }
 
 /*
@@ -515,11 +515,11 @@ key_claim(struct ks_txn *txn, const char *fpr, const char *account)
 	if ((rc = ks_certinfo_get(txn, fpr, &ci)) == KS_NOTFOUND)
 		(void)snprintf(ci.fpr, sizeof(ci.fpr), "%s", fpr);
 	else if (rc != KS_OK)
-		return rc;
+		return (rc);
 	if (strcmp(ci.account, account) == 0)
-		return KS_OK;
+		return (KS_OK);
 	(void)snprintf(ci.account, sizeof(ci.account), "%s", account);
-	return ks_certinfo_put(txn, &ci);
+	return (ks_certinfo_put(txn, &ci));
 }
 
 /*
@@ -548,7 +548,7 @@ import_one(struct ks_txn *txn, const char *account,
 	if ((rc = ks_cert_get(txn, in->fpr, &sb)) != KS_OK &&
 	    rc != KS_NOTFOUND) {
 		import_err(rep, "key %s: %s", in->fpr, key_kserr(rc));
-		return -1;
+		return (-1);
 	}
 	stored = rc == KS_OK;
 	if (pgp_merge(in->fpr, stored ? sb.data : NULL, sb.len, in->data,
@@ -678,14 +678,14 @@ import_one(struct ks_txn *txn, const char *account,
 	free(pub);
 	pgp_cert_free(&m);
 	ks_blob_free(&sb);
-	return 0;
+	return (0);
 fail:
 	ctl_addrs_free(&l);
 	free(drop);
 	free(pub);
 	pgp_cert_free(&m);
 	ks_blob_free(&sb);
-	return -1;
+	return (-1);
 }
 
 int
@@ -717,19 +717,19 @@ cmd_import(struct ctl *ctl, int argc, char **argv)
 			break;
 		case 'P':
 			if (ctl_pass_fd(&pp, optarg) == -1)
-				return 1;
+				return (1);
 			break;
 		default:
-			return ctl_usage(IMPORT_USAGE);
+			return (ctl_usage(IMPORT_USAGE));
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc == 0)
-		return ctl_usage(IMPORT_USAGE);
+		return (ctl_usage(IMPORT_USAGE));
 	if (account != NULL) {
 		if (ctl_addr(account, acct, NULL) == -1)
-			return 1;
+			return (1);
 		account = acct;
 	}
 
@@ -791,7 +791,7 @@ out:
 		fclose(rep);
 	free(rbuf);
 	pgp_certs_free(&certs);
-	return ret;
+	return (ret);
 }
 
 /*
@@ -816,12 +816,12 @@ key_foreign(struct ks_txn *txn, const struct pgp_cert *m,
 			continue;
 		if (rc != KS_OK) {
 			warnx("%s: %s", m->uids[j].addr, ks_strerror(rc));
-			return -1;
+			return (-1);
 		}
 		if (strcmp(b.account, account) != 0)
-			return 1;
+			return (1);
 	}
-	return 0;
+	return (0);
 }
 
 /*
@@ -845,7 +845,7 @@ key_publish_any(struct ks_txn *txn, struct ks_addr *a,
 
 	memset(&best, 0, sizeof(best));
 	if (key_fprs(txn, &l) == -1)
-		return -1;
+		return (-1);
 	for (i = 0; i < l.n; i++) {
 		if ((rc = ks_certinfo_get(txn, l.v[i], &ci)) != KS_OK &&
 		    rc != KS_NOTFOUND) {
@@ -890,7 +890,7 @@ key_publish_any(struct ks_txn *txn, struct ks_addr *a,
 out:
 	pgp_cert_free(&best);
 	free(l.v);
-	return ret;
+	return (ret);
 }
 
 /*
@@ -916,10 +916,10 @@ key_publish_stored(struct ks_txn *txn, const char *addr,
 	memset(&m, 0, sizeof(m));
 	if ((rc = ks_addr_get(txn, addr, &a)) != KS_OK) {
 		warnx("%s: %s", addr, ks_strerror(rc));
-		return -1;
+		return (-1);
 	}
 	if (ctl_addrs(txn, a.account, &l) == -1)
-		return -1;
+		return (-1);
 	for (i = 0; i < l.n; i++) {
 		if (l.v[i].fpr[0] == '\0')
 			continue;
@@ -965,7 +965,7 @@ out:
 	pgp_cert_free(&m);
 	ks_blob_free(&b);
 	ctl_addrs_free(&l);
-	return ret;
+	return (ret);
 }
 
 static void
@@ -990,13 +990,13 @@ key_state(struct ks_txn *txn, const char *fpr, char *buf, size_t bufsz)
 
 	if ((rc = ks_cert_get(txn, fpr, &b)) != KS_OK) {
 		(void)snprintf(buf, bufsz, "unknown (%s)", ks_strerror(rc));
-		return -1;
+		return (-1);
 	}
 	rc = pgp_info(fpr, b.data, b.len, &info);
 	ks_blob_free(&b);
 	if (rc == -1) {
 		(void)snprintf(buf, bufsz, "unreadable");
-		return -1;
+		return (-1);
 	}
 	sup[0] = '\0';
 	if (ks_certinfo_get(txn, fpr, &ci) == KS_OK &&
@@ -1013,7 +1013,7 @@ key_state(struct ks_txn *txn, const char *fpr, char *buf, size_t bufsz)
 		(void)snprintf(buf, bufsz, "expired (since %s)%s", when, sup);
 	} else
 		(void)snprintf(buf, bufsz, "valid%s", sup);
-	return 0;
+	return (0);
 }
 
 int
@@ -1026,14 +1026,14 @@ cmd_list(struct ctl *ctl, int argc, char **argv)
 	size_t			 i;
 
 	if (argc > 2 || (argc == 2 && argv[1][0] == '-'))
-		return ctl_usage(LIST_USAGE);
+		return (ctl_usage(LIST_USAGE));
 	if (argc == 2 && ctl_domain(argv[1], d) == -1)
-		return 1;
+		return (1);
 	if (ctl_open(ctl, 0) == -1 || ctl_begin(ctl, KS_RDONLY, &txn) == -1)
-		return 1;
+		return (1);
 	if (ctl_addrs(txn, NULL, &l) == -1) {
 		ks_txn_abort(txn);
-		return 1;
+		return (1);
 	}
 	for (i = 0; i < l.n; i++) {
 		if (l.v[i].fpr[0] == '\0')
@@ -1046,7 +1046,7 @@ cmd_list(struct ctl *ctl, int argc, char **argv)
 	}
 	ks_txn_abort(txn);
 	ctl_addrs_free(&l);
-	return 0;
+	return (0);
 }
 
 static int
@@ -1065,17 +1065,17 @@ show_key(struct ctl *ctl, const char *fpr)
 	memset(&b, 0, sizeof(b));
 	memset(&rv, 0, sizeof(rv));
 	if (ctl_open(ctl, 0) == -1 || ctl_begin(ctl, KS_RDONLY, &txn) == -1)
-		return 1;
+		return (1);
 	if ((rc = ks_cert_get(txn, fpr, &b)) != KS_OK) {
 		warnx("key %s: %s", fpr, rc == KS_NOTFOUND ?
 		    "not in the store" : ks_strerror(rc));
 		ks_txn_abort(txn);
-		return 1;
+		return (1);
 	}
 	if (ctl_addrs(txn, NULL, &l) == -1) {
 		ks_txn_abort(txn);
 		ks_blob_free(&b);
-		return 1;
+		return (1);
 	}
 	(void)key_state(txn, fpr, state, sizeof(state));
 	if ((rc = ks_revoc_get(txn, fpr, &rv)) != KS_OK &&
@@ -1085,7 +1085,7 @@ show_key(struct ctl *ctl, const char *fpr)
 		ks_txn_abort(txn);
 		ks_blob_free(&b);
 		ctl_addrs_free(&l);
-		return 1;
+		return (1);
 	}
 	hasrev = rc == KS_OK;
 	ks_txn_abort(txn);
@@ -1127,7 +1127,7 @@ show_key(struct ctl *ctl, const char *fpr)
 	ctl_addrs_free(&l);
 	ks_blob_free(&rv);
 	ks_blob_free(&b);
-	return rc == 0 ? 0 : 1;
+	return (rc == 0 ? 0 : 1);
 }
 
 static int
@@ -1143,25 +1143,25 @@ show_addr(struct ctl *ctl, const char *in)
 
 	memset(&b, 0, sizeof(b));
 	if (ctl_addr(in, addr, domain) == -1)
-		return 1;
+		return (1);
 	if (ctl_open(ctl, 0) == -1 || ctl_begin(ctl, KS_RDONLY, &txn) == -1)
-		return 1;
+		return (1);
 	if ((rc = ks_addr_get(txn, addr, &a)) != KS_OK) {
 		warnx("%s: %s", addr, rc == KS_NOTFOUND ?
 		    "not an address of any account" : ks_strerror(rc));
 		ks_txn_abort(txn);
-		return 1;
+		return (1);
 	}
 	if (pub_hashes(addr, ascii, uni, NULL) != KS_OK) {
 		warnx("%s: cannot hash", addr);
 		ks_txn_abort(txn);
-		return 1;
+		return (1);
 	}
 	if (a.fpr[0] != '\0' && (rc = ks_wkd_get(txn, domain, ascii, &b)) !=
 	    KS_OK && rc != KS_NOTFOUND) {
 		warnx("%s: %s", addr, ks_strerror(rc));
 		ks_txn_abort(txn);
-		return 1;
+		return (1);
 	}
 	if (a.fpr[0] != '\0')
 		(void)key_state(txn, a.fpr, kstate, sizeof(kstate));
@@ -1181,7 +1181,7 @@ show_addr(struct ctl *ctl, const char *in)
 	} else
 		printf("  key: none published\n");
 	ks_blob_free(&b);
-	return 0;
+	return (0);
 }
 
 int
@@ -1190,16 +1190,16 @@ cmd_show(struct ctl *ctl, int argc, char **argv)
 	char	 fpr[KS_FPR_MAX];
 
 	if (argc != 2 || argv[1][0] == '-')
-		return ctl_usage(SHOW_USAGE);
+		return (ctl_usage(SHOW_USAGE));
 	if (strchr(argv[1], '@') == NULL) {
 		if (ctl_fpr(argv[1], fpr) == -1) {
 			warnx("%s: neither an address nor a fingerprint",
 			    argv[1]);
-			return 1;
+			return (1);
 		}
-		return show_key(ctl, fpr);
+		return (show_key(ctl, fpr));
 	}
-	return show_addr(ctl, argv[1]);
+	return (show_addr(ctl, argv[1]));
 }
 
 int
@@ -1219,23 +1219,23 @@ cmd_export(struct ctl *ctl, int argc, char **argv)
 			out = optarg;
 			break;
 		default:
-			return ctl_usage(EXPORT_USAGE);
+			return (ctl_usage(EXPORT_USAGE));
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc != 1)
-		return ctl_usage(EXPORT_USAGE);
+		return (ctl_usage(EXPORT_USAGE));
 	if (ctl_addr(argv[0], addr, domain) == -1)
-		return 1;
+		return (1);
 	if (out == NULL && isatty(STDOUT_FILENO)) {
 		warnx("refusing to write binary data to a terminal "
 		    "(use -o file)");
-		return 1;
+		return (1);
 	}
 	memset(&b, 0, sizeof(b));
 	if (ctl_open(ctl, 0) == -1 || ctl_begin(ctl, KS_RDONLY, &txn) == -1)
-		return 1;
+		return (1);
 	if ((rc = ks_addr_get(txn, addr, &a)) != KS_OK) {
 		warnx("%s: %s", addr, rc == KS_NOTFOUND ?
 		    "not an address of any account" : ks_strerror(rc));
@@ -1257,7 +1257,7 @@ cmd_export(struct ctl *ctl, int argc, char **argv)
 	    0644)) == -1) {
 		warn("%s", out);
 		ks_blob_free(&b);
-		return 1;
+		return (1);
 	}
 	rc = ctl_write_all(fd, b.data, b.len);
 	if (out != NULL && close(fd) == -1)
@@ -1265,12 +1265,12 @@ cmd_export(struct ctl *ctl, int argc, char **argv)
 	ks_blob_free(&b);
 	if (rc == -1) {
 		warn("%s", out != NULL ? out : "stdout");
-		return 1;
+		return (1);
 	}
-	return 0;
+	return (0);
 abort:
 	ks_txn_abort(txn);
-	return 1;
+	return (1);
 }
 
 int
@@ -1283,14 +1283,14 @@ cmd_hash(struct ctl *ctl, int argc, char **argv)
 
 	(void)ctl;
 	if (argc != 2 || argv[1][0] == '-')
-		return ctl_usage(HASH_USAGE);
+		return (ctl_usage(HASH_USAGE));
 	if (ctl_addr(argv[1], addr, domain) == -1)
-		return 1;
+		return (1);
 	if (pub_hashes(addr, ascii, uni, NULL) != KS_OK ||
 	    ctl_split(argv[1], local, sizeof(local), rawdom,
 	    sizeof(rawdom)) == -1 || ctl_pct(local, l, sizeof(l)) == -1) {
 		warnx("%s: cannot hash", argv[1]);
-		return 1;
+		return (1);
 	}
 	printf("hash %s\n", ascii);
 	printf("advanced https://openpgpkey.%s/.well-known/openpgpkey/%s/hu/"
@@ -1299,7 +1299,7 @@ cmd_hash(struct ctl *ctl, int argc, char **argv)
 	    domain, ascii, l);
 	if (uni[0] != '\0')
 		printf("unicode-hash %s\n", uni);
-	return 0;
+	return (0);
 }
 
 int
@@ -1315,15 +1315,15 @@ cmd_remove(struct ctl *ctl, int argc, char **argv)
 	int			 rc;
 
 	if (argc != 2 || argv[1][0] == '-')
-		return ctl_usage(REMOVE_USAGE);
+		return (ctl_usage(REMOVE_USAGE));
 	if (ctl_fpr(argv[1], fpr) == -1) {
 		warnx("%s: not a fingerprint", argv[1]);
-		return 1;
+		return (1);
 	}
 	memset(&b, 0, sizeof(b));
 	memset(&l, 0, sizeof(l));
 	if (ctl_open(ctl, 0) == -1 || ctl_begin(ctl, 0, &txn) == -1)
-		return 1;
+		return (1);
 	if ((rc = ks_cert_get(txn, fpr, &b)) != KS_OK) {
 		warnx("key %s: %s", fpr, rc == KS_NOTFOUND ?
 		    "not in the store" : ks_strerror(rc));
@@ -1366,7 +1366,7 @@ cmd_remove(struct ctl *ctl, int argc, char **argv)
 	if (ctl_commit(ctl, txn) == -1) {
 		free(gone);
 		ctl_addrs_free(&l);
-		return 1;
+		return (1);
 	}
 	printf("key %s removed\n", fpr);
 	for (i = 0; i < l.n; i++)
@@ -1374,12 +1374,12 @@ cmd_remove(struct ctl *ctl, int argc, char **argv)
 			printf("  unpublished: %s\n", l.v[i].addr);
 	free(gone);
 	ctl_addrs_free(&l);
-	return 0;
+	return (0);
 abort:
 	free(gone);
 	ctl_addrs_free(&l);
 	ks_txn_abort(txn);
-	return 1;
+	return (1);
 }
 
 struct log_walk {
@@ -1397,15 +1397,15 @@ log_match(const struct log_walk *w, const struct ks_logent *e)
 	const char	*at;
 
 	if (w->subject == NULL || strcmp(w->subject, e->subject) == 0)
-		return 1;
+		return (1);
 	switch (w->kind) {
 	case 0:
 	case 1:
 		/* An entry of a key naming the address, or the reverse. */
-		return strstr(e->detail, w->subject) != NULL;
+		return (strstr(e->detail, w->subject) != NULL);
 	default:
-		return (at = strrchr(e->subject, '@')) != NULL &&
-		    strcmp(at + 1, w->subject) == 0;
+		return ((at = strrchr(e->subject, '@')) != NULL &&
+		    strcmp(at + 1, w->subject) == 0);
 	}
 }
 
@@ -1418,7 +1418,7 @@ log_cb(const struct ks_logent *e, void *arg)
 	char		 when[32];
 
 	if (!log_match(w, e))
-		return 0;
+		return (0);
 	if (gmtime_r(&t, &tm) == NULL ||
 	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		(void)snprintf(when, sizeof(when), "%lld",
@@ -1443,7 +1443,7 @@ log_cb(const struct ks_logent *e, void *arg)
 			printf("    command: %s\n", e->cmd);
 	}
 	w->n++;
-	return 0;
+	return (0);
 }
 
 /*
@@ -1462,22 +1462,22 @@ log_since(const char *s, int64_t *out)
 		errno = 0;
 		v = strtoll(s + 1, &end, 10);
 		if (s[1] == '\0' || *end != '\0' || errno != 0 || v < 0)
-			return -1;
+			return (-1);
 		*out = v;
-		return 0;
+		return (0);
 	}
 	if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3)
-		return -1;
+		return (-1);
 	s += n;
 	if (*s == 'T' || *s == ' ') {
 		n = 0;
 		if (sscanf(s + 1, "%2d:%2d%n", &h, &mi, &n) != 2)
-			return -1;
+			return (-1);
 		s += 1 + n;
 		if (*s == ':') {
 			n = 0;
 			if (sscanf(s + 1, "%2d%n", &sec, &n) != 1)
-				return -1;
+				return (-1);
 			s += 1 + n;
 		}
 		if (*s == 'Z')
@@ -1485,7 +1485,7 @@ log_since(const char *s, int64_t *out)
 	}
 	if (*s != '\0' || y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 ||
 	    h > 23 || mi > 59 || sec > 60 || h < 0 || mi < 0 || sec < 0)
-		return -1;
+		return (-1);
 	memset(&tm, 0, sizeof(tm));
 	tm.tm_year = y - 1900;
 	tm.tm_mon = mo - 1;
@@ -1494,7 +1494,7 @@ log_since(const char *s, int64_t *out)
 	tm.tm_min = mi;
 	tm.tm_sec = sec;
 	*out = timegm(&tm);
-	return 0;
+	return (0);
 }
 
 int
@@ -1526,22 +1526,22 @@ cmd_log(struct ctl *ctl, int argc, char **argv)
 				warnx("--since %s: not a time (YYYY-MM-DD, "
 				    "YYYY-MM-DDTHH:MM:SSZ or @seconds)",
 				    optarg);
-				return EXIT_USAGE;
+				return (EXIT_USAGE);
 			}
 			break;
 		default:
-			return ctl_usage(LOG_USAGE);
+			return (ctl_usage(LOG_USAGE));
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc > 1)
-		return ctl_usage(LOG_USAGE);
+		return (ctl_usage(LOG_USAGE));
 	if (argc == 1) {
 		/* The subject as the log has it: normalised. */
 		if (strchr(argv[0], '@') != NULL) {
 			if (ctl_addr(argv[0], subj, NULL) == -1)
-				return 1;
+				return (1);
 			w.kind = 0;
 		} else if (ctl_fpr(argv[0], subj) == 0)
 			w.kind = 1;
@@ -1551,12 +1551,12 @@ cmd_log(struct ctl *ctl, int argc, char **argv)
 		else {
 			warnx("%s: not an address, domain or fingerprint",
 			    argv[0]);
-			return 1;
+			return (1);
 		}
 		w.subject = subj;
 	}
 	if (ctl_open(ctl, 0) == -1 || ctl_begin(ctl, KS_RDONLY, &txn) == -1)
-		return 1;
+		return (1);
 	if (w.json)
 		printf("[");
 	rc = ks_log_foreach(txn, since, log_cb, &w);
@@ -1565,7 +1565,7 @@ cmd_log(struct ctl *ctl, int argc, char **argv)
 		printf("%s]\n", w.n > 0 ? "\n" : "");
 	if (rc != KS_OK) {
 		warnx("audit log: %s", ks_strerror(rc));
-		return 1;
+		return (1);
 	}
-	return 0;
+	return (0);
 }

@@ -49,14 +49,14 @@ mtasts_pattern(const char *in, char *out, size_t outsz)
 	    strspn(host, "abcdefghijklmnopqrstuvwxyz0123456789-.") !=
 	    strlen(host)) {
 		warnx("--mx %s: not a host name or *.host name", in);
-		return -1;
+		return (-1);
 	}
 	if ((size_t)snprintf(out, outsz, "%s%s", wild ? "*." : "", host) >=
 	    outsz) {
 		warnx("--mx %s: too long", in);
-		return -1;
+		return (-1);
 	}
-	return 0;
+	return (0);
 }
 
 /* The policy text (malloc(3)ed, *textp, *lenp); -1 after warning. */
@@ -71,7 +71,7 @@ mtasts_build(const char *mode, char mx[][KS_DOMAIN_MAX + 2], size_t nmx,
 	*lenp = 0;
 	if ((fp = open_memstream(textp, lenp)) == NULL) {
 		warn(NULL);
-		return -1;
+		return (-1);
 	}
 	fprintf(fp, "version: STSv1\r\nmode: %s\r\n", mode);
 	for (i = 0; i < nmx; i++)
@@ -81,9 +81,9 @@ mtasts_build(const char *mode, char mx[][KS_DOMAIN_MAX + 2], size_t nmx,
 		warn(NULL);
 		free(*textp);
 		*textp = NULL;
-		return -1;
+		return (-1);
 	}
-	return 0;
+	return (0);
 }
 
 static int
@@ -106,7 +106,7 @@ mtasts_set(struct ctl *ctl, int argc, char **argv)
 
 	if ((mx = calloc(MTASTS_MX_MAX, sizeof(*mx))) == NULL) {
 		warn(NULL);
-		return 1;
+		return (1);
 	}
 	optind = 0;
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -214,7 +214,7 @@ abort:
 out:
 	free(text);
 	free(mx);
-	return ret;
+	return (ret);
 }
 
 /* The policy exactly as served (CRLF lines), on stdout. */
@@ -227,23 +227,23 @@ mtasts_show(struct ctl *ctl, const char *name)
 	int		 rc;
 
 	if (ctl_domain(name, d) == -1)
-		return 1;
+		return (1);
 	if (ctl_open(ctl, 0) == -1 || ctl_begin(ctl, KS_RDONLY, &txn) == -1)
-		return 1;
+		return (1);
 	rc = ks_mtasts_get(txn, d, &b);
 	ks_txn_abort(txn);
 	if (rc != KS_OK) {
 		warnx("%s: %s", d, rc == KS_NOTFOUND ? "no MTA-STS policy" :
 		    ks_strerror(rc));
-		return 1;
+		return (1);
 	}
 	if (fwrite(b.data, 1, b.len, stdout) != b.len || fflush(stdout)) {
 		warn("stdout");
 		ks_blob_free(&b);
-		return 1;
+		return (1);
 	}
 	ks_blob_free(&b);
-	return 0;
+	return (0);
 }
 
 static int
@@ -255,9 +255,9 @@ mtasts_remove(struct ctl *ctl, const char *name)
 	int		 rc;
 
 	if (ctl_domain(name, d) == -1)
-		return 1;
+		return (1);
 	if (ctl_open(ctl, 0) == -1 || ctl_begin(ctl, 0, &txn) == -1)
-		return 1;
+		return (1);
 	if ((rc = ks_mtasts_get(txn, d, &b)) != KS_OK) {
 		warnx("%s: %s", d, rc == KS_NOTFOUND ? "no MTA-STS policy" :
 		    ks_strerror(rc));
@@ -271,27 +271,27 @@ mtasts_remove(struct ctl *ctl, const char *name)
 	if (ctl_log(txn, d, "mta-sts policy removed") != KS_OK)
 		goto abort;
 	if (ctl_commit(ctl, txn) == -1)
-		return 1;
+		return (1);
 	printf("mta-sts.%s: policy removed; remove the _mta-sts.%s TXT "
 	    "record\n", d, d);
-	return 0;
+	return (0);
 abort:
 	ks_txn_abort(txn);
-	return 1;
+	return (1);
 }
 
 int
 cmd_mtasts(struct ctl *ctl, int argc, char **argv)
 {
 	if (argc < 2)
-		return ctl_usage(MTASTS_USAGE);
+		return (ctl_usage(MTASTS_USAGE));
 	if (strcmp(argv[1], "set") == 0)
-		return mtasts_set(ctl, argc - 1, argv + 1);
+		return (mtasts_set(ctl, argc - 1, argv + 1));
 	if (argc != 3 || argv[2][0] == '-')
-		return ctl_usage(MTASTS_USAGE);
+		return (ctl_usage(MTASTS_USAGE));
 	if (strcmp(argv[1], "show") == 0)
-		return mtasts_show(ctl, argv[2]);
+		return (mtasts_show(ctl, argv[2]));
 	if (strcmp(argv[1], "remove") == 0)
-		return mtasts_remove(ctl, argv[2]);
-	return ctl_usage(MTASTS_USAGE);
+		return (mtasts_remove(ctl, argv[2]));
+	return (ctl_usage(MTASTS_USAGE));
 }

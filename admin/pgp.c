@@ -32,7 +32,7 @@ pgp_ffi(rnp_ffi_t *ffi)
 
 	if (rnp_ffi_create(ffi, "GPG", "GPG") != RNP_SUCCESS) {
 		warnx("cannot initialise RNP");
-		return -1;
+		return (-1);
 	}
 	if (pgp_devnull == -1)
 		pgp_devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
@@ -40,7 +40,7 @@ pgp_ffi(rnp_ffi_t *ffi)
 	if (pgp_devnull != -1 && (fd = dup(pgp_devnull)) != -1 &&
 	    rnp_ffi_set_log_fd(*ffi, fd) != RNP_SUCCESS)
 		close(fd);
-	return 0;
+	return (0);
 }
 
 /*
@@ -58,7 +58,7 @@ pgp_load_flags(rnp_ffi_t ffi, const unsigned char *data, size_t len,
 
 	if ((r = rnp_input_from_memory(&in, data, len, false)) !=
 	    RNP_SUCCESS)
-		return r;
+		return (r);
 	if (pgp_devnull != -1 && getenv("WKDCTL_DEBUG") == NULL) {
 		fflush(stderr);
 		if ((saved = dup(STDERR_FILENO)) != -1)
@@ -70,13 +70,13 @@ pgp_load_flags(rnp_ffi_t ffi, const unsigned char *data, size_t len,
 		close(saved);
 	}
 	rnp_input_destroy(in);
-	return r;
+	return (r);
 }
 
 static rnp_result_t
 pgp_load(rnp_ffi_t ffi, const unsigned char *data, size_t len)
 {
-	return pgp_load_flags(ffi, data, len, RNP_LOAD_SAVE_PUBLIC_KEYS);
+	return (pgp_load_flags(ffi, data, len, RNP_LOAD_SAVE_PUBLIC_KEYS));
 }
 
 /* Export key (public, with subkeys) into a malloc(3)ed buffer. */
@@ -91,7 +91,7 @@ pgp_export(rnp_key_handle_t key, unsigned char **datap, size_t *lenp)
 	*datap = NULL;
 	*lenp = 0;
 	if (rnp_output_to_memory(&out, 0) != RNP_SUCCESS)
-		return -1;
+		return (-1);
 	if (rnp_key_export(key, out, RNP_KEY_EXPORT_PUBLIC |
 	    RNP_KEY_EXPORT_SUBKEYS) != RNP_SUCCESS)
 		goto out;
@@ -105,7 +105,7 @@ pgp_export(rnp_key_handle_t key, unsigned char **datap, size_t *lenp)
 	rc = 0;
 out:
 	rnp_output_destroy(out);
-	return rc;
+	return (rc);
 }
 
 static int
@@ -122,7 +122,7 @@ pgp_append(struct pgp_certs *certs, const char *fpr, unsigned char *data,
 			continue;
 		/* The same key twice: concatenate, pgp_merge() merges. */
 		if ((nd = realloc(c->data, c->len + len)) == NULL)
-			return -1;
+			return (-1);
 		memcpy(nd + c->len, data, len);
 		c->data = nd;
 		c->len += len;
@@ -134,16 +134,16 @@ pgp_append(struct pgp_certs *certs, const char *fpr, unsigned char *data,
 		}
 		if (c->revoc == NULL && c->revnote[0] == '\0')
 			memcpy(c->revnote, rev->revnote, sizeof(c->revnote));
-		return 0;
+		return (0);
 	}
 	if ((nv = reallocarray(certs->v, certs->n + 1, sizeof(*nv))) == NULL)
-		return -1;
+		return (-1);
 	certs->v = nv;
 	c = &certs->v[certs->n];
 	memset(c, 0, sizeof(*c));
 	if (snprintf(c->fpr, sizeof(c->fpr), "%s", fpr) >=
 	    (int)sizeof(c->fpr))
-		return -1;
+		return (-1);
 	c->data = data;
 	c->len = len;
 	c->revoc = rev->revoc;
@@ -151,7 +151,7 @@ pgp_append(struct pgp_certs *certs, const char *fpr, unsigned char *data,
 	rev->revoc = NULL;
 	memcpy(c->revnote, rev->revnote, sizeof(c->revnote));
 	certs->n++;
-	return 0;
+	return (0);
 }
 
 
@@ -167,16 +167,16 @@ pgp_reason_code(const char *name)
 
 	for (i = 0; i < 4; i++)
 		if (strcmp(name, pgp_reason_names[i]) == 0)
-			return i;
-	return -1;
+			return (i);
+	return (-1);
 }
 
 const char *
 pgp_reason_name(int code)
 {
 	if (code < 0 || code > 3)
-		return "unknown";
-	return pgp_reason_names[code];
+		return ("unknown");
+	return (pgp_reason_names[code]);
 }
 
 /* Copy an RNP memory output into a malloc(3)ed buffer. */
@@ -190,12 +190,12 @@ pgp_outbuf(rnp_output_t out, unsigned char **datap, size_t *lenp)
 	*lenp = 0;
 	if (rnp_output_memory_get_buf(out, &buf, &len, false) !=
 	    RNP_SUCCESS || len == 0)
-		return -1;
+		return (-1);
 	if ((*datap = malloc(len)) == NULL)
-		return -1;
+		return (-1);
 	memcpy(*datap, buf, len);
 	*lenp = len;
-	return 0;
+	return (0);
 }
 
 /*
@@ -220,30 +220,30 @@ pgp_unlock(const char *name, rnp_key_handle_t key, const char *fpr,
 	if (stub) {
 		*why = "the primary secret key is not in the input (offline "
 		    "or on a smartcard)";
-		return 0;
+		return (0);
 	}
 	if (rnp_key_is_protected(key, &prot) != RNP_SUCCESS)
 		prot = true;
 	if (!prot)
-		return 1;
+		return (1);
 	if (rnp_key_is_locked(key, &locked) == RNP_SUCCESS && !locked)
-		return 1;
+		return (1);
 	if (!ctl_pass_avail(pp)) {
 		*why = "the secret key is passphrase-protected (give "
 		    "--passphrase-fd)";
-		return 0;
+		return (0);
 	}
 	(void)snprintf(what, sizeof(what), "key %s", fpr);
 	if ((pw = ctl_pass_get(pp, what)) == NULL) {
 		*why = "no passphrase given";
-		return 0;
+		return (0);
 	}
 	if (rnp_key_unlock(key, pw) != RNP_SUCCESS) {
 		warnx("%s: key %s: wrong passphrase, or the secret key can't "
 		    "be unlocked", name, fpr);
-		return -1;
+		return (-1);
 	}
-	return 1;
+	return (1);
 }
 
 /* One revocation signature (binary) of key, for reason, into *sigp. */
@@ -257,7 +257,7 @@ pgp_revsig(rnp_key_handle_t key, int reason, const char *message,
 	*sigp = NULL;
 	*lenp = 0;
 	if (rnp_output_to_memory(&out, 0) != RNP_SUCCESS)
-		return -1;
+		return (-1);
 	/* SHA-512: RNP 0.16 refuses SHA-1 self-signatures made now. */
 	if (rnp_key_export_revocation(key, out, 0, "SHA512",
 	    pgp_rnp_codes[reason], message != NULL ? message : "") !=
@@ -266,7 +266,7 @@ pgp_revsig(rnp_key_handle_t key, int reason, const char *message,
 	rc = pgp_outbuf(out, sigp, lenp);
 out:
 	rnp_output_destroy(out);
-	return rc;
+	return (rc);
 }
 
 /*
@@ -288,12 +288,12 @@ pgp_revocs(const char *name, rnp_key_handle_t key, const char *fpr,
 	rev->revoclen = 0;
 	rev->revnote[0] = '\0';
 	if (rnp_key_have_secret(key, &secret) != RNP_SUCCESS || !secret)
-		return 0;
+		return (0);
 	if ((u = pgp_unlock(name, key, fpr, pp, &why)) == -1)
-		return -1;
+		return (-1);
 	if (u == 0) {
 		(void)snprintf(rev->revnote, sizeof(rev->revnote), "%s", why);
-		return 0;
+		return (0);
 	}
 	for (i = 0; i < 4; i++) {
 		if (pgp_revsig(key, i, NULL, &sig, &slen) == -1) {
@@ -302,14 +302,14 @@ pgp_revocs(const char *name, rnp_key_handle_t key, const char *fpr,
 			    "unsupported)");
 			free(all);
 			(void)rnp_key_lock(key);
-			return 0;
+			return (0);
 		}
 		if ((n = realloc(all, len + slen)) == NULL) {
 			free(sig);
 			free(all);
 			(void)rnp_key_lock(key);
 			warn(NULL);
-			return -1;
+			return (-1);
 		}
 		all = n;
 		memcpy(all + len, sig, slen);
@@ -319,7 +319,7 @@ pgp_revocs(const char *name, rnp_key_handle_t key, const char *fpr,
 	(void)rnp_key_lock(key);
 	rev->revoc = all;
 	rev->revoclen = len;
-	return 0;
+	return (0);
 }
 
 int
@@ -340,11 +340,11 @@ pgp_read(const char *name, const unsigned char *data, size_t len,
 
 	if (len == 0) {
 		warnx("%s: empty input, no key found", name);
-		return -1;
+		return (-1);
 	}
 	memset(&rev, 0, sizeof(rev));
 	if (pgp_ffi(&ffi) == -1)
-		return -1;
+		return (-1);
 	/* Secret keys stay in this ffi's memory, to sign revocations. */
 	if ((r = pgp_load_flags(ffi, data, len, RNP_LOAD_SAVE_PUBLIC_KEYS |
 	    RNP_LOAD_SAVE_SECRET_KEYS)) != RNP_SUCCESS) {
@@ -415,7 +415,7 @@ out:
 	if (it != NULL)
 		rnp_identifier_iterator_destroy(it);
 	rnp_ffi_destroy(ffi);
-	return rc;
+	return (rc);
 }
 
 int
@@ -431,7 +431,7 @@ pgp_uid_addr(const char *uid, char *out, size_t outsz)
 	 */
 	if ((lt = strchr(uid, '<')) != NULL) {
 		if ((gt = strchr(lt, '>')) == NULL)
-			return -1;
+			return (-1);
 		lt++;
 		n = gt - lt;
 	} else {
@@ -439,15 +439,15 @@ pgp_uid_addr(const char *uid, char *out, size_t outsz)
 		lt = uid;
 		n = strlen(uid);
 		if (strpbrk(uid, " \t") != NULL)
-			return -1;
+			return (-1);
 	}
 	if (n == 0 || n >= sizeof(spec))
-		return -1;
+		return (-1);
 	memcpy(spec, lt, n);
 	spec[n] = '\0';
 	if (strchr(spec, '<') != NULL || strchr(spec, '>') != NULL)
-		return -1;
-	return ks_addr_norm(spec, out, outsz, NULL, 0) == KS_OK ? 0 : -1;
+		return (-1);
+	return (ks_addr_norm(spec, out, outsz, NULL, 0) == KS_OK ? 0 : -1);
 }
 
 static void
@@ -475,9 +475,9 @@ pgp_classify(rnp_key_handle_t key, struct pgp_uid **uidsp, size_t *np)
 	*uidsp = NULL;
 	*np = 0;
 	if (rnp_key_get_uid_count(key, &n) != RNP_SUCCESS)
-		return -1;
+		return (-1);
 	if (n > 0 && (uids = calloc(n, sizeof(*uids))) == NULL)
-		return -1;
+		return (-1);
 	for (i = 0; i < n; i++) {
 		u = &uids[i];
 		if (rnp_key_get_uid_handle_at(key, i, &uh) != RNP_SUCCESS ||
@@ -512,13 +512,13 @@ pgp_classify(rnp_key_handle_t key, struct pgp_uid **uidsp, size_t *np)
 	}
 	*uidsp = uids;
 	*np = n;
-	return 0;
+	return (0);
 fail:
 	rnp_buffer_destroy(s);
 	if (uh != NULL)
 		rnp_uid_handle_destroy(uh);
 	pgp_uids_free(uids, n);
-	return -1;
+	return (-1);
 }
 
 /* Remove subkeys left without any binding signature. */
@@ -529,22 +529,22 @@ pgp_prune_subkeys(rnp_key_handle_t key)
 	size_t			 n, nsig;
 
 	if (rnp_key_get_subkey_count(key, &n) != RNP_SUCCESS)
-		return -1;
+		return (-1);
 	while (n-- > 0) {
 		if (rnp_key_get_subkey_at(key, n, &sub) != RNP_SUCCESS)
-			return -1;
+			return (-1);
 		if (rnp_key_get_signature_count(sub, &nsig) != RNP_SUCCESS) {
 			rnp_key_handle_destroy(sub);
-			return -1;
+			return (-1);
 		}
 		if (nsig == 0 &&
 		    rnp_key_remove(sub, RNP_KEY_REMOVE_PUBLIC) != RNP_SUCCESS) {
 			rnp_key_handle_destroy(sub);
-			return -1;
+			return (-1);
 		}
 		rnp_key_handle_destroy(sub);
 	}
-	return 0;
+	return (0);
 }
 
 int
@@ -562,9 +562,9 @@ pgp_merge(const char *fpr, const unsigned char *stored, size_t slen,
 	memset(out, 0, sizeof(*out));
 	if (snprintf(out->fpr, sizeof(out->fpr), "%s", fpr) >=
 	    (int)sizeof(out->fpr))
-		return -1;
+		return (-1);
 	if (pgp_ffi(&ffi) == -1)
-		return -1;
+		return (-1);
 	if (stored != NULL && (r = pgp_load(ffi, stored, slen)) !=
 	    RNP_SUCCESS) {
 		warnx("key %s: stored certificate unreadable: %s", fpr,
@@ -617,7 +617,7 @@ out:
 	rnp_ffi_destroy(ffi);
 	if (rc == -1)
 		pgp_cert_free(out);
-	return rc;
+	return (rc);
 }
 
 /* Is sig a valid certification (not a revocation) newer than *best? */
@@ -629,17 +629,17 @@ pgp_newer_cert(rnp_signature_handle_t sig, uint32_t *best)
 	int		 ok;
 
 	if (rnp_signature_is_valid(sig, 0) != RNP_SUCCESS)
-		return 0;
+		return (0);
 	if (rnp_signature_get_type(sig, &type) != RNP_SUCCESS)
-		return 0;
+		return (0);
 	ok = strncmp(type, "certification (", 15) == 0;
 	rnp_buffer_destroy(type);
 	if (!ok || rnp_signature_get_creation(sig, &created) != RNP_SUCCESS)
-		return 0;
+		return (0);
 	if (created < *best)
-		return 0;
+		return (0);
 	*best = created;
-	return 1;
+	return (1);
 }
 
 /* Keep only the newest valid self-certification on uh. */
@@ -651,28 +651,28 @@ pgp_keep_newest(rnp_key_handle_t key, rnp_uid_handle_t uh)
 	uint32_t		 best = 0;
 
 	if (rnp_uid_get_signature_count(uh, &n) != RNP_SUCCESS)
-		return -1;
+		return (-1);
 	for (i = 0; i < n; i++) {
 		if (rnp_uid_get_signature_at(uh, i, &sig) != RNP_SUCCESS)
-			return -1;
+			return (-1);
 		if (pgp_newer_cert(sig, &best))
 			keep = i;
 		rnp_signature_handle_destroy(sig);
 	}
 	if (keep == (size_t)-1)
-		return -1;
+		return (-1);
 	for (i = n; i-- > 0; ) {
 		if (i == keep)
 			continue;
 		if (rnp_uid_get_signature_at(uh, i, &sig) != RNP_SUCCESS)
-			return -1;
+			return (-1);
 		if (rnp_signature_remove(key, sig) != RNP_SUCCESS) {
 			rnp_signature_handle_destroy(sig);
-			return -1;
+			return (-1);
 		}
 		rnp_signature_handle_destroy(sig);
 	}
-	return 0;
+	return (0);
 }
 
 int
@@ -691,7 +691,7 @@ pgp_shape(const struct pgp_cert *cert, const char *uid,
 	*blobp = NULL;
 	*lenp = 0;
 	if (pgp_ffi(&ffi) == -1)
-		return -1;
+		return (-1);
 	if (pgp_load(ffi, cert->data, cert->len) != RNP_SUCCESS ||
 	    rnp_locate_key(ffi, "fingerprint", cert->fpr, &key) !=
 	    RNP_SUCCESS || key == NULL ||
@@ -754,7 +754,7 @@ out:
 		*blobp = NULL;
 		*lenp = 0;
 	}
-	return rc;
+	return (rc);
 }
 
 int
@@ -771,7 +771,7 @@ pgp_describe(FILE *fp, const char *prefix, const unsigned char *data,
 	int				 rc = -1;
 
 	if (pgp_ffi(&ffi) == -1)
-		return -1;
+		return (-1);
 	if (pgp_load(ffi, data, len) != RNP_SUCCESS ||
 	    rnp_identifier_iterator_create(ffi, &it, "fingerprint") !=
 	    RNP_SUCCESS)
@@ -813,7 +813,7 @@ out:
 	if (it != NULL)
 		rnp_identifier_iterator_destroy(it);
 	rnp_ffi_destroy(ffi);
-	return rc;
+	return (rc);
 }
 
 void
@@ -850,12 +850,12 @@ pgp_key_reason(rnp_key_handle_t key)
 	bool	 b;
 
 	if (rnp_key_is_compromised(key, &b) == RNP_SUCCESS && b)
-		return PGP_REV_COMPROMISED;
+		return (PGP_REV_COMPROMISED);
 	if (rnp_key_is_superseded(key, &b) == RNP_SUCCESS && b)
-		return PGP_REV_SUPERSEDED;
+		return (PGP_REV_SUPERSEDED);
 	if (rnp_key_is_retired(key, &b) == RNP_SUCCESS && b)
-		return PGP_REV_RETIRED;
-	return PGP_REV_UNSPECIFIED;
+		return (PGP_REV_RETIRED);
+	return (PGP_REV_UNSPECIFIED);
 }
 
 int
@@ -871,7 +871,7 @@ pgp_info(const char *fpr, const unsigned char *data, size_t len,
 
 	memset(info, 0, sizeof(*info));
 	if (pgp_ffi(&ffi) == -1)
-		return -1;
+		return (-1);
 	if (pgp_load(ffi, data, len) != RNP_SUCCESS ||
 	    rnp_locate_key(ffi, "fingerprint", fpr, &key) != RNP_SUCCESS ||
 	    key == NULL) {
@@ -898,7 +898,7 @@ out:
 	if (key != NULL)
 		rnp_key_handle_destroy(key);
 	rnp_ffi_destroy(ffi);
-	return rc;
+	return (rc);
 }
 
 int
@@ -915,7 +915,7 @@ pgp_revoke_make(const char *name, const unsigned char *keydata,
 	*sigp = NULL;
 	*siglenp = 0;
 	if (pgp_ffi(&ffi) == -1)
-		return -1;
+		return (-1);
 	if (pgp_load_flags(ffi, keydata, keylen, RNP_LOAD_SAVE_PUBLIC_KEYS |
 	    RNP_LOAD_SAVE_SECRET_KEYS) != RNP_SUCCESS) {
 		warnx("%s: not a valid OpenPGP key", name);
@@ -945,7 +945,7 @@ out:
 	if (key != NULL)
 		rnp_key_handle_destroy(key);
 	rnp_ffi_destroy(ffi);
-	return rc;
+	return (rc);
 }
 
 /*
@@ -969,17 +969,17 @@ pgp_binary(const unsigned char *data, size_t len, unsigned char **outp,
 	*outp = NULL;
 	*lenp = 0;
 	if (len == 0)
-		return -1;
+		return (-1);
 	if (data[0] & 0x80 || (p = memmem(data, len, begin,
 	    sizeof(begin) - 1)) == NULL) {
 		if ((*outp = malloc(len)) == NULL)
-			return -1;
+			return (-1);
 		memcpy(*outp, data, len);
 		*lenp = len;
-		return 0;
+		return (0);
 	}
 	if ((copy = malloc(len)) == NULL)
-		return -1;
+		return (-1);
 	for (i = p - data, j = 0; i < len; i++) {
 		if (data[i] == ':' && data[i - 1] == '\n')
 			continue;
@@ -996,7 +996,7 @@ out:
 	if (out != NULL)
 		rnp_output_destroy(out);
 	free(copy);
-	return rc;
+	return (rc);
 }
 
 int
@@ -1019,7 +1019,7 @@ pgp_revoke_apply(const char *name, const char *fpr,
 	*newlenp = 0;
 	if (pgp_binary(sig, slen, &bin, &blen) == -1) {
 		warnx("%s: not OpenPGP data (bad armor?)", name);
-		return -1;
+		return (-1);
 	}
 	if ((krc = ks_pgp_scan(bin, blen, counts)) != KS_OK) {
 		warnx("%s: not a revocation certificate: %s", name,
@@ -1089,7 +1089,7 @@ out:
 	if (ffi != NULL)
 		rnp_ffi_destroy(ffi);
 	free(bin);
-	return rc;
+	return (rc);
 }
 
 /* The length of the OpenPGP packet at p (whole, with header), or 0. */
@@ -1099,24 +1099,24 @@ pgp_pktlen(const unsigned char *p, size_t len)
 	size_t	 hl, bl;
 
 	if (len < 2 || !(p[0] & 0x80))
-		return 0;
+		return (0);
 	if (p[0] & 0x40) {
 		if (p[1] < 192) {
 			hl = 2;
 			bl = p[1];
 		} else if (p[1] < 224) {
 			if (len < 3)
-				return 0;
+				return (0);
 			hl = 3;
 			bl = ((size_t)(p[1] - 192) << 8) + p[2] + 192;
 		} else if (p[1] == 255) {
 			if (len < 6)
-				return 0;
+				return (0);
 			hl = 6;
 			bl = ((size_t)p[2] << 24) | ((size_t)p[3] << 16) |
 			    ((size_t)p[4] << 8) | p[5];
 		} else
-			return 0;	/* Partial lengths: not here. */
+			return (0);	/* Partial lengths: not here. */
 	} else {
 		switch (p[0] & 3) {
 		case 0:
@@ -1125,24 +1125,24 @@ pgp_pktlen(const unsigned char *p, size_t len)
 			break;
 		case 1:
 			if (len < 3)
-				return 0;
+				return (0);
 			hl = 3;
 			bl = ((size_t)p[1] << 8) | p[2];
 			break;
 		case 2:
 			if (len < 5)
-				return 0;
+				return (0);
 			hl = 5;
 			bl = ((size_t)p[1] << 24) | ((size_t)p[2] << 16) |
 			    ((size_t)p[3] << 8) | p[4];
 			break;
 		default:
-			return 0;
+			return (0);
 		}
 	}
 	if (bl > len - hl)
-		return 0;
-	return hl + bl;
+		return (0);
+	return (hl + bl);
 }
 
 int
@@ -1183,7 +1183,7 @@ pgp_revoc_pick(const char *fpr, const unsigned char *cert, size_t clen,
 		(void)dup2(saved, STDERR_FILENO);
 		close(saved);
 	}
-	return found;
+	return (found);
 }
 
 int
@@ -1211,5 +1211,5 @@ out:
 		rnp_input_destroy(in);
 	if (out != NULL)
 		rnp_output_destroy(out);
-	return rc;
+	return (rc);
 }

@@ -32,12 +32,12 @@ pub_hashes(const char *addr, char ascii[KS_HASH_LEN + 1],
 		lower[0] = '\0';
 	if (ctl_split(addr, local, sizeof(local), domain,
 	    sizeof(domain)) == -1)
-		return KS_INVALID;
+		return (KS_INVALID);
 	if ((rc = ks_wkd_hash(local, strlen(local), ascii)) != KS_OK)
-		return rc;
+		return (rc);
 	if ((low = u8_tolower((const uint8_t *)local, strlen(local), NULL,
 	    NULL, NULL, &lowlen)) == NULL)
-		return KS_INVALID;	/* Not UTF-8. */
+		return (KS_INVALID);	/* Not UTF-8. */
 	if (lowlen != strlen(local) || memcmp(low, local, lowlen) != 0) {
 		if ((rc = ks_wkd_hash((const char *)low, lowlen, uni)) !=
 		    KS_OK)
@@ -52,7 +52,7 @@ pub_hashes(const char *addr, char ascii[KS_HASH_LEN + 1],
 	rc = KS_OK;
 out:
 	free(low);
-	return rc;
+	return (rc);
 }
 
 struct pub_same {
@@ -70,14 +70,14 @@ pub_same_cb(const struct ks_addr *a, void *arg)
 	char		 lower[KS_ADDR_MAX];
 
 	if (strcmp(a->addr, s->addr) == 0)
-		return 0;
+		return (0);
 	if (pub_hashes(a->addr, ascii, uni, lower) != KS_OK)
-		return 0;
+		return (0);
 	if (strcmp(lower, s->lower) == 0) {
 		s->found = 1;
-		return 1;
+		return (1);
 	}
-	return 0;
+	return (0);
 }
 
 /*
@@ -93,17 +93,17 @@ pub_uni_own(struct ks_txn *txn, const char *addr, const char *lower)
 	char		 norm[KS_ADDR_MAX];
 
 	if (lower[0] == '\0')
-		return 0;
+		return (0);
 	if (ks_addr_norm(lower, norm, sizeof(norm), NULL, 0) != KS_OK)
-		return 0;
+		return (0);
 	if (ks_addr_get(txn, norm, &a) != KS_NOTFOUND)
-		return 0;
+		return (0);
 	s.addr = addr;
 	s.lower = lower;
 	s.found = 0;
 	if (ks_addr_foreach(txn, NULL, pub_same_cb, &s) != KS_OK)
-		return 0;
-	return !s.found;
+		return (0);
+	return (!s.found);
 }
 
 int
@@ -117,21 +117,21 @@ pub_bind(struct ks_txn *txn, const char *addr)
 
 	if (ctl_split(addr, local, sizeof(local), domain,
 	    sizeof(domain)) == -1)
-		return KS_INVALID;
+		return (KS_INVALID);
 	if ((rc = pub_hashes(addr, ascii, uni, lower)) != KS_OK)
-		return rc;
+		return (rc);
 	/* The draft hash: a Unicode-hash entry of another address. */
 	if ((rc = ks_wkd_del(txn, domain, ascii)) != KS_OK &&
 	    rc != KS_NOTFOUND)
-		return rc;
+		return (rc);
 	if (uni[0] == '\0' || lower[0] == '\0' ||
 	    ks_addr_norm(lower, norm, sizeof(norm), NULL, 0) != KS_OK)
-		return KS_OK;
+		return (KS_OK);
 	/* The Unicode hash, unless the lowering owns it as its draft hash. */
 	if ((rc = ks_addr_get(txn, norm, &a)) != KS_NOTFOUND)
-		return rc;
+		return (rc);
 	rc = ks_wkd_del(txn, domain, uni);
-	return rc == KS_NOTFOUND ? KS_OK : rc;
+	return (rc == KS_NOTFOUND ? KS_OK : rc);
 }
 
 int
@@ -145,14 +145,14 @@ pub_put(struct ks_txn *txn, const char *addr, const unsigned char *blob,
 
 	if (ctl_split(addr, local, sizeof(local), domain,
 	    sizeof(domain)) == -1)
-		return KS_INVALID;
+		return (KS_INVALID);
 	if ((rc = pub_hashes(addr, ascii, uni, lower)) != KS_OK)
-		return rc;
+		return (rc);
 	if ((rc = ks_wkd_put(txn, domain, ascii, blob, len)) != KS_OK)
-		return rc;
+		return (rc);
 	if (uni[0] != '\0' && pub_uni_own(txn, addr, lower))
 		rc = ks_wkd_put(txn, domain, uni, blob, len);
-	return rc;
+	return (rc);
 }
 
 int
@@ -168,14 +168,14 @@ pub_del(struct ks_txn *txn, const char *addr)
 	memset(&other, 0, sizeof(other));
 	if (ctl_split(addr, local, sizeof(local), domain,
 	    sizeof(domain)) == -1)
-		return KS_INVALID;
+		return (KS_INVALID);
 	if ((rc = pub_hashes(addr, ascii, uni, lower)) != KS_OK)
-		return rc;
+		return (rc);
 	rc = ks_wkd_get(txn, domain, ascii, &mine);
 	if (rc == KS_NOTFOUND)
-		return KS_OK;
+		return (KS_OK);
 	if (rc != KS_OK)
-		return rc;
+		return (rc);
 	if ((rc = ks_wkd_del(txn, domain, ascii)) != KS_OK)
 		goto out;
 	/*
@@ -199,5 +199,5 @@ pub_del(struct ks_txn *txn, const char *addr)
 out:
 	ks_blob_free(&mine);
 	ks_blob_free(&other);
-	return rc;
+	return (rc);
 }

@@ -38,24 +38,24 @@ rev_target(struct ks_txn *txn, const char *arg, char fpr[KS_FPR_MAX])
 		if (ctl_fpr(arg, fpr) == -1) {
 			warnx("%s: neither an address nor a fingerprint",
 			    arg);
-			return -1;
+			return (-1);
 		}
-		return 0;
+		return (0);
 	}
 	if (ctl_addr(arg, addr, NULL) == -1)
-		return -1;
+		return (-1);
 	if ((rc = ks_addr_get(txn, addr, &a)) != KS_OK) {
 		warnx("%s: %s", addr, rc == KS_NOTFOUND ?
 		    "not an address of any account" : ks_strerror(rc));
-		return -1;
+		return (-1);
 	}
 	if (a.fpr[0] == '\0') {
 		warnx("%s: no key published (name the key by its "
 		    "fingerprint)", addr);
-		return -1;
+		return (-1);
 	}
 	(void)snprintf(fpr, KS_FPR_MAX, "%s", a.fpr);
-	return 0;
+	return (0);
 }
 
 static int
@@ -64,9 +64,9 @@ rev_reason(const char *s, int *reason)
 	if ((*reason = pgp_reason_code(s)) == -1) {
 		warnx("--reason %s: one of compromised, superseded, retired, "
 		    "unspecified", s);
-		return -1;
+		return (-1);
 	}
-	return 0;
+	return (0);
 }
 
 int
@@ -105,7 +105,7 @@ cmd_revoke(struct ctl *ctl, int argc, char **argv)
 		switch (ch) {
 		case 'r':
 			if (rev_reason(optarg, &reason) == -1)
-				return EXIT_USAGE;
+				return (EXIT_USAGE);
 			break;
 		case 'm':
 			message = optarg;
@@ -118,34 +118,34 @@ cmd_revoke(struct ctl *ctl, int argc, char **argv)
 			break;
 		case 'P':
 			if (ctl_pass_fd(&pp, optarg) == -1)
-				return EXIT_USAGE;
+				return (EXIT_USAGE);
 			break;
 		default:
-			return ctl_usage(REVOKE_USAGE);
+			return (ctl_usage(REVOKE_USAGE));
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc != 1 || (withkey != NULL && certfile != NULL))
-		return ctl_usage(REVOKE_USAGE);
+		return (ctl_usage(REVOKE_USAGE));
 	if (message != NULL && withkey == NULL) {
 		warnx("--message needs --with-key: the text is part of the "
 		    "signature, made now");
-		return EXIT_USAGE;
+		return (EXIT_USAGE);
 	}
 	if (certfile != NULL && reason != PGP_REV_UNSPECIFIED) {
 		warnx("--reason does not apply to --certificate: its reason "
 		    "was fixed when it was made");
-		return EXIT_USAGE;
+		return (EXIT_USAGE);
 	}
 
 	/* Read the files before opening the store. */
 	if (withkey != NULL && ctl_read_file(withkey, REV_FILE_MAX, &keydata,
 	    &keylen) == -1)
-		return 1;
+		return (1);
 	if (certfile != NULL && ctl_read_file(certfile, REV_FILE_MAX,
 	    &certdata, &certlen) == -1)
-		return 1;
+		return (1);
 
 	if (ctl_open(ctl, 0) == -1 || ctl_begin(ctl, 0, &txn) == -1)
 		goto out;
@@ -240,7 +240,7 @@ out:
 	free(made);
 	free(newc);
 	pgp_cert_free(&m);
-	return ret;
+	return (ret);
 }
 
 int
@@ -269,22 +269,22 @@ cmd_export_revocation(struct ctl *ctl, int argc, char **argv)
 			break;
 		case 'r':
 			if (rev_reason(optarg, &reason) == -1)
-				return EXIT_USAGE;
+				return (EXIT_USAGE);
 			break;
 		default:
-			return ctl_usage(EXPREV_USAGE);
+			return (ctl_usage(EXPREV_USAGE));
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc != 1)
-		return ctl_usage(EXPREV_USAGE);
+		return (ctl_usage(EXPREV_USAGE));
 	if (ctl_fpr(argv[0], fpr) == -1) {
 		warnx("%s: not a fingerprint", argv[0]);
-		return 1;
+		return (1);
 	}
 	if (ctl_open(ctl, 0) == -1 || ctl_begin(ctl, 0, &txn) == -1)
-		return 1;
+		return (1);
 	if ((rc = ks_cert_get(txn, fpr, &cert)) != KS_OK ||
 	    (rc = ks_revoc_get(txn, fpr, &revs)) != KS_OK) {
 		warnx("key %s: %s", fpr, rc == KS_NOTFOUND ?
@@ -339,5 +339,5 @@ out:
 	free(arm);
 	ks_blob_free(&cert);
 	ks_blob_free(&revs);
-	return ret;
+	return (ret);
 }

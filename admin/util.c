@@ -38,7 +38,7 @@ int
 ctl_usage(const char *usage)
 {
 	ctl_print_usage(stderr, usage, 1);
-	return EXIT_USAGE;
+	return (EXIT_USAGE);
 }
 
 void
@@ -61,10 +61,10 @@ ctl_help(const struct ctl_cmd *cmd, int argc, char **argv)
 		if (strcmp(argv[i], "-h") == 0 ||
 		    strcmp(argv[i], "--help") == 0) {
 			ctl_cmd_help(cmd);
-			return 0;
+			return (0);
 		}
 	}
-	return -1;
+	return (-1);
 }
 
 const struct ctl_cmd *
@@ -74,8 +74,8 @@ ctl_find(const struct ctl_cmd *cmds, size_t n, const char *name)
 
 	for (i = 0; i < n; i++)
 		if (strcmp(cmds[i].name, name) == 0)
-			return &cmds[i];
-	return NULL;
+			return (&cmds[i]);
+	return (NULL);
 }
 
 int
@@ -92,9 +92,9 @@ ctl_open(struct ctl *ctl, int flags)
 		else
 			warnx("%s: %s", ctl->store, ks_strerror(rc));
 		ctl->ks = NULL;
-		return -1;
+		return (-1);
 	}
-	return 0;
+	return (0);
 }
 
 void
@@ -113,9 +113,9 @@ ctl_addr(const char *in, char out[KS_ADDR_MAX], char domain[KS_DOMAIN_MAX])
 	if ((rc = ks_addr_norm(in, out, KS_ADDR_MAX, domain,
 	    domain == NULL ? 0 : KS_DOMAIN_MAX)) != KS_OK) {
 		warnx("%s: not a mail address (%s)", in, ks_strerror(rc));
-		return -1;
+		return (-1);
 	}
-	return 0;
+	return (0);
 }
 
 int
@@ -123,9 +123,9 @@ ctl_domain(const char *in, char out[KS_DOMAIN_MAX])
 {
 	if (ks_domain_norm(in, out, KS_DOMAIN_MAX) != KS_OK) {
 		warnx("%s: not a valid domain name", in);
-		return -1;
+		return (-1);
 	}
-	return 0;
+	return (0);
 }
 
 int
@@ -139,12 +139,12 @@ ctl_fpr(const char *in, char out[KS_FPR_MAX])
 		if (*in == ' ')
 			continue;
 		if (!isxdigit((unsigned char)*in) || n + 1 >= KS_FPR_MAX)
-			return -1;
+			return (-1);
 		out[n++] = toupper((unsigned char)*in);
 	}
 	out[n] = '\0';
 	/* v4: 40 hex digits, v5/v6: 64. */
-	return n == 40 || n == 64 ? 0 : -1;
+	return (n == 40 || n == 64 ? 0 : -1);
 }
 
 int
@@ -155,14 +155,14 @@ ctl_split(const char *addr, char *local, size_t localsz, char *domain,
 	size_t		 n;
 
 	if ((at = strrchr(addr, '@')) == NULL)
-		return -1;
+		return (-1);
 	n = at - addr;
 	if (n + 1 > localsz || strlen(at + 1) + 1 > domainsz)
-		return -1;
+		return (-1);
 	memcpy(local, addr, n);
 	local[n] = '\0';
 	memcpy(domain, at + 1, strlen(at + 1) + 1);
-	return 0;
+	return (0);
 }
 
 int
@@ -180,7 +180,7 @@ ctl_read_file(const char *path, size_t max, unsigned char **datap,
 		fd = STDIN_FILENO;
 	else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
 		warn("%s", path);
-		return -1;
+		return (-1);
 	}
 	for (;;) {
 		if (len == cap) {
@@ -219,12 +219,12 @@ ctl_read_file(const char *path, size_t max, unsigned char **datap,
 		close(fd);
 	*datap = buf;
 	*lenp = len;
-	return 0;
+	return (0);
 fail:
 	ctl_wipe(buf, len);
 	if (fd != STDIN_FILENO)
 		close(fd);
-	return -1;
+	return (-1);
 }
 
 void
@@ -243,9 +243,9 @@ ctl_begin(struct ctl *ctl, int flags, struct ks_txn **txnp)
 
 	if ((rc = ks_txn_begin(ctl->ks, flags, txnp)) != KS_OK) {
 		warnx("%s: %s", ctl->store, ks_strerror(rc));
-		return -1;
+		return (-1);
 	}
-	return 0;
+	return (0);
 }
 
 int
@@ -255,9 +255,9 @@ ctl_commit(struct ctl *ctl, struct ks_txn *txn)
 
 	if ((rc = ks_txn_commit(txn)) != KS_OK) {
 		warnx("%s: %s; nothing changed", ctl->store, ks_strerror(rc));
-		return -1;
+		return (-1);
 	}
-	return 0;
+	return (0);
 }
 
 static int
@@ -269,12 +269,12 @@ ctl_addrs_cb(const struct ks_addr *a, void *arg)
 	if (l->n == l->cap) {
 		if ((nv = reallocarray(l->v, l->cap ? l->cap * 2 : 16,
 		    sizeof(*nv))) == NULL)
-			return ENOMEM;
+			return (ENOMEM);
 		l->v = nv;
 		l->cap = l->cap ? l->cap * 2 : 16;
 	}
 	l->v[l->n++] = *a;
-	return 0;
+	return (0);
 }
 
 int
@@ -286,9 +286,9 @@ ctl_addrs(struct ks_txn *txn, const char *account, struct ctl_addrs *l)
 	if ((rc = ks_addr_foreach(txn, account, ctl_addrs_cb, l)) != KS_OK) {
 		warnx("reading addresses: %s", ks_strerror(rc));
 		ctl_addrs_free(l);
-		return -1;
+		return (-1);
 	}
-	return 0;
+	return (0);
 }
 
 void
@@ -303,13 +303,13 @@ ctl_state(int state)
 {
 	switch (state) {
 	case KS_ADDR_PRIMARY:
-		return "primary";
+		return ("primary");
 	case KS_ADDR_ALIAS:
-		return "alias";
+		return ("alias");
 	case KS_ADDR_RETIRED:
-		return "retired";
+		return ("retired");
 	default:
-		return "unknown";
+		return ("unknown");
 	}
 }
 
@@ -353,7 +353,7 @@ ctl_log(struct ks_txn *txn, const char *subject, const char *fmt, ...)
 	va_end(ap);
 	if ((rc = ks_log_append(txn, &e)) != KS_OK)
 		warnx("audit log: %s", ks_strerror(rc));
-	return rc;
+	return (rc);
 }
 
 void
@@ -374,20 +374,20 @@ ctl_pass_fd(struct ctl_pass *pp, const char *arg)
 	if (arg[0] == '\0' || *end != '\0' || errno != 0 || v < 0 ||
 	    v > 1024 || fcntl((int)v, F_GETFD) == -1) {
 		warnx("--passphrase-fd %s: not an open file descriptor", arg);
-		return -1;
+		return (-1);
 	}
 	pp->fd = (int)v;
-	return 0;
+	return (0);
 }
 
 int
 ctl_pass_avail(const struct ctl_pass *pp)
 {
 	if (pp == NULL)
-		return 0;
+		return (0);
 	if (pp->state != 0)
-		return pp->state == 1;
-	return pp->fd != -1 || isatty(STDIN_FILENO);
+		return (pp->state == 1);
+	return (pp->fd != -1 || isatty(STDIN_FILENO));
 }
 
 /* Read one line (without its newline) from fd into buf. */
@@ -402,18 +402,18 @@ ctl_pass_line(int fd, char *buf, size_t bufsz)
 		if ((r = read(fd, &c, 1)) == -1) {
 			if (errno == EINTR)
 				continue;
-			return -1;
+			return (-1);
 		}
 		if (r == 0 || c == '\n')
 			break;
 		if (n + 1 >= bufsz)
-			return -1;
+			return (-1);
 		buf[n++] = c;
 	}
 	if (n > 0 && buf[n - 1] == '\r')
 		n--;
 	buf[n] = '\0';
-	return 0;
+	return (0);
 }
 
 const char *
@@ -423,22 +423,22 @@ ctl_pass_get(struct ctl_pass *pp, const char *what)
 	int		 fd, rc, echo_off = 0;
 
 	if (pp == NULL || pp->state == -1)
-		return NULL;
+		return (NULL);
 	if (pp->state == 1)
-		return pp->buf;
+		return (pp->buf);
 	pp->state = -1;
 	if (pp->fd != -1) {
 		if (ctl_pass_line(pp->fd, pp->buf, sizeof(pp->buf)) == -1) {
 			warnx("--passphrase-fd: cannot read a passphrase");
 			explicit_bzero(pp->buf, sizeof(pp->buf));
-			return NULL;
+			return (NULL);
 		}
 		pp->state = 1;
-		return pp->buf;
+		return (pp->buf);
 	}
 	if (!isatty(STDIN_FILENO) ||
 	    (fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) == -1)
-		return NULL;
+		return (NULL);
 	if (tcgetattr(fd, &saved) == 0) {
 		t = saved;
 		t.c_lflag &= ~(ECHO | ECHONL);
@@ -452,10 +452,10 @@ ctl_pass_get(struct ctl_pass *pp, const char *what)
 	close(fd);
 	if (rc == -1) {
 		explicit_bzero(pp->buf, sizeof(pp->buf));
-		return NULL;
+		return (NULL);
 	}
 	pp->state = 1;
-	return pp->buf;
+	return (pp->buf);
 }
 
 void
@@ -496,12 +496,12 @@ ctl_write_all(int fd, const unsigned char *p, size_t len)
 		if ((w = write(fd, p, len)) == -1) {
 			if (errno == EINTR)
 				continue;
-			return -1;
+			return (-1);
 		}
 		p += w;
 		len -= w;
 	}
-	return 0;
+	return (0);
 }
 
 /*
@@ -521,7 +521,7 @@ ctl_pct(const char *s, char *out, size_t outsz)
 		if (n + 4 > outsz) {
 			if (outsz > 0)
 				out[n] = '\0';
-			return -1;
+			return (-1);
 		}
 		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
 		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
@@ -534,7 +534,7 @@ ctl_pct(const char *s, char *out, size_t outsz)
 		}
 	}
 	if (n + 1 > outsz)
-		return -1;
+		return (-1);
 	out[n] = '\0';
-	return 0;
+	return (0);
 }

@@ -141,17 +141,17 @@ wkdctl_config(struct ctl *ctl, const char *file, int explicit,
 	if (!explicit && access(file, F_OK) == -1) {
 		if (ctl->store == NULL)
 			ctl->store = WKDD_STORE;
-		return 0;
+		return (0);
 	}
 	if (conf_parse(file, confp, errbuf, sizeof(errbuf)) == -1) {
 		warnx("%s", errbuf);
-		return -1;
+		return (-1);
 	}
 	if (ctl->store == NULL)
 		ctl->store = (*confp)->store[0] != '\0' ? (*confp)->store :
 		    WKDD_STORE;
 	ctl->mapsize = (*confp)->store_size;
-	return 0;
+	return (0);
 }
 
 int
@@ -178,46 +178,46 @@ main(int argc, char *argv[])
 			break;
 		case 'h':
 			help();
-			return 0;
+			return (0);
 		case 's':
 			ctl.store = optarg;
 			break;
 		default:
 			usage(stderr);
-			return EXIT_USAGE;
+			return (EXIT_USAGE);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc == 0) {
 		usage(stderr);
-		return EXIT_USAGE;
+		return (EXIT_USAGE);
 	}
 	if (strcmp(argv[0], "help") == 0) {
 		if (argc > 1 && (cmd = ctl_find(cmds,
 		    sizeof(cmds) / sizeof(cmds[0]), argv[1])) != NULL) {
 			ctl_cmd_help(cmd);
-			return 0;
+			return (0);
 		}
 		help();
-		return 0;
+		return (0);
 	}
 	if ((cmd = ctl_find(cmds, sizeof(cmds) / sizeof(cmds[0]),
 	    argv[0])) == NULL) {
 		warnx("unknown command: %s", argv[0]);
 		usage(stderr);
-		return EXIT_USAGE;
+		return (EXIT_USAGE);
 	}
 	if ((rc = ctl_help(cmd, argc, argv)) != -1)
-		return rc;
+		return (rc);
 	/* "hash" needs no store, hence no config either. */
 	if (cmd->fn != cmd_hash &&
 	    wkdctl_config(&ctl, file, explicit, &conf) == -1)
-		return 1;
+		return (1);
 	ctl.conf = conf;
 	optind = 0;	/* glibc: reinitialise getopt for the command. */
 	rc = cmd->fn(&ctl, argc, argv);
 	ctl_close(&ctl);
 	conf_free(conf);
-	return rc;
+	return (rc);
 }

@@ -85,7 +85,7 @@ struct ks_txn;			/* Transaction; one thread. */
 struct ks_blob {
 	unsigned char	*data;	/* malloc(3)ed; caller frees. */
 	size_t		 len;
-	char		 etag[KS_ETAG_MAX];	/* Quoted, for ETag; "" if none. */
+	char		 etag[KS_ETAG_MAX];	/* Quoted; "" if none. */
 };
 
 /* Domain flags. */
@@ -94,7 +94,7 @@ struct ks_blob {
 struct ks_domain {
 	char		 name[KS_DOMAIN_MAX];	/* A-label, lowercase. */
 	uint32_t	 flags;			/* KS_DOM_* */
-	int64_t		 ctime;			/* Added, seconds since epoch. */
+	int64_t		 ctime;			/* Added (seconds, epoch). */
 };
 
 /* Address states. */
@@ -272,7 +272,8 @@ int		 ks_has_domain(struct ks *, const char *domain);
 int		 ks_get_mtasts(struct ks *, const char *domain,
 		    struct ks_blob *out);
 
-void		 ks_blob_free(struct ks_blob *);	/* Frees data, zeroes. */
+/* Frees data and zeroes the blob. */
+void		 ks_blob_free(struct ks_blob *);
 
 /*
  * Names and hashes (no store needed).

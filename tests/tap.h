@@ -31,7 +31,7 @@ tap_ok(int pass, const char *file, int line, const char *fmt, ...)
 		printf("#   failed at %s:%d\n", file, line);
 	}
 	fflush(stdout);
-	return pass;
+	return (pass);
 }
 
 #define ok(c, ...)	tap_ok(!!(c), __FILE__, __LINE__, __VA_ARGS__)
@@ -68,7 +68,7 @@ static int
 done(void)
 {
 	printf("1..%d\n", tap_n);
-	return tap_fail ? 1 : 0;
+	return (tap_fail ? 1 : 0);
 }
 
 #endif /* TAP_H */

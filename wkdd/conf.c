@@ -55,7 +55,7 @@ struct directive {
 	size_t		 coff;		/* Arrays: of the count. */
 	unsigned long	 min, max;	/* CONF_UINT; arrays: max count. */
 	int		 repeat;	/* May appear several times. */
-	const char	*dflt;		/* Space-separated values; NULL: none. */
+	const char	*dflt;		/* Space-separated; NULL: none. */
 	const char	*choices;	/* CONF_CHOICE: space-separated. */
 };
 
@@ -494,8 +494,8 @@ conf_parse_buf(const char *name, const char *buf, size_t len,
 		if (n > 0 && line[n - 1] == '\r')
 			line[--n] = '\0';
 		for (i = 0; i < n; i++)
-			if (((unsigned char)line[i] < 0x20 && line[i] != '\t') ||
-			    line[i] == 0x7f)
+			if (((unsigned char)line[i] < 0x20 &&
+			    line[i] != '\t') || line[i] == 0x7f)
 				break;
 		if (i < n) {
 			conf_error(&ctx, "control character in line");

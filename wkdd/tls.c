@@ -429,8 +429,9 @@ tls_dir_load(const char *dir, const struct tls_cred *prev,
 			}
 		} else if (p->expiry != (time_t)-1 && p->expiry <
 		    time(NULL) + TLS_SOON)
-			log_warnx("tls-dir %s: certificate %s", what, p->expiry <
-			    time(NULL) ? "EXPIRED" : "expires in under 14 days");
+			log_warnx("tls-dir %s: certificate %s", what,
+			    p->expiry < time(NULL) ? "EXPIRED" :
+			    "expires in under 14 days");
 
 		if (c->nlin == cap) {
 			cap = cap == 0 ? 16 : cap * 2;

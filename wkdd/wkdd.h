@@ -42,11 +42,11 @@ struct conf {
 	unsigned		 max_conns;
 	unsigned		 max_conns_per_ip;
 	unsigned		 timeout;		/* Seconds idle. */
-	char			 tls_dir[PATH_MAX];	/* live/NAME/; "": none. */
+	char			 tls_dir[PATH_MAX];	/* live/NAME/, or "". */
 	struct conf_listen	 listen_http[CONF_LISTEN_MAX];	/* Port 80. */
 	size_t			 nlisten_http;
 	char			 acme_webroot[PATH_MAX];
-	char			 acme_client[64];	/* certbot|uacme|none. */
+	char			 acme_client[64];	/* Or "none". */
 	char			 acme_server[512];	/* Directory URL. */
 	char			 acme_email[256];
 	char			 acme_ca[256];		/* CAA issuer domain. */

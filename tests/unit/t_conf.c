@@ -196,8 +196,8 @@ t_service(void)
 	bad("acme-ca a_b.org\n", 1, "acme-ca: \"a_b.org\" is not");
 	bad("service-name x-.example\n", 1, "service-name: \"x-.example\"");
 	bad("service-name .\n", 1, "service-name: \".\" is not a host name");
-	bad("service-name aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-	    "aaaaaaa.example\n", 1, "service-name: \"aaaa");
+	bad("service-name aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaa.example\n", 1, "service-name: \"aaaa");
 	bad("service-address example.org\n", 1, "service-address: "
 	    "\"example.org\" is not a numeric IPv4 or IPv6 address");
 	bad("service-address 192.0.2.1:80\n", 1, "service-address: "
@@ -339,8 +339,8 @@ t_errors(void)
 	bad("www www\n", 1, "www: \"www\" is not an absolute");
 	bad("user -root\n", 1, "user: bad name \"-root\"");
 	bad("user a/b\n", 1, "user: bad name \"a/b\"");
-	bad("user aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-	    "\n", 1, "user: bad name");
+	bad("user aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaa\n", 1, "user: bad name");
 	bad("timeout 0\n", 1, "timeout: \"0\" is not a number from 1 to 3600");
 	bad("timeout 3601\n", 1, "timeout: \"3601\" is not a number");
 	bad("timeout -1\n", 1, "timeout: \"-1\" is not a number");

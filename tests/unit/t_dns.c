@@ -395,5 +395,5 @@ main(void)
 	test_names();
 	test_tlsa();
 	test_zone();
-	return done();
+	return (done());
 }

@@ -38,7 +38,7 @@ make_key(const char *uid, int nsub, unsigned char **datap, size_t *lenp,
 	int			 i, rc = -1;
 
 	if (rnp_ffi_create(&ffi, "GPG", "GPG") != RNP_SUCCESS)
-		return -1;
+		return (-1);
 	if (rnp_generate_key_25519(ffi, uid, NULL, &key) != RNP_SUCCESS)
 		goto out;
 	for (i = 0; i < nsub; i++) {
@@ -71,7 +71,7 @@ out:
 	if (key != NULL)
 		rnp_key_handle_destroy(key);
 	rnp_ffi_destroy(ffi);
-	return rc;
+	return (rc);
 }
 
 static int
@@ -84,15 +84,15 @@ make_huge(const char *path)
 
 	/* About 175 bytes per Curve25519 subkey with its binding. */
 	if (make_key("Huge <huge@example.org>", 1600, &data, &len, fpr) == -1)
-		return 1;
+		return (1);
 	if ((fp = fopen(path, "wb")) == NULL ||
 	    fwrite(data, 1, len, fp) != len || fclose(fp) != 0) {
 		perror(path);
-		return 1;
+		return (1);
 	}
 	free(data);
 	printf("%s\n", fpr);
-	return 0;
+	return (0);
 }
 
 static void
@@ -206,7 +206,8 @@ t_keys(void)
 	pgp_certs_free(&certs);
 
 	/* Bad input. */
-	ok(pgp_read("empty", data, 0, NULL, &certs) == -1, "empty input refused");
+	ok(pgp_read("empty", data, 0, NULL, &certs) == -1,
+	    "empty input refused");
 	ok(pgp_read("trunc", data, len - 5, NULL, &certs) == -1,
 	    "truncated input refused");
 	is_int(certs.n, 0, "nothing read from bad input");
@@ -250,11 +251,11 @@ int
 main(int argc, char *argv[])
 {
 	if (argc == 3 && strcmp(argv[1], "--make-huge") == 0)
-		return make_huge(argv[2]);
+		return (make_huge(argv[2]));
 	t_uid_addr();
 	t_hashes();
 	t_fpr();
 	t_keys();
 	t_secret();
-	return done();
+	return (done());
 }

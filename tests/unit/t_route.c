@@ -68,7 +68,8 @@ plain(const char *method, const char *host, const char *path, int kind,
 		show[i] = path[i] < ' ' || path[i] >= 0x7f ? '?' : path[i];
 	show[i] = '\0';
 	k = route_plain(method, host, path, &r);
-	if (!ok(k == kind && (domain == NULL || strcmp(r.domain, domain) == 0) &&
+	if (!ok(k == kind &&
+	    (domain == NULL || strcmp(r.domain, domain) == 0) &&
 	    (token == NULL || strcmp(r.token, token) == 0),
 	    "http %s %s %s -> %s %s %s", method, host ? host : "(null)", show,
 	    kind_name(kind), domain ? domain : "", token ? token : ""))

@@ -103,8 +103,8 @@ t_domain(void)
 		"a_b.org", "a/b", "exa%41mple.org", "a.org..", "\xff.org",
 		"a\n.org",
 		/* A 64-octet label. */
-		("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-		    ".org"),
+		("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.org"),
 	};
 	char	 out[KS_DOMAIN_MAX];
 	size_t	 i;
@@ -158,8 +158,9 @@ t_addr(void)
 static void
 t_pgp(void)
 {
-	/* Old format: public key (tag 6) 3 bytes, user ID (13) 2 bytes. */
-	const unsigned char	 pub[] = { 0x98, 3, 4, 0, 0, 0xb4, 2, 'a', 'b' };
+	/* Old format: public key (tag 6), 3 bytes; user ID (13), 2. */
+	const unsigned char	 pub[] = {
+		0x98, 3, 4, 0, 0, 0xb4, 2, 'a', 'b' };
 	/* New format: secret key (tag 5), 1 byte. */
 	const unsigned char	 sec[] = { 0xc5, 1, 0 };
 	/* New format, two-octet length: 192 bytes of tag 2. */
