@@ -45,11 +45,11 @@ FUZZ_BINS  = $(FUZZ_NAMES:%=$(O)/tests/%)
 all: $(O)/wkdd $(O)/wkdctl
 
 $(O)/libkeystore.a: $(KS_OBJS)
-	$(AR) rcs $@ $^
+	rm -f $@; $(AR) rcs $@ $^
 $(O)/libwkdd.a: $(WKDD_OBJS)
-	$(AR) rcs $@ $^
+	rm -f $@; $(AR) rcs $@ $^
 $(O)/libadmin.a: $(ADMIN_OBJS)
-	$(AR) rcs $@ $^
+	rm -f $@; $(AR) rcs $@ $^
 
 $(O)/wkdd: $(O)/obj/wkdd/main.o $(O)/libwkdd.a $(O)/libkeystore.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(WKDD_PKGS))

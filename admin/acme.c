@@ -12,6 +12,7 @@
  * record stays valid).  When one is new, wkdd is told to reload: SIGHUP
  * to the process named by wkdd.conf's pidfile.
  */
+
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -35,244 +36,16 @@
 #include "keystore.h"
 #include "wkdd.h"
 #include "wkdctl.h"
-#include "check.h"
 
 #define ACME_TIMEOUT	300		/* Seconds for one client run. */
-#define ACME_OUT_MAX	(16 * 1024)	/* Client output kept: the end. */
 #define ACME_ARGV_MAX	32
 #define ACME_UACME_HOOK	"/usr/share/uacme/uacme.sh"	/* Debian's. */
-
-extern char **environ;
-
-/* A client's output: its last ACME_OUT_MAX bytes. */
-struct acme_out {
-	char	 buf[ACME_OUT_MAX + 1];
-	size_t	 len;
-	int	 cut;		/* Earlier output was dropped. */
-};
 
 int
 acme_enabled(const struct conf *conf)
 {
 	return (conf != NULL && conf->acme_client[0] != '\0' &&
 	    strcmp(conf->acme_client, "none") != 0);
-}
-
-/* Append n bytes, keeping only the last ACME_OUT_MAX. */
-static void
-acme_out_add(struct acme_out *o, const char *p, size_t n)
-{
-	size_t	 drop;
-
-	if (n >= ACME_OUT_MAX) {
-		p += n - ACME_OUT_MAX;
-		n = ACME_OUT_MAX;
-		o->len = 0;
-		o->cut = 1;
-	}
-	if (o->len + n > ACME_OUT_MAX) {
-		drop = o->len + n - ACME_OUT_MAX;
-		memmove(o->buf, o->buf + drop, o->len - drop);
-		o->len -= drop;
-		o->cut = 1;
-	}
-	memcpy(o->buf + o->len, p, n);
-	o->len += n;
-	o->buf[o->len] = '\0';
-}
-
-/* Print the client's output to stderr, each line indented and labelled. */
-static void
-acme_out_print(const struct acme_out *o, const char *label)
-{
-	const char	*p, *nl;
-
-	if (o->cut)
-		fprintf(stderr, "  %s: ...\n", label);
-	for (p = o->buf; *p != '\0'; p = nl + 1) {
-		if ((nl = strchr(p, '\n')) == NULL)
-			nl = p + strlen(p);
-		if (nl > p)
-			fprintf(stderr, "  %s: %.*s\n", label, (int)(nl - p),
-			    p);
-		if (*nl == '\0')
-			break;
-	}
-}
-
-static long
-acme_ms_left(const struct timespec *deadline)
-{
-	struct timespec	 now;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &now);
-	return ((deadline->tv_sec - now.tv_sec) * 1000 +
-	    (deadline->tv_nsec - now.tv_nsec) / 1000000);
-}
-
-/* Wait for pid at most ms milliseconds; 0 and *status if it ended. */
-static int
-acme_reap(pid_t pid, int *status, long ms)
-{
-	pid_t	 r;
-
-	for (;;) {
-		if ((r = waitpid(pid, status, WNOHANG)) == pid)
-			return (0);
-		if (r == -1 && errno != EINTR)
-			return (0);
-		if (ms <= 0)
-			return (-1);
-		(void)poll(NULL, 0, 100);
-		ms -= 100;
-	}
-}
-
-/*
- * Run argv (no shell) with environment envp, stdin /dev/null, stdout and
- * stderr into *o, for at
- * most timeout seconds (then SIGTERM, and SIGKILL 5 s later).  Returns
- * the exit status, 128 + signal if killed, or -1 if it could not run
- * (warned).
- */
-static int
-acme_spawn(char *const argv[], char *const envp[], unsigned timeout,
-    struct acme_out *o)
-{
-	posix_spawn_file_actions_t	 fa;
-	struct timespec			 deadline;
-	struct pollfd			 pfd;
-	char				 buf[4096];
-	ssize_t				 n;
-	pid_t				 pid;
-	long				 ms;
-	int				 fds[2], status = 0, rc, timedout = 0;
-
-	if (pipe2(fds, O_CLOEXEC) == -1) {
-		warn("pipe");
-		return (-1);
-	}
-	if ((rc = posix_spawn_file_actions_init(&fa)) != 0) {
-		errno = rc;
-		warn("posix_spawn_file_actions_init");
-		goto closefds;
-	}
-	if ((rc = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null",
-	    O_RDONLY, 0)) != 0 ||
-	    (rc = posix_spawn_file_actions_adddup2(&fa, fds[1], 1)) != 0 ||
-	    (rc = posix_spawn_file_actions_adddup2(&fa, fds[1], 2)) != 0) {
-		errno = rc;
-		warn("posix_spawn_file_actions");
-		goto destroy;
-	}
-	if ((rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, envp)) != 0) {
-		errno = rc;
-		warn("%s", argv[0]);
-		goto destroy;
-	}
-	posix_spawn_file_actions_destroy(&fa);
-	close(fds[1]);
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += timeout;
-	pfd.fd = fds[0];
-	pfd.events = POLLIN;
-	for (;;) {
-		if ((ms = acme_ms_left(&deadline)) <= 0) {
-			timedout = 1;
-			break;
-		}
-		if ((rc = poll(&pfd, 1, ms > INT_MAX ? INT_MAX : (int)ms)) ==
-		    -1) {
-			if (errno == EINTR)
-				continue;
-			warn("poll");
-			timedout = 1;
-			break;
-		}
-		if (rc == 0)
-			continue;
-		if ((n = read(fds[0], buf, sizeof(buf))) == -1) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			break;
-		}
-		if (n == 0)
-			break;
-		acme_out_add(o, buf, (size_t)n);
-	}
-	close(fds[0]);
-	if (timedout) {
-		warnx("%s: no result after %u seconds: stopped", argv[0],
-		    timeout);
-		(void)kill(pid, SIGTERM);
-		if (acme_reap(pid, &status, 5000) == -1) {
-			(void)kill(pid, SIGKILL);
-			(void)acme_reap(pid, &status, 5000);
-		}
-		return (128 + SIGTERM);
-	}
-	/* Output closed: the client is ending (or closed it itself). */
-	if (acme_reap(pid, &status, (long)timeout * 1000) == -1) {
-		(void)kill(pid, SIGKILL);
-		(void)acme_reap(pid, &status, 5000);
-		return (128 + SIGKILL);
-	}
-	if (WIFEXITED(status))
-		return (WEXITSTATUS(status));
-	if (WIFSIGNALED(status))
-		return (128 + WTERMSIG(status));
-	return (-1);
-destroy:
-	posix_spawn_file_actions_destroy(&fa);
-closefds:
-	close(fds[0]);
-	close(fds[1]);
-	return (-1);
-}
-
-/*
- * acme_spawn() on a copy of argv (exec wants it writable), in our
- * environment plus env1 ("NAME=value") if not NULL.
- */
-static int
-acme_run(const char *const argv[], const char *env1, unsigned timeout,
-    struct acme_out *o)
-{
-	char	**v, **e = NULL;
-	size_t	 i, n, ne;
-	int	 rc = -1;
-
-	for (n = 0; argv[n] != NULL; n++)
-		continue;
-	for (ne = 0; environ[ne] != NULL; ne++)
-		continue;
-	if ((v = calloc(n + 1, sizeof(*v))) == NULL ||
-	    (e = calloc(ne + 2, sizeof(*e))) == NULL) {
-		warn(NULL);
-		goto out;
-	}
-	for (i = 0; i < n; i++)
-		if ((v[i] = strdup(argv[i])) == NULL) {
-			warn(NULL);
-			goto out;
-		}
-	/* Borrowed: the strings of environ, and env1 (copied). */
-	memcpy(e, environ, ne * sizeof(*e));
-	if (env1 != NULL && (e[ne] = strdup(env1)) == NULL) {
-		warn(NULL);
-		goto out;
-	}
-	rc = acme_spawn(v, e, timeout, o);
-out:
-	if (v != NULL)
-		for (i = 0; i < n; i++)
-			free(v[i]);
-	free(v);
-	if (e != NULL)
-		free(e[ne]);
-	free(e);
-	return (rc);
 }
 
 /* mkdir -p path; the directories made get mode. */
@@ -403,7 +176,7 @@ acme_own(const struct conf *conf, const char *const dirs[],
 static int
 acme_certbot(const struct conf *conf, const char *name, const char *chain)
 {
-	struct acme_out	*o;
+	struct spawn_out	*o;
 	const char	*argv[ACME_ARGV_MAX];
 	char		 work[PATH_MAX], logs[PATH_MAX];
 	char		 before[PATH_MAX], after[PATH_MAX];
@@ -459,9 +232,9 @@ acme_certbot(const struct conf *conf, const char *name, const char *chain)
 		warn(NULL);
 		return (-1);
 	}
-	if ((rc = acme_run(argv, NULL, ACME_TIMEOUT, o)) > 0) {
+	if ((rc = spawn_run(argv, NULL, ACME_TIMEOUT, o)) > 0) {
 		warnx("%s: certbot failed (exit %d):", name, rc);
-		acme_out_print(o, "certbot");
+		spawn_out_print(o, "certbot");
 	}
 	free(o);
 	if (rc != 0)
@@ -506,7 +279,7 @@ acme_link(const char *target, const char *path)
 static int
 acme_uacme(const struct conf *conf, const char *name, const char *chain)
 {
-	struct acme_out	*o;
+	struct spawn_out	*o;
 	struct stat	 st;
 	const char	*argv[ACME_ARGV_MAX];
 	char		 confdir[PATH_MAX], path[PATH_MAX];
@@ -550,11 +323,11 @@ acme_uacme(const struct conf *conf, const char *name, const char *chain)
 		if (conf->acme_email[0] != '\0')
 			argv[n++] = conf->acme_email;
 		argv[n] = NULL;
-		if ((rc = acme_run(argv, NULL, ACME_TIMEOUT, o)) != 0) {
+		if ((rc = spawn_run(argv, NULL, ACME_TIMEOUT, o)) != 0) {
 			if (rc > 0) {
 				warnx("%s: uacme new (account) failed (exit "
 				    "%d):", name, rc);
-				acme_out_print(o, "uacme");
+				spawn_out_print(o, "uacme");
 			}
 			free(o);
 			return (-1);
@@ -572,11 +345,11 @@ acme_uacme(const struct conf *conf, const char *name, const char *chain)
 	argv[n++] = name;
 	argv[n] = NULL;
 	/* 0: issued, 1: still current, 2: failure. */
-	rc = acme_run(argv, env, ACME_TIMEOUT, o);
+	rc = spawn_run(argv, env, ACME_TIMEOUT, o);
 	if (rc != 0 && rc != 1) {
 		if (rc > 0) {
 			warnx("%s: uacme failed (exit %d):", name, rc);
-			acme_out_print(o, "uacme");
+			spawn_out_print(o, "uacme");
 		}
 		free(o);
 		return (-1);
@@ -613,7 +386,7 @@ acme_expiry(const char *chain, char *out, size_t outsz)
 	time_t			 t;
 
 	(void)snprintf(out, outsz, "an unknown date");
-	if (dns_cert_load(chain, &crt) == -1)
+	if (x509_load(chain, &crt) == -1)
 		return;
 	t = gnutls_x509_crt_get_expiration_time(crt);
 	gnutls_x509_crt_deinit(crt);
@@ -775,16 +548,15 @@ acme_domain(struct ctl *ctl, const char *domain, int mtasts)
 		return (rc);
 	(void)acme_reload(ctl->conf);
 	/* The audit log: which certificates are new. */
-	if ((ctl->ks == NULL && ctl_open(ctl, 0) == -1) ||
-	    ctl_begin(ctl, 0, &txn) == -1)
+	if (store_begin(ctl, 0, &txn) == -1)
 		return (rc);
 	for (i = 0; i < n; i++)
-		if (got[i] == 1 && ctl_log(txn, domain, "certificate for %s "
+		if (got[i] == 1 && audit_log(txn, domain, "certificate for %s "
 		    "issued, valid until %s", name[i], until[i]) != KS_OK) {
 			ks_txn_abort(txn);
 			return (rc);
 		}
-	(void)ctl_commit(ctl, txn);
+	(void)store_commit(ctl, txn);
 	return (rc);
 }
 
@@ -795,7 +567,7 @@ acme_cmd(struct ctl *ctl, int argc, char **argv)
 	struct ks_domain	 dom;
 	struct ks_blob		 b;
 	char			 d[KS_DOMAIN_MAX];
-	int			 ch, rc, mtasts = 0;
+	int			 ch, mtasts = 0;
 	static const struct option longopts[] = {
 		{ "mta-sts", no_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 }
@@ -809,18 +581,16 @@ acme_cmd(struct ctl *ctl, int argc, char **argv)
 			mtasts = 1;
 			break;
 		default:
-			return (ctl_usage(DOMAIN_USAGE));
+			return (cli_usage(DOMAIN_USAGE));
 		}
 	}
 	if (argc - optind != 1)
-		return (ctl_usage(DOMAIN_USAGE));
-	if (ctl_domain(argv[optind], d) == -1)
+		return (cli_usage(DOMAIN_USAGE));
+	if (cli_domain(argv[optind], d) == -1)
 		return (1);
-	if (ctl_open(ctl, 0) == -1 || ctl_begin(ctl, KS_RDONLY, &txn) == -1)
+	if (store_begin(ctl, KS_RDONLY, &txn) == -1)
 		return (1);
-	if ((rc = ks_domain_get(txn, d, &dom)) != KS_OK) {
-		warnx("%s: %s", d, rc == KS_NOTFOUND ? "domain not hosted" :
-		    ks_strerror(rc));
+	if (store_domain(txn, d, &dom) == -1) {
 		ks_txn_abort(txn);
 		return (1);
 	}
@@ -830,6 +600,6 @@ acme_cmd(struct ctl *ctl, int argc, char **argv)
 		mtasts = 1;
 	ks_blob_free(&b);
 	ks_txn_abort(txn);
-	ctl_close(ctl);
+	store_close(ctl);
 	return (acme_domain(ctl, d, mtasts) == 0 ? 0 : 1);
 }

@@ -6,6 +6,7 @@
  * only if nothing failed: warnings (no TLSA record, a certificate expiring
  * within 14 days) leave it 0.
  */
+
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -29,34 +30,14 @@
 #include "keystore.h"
 #include "wkdd.h"
 #include "wkdctl.h"
-#include "check.h"
 
 #define CHECK_USAGE	"domain check [--target name | --address ip ...] " \
 			"[--caa ca]\n           [--tlsrpt uri] [--cert file] " \
 			"[--tls-dir dir] [--cafile file]\n" \
 			"           [--port port] domain"
-#define CHECK_ADDRS_MAX	16
-#define CHECK_EXPIRY	(14 * 86400)	/* Warn this long before expiry. */
-
-struct check {
-	const struct dns_conf	*dc;
-	struct ks		*ks;	/* NULL: no store. */
-	char			 dom[KS_DOMAIN_MAX];
-	char			 host[DNS_NAME_MAX];	/* openpgpkey.DOMAIN */
-	int			 fails;
-	int			 warns;
-	/* openpgpkey.DOMAIN's addresses, as resolved. */
-	char			 addrs[CHECK_ADDRS_MAX][INET6_ADDRSTRLEN];
-	size_t			 naddrs;
-	/* TLSA hash of the certificate served (HTTPS) or configured. */
-	int			 host_ok;	/* Reaches the service. */
-	unsigned char		 tlsa[DNS_TLSA_LEN];
-	int			 have_tlsa;
-	const char		*tlsa_from;
-};
 
 /* snprintf(3) that may truncate: for messages and names known to fit. */
-static void __attribute__((format(printf, 3, 4)))
+void
 check_fmt(char *buf, size_t bufsz, const char *fmt, ...)
 {
 	va_list	 ap;
@@ -77,7 +58,7 @@ check_line(const char *tag, const char *fix, const char *fmt, va_list ap)
 	printf("\n");
 }
 
-static void __attribute__((format(printf, 2, 3)))
+void
 check_ok(struct check *c, const char *fmt, ...)
 {
 	va_list	 ap;
@@ -88,7 +69,7 @@ check_ok(struct check *c, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void __attribute__((format(printf, 2, 3)))
+void
 check_warn(struct check *c, const char *fmt, ...)
 {
 	va_list	 ap;
@@ -99,7 +80,7 @@ check_warn(struct check *c, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void __attribute__((format(printf, 3, 4)))
+void
 check_fail(struct check *c, const char *fix, const char *fmt, ...)
 {
 	va_list	 ap;
@@ -268,7 +249,7 @@ check_wildcard(struct check *c, char v[][INET6_ADDRSTRLEN], size_t *np,
 
 	if (gnutls_rnd(GNUTLS_RND_NONCE, rnd, sizeof(rnd)) < 0)
 		return (-1);
-	dns_hex(rnd, sizeof(rnd), hex);
+	x509_hex(rnd, sizeof(rnd), hex);
 	check_fmt(name, sizeof(name), "_wkdd-%s.%s", hex, c->dom);
 	if (check_resolve(name, v, CHECK_ADDRS_MAX, np, &st, cname,
 	    cnamesz) == -1)
@@ -474,12 +455,12 @@ check_cert_tlsa(struct check *c)
 	gnutls_x509_crt_t	 crt;
 	char			 path[PATH_MAX];
 
-	if (c->have_tlsa || dns_cert_path(c->dc, c->host, path,
+	if (c->have_tlsa || x509_cert_path(c->dc, c->host, path,
 	    sizeof(path)) == -1)
 		return;
-	if (dns_cert_load(path, &crt) == -1)
+	if (x509_load(path, &crt) == -1)
 		return;
-	if (dns_tlsa_crt(crt, c->tlsa) == 0) {
+	if (x509_tlsa(crt, c->tlsa) == 0) {
 		c->have_tlsa = 1;
 		c->tlsa_from = "the configured certificate";
 	}
@@ -501,7 +482,7 @@ check_tlsa(struct check *c)
 	    c->host);
 	check_cert_tlsa(c);
 	if (c->have_tlsa) {
-		dns_hex(c->tlsa, DNS_TLSA_LEN, hex);
+		x509_hex(c->tlsa, DNS_TLSA_LEN, hex);
 		check_fmt(fix, sizeof(fix), "publish \"%s. TLSA 3 1 1 "
 		    "%s\"", name, hex);
 	} else
@@ -543,251 +524,20 @@ check_tlsa(struct check *c)
 		    "DANE clients will refuse it", c->host, c->tlsa_from);
 }
 
-/* A published key of DOMAIN to fetch: its hash, l= and bytes. */
-struct check_key {
-	const char	*dom;
-	struct ks_txn	*txn;
-	char		 hash[KS_HASH_LEN + 1];
-	char		 local[KS_ADDR_MAX];
-	struct ks_blob	 blob;
-};
-
-static int
-check_key_cb(const struct ks_addr *a, void *arg)
-{
-	struct check_key	*k = arg;
-	char			 dom[KS_DOMAIN_MAX];
-
-	if (a->fpr[0] == '\0' || a->state == KS_ADDR_RETIRED ||
-	    (a->flags & (KS_AF_UNPUBLISHED | KS_AF_REMOVED)) != 0 ||
-	    ctl_split(a->addr, k->local, sizeof(k->local), dom,
-	    sizeof(dom)) == -1 || strcmp(dom, k->dom) != 0)
-		return (0);
-	if (ks_wkd_hash(k->local, strlen(k->local), k->hash) != KS_OK ||
-	    ks_wkd_get(k->txn, k->dom, k->hash, &k->blob) != KS_OK)
-		return (0);
-	return (1);
-}
-
-/*
- * Why a certificate is refused, and the fix.  With an ACME client
- * configured, wkdctl gets the certificate itself.
- */
-static const char *
-check_cert_fix(const struct check *c, unsigned v, char *buf, size_t bufsz)
-{
-	if (c->dc->acme && (v & (GNUTLS_CERT_EXPIRED |
-	    GNUTLS_CERT_UNEXPECTED_OWNER | GNUTLS_CERT_SIGNER_NOT_FOUND |
-	    GNUTLS_CERT_SIGNER_NOT_CA))) {
-		(void)snprintf(buf, bufsz, "wkdctl domain cert %s", c->dom);
-		return (buf);
-	}
-	if (v & GNUTLS_CERT_EXPIRED)
-		return ("renew the certificate");
-	if (v & GNUTLS_CERT_NOT_ACTIVATED)
-		return ("serve a certificate that is valid now (check the "
-		    "clock)");
-	if (v & GNUTLS_CERT_UNEXPECTED_OWNER)
-		return ("serve a certificate that names the host (tls-dir, "
-		    "ACME)");
-	if (v & (GNUTLS_CERT_SIGNER_NOT_FOUND | GNUTLS_CERT_SIGNER_NOT_CA))
-		return ("serve the full chain of a public CA (fullchain.pem)");
-	return ("serve a valid certificate from a public CA");
-}
-
-/* The certificate the server presented, as a client judges it. */
-static void
-check_crt(struct check *c, const char *where, gnutls_x509_crt_t crt,
-    unsigned verify)
-{
-	gnutls_datum_t	 txt = { NULL, 0 };
-	time_t		 exp, now = time(NULL);
-	char		 date[64], fix[KS_DOMAIN_MAX + 32];
-	struct tm	 tm;
-
-	if (crt == NULL) {
-		check_fail(c, "serve a certificate", "%s presented no "
-		    "certificate", where);
-		return;
-	}
-	if (dns_tlsa_crt(crt, c->tlsa) == 0) {
-		c->have_tlsa = 1;
-		c->tlsa_from = "the certificate served";
-	}
-	exp = gnutls_x509_crt_get_expiration_time(crt);
-	if (exp == (time_t)-1 || gmtime_r(&exp, &tm) == NULL ||
-	    strftime(date, sizeof(date), "%Y-%m-%d %H:%M UTC", &tm) == 0)
-		check_fmt(date, sizeof(date), "an unknown date");
-	if (verify != 0) {
-		if (gnutls_certificate_verification_status_print(verify,
-		    GNUTLS_CRT_X509, &txt, 0) < 0)
-			txt.data = NULL;
-		while (txt.data != NULL && txt.size > 0 &&
-		    isspace(txt.data[txt.size - 1]))
-			txt.data[--txt.size] = '\0';
-		check_fail(c, check_cert_fix(c, verify, fix, sizeof(fix)),
-		    "%s: clients refuse the certificate for %s (expires %s): "
-		    "%s", where, c->host,
-		    date, txt.data != NULL ? (char *)txt.data : "invalid");
-		gnutls_free(txt.data);
-		return;
-	}
-	if (exp != (time_t)-1 && exp - now < CHECK_EXPIRY)
-		check_warn(c, "%s: the certificate for %s expires within 14 "
-		    "days (%s): renew it", where, c->host, date);
-	else
-		check_ok(c, "%s: valid certificate for %s, until %s", where,
-		    c->host, date);
-}
-
-/*
- * Over HTTPS, at each address of openpgpkey.DOMAIN: the certificate, the
- * policy file and one published key, exactly as a client fetches them.
- */
-static void
-check_https(struct check *c)
-{
-	struct check_key	 k;
-	struct sockaddr_storage	 ss;
-	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
-	struct https_resp	 r;
-	gnutls_x509_crt_t	 crt;
-	unsigned		 verify, sslen;
-	char			 where[INET6_ADDRSTRLEN + 16], err[256];
-	char			 path[KS_DOMAIN_MAX + 4 * KS_ADDR_MAX + 64];
-	char			 l[3 * KS_ADDR_MAX + 1], val[256], fix[512];
-	size_t			 i;
-	int			 rc, have_key = 0;
-
-	if (!c->host_ok) {
-		if (c->naddrs > 0)
-			printf("skip: HTTPS checks: %s does not reach this "
-			    "service\n", c->host);
-		return;
-	}
-	memset(&k, 0, sizeof(k));
-	k.dom = c->dom;
-	if (c->ks != NULL && ks_txn_begin(c->ks, KS_RDONLY, &k.txn) == KS_OK) {
-		have_key = ks_addr_foreach(k.txn, NULL, check_key_cb, &k) == 1;
-		ks_txn_abort(k.txn);
-	}
-	if (c->ks != NULL && !have_key)
-		check_warn(c, "%s has no published key to fetch", c->dom);
-
-	for (i = 0; i < c->naddrs; i++) {
-		memset(&ss, 0, sizeof(ss));
-		if (inet_pton(AF_INET, c->addrs[i], &sin->sin_addr) == 1) {
-			sin->sin_family = AF_INET;
-			sin->sin_port = htons(c->dc->port);
-			sslen = sizeof(*sin);
-		} else if (inet_pton(AF_INET6, c->addrs[i],
-		    &sin6->sin6_addr) == 1) {
-			sin6->sin6_family = AF_INET6;
-			sin6->sin6_port = htons(c->dc->port);
-			sslen = sizeof(*sin6);
-		} else
-			continue;
-		check_fmt(where, sizeof(where), "%s%s%s port %u",
-		    strchr(c->addrs[i], ':') ? "[" : "", c->addrs[i],
-		    strchr(c->addrs[i], ':') ? "]" : "", c->dc->port);
-
-		check_fmt(path, sizeof(path), "/.well-known/openpgpkey/%s/"
-		    "policy", c->dom);
-		rc = https_get((struct sockaddr *)&ss, sslen, c->host, path,
-		    c->dc->cafile, &crt, &verify, &r, err, sizeof(err));
-		if (rc == -1 && crt == NULL) {
-			check_fmt(fix, sizeof(fix), "run wkdd with a "
-			    "certificate for %s on %s", c->host, where);
-			check_fail(c, fix, "%s: no HTTPS for %s: %s", where,
-			    c->host, err);
-			continue;
-		}
-		check_crt(c, where, crt, verify);
-		if (crt != NULL)
-			gnutls_x509_crt_deinit(crt);
-		if (rc == -1) {
-			check_fail(c, "check wkdd's log", "%s: GET %s: %s",
-			    where, path, err);
-			continue;
-		}
-		if (r.status != 200)
-			check_fail(c, "wkdctl domain add (it writes the "
-			    "policy)", "%s: GET %s: status %d: clients stop "
-			    "looking up keys of %s", where, path, r.status,
-			    c->dom);
-		else if (https_header(&r, "Access-Control-Allow-Origin", val,
-		    sizeof(val)) == -1 || strcmp(val, "*") != 0)
-			check_fail(c, "serve it with wkdd", "%s: GET %s: no "
-			    "\"Access-Control-Allow-Origin: *\": browser "
-			    "clients fail", where, path);
-		else
-			check_ok(c, "%s: policy file served", where);
-		https_resp_free(&r);
-		if (!have_key)
-			continue;
-
-		(void)ctl_pct(k.local, l, sizeof(l));
-		check_fmt(path, sizeof(path), "/.well-known/openpgpkey/%s/hu/"
-		    "%s?l=%s", c->dom, k.hash, l);
-		rc = https_get((struct sockaddr *)&ss, sslen, c->host, path,
-		    c->dc->cafile, &crt, &verify, &r, err, sizeof(err));
-		if (crt != NULL)
-			gnutls_x509_crt_deinit(crt);
-		/* Not the path: its l= is the local part, which is private. */
-		check_fmt(path, sizeof(path), "key %s", k.hash);
-		if (rc == -1)
-			check_fail(c, "check wkdd's log", "%s: GET %s: %s",
-			    where, path, err);
-		else if (r.status != 200)
-			check_fail(c, "check wkdd's log and store", "%s: GET "
-			    "%s: status %d", where, path, r.status);
-		else if (https_header(&r, "Content-Type", val,
-		    sizeof(val)) == -1 ||
-		    strcasecmp(val, "application/octet-stream") != 0)
-			check_fail(c, "serve keys with wkdd", "%s: GET %s: "
-			    "Content-Type is not application/octet-stream",
-			    where, path);
-		else if (r.bodylen == 0 || (r.body[0] & 0x80) == 0)
-			check_fail(c, "serve keys with wkdd", "%s: GET %s: "
-			    "not a binary OpenPGP key", where, path);
-		else if (r.bodylen != k.blob.len ||
-		    memcmp(r.body, k.blob.data, r.bodylen) != 0)
-			check_fail(c, "check that this server serves the "
-			    "store", "%s: GET %s: not the key in the store",
-			    where, path);
-		else if (https_header(&r, "Access-Control-Allow-Origin", val,
-		    sizeof(val)) == -1 || strcmp(val, "*") != 0)
-			check_fail(c, "serve it with wkdd", "%s: GET %s: no "
-			    "\"Access-Control-Allow-Origin: *\"", where, path);
-		else
-			check_ok(c, "%s: %s served (%zu bytes, as stored)",
-			    where, path, r.bodylen);
-		https_resp_free(&r);
-	}
-	ks_blob_free(&k.blob);
-}
-
 /* TXT record's strings, joined, of the first record starting with pfx. */
 static int
 check_txt(const char *name, const char *pfx, char *out, size_t outsz,
     int *status)
 {
 	struct dns_ans	 a;
-	size_t		 i, off, k, n;
+	size_t		 i;
 	int		 found = -1;
 
 	(void)dns_query(name, DNS_T_TXT, &a);
 	*status = a.status;
 	for (i = 0; i < a.nrr && found == -1; i++) {
-		for (off = 0, k = 0; off < a.rr[i].rdlen; off += 1 + n) {
-			n = a.rr[i].rdata[off];
-			if (off + 1 + n > a.rr[i].rdlen || k + n >= outsz)
-				break;
-			memcpy(out + k, a.rr[i].rdata + off + 1, n);
-			k += n;
-		}
-		out[k] = '\0';
+		/* A record cut short still shows what it starts with. */
+		(void)dns_txt(&a.rr[i], out, outsz);
 		if (strncmp(out, pfx, strlen(pfx)) == 0)
 			found = 0;
 	}
@@ -812,7 +562,7 @@ check_mtasts(struct check *c)
 		return;
 	memset(&b, 0, sizeof(b));
 	rc = ks_get_mtasts(c->ks, c->dom, &b);
-	if (rc == KS_OK && dns_mtasts_id(b.etag, id, sizeof(id)) == -1)
+	if (rc == KS_OK && zone_mtasts_id(b.etag, id, sizeof(id)) == -1)
 		rc = KS_CORRUPT;
 	ks_blob_free(&b);
 	if (rc == KS_NOTFOUND)
@@ -867,11 +617,11 @@ int
 check_cmd(const char *store, size_t mapsize, const struct conf *conf,
     int argc, char **argv)
 {
-	struct dns_conf	 dc;
+	struct zone_conf	 dc;
 	struct check	 c;
 	int		 i;
 
-	if ((i = dns_getopt(argc, argv, &dc, 1, CHECK_USAGE)) == -1)
+	if ((i = zone_getopt(argc, argv, &dc, 1, CHECK_USAGE)) == -1)
 		return (2);
 	if (argc - i != 1) {
 		fprintf(stderr, "usage: wkdctl %s\n", CHECK_USAGE);
@@ -881,11 +631,11 @@ check_cmd(const char *store, size_t mapsize, const struct conf *conf,
 		warnx("--target and --address exclude each other");
 		return (2);
 	}
-	if (dns_conf_apply(&dc, conf) == -1)
+	if (zone_conf_apply(&dc, conf) == -1)
 		return (1);
 	memset(&c, 0, sizeof(c));
 	c.dc = &dc;
-	if (ctl_domain(argv[i], c.dom) == -1)
+	if (cli_domain(argv[i], c.dom) == -1)
 		return (1);
 	check_fmt(c.host, sizeof(c.host), "openpgpkey.%s", c.dom);
 

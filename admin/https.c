@@ -22,7 +22,8 @@
 #include <gnutls/x509.h>
 
 #include "keystore.h"
-#include "check.h"
+#include "wkdctl.h"
+
 
 #define HTTPS_TIMEOUT	10		/* Seconds, each step. */
 #define HTTPS_MAX	(KS_BLOB_MAX + 64 * 1024)
@@ -146,6 +147,174 @@ https_parse(unsigned char *raw, size_t len, struct https_resp *r)
 	return (0);
 }
 
+/* A TCP connection to addr, with send and receive timeouts; -1 if none. */
+static int
+https_connect(const struct sockaddr *addr, unsigned addrlen, char *err,
+    size_t errsz)
+{
+	struct timeval	 tv = { HTTPS_TIMEOUT, 0 };
+	int		 fd;
+
+	if ((fd = socket(addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC,
+	    0)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1) {
+		(void)snprintf(err, errsz, "socket: %s", strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return (-1);
+	}
+	if (connect(fd, addr, addrlen) == -1) {
+		(void)snprintf(err, errsz, "connect: %s", strerror(errno));
+		close(fd);
+		return (-1);
+	}
+	return (fd);
+}
+
+/*
+ * Credentials trusting cafile, or the system trust store if NULL, into
+ * *credp.  Returns 0, or -1 with err set.
+ */
+static int
+https_cred(const char *cafile, gnutls_certificate_credentials_t *credp,
+    char *err, size_t errsz)
+{
+	int	 rc;
+
+	if ((rc = gnutls_certificate_allocate_credentials(credp)) < 0) {
+		*credp = NULL;
+		(void)snprintf(err, errsz, "TLS: %s", gnutls_strerror(rc));
+		return (-1);
+	}
+	if (cafile != NULL)
+		rc = gnutls_certificate_set_x509_trust_file(*credp, cafile,
+		    GNUTLS_X509_FMT_PEM);
+	else
+		rc = gnutls_certificate_set_x509_system_trust(*credp);
+	if (rc <= 0) {
+		(void)snprintf(err, errsz, "%s: no trusted certificates%s%s",
+		    cafile != NULL ? cafile : "system trust store",
+		    rc < 0 ? ": " : "", rc < 0 ? gnutls_strerror(rc) : "");
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * The TLS handshake on fd with host's name, then the verification status
+ * into *verify and the server's certificate into *crtp (NULL if none).
+ * Returns 0, or a GnuTLS error code.
+ */
+static int
+https_handshake(gnutls_session_t s, gnutls_certificate_credentials_t cred,
+    int fd, const char *host, gnutls_x509_crt_t *crtp, unsigned *verify)
+{
+	const gnutls_datum_t	*peers;
+	unsigned		 npeers;
+	int			 rc;
+
+	if ((rc = gnutls_set_default_priority(s)) < 0 ||
+	    (rc = gnutls_server_name_set(s, GNUTLS_NAME_DNS, host,
+	    strlen(host))) < 0 ||
+	    (rc = gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, cred)) < 0)
+		return (rc);
+	gnutls_transport_set_int(s, fd);
+	gnutls_handshake_set_timeout(s, HTTPS_TIMEOUT * 1000);
+	do {
+		rc = gnutls_handshake(s);
+	} while (rc < 0 && !gnutls_error_is_fatal(rc));
+	if (rc < 0)
+		return (rc);
+	if ((rc = gnutls_certificate_verify_peers3(s, host, verify)) < 0)
+		return (rc);
+	if ((peers = gnutls_certificate_get_peers(s, &npeers)) == NULL ||
+	    npeers == 0)
+		return (0);
+	if ((rc = gnutls_x509_crt_init(crtp)) < 0) {
+		*crtp = NULL;
+		return (rc);
+	}
+	if (gnutls_x509_crt_import(*crtp, &peers[0], GNUTLS_X509_FMT_DER) < 0) {
+		gnutls_x509_crt_deinit(*crtp);
+		*crtp = NULL;
+	}
+	return (0);
+}
+
+/* Send req whole; 0, or -1 with err set. */
+static int
+https_send(gnutls_session_t s, const char *req, char *err, size_t errsz)
+{
+	size_t	 off, len = strlen(req);
+	ssize_t	 n;
+
+	for (off = 0; off < len; off += (size_t)n) {
+		n = gnutls_record_send(s, req + off, len - off);
+		if (n == GNUTLS_E_INTERRUPTED) {
+			n = 0;
+			continue;
+		}
+		/* The socket blocks: EAGAIN is SO_SNDTIMEO expiring. */
+		if (n == GNUTLS_E_AGAIN) {
+			(void)snprintf(err, errsz, "no progress in %d s",
+			    HTTPS_TIMEOUT);
+			return (-1);
+		}
+		if (n < 0) {
+			(void)snprintf(err, errsz, "TLS: %s",
+			    gnutls_strerror((int)n));
+			return (-1);
+		}
+	}
+	return (0);
+}
+
+/*
+ * Read the response to its end (at most HTTPS_MAX bytes) into *rawp
+ * (malloc(3)ed), *lenp.  0, or -1 with err set.
+ */
+static int
+https_recv(gnutls_session_t s, unsigned char **rawp, size_t *lenp,
+    char *err, size_t errsz)
+{
+	unsigned char	*raw;
+	size_t		 len = 0;
+	ssize_t		 n;
+
+	if ((*rawp = raw = malloc(HTTPS_MAX)) == NULL) {
+		(void)snprintf(err, errsz, "%s", strerror(errno));
+		return (-1);
+	}
+	for (;;) {
+		if (len == HTTPS_MAX) {
+			(void)snprintf(err, errsz, "response over %d bytes",
+			    HTTPS_MAX);
+			return (-1);
+		}
+		n = gnutls_record_recv(s, raw + len, HTTPS_MAX - len);
+		if (n == GNUTLS_E_INTERRUPTED)
+			continue;
+		/* SO_RCVTIMEO expired: a server that stalls is given up on. */
+		if (n == GNUTLS_E_AGAIN) {
+			(void)snprintf(err, errsz, "no response data in %d s",
+			    HTTPS_TIMEOUT);
+			return (-1);
+		}
+		/* A server closing without close_notify ends it too. */
+		if (n == 0 || n == GNUTLS_E_PREMATURE_TERMINATION)
+			break;
+		if (n < 0) {
+			(void)snprintf(err, errsz, "TLS: %s",
+			    gnutls_strerror((int)n));
+			return (-1);
+		}
+		len += (size_t)n;
+	}
+	*lenp = len;
+	return (0);
+}
+
 int
 https_get(const struct sockaddr *addr, unsigned addrlen, const char *host,
     const char *path, const char *cafile, gnutls_x509_crt_t *crtp,
@@ -153,13 +322,9 @@ https_get(const struct sockaddr *addr, unsigned addrlen, const char *host,
 {
 	gnutls_certificate_credentials_t cred = NULL;
 	gnutls_session_t	 s = NULL;
-	const gnutls_datum_t	*peers;
-	struct timeval		 tv = { HTTPS_TIMEOUT, 0 };
 	unsigned char		*raw = NULL;
 	char			 req[2048];
-	unsigned		 npeers;
-	size_t			 len = 0, off;
-	ssize_t			 n;
+	size_t			 len = 0;
 	int			 fd = -1, rc, ret = -1;
 
 	*crtp = NULL;
@@ -173,109 +338,27 @@ https_get(const struct sockaddr *addr, unsigned addrlen, const char *host,
 		(void)snprintf(err, errsz, "request too long");
 		return (-1);
 	}
-	if ((fd = socket(addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC,
-	    0)) == -1 ||
-	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1 ||
-	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1) {
-		(void)snprintf(err, errsz, "socket: %s", strerror(errno));
+	if ((fd = https_connect(addr, addrlen, err, errsz)) == -1 ||
+	    https_cred(cafile, &cred, err, errsz) == -1)
+		goto out;
+	if ((rc = gnutls_init(&s, GNUTLS_CLIENT)) < 0) {
+		s = NULL;
+		(void)snprintf(err, errsz, "TLS: %s", gnutls_strerror(rc));
 		goto out;
 	}
-	if (connect(fd, addr, addrlen) == -1) {
-		(void)snprintf(err, errsz, "connect: %s", strerror(errno));
+	if ((rc = https_handshake(s, cred, fd, host, crtp, verify)) < 0) {
+		(void)snprintf(err, errsz, "TLS: %s", gnutls_strerror(rc));
 		goto out;
 	}
-	if ((rc = gnutls_certificate_allocate_credentials(&cred)) < 0)
-		goto tlserr;
-	if (cafile != NULL)
-		rc = gnutls_certificate_set_x509_trust_file(cred, cafile,
-		    GNUTLS_X509_FMT_PEM);
-	else
-		rc = gnutls_certificate_set_x509_system_trust(cred);
-	if (rc <= 0) {
-		(void)snprintf(err, errsz, "%s: no trusted certificates%s%s",
-		    cafile != NULL ? cafile : "system trust store",
-		    rc < 0 ? ": " : "", rc < 0 ? gnutls_strerror(rc) : "");
+	if (https_send(s, req, err, errsz) == -1 ||
+	    https_recv(s, &raw, &len, err, errsz) == -1)
 		goto out;
-	}
-	if ((rc = gnutls_init(&s, GNUTLS_CLIENT)) < 0 ||
-	    (rc = gnutls_set_default_priority(s)) < 0 ||
-	    (rc = gnutls_server_name_set(s, GNUTLS_NAME_DNS, host,
-	    strlen(host))) < 0 ||
-	    (rc = gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, cred)) < 0)
-		goto tlserr;
-	gnutls_transport_set_int(s, fd);
-	gnutls_handshake_set_timeout(s, HTTPS_TIMEOUT * 1000);
-	do {
-		rc = gnutls_handshake(s);
-	} while (rc < 0 && !gnutls_error_is_fatal(rc));
-	if (rc < 0)
-		goto tlserr;
-	if ((rc = gnutls_certificate_verify_peers3(s, host, verify)) < 0)
-		goto tlserr;
-	if ((peers = gnutls_certificate_get_peers(s, &npeers)) != NULL &&
-	    npeers > 0) {
-		if (gnutls_x509_crt_init(crtp) < 0)
-			goto out;
-		if (gnutls_x509_crt_import(*crtp, &peers[0],
-		    GNUTLS_X509_FMT_DER) < 0) {
-			gnutls_x509_crt_deinit(*crtp);
-			*crtp = NULL;
-		}
-	}
-	for (off = 0; off < strlen(req); off += (size_t)n) {
-		n = gnutls_record_send(s, req + off, strlen(req) - off);
-		if (n == GNUTLS_E_INTERRUPTED) {
-			n = 0;
-			continue;
-		}
-		/* The socket blocks: EAGAIN is SO_SNDTIMEO expiring. */
-		if (n == GNUTLS_E_AGAIN) {
-			(void)snprintf(err, errsz, "no progress in %d s",
-			    HTTPS_TIMEOUT);
-			goto out;
-		}
-		if (n < 0) {
-			rc = (int)n;
-			goto tlserr;
-		}
-	}
-	if ((raw = malloc(HTTPS_MAX)) == NULL) {
-		(void)snprintf(err, errsz, "%s", strerror(errno));
-		goto out;
-	}
-	for (;;) {
-		if (len == HTTPS_MAX) {
-			(void)snprintf(err, errsz, "response over %d bytes",
-			    HTTPS_MAX);
-			goto out;
-		}
-		n = gnutls_record_recv(s, raw + len, HTTPS_MAX - len);
-		if (n == GNUTLS_E_INTERRUPTED)
-			continue;
-		/* SO_RCVTIMEO expired: a server that stalls is given up on. */
-		if (n == GNUTLS_E_AGAIN) {
-			(void)snprintf(err, errsz, "no response data in %d s",
-			    HTTPS_TIMEOUT);
-			goto out;
-		}
-		/* A server closing without close_notify ends it too. */
-		if (n == 0 || n == GNUTLS_E_PREMATURE_TERMINATION)
-			break;
-		if (n < 0) {
-			rc = (int)n;
-			goto tlserr;
-		}
-		len += (size_t)n;
-	}
 	if (https_parse(raw, len, resp) == -1) {
 		https_resp_free(resp);
 		(void)snprintf(err, errsz, "not an HTTP response");
 		goto out;
 	}
 	ret = 0;
-	goto out;
-tlserr:
-	(void)snprintf(err, errsz, "TLS: %s", gnutls_strerror(rc));
 out:
 	free(raw);
 	if (s != NULL)

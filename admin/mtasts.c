@@ -86,8 +86,68 @@ mtasts_build(const char *mode, char mx[][KS_DOMAIN_MAX + 2], size_t nmx,
 	return (0);
 }
 
+/* A policy as "mta-sts set" gives it. */
+struct mtasts_req {
+	char		 domain[KS_DOMAIN_MAX];
+	const char	*mode;
+	char		 (*mx)[KS_DOMAIN_MAX + 2];	/* MTASTS_MX_MAX */
+	size_t		 nmx;
+	unsigned long	 max_age;
+};
+
+/* Add mx pattern p to r; warns and returns -1 if bad or one too many. */
 static int
-mtasts_set(struct ctl *ctl, int argc, char **argv)
+mtasts_add_mx(struct mtasts_req *r, const char *p)
+{
+	size_t	 j;
+
+	if (r->nmx == MTASTS_MX_MAX) {
+		warnx("more than %d --mx patterns", MTASTS_MX_MAX);
+		return (-1);
+	}
+	if (mtasts_pattern(p, r->mx[r->nmx], sizeof(r->mx[0])) == -1)
+		return (-1);
+	for (j = 0; j < r->nmx; j++)
+		if (strcmp(r->mx[r->nmx], r->mx[j]) == 0) {
+			warnx("--mx %s given twice", r->mx[j]);
+			return (-1);
+		}
+	r->nmx++;
+	return (0);
+}
+
+/* Check r's mode and max-age (age); warns and returns -1 if bad. */
+static int
+mtasts_check(struct mtasts_req *r, const char *age)
+{
+	char	*end;
+
+	if (strcmp(r->mode, "enforce") != 0 &&
+	    strcmp(r->mode, "testing") != 0 && strcmp(r->mode, "none") != 0) {
+		warnx("--mode %s: want enforce, testing or none", r->mode);
+		return (-1);
+	}
+	if (r->nmx == 0 && strcmp(r->mode, "none") != 0) {
+		warnx("--mode %s needs at least one --mx pattern", r->mode);
+		return (-1);
+	}
+	errno = 0;
+	r->max_age = strtoul(age, &end, 10);
+	if (age[0] < '0' || age[0] > '9' || *end != '\0' || errno != 0 ||
+	    r->max_age > MTASTS_MAX_AGE) {
+		warnx("--max-age %s: want seconds from 0 to %lu", age,
+		    MTASTS_MAX_AGE);
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * "mta-sts set"'s arguments into r: 0, or the exit status (usage printed,
+ * or warned).
+ */
+static int
+mtasts_getopt(int argc, char **argv, struct mtasts_req *r)
 {
 	static const struct option longopts[] = {
 		{ "mode", required_argument, NULL, 'm' },
@@ -95,125 +155,110 @@ mtasts_set(struct ctl *ctl, int argc, char **argv)
 		{ "max-age", required_argument, NULL, 'a' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct ks_txn		*txn;
-	struct ks_blob		 old;
-	char			 (*mx)[KS_DOMAIN_MAX + 2] = NULL;
-	char			 d[KS_DOMAIN_MAX], *text = NULL, *end;
-	const char		*mode = NULL, *age = NULL;
-	unsigned long		 max_age;
-	size_t			 nmx = 0, i, j, len;
-	int			 ch, rc, ret = 1;
+	const char	*age = NULL;
+	int		 ch, i;
 
-	if ((mx = calloc(MTASTS_MX_MAX, sizeof(*mx))) == NULL) {
-		warn(NULL);
-		return (1);
-	}
 	optind = 0;
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'm':
-			mode = optarg;
+			r->mode = optarg;
 			break;
 		case 'x':
-			if (nmx == MTASTS_MX_MAX) {
-				warnx("more than %d --mx patterns",
-				    MTASTS_MX_MAX);
-				goto out;
-			}
-			if (mtasts_pattern(optarg, mx[nmx],
-			    sizeof(mx[0])) == -1)
-				goto out;
-			nmx++;
+			if (mtasts_add_mx(r, optarg) == -1)
+				return (1);
 			break;
 		case 'a':
 			age = optarg;
 			break;
 		default:
-			ret = ctl_usage(MTASTS_USAGE);
-			goto out;
+			return (cli_usage(MTASTS_USAGE));
 		}
 	}
 	/* The domain, then more mx patterns ("--mx PATTERN ..."). */
-	if (argc - optind < 1 || mode == NULL || age == NULL) {
-		ret = ctl_usage(MTASTS_USAGE);
-		goto out;
+	if (argc - optind < 1 || r->mode == NULL || age == NULL)
+		return (cli_usage(MTASTS_USAGE));
+	for (i = optind + 1; i < argc; i++) {
+		if (r->nmx == 0)
+			return (cli_usage(MTASTS_USAGE));
+		if (mtasts_add_mx(r, argv[i]) == -1)
+			return (1);
 	}
-	for (i = optind + 1; i < (size_t)argc; i++) {
-		if (nmx == 0) {
-			ret = ctl_usage(MTASTS_USAGE);
-			goto out;
-		}
-		if (nmx == MTASTS_MX_MAX) {
-			warnx("more than %d --mx patterns", MTASTS_MX_MAX);
-			goto out;
-		}
-		if (mtasts_pattern(argv[i], mx[nmx], sizeof(mx[0])) == -1)
-			goto out;
-		nmx++;
-	}
-	if (ctl_domain(argv[optind], d) == -1)
-		goto out;
-	if (strcmp(mode, "enforce") != 0 && strcmp(mode, "testing") != 0 &&
-	    strcmp(mode, "none") != 0) {
-		warnx("--mode %s: want enforce, testing or none", mode);
-		goto out;
-	}
-	if (nmx == 0 && strcmp(mode, "none") != 0) {
-		warnx("--mode %s needs at least one --mx pattern", mode);
-		goto out;
-	}
-	for (i = 0; i < nmx; i++)
-		for (j = 0; j < i; j++)
-			if (strcmp(mx[i], mx[j]) == 0) {
-				warnx("--mx %s given twice", mx[i]);
-				goto out;
-			}
-	errno = 0;
-	max_age = strtoul(age, &end, 10);
-	if (age[0] < '0' || age[0] > '9' || *end != '\0' || errno != 0 ||
-	    max_age > MTASTS_MAX_AGE) {
-		warnx("--max-age %s: want seconds from 0 to %lu", age,
-		    MTASTS_MAX_AGE);
-		goto out;
-	}
-	if (mtasts_build(mode, mx, nmx, max_age, &text, &len) == -1)
-		goto out;
+	if (cli_domain(argv[optind], r->domain) == -1 ||
+	    mtasts_check(r, age) == -1)
+		return (1);
+	return (0);
+}
 
-	if (ctl_open(ctl, 0) == -1 || ctl_begin(ctl, 0, &txn) == -1)
-		goto out;
-	if ((rc = ks_mtasts_get(txn, d, &old)) == KS_OK) {
-		if (old.len == len && memcmp(old.data, text, len) == 0) {
-			ks_blob_free(&old);
-			ks_txn_abort(txn);
-			printf("mta-sts.%s: policy unchanged\n", d);
-			ret = 0;
-			goto out;
-		}
+/*
+ * Serve text (len bytes) as domain's policy, logged; *same if it is the
+ * policy already served (then nothing changes).  0, or -1 after warning.
+ */
+static int
+mtasts_store(struct ks_txn *txn, const struct mtasts_req *r,
+    const char *text, size_t len, int *same)
+{
+	struct ks_blob	 old;
+	int		 rc;
+
+	*same = 0;
+	if ((rc = ks_mtasts_get(txn, r->domain, &old)) == KS_OK) {
+		*same = old.len == len && memcmp(old.data, text, len) == 0;
 		ks_blob_free(&old);
+		if (*same)
+			return (0);
 	} else if (rc != KS_NOTFOUND) {
-		warnx("%s: %s", d, ks_strerror(rc));
-		goto abort;
+		warnx("%s: %s", r->domain, ks_strerror(rc));
+		return (-1);
 	}
-	if ((rc = ks_mtasts_put(txn, d, text, len)) != KS_OK) {
-		warnx("%s: %s", d, rc == KS_NOTFOUND ? "domain not hosted" :
-		    ks_strerror(rc));
-		goto abort;
+	if ((rc = ks_mtasts_put(txn, r->domain, text, len)) != KS_OK) {
+		warnx("%s: %s", r->domain, rc == KS_NOTFOUND ?
+		    "domain not hosted" : ks_strerror(rc));
+		return (-1);
 	}
-	if (ctl_log(txn, d, "mta-sts policy set: mode %s, %zu mx, max_age "
-	    "%lu", mode, nmx, max_age) != KS_OK)
-		goto abort;
-	if (ctl_commit(ctl, txn) == -1)
+	if (audit_log(txn, r->domain, "mta-sts policy set: mode %s, %zu mx, "
+	    "max_age %lu", r->mode, r->nmx, r->max_age) != KS_OK)
+		return (-1);
+	return (0);
+}
+
+static int
+mtasts_set(struct ctl *ctl, int argc, char **argv)
+{
+	struct mtasts_req	 r;
+	struct ks_txn		*txn;
+	char			*text = NULL;
+	size_t			 len;
+	int			 same, ret = 1;
+
+	memset(&r, 0, sizeof(r));
+	if ((r.mx = calloc(MTASTS_MX_MAX, sizeof(*r.mx))) == NULL) {
+		warn(NULL);
+		return (1);
+	}
+	if ((ret = mtasts_getopt(argc, argv, &r)) != 0)
 		goto out;
-	printf("mta-sts.%s: policy set (mode %s, %zu mx, max_age %lu); "
-	    "update the _mta-sts.%s TXT id (wkdctl dns)\n", d, mode, nmx,
-	    max_age, d);
+	ret = 1;
+	if (mtasts_build(r.mode, r.mx, r.nmx, r.max_age, &text, &len) == -1 ||
+	    store_begin(ctl, 0, &txn) == -1)
+		goto out;
+	if (mtasts_store(txn, &r, text, len, &same) == -1) {
+		ks_txn_abort(txn);
+		goto out;
+	}
+	if (same) {
+		ks_txn_abort(txn);
+		printf("mta-sts.%s: policy unchanged\n", r.domain);
+	} else if (store_commit(ctl, txn) == -1)
+		goto out;
+	else
+		printf("mta-sts.%s: policy set (mode %s, %zu mx, max_age %lu); "
+		    "update the _mta-sts.%s TXT id (wkdctl dns)\n", r.domain,
+		    r.mode, r.nmx, r.max_age, r.domain);
 	ret = 0;
-	goto out;
-abort:
-	ks_txn_abort(txn);
 out:
 	free(text);
-	free(mx);
+	free(r.mx);
 	return (ret);
 }
 
@@ -226,9 +271,9 @@ mtasts_show(struct ctl *ctl, const char *name)
 	char		 d[KS_DOMAIN_MAX];
 	int		 rc;
 
-	if (ctl_domain(name, d) == -1)
+	if (cli_domain(name, d) == -1)
 		return (1);
-	if (ctl_open(ctl, 0) == -1 || ctl_begin(ctl, KS_RDONLY, &txn) == -1)
+	if (store_begin(ctl, KS_RDONLY, &txn) == -1)
 		return (1);
 	rc = ks_mtasts_get(txn, d, &b);
 	ks_txn_abort(txn);
@@ -254,9 +299,9 @@ mtasts_remove(struct ctl *ctl, const char *name)
 	char		 d[KS_DOMAIN_MAX];
 	int		 rc;
 
-	if (ctl_domain(name, d) == -1)
+	if (cli_domain(name, d) == -1)
 		return (1);
-	if (ctl_open(ctl, 0) == -1 || ctl_begin(ctl, 0, &txn) == -1)
+	if (store_begin(ctl, 0, &txn) == -1)
 		return (1);
 	if ((rc = ks_mtasts_get(txn, d, &b)) != KS_OK) {
 		warnx("%s: %s", d, rc == KS_NOTFOUND ? "no MTA-STS policy" :
@@ -268,9 +313,9 @@ mtasts_remove(struct ctl *ctl, const char *name)
 		warnx("%s: %s", d, ks_strerror(rc));
 		goto abort;
 	}
-	if (ctl_log(txn, d, "mta-sts policy removed") != KS_OK)
+	if (audit_log(txn, d, "mta-sts policy removed") != KS_OK)
 		goto abort;
-	if (ctl_commit(ctl, txn) == -1)
+	if (store_commit(ctl, txn) == -1)
 		return (1);
 	printf("mta-sts.%s: policy removed; remove the _mta-sts.%s TXT "
 	    "record\n", d, d);
@@ -284,14 +329,14 @@ int
 cmd_mtasts(struct ctl *ctl, int argc, char **argv)
 {
 	if (argc < 2)
-		return (ctl_usage(MTASTS_USAGE));
+		return (cli_usage(MTASTS_USAGE));
 	if (strcmp(argv[1], "set") == 0)
 		return (mtasts_set(ctl, argc - 1, argv + 1));
 	if (argc != 3 || argv[2][0] == '-')
-		return (ctl_usage(MTASTS_USAGE));
+		return (cli_usage(MTASTS_USAGE));
 	if (strcmp(argv[1], "show") == 0)
 		return (mtasts_show(ctl, argv[2]));
 	if (strcmp(argv[1], "remove") == 0)
 		return (mtasts_remove(ctl, argv[2]));
-	return (ctl_usage(MTASTS_USAGE));
+	return (cli_usage(MTASTS_USAGE));
 }

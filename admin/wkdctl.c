@@ -106,7 +106,7 @@ usage(FILE *fp)
 	fprintf(fp, "usage: wkdctl [-f file] [-s dir] command "
 	    "[argument ...]\n");
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		ctl_print_usage(fp, cmds[i].usage, 0);
+		cli_print_usage(fp, cmds[i].usage, 0);
 }
 
 static void
@@ -168,7 +168,7 @@ main(int argc, char *argv[])
 	};
 
 	memset(&ctl, 0, sizeof(ctl));
-	ctl_log_init(argc, argv);
+	audit_init(argc, argv);
 	while ((ch = getopt_long(argc, argv, "+f:hs:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
@@ -194,21 +194,21 @@ main(int argc, char *argv[])
 		return (EXIT_USAGE);
 	}
 	if (strcmp(argv[0], "help") == 0) {
-		if (argc > 1 && (cmd = ctl_find(cmds,
+		if (argc > 1 && (cmd = cli_find(cmds,
 		    sizeof(cmds) / sizeof(cmds[0]), argv[1])) != NULL) {
-			ctl_cmd_help(cmd);
+			cli_cmd_help(cmd);
 			return (0);
 		}
 		help();
 		return (0);
 	}
-	if ((cmd = ctl_find(cmds, sizeof(cmds) / sizeof(cmds[0]),
+	if ((cmd = cli_find(cmds, sizeof(cmds) / sizeof(cmds[0]),
 	    argv[0])) == NULL) {
 		warnx("unknown command: %s", argv[0]);
 		usage(stderr);
 		return (EXIT_USAGE);
 	}
-	if ((rc = ctl_help(cmd, argc, argv)) != -1)
+	if ((rc = cli_help(cmd, argc, argv)) != -1)
 		return (rc);
 	/* "hash" needs no store, hence no config either. */
 	if (cmd->fn != cmd_hash &&
@@ -217,7 +217,7 @@ main(int argc, char *argv[])
 	ctl.conf = conf;
 	optind = 0;	/* glibc: reinitialise getopt for the command. */
 	rc = cmd->fn(&ctl, argc, argv);
-	ctl_close(&ctl);
+	store_close(&ctl);
 	conf_free(conf);
 	return (rc);
 }

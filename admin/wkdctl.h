@@ -1,28 +1,59 @@
 /*
- * wkdctl.h: wkdctl's internal interfaces, grouped by file.
+ * wkdctl.h: wkdctl's internal interfaces, grouped by file.  Two layers:
+ * operations, which take a store transaction, change or read the store
+ * and return what they did; and the front end, the wkdctl command line,
+ * whose cmd_*() functions parse arguments, call operations and print.
+ * Each command's front end sits in the file of its operations.
  *
- * wkdctl.c	main(), global options, command dispatch, usage().
- * cmd.c	init, domain, account and alias commands; publish, unpublish.
- * key.c	import, list, show, export, hash, remove and log.
- * rev.c	revoke and export-revocation.
- * pgp.c	everything that parses OpenPGP (RNP): reading input, merging
- *		and cleaning certificates, shaping the blob published for one
- *		address.  Nothing else in wkdctl includes rnp.h.
- * pub.c	publishing an address's blob under its WKD hash(es), and
- *		taking it down again.
- * util.c	store opening, address helpers, file I/O.
- * acme.c	certificates for openpgpkey.DOMAIN from an ACME CA.
+ * wkdctl.c	main(), global options, the command table, usage().
+ * cli.c	usage and --help; normalising typed addresses, domains and
+ *		fingerprints.
+ * store.c	init; opening the store, transactions, address snapshots.
+ * audit.c	the audit log: written with every change; "log".
+ * io.c		bounded file reading, writing, JSON and URL encoding.
+ * pass.c	passphrases (--passphrase-fd, or the terminal).
+ * domain.c	domain add, remove, policy, list, set.
+ * account.c	account and alias commands; address ownership.
+ * import.c	import: merge, classify each UID, publish.
+ * publish.c	which stored key an address serves, and serving it;
+ *		publish, unpublish.
+ * wkd.c	an address's entries under its WKD hash(es).
+ * show.c	list, show, export, hash.
+ * remove.c	remove: a key and all it published.
+ * revoke.c	revoke, export-revocation.
+ * pgp.c	OpenPGP through RNP: reading input, merging and cleaning
+ *		certificates, shaping the blob published for one address.
+ * pgprev.c	revocations through RNP; a key's state.  Only pgp.c and
+ *		pgprev.c include rnp.h (and pgp.h, their shared internals).
  * mtasts.c	mta-sts: the MTA-STS policy served under mta-sts.DOMAIN.
+ * acme.c	domain cert: certificates for openpgpkey.DOMAIN from a CA.
+ * dns.c	a DNS client (the resolver only) and its reply parsers.
+ * x509.c	the certificate wkdd serves for a name; TLSA hashes.
+ * zone.c	dns: the records a customer publishes.
+ * check.c	domain check: what a mail client meets, checked.
+ * https.c	a small HTTPS GET client (GnuTLS) for check.c.
  */
 #ifndef WKDCTL_H
 #define WKDCTL_H
 
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 
 #include "keystore.h"
 
 struct conf;
+struct zone_conf;
+struct pgp_cert;
+struct pgp_uid;
+struct pgp_certs;
 
 #define EXIT_USAGE	2
 
@@ -78,12 +109,11 @@ struct conf;
 			"mta-sts show domain\n" \
 			"mta-sts remove domain"
 
-
 /* What main() hands every command. */
 struct ctl {
 	const char	*store;		/* Store directory. */
 	size_t		 mapsize;	/* store-size; 0: default. */
-	struct ks	*ks;		/* Opened by ctl_open(). */
+	struct ks	*ks;		/* Opened by store_open(). */
 	const struct conf *conf;	/* wkdd.conf as read, or NULL. */
 };
 
@@ -96,175 +126,295 @@ struct ctl_cmd {
 	const char	 *details;	/* For --help; may be NULL. */
 };
 
-/* cmd.c */
+/* cli.c */
+/*
+ * If argv holds -h or --help: print cmd's usage and help on stdout and
+ * return 0.  Else return -1.
+ */
+int	 cli_help(const struct ctl_cmd *, int, char **);
+void	 cli_cmd_help(const struct ctl_cmd *);
+/* Print "usage: wkdctl USAGE" to stderr; returns EXIT_USAGE. */
+int	 cli_usage(const char *usage);
+/* Print usage's lines ("\n"-separated), the first as "usage: " if first. */
+void	 cli_print_usage(FILE *, const char *usage, int first);
+const struct ctl_cmd *cli_find(const struct ctl_cmd *, size_t, const char *);
+/*
+ * For commands without options, which still refuse unknown ones: the
+ * index of the first operand, or -EXIT_USAGE after printing usage.
+ */
+int	 cli_noopts(int argc, char **argv, const char *usage);
+/*
+ * Normalise an address typed by the operator; warns ("what: ...") and
+ * returns -1 if it isn't one.  domain (KS_DOMAIN_MAX) may be NULL.
+ */
+int	 cli_addr(const char *in, char out[KS_ADDR_MAX],
+	    char domain[KS_DOMAIN_MAX]);
+/* Normalise a domain to its A-label; warns and returns -1 if not one. */
+int	 cli_domain(const char *in, char out[KS_DOMAIN_MAX]);
+/* Normalise a fingerprint (hex, any case, spaces, "0x"); -1 if none. */
+int	 cli_fpr(const char *in, char out[KS_FPR_MAX]);
+
+/* store.c */
 int	 cmd_init(struct ctl *, int, char **);
+/* Open the store (write access); warns and returns -1 on failure. */
+int	 store_open(struct ctl *, int flags);
+void	 store_close(struct ctl *);
+/*
+ * Begin a transaction (flags: KS_RDONLY), opening the store first if
+ * need be; commit one (freeing it, also on failure).  Warn and return -1
+ * on failure.
+ */
+int	 store_begin(struct ctl *, int flags, struct ks_txn **);
+int	 store_commit(struct ctl *, struct ks_txn *);
+/*
+ * A message for KS_* code rc, in the operator's terms where there is
+ * one (a full store: raise store-size).  Static storage.
+ */
+const char *store_strerror(int rc);
+/*
+ * The record of bound address addr (normalised) into *a, or of hosted
+ * domain into *d: 0, or -1 after warning ("not an address of any
+ * account", "domain not hosted").
+ */
+int	 store_addr(struct ks_txn *, const char *addr, struct ks_addr *a);
+int	 store_domain(struct ks_txn *, const char *domain,
+	    struct ks_domain *d);
+/* A snapshot of address records, for walking while changing them. */
+struct store_addrs {
+	struct ks_addr	*v;
+	size_t		 n, cap;
+};
+
+/*
+ * The address records of account (NULL: all), copied into *l (free with
+ * store_addrs_free()).  Warns and returns -1 on failure.
+ */
+int	 store_addrs(struct ks_txn *, const char *account,
+	    struct store_addrs *l);
+void	 store_addrs_free(struct store_addrs *);
+const char *store_state(int);	/* "primary", "alias", "retired" */
+
+/* audit.c */
+/*
+ * The audit log (in the store, in the same transaction as the change):
+ * audit_init() records the command line; audit_log() appends an entry for
+ * subject (an address, domain or fingerprint).  Returns a KS_* code, having
+ * warned.
+ */
+void	 audit_init(int, char **);
+int	 audit_log(struct ks_txn *, const char *subject, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+int	 cmd_log(struct ctl *, int, char **);
+
+/* io.c */
+/* "wkdctl: " and the message, a line, to fp (a report, or stderr). */
+void	 io_err(FILE *fp, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/*
+ * Read a whole file ("-" is stdin) into a malloc(3)ed buffer (*datap,
+ * *lenp); at most max bytes.  Warns and returns -1 on failure.
+ */
+int	 io_read_file(const char *path, size_t max, unsigned char **datap,
+	    size_t *lenp);
+/* Zero and free a buffer that may hold secret-key material. */
+void	 io_wipe(unsigned char *, size_t);
+/* Write s as a JSON string (quoted, escaped) to fp. */
+void	 io_json_str(FILE *, const char *s);
+/* Write len bytes to fd; -1 on error (errno set). */
+int	 io_write_all(int fd, const unsigned char *, size_t);
+/* s percent-encoded for a query (l=); -1 if it doesn't fit outsz. */
+int	 io_pct(const char *s, char *out, size_t outsz);
+
+/* pass.c */
+/*
+ * A passphrase for a secret key: read once from fd (--passphrase-fd), or
+ * asked on /dev/tty (echo off) when stdin is a terminal.  Never logged;
+ * pass_clear() wipes it.
+ */
+struct pass {
+	int	 fd;		/* -1: none given. */
+	int	 state;		/* 0 not yet read, 1 have it, -1 none. */
+	char	 buf[1024];
+};
+
+void	 pass_init(struct pass *);
+/* Parse a --passphrase-fd argument; warns and returns -1 if bad. */
+int	 pass_fd(struct pass *, const char *arg);
+/* Can a passphrase be had (fd given, or a terminal to ask on)? */
+int	 pass_avail(const struct pass *);
+/* The passphrase (NUL-terminated, in pp->buf), or NULL if none. */
+const char *pass_get(struct pass *, const char *what);
+void	 pass_clear(struct pass *);
+
+/* domain.c */
 int	 cmd_domain(struct ctl *, int, char **);
+/*
+ * Is domain (an A-label) hosted?  0 if so; else warns, naming addr (the
+ * address that needs it), and returns -1.
+ */
+int	 domain_hosted(struct ks_txn *, const char *domain, const char *addr);
+
+/* account.c */
 int	 cmd_account(struct ctl *, int, char **);
 int	 cmd_alias(struct ctl *, int, char **);
+/* *removed: was a's account removed?  Returns a KS_* code. */
+int	 account_removed(struct ks_txn *, const struct ks_addr *a,
+	    int *removed);
+
+/* import.c */
+int	 cmd_import(struct ctl *, int, char **);
+
+/* What an import did with one UID of a key. */
+struct import_uid {
+	char		*text;			/* malloc(3)ed; NULL: photo. */
+	char		 addr[KS_ADDR_MAX];	/* Normalised, or "". */
+	int		 publish;		/* Published at addr. */
+	char		 replaced[KS_FPR_MAX];	/* Key it replaced, or "". */
+	char		 why[2 * KS_ADDR_MAX + 128];	/* Why not published. */
+};
+
+/* What an import did with one key. */
+struct import_key {
+	char		 fpr[KS_FPR_MAX];
+	int		 parsed;	/* Merged and classified: uids. */
+	int		 known;		/* Merged with a stored one. */
+	int		 revoked;
+	int		 expired;
+	int		 failed;	/* Refused, or the store failed. */
+	struct import_uid *uids;
+	size_t		 nuids;
+	size_t		 npublish;	/* UIDs published. */
+	/* Addresses unpublished: their UID is gone or invalid now. */
+	char		(*dropped)[KS_ADDR_MAX];
+	size_t		 ndropped;
+	int		 revoc;		/* Revocation certificates stored. */
+	char		 revnote[128];	/* Why none were made, or "". */
+	char		*msgs;		/* Errors and notes, lines; or NULL. */
+};
+
+struct import_report {
+	struct import_key *v;
+	size_t		 n;
+};
+
+/*
+ * Import certs (as pgp_read() gave them) in txn: each key merged with its
+ * stored certificate, stored, and each UID published at its address if
+ * that is the primary or an alias of the account it belongs to (of
+ * account, if not NULL: an account's primary).  *r (free with
+ * import_report_free(), also after an error) says what was done, key by
+ * key.  Returns 0, or -1 at the first key refused or failed (the last in
+ * r, failed set): the caller aborts txn, all or nothing.
+ */
+int	 import_keys(struct ks_txn *, const char *account,
+	    const struct pgp_certs *certs, struct import_report *r);
+void	 import_report_free(struct import_report *);
+/* Print r as "wkdctl import" does. */
+void	 import_print(FILE *, const struct import_report *);
+
+/* publish.c */
 int	 cmd_publish(struct ctl *, int, char **);
 int	 cmd_unpublish(struct ctl *, int, char **);
-
-/* key.c */
-int	 cmd_import(struct ctl *, int, char **);
-int	 cmd_list(struct ctl *, int, char **);
-int	 cmd_show(struct ctl *, int, char **);
-int	 cmd_export(struct ctl *, int, char **);
-int	 cmd_hash(struct ctl *, int, char **);
-int	 cmd_remove(struct ctl *, int, char **);
-int	 cmd_log(struct ctl *, int, char **);
-int	 key_publish_stored(struct ks_txn *, const char *addr,
+/*
+ * Publish UID u of m at its address, whose record is *a (updated, fpr
+ * set): its blob, then the revoked predecessor's if the domain keeps it,
+ * under the address's hash(es), logged.  Errors go to errfp (a report, or
+ * stderr).  Returns 0 or -1.
+ */
+int	 publish_uid(struct ks_txn *, const struct pgp_cert *m,
+	    const struct pgp_uid *u, struct ks_addr *a, FILE *errfp);
+/* Take down what a publishes and clear its key, logging why (KS_*). */
+int	 publish_drop(struct ks_txn *, struct ks_addr *a, const char *why);
+int	 publish_stored(struct ks_txn *, const char *addr,
 	    char fpr[KS_FPR_MAX]);
 /*
  * Serve again what a (published, a->fpr set) serves now: its key's UID
  * blob, followed by its revoked predecessor's when the domain keeps
  * revoked keys.  Errors go to errfp.  Returns 0 or -1.
  */
-int	 key_refresh(struct ks_txn *, struct ks_addr *a, FILE *errfp);
-/* *removed: was a's account removed?  Returns a KS_* code. */
-int	 key_account_removed(struct ks_txn *, const struct ks_addr *a,
-	    int *removed);
-/* key_refresh() every published address of domain. */
-int	 key_refresh_domain(struct ks_txn *, const char *domain);
+int	 publish_refresh(struct ks_txn *, struct ks_addr *a, FILE *errfp);
+/* publish_refresh() every published address of domain. */
+int	 publish_refresh_domain(struct ks_txn *, const char *domain);
 /*
- * Key fpr changed: key_refresh() every address serving it, or serving
+ * Key fpr changed: publish_refresh() every address serving it, or serving
  * the key that superseded it (which may serve it as predecessor).
  */
-int	 key_refresh_key(struct ks_txn *, const char *fpr, FILE *errfp);
-/*
- * A one-line state of stored key fpr into buf: "valid", "expired since
- * DATE", "revoked (REASON)", each with ", superseded by FPR" if so.
- */
-int	 key_state(struct ks_txn *, const char *fpr, char *buf, size_t);
+int	 publish_refresh_key(struct ks_txn *, const char *fpr, FILE *errfp);
 
-/* rev.c */
-int	 cmd_revoke(struct ctl *, int, char **);
-int	 cmd_export_revocation(struct ctl *, int, char **);
-
-/* acme.c */
-/* Is an ACME client configured (acme-client, not "none")? */
-int	 acme_enabled(const struct conf *);
-/*
- * Request the certificates of domain's service names, openpgpkey.DOMAIN
- * and, if mtasts, mta-sts.DOMAIN, with ctl->conf's ACME client; if any is
- * new, SIGHUP wkdd (pidfile) and note it in the audit log.  Reports on
- * stdout, failures on stderr (with the client's output).  Returns 0 if
- * every name has a certificate now (new, or kept as not due), else -1.
- */
-int	 acme_domain(struct ctl *, const char *domain, int mtasts);
-/* wkdctl domain cert [--mta-sts] domain; argv[0] is "cert". */
-int	 acme_cmd(struct ctl *, int, char **);
-
-/* dns.c, check.c: WKD-as-a-service (check.h). */
-int	 cmd_dns(struct ctl *, int, char **);
-int	 cmd_domain_check(struct ctl *, int, char **);	/* argv[0]: "check" */
-
-/* mtasts.c */
-int	 cmd_mtasts(struct ctl *, int, char **);
-
-/* util.c */
-/*
- * A passphrase for a secret key: read once from fd (--passphrase-fd), or
- * asked on /dev/tty (echo off) when stdin is a terminal.  Never logged;
- * ctl_pass_clear() wipes it.
- */
-struct ctl_pass {
-	int	 fd;		/* -1: none given. */
-	int	 state;		/* 0 not yet read, 1 have it, -1 none. */
-	char	 buf[1024];
-};
-
-void	 ctl_pass_init(struct ctl_pass *);
-/* Parse a --passphrase-fd argument; warns and returns -1 if bad. */
-int	 ctl_pass_fd(struct ctl_pass *, const char *arg);
-/* Can a passphrase be had (fd given, or a terminal to ask on)? */
-int	 ctl_pass_avail(const struct ctl_pass *);
-/* The passphrase (NUL-terminated, in pp->buf), or NULL if none. */
-const char *ctl_pass_get(struct ctl_pass *, const char *what);
-void	 ctl_pass_clear(struct ctl_pass *);
-/* Write s as a JSON string (quoted, escaped) to fp. */
-void	 ctl_json_str(FILE *, const char *s);
-/* Write len bytes to fd; -1 on error (errno set). */
-int	 ctl_write_all(int fd, const unsigned char *, size_t);
-/* s percent-encoded for a query (l=); -1 if it doesn't fit outsz. */
-int	 ctl_pct(const char *s, char *out, size_t outsz);
-/* A snapshot of address records (ctl_addrs()), for walking and changing. */
-struct ctl_addrs {
-	struct ks_addr	*v;
-	size_t		 n, cap;
-};
-
-int	 ctl_addrs(struct ks_txn *, const char *account, struct ctl_addrs *);
-void	 ctl_addrs_free(struct ctl_addrs *);
-const char *ctl_state(int);	/* "primary", "alias", "retired" */
-/*
- * The audit log (in the store, in the same transaction as the change):
- * ctl_log_init() records the command line; ctl_log() appends an entry for
- * subject (an address, domain or fingerprint).  Returns a KS_* code, having
- * warned.
- */
-void	 ctl_log_init(int, char **);
-int	 ctl_log(struct ks_txn *, const char *subject, const char *fmt, ...)
-	    __attribute__((format(printf, 3, 4)));
-/*
- * If argv holds -h or --help: print cmd's usage and help on stdout and
- * return 0.  Else return -1.
- */
-int	 ctl_help(const struct ctl_cmd *, int, char **);
-void	 ctl_cmd_help(const struct ctl_cmd *);
-/* Print "usage: wkdctl USAGE" to stderr; returns EXIT_USAGE. */
-int	 ctl_usage(const char *usage);
-/* Print usage's lines ("\n"-separated), the first as "usage: " if first. */
-void	 ctl_print_usage(FILE *, const char *usage, int first);
-const struct ctl_cmd *ctl_find(const struct ctl_cmd *, size_t, const char *);
-/* Open the store (write access); warns and returns -1 on failure. */
-int	 ctl_open(struct ctl *, int flags);
-void	 ctl_close(struct ctl *);
-/* Begin / commit a transaction; warn and return -1 on failure. */
-int	 ctl_begin(struct ctl *, int flags, struct ks_txn **);
-int	 ctl_commit(struct ctl *, struct ks_txn *);
-/*
- * Normalise an address typed by the operator; warns ("what: ...") and
- * returns -1 if it isn't one.  domain (KS_DOMAIN_MAX) may be NULL.
- */
-int	 ctl_addr(const char *in, char out[KS_ADDR_MAX],
-	    char domain[KS_DOMAIN_MAX]);
-/* Normalise a domain to its A-label; warns and returns -1 if it isn't one. */
-int	 ctl_domain(const char *in, char out[KS_DOMAIN_MAX]);
-/* Normalise a fingerprint (hex, any case, spaces, "0x"); -1 if none. */
-int	 ctl_fpr(const char *in, char out[KS_FPR_MAX]);
-/*
- * Read a whole file ("-" is stdin) into a malloc(3)ed buffer (*datap,
- * *lenp); at most max bytes.  Warns and returns -1 on failure.
- */
-int	 ctl_read_file(const char *path, size_t max, unsigned char **datap,
-	    size_t *lenp);
-/* Zero and free a buffer that may hold secret-key material. */
-void	 ctl_wipe(unsigned char *, size_t);
-/* The local part and domain of a normalised address (split at the last @). */
-int	 ctl_split(const char *addr, char *local, size_t localsz,
+/* wkd.c */
+/* Split a normalised address at its last "@"; -1 if a part does not fit. */
+int	 wkd_split(const char *addr, char *local, size_t localsz,
 	    char *domain, size_t domainsz);
-
-/* pub.c */
 /*
  * The WKD hashes of a normalised address: ascii (the draft's, always) and,
  * if full Unicode lowercasing of the local part gives another one, uni
  * (else uni is "").  lower (KS_ADDR_MAX, may be NULL) gets that lowercased
  * address.  Returns KS_OK or a KS_* code.
  */
-int	 pub_hashes(const char *addr, char ascii[KS_HASH_LEN + 1],
+int	 wkd_hashes(const char *addr, char ascii[KS_HASH_LEN + 1],
 	    char uni[KS_HASH_LEN + 1], char *lower);
 /* Publish blob for address addr under its hash(es). */
-int	 pub_put(struct ks_txn *, const char *addr, const unsigned char *,
+int	 wkd_put(struct ks_txn *, const char *addr, const unsigned char *,
 	    size_t);
 /* Remove what is published for addr (only entries that are addr's). */
-int	 pub_del(struct ks_txn *, const char *addr);
+int	 wkd_del(struct ks_txn *, const char *addr);
 /*
  * Before binding the new address addr: take down what its hashes serve
  * (Unicode-hash entries of other addresses, now its own or ambiguous).
  */
-int	 pub_bind(struct ks_txn *, const char *addr);
+int	 wkd_bind(struct ks_txn *, const char *addr);
 
-/* pgp.c */
+/* show.c */
+int	 cmd_list(struct ctl *, int, char **);
+int	 cmd_show(struct ctl *, int, char **);
+int	 cmd_export(struct ctl *, int, char **);
+int	 cmd_hash(struct ctl *, int, char **);
+/*
+ * A one-line state of stored key fpr into buf: "valid", "expired since
+ * DATE", "revoked (REASON)", each with ", superseded by FPR" if so.
+ */
+int	 show_state(struct ks_txn *, const char *fpr, char *buf, size_t);
+
+/* remove.c */
+int	 cmd_remove(struct ctl *, int, char **);
+
+/* revoke.c */
+int	 cmd_revoke(struct ctl *, int, char **);
+int	 cmd_export_revocation(struct ctl *, int, char **);
+
+/* What to revoke, and with what (at most one of keydata, certdata). */
+struct revoke_req {
+	const char		*fpr;		/* The key, normalised. */
+	int			 reason;	/* PGP_REV_* (not certdata). */
+	const char		*message;	/* With keydata, or NULL. */
+	const unsigned char	*keydata;	/* A secret keypair, or NULL. */
+	size_t			 keylen;
+	const char		*keyname;	/* Labels its errors. */
+	const unsigned char	*certdata;	/* A revocation, or NULL. */
+	size_t			 certlen;
+	const char		*certname;
+	struct pass		*pp;		/* keydata's passphrase. */
+};
+
+struct revoke_result {
+	int			 reason;	/* As signed. */
+	const char		*how;		/* Static text. */
+	char			(*served)[KS_ADDR_MAX];	/* Served revoked. */
+	size_t			 nserved;
+};
+
+/*
+ * Revoke req->fpr in txn with the signature req gives (else the stored
+ * revocation certificate for req->reason), verified against the key
+ * first; every address serving it serves it revoked.  *res (free with
+ * revoke_result_free()) says how.  Returns 0, or -1 after warning: the
+ * caller aborts txn.
+ */
+int	 revoke_key(struct ks_txn *, const struct revoke_req *,
+	    struct revoke_result *res);
+void	 revoke_result_free(struct revoke_result *);
+
+/* pgp.c, pgprev.c */
 #define PGP_UID_OK	0	/* Valid UID with an addr-spec. */
 #define PGP_UID_ATTR	1	/* User attribute (photo). */
 #define PGP_UID_INVALID	2	/* No valid self-signature. */
@@ -309,7 +459,7 @@ struct pgp_certs {
  * labels errors.  Returns 0, or -1 after warning.
  */
 int	 pgp_read(const char *name, const unsigned char *data, size_t len,
-	    struct ctl_pass *pp, struct pgp_certs *certs);
+	    struct pass *pp, struct pgp_certs *certs);
 /*
  * Merge stored (may be NULL) and in into out (a new struct, free with
  * pgp_cert_free()): self-signatures verified, invalid UIDs, user
@@ -357,7 +507,7 @@ int	 pgp_info(const char *fpr, const unsigned char *, size_t,
  */
 int	 pgp_revoke_make(const char *name, const unsigned char *keydata,
 	    size_t keylen, const char *fpr, int reason, const char *message,
-	    struct ctl_pass *pp, unsigned char **sigp, size_t *siglenp);
+	    struct pass *pp, unsigned char **sigp, size_t *siglenp);
 /*
  * Verify a revocation certificate sig (armored or binary; signature
  * packets only) against key fpr, whose certificate is cert, and add it:
@@ -382,5 +532,241 @@ void	 pgp_cert_free(struct pgp_cert *);
 void	 pgp_certs_free(struct pgp_certs *);
 /* The addr-spec of a UID ("Name <a@b>" or "a@b"), copied into out. */
 int	 pgp_uid_addr(const char *uid, char *out, size_t outsz);
+
+/* mtasts.c */
+int	 cmd_mtasts(struct ctl *, int, char **);
+
+/* spawn.c */
+#define SPAWN_OUT_MAX	(16 * 1024)	/* Output kept: the end. */
+
+/* A program's output: its last SPAWN_OUT_MAX bytes. */
+struct spawn_out {
+	char	 buf[SPAWN_OUT_MAX + 1];
+	size_t	 len;
+	int	 cut;		/* Earlier output was dropped. */
+};
+
+/*
+ * Run argv (no shell, argv[0] looked up in PATH) in our environment plus
+ * env1 ("NAME=value", or NULL), stdin /dev/null, stdout and stderr into
+ * *o, for at most timeout seconds (then SIGTERM, and SIGKILL 5 s later).
+ * Returns the exit status, 128 + signal if killed, or -1 if it could not
+ * run (warned).
+ */
+int	 spawn_run(const char *const argv[], const char *env1,
+	    unsigned timeout, struct spawn_out *o);
+/* Print o to stderr, each line indented and labelled. */
+void	 spawn_out_print(const struct spawn_out *o, const char *label);
+
+/* acme.c */
+/* Is an ACME client configured (acme-client, not "none")? */
+int	 acme_enabled(const struct conf *);
+/*
+ * Request the certificates of domain's service names, openpgpkey.DOMAIN
+ * and, if mtasts, mta-sts.DOMAIN, with ctl->conf's ACME client; if any is
+ * new, SIGHUP wkdd (pidfile) and note it in the audit log.  Reports on
+ * stdout, failures on stderr (with the client's output).  Returns 0 if
+ * every name has a certificate now (new, or kept as not due), else -1.
+ */
+int	 acme_domain(struct ctl *, const char *domain, int mtasts);
+/* wkdctl domain cert [--mta-sts] domain; argv[0] is "cert". */
+int	 acme_cmd(struct ctl *, int, char **);
+
+/* dns.c */
+#define DNS_ADDRS_MAX	8
+#define DNS_NAME_MAX	1025		/* NS_MAXDNAME. */
+#define DNS_TTL		3600
+#define DNS_TLSA_LEN	32		/* SHA-256. */
+
+/* Record types not every header names. */
+#define DNS_T_A		1
+#define DNS_T_CNAME	5
+#define DNS_T_TXT	16
+#define DNS_T_AAAA	28
+#define DNS_T_TLSA	52
+#define DNS_T_CAA	257
+
+#define DNS_OK		0	/* Records of the type asked for. */
+#define DNS_NODATA	1	/* The name exists, without such records. */
+#define DNS_NXDOMAIN	2	/* The name does not exist. */
+#define DNS_FAIL	3	/* No answer, SERVFAIL, REFUSED, bad reply. */
+
+struct dns_rr {
+	unsigned	 type;
+	uint32_t	 ttl;
+	unsigned char	*rdata;		/* malloc(3)ed copy. */
+	size_t		 rdlen;
+	char		 text[DNS_NAME_MAX];	/* CNAME target, A/AAAA text. */
+};
+
+/*
+ * One answer.  A CNAME chain from the name asked for is followed (at most
+ * 8 links); cname is the chain's last name ("" if none), and rr holds the
+ * records of the type asked for owned by that name.  status is a DNS_*
+ * value; nxdomain after a CNAME means its target does not exist.
+ */
+struct dns_ans {
+	int		 status;
+	int		 rcode;
+	char		 cname[DNS_NAME_MAX];
+	struct dns_rr	*rr;
+	size_t		 nrr;
+};
+
+/*
+ * Parse reply msg (len bytes) to a query for name, type into *ans (free
+ * with dns_ans_free(), also after an error).  Returns 0, or -1 if msg is
+ * not a DNS reply (ans->status is DNS_FAIL then).
+ */
+int	 dns_parse(const unsigned char *msg, size_t len, const char *name,
+	    unsigned type, struct dns_ans *ans);
+/*
+ * Ask the resolvers of /etc/resolv.conf (no search list, TCP on
+ * truncation) for name and type.  Returns ans->status.
+ */
+int	 dns_query(const char *name, unsigned type, struct dns_ans *ans);
+void	 dns_ans_free(struct dns_ans *);
+/*
+ * The character-strings of TXT record rr, joined, into out (always
+ * NUL-terminated).  Returns 0, or -1 if rr is malformed or does not fit
+ * (out then holds the strings before that).
+ */
+int	 dns_txt(const struct dns_rr *rr, char *out, size_t outsz);
+/* Case-insensitive name comparison, ignoring one trailing dot. */
+int	 dns_name_eq(const char *, const char *);
+/* "a.b." or "a.b" to "a.b" in out; -1 if it does not fit. */
+int	 dns_name_strip(const char *in, char *out, size_t outsz);
+
+/* x509.c */
+/* TLSA 3 1 1: SHA-256 of the certificate's SubjectPublicKeyInfo. */
+int	 x509_tlsa(gnutls_x509_crt_t, unsigned char out[DNS_TLSA_LEN]);
+/*
+ * The certificate file wkdd serves for host: tls_dir/live/HOST/
+ * fullchain.pem if tls_dir is set and that file exists, else cert.  Copies
+ * its path into out; -1 if there is none.
+ */
+int	 x509_cert_path(const struct zone_conf *, const char *host, char *out,
+	    size_t outsz);
+/*
+ * Load the first certificate of PEM file path into *crtp (free with
+ * gnutls_x509_crt_deinit()).  Warns and returns -1 on failure.
+ */
+int	 x509_load(const char *path, gnutls_x509_crt_t *crtp);
+/* Hex of in (len bytes) into out (2 * len + 1 bytes), uppercase. */
+void	 x509_hex(const unsigned char *in, size_t len, char *out);
+
+/* zone.c */
+/*
+ * What the customer's records point at and say: from command options until
+ * wkdd.conf has directives for them (see wkdctl.8).  Pointers are
+ * borrowed (argv or the config), never freed here.
+ */
+struct zone_conf {
+	char		 target[KS_DOMAIN_MAX];	/* Service name, or "". */
+	/* Or the service's addresses. */
+	char		 addrs[DNS_ADDRS_MAX][INET6_ADDRSTRLEN];
+	size_t		 naddrs;
+	char		 caa[KS_DOMAIN_MAX];	/* CA's domain, or "". */
+	const char	*tlsrpt;	/* TLSRPT rua URI(s), or NULL. */
+	const char	*cert;		/* tls-cert, or NULL. */
+	const char	*tls_dir;	/* live/NAME/fullchain.pem, or NULL. */
+	const char	*cafile;	/* check: trust only these CAs. */
+	unsigned	 port;		/* check: HTTPS port, 443. */
+	int		 acme;		/* acme-client configured. */
+};
+int	 cmd_dns(struct ctl *, int, char **);
+int	 zone_conf_apply(struct zone_conf *, const struct conf *);
+/*
+ * The MTA-STS policy id of ETag etag: its letters and digits (RFC 8461
+ * 3.1: 1 to 32 of them).  -1 if none are left.
+ */
+int	 zone_mtasts_id(const char *etag, char *out, size_t outsz);
+/*
+ * Print the zone-file lines for domain (an A-label) to fp.  tlsa is the
+ * TLSA 3 1 1 hash (NULL if no certificate is known yet, cert_note says
+ * why), mtasts_id the MTA-STS policy id (NULL: no MTA-STS).
+ */
+int	 zone_print(FILE *fp, const struct zone_conf *, const char *domain,
+	    const unsigned char *tlsa, const char *cert_note,
+	    const char *mtasts_id);
+/*
+ * Options shared by "dns" and "domain check" into dc; returns optind, or -1
+ * after printing usage (the caller returns 2).  check allows the check's
+ * own options.
+ */
+int	 zone_getopt(int argc, char **argv, struct zone_conf *dc, int check,
+	    const char *usage);
+
+/*
+ * wkdctl dns [options] domain; store may be NULL (no MTA-STS then), conf
+ * may be NULL.  Returns the exit status.
+ */
+int	 zone_cmd(const char *store, size_t mapsize, const struct conf *conf,
+	    int argc, char **argv);
+
+/* check.c, checkhttps.c */
+int	 cmd_domain_check(struct ctl *, int, char **);	/* argv[0]: "check" */
+/* wkdctl domain check [options] domain; argv[0] is "check". */
+int	 check_cmd(const char *store, size_t mapsize, const struct conf *conf,
+	    int argc, char **argv);
+
+#define CHECK_ADDRS_MAX	16
+
+/* One run of "domain check": what it found so far. */
+struct check {
+	const struct zone_conf	*dc;
+	struct ks		*ks;	/* NULL: no store. */
+	char			 dom[KS_DOMAIN_MAX];
+	char			 host[DNS_NAME_MAX];	/* openpgpkey.DOMAIN */
+	int			 fails;
+	int			 warns;
+	/* openpgpkey.DOMAIN's addresses, as resolved. */
+	char			 addrs[CHECK_ADDRS_MAX][INET6_ADDRSTRLEN];
+	size_t			 naddrs;
+	/* TLSA hash of the certificate served (HTTPS) or configured. */
+	int			 host_ok;	/* Reaches the service. */
+	unsigned char		 tlsa[DNS_TLSA_LEN];
+	int			 have_tlsa;
+	const char		*tlsa_from;
+};
+
+/* snprintf(3) that may truncate: for messages and names known to fit. */
+void	 check_fmt(char *buf, size_t bufsz, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+/* Result lines on stdout: "ok: ...", "warn: ...", "FAIL: ... - fix: FIX". */
+void	 check_ok(struct check *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	 check_warn(struct check *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	 check_fail(struct check *, const char *fix, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+/* The certificate, policy file and a key at each address (checkhttps.c). */
+void	 check_https(struct check *);
+
+/* https.c */
+struct https_resp {
+	int		 status;	/* HTTP status, 0 if none. */
+	char		*headers;	/* Header lines, malloc(3)ed. */
+	unsigned char	*body;		/* malloc(3)ed. */
+	size_t		 bodylen;
+};
+
+/*
+ * A TLS connection to host (SNI and name check) at address addr, port:
+ * verified against cafile, or the system trust store if cafile is NULL.
+ * Fills *crtp (the server's certificate, deinit it), *verify (GnuTLS
+ * verification status, 0 if trusted and naming host).  Then GET path, with
+ * "Host: host", into *resp (free with https_resp_free()).  err gets a
+ * message on failure.  Returns 0 if a response was read, -1 if not (with
+ * *crtp set if the handshake got that far).
+ */
+int	 https_get(const struct sockaddr *addr, unsigned addrlen,
+	    const char *host, const char *path, const char *cafile,
+	    gnutls_x509_crt_t *crtp, unsigned *verify,
+	    struct https_resp *resp, char *err, size_t errsz);
+/* The value of header name (case-insensitive), copied into out; -1 if none. */
+int	 https_header(const struct https_resp *, const char *name, char *out,
+	    size_t outsz);
+void	 https_resp_free(struct https_resp *);
 
 #endif /* WKDCTL_H */

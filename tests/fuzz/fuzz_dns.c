@@ -5,11 +5,13 @@
  */
 #include <stdint.h>
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <arpa/nameser.h>
 
 #include "wkdctl.h"
-#include "check.h"
+
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -21,11 +23,19 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	struct dns_ans	 ans;
+	char		 txt[512];
+	size_t		 i;
 
 	if (len < 1)
 		return (0);
 	(void)dns_parse(data + 1, len - 1, "openpgpkey.example.org",
 	    types[data[0] % (sizeof(types) / sizeof(types[0]))], &ans);
+	/* TXT records (MTA-STS, TLSRPT) are read by dns_txt(). */
+	for (i = 0; i < ans.nrr; i++)
+		if (ans.rr[i].type == ns_t_txt &&
+		    dns_txt(&ans.rr[i], txt, sizeof(txt)) == 0 &&
+		    strlen(txt) >= sizeof(txt))
+			abort();
 	dns_ans_free(&ans);
 	return (0);
 }

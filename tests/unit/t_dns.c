@@ -9,7 +9,8 @@
 #include <string.h>
 
 #include "keystore.h"
-#include "check.h"
+#include "wkdctl.h"
+
 #include "tap.h"
 
 static const char cert_pem[] =
@@ -262,11 +263,11 @@ test_names(void)
 	is_str(out, "a.test", "stripped");
 	is_int(dns_name_strip("0123456789abcdefg", out, sizeof(out)), -1,
 	    "strip: too long");
-	is_int(dns_mtasts_id("\"fstp56pefqfn51jm\"", id, sizeof(id)), 0,
+	is_int(zone_mtasts_id("\"fstp56pefqfn51jm\"", id, sizeof(id)), 0,
 	    "MTA-STS id from an ETag");
 	is_str(id, "fstp56pefqfn51jm", "id: quotes gone");
-	is_int(dns_mtasts_id("\"\"", id, sizeof(id)), -1, "empty ETag: no id");
-	(void)dns_mtasts_id("W/\"0123456789012345678901234567890123456789\"",
+	is_int(zone_mtasts_id("\"\"", id, sizeof(id)), -1, "empty ETag: no id");
+	(void)zone_mtasts_id("W/\"0123456789012345678901234567890123456789\"",
 	    id, sizeof(id));
 	is_int(strlen(id), 32, "id: at most 32 characters");
 }
@@ -286,8 +287,8 @@ test_tlsa(void)
 		ok(0, "import the test certificate");
 		return;
 	}
-	is_int(dns_tlsa_crt(crt, h), 0, "TLSA hash");
-	dns_hex(h, sizeof(h), hex);
+	is_int(x509_tlsa(crt, h), 0, "TLSA hash");
+	x509_hex(h, sizeof(h), hex);
 	is_str(hex, cert_tlsa, "TLSA 3 1 1 equals openssl's SPKI SHA-256");
 	gnutls_x509_crt_deinit(crt);
 }
@@ -314,7 +315,7 @@ args(const char *const *in, size_t n, char **v)
 static void
 test_zone(void)
 {
-	struct dns_conf	 dc;
+	struct zone_conf	 dc;
 	unsigned char	 h[DNS_TLSA_LEN];
 	char		*buf = NULL;
 	size_t		 len = 0;
@@ -334,21 +335,21 @@ test_zone(void)
 	args(port_c, 4, port);
 	args(rua_c, 4, rua);
 
-	is_int(dns_getopt(8, argv, &dc, 0, "dns"), 7, "options parsed");
+	is_int(zone_getopt(8, argv, &dc, 0, "dns"), 7, "options parsed");
 	is_str(dc.target, "wkd.service.test", "target normalised");
-	is_int(dns_getopt(4, bad, &dc, 0, "dns"), -1, "bad address refused");
-	is_int(dns_getopt(4, port, &dc, 0, "dns"), -1, "--port: check only");
-	is_int(dns_getopt(4, port, &dc, 1, "check"), 3, "--port for check");
+	is_int(zone_getopt(4, bad, &dc, 0, "dns"), -1, "bad address refused");
+	is_int(zone_getopt(4, port, &dc, 0, "dns"), -1, "--port: check only");
+	is_int(zone_getopt(4, port, &dc, 1, "check"), 3, "--port for check");
 	is_int(dc.port, 80, "port");
-	is_int(dns_getopt(4, rua, &dc, 0, "dns"), -1, "quote in rua refused");
+	is_int(zone_getopt(4, rua, &dc, 0, "dns"), -1, "quote in rua refused");
 
-	(void)dns_getopt(8, argv, &dc, 0, "dns");
+	(void)zone_getopt(8, argv, &dc, 0, "dns");
 	memset(h, 0x11, sizeof(h));
 	if ((fp = open_memstream(&buf, &len)) == NULL) {
 		ok(0, "open_memstream");
 		return;
 	}
-	is_int(dns_zone(fp, &dc, "good.test", h, NULL, "abc123"), 0, "zone");
+	is_int(zone_print(fp, &dc, "good.test", h, NULL, "abc123"), 0, "zone");
 	fclose(fp);
 	ok(strstr(buf, "\nopenpgpkey.good.test.\t3600\tIN\tCNAME\t"
 	    "wkd.service.test.\n") != NULL, "CNAME line");
@@ -374,7 +375,7 @@ test_zone(void)
 	buf = NULL;
 	if ((fp = open_memstream(&buf, &len)) == NULL)
 		return;
-	(void)dns_zone(fp, &dc, "good.test", NULL, "no certificate", NULL);
+	(void)zone_print(fp, &dc, "good.test", NULL, "no certificate", NULL);
 	fclose(fp);
 	ok(strstr(buf, "\nopenpgpkey.good.test.\t3600\tIN\tA\t192.0.2.1\n") !=
 	    NULL && strstr(buf, "\nopenpgpkey.good.test.\t3600\tIN\tAAAA\t"
@@ -383,8 +384,41 @@ test_zone(void)
 	    strstr(buf, "CAA\t") == NULL, "no TLSA, CAA or MTA-STS lines");
 	free(buf);
 	memset(&dc, 0, sizeof(dc));
-	is_int(dns_zone(stdout, &dc, "good.test", NULL, NULL, NULL), -1,
+	is_int(zone_print(stdout, &dc, "good.test", NULL, NULL, NULL), -1,
 	    "neither target nor address: refused");
+}
+
+/* TXT rdata: character-strings joined; cut or bad ones say so. */
+static void
+test_txt(void)
+{
+	struct dns_rr	 rr;
+	char		 out[16];
+	unsigned char	 two[] = { 7, 'v', '=', 'S', 'T', 'S', 'v', '1',
+	    3, ';', 'i', 'd' };
+	unsigned char	 bad[] = { 9, 'a', 'b' };
+	unsigned char	 empty[] = { 0 };
+
+	memset(&rr, 0, sizeof(rr));
+	rr.type = DNS_T_TXT;
+	rr.rdata = two;
+	rr.rdlen = sizeof(two);
+	ok(dns_txt(&rr, out, sizeof(out)) == 0 &&
+	    strcmp(out, "v=STSv1;id") == 0, "dns_txt: two strings joined");
+	ok(dns_txt(&rr, out, 9) == -1 && strcmp(out, "v=STSv1") == 0,
+	    "dns_txt: too long for out: -1, the first string kept");
+	rr.rdata = bad;
+	rr.rdlen = sizeof(bad);
+	ok(dns_txt(&rr, out, sizeof(out)) == -1 && out[0] == '\0',
+	    "dns_txt: a length past the rdata: -1, nothing kept");
+	rr.rdata = empty;
+	rr.rdlen = sizeof(empty);
+	ok(dns_txt(&rr, out, sizeof(out)) == 0 && out[0] == '\0',
+	    "dns_txt: one empty string");
+	rr.rdlen = 0;
+	ok(dns_txt(&rr, out, sizeof(out)) == 0 && out[0] == '\0',
+	    "dns_txt: no rdata");
+	ok(dns_txt(&rr, out, 0) == -1, "dns_txt: no room at all: -1");
 }
 
 int
@@ -395,5 +429,6 @@ main(void)
 	test_names();
 	test_tlsa();
 	test_zone();
+	test_txt();
 	return (done());
 }

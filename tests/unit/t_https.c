@@ -21,7 +21,8 @@
 #include <gnutls/x509.h>
 
 #include "keystore.h"
-#include "check.h"
+#include "wkdctl.h"
+
 #include "tap.h"
 
 static char	ca_path[] = "/tmp/t_https.XXXXXX";

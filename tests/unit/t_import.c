@@ -135,14 +135,14 @@ t_hashes(void)
 {
 	char	 a[KS_HASH_LEN + 1], u[KS_HASH_LEN + 1], low[KS_ADDR_MAX];
 
-	E(pub_hashes("joe.doe@example.org", a, u, low));
+	E(wkd_hashes("joe.doe@example.org", a, u, low));
 	is_str(a, "iy9q119eutrkn8s1mk4r39qejnbu3n5q", "draft hash");
 	is_str(u, "", "no Unicode hash for an ASCII address");
-	E(pub_hashes("Äbc@example.org", a, u, low));
+	E(wkd_hashes("Äbc@example.org", a, u, low));
 	is_str(a, "ud9bxcn7eq8b9bfbmjthn5bwe8ifr8y1", "Äbc: draft hash");
 	is_str(u, "33jf9x7jns7fpobh6m5xtwxwp46959z6", "Äbc: Unicode hash");
 	is_str(low, "äbc@example.org", "Äbc: lowered address");
-	ok(pub_hashes("noat", a, u, low) != KS_OK, "no @: refused");
+	ok(wkd_hashes("noat", a, u, low) != KS_OK, "no @: refused");
 }
 
 static void
@@ -150,13 +150,13 @@ t_fpr(void)
 {
 	char	 f[KS_FPR_MAX];
 
-	is_int(ctl_fpr("0xb68d0273b6610d6f80abbc56d12ed94c5a5120a5", f), 0,
+	is_int(cli_fpr("0xb68d0273b6610d6f80abbc56d12ed94c5a5120a5", f), 0,
 	    "fpr with 0x, lowercase");
 	is_str(f, "B68D0273B6610D6F80ABBC56D12ED94C5A5120A5", "fpr uppercased");
-	is_int(ctl_fpr("B68D 0273 B661 0D6F 80AB  BC56 D12E D94C 5A51 20A5",
+	is_int(cli_fpr("B68D 0273 B661 0D6F 80AB  BC56 D12E D94C 5A51 20A5",
 	    f), 0, "fpr with spaces (gpg's display)");
-	is_int(ctl_fpr("B68D0273", f), -1, "key ID is not a fingerprint");
-	is_int(ctl_fpr("alice@example.org", f), -1, "address is not one");
+	is_int(cli_fpr("B68D0273", f), -1, "key ID is not a fingerprint");
+	is_int(cli_fpr("alice@example.org", f), -1, "address is not one");
 }
 
 static void
@@ -243,7 +243,7 @@ t_secret(void)
 		is_int(counts[6], 1, "the public key packet");
 		is_int(counts[14], 2, "the public subkey packets");
 	}
-	ctl_wipe(data, len);
+	io_wipe(data, len);
 	pgp_certs_free(&certs);
 }
 

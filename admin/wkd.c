@@ -1,5 +1,5 @@
 /*
- * pub.c: an address's published entries.
+ * wkd.c: the entries served for an address under its WKD hash(es).
  *
  * An address is published under the draft's hash of its local part (only
  * ASCII A-Z lowered).  sq, OpenPGP.js, Thunderbird and others lower the
@@ -11,15 +11,45 @@
  * out for the other).  Both hashes are derived from the address alone, so
  * nothing about them needs storing.
  */
+
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unicase.h>
+#include <unistd.h>
 
 #include "keystore.h"
 #include "wkdctl.h"
 
 int
-pub_hashes(const char *addr, char ascii[KS_HASH_LEN + 1],
+wkd_split(const char *addr, char *local, size_t localsz, char *domain,
+    size_t domainsz)
+{
+	const char	*at;
+	size_t		 n;
+
+	if ((at = strrchr(addr, '@')) == NULL)
+		return (-1);
+	n = at - addr;
+	if (n + 1 > localsz || strlen(at + 1) + 1 > domainsz)
+		return (-1);
+	memcpy(local, addr, n);
+	local[n] = '\0';
+	memcpy(domain, at + 1, strlen(at + 1) + 1);
+	return (0);
+}
+
+int
+wkd_hashes(const char *addr, char ascii[KS_HASH_LEN + 1],
     char uni[KS_HASH_LEN + 1], char *lower)
 {
 	char		 local[KS_ADDR_MAX], domain[KS_DOMAIN_MAX];
@@ -30,7 +60,7 @@ pub_hashes(const char *addr, char ascii[KS_HASH_LEN + 1],
 	uni[0] = '\0';
 	if (lower != NULL)
 		lower[0] = '\0';
-	if (ctl_split(addr, local, sizeof(local), domain,
+	if (wkd_split(addr, local, sizeof(local), domain,
 	    sizeof(domain)) == -1)
 		return (KS_INVALID);
 	if ((rc = ks_wkd_hash(local, strlen(local), ascii)) != KS_OK)
@@ -55,7 +85,7 @@ out:
 	return (rc);
 }
 
-struct pub_same {
+struct wkd_same {
 	const char	*addr;		/* Ours, normalised. */
 	const char	*lower;		/* Its Unicode lowering. */
 	int		 found;
@@ -63,15 +93,15 @@ struct pub_same {
 
 /* Another bound address with our Unicode lowering? Stops the walk. */
 static int
-pub_same_cb(const struct ks_addr *a, void *arg)
+wkd_same_cb(const struct ks_addr *a, void *arg)
 {
-	struct pub_same	*s = arg;
+	struct wkd_same	*s = arg;
 	char		 ascii[KS_HASH_LEN + 1], uni[KS_HASH_LEN + 1];
 	char		 lower[KS_ADDR_MAX];
 
 	if (strcmp(a->addr, s->addr) == 0)
 		return (0);
-	if (pub_hashes(a->addr, ascii, uni, lower) != KS_OK)
+	if (wkd_hashes(a->addr, ascii, uni, lower) != KS_OK)
 		return (0);
 	if (strcmp(lower, s->lower) == 0) {
 		s->found = 1;
@@ -86,10 +116,10 @@ pub_same_cb(const struct ks_addr *a, void *arg)
  * address lowers to the same (the hash is then ambiguous).
  */
 static int
-pub_uni_own(struct ks_txn *txn, const char *addr, const char *lower)
+wkd_uni_own(struct ks_txn *txn, const char *addr, const char *lower)
 {
 	struct ks_addr	 a;
-	struct pub_same	 s;
+	struct wkd_same	 s;
 	char		 norm[KS_ADDR_MAX];
 
 	if (lower[0] == '\0')
@@ -101,13 +131,13 @@ pub_uni_own(struct ks_txn *txn, const char *addr, const char *lower)
 	s.addr = addr;
 	s.lower = lower;
 	s.found = 0;
-	if (ks_addr_foreach(txn, NULL, pub_same_cb, &s) != KS_OK)
+	if (ks_addr_foreach(txn, NULL, wkd_same_cb, &s) != KS_OK)
 		return (0);
 	return (!s.found);
 }
 
 int
-pub_bind(struct ks_txn *txn, const char *addr)
+wkd_bind(struct ks_txn *txn, const char *addr)
 {
 	struct ks_addr	 a;
 	char		 local[KS_ADDR_MAX], domain[KS_DOMAIN_MAX];
@@ -115,10 +145,10 @@ pub_bind(struct ks_txn *txn, const char *addr)
 	char		 lower[KS_ADDR_MAX], norm[KS_ADDR_MAX];
 	int		 rc;
 
-	if (ctl_split(addr, local, sizeof(local), domain,
+	if (wkd_split(addr, local, sizeof(local), domain,
 	    sizeof(domain)) == -1)
 		return (KS_INVALID);
-	if ((rc = pub_hashes(addr, ascii, uni, lower)) != KS_OK)
+	if ((rc = wkd_hashes(addr, ascii, uni, lower)) != KS_OK)
 		return (rc);
 	/* The draft hash: a Unicode-hash entry of another address. */
 	if ((rc = ks_wkd_del(txn, domain, ascii)) != KS_OK &&
@@ -135,7 +165,7 @@ pub_bind(struct ks_txn *txn, const char *addr)
 }
 
 int
-pub_put(struct ks_txn *txn, const char *addr, const unsigned char *blob,
+wkd_put(struct ks_txn *txn, const char *addr, const unsigned char *blob,
     size_t len)
 {
 	char	 local[KS_ADDR_MAX], domain[KS_DOMAIN_MAX];
@@ -143,20 +173,20 @@ pub_put(struct ks_txn *txn, const char *addr, const unsigned char *blob,
 	char	 lower[KS_ADDR_MAX];
 	int	 rc;
 
-	if (ctl_split(addr, local, sizeof(local), domain,
+	if (wkd_split(addr, local, sizeof(local), domain,
 	    sizeof(domain)) == -1)
 		return (KS_INVALID);
-	if ((rc = pub_hashes(addr, ascii, uni, lower)) != KS_OK)
+	if ((rc = wkd_hashes(addr, ascii, uni, lower)) != KS_OK)
 		return (rc);
 	if ((rc = ks_wkd_put(txn, domain, ascii, blob, len)) != KS_OK)
 		return (rc);
-	if (uni[0] != '\0' && pub_uni_own(txn, addr, lower))
+	if (uni[0] != '\0' && wkd_uni_own(txn, addr, lower))
 		rc = ks_wkd_put(txn, domain, uni, blob, len);
 	return (rc);
 }
 
 int
-pub_del(struct ks_txn *txn, const char *addr)
+wkd_del(struct ks_txn *txn, const char *addr)
 {
 	struct ks_blob	 mine, other;
 	char		 local[KS_ADDR_MAX], domain[KS_DOMAIN_MAX];
@@ -166,10 +196,10 @@ pub_del(struct ks_txn *txn, const char *addr)
 
 	memset(&mine, 0, sizeof(mine));
 	memset(&other, 0, sizeof(other));
-	if (ctl_split(addr, local, sizeof(local), domain,
+	if (wkd_split(addr, local, sizeof(local), domain,
 	    sizeof(domain)) == -1)
 		return (KS_INVALID);
-	if ((rc = pub_hashes(addr, ascii, uni, lower)) != KS_OK)
+	if ((rc = wkd_hashes(addr, ascii, uni, lower)) != KS_OK)
 		return (rc);
 	rc = ks_wkd_get(txn, domain, ascii, &mine);
 	if (rc == KS_NOTFOUND)

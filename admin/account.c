@@ -1,0 +1,412 @@
+/*
+ * account.c: accounts and aliases.
+ *
+ * An account is its primary address; aliases are bound to it for good.
+ * "alias remove" retires an alias (nothing is published for it) but keeps
+ * the binding, so the address can never move to another account, and
+ * "account remove" unpublishes every address but keeps them bound.
+ */
+
+#include <sys/stat.h>
+
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "keystore.h"
+#include "wkdctl.h"
+
+/*
+ * Bind a new address addr to account: it must be in a hosted domain and
+ * unbound.  Anything published under its hashes (a Unicode-hash entry of
+ * another address) is taken down: see wkd_bind().
+ */
+static int
+bind_addr(struct ks_txn *txn, const char *account, const char *addr,
+    int state)
+{
+	struct ks_addr	 a;
+	char		 local[KS_ADDR_MAX], domain[KS_DOMAIN_MAX];
+	int		 rc;
+
+	if (wkd_split(addr, local, sizeof(local), domain,
+	    sizeof(domain)) == -1) {
+		warnx("%s: not a mail address", addr);
+		return (-1);
+	}
+	if (domain_hosted(txn, domain, addr) == -1)
+		return (-1);
+	if ((rc = ks_addr_get(txn, addr, &a)) == KS_OK) {
+		if (strcmp(a.addr, a.account) == 0)
+			warnx("%s: already an account%s", addr,
+			    a.flags & KS_AF_REMOVED ? " (removed; addresses "
+			    "are never reused)" : "");
+		else
+			warnx("%s: already bound to account %s%s", addr,
+			    a.account, a.state == KS_ADDR_RETIRED ?
+			    " (retired alias; addresses are never reused)" :
+			    "");
+		return (-1);
+	}
+	if (rc != KS_NOTFOUND) {
+		warnx("%s: %s", addr, ks_strerror(rc));
+		return (-1);
+	}
+	if ((rc = wkd_bind(txn, addr)) != KS_OK) {
+		warnx("%s: %s", addr, ks_strerror(rc));
+		return (-1);
+	}
+	memset(&a, 0, sizeof(a));
+	(void)snprintf(a.addr, sizeof(a.addr), "%s", addr);
+	(void)snprintf(a.account, sizeof(a.account), "%s", account);
+	a.state = state;
+	if ((rc = ks_addr_put(txn, &a)) != KS_OK) {
+		warnx("%s: %s", addr, ks_strerror(rc));
+		return (-1);
+	}
+	if (state == KS_ADDR_PRIMARY)
+		rc = audit_log(txn, addr, "account added");
+	else
+		rc = audit_log(txn, addr, "alias of %s added", account);
+	return (rc == KS_OK ? 0 : -1);
+}
+
+static int
+account_add(struct ctl *ctl, int argc, char **argv)
+{
+	struct ks_txn	*txn;
+	char		 primary[KS_ADDR_MAX], alias[KS_ADDR_MAX];
+	char		**aliases = NULL;
+	size_t		 naliases = 0;
+	int		 ch, i, rc = 1;
+	static const struct option longopts[] = {
+		{ "alias", required_argument, NULL, 'a' },
+		{ NULL, 0, NULL, 0 }
+	};
+
+	/* argv[0] is "add". */
+	if ((aliases = calloc(argc, sizeof(*aliases))) == NULL) {
+		warn(NULL);
+		return (1);
+	}
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "a:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'a':
+			aliases[naliases++] = optarg;
+			break;
+		default:
+			free(aliases);
+			return (cli_usage(ACCOUNT_USAGE));
+		}
+	}
+	if (argc - optind != 1) {
+		free(aliases);
+		return (cli_usage(ACCOUNT_USAGE));
+	}
+	if (cli_addr(argv[optind], primary, NULL) == -1)
+		goto out;
+	for (i = 0; i < (int)naliases; i++)
+		if (cli_addr(aliases[i], alias, NULL) == -1)
+			goto out;
+	if (store_begin(ctl, 0, &txn) == -1)
+		goto out;
+	if (bind_addr(txn, primary, primary, KS_ADDR_PRIMARY) == -1)
+		goto abort;
+	for (i = 0; i < (int)naliases; i++) {
+		(void)cli_addr(aliases[i], alias, NULL);
+		if (bind_addr(txn, primary, alias, KS_ADDR_ALIAS) == -1)
+			goto abort;
+	}
+	if (store_commit(ctl, txn) == -1)
+		goto out;
+	printf("account %s added", primary);
+	for (i = 0; i < (int)naliases; i++) {
+		(void)cli_addr(aliases[i], alias, NULL);
+		printf("%s%s", i == 0 ? ", aliases: " : ", ", alias);
+	}
+	printf("\n");
+	rc = 0;
+	goto out;
+abort:
+	ks_txn_abort(txn);
+out:
+	free(aliases);
+	return (rc);
+}
+
+static int
+account_list(struct ctl *ctl)
+{
+	struct ks_txn		*txn;
+	struct store_addrs	 l;
+	size_t			 i, j, na;
+
+	if (store_begin(ctl, KS_RDONLY, &txn) == -1)
+		return (1);
+	if (store_addrs(txn, NULL, &l) == -1) {
+		ks_txn_abort(txn);
+		return (1);
+	}
+	ks_txn_abort(txn);
+	for (i = 0; i < l.n; i++) {
+		if (l.v[i].state != KS_ADDR_PRIMARY)
+			continue;
+		for (na = 0, j = 0; j < l.n; j++)
+			if (l.v[j].state == KS_ADDR_ALIAS &&
+			    strcmp(l.v[j].account, l.v[i].addr) == 0)
+				na++;
+		printf("%s\t%zu alias%s\n", l.v[i].addr, na,
+		    na == 1 ? "" : "es");
+	}
+	store_addrs_free(&l);
+	return (0);
+}
+
+static int
+account_show(struct ctl *ctl, const char *in)
+{
+	struct ks_txn		*txn;
+	struct store_addrs	 l;
+	struct ks_addr		 a;
+	char			 addr[KS_ADDR_MAX];
+	size_t			 i;
+	int			 removed;
+
+	if (cli_addr(in, addr, NULL) == -1)
+		return (1);
+	if (store_begin(ctl, KS_RDONLY, &txn) == -1)
+		return (1);
+	if (store_addr(txn, addr, &a) == -1) {
+		ks_txn_abort(txn);
+		return (1);
+	}
+	if (store_addrs(txn, a.account, &l) == -1) {
+		ks_txn_abort(txn);
+		return (1);
+	}
+	if (account_removed(txn, &a, &removed) != KS_OK)
+		removed = 0;
+	ks_txn_abort(txn);
+	printf("account %s%s\n", a.account, removed ? " (removed)" : "");
+	for (i = 0; i < l.n; i++)
+		printf("  %-8s %s%s%s%s\n", store_state(l.v[i].state),
+		    l.v[i].addr, l.v[i].fpr[0] != '\0' ? "  key " : "",
+		    l.v[i].fpr, l.v[i].flags & KS_AF_UNPUBLISHED ?
+		    "  (unpublished)" : "");
+	store_addrs_free(&l);
+	return (0);
+}
+
+/*
+ * Remove an account: take down everything its addresses publish, mark
+ * its primary removed.  Its addresses stay bound to it, so no other
+ * account can ever claim them.
+ */
+static int
+account_remove(struct ctl *ctl, const char *in)
+{
+	struct ks_txn		*txn;
+	struct store_addrs	 l;
+	struct ks_addr		 a;
+	char			 addr[KS_ADDR_MAX];
+	size_t			 i, n = 0;
+	int			 rc;
+
+	memset(&l, 0, sizeof(l));
+	if (cli_addr(in, addr, NULL) == -1)
+		return (1);
+	if (store_begin(ctl, 0, &txn) == -1)
+		return (1);
+	if ((rc = ks_addr_get(txn, addr, &a)) != KS_OK ||
+	    a.state != KS_ADDR_PRIMARY) {
+		warnx("%s: %s", addr, rc != KS_OK && rc != KS_NOTFOUND ?
+		    ks_strerror(rc) : rc == KS_OK ? "not an account's "
+		    "primary address" : "no such account");
+		goto abort;
+	}
+	if (a.flags & KS_AF_REMOVED) {
+		warnx("%s: account removed already", addr);
+		goto abort;
+	}
+	if (store_addrs(txn, addr, &l) == -1)
+		goto abort;
+	for (i = 0; i < l.n; i++) {
+		if ((rc = wkd_del(txn, l.v[i].addr)) != KS_OK) {
+			warnx("%s: %s", l.v[i].addr, ks_strerror(rc));
+			goto abort;
+		}
+		if (l.v[i].fpr[0] != '\0') {
+			if (audit_log(txn, l.v[i].addr, "unpublished key %s: "
+			    "account removed", l.v[i].fpr) != KS_OK)
+				goto abort;
+			n++;
+		}
+		l.v[i].fpr[0] = '\0';
+		if (strcmp(l.v[i].addr, addr) == 0)
+			l.v[i].flags |= KS_AF_REMOVED;
+		if ((rc = ks_addr_put(txn, &l.v[i])) != KS_OK) {
+			warnx("%s: %s", l.v[i].addr, ks_strerror(rc));
+			goto abort;
+		}
+	}
+	if (audit_log(txn, addr, "account active -> removed (%zu address%s "
+	    "kept bound)", l.n, l.n == 1 ? "" : "es") != KS_OK)
+		goto abort;
+	if (store_commit(ctl, txn) == -1) {
+		store_addrs_free(&l);
+		return (1);
+	}
+	printf("account %s removed: %zu address%s unpublished; its %zu "
+	    "address%s bound and can't be reused\n", addr, n,
+	    n == 1 ? "" : "es", l.n, l.n == 1 ? " stays" : "es stay");
+	store_addrs_free(&l);
+	return (0);
+abort:
+	store_addrs_free(&l);
+	ks_txn_abort(txn);
+	return (1);
+}
+
+int
+cmd_account(struct ctl *ctl, int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "add") == 0)
+		return (account_add(ctl, argc - 1, argv + 1));
+	if (argc == 2 && strcmp(argv[1], "list") == 0)
+		return (account_list(ctl));
+	if (argc == 3 && strcmp(argv[1], "show") == 0 && argv[2][0] != '-')
+		return (account_show(ctl, argv[2]));
+	if (argc == 3 && strcmp(argv[1], "remove") == 0 && argv[2][0] != '-')
+		return (account_remove(ctl, argv[2]));
+	return (cli_usage(ACCOUNT_USAGE));
+}
+
+static int
+alias_add(struct ctl *ctl, const char *p, const char *in)
+{
+	struct ks_txn	*txn;
+	struct ks_addr	 acct, a;
+	char		 primary[KS_ADDR_MAX], addr[KS_ADDR_MAX];
+	char		 fpr[KS_FPR_MAX];
+	int		 rc, pub;
+
+	if (cli_addr(p, primary, NULL) == -1 || cli_addr(in, addr, NULL) == -1)
+		return (1);
+	if (store_begin(ctl, 0, &txn) == -1)
+		return (1);
+	if ((rc = ks_addr_get(txn, primary, &acct)) != KS_OK ||
+	    acct.state != KS_ADDR_PRIMARY) {
+		warnx("%s: %s", primary, rc != KS_OK && rc != KS_NOTFOUND ?
+		    ks_strerror(rc) : "no such account");
+		goto abort;
+	}
+	if (acct.flags & KS_AF_REMOVED) {
+		warnx("%s: account removed", primary);
+		goto abort;
+	}
+	rc = ks_addr_get(txn, addr, &a);
+	if (rc == KS_OK && a.state == KS_ADDR_RETIRED &&
+	    strcmp(a.account, primary) == 0) {
+		/* Back to the account it was always bound to. */
+		a.state = KS_ADDR_ALIAS;
+		a.flags &= ~KS_AF_UNPUBLISHED;
+		a.fpr[0] = '\0';
+		if ((rc = ks_addr_put(txn, &a)) != KS_OK) {
+			warnx("%s: %s", addr, ks_strerror(rc));
+			goto abort;
+		}
+		if (audit_log(txn, addr, "retired alias of %s active again",
+		    primary) != KS_OK)
+			goto abort;
+	} else if (rc == KS_OK && strcmp(a.account, primary) == 0) {
+		warnx("%s: already %s of %s", addr,
+		    a.state == KS_ADDR_PRIMARY ? "the primary address" :
+		    "an alias", primary);
+		goto abort;
+	} else if (bind_addr(txn, primary, addr, KS_ADDR_ALIAS) == -1)
+		goto abort;
+	/* A key of the account may have a UID for it already. */
+	if ((pub = publish_stored(txn, addr, fpr)) == -1)
+		goto abort;
+	if (store_commit(ctl, txn) == -1)
+		return (1);
+	printf("alias %s added to account %s\n", addr, primary);
+	if (pub)
+		printf("  published at %s (key %s)\n", addr, fpr);
+	else
+		printf("  no key of the account has a UID for it yet: import "
+		    "one to publish it\n");
+	return (0);
+abort:
+	ks_txn_abort(txn);
+	return (1);
+}
+
+static int
+alias_remove(struct ctl *ctl, const char *p, const char *in)
+{
+	struct ks_txn	*txn;
+	struct ks_addr	 a;
+	char		 primary[KS_ADDR_MAX], addr[KS_ADDR_MAX];
+	int		 rc;
+
+	if (cli_addr(p, primary, NULL) == -1 || cli_addr(in, addr, NULL) == -1)
+		return (1);
+	if (store_begin(ctl, 0, &txn) == -1)
+		return (1);
+	if (store_addr(txn, addr, &a) == -1) {
+		goto abort;
+	}
+	if (strcmp(a.account, primary) != 0) {
+		warnx("%s: not an alias of %s", addr, primary);
+		goto abort;
+	}
+	if (a.state != KS_ADDR_ALIAS) {
+		warnx("%s: %s", addr, a.state == KS_ADDR_PRIMARY ?
+		    "is the account's primary address" : "already retired");
+		goto abort;
+	}
+	if ((rc = wkd_del(txn, addr)) != KS_OK) {
+		warnx("%s: %s", addr, ks_strerror(rc));
+		goto abort;
+	}
+	if (audit_log(txn, addr, "alias of %s retired%s%s", primary,
+	    a.fpr[0] != '\0' ? "; unpublished key " : "", a.fpr) != KS_OK)
+		goto abort;
+	a.state = KS_ADDR_RETIRED;
+	a.fpr[0] = '\0';
+	if ((rc = ks_addr_put(txn, &a)) != KS_OK) {
+		warnx("%s: %s", addr, ks_strerror(rc));
+		goto abort;
+	}
+	if (store_commit(ctl, txn) == -1)
+		return (1);
+	printf("alias %s retired: nothing is published for it, and it stays "
+	    "bound to %s\n", addr, primary);
+	return (0);
+abort:
+	ks_txn_abort(txn);
+	return (1);
+}
+
+int
+cmd_alias(struct ctl *ctl, int argc, char **argv)
+{
+	int	 i;
+
+	if ((i = cli_noopts(argc, argv, ALIAS_USAGE)) < 0)
+		return (-i);
+	argc -= i;
+	argv += i;
+	if (argc == 3 && strcmp(argv[0], "add") == 0)
+		return (alias_add(ctl, argv[1], argv[2]));
+	if (argc == 3 && strcmp(argv[0], "remove") == 0)
+		return (alias_remove(ctl, argv[1], argv[2]));
+	return (cli_usage(ALIAS_USAGE));
+}

@@ -1,0 +1,255 @@
+/*
+ * audit.c: the audit log.  Every change an operation makes is logged in
+ * the store, in the change's own transaction (time, operator, command
+ * line, subject, what changed), and "wkdctl log" prints it.
+ */
+
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "keystore.h"
+#include "wkdctl.h"
+
+/* The command line, for the audit log: set once by main(). */
+static char	audit_cmdline[512];
+
+void
+audit_init(int argc, char **argv)
+{
+	size_t	 n = 0;
+	int	 i, w;
+
+	audit_cmdline[0] = '\0';
+	for (i = 0; i < argc; i++) {
+		w = snprintf(audit_cmdline + n, sizeof(audit_cmdline) - n,
+		    "%s%s", i == 0 ? "" : " ", argv[i]);
+		if (w < 0 || (size_t)w >= sizeof(audit_cmdline) - n)
+			break;	/* Truncated: fine for a log. */
+		n += w;
+	}
+}
+
+int
+audit_log(struct ks_txn *txn, const char *subject, const char *fmt, ...)
+{
+	struct ks_logent	 e;
+	struct passwd		*pw;
+	va_list			 ap;
+	int			 rc;
+
+	memset(&e, 0, sizeof(e));
+	if ((pw = getpwuid(getuid())) != NULL)
+		(void)snprintf(e.user, sizeof(e.user), "%s", pw->pw_name);
+	else
+		(void)snprintf(e.user, sizeof(e.user), "uid %lu",
+		    (unsigned long)getuid());
+	(void)snprintf(e.cmd, sizeof(e.cmd), "%s", audit_cmdline);
+	(void)snprintf(e.subject, sizeof(e.subject), "%s", subject);
+	va_start(ap, fmt);
+	(void)vsnprintf(e.detail, sizeof(e.detail), fmt, ap);
+	va_end(ap);
+	if ((rc = ks_log_append(txn, &e)) != KS_OK)
+		warnx("audit log: %s", ks_strerror(rc));
+	return (rc);
+}
+
+struct log_walk {
+	const char	*subject;	/* NULL: all. */
+	int		 kind;		/* 0 address, 1 fingerprint, 2 domain */
+	int		 json;
+	int		 verbose;	/* Show the command too. */
+	size_t		 n;
+};
+
+/* Is e about w->subject? */
+static int
+log_match(const struct log_walk *w, const struct ks_logent *e)
+{
+	const char	*at;
+
+	if (w->subject == NULL || strcmp(w->subject, e->subject) == 0)
+		return (1);
+	switch (w->kind) {
+	case 0:
+	case 1:
+		/* An entry of a key naming the address, or the reverse. */
+		return (strstr(e->detail, w->subject) != NULL);
+	default:
+		return ((at = strrchr(e->subject, '@')) != NULL &&
+		    strcmp(at + 1, w->subject) == 0);
+	}
+}
+
+static int
+log_cb(const struct ks_logent *e, void *arg)
+{
+	struct log_walk	*w = arg;
+	struct tm	 tm;
+	time_t		 t = e->time;
+	char		 when[32];
+
+	if (!log_match(w, e))
+		return (0);
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		(void)snprintf(when, sizeof(when), "%lld",
+		    (long long)e->time);
+	if (w->json) {
+		printf("%s{\"seq\":%llu,\"time\":", w->n == 0 ? "" : ",\n",
+		    (unsigned long long)e->seq);
+		io_json_str(stdout, when);
+		printf(",\"epoch\":%lld,\"user\":", (long long)e->time);
+		io_json_str(stdout, e->user);
+		printf(",\"command\":");
+		io_json_str(stdout, e->cmd);
+		printf(",\"subject\":");
+		io_json_str(stdout, e->subject);
+		printf(",\"detail\":");
+		io_json_str(stdout, e->detail);
+		printf("}");
+	} else {
+		printf("%s %s %s: %s\n", when, e->user, e->subject,
+		    e->detail);
+		if (w->verbose)
+			printf("    command: %s\n", e->cmd);
+	}
+	w->n++;
+	return (0);
+}
+
+/*
+ * A --since time: "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS][Z]" (UTC), or
+ * "@SECONDS" since the epoch.
+ */
+static int
+log_since(const char *s, int64_t *out)
+{
+	struct tm	 tm;
+	char		*end;
+	long long	 v;
+	int		 n = 0, y, mo, d, h = 0, mi = 0, sec = 0;
+
+	if (s[0] == '@') {
+		errno = 0;
+		v = strtoll(s + 1, &end, 10);
+		if (s[1] == '\0' || *end != '\0' || errno != 0 || v < 0)
+			return (-1);
+		*out = v;
+		return (0);
+	}
+	if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3)
+		return (-1);
+	s += n;
+	if (*s == 'T' || *s == ' ') {
+		n = 0;
+		if (sscanf(s + 1, "%2d:%2d%n", &h, &mi, &n) != 2)
+			return (-1);
+		s += 1 + n;
+		if (*s == ':') {
+			n = 0;
+			if (sscanf(s + 1, "%2d%n", &sec, &n) != 1)
+				return (-1);
+			s += 1 + n;
+		}
+		if (*s == 'Z')
+			s++;
+	}
+	if (*s != '\0' || y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 ||
+	    h > 23 || mi > 59 || sec > 60 || h < 0 || mi < 0 || sec < 0)
+		return (-1);
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	*out = timegm(&tm);
+	return (0);
+}
+
+int
+cmd_log(struct ctl *ctl, int argc, char **argv)
+{
+	struct ks_txn	*txn;
+	struct log_walk	 w;
+	char		 subj[KS_ADDR_MAX];
+	int64_t		 since = 0;
+	int		 ch, rc;
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "since", required_argument, NULL, 's' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 }
+	};
+
+	memset(&w, 0, sizeof(w));
+	while ((ch = getopt_long(argc, argv, "v", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'j':
+			w.json = 1;
+			break;
+		case 'v':
+			w.verbose = 1;
+			break;
+		case 's':
+			if (log_since(optarg, &since) == -1) {
+				warnx("--since %s: not a time (YYYY-MM-DD, "
+				    "YYYY-MM-DDTHH:MM:SSZ or @seconds)",
+				    optarg);
+				return (EXIT_USAGE);
+			}
+			break;
+		default:
+			return (cli_usage(LOG_USAGE));
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc > 1)
+		return (cli_usage(LOG_USAGE));
+	if (argc == 1) {
+		/* The subject as the log has it: normalised. */
+		if (strchr(argv[0], '@') != NULL) {
+			if (cli_addr(argv[0], subj, NULL) == -1)
+				return (1);
+			w.kind = 0;
+		} else if (cli_fpr(argv[0], subj) == 0)
+			w.kind = 1;
+		else if (ks_domain_norm(argv[0], subj, sizeof(subj)) ==
+		    KS_OK)
+			w.kind = 2;
+		else {
+			warnx("%s: not an address, domain or fingerprint",
+			    argv[0]);
+			return (1);
+		}
+		w.subject = subj;
+	}
+	if (store_begin(ctl, KS_RDONLY, &txn) == -1)
+		return (1);
+	if (w.json)
+		printf("[");
+	rc = ks_log_foreach(txn, since, log_cb, &w);
+	ks_txn_abort(txn);
+	if (w.json)
+		printf("%s]\n", w.n > 0 ? "\n" : "");
+	if (rc != KS_OK) {
+		warnx("audit log: %s", ks_strerror(rc));
+		return (1);
+	}
+	return (0);
+}

@@ -1,0 +1,350 @@
+/*
+ * show.c: what the store holds and serves: list, show, export (the bytes
+ * served for an address) and hash (an address's WKD hashes and URLs).
+ */
+
+#include <sys/stat.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "keystore.h"
+#include "wkdctl.h"
+
+static void
+show_date(int64_t t, char *buf, size_t bufsz)
+{
+	struct tm	 tm;
+	time_t		 tt = t;
+
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, bufsz, "%Y-%m-%d %H:%M:%SZ", &tm) == 0)
+		(void)snprintf(buf, bufsz, "%lld", (long long)t);
+}
+
+int
+show_state(struct ks_txn *txn, const char *fpr, char *buf, size_t bufsz)
+{
+	struct ks_blob		 b;
+	struct ks_certinfo	 ci;
+	struct pgp_info		 info;
+	char			 when[32], sup[KS_FPR_MAX + 32];
+	int			 rc;
+
+	if ((rc = ks_cert_get(txn, fpr, &b)) != KS_OK) {
+		(void)snprintf(buf, bufsz, "unknown (%s)", ks_strerror(rc));
+		return (-1);
+	}
+	rc = pgp_info(fpr, b.data, b.len, &info);
+	ks_blob_free(&b);
+	if (rc == -1) {
+		(void)snprintf(buf, bufsz, "unreadable");
+		return (-1);
+	}
+	sup[0] = '\0';
+	if (ks_certinfo_get(txn, fpr, &ci) == KS_OK &&
+	    (ci.flags & KS_CERT_SUPERSEDED))
+		(void)snprintf(sup, sizeof(sup), ", superseded by %s",
+		    ci.successor);
+	if (info.revoked)
+		(void)snprintf(buf, bufsz, "revoked (%s%s%s)%s",
+		    pgp_reason_name(info.reason),
+		    info.reason_text[0] != '\0' ? ": " : "",
+		    info.reason_text, sup);
+	else if (info.expired) {
+		show_date(info.expires, when, sizeof(when));
+		(void)snprintf(buf, bufsz, "expired (since %s)%s", when, sup);
+	} else
+		(void)snprintf(buf, bufsz, "valid%s", sup);
+	return (0);
+}
+
+int
+cmd_list(struct ctl *ctl, int argc, char **argv)
+{
+	struct ks_txn		*txn;
+	struct store_addrs	 l;
+	char			 d[KS_DOMAIN_MAX], local[KS_ADDR_MAX];
+	char			 ad[KS_DOMAIN_MAX], state[512];
+	size_t			 i;
+
+	if (argc > 2 || (argc == 2 && argv[1][0] == '-'))
+		return (cli_usage(LIST_USAGE));
+	if (argc == 2 && cli_domain(argv[1], d) == -1)
+		return (1);
+	if (store_begin(ctl, KS_RDONLY, &txn) == -1)
+		return (1);
+	if (store_addrs(txn, NULL, &l) == -1) {
+		ks_txn_abort(txn);
+		return (1);
+	}
+	for (i = 0; i < l.n; i++) {
+		if (l.v[i].fpr[0] == '\0')
+			continue;
+		if (argc == 2 && (wkd_split(l.v[i].addr, local, sizeof(local),
+		    ad, sizeof(ad)) == -1 || strcmp(ad, d) != 0))
+			continue;
+		(void)show_state(txn, l.v[i].fpr, state, sizeof(state));
+		printf("%s\t%s\t%s\n", l.v[i].addr, l.v[i].fpr, state);
+	}
+	ks_txn_abort(txn);
+	store_addrs_free(&l);
+	return (0);
+}
+
+static int
+show_key(struct ctl *ctl, const char *fpr)
+{
+	struct ks_txn		*txn;
+	struct ks_blob		 b, rv;
+	struct store_addrs	 l;
+	struct pgp_info		 info;
+	const unsigned char	*sig;
+	char			 state[512], when[32];
+	size_t			 i, slen;
+	unsigned		 have = 0;
+	int			 rc, hasrev, r, revoked = 0;
+
+	memset(&b, 0, sizeof(b));
+	memset(&rv, 0, sizeof(rv));
+	if (store_begin(ctl, KS_RDONLY, &txn) == -1)
+		return (1);
+	if ((rc = ks_cert_get(txn, fpr, &b)) != KS_OK) {
+		warnx("key %s: %s", fpr, rc == KS_NOTFOUND ?
+		    "not in the store" : ks_strerror(rc));
+		ks_txn_abort(txn);
+		return (1);
+	}
+	if (store_addrs(txn, NULL, &l) == -1) {
+		ks_txn_abort(txn);
+		ks_blob_free(&b);
+		return (1);
+	}
+	(void)show_state(txn, fpr, state, sizeof(state));
+	if ((rc = ks_revoc_get(txn, fpr, &rv)) != KS_OK &&
+	    rc != KS_NOTFOUND) {
+		warnx("key %s: revocation certificate: %s", fpr,
+		    ks_strerror(rc));
+		ks_txn_abort(txn);
+		ks_blob_free(&b);
+		store_addrs_free(&l);
+		return (1);
+	}
+	hasrev = rc == KS_OK;
+	ks_txn_abort(txn);
+	printf("key %s\n", fpr);
+	printf("  state: %s\n", state);
+	if (pgp_info(fpr, b.data, b.len, &info) == 0) {
+		revoked = info.revoked;
+		show_date(info.created, when, sizeof(when));
+		printf("  created: %s\n", when);
+		if (info.expires != 0) {
+			show_date(info.expires, when, sizeof(when));
+			printf("  %s: %s\n", info.expired ? "expired" :
+			    "expires", when);
+		} else
+			printf("  expires: never\n");
+	}
+	printf("  size: %zu bytes (stored certificate)\n", b.len);
+	rc = pgp_describe(stdout, "  ", b.data, b.len);
+	for (i = 0; i < l.n; i++)
+		if (strcmp(l.v[i].fpr, fpr) == 0)
+			printf("  published at: %s\n", l.v[i].addr);
+	if (hasrev)
+		(void)pgp_revoc_pick(fpr, b.data, b.len, rv.data, rv.len, -1,
+		    &sig, &slen, &have);
+	if (!hasrev)
+		printf("  revocation certificate: none stored\n");
+	else if (have == 0 && revoked)
+		printf("  revocation certificate: stored, no longer needed "
+		    "(the key is revoked)\n");
+	else {
+		printf("  revocation certificate: stored");
+		for (r = 0; r < 4; r++)
+			if (have & (1U << r))
+				printf("%s%s", (have & ((1U << r) - 1)) ?
+				    ", " : " (reasons: ", pgp_reason_name(r));
+		printf("%s; not shown (wkdctl export-revocation)\n",
+		    have != 0 ? ")" : "");
+	}
+	store_addrs_free(&l);
+	ks_blob_free(&rv);
+	ks_blob_free(&b);
+	return (rc == 0 ? 0 : 1);
+}
+
+static int
+show_addr(struct ctl *ctl, const char *in)
+{
+	struct ks_txn	*txn;
+	struct ks_addr	 a;
+	struct ks_blob	 b;
+	char		 addr[KS_ADDR_MAX], domain[KS_DOMAIN_MAX];
+	char		 ascii[KS_HASH_LEN + 1], uni[KS_HASH_LEN + 1];
+	char		 kstate[512];
+	int		 rc;
+
+	memset(&b, 0, sizeof(b));
+	if (cli_addr(in, addr, domain) == -1)
+		return (1);
+	if (store_begin(ctl, KS_RDONLY, &txn) == -1)
+		return (1);
+	if (store_addr(txn, addr, &a) == -1) {
+		ks_txn_abort(txn);
+		return (1);
+	}
+	if (wkd_hashes(addr, ascii, uni, NULL) != KS_OK) {
+		warnx("%s: cannot hash", addr);
+		ks_txn_abort(txn);
+		return (1);
+	}
+	if (a.fpr[0] != '\0' && (rc = ks_wkd_get(txn, domain, ascii, &b)) !=
+	    KS_OK && rc != KS_NOTFOUND) {
+		warnx("%s: %s", addr, ks_strerror(rc));
+		ks_txn_abort(txn);
+		return (1);
+	}
+	if (a.fpr[0] != '\0')
+		(void)show_state(txn, a.fpr, kstate, sizeof(kstate));
+	ks_txn_abort(txn);
+	printf("address %s\n", addr);
+	printf("  account: %s\n", a.account);
+	printf("  state: %s%s%s\n", store_state(a.state),
+	    a.flags & KS_AF_UNPUBLISHED ? ", unpublished by the operator" : "",
+	    a.flags & KS_AF_REMOVED ? ", account removed" : "");
+	printf("  hash: %s\n", ascii);
+	if (uni[0] != '\0')
+		printf("  unicode-hash: %s\n", uni);
+	if (a.fpr[0] != '\0') {
+		printf("  key: %s\n", a.fpr);
+		printf("  key state: %s\n", kstate);
+		printf("  served: %zu bytes, etag %s\n", b.len, b.etag);
+	} else
+		printf("  key: none published\n");
+	ks_blob_free(&b);
+	return (0);
+}
+
+int
+cmd_show(struct ctl *ctl, int argc, char **argv)
+{
+	char	 fpr[KS_FPR_MAX];
+
+	if (argc != 2 || argv[1][0] == '-')
+		return (cli_usage(SHOW_USAGE));
+	if (strchr(argv[1], '@') == NULL) {
+		if (cli_fpr(argv[1], fpr) == -1) {
+			warnx("%s: neither an address nor a fingerprint",
+			    argv[1]);
+			return (1);
+		}
+		return (show_key(ctl, fpr));
+	}
+	return (show_addr(ctl, argv[1]));
+}
+
+int
+cmd_export(struct ctl *ctl, int argc, char **argv)
+{
+	struct ks_txn	*txn;
+	struct ks_addr	 a;
+	struct ks_blob	 b;
+	const char	*out = NULL;
+	char		 addr[KS_ADDR_MAX], domain[KS_DOMAIN_MAX];
+	char		 ascii[KS_HASH_LEN + 1], uni[KS_HASH_LEN + 1];
+	int		 ch, fd, rc;
+
+	while ((ch = getopt(argc, argv, "o:")) != -1) {
+		switch (ch) {
+		case 'o':
+			out = optarg;
+			break;
+		default:
+			return (cli_usage(EXPORT_USAGE));
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc != 1)
+		return (cli_usage(EXPORT_USAGE));
+	if (cli_addr(argv[0], addr, domain) == -1)
+		return (1);
+	if (out == NULL && isatty(STDOUT_FILENO)) {
+		warnx("refusing to write binary data to a terminal "
+		    "(use -o file)");
+		return (1);
+	}
+	memset(&b, 0, sizeof(b));
+	if (store_begin(ctl, KS_RDONLY, &txn) == -1)
+		return (1);
+	if (store_addr(txn, addr, &a) == -1) {
+		goto abort;
+	}
+	if (a.fpr[0] == '\0') {
+		warnx("%s: no key published", addr);
+		goto abort;
+	}
+	if ((rc = wkd_hashes(addr, ascii, uni, NULL)) != KS_OK ||
+	    (rc = ks_wkd_get(txn, domain, ascii, &b)) != KS_OK) {
+		warnx("%s: %s", addr, ks_strerror(rc));
+		goto abort;
+	}
+	ks_txn_abort(txn);
+	if (out == NULL)
+		fd = STDOUT_FILENO;
+	else if ((fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0644)) == -1) {
+		warn("%s", out);
+		ks_blob_free(&b);
+		return (1);
+	}
+	rc = io_write_all(fd, b.data, b.len);
+	if (out != NULL && close(fd) == -1)
+		rc = -1;
+	ks_blob_free(&b);
+	if (rc == -1) {
+		warn("%s", out != NULL ? out : "stdout");
+		return (1);
+	}
+	return (0);
+abort:
+	ks_txn_abort(txn);
+	return (1);
+}
+
+int
+cmd_hash(struct ctl *ctl, int argc, char **argv)
+{
+	char	 addr[KS_ADDR_MAX], domain[KS_DOMAIN_MAX];
+	char	 local[KS_ADDR_MAX], rawdom[KS_ADDR_MAX];
+	char	 l[3 * KS_ADDR_MAX];
+	char	 ascii[KS_HASH_LEN + 1], uni[KS_HASH_LEN + 1];
+
+	(void)ctl;
+	if (argc != 2 || argv[1][0] == '-')
+		return (cli_usage(HASH_USAGE));
+	if (cli_addr(argv[1], addr, domain) == -1)
+		return (1);
+	if (wkd_hashes(addr, ascii, uni, NULL) != KS_OK ||
+	    wkd_split(argv[1], local, sizeof(local), rawdom,
+	    sizeof(rawdom)) == -1 || io_pct(local, l, sizeof(l)) == -1) {
+		warnx("%s: cannot hash", argv[1]);
+		return (1);
+	}
+	printf("hash %s\n", ascii);
+	printf("advanced https://openpgpkey.%s/.well-known/openpgpkey/%s/hu/"
+	    "%s?l=%s\n", domain, domain, ascii, l);
+	printf("direct https://%s/.well-known/openpgpkey/hu/%s?l=%s\n",
+	    domain, ascii, l);
+	if (uni[0] != '\0')
+		printf("unicode-hash %s\n", uni);
+	return (0);
+}

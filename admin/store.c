@@ -1,0 +1,196 @@
+/*
+ * store.c: the store as wkdctl's operations see it: creating it (init),
+ * opening it once per command, write and read transactions, and
+ * snapshots of address records to walk while changing them.
+ *
+ * Every operation runs in one transaction that store_commit() ends, or
+ * that is aborted on the first error: a failed command changes nothing.
+ */
+
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "keystore.h"
+#include "wkdctl.h"
+
+int
+cmd_init(struct ctl *ctl, int argc, char **argv)
+{
+	char		 path[PATH_MAX];
+	struct stat	 st;
+
+	(void)argv;
+	if (argc != 1)
+		return (cli_usage(INIT_USAGE));
+	if (mkdir(ctl->store, 0750) == -1 && errno != EEXIST) {
+		warn("%s", ctl->store);
+		return (1);
+	}
+	if (snprintf(path, sizeof(path), "%s/data.mdb", ctl->store) >=
+	    (int)sizeof(path)) {
+		warnx("%s: path too long", ctl->store);
+		return (1);
+	}
+	if (stat(path, &st) == 0) {
+		warnx("%s: store already exists", ctl->store);
+		return (1);
+	}
+	if (store_open(ctl, KS_CREATE) == -1)
+		return (1);
+	printf("store created in %s\n", ctl->store);
+	return (0);
+}
+
+int
+store_open(struct ctl *ctl, int flags)
+{
+	int	 rc;
+
+	if ((rc = ks_open(&ctl->ks, ctl->store, flags, ctl->mapsize)) !=
+	    KS_OK) {
+		if ((rc == ENOENT || rc == KS_NOTFOUND) &&
+		    !(flags & KS_CREATE))
+			warnx("%s: no store here (run \"wkdctl init\")",
+			    ctl->store);
+		else
+			warnx("%s: %s", ctl->store, ks_strerror(rc));
+		ctl->ks = NULL;
+		return (-1);
+	}
+	return (0);
+}
+
+void
+store_close(struct ctl *ctl)
+{
+	if (ctl->ks != NULL)
+		ks_close(ctl->ks);
+	ctl->ks = NULL;
+}
+
+int
+store_begin(struct ctl *ctl, int flags, struct ks_txn **txnp)
+{
+	int	 rc;
+
+	if (ctl->ks == NULL && store_open(ctl, 0) == -1)
+		return (-1);
+	if ((rc = ks_txn_begin(ctl->ks, flags, txnp)) != KS_OK) {
+		warnx("%s: %s", ctl->store, ks_strerror(rc));
+		return (-1);
+	}
+	return (0);
+}
+
+int
+store_commit(struct ctl *ctl, struct ks_txn *txn)
+{
+	int	 rc;
+
+	if ((rc = ks_txn_commit(txn)) != KS_OK) {
+		warnx("%s: %s; nothing changed", ctl->store, ks_strerror(rc));
+		return (-1);
+	}
+	return (0);
+}
+
+const char *
+store_strerror(int rc)
+{
+	if (rc == KS_FULL)
+		return ("store full (raise store-size in wkdd.conf)");
+	if (rc == KS_TOOBIG)
+		return ("too big to publish (over 256 KiB)");
+	return (ks_strerror(rc));
+}
+
+static int
+store_addrs_cb(const struct ks_addr *a, void *arg)
+{
+	struct store_addrs	*l = arg;
+	struct ks_addr		*nv;
+
+	if (l->n == l->cap) {
+		if ((nv = reallocarray(l->v, l->cap ? l->cap * 2 : 16,
+		    sizeof(*nv))) == NULL)
+			return (ENOMEM);
+		l->v = nv;
+		l->cap = l->cap ? l->cap * 2 : 16;
+	}
+	l->v[l->n++] = *a;
+	return (0);
+}
+
+int
+store_addrs(struct ks_txn *txn, const char *account, struct store_addrs *l)
+{
+	int	 rc;
+
+	memset(l, 0, sizeof(*l));
+	if ((rc = ks_addr_foreach(txn, account, store_addrs_cb, l)) != KS_OK) {
+		warnx("reading addresses: %s", ks_strerror(rc));
+		store_addrs_free(l);
+		return (-1);
+	}
+	return (0);
+}
+
+void
+store_addrs_free(struct store_addrs *l)
+{
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+const char *
+store_state(int state)
+{
+	switch (state) {
+	case KS_ADDR_PRIMARY:
+		return ("primary");
+	case KS_ADDR_ALIAS:
+		return ("alias");
+	case KS_ADDR_RETIRED:
+		return ("retired");
+	default:
+		return ("unknown");
+	}
+}
+
+int
+store_addr(struct ks_txn *txn, const char *addr, struct ks_addr *a)
+{
+	int	 rc;
+
+	if ((rc = ks_addr_get(txn, addr, a)) == KS_OK)
+		return (0);
+	warnx("%s: %s", addr, rc == KS_NOTFOUND ?
+	    "not an address of any account" : ks_strerror(rc));
+	return (-1);
+}
+
+int
+store_domain(struct ks_txn *txn, const char *domain, struct ks_domain *d)
+{
+	int	 rc;
+
+	if ((rc = ks_domain_get(txn, domain, d)) == KS_OK)
+		return (0);
+	warnx("%s: %s", domain, rc == KS_NOTFOUND ? "domain not hosted" :
+	    ks_strerror(rc));
+	return (-1);
+}
