@@ -26,8 +26,8 @@
  * unbound.  Anything published under its hashes (a Unicode-hash entry of
  * another address) is taken down: see wkd_bind().
  */
-static int
-bind_addr(struct ks_txn *txn, const char *account, const char *addr,
+int
+account_bind(struct ks_txn *txn, const char *account, const char *addr,
     int state)
 {
 	struct ks_addr	 a;
@@ -76,23 +76,176 @@ bind_addr(struct ks_txn *txn, const char *account, const char *addr,
 	return (rc == KS_OK ? 0 : -1);
 }
 
+int
+account_create(struct ks_txn *txn, const char *primary, char **aliases,
+    size_t naliases)
+{
+	size_t	 i;
+
+	if (account_bind(txn, primary, primary, KS_ADDR_PRIMARY) == -1)
+		return (-1);
+	for (i = 0; i < naliases; i++)
+		if (account_bind(txn, primary, aliases[i], KS_ADDR_ALIAS) == -1)
+			return (-1);
+	return (0);
+}
+
+int
+account_retire(struct ks_txn *txn, const char *addr, size_t *nunpub,
+    size_t *nbound)
+{
+	struct store_addrs	 l;
+	struct ks_addr		 a;
+	size_t			 i;
+	int			 rc, ret = -1;
+
+	*nunpub = *nbound = 0;
+	if ((rc = ks_addr_get(txn, addr, &a)) != KS_OK ||
+	    a.state != KS_ADDR_PRIMARY) {
+		warnx("%s: %s", addr, rc != KS_OK && rc != KS_NOTFOUND ?
+		    ks_strerror(rc) : rc == KS_OK ? "not an account's "
+		    "primary address" : "no such account");
+		return (-1);
+	}
+	if (a.flags & KS_AF_REMOVED) {
+		warnx("%s: account removed already", addr);
+		return (-1);
+	}
+	if (store_addrs(txn, addr, &l) == -1)
+		return (-1);
+	for (i = 0; i < l.n; i++) {
+		if ((rc = wkd_del(txn, l.v[i].addr)) != KS_OK)
+			goto fail;
+		if (l.v[i].fpr[0] != '\0') {
+			if (audit_log(txn, l.v[i].addr, "unpublished key %s: "
+			    "account removed", l.v[i].fpr) != KS_OK)
+				goto out;
+			(*nunpub)++;
+		}
+		l.v[i].fpr[0] = '\0';
+		if (strcmp(l.v[i].addr, addr) == 0)
+			l.v[i].flags |= KS_AF_REMOVED;
+		if ((rc = ks_addr_put(txn, &l.v[i])) != KS_OK)
+			goto fail;
+	}
+	*nbound = l.n;
+	if (audit_log(txn, addr, "account active -> removed (%zu address%s "
+	    "kept bound)", l.n, l.n == 1 ? "" : "es") != KS_OK)
+		goto out;
+	ret = 0;
+	goto out;
+fail:
+	warnx("%s: %s", l.v[i].addr, ks_strerror(rc));
+out:
+	store_addrs_free(&l);
+	return (ret);
+}
+
+/* The record of account primary, which must be active: 0, or -1. */
+static int
+account_active(struct ks_txn *txn, const char *primary, struct ks_addr *a)
+{
+	int	 rc;
+
+	if ((rc = ks_addr_get(txn, primary, a)) != KS_OK ||
+	    a->state != KS_ADDR_PRIMARY) {
+		warnx("%s: %s", primary, rc != KS_OK && rc != KS_NOTFOUND ?
+		    ks_strerror(rc) : "no such account");
+		return (-1);
+	}
+	if (a->flags & KS_AF_REMOVED) {
+		warnx("%s: account removed", primary);
+		return (-1);
+	}
+	return (0);
+}
+
+int
+account_alias_add(struct ks_txn *txn, const char *primary, const char *addr,
+    char fpr[KS_FPR_MAX])
+{
+	struct ks_addr	 acct, a;
+	int		 rc;
+
+	if (account_active(txn, primary, &acct) == -1)
+		return (-1);
+	rc = ks_addr_get(txn, addr, &a);
+	if (rc == KS_OK && a.state == KS_ADDR_RETIRED &&
+	    strcmp(a.account, primary) == 0) {
+		/* Back to the account it was always bound to. */
+		a.state = KS_ADDR_ALIAS;
+		a.flags &= ~KS_AF_UNPUBLISHED;
+		a.fpr[0] = '\0';
+		if ((rc = ks_addr_put(txn, &a)) != KS_OK) {
+			warnx("%s: %s", addr, ks_strerror(rc));
+			return (-1);
+		}
+		if (audit_log(txn, addr, "retired alias of %s active again",
+		    primary) != KS_OK)
+			return (-1);
+	} else if (rc == KS_OK && strcmp(a.account, primary) == 0) {
+		warnx("%s: already %s of %s", addr,
+		    a.state == KS_ADDR_PRIMARY ? "the primary address" :
+		    "an alias", primary);
+		return (-1);
+	} else if (account_bind(txn, primary, addr, KS_ADDR_ALIAS) == -1)
+		return (-1);
+	/* A key of the account may have a UID for it already. */
+	return (publish_stored(txn, addr, fpr));
+}
+
+int
+account_alias_retire(struct ks_txn *txn, const char *primary,
+    const char *addr)
+{
+	struct ks_addr	 a;
+	int		 rc;
+
+	if (store_addr(txn, addr, &a) == -1)
+		return (-1);
+	if (strcmp(a.account, primary) != 0) {
+		warnx("%s: not an alias of %s", addr, primary);
+		return (-1);
+	}
+	if (a.state != KS_ADDR_ALIAS) {
+		warnx("%s: %s", addr, a.state == KS_ADDR_PRIMARY ?
+		    "is the account's primary address" : "already retired");
+		return (-1);
+	}
+	if ((rc = wkd_del(txn, addr)) != KS_OK) {
+		warnx("%s: %s", addr, ks_strerror(rc));
+		return (-1);
+	}
+	if (audit_log(txn, addr, "alias of %s retired%s%s", primary,
+	    a.fpr[0] != '\0' ? "; unpublished key " : "", a.fpr) != KS_OK)
+		return (-1);
+	a.state = KS_ADDR_RETIRED;
+	a.fpr[0] = '\0';
+	if ((rc = ks_addr_put(txn, &a)) != KS_OK) {
+		warnx("%s: %s", addr, ks_strerror(rc));
+		return (-1);
+	}
+	return (0);
+}
+
 static int
 account_add(struct ctl *ctl, int argc, char **argv)
 {
 	struct ks_txn	*txn;
-	char		 primary[KS_ADDR_MAX], alias[KS_ADDR_MAX];
-	char		**aliases = NULL;
-	size_t		 naliases = 0;
-	int		 ch, i, rc = 1;
+	char		 primary[KS_ADDR_MAX];
+	char		(*alias)[KS_ADDR_MAX] = NULL, **aliases = NULL;
+	size_t		 naliases = 0, i;
+	int		 ch, rc = 1;
 	static const struct option longopts[] = {
 		{ "alias", required_argument, NULL, 'a' },
 		{ NULL, 0, NULL, 0 }
 	};
 
 	/* argv[0] is "add". */
-	if ((aliases = calloc(argc, sizeof(*aliases))) == NULL) {
+	if ((alias = calloc(argc, sizeof(*alias))) == NULL ||
+	    (aliases = calloc(argc, sizeof(*aliases))) == NULL) {
 		warn(NULL);
-		return (1);
+		goto out;
 	}
 	optind = 0;
 	while ((ch = getopt_long(argc, argv, "a:", longopts, NULL)) != -1) {
@@ -101,42 +254,37 @@ account_add(struct ctl *ctl, int argc, char **argv)
 			aliases[naliases++] = optarg;
 			break;
 		default:
-			free(aliases);
-			return (cli_usage(ACCOUNT_USAGE));
+			rc = cli_usage(ACCOUNT_USAGE);
+			goto out;
 		}
 	}
 	if (argc - optind != 1) {
-		free(aliases);
-		return (cli_usage(ACCOUNT_USAGE));
+		rc = cli_usage(ACCOUNT_USAGE);
+		goto out;
 	}
 	if (cli_addr(argv[optind], primary, NULL) == -1)
 		goto out;
-	for (i = 0; i < (int)naliases; i++)
-		if (cli_addr(aliases[i], alias, NULL) == -1)
+	for (i = 0; i < naliases; i++) {
+		if (cli_addr(aliases[i], alias[i], NULL) == -1)
 			goto out;
+		aliases[i] = alias[i];
+	}
 	if (store_begin(ctl, 0, &txn) == -1)
 		goto out;
-	if (bind_addr(txn, primary, primary, KS_ADDR_PRIMARY) == -1)
-		goto abort;
-	for (i = 0; i < (int)naliases; i++) {
-		(void)cli_addr(aliases[i], alias, NULL);
-		if (bind_addr(txn, primary, alias, KS_ADDR_ALIAS) == -1)
-			goto abort;
+	if (account_create(txn, primary, aliases, naliases) == -1) {
+		ks_txn_abort(txn);
+		goto out;
 	}
 	if (store_commit(ctl, txn) == -1)
 		goto out;
 	printf("account %s added", primary);
-	for (i = 0; i < (int)naliases; i++) {
-		(void)cli_addr(aliases[i], alias, NULL);
-		printf("%s%s", i == 0 ? ", aliases: " : ", ", alias);
-	}
+	for (i = 0; i < naliases; i++)
+		printf("%s%s", i == 0 ? ", aliases: " : ", ", aliases[i]);
 	printf("\n");
 	rc = 0;
-	goto out;
-abort:
-	ks_txn_abort(txn);
 out:
 	free(aliases);
+	free(alias);
 	return (rc);
 }
 
@@ -178,14 +326,8 @@ account_show(struct ctl *ctl, const char *in)
 	size_t			 i;
 	int			 removed;
 
-	if (cli_addr(in, addr, NULL) == -1)
+	if (cli_lookup(ctl, in, addr, NULL, &txn, &a) == -1)
 		return (1);
-	if (store_begin(ctl, KS_RDONLY, &txn) == -1)
-		return (1);
-	if (store_addr(txn, addr, &a) == -1) {
-		ks_txn_abort(txn);
-		return (1);
-	}
 	if (store_addrs(txn, a.account, &l) == -1) {
 		ks_txn_abort(txn);
 		return (1);
@@ -203,74 +345,23 @@ account_show(struct ctl *ctl, const char *in)
 	return (0);
 }
 
-/*
- * Remove an account: take down everything its addresses publish, mark
- * its primary removed.  Its addresses stay bound to it, so no other
- * account can ever claim them.
- */
 static int
 account_remove(struct ctl *ctl, const char *in)
 {
-	struct ks_txn		*txn;
-	struct store_addrs	 l;
-	struct ks_addr		 a;
-	char			 addr[KS_ADDR_MAX];
-	size_t			 i, n = 0;
-	int			 rc;
+	struct ks_txn	*txn;
+	char		 addr[KS_ADDR_MAX];
+	size_t		 n, nbound;
 
-	memset(&l, 0, sizeof(l));
-	if (cli_addr(in, addr, NULL) == -1)
+	if (cli_addr(in, addr, NULL) == -1 || store_begin(ctl, 0, &txn) == -1)
 		return (1);
-	if (store_begin(ctl, 0, &txn) == -1)
+	if (account_retire(txn, addr, &n, &nbound) == -1)
+		return (store_abort(txn));
+	if (store_commit(ctl, txn) == -1)
 		return (1);
-	if ((rc = ks_addr_get(txn, addr, &a)) != KS_OK ||
-	    a.state != KS_ADDR_PRIMARY) {
-		warnx("%s: %s", addr, rc != KS_OK && rc != KS_NOTFOUND ?
-		    ks_strerror(rc) : rc == KS_OK ? "not an account's "
-		    "primary address" : "no such account");
-		goto abort;
-	}
-	if (a.flags & KS_AF_REMOVED) {
-		warnx("%s: account removed already", addr);
-		goto abort;
-	}
-	if (store_addrs(txn, addr, &l) == -1)
-		goto abort;
-	for (i = 0; i < l.n; i++) {
-		if ((rc = wkd_del(txn, l.v[i].addr)) != KS_OK) {
-			warnx("%s: %s", l.v[i].addr, ks_strerror(rc));
-			goto abort;
-		}
-		if (l.v[i].fpr[0] != '\0') {
-			if (audit_log(txn, l.v[i].addr, "unpublished key %s: "
-			    "account removed", l.v[i].fpr) != KS_OK)
-				goto abort;
-			n++;
-		}
-		l.v[i].fpr[0] = '\0';
-		if (strcmp(l.v[i].addr, addr) == 0)
-			l.v[i].flags |= KS_AF_REMOVED;
-		if ((rc = ks_addr_put(txn, &l.v[i])) != KS_OK) {
-			warnx("%s: %s", l.v[i].addr, ks_strerror(rc));
-			goto abort;
-		}
-	}
-	if (audit_log(txn, addr, "account active -> removed (%zu address%s "
-	    "kept bound)", l.n, l.n == 1 ? "" : "es") != KS_OK)
-		goto abort;
-	if (store_commit(ctl, txn) == -1) {
-		store_addrs_free(&l);
-		return (1);
-	}
 	printf("account %s removed: %zu address%s unpublished; its %zu "
 	    "address%s bound and can't be reused\n", addr, n,
-	    n == 1 ? "" : "es", l.n, l.n == 1 ? " stays" : "es stay");
-	store_addrs_free(&l);
+	    n == 1 ? "" : "es", nbound, nbound == 1 ? " stays" : "es stay");
 	return (0);
-abort:
-	store_addrs_free(&l);
-	ks_txn_abort(txn);
-	return (1);
 }
 
 int
@@ -291,49 +382,15 @@ static int
 alias_add(struct ctl *ctl, const char *p, const char *in)
 {
 	struct ks_txn	*txn;
-	struct ks_addr	 acct, a;
 	char		 primary[KS_ADDR_MAX], addr[KS_ADDR_MAX];
 	char		 fpr[KS_FPR_MAX];
-	int		 rc, pub;
+	int		 pub;
 
-	if (cli_addr(p, primary, NULL) == -1 || cli_addr(in, addr, NULL) == -1)
+	if (cli_addr(p, primary, NULL) == -1 ||
+	    cli_addr(in, addr, NULL) == -1 || store_begin(ctl, 0, &txn) == -1)
 		return (1);
-	if (store_begin(ctl, 0, &txn) == -1)
-		return (1);
-	if ((rc = ks_addr_get(txn, primary, &acct)) != KS_OK ||
-	    acct.state != KS_ADDR_PRIMARY) {
-		warnx("%s: %s", primary, rc != KS_OK && rc != KS_NOTFOUND ?
-		    ks_strerror(rc) : "no such account");
-		goto abort;
-	}
-	if (acct.flags & KS_AF_REMOVED) {
-		warnx("%s: account removed", primary);
-		goto abort;
-	}
-	rc = ks_addr_get(txn, addr, &a);
-	if (rc == KS_OK && a.state == KS_ADDR_RETIRED &&
-	    strcmp(a.account, primary) == 0) {
-		/* Back to the account it was always bound to. */
-		a.state = KS_ADDR_ALIAS;
-		a.flags &= ~KS_AF_UNPUBLISHED;
-		a.fpr[0] = '\0';
-		if ((rc = ks_addr_put(txn, &a)) != KS_OK) {
-			warnx("%s: %s", addr, ks_strerror(rc));
-			goto abort;
-		}
-		if (audit_log(txn, addr, "retired alias of %s active again",
-		    primary) != KS_OK)
-			goto abort;
-	} else if (rc == KS_OK && strcmp(a.account, primary) == 0) {
-		warnx("%s: already %s of %s", addr,
-		    a.state == KS_ADDR_PRIMARY ? "the primary address" :
-		    "an alias", primary);
-		goto abort;
-	} else if (bind_addr(txn, primary, addr, KS_ADDR_ALIAS) == -1)
-		goto abort;
-	/* A key of the account may have a UID for it already. */
-	if ((pub = publish_stored(txn, addr, fpr)) == -1)
-		goto abort;
+	if ((pub = account_alias_add(txn, primary, addr, fpr)) == -1)
+		return (store_abort(txn));
 	if (store_commit(ctl, txn) == -1)
 		return (1);
 	printf("alias %s added to account %s\n", addr, primary);
@@ -343,56 +400,24 @@ alias_add(struct ctl *ctl, const char *p, const char *in)
 		printf("  no key of the account has a UID for it yet: import "
 		    "one to publish it\n");
 	return (0);
-abort:
-	ks_txn_abort(txn);
-	return (1);
 }
 
 static int
 alias_remove(struct ctl *ctl, const char *p, const char *in)
 {
 	struct ks_txn	*txn;
-	struct ks_addr	 a;
 	char		 primary[KS_ADDR_MAX], addr[KS_ADDR_MAX];
-	int		 rc;
 
-	if (cli_addr(p, primary, NULL) == -1 || cli_addr(in, addr, NULL) == -1)
+	if (cli_addr(p, primary, NULL) == -1 ||
+	    cli_addr(in, addr, NULL) == -1 || store_begin(ctl, 0, &txn) == -1)
 		return (1);
-	if (store_begin(ctl, 0, &txn) == -1)
-		return (1);
-	if (store_addr(txn, addr, &a) == -1) {
-		goto abort;
-	}
-	if (strcmp(a.account, primary) != 0) {
-		warnx("%s: not an alias of %s", addr, primary);
-		goto abort;
-	}
-	if (a.state != KS_ADDR_ALIAS) {
-		warnx("%s: %s", addr, a.state == KS_ADDR_PRIMARY ?
-		    "is the account's primary address" : "already retired");
-		goto abort;
-	}
-	if ((rc = wkd_del(txn, addr)) != KS_OK) {
-		warnx("%s: %s", addr, ks_strerror(rc));
-		goto abort;
-	}
-	if (audit_log(txn, addr, "alias of %s retired%s%s", primary,
-	    a.fpr[0] != '\0' ? "; unpublished key " : "", a.fpr) != KS_OK)
-		goto abort;
-	a.state = KS_ADDR_RETIRED;
-	a.fpr[0] = '\0';
-	if ((rc = ks_addr_put(txn, &a)) != KS_OK) {
-		warnx("%s: %s", addr, ks_strerror(rc));
-		goto abort;
-	}
+	if (account_alias_retire(txn, primary, addr) == -1)
+		return (store_abort(txn));
 	if (store_commit(ctl, txn) == -1)
 		return (1);
 	printf("alias %s retired: nothing is published for it, and it stays "
 	    "bound to %s\n", addr, primary);
 	return (0);
-abort:
-	ks_txn_abort(txn);
-	return (1);
 }
 
 int

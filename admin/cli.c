@@ -141,3 +141,17 @@ cli_fpr(const char *in, char out[KS_FPR_MAX])
 	/* v4: 40 hex digits, v5/v6: 64. */
 	return (n == 40 || n == 64 ? 0 : -1);
 }
+
+int
+cli_lookup(struct ctl *ctl, const char *in, char addr[KS_ADDR_MAX],
+    char domain[KS_DOMAIN_MAX], struct ks_txn **txnp, struct ks_addr *a)
+{
+	if (cli_addr(in, addr, domain) == -1 ||
+	    store_begin(ctl, KS_RDONLY, txnp) == -1)
+		return (-1);
+	if (store_addr(*txnp, addr, a) == -1) {
+		ks_txn_abort(*txnp);
+		return (-1);
+	}
+	return (0);
+}

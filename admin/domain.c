@@ -36,31 +36,36 @@ domain_hosted(struct ks_txn *txn, const char *domain, const char *addr)
 	return (-1);
 }
 
-static int
-domain_add(struct ctl *ctl, const char *name, int nocert)
+int
+domain_create(struct ks_txn *txn, const char *d)
 {
-	struct ks_txn	*txn;
-	char		 d[KS_DOMAIN_MAX];
-	int		 rc;
+	int	 rc;
 
-	if (cli_domain(name, d) == -1)
-		return (1);
-	if (store_begin(ctl, 0, &txn) == -1)
-		return (1);
 	if ((rc = ks_domain_add(txn, d)) != KS_OK) {
 		if (rc == KS_EXISTS)
 			warnx("%s: domain already hosted", d);
 		else
 			warnx("%s: %s", d, ks_strerror(rc));
-		goto abort;
+		return (-1);
 	}
 	/* An empty policy file: the draft requires one, even empty. */
 	if ((rc = ks_policy_put(txn, d, "", 0)) != KS_OK) {
 		warnx("%s: policy: %s", d, ks_strerror(rc));
-		goto abort;
+		return (-1);
 	}
-	if (audit_log(txn, d, "domain added") != KS_OK)
-		goto abort;
+	return (audit_log(txn, d, "domain added") == KS_OK ? 0 : -1);
+}
+
+static int
+domain_add(struct ctl *ctl, const char *name, int nocert)
+{
+	struct ks_txn	*txn;
+	char		 d[KS_DOMAIN_MAX];
+
+	if (cli_domain(name, d) == -1 || store_begin(ctl, 0, &txn) == -1)
+		return (1);
+	if (domain_create(txn, d) == -1)
+		return (store_abort(txn));
 	if (store_commit(ctl, txn) == -1)
 		return (1);
 	if (strcmp(d, name) != 0)
@@ -77,34 +82,21 @@ domain_add(struct ctl *ctl, const char *name, int nocert)
 			    "run: wkdctl domain cert %s", d, d, d, d);
 	}
 	return (0);
-abort:
-	ks_txn_abort(txn);
-	return (1);
 }
 
-static int
-domain_remove(struct ctl *ctl, const char *name)
+int
+domain_drop(struct ks_txn *txn, const char *d, size_t *nunpub)
 {
-	struct ks_txn		*txn;
 	struct store_addrs	 l;
 	struct ks_domain	 dom;
-	char			 d[KS_DOMAIN_MAX], local[KS_ADDR_MAX];
-	char			 ad[KS_DOMAIN_MAX];
-	size_t			 i, n = 0;
-	int			 rc;
+	char			 local[KS_ADDR_MAX], ad[KS_DOMAIN_MAX];
+	size_t			 i;
+	int			 rc, ret = -1;
 
-	if (cli_domain(name, d) == -1)
-		return (1);
-	if (store_begin(ctl, 0, &txn) == -1)
-		return (1);
-	if (store_domain(txn, d, &dom) == -1) {
-		ks_txn_abort(txn);
-		return (1);
-	}
-	if (store_addrs(txn, NULL, &l) == -1) {
-		ks_txn_abort(txn);
-		return (1);
-	}
+	*nunpub = 0;
+	if (store_domain(txn, d, &dom) == -1 ||
+	    store_addrs(txn, NULL, &l) == -1)
+		return (-1);
 	/* Addresses stay bound; they just publish nothing any more. */
 	for (i = 0; i < l.n; i++) {
 		if (wkd_split(l.v[i].addr, local, sizeof(local), ad,
@@ -113,30 +105,42 @@ domain_remove(struct ctl *ctl, const char *name)
 			continue;
 		if (audit_log(txn, l.v[i].addr, "unpublished key %s: domain "
 		    "removed", l.v[i].fpr) != KS_OK)
-			goto abort;
+			goto out;
 		l.v[i].fpr[0] = '\0';
 		if ((rc = ks_addr_put(txn, &l.v[i])) != KS_OK) {
 			warnx("%s: %s", l.v[i].addr, ks_strerror(rc));
-			goto abort;
+			goto out;
 		}
-		n++;
+		(*nunpub)++;
 	}
 	if ((rc = ks_domain_del(txn, d)) != KS_OK) {
 		warnx("%s: %s", d, ks_strerror(rc));
-		goto abort;
+		goto out;
 	}
 	if (audit_log(txn, d, "domain removed") != KS_OK)
-		goto abort;
+		goto out;
+	ret = 0;
+out:
 	store_addrs_free(&l);
+	return (ret);
+}
+
+static int
+domain_remove(struct ctl *ctl, const char *name)
+{
+	struct ks_txn	*txn;
+	char		 d[KS_DOMAIN_MAX];
+	size_t		 n;
+
+	if (cli_domain(name, d) == -1 || store_begin(ctl, 0, &txn) == -1)
+		return (1);
+	if (domain_drop(txn, d, &n) == -1)
+		return (store_abort(txn));
 	if (store_commit(ctl, txn) == -1)
 		return (1);
 	printf("domain %s removed; %zu address%s unpublished (their "
 	    "accounts keep them)\n", d, n, n == 1 ? "" : "es");
 	return (0);
-abort:
-	store_addrs_free(&l);
-	ks_txn_abort(txn);
-	return (1);
 }
 
 /*

@@ -262,6 +262,19 @@ out:
 	return (ret);
 }
 
+/* Domain d's policy into *b: 0, or -1 after warning. */
+static int
+mtasts_get(struct ks_txn *txn, const char *d, struct ks_blob *b)
+{
+	int	 rc;
+
+	if ((rc = ks_mtasts_get(txn, d, b)) == KS_OK)
+		return (0);
+	warnx("%s: %s", d, rc == KS_NOTFOUND ? "no MTA-STS policy" :
+	    ks_strerror(rc));
+	return (-1);
+}
+
 /* The policy exactly as served (CRLF lines), on stdout. */
 static int
 mtasts_show(struct ctl *ctl, const char *name)
@@ -271,17 +284,13 @@ mtasts_show(struct ctl *ctl, const char *name)
 	char		 d[KS_DOMAIN_MAX];
 	int		 rc;
 
-	if (cli_domain(name, d) == -1)
+	if (cli_domain(name, d) == -1 ||
+	    store_begin(ctl, KS_RDONLY, &txn) == -1)
 		return (1);
-	if (store_begin(ctl, KS_RDONLY, &txn) == -1)
-		return (1);
-	rc = ks_mtasts_get(txn, d, &b);
+	rc = mtasts_get(txn, d, &b);
 	ks_txn_abort(txn);
-	if (rc != KS_OK) {
-		warnx("%s: %s", d, rc == KS_NOTFOUND ? "no MTA-STS policy" :
-		    ks_strerror(rc));
+	if (rc == -1)
 		return (1);
-	}
 	if (fwrite(b.data, 1, b.len, stdout) != b.len || fflush(stdout)) {
 		warn("stdout");
 		ks_blob_free(&b);
@@ -291,38 +300,37 @@ mtasts_show(struct ctl *ctl, const char *name)
 	return (0);
 }
 
+int
+mtasts_drop(struct ks_txn *txn, const char *d)
+{
+	struct ks_blob	 b;
+	int		 rc;
+
+	if (mtasts_get(txn, d, &b) == -1)
+		return (-1);
+	ks_blob_free(&b);
+	if ((rc = ks_mtasts_put(txn, d, NULL, 0)) != KS_OK) {
+		warnx("%s: %s", d, ks_strerror(rc));
+		return (-1);
+	}
+	return (audit_log(txn, d, "mta-sts policy removed") == KS_OK ? 0 : -1);
+}
+
 static int
 mtasts_remove(struct ctl *ctl, const char *name)
 {
 	struct ks_txn	*txn;
-	struct ks_blob	 b;
 	char		 d[KS_DOMAIN_MAX];
-	int		 rc;
 
-	if (cli_domain(name, d) == -1)
+	if (cli_domain(name, d) == -1 || store_begin(ctl, 0, &txn) == -1)
 		return (1);
-	if (store_begin(ctl, 0, &txn) == -1)
-		return (1);
-	if ((rc = ks_mtasts_get(txn, d, &b)) != KS_OK) {
-		warnx("%s: %s", d, rc == KS_NOTFOUND ? "no MTA-STS policy" :
-		    ks_strerror(rc));
-		goto abort;
-	}
-	ks_blob_free(&b);
-	if ((rc = ks_mtasts_put(txn, d, NULL, 0)) != KS_OK) {
-		warnx("%s: %s", d, ks_strerror(rc));
-		goto abort;
-	}
-	if (audit_log(txn, d, "mta-sts policy removed") != KS_OK)
-		goto abort;
+	if (mtasts_drop(txn, d) == -1)
+		return (store_abort(txn));
 	if (store_commit(ctl, txn) == -1)
 		return (1);
 	printf("mta-sts.%s: policy removed; remove the _mta-sts.%s TXT "
 	    "record\n", d, d);
 	return (0);
-abort:
-	ks_txn_abort(txn);
-	return (1);
 }
 
 int

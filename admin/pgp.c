@@ -91,6 +91,16 @@ pgp_load_flags(rnp_ffi_t ffi, const unsigned char *data, size_t len,
 	return (r);
 }
 
+void
+pgp_done(rnp_ffi_t ffi, rnp_identifier_iterator_t it, rnp_key_handle_t key)
+{
+	if (key != NULL)
+		rnp_key_handle_destroy(key);
+	if (it != NULL)
+		rnp_identifier_iterator_destroy(it);
+	rnp_ffi_destroy(ffi);
+}
+
 rnp_result_t
 pgp_load(rnp_ffi_t ffi, const unsigned char *data, size_t len)
 {
@@ -279,11 +289,7 @@ fail:
 out:
 	free(rev.revoc);
 	rnp_buffer_destroy(pfpr);
-	if (key != NULL)
-		rnp_key_handle_destroy(key);
-	if (it != NULL)
-		rnp_identifier_iterator_destroy(it);
-	rnp_ffi_destroy(ffi);
+	pgp_done(ffi, it, key);
 	return (rc);
 }
 
@@ -481,9 +487,7 @@ pgp_merge(const char *fpr, const unsigned char *stored, size_t slen,
 fail:
 	warnx("key %s: RNP failed while cleaning it", fpr);
 out:
-	if (key != NULL)
-		rnp_key_handle_destroy(key);
-	rnp_ffi_destroy(ffi);
+	pgp_done(ffi, NULL, key);
 	if (rc == -1)
 		pgp_cert_free(out);
 	return (rc);
@@ -615,9 +619,7 @@ out:
 	rnp_buffer_destroy(s);
 	if (uh != NULL)
 		rnp_uid_handle_destroy(uh);
-	if (key != NULL)
-		rnp_key_handle_destroy(key);
-	rnp_ffi_destroy(ffi);
+	pgp_done(ffi, NULL, key);
 	if (rc == -1) {
 		free(*blobp);
 		*blobp = NULL;
@@ -677,11 +679,7 @@ pgp_describe(FILE *fp, const char *prefix, const unsigned char *data,
 	rc = 0;
 out:
 	pgp_uids_free(uids, n);
-	if (key != NULL)
-		rnp_key_handle_destroy(key);
-	if (it != NULL)
-		rnp_identifier_iterator_destroy(it);
-	rnp_ffi_destroy(ffi);
+	pgp_done(ffi, it, key);
 	return (rc);
 }
 

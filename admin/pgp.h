@@ -9,6 +9,9 @@
 
 /* A fresh ffi, RNP's log silenced.  Warns and returns -1 on failure. */
 int		 pgp_ffi(rnp_ffi_t *);
+/* Destroy key and it (each may be NULL), then ffi. */
+void		 pgp_done(rnp_ffi_t, rnp_identifier_iterator_t,
+		    rnp_key_handle_t);
 /* Import data's public parts (flags: RNP_LOAD_SAVE_*) into ffi. */
 rnp_result_t	 pgp_load_flags(rnp_ffi_t, const unsigned char *, size_t,
 		    uint32_t flags);

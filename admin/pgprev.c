@@ -220,9 +220,7 @@ pgp_info(const char *fpr, const unsigned char *data, size_t len,
 	rc = 0;
 out:
 	rnp_buffer_destroy(s);
-	if (key != NULL)
-		rnp_key_handle_destroy(key);
-	rnp_ffi_destroy(ffi);
+	pgp_done(ffi, NULL, key);
 	return (rc);
 }
 
@@ -267,9 +265,7 @@ pgp_revoke_make(const char *name, const unsigned char *keydata,
 	(void)rnp_key_lock(key);
 	rc = 0;
 out:
-	if (key != NULL)
-		rnp_key_handle_destroy(key);
-	rnp_ffi_destroy(ffi);
+	pgp_done(ffi, NULL, key);
 	return (rc);
 }
 

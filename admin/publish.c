@@ -591,81 +591,95 @@ publish_addr(struct ks_txn *txn, const char *addr, struct ks_addr *a)
 }
 
 int
-cmd_unpublish(struct ctl *ctl, int argc, char **argv)
+publish_off(struct ks_txn *txn, const char *addr, char old[KS_FPR_MAX])
 {
-	struct ks_txn	*txn;
 	struct ks_addr	 a;
-	char		 addr[KS_ADDR_MAX], old[KS_FPR_MAX];
 	int		 rc;
 
-	if (argc != 2 || argv[1][0] == '-')
-		return (cli_usage(UNPUBLISH_USAGE));
-	if (cli_addr(argv[1], addr, NULL) == -1)
-		return (1);
-	if (store_begin(ctl, 0, &txn) == -1)
-		return (1);
 	if (publish_addr(txn, addr, &a) == -1)
-		goto abort;
+		return (-1);
 	if (a.flags & KS_AF_UNPUBLISHED) {
 		warnx("%s: unpublished already", addr);
-		goto abort;
+		return (-1);
 	}
 	if ((rc = wkd_del(txn, addr)) != KS_OK) {
 		warnx("%s: %s", addr, ks_strerror(rc));
-		goto abort;
+		return (-1);
 	}
-	(void)snprintf(old, sizeof(old), "%s", a.fpr);
+	(void)snprintf(old, KS_FPR_MAX, "%s", a.fpr);
 	if (audit_log(txn, addr, "published%s%s -> unpublished by the "
 	    "operator", old[0] != '\0' ? " key " : " (no key)", old) != KS_OK)
-		goto abort;
+		return (-1);
 	a.fpr[0] = '\0';
 	a.flags |= KS_AF_UNPUBLISHED;
 	if ((rc = ks_addr_put(txn, &a)) != KS_OK) {
 		warnx("%s: %s", addr, ks_strerror(rc));
-		goto abort;
+		return (-1);
 	}
+	return (0);
+}
+
+int
+publish_on(struct ks_txn *txn, const char *addr, char fpr[KS_FPR_MAX])
+{
+	struct ks_addr	 a;
+	int		 rc, pub;
+
+	if (publish_addr(txn, addr, &a) == -1)
+		return (-1);
+	if (!(a.flags & KS_AF_UNPUBLISHED)) {
+		warnx("%s: not unpublished (wkdctl import publishes keys)",
+		    addr);
+		return (-1);
+	}
+	a.flags &= ~KS_AF_UNPUBLISHED;
+	if ((rc = ks_addr_put(txn, &a)) != KS_OK) {
+		warnx("%s: %s", addr, ks_strerror(rc));
+		return (-1);
+	}
+	if ((pub = publish_stored(txn, addr, fpr)) == -1)
+		return (-1);
+	if (audit_log(txn, addr, "unpublished -> published%s%s", pub ?
+	    " key " : " (no key yet)", pub ? fpr : "") != KS_OK)
+		return (-1);
+	return (pub);
+}
+
+int
+cmd_unpublish(struct ctl *ctl, int argc, char **argv)
+{
+	struct ks_txn	*txn;
+	char		 addr[KS_ADDR_MAX], old[KS_FPR_MAX];
+
+	if (argc != 2 || argv[1][0] == '-')
+		return (cli_usage(UNPUBLISH_USAGE));
+	if (cli_addr(argv[1], addr, NULL) == -1 ||
+	    store_begin(ctl, 0, &txn) == -1)
+		return (1);
+	if (publish_off(txn, addr, old) == -1)
+		return (store_abort(txn));
 	if (store_commit(ctl, txn) == -1)
 		return (1);
 	printf("%s unpublished%s%s%s; imports won't publish it until "
 	    "\"wkdctl publish %s\"\n", addr, old[0] != '\0' ? " (key " : "",
 	    old, old[0] != '\0' ? ")" : "", addr);
 	return (0);
-abort:
-	ks_txn_abort(txn);
-	return (1);
 }
 
 int
 cmd_publish(struct ctl *ctl, int argc, char **argv)
 {
 	struct ks_txn	*txn;
-	struct ks_addr	 a;
 	char		 addr[KS_ADDR_MAX], fpr[KS_FPR_MAX];
-	int		 rc, pub;
+	int		 pub;
 
 	if (argc != 2 || argv[1][0] == '-')
 		return (cli_usage(PUBLISH_USAGE));
-	if (cli_addr(argv[1], addr, NULL) == -1)
+	if (cli_addr(argv[1], addr, NULL) == -1 ||
+	    store_begin(ctl, 0, &txn) == -1)
 		return (1);
-	if (store_begin(ctl, 0, &txn) == -1)
-		return (1);
-	if (publish_addr(txn, addr, &a) == -1)
-		goto abort;
-	if (!(a.flags & KS_AF_UNPUBLISHED)) {
-		warnx("%s: not unpublished (wkdctl import publishes keys)",
-		    addr);
-		goto abort;
-	}
-	a.flags &= ~KS_AF_UNPUBLISHED;
-	if ((rc = ks_addr_put(txn, &a)) != KS_OK) {
-		warnx("%s: %s", addr, ks_strerror(rc));
-		goto abort;
-	}
-	if ((pub = publish_stored(txn, addr, fpr)) == -1)
-		goto abort;
-	if (audit_log(txn, addr, "unpublished -> published%s%s", pub ?
-	    " key " : " (no key yet)", pub ? fpr : "") != KS_OK)
-		goto abort;
+	if ((pub = publish_on(txn, addr, fpr)) == -1)
+		return (store_abort(txn));
 	if (store_commit(ctl, txn) == -1)
 		return (1);
 	if (pub)
@@ -674,7 +688,4 @@ cmd_publish(struct ctl *ctl, int argc, char **argv)
 		printf("%s may be published again: no stored key has a valid "
 		    "UID for it; import one\n", addr);
 	return (0);
-abort:
-	ks_txn_abort(txn);
-	return (1);
 }

@@ -193,14 +193,8 @@ show_addr(struct ctl *ctl, const char *in)
 	int		 rc;
 
 	memset(&b, 0, sizeof(b));
-	if (cli_addr(in, addr, domain) == -1)
+	if (cli_lookup(ctl, in, addr, domain, &txn, &a) == -1)
 		return (1);
-	if (store_begin(ctl, KS_RDONLY, &txn) == -1)
-		return (1);
-	if (store_addr(txn, addr, &a) == -1) {
-		ks_txn_abort(txn);
-		return (1);
-	}
 	if (wkd_hashes(addr, ascii, uni, NULL) != KS_OK) {
 		warnx("%s: cannot hash", addr);
 		ks_txn_abort(txn);

@@ -194,3 +194,10 @@ store_domain(struct ks_txn *txn, const char *domain, struct ks_domain *d)
 	    ks_strerror(rc));
 	return (-1);
 }
+
+int
+store_abort(struct ks_txn *txn)
+{
+	ks_txn_abort(txn);
+	return (1);
+}

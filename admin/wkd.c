@@ -85,6 +85,20 @@ out:
 	return (rc);
 }
 
+/* addr's domain, its hashes and lowering (wkd_hashes()); a KS_* code. */
+static int
+wkd_where(const char *addr, char domain[KS_DOMAIN_MAX],
+    char ascii[KS_HASH_LEN + 1], char uni[KS_HASH_LEN + 1],
+    char lower[KS_ADDR_MAX])
+{
+	char	 local[KS_ADDR_MAX];
+
+	if (wkd_split(addr, local, sizeof(local), domain,
+	    KS_DOMAIN_MAX) == -1)
+		return (KS_INVALID);
+	return (wkd_hashes(addr, ascii, uni, lower));
+}
+
 struct wkd_same {
 	const char	*addr;		/* Ours, normalised. */
 	const char	*lower;		/* Its Unicode lowering. */
@@ -140,15 +154,12 @@ int
 wkd_bind(struct ks_txn *txn, const char *addr)
 {
 	struct ks_addr	 a;
-	char		 local[KS_ADDR_MAX], domain[KS_DOMAIN_MAX];
+	char		 domain[KS_DOMAIN_MAX];
 	char		 ascii[KS_HASH_LEN + 1], uni[KS_HASH_LEN + 1];
 	char		 lower[KS_ADDR_MAX], norm[KS_ADDR_MAX];
 	int		 rc;
 
-	if (wkd_split(addr, local, sizeof(local), domain,
-	    sizeof(domain)) == -1)
-		return (KS_INVALID);
-	if ((rc = wkd_hashes(addr, ascii, uni, lower)) != KS_OK)
+	if ((rc = wkd_where(addr, domain, ascii, uni, lower)) != KS_OK)
 		return (rc);
 	/* The draft hash: a Unicode-hash entry of another address. */
 	if ((rc = ks_wkd_del(txn, domain, ascii)) != KS_OK &&
@@ -168,15 +179,12 @@ int
 wkd_put(struct ks_txn *txn, const char *addr, const unsigned char *blob,
     size_t len)
 {
-	char	 local[KS_ADDR_MAX], domain[KS_DOMAIN_MAX];
+	char	 domain[KS_DOMAIN_MAX];
 	char	 ascii[KS_HASH_LEN + 1], uni[KS_HASH_LEN + 1];
 	char	 lower[KS_ADDR_MAX];
 	int	 rc;
 
-	if (wkd_split(addr, local, sizeof(local), domain,
-	    sizeof(domain)) == -1)
-		return (KS_INVALID);
-	if ((rc = wkd_hashes(addr, ascii, uni, lower)) != KS_OK)
+	if ((rc = wkd_where(addr, domain, ascii, uni, lower)) != KS_OK)
 		return (rc);
 	if ((rc = ks_wkd_put(txn, domain, ascii, blob, len)) != KS_OK)
 		return (rc);
@@ -189,17 +197,14 @@ int
 wkd_del(struct ks_txn *txn, const char *addr)
 {
 	struct ks_blob	 mine, other;
-	char		 local[KS_ADDR_MAX], domain[KS_DOMAIN_MAX];
+	char		 domain[KS_DOMAIN_MAX];
 	char		 ascii[KS_HASH_LEN + 1], uni[KS_HASH_LEN + 1];
 	char		 lower[KS_ADDR_MAX];
 	int		 rc;
 
 	memset(&mine, 0, sizeof(mine));
 	memset(&other, 0, sizeof(other));
-	if (wkd_split(addr, local, sizeof(local), domain,
-	    sizeof(domain)) == -1)
-		return (KS_INVALID);
-	if ((rc = wkd_hashes(addr, ascii, uni, lower)) != KS_OK)
+	if ((rc = wkd_where(addr, domain, ascii, uni, lower)) != KS_OK)
 		return (rc);
 	rc = ks_wkd_get(txn, domain, ascii, &mine);
 	if (rc == KS_NOTFOUND)

@@ -149,6 +149,15 @@ int	 cli_noopts(int argc, char **argv, const char *usage);
  */
 int	 cli_addr(const char *in, char out[KS_ADDR_MAX],
 	    char domain[KS_DOMAIN_MAX]);
+/*
+ * For a command that reads one typed address: normalise in into addr
+ * (and its domain, if not NULL), begin a read transaction in *txnp (the
+ * caller aborts it) and get the address's record into *a.  0, or -1
+ * after warning.
+ */
+int	 cli_lookup(struct ctl *, const char *in, char addr[KS_ADDR_MAX],
+	    char domain[KS_DOMAIN_MAX], struct ks_txn **txnp,
+	    struct ks_addr *a);
 /* Normalise a domain to its A-label; warns and returns -1 if not one. */
 int	 cli_domain(const char *in, char out[KS_DOMAIN_MAX]);
 /* Normalise a fingerprint (hex, any case, spaces, "0x"); -1 if none. */
@@ -166,6 +175,8 @@ void	 store_close(struct ctl *);
  */
 int	 store_begin(struct ctl *, int flags, struct ks_txn **);
 int	 store_commit(struct ctl *, struct ks_txn *);
+/* Abort txn; returns 1, the exit status of a command that failed. */
+int	 store_abort(struct ks_txn *);
 /*
  * A message for KS_* code rc, in the operator's terms where there is
  * one (a full store: raise store-size).  Static storage.
@@ -248,6 +259,13 @@ void	 pass_clear(struct pass *);
 
 /* domain.c */
 int	 cmd_domain(struct ctl *, int, char **);
+/* Host domain d (an A-label), with an empty policy file: 0, or -1. */
+int	 domain_create(struct ks_txn *, const char *d);
+/*
+ * Stop hosting d: what its addresses publish is taken down (*nunpub of
+ * them); they stay bound to their accounts.  0, or -1 (warned).
+ */
+int	 domain_drop(struct ks_txn *, const char *d, size_t *nunpub);
 /*
  * Is domain (an A-label) hosted?  0 if so; else warns, naming addr (the
  * address that needs it), and returns -1.
@@ -257,6 +275,36 @@ int	 domain_hosted(struct ks_txn *, const char *domain, const char *addr);
 /* account.c */
 int	 cmd_account(struct ctl *, int, char **);
 int	 cmd_alias(struct ctl *, int, char **);
+/*
+ * Bind a new address addr to account as state (KS_ADDR_PRIMARY for the
+ * account itself, or KS_ADDR_ALIAS): it must be in a hosted domain and
+ * unbound.  Anything published under its hashes (a Unicode-hash entry of
+ * another address) is taken down: see wkd_bind().  0, or -1 (warned).
+ */
+int	 account_bind(struct ks_txn *, const char *account, const char *addr,
+	    int state);
+/* Create account primary with aliases (all normalised): 0, or -1. */
+int	 account_create(struct ks_txn *, const char *primary, char **aliases,
+	    size_t naliases);
+/*
+ * Remove account primary: take down everything its addresses publish and
+ * mark it removed.  Its addresses stay bound to it, so no other account
+ * can ever claim them: *nbound of them, *nunpub of which were published.
+ * 0, or -1 (warned).
+ */
+int	 account_retire(struct ks_txn *, const char *primary, size_t *nunpub,
+	    size_t *nbound);
+/*
+ * Bind alias addr to active account primary (or make its retired alias
+ * active again) and publish it from a stored key of the account if one
+ * has a UID for it.  Returns 1 if published (fpr set), 0 if not, -1
+ * (warned).
+ */
+int	 account_alias_add(struct ks_txn *, const char *primary,
+	    const char *addr, char fpr[KS_FPR_MAX]);
+/* Retire alias addr of primary: unpublished, bound for good.  0 or -1. */
+int	 account_alias_retire(struct ks_txn *, const char *primary,
+	    const char *addr);
 /* *removed: was a's account removed?  Returns a KS_* code. */
 int	 account_removed(struct ks_txn *, const struct ks_addr *a,
 	    int *removed);
@@ -315,6 +363,17 @@ void	 import_print(FILE *, const struct import_report *);
 /* publish.c */
 int	 cmd_publish(struct ctl *, int, char **);
 int	 cmd_unpublish(struct ctl *, int, char **);
+/*
+ * Stop serving addr at the operator's word (imports won't publish it)
+ * until publish_on(); old gets the key it served, or "".  0, or -1.
+ */
+int	 publish_off(struct ks_txn *, const char *addr, char old[KS_FPR_MAX]);
+/*
+ * Serve addr again after publish_off(), from a stored key of its account
+ * (publish_stored()).  Returns 1 if published (fpr set), 0 if no stored
+ * key has a valid UID for it, -1 (warned).
+ */
+int	 publish_on(struct ks_txn *, const char *addr, char fpr[KS_FPR_MAX]);
 /*
  * Publish UID u of m at its address, whose record is *a (updated, fpr
  * set): its blob, then the revoked predecessor's if the domain keeps it,
@@ -377,6 +436,12 @@ int	 show_state(struct ks_txn *, const char *fpr, char *buf, size_t);
 
 /* remove.c */
 int	 cmd_remove(struct ctl *, int, char **);
+/*
+ * Remove key fpr and everything published from it; gone (free with
+ * store_addrs_free(), also on error) gets the records of the addresses
+ * it served, which stay bound.  0, or -1 (warned).
+ */
+int	 remove_key(struct ks_txn *, const char *fpr, struct store_addrs *gone);
 
 /* revoke.c */
 int	 cmd_revoke(struct ctl *, int, char **);
@@ -535,6 +600,8 @@ int	 pgp_uid_addr(const char *uid, char *out, size_t outsz);
 
 /* mtasts.c */
 int	 cmd_mtasts(struct ctl *, int, char **);
+/* Stop serving domain d's MTA-STS policy: 0, or -1 (warned). */
+int	 mtasts_drop(struct ks_txn *, const char *d);
 
 /* spawn.c */
 #define SPAWN_OUT_MAX	(16 * 1024)	/* Output kept: the end. */
