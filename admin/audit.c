@@ -47,11 +47,16 @@ audit_log(struct ks_txn *txn, const char *subject, const char *fmt, ...)
 {
 	struct ks_logent	 e;
 	struct passwd		*pw;
+	const char		*sudo;
 	va_list			 ap;
 	int			 rc;
 
 	memset(&e, 0, sizeof(e));
-	if ((pw = getpwuid(getuid())) != NULL)
+	/* Under sudo, the operator is who ran sudo, as root's logs say. */
+	if (getuid() == 0 && (sudo = getenv("SUDO_USER")) != NULL &&
+	    sudo[0] != '\0' && strcmp(sudo, "root") != 0)
+		(void)snprintf(e.user, sizeof(e.user), "%s (sudo)", sudo);
+	else if ((pw = getpwuid(getuid())) != NULL)
 		(void)snprintf(e.user, sizeof(e.user), "%s", pw->pw_name);
 	else
 		(void)snprintf(e.user, sizeof(e.user), "uid %lu",

@@ -28,19 +28,80 @@
 /* Largest input file: a keyring of secret keys can be big. */
 #define IMPORT_FILE_MAX	(64 * 1024 * 1024)
 
+/* The date of t, UTC, into buf. */
+static void
+import_date(uint32_t t, char *buf, size_t bufsz)
+{
+	struct tm	 tm;
+	time_t		 tt = t;
+
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, bufsz, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		(void)snprintf(buf, bufsz, "%lu", (unsigned long)t);
+}
+
+/*
+ * Would UID u of c displace the other key that a serves?  NULL if so, or
+ * why not: a revoked key never does, nor an expired key a valid one, nor
+ * a key whose UID was self-signed before the served key's (the newest
+ * wins, whatever the order keys come in; a tie goes to the newcomer).
+ * older gets the served key's fingerprint when c is the older one.
+ */
+static const char *
+import_newer(struct ks_txn *txn, const struct pgp_cert *c,
+    const struct pgp_uid *u, const struct ks_addr *a, char *buf,
+    size_t bufsz, char older[KS_FPR_MAX], int *rcp)
+{
+	struct pgp_cert	 s;
+	ssize_t		 su;
+	char		 d1[32], d2[32];
+	const char	*why = NULL;
+
+	if (c->revoked) {
+		(void)snprintf(buf, bufsz, "a revoked key does not replace "
+		    "the key served (%s)", a->fpr);
+		return (buf);
+	}
+	if (publish_load(txn, a->fpr, a->addr, &s, &su) == -1) {
+		*rcp = KS_INVALID;
+		return ("the key served can't be read");
+	}
+	if (su < 0 || s.revoked || s.expired)
+		goto out;
+	if (c->expired) {
+		(void)snprintf(buf, bufsz, "an expired key does not replace "
+		    "the valid key served (%s)", a->fpr);
+		why = buf;
+	} else if (u->sigtime < s.uids[su].sigtime) {
+		import_date(u->sigtime, d1, sizeof(d1));
+		import_date(s.uids[su].sigtime, d2, sizeof(d2));
+		(void)snprintf(buf, bufsz, "superseded: the key served (%s) "
+		    "is newer (its UID signed %s, this one %s)", a->fpr, d2,
+		    d1);
+		(void)snprintf(older, KS_FPR_MAX, "%s", a->fpr);
+		why = buf;
+	}
+out:
+	pgp_cert_free(&s);
+	return (why);
+}
+
 /* Why u (a UID of a key being imported) isn't published, or NULL. */
 static const char *
 import_reason(struct ks_txn *txn, const char *account,
-    const struct pgp_cert *c, size_t i, char *buf, size_t bufsz, int *rcp)
+    const struct pgp_cert *c, size_t i, char *buf, size_t bufsz,
+    char older[KS_FPR_MAX], int *rcp)
 {
 	const struct pgp_uid	*u = &c->uids[i];
 	struct ks_domain	 d;
 	struct ks_addr		 a;
 	struct ks_certinfo	 ci;
+	const char		*why;
 	size_t			 j;
 	int			 rc, removed;
 
 	*rcp = KS_OK;
+	older[0] = '\0';
 	switch (u->kind) {
 	case PGP_UID_ATTR:
 		return ("user attribute (photo ID): never published");
@@ -96,11 +157,9 @@ import_reason(struct ks_txn *txn, const char *account,
 		return (buf);
 	}
 	if (a.fpr[0] != '\0' && strcmp(a.fpr, c->fpr) != 0) {
-		if (c->revoked) {
-			(void)snprintf(buf, bufsz, "a revoked key does not "
-			    "replace the key served (%s)", a.fpr);
-			return (buf);
-		}
+		if ((why = import_newer(txn, c, u, &a, buf, bufsz, older,
+		    rcp)) != NULL)
+			return (why);
 		if ((rc = ks_certinfo_get(txn, c->fpr, &ci)) == KS_OK &&
 		    (ci.flags & KS_CERT_SUPERSEDED)) {
 			(void)snprintf(buf, bufsz, "the key was superseded "
@@ -165,6 +224,45 @@ import_report_free(struct import_report *r)
 }
 
 /*
+ * Without --account, the publishable UIDs of one key must be addresses of
+ * one account: a key naming two people's addresses is nobody's to publish
+ * until the operator says whose it is.  0 if so; else -1 with the UIDs
+ * unpublished and the reason in msg.
+ */
+static int
+import_one_account(struct ks_txn *txn, const struct pgp_cert *m,
+    struct import_key *k, FILE *msg)
+{
+	struct ks_addr	 a;
+	char		 first[KS_ADDR_MAX];
+	size_t		 i;
+
+	first[0] = '\0';
+	for (i = 0; i < k->nuids; i++) {
+		if (!k->uids[i].publish ||
+		    ks_addr_get(txn, k->uids[i].addr, &a) != KS_OK)
+			continue;
+		if (first[0] == '\0')
+			(void)snprintf(first, sizeof(first), "%s", a.account);
+		else if (strcmp(first, a.account) != 0)
+			break;
+	}
+	if (i == k->nuids)
+		return (0);
+	io_err(msg, "key %s: refused: it spans accounts %s and %s: use "
+	    "--account", m->fpr, first, a.account);
+	for (i = 0; i < k->nuids; i++)
+		if (k->uids[i].publish) {
+			k->uids[i].publish = 0;
+			(void)snprintf(k->uids[i].why, sizeof(k->uids[i].why),
+			    "the key spans accounts %s and %s", first,
+			    a.account);
+		}
+	k->npublish = 0;
+	return (-1);
+}
+
+/*
  * Decide, for each UID of m, whether it is published (k->uids[i].publish)
  * or why not; the UIDs' texts are copied into k.  Returns 0, or -1 with
  * the error in msg.
@@ -194,7 +292,7 @@ import_classify(struct ks_txn *txn, const char *account,
 		(void)snprintf(iu->addr, sizeof(iu->addr), "%s",
 		    m->uids[i].addr);
 		why = import_reason(txn, account, m, i, iu->why,
-		    sizeof(iu->why), &rc);
+		    sizeof(iu->why), iu->older, &rc);
 		if (rc != KS_OK) {
 			io_err(msg, "key %s: %s", m->fpr, store_strerror(rc));
 			return (-1);
@@ -204,6 +302,8 @@ import_classify(struct ks_txn *txn, const char *account,
 			k->npublish++;
 		} else if (why != iu->why)
 			(void)snprintf(iu->why, sizeof(iu->why), "%s", why);
+		if (iu->older[0] != '\0')
+			k->nolder++;
 	}
 	return (0);
 }
@@ -245,23 +345,26 @@ import_dropped(struct ks_txn *txn, const struct pgp_cert *m,
 }
 
 /*
- * Store m (merged from in) and what comes with it: the audit entry, the
- * account it was imported for, the revocation certificates made from a
- * secret keypair.
+ * Store m (merged from in, whose stored certificate was sb) and what comes
+ * with it: the audit entry, the account it was imported for, the
+ * revocation certificates made from a secret keypair.
  */
 static int
 import_store(struct ks_txn *txn, const char *account,
     const struct pgp_cert *in, const struct pgp_cert *m,
-    struct import_key *k, FILE *msg)
+    const struct ks_blob *sb, struct import_key *k, FILE *msg)
 {
 	int	 rc;
 
+	if (!k->known || sb->len != m->len ||
+	    memcmp(sb->data, m->data, m->len) != 0)
+		k->changed = 1;
 	if ((rc = ks_cert_put(txn, m->fpr, m->data, m->len)) != KS_OK) {
 		io_err(msg, "key %s: %s", m->fpr, store_strerror(rc));
 		return (-1);
 	}
-	if (audit_log(txn, m->fpr, "certificate %s (%zu bytes)%s",
-	    k->known ? "merged" : "stored", m->len,
+	if (k->changed && audit_log(txn, m->fpr, "certificate %s (%zu "
+	    "bytes)%s", k->known ? "merged" : "stored", m->len,
 	    m->revoked ? ", revoked" : "") != KS_OK)
 		return (-1);
 	if (account != NULL &&
@@ -285,7 +388,42 @@ import_store(struct ks_txn *txn, const char *account,
 	return (0);
 }
 
-/* Publish the UIDs import_classify() chose; take down k->dropped. */
+/* Publish UID i of m (k->uids[i].publish); note whether bytes changed. */
+static int
+import_publish_uid(struct ks_txn *txn, const struct pgp_cert *m, size_t i,
+    struct import_key *k, FILE *msg)
+{
+	struct ks_addr	 a;
+	struct ks_blob	 before, after;
+	int		 rc;
+
+	if ((rc = ks_addr_get(txn, m->uids[i].addr, &a)) != KS_OK) {
+		io_err(msg, "key %s: %s: %s", m->fpr, m->uids[i].addr,
+		    store_strerror(rc));
+		return (-1);
+	}
+	if (a.fpr[0] != '\0' && strcmp(a.fpr, m->fpr) != 0)
+		(void)snprintf(k->uids[i].replaced,
+		    sizeof(k->uids[i].replaced), "%s", a.fpr);
+	if (wkd_get(txn, a.addr, &before) != KS_OK)
+		memset(&before, 0, sizeof(before));
+	if (publish_uid(txn, m, &m->uids[i], &a, msg) == -1) {
+		ks_blob_free(&before);
+		return (-1);
+	}
+	if (wkd_get(txn, a.addr, &after) != KS_OK ||
+	    after.len != before.len ||
+	    memcmp(after.data, before.data, after.len) != 0)
+		k->changed = 1;
+	ks_blob_free(&before);
+	ks_blob_free(&after);
+	return (0);
+}
+
+/*
+ * Publish the UIDs import_classify() chose; take down k->dropped; a key
+ * that is older than what all its addresses serve is marked superseded.
+ */
 static int
 import_publish(struct ks_txn *txn, const struct pgp_cert *m,
     struct import_key *k, FILE *msg)
@@ -294,20 +432,10 @@ import_publish(struct ks_txn *txn, const struct pgp_cert *m,
 	size_t		 i;
 	int		 rc;
 
-	for (i = 0; i < m->nuids; i++) {
-		if (!k->uids[i].publish)
-			continue;
-		if ((rc = ks_addr_get(txn, m->uids[i].addr, &a)) != KS_OK) {
-			io_err(msg, "key %s: %s: %s", m->fpr,
-			    m->uids[i].addr, store_strerror(rc));
+	for (i = 0; i < m->nuids; i++)
+		if (k->uids[i].publish &&
+		    import_publish_uid(txn, m, i, k, msg) == -1)
 			return (-1);
-		}
-		if (a.fpr[0] != '\0' && strcmp(a.fpr, m->fpr) != 0)
-			(void)snprintf(k->uids[i].replaced,
-			    sizeof(k->uids[i].replaced), "%s", a.fpr);
-		if (publish_uid(txn, m, &m->uids[i], &a, msg) == -1)
-			return (-1);
-	}
 	for (i = 0; i < k->ndropped; i++) {
 		if ((rc = ks_addr_get(txn, k->dropped[i], &a)) != KS_OK ||
 		    (rc = publish_drop(txn, &a, "its UID is revoked, invalid "
@@ -316,7 +444,16 @@ import_publish(struct ks_txn *txn, const struct pgp_cert *m,
 			    store_strerror(rc));
 			return (-1);
 		}
+		k->changed = 1;
 	}
+	if (k->npublish > 0 || k->ndropped > 0)
+		return (0);
+	for (i = 0; i < m->nuids; i++)
+		if (k->uids[i].older[0] != '\0' && (rc = publish_supersede(txn,
+		    m->fpr, k->uids[i].older, m->uids[i].addr)) != KS_OK) {
+			io_err(msg, "key %s: %s", m->fpr, store_strerror(rc));
+			return (-1);
+		}
 	return (0);
 }
 
@@ -324,8 +461,8 @@ import_publish(struct ks_txn *txn, const struct pgp_cert *m,
  * Import one key (in: its public packets as read): merge it with the
  * stored certificate, store the result, publish each eligible UID and
  * unpublish addresses whose UID no longer qualifies.  What it did goes
- * into k, messages into msg.  Returns 0, or -1 if the key was refused or
- * the store failed (k->failed set).
+ * into k (k->status), messages into msg.  Returns 0, or -1 if the key was
+ * refused (IMPORT_SKIPPED) or failed (IMPORT_FAILED).
  */
 static int
 import_one(struct ks_txn *txn, const char *account,
@@ -338,7 +475,9 @@ import_one(struct ks_txn *txn, const char *account,
 	memset(&sb, 0, sizeof(sb));
 	memset(&m, 0, sizeof(m));
 	(void)snprintf(k->fpr, sizeof(k->fpr), "%s", in->fpr);
-	k->failed = 1;
+	(void)snprintf(k->src, sizeof(k->src), "%s", in->src);
+	k->off = in->off;
+	k->status = IMPORT_FAILED;
 	if ((rc = ks_cert_get(txn, in->fpr, &sb)) != KS_OK &&
 	    rc != KS_NOTFOUND) {
 		io_err(msg, "key %s: %s", in->fpr, store_strerror(rc));
@@ -346,33 +485,48 @@ import_one(struct ks_txn *txn, const char *account,
 	}
 	k->known = rc == KS_OK;
 	if (pgp_merge(in->fpr, k->known ? sb.data : NULL, sb.len, in->data,
-	    in->len, &m) == -1)
+	    in->len, &m) == -1) {
+		io_err(msg, "key %s (%s, byte %zu): can't be read or merged",
+		    in->fpr, in->src, in->off);
 		goto out;
+	}
 	k->parsed = 1;
 	k->revoked = m.revoked;
 	k->expired = m.expired;
 	if (import_classify(txn, account, &m, k, msg) == -1 ||
 	    import_dropped(txn, &m, k, msg) == -1)
 		goto out;
+	k->status = IMPORT_SKIPPED;
 	if (k->npublish == 0 && k->ndropped == 0 && m.nuids == 0) {
 		io_err(msg, "key %s: refused: the key has no user ID", m.fpr);
 		goto out;
 	}
-	if (k->npublish == 0 && k->ndropped == 0 &&
+	if (account == NULL && import_one_account(txn, &m, k, msg) == -1)
+		goto out;
+	if (k->npublish == 0 && k->ndropped == 0 && k->nolder == 0 &&
 	    (!k->known || account != NULL)) {
 		io_err(msg, "key %s: refused: no UID with an address of %s%s",
 		    m.fpr, account != NULL ? "account " : "an account here",
 		    account != NULL ? account : "");
 		goto out;
 	}
-	if (import_store(txn, account, in, &m, k, msg) == -1 ||
+	k->status = IMPORT_FAILED;
+	if (import_store(txn, account, in, &m, &sb, k, msg) == -1 ||
 	    import_publish(txn, &m, k, msg) == -1)
 		goto out;
 	/* Served elsewhere as a revoked predecessor: serve it anew. */
 	if (k->known && m.revoked &&
 	    publish_refresh_key(txn, m.fpr, msg) == -1)
 		goto out;
-	k->failed = 0;
+	if (k->npublish > 0 && !m.can_encrypt)
+		fprintf(msg, "  warning: key %s has no valid encryption key: "
+		    "clients find it but can't encrypt to it\n", m.fpr);
+	if (k->npublish == 0 && k->ndropped == 0 && k->nolder > 0)
+		k->status = IMPORT_SUPERSEDED;
+	else if (!k->changed)
+		k->status = IMPORT_UNCHANGED;
+	else
+		k->status = IMPORT_PUBLISHED;
 	ret = 0;
 out:
 	pgp_cert_free(&m);
@@ -380,39 +534,142 @@ out:
 	return (ret);
 }
 
-int
-import_keys(struct ks_txn *txn, const char *account,
-    const struct pgp_certs *certs, struct import_report *r)
+/* A stretch of input that was no key: a failed entry of its own. */
+static void
+import_bad(const struct pgp_bad *b, struct import_key *k)
 {
-	struct import_key	*k;
-	FILE			*msg;
-	size_t			 len, i;
-	int			 ret = 0;
+	FILE	*msg;
+	size_t	 len;
 
-	memset(r, 0, sizeof(*r));
-	if (certs->n > 0 &&
-	    (r->v = calloc(certs->n, sizeof(*r->v))) == NULL) {
+	memset(k, 0, sizeof(*k));
+	k->status = IMPORT_FAILED;
+	(void)snprintf(k->src, sizeof(k->src), "%s", b->src);
+	k->off = b->off;
+	if ((msg = open_memstream(&k->msgs, &len)) == NULL)
+		return;
+	io_err(msg, "%s: %s", b->src, b->why);
+	(void)fclose(msg);
+}
+
+/* Import certs->v[i] into k, in a transaction of its own unless strict. */
+static int
+import_nested(struct ks_txn *txn, const char *account, int flags,
+    const struct pgp_cert *in, struct import_key *k)
+{
+	struct ks_txn	*t = txn;
+	FILE		*msg;
+	size_t		 len;
+	int		 rc, ret;
+
+	if ((msg = open_memstream(&k->msgs, &len)) == NULL) {
 		warn(NULL);
 		return (-1);
 	}
-	for (i = 0; i < certs->n && ret == 0; i++) {
-		k = &r->v[r->n++];
-		if ((msg = open_memstream(&k->msgs, &len)) == NULL) {
-			warn(NULL);
-			return (-1);
-		}
-		ret = import_one(txn, account, &certs->v[i], k, msg);
-		if (fclose(msg) == EOF) {
-			warn(NULL);
+	if (!(flags & IMPORT_STRICT) && (rc = ks_txn_nest(txn, &t)) != KS_OK) {
+		(void)fclose(msg);
+		warnx("%s", ks_strerror(rc));
+		return (-1);
+	}
+	ret = import_one(t, account, in, k, msg);
+	if (t != txn) {
+		if (ret == 0 && (rc = ks_txn_commit(t)) != KS_OK) {
+			io_err(msg, "key %s: %s", in->fpr, store_strerror(rc));
+			k->status = IMPORT_FAILED;
 			ret = -1;
+		} else if (ret == -1)
+			ks_txn_abort(t);
+	}
+	if (fclose(msg) == EOF) {
+		warn(NULL);
+		return (-1);
+	}
+	/* A batch goes on past a key it could not import. */
+	return (ret == -1 && (flags & IMPORT_STRICT) ? -1 : 0);
+}
+
+/*
+ * After the batch: a key published early in it whose addresses all went
+ * to a newer key later in it is superseded, and says so; what is reported
+ * as published is what the commit serves.
+ */
+static int
+import_settle(struct ks_txn *txn, struct import_report *r)
+{
+	struct import_key	*k;
+	struct ks_addr		 a;
+	size_t			 i, j, left;
+	int			 rc;
+
+	for (i = 0; i < r->n; i++) {
+		k = &r->v[i];
+		if (k->status != IMPORT_PUBLISHED || k->npublish == 0)
+			continue;
+		for (left = 0, j = 0; j < k->nuids; j++) {
+			if (!k->uids[j].publish)
+				continue;
+			if ((rc = ks_addr_get(txn, k->uids[j].addr, &a)) !=
+			    KS_OK) {
+				warnx("%s: %s", k->uids[j].addr,
+				    ks_strerror(rc));
+				return (-1);
+			}
+			if (strcmp(a.fpr, k->fpr) == 0) {
+				left++;
+				continue;
+			}
+			k->uids[j].publish = 0;
+			k->npublish--;
+			(void)snprintf(k->uids[j].why, sizeof(k->uids[j].why),
+			    "superseded by %s, a newer key later in this "
+			    "import", a.fpr);
+			(void)snprintf(k->uids[j].older,
+			    sizeof(k->uids[j].older), "%s", a.fpr);
+			k->nolder++;
+		}
+		if (left == 0 && k->ndropped == 0) {
+			r->count[IMPORT_PUBLISHED]--;
+			k->status = IMPORT_SUPERSEDED;
+			r->count[IMPORT_SUPERSEDED]++;
 		}
 	}
-	return (ret);
+	return (0);
 }
+
+int
+import_keys(struct ks_txn *txn, const char *account,
+    const struct pgp_certs *certs, int flags, struct import_report *r)
+{
+	size_t	 i, n = certs->n + certs->nbad;
+
+	memset(r, 0, sizeof(*r));
+	if (n > 0 && (r->v = calloc(n, sizeof(*r->v))) == NULL) {
+		warn(NULL);
+		return (-1);
+	}
+	for (i = 0; i < certs->nbad; i++) {
+		import_bad(&certs->bad[i], &r->v[r->n++]);
+		r->count[IMPORT_FAILED]++;
+		if (flags & IMPORT_STRICT)
+			return (-1);
+	}
+	for (i = 0; i < certs->n; i++) {
+		if (import_nested(txn, account, flags, &certs->v[i],
+		    &r->v[r->n]) == -1) {
+			r->n++;
+			return (-1);
+		}
+		r->count[r->v[r->n++].status]++;
+	}
+	return (import_settle(txn, r));
+}
+
+static const char *const import_status_names[] = {
+	"published", "unchanged", "superseded", "skipped", "failed"
+};
 
 /* One key's outcome, as wkdctl import prints it. */
 static void
-import_print_key(FILE *fp, const struct import_key *k)
+import_print_key(FILE *fp, FILE *errfp, const struct import_key *k)
 {
 	const struct import_uid	*u;
 	size_t			 i;
@@ -429,8 +686,9 @@ import_print_key(FILE *fp, const struct import_key *k)
 			    u->text != NULL ? u->text : "[user attribute]",
 			    u->why);
 	}
-	if (k->failed) {
-		fputs(k->msgs != NULL ? k->msgs : "", fp);
+	if (k->status == IMPORT_SKIPPED || k->status == IMPORT_FAILED) {
+		fflush(fp);
+		fputs(k->msgs != NULL ? k->msgs : "", errfp);
 		return;
 	}
 	if (k->revoc)
@@ -451,17 +709,108 @@ import_print_key(FILE *fp, const struct import_key *k)
 		fprintf(fp, "  unpublished: %s (its UID is revoked, invalid "
 		    "or gone)\n", k->dropped[i]);
 	fputs(k->msgs != NULL ? k->msgs : "", fp);
-	if (k->npublish == 0 && k->ndropped == 0)
+	if (k->status == IMPORT_SUPERSEDED)
+		fprintf(fp, "  stored, superseded: a newer key serves its "
+		    "address%s\n", k->nolder == 1 ? "" : "es");
+	else if (k->npublish == 0 && k->ndropped == 0)
 		fprintf(fp, "  merged; no address changed\n");
 }
 
 void
-import_print(FILE *fp, const struct import_report *r)
+import_summary(FILE *fp, const struct import_report *r)
+{
+	fprintf(fp, "%zu key%s: %zu published, %zu unchanged, %zu skipped, "
+	    "%zu failed", r->n, r->n == 1 ? "" : "s",
+	    r->count[IMPORT_PUBLISHED], r->count[IMPORT_UNCHANGED],
+	    r->count[IMPORT_SKIPPED], r->count[IMPORT_FAILED]);
+	if (r->count[IMPORT_SUPERSEDED] > 0)
+		fprintf(fp, ", %zu superseded", r->count[IMPORT_SUPERSEDED]);
+	fprintf(fp, "\n");
+}
+
+void
+import_print(FILE *fp, FILE *errfp, const struct import_report *r)
 {
 	size_t	 i;
 
 	for (i = 0; i < r->n; i++)
-		import_print_key(fp, &r->v[i]);
+		import_print_key(fp, errfp, &r->v[i]);
+}
+
+/* One UID's outcome as a JSON object. */
+static void
+import_json_uid(FILE *fp, const struct import_uid *u)
+{
+	fprintf(fp, "{\"uid\":");
+	if (u->text != NULL)
+		io_json_str(fp, u->text);
+	else
+		fprintf(fp, "null");
+	fprintf(fp, ",\"address\":");
+	io_json_str(fp, u->addr);
+	fprintf(fp, ",\"published\":%s", u->publish ? "true" : "false");
+	if (u->publish && u->replaced[0] != '\0') {
+		fprintf(fp, ",\"replaces\":");
+		io_json_str(fp, u->replaced);
+	}
+	if (!u->publish) {
+		fprintf(fp, ",\"reason\":");
+		io_json_str(fp, u->why);
+	}
+	fprintf(fp, "}");
+}
+
+/* One key's outcome as a JSON object. */
+static void
+import_json_key(FILE *fp, const struct import_key *k)
+{
+	size_t	 i;
+
+	fprintf(fp, "{\"fingerprint\":");
+	if (k->fpr[0] != '\0')
+		io_json_str(fp, k->fpr);
+	else
+		fprintf(fp, "null");
+	fprintf(fp, ",\"status\":\"%s\",\"input\":",
+	    import_status_names[k->status]);
+	io_json_str(fp, k->src);
+	fprintf(fp, ",\"offset\":%zu,\"known\":%s,\"revoked\":%s,"
+	    "\"expired\":%s,\"uids\":[", k->off, k->known ? "true" : "false",
+	    k->revoked ? "true" : "false", k->expired ? "true" : "false");
+	for (i = 0; i < k->nuids; i++) {
+		if (i > 0)
+			fprintf(fp, ",");
+		import_json_uid(fp, &k->uids[i]);
+	}
+	fprintf(fp, "],\"unpublished\":[");
+	for (i = 0; i < k->ndropped; i++) {
+		if (i > 0)
+			fprintf(fp, ",");
+		io_json_str(fp, k->dropped[i]);
+	}
+	fprintf(fp, "],\"revocation_stored\":%s,\"messages\":",
+	    k->revoc ? "true" : "false");
+	io_json_str(fp, k->msgs != NULL ? k->msgs : "");
+	fprintf(fp, "}");
+}
+
+void
+import_json(FILE *fp, const struct import_report *r, int committed)
+{
+	size_t	 i;
+
+	fprintf(fp, "{\"committed\":%s,\"keys\":[", committed ? "true" :
+	    "false");
+	for (i = 0; i < r->n; i++) {
+		if (i > 0)
+			fprintf(fp, ",\n");
+		import_json_key(fp, &r->v[i]);
+	}
+	fprintf(fp, "],\"summary\":{\"keys\":%zu", r->n);
+	for (i = 0; i < IMPORT_NSTATUS; i++)
+		fprintf(fp, ",\"%s\":%zu", import_status_names[i],
+		    r->count[i]);
+	fprintf(fp, "}}\n");
 }
 
 /*
@@ -509,6 +858,63 @@ import_account(struct ks_txn *txn, const char *account,
 	return (0);
 }
 
+/* import's options: returns optind, or -1 with the exit status in *st. */
+static int
+import_getopt(int argc, char **argv, const char **account, int *flags,
+    int *json, struct pass *pp, int *st)
+{
+	int	 ch;
+	static const struct option longopts[] = {
+		{ "account", required_argument, NULL, 'a' },
+		{ "passphrase-fd", required_argument, NULL, 'P' },
+		{ "strict", no_argument, NULL, 'S' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 }
+	};
+
+	*st = 1;
+	while ((ch = getopt_long(argc, argv, "a:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'a':
+			*account = optarg;
+			break;
+		case 'P':
+			if (pass_fd(pp, optarg) == -1)
+				return (-1);
+			break;
+		case 'S':
+			*flags |= IMPORT_STRICT;
+			break;
+		case 'j':
+			*json = 1;
+			break;
+		default:
+			*st = cli_usage(IMPORT_USAGE);
+			return (-1);
+		}
+	}
+	if (argc == optind) {
+		*st = cli_usage(IMPORT_USAGE);
+		return (-1);
+	}
+	return (optind);
+}
+
+/*
+ * The exit status of an import that ran: 0 if every key was imported
+ * (published, unchanged or superseded), 3 if some were but others were
+ * skipped or failed, 1 if none was.
+ */
+static int
+import_status(const struct import_report *r)
+{
+	size_t	 bad = r->count[IMPORT_SKIPPED] + r->count[IMPORT_FAILED];
+
+	if (bad == 0)
+		return (0);
+	return (bad < r->n ? 3 : 1);
+}
+
 int
 cmd_import(struct ctl *ctl, int argc, char **argv)
 {
@@ -518,55 +924,53 @@ cmd_import(struct ctl *ctl, int argc, char **argv)
 	const char		*account = NULL;
 	char			 acct[KS_ADDR_MAX];
 	struct pass		 pp;
-	int			 ch, ret = 1;
-	static const struct option longopts[] = {
-		{ "account", required_argument, NULL, 'a' },
-		{ "passphrase-fd", required_argument, NULL, 'P' },
-		{ NULL, 0, NULL, 0 }
-	};
+	int			 i, flags = 0, json = 0, ret = 1;
 
 	memset(&certs, 0, sizeof(certs));
 	memset(&rep, 0, sizeof(rep));
 	pass_init(&pp);
-	while ((ch = getopt_long(argc, argv, "a:", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'a':
-			account = optarg;
-			break;
-		case 'P':
-			if (pass_fd(&pp, optarg) == -1)
-				return (1);
-			break;
-		default:
-			return (cli_usage(IMPORT_USAGE));
-		}
-	}
-	argc -= optind;
-	argv += optind;
-	if (argc == 0)
-		return (cli_usage(IMPORT_USAGE));
+	if ((i = import_getopt(argc, argv, &account, &flags, &json, &pp,
+	    &ret)) == -1)
+		goto out;
+	ret = 1;
 	if (account != NULL && cli_addr(account, acct, NULL) == -1)
-		return (1);
+		goto out;
 	if (account != NULL)
 		account = acct;
-	if (import_read(argc, argv, &pp, &certs) == -1)
+	if (import_read(argc - i, argv + i, &pp, &certs) == -1)
 		goto out;
 	pass_clear(&pp);
 	if (store_begin(ctl, 0, &txn) == -1)
 		goto out;
 	if (account != NULL && import_account(txn, account, acct) == -1)
 		goto abort;
-	if (import_keys(txn, account, &certs, &rep) == -1)
+	if (import_keys(txn, account, &certs, flags, &rep) == -1 ||
+	    import_status(&rep) == 1)
 		goto abort;
+	if (rep.n == 0) {
+		warnx("no OpenPGP key found");
+		goto abort;
+	}
 	if (store_commit(ctl, txn) == -1)
 		goto out;
-	import_print(stdout, &rep);
-	ret = 0;
+	ret = import_status(&rep);
+	if (json)
+		import_json(stdout, &rep, 1);
+	else {
+		import_print(stdout, stderr, &rep);
+		import_summary(stdout, &rep);
+	}
 	goto out;
 abort:
 	ks_txn_abort(txn);
 	/* The report so far explains what was refused. */
-	import_print(stderr, &rep);
+	if (json)
+		import_json(stdout, &rep, 0);
+	else {
+		import_print(stderr, stderr, &rep);
+		if (rep.n > 1)
+			import_summary(stderr, &rep);
+	}
 	warnx("import failed: the store is unchanged");
 out:
 	pass_clear(&pp);

@@ -12,10 +12,12 @@
 
 #include <err.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <rnp/rnp.h>
@@ -26,6 +28,8 @@
 #include "pgp.h"
 
 static int	pgp_devnull = -1;
+
+static int	pgp_newer_cert(rnp_signature_handle_t, uint32_t *);
 
 int
 pgp_ffi(rnp_ffi_t *ffi)
@@ -138,7 +142,7 @@ out:
 
 static int
 pgp_append(struct pgp_certs *certs, const char *fpr, unsigned char *data,
-    size_t len, struct pgp_cert *rev)
+    size_t len, struct pgp_cert *rev, const char *src, size_t at)
 {
 	struct pgp_cert	*c, *nv;
 	unsigned char	*nd;
@@ -174,6 +178,8 @@ pgp_append(struct pgp_certs *certs, const char *fpr, unsigned char *data,
 		return (-1);
 	c->data = data;
 	c->len = len;
+	(void)snprintf(c->src, sizeof(c->src), "%s", src);
+	c->off = at;
 	c->revoc = rev->revoc;
 	c->revoclen = rev->revoclen;
 	rev->revoc = NULL;
@@ -201,9 +207,10 @@ pgp_outbuf(rnp_output_t out, unsigned char **datap, size_t *lenp)
 	return (0);
 }
 
-int
-pgp_read(const char *name, const unsigned char *data, size_t len,
-    struct pass *pp, struct pgp_certs *certs)
+static int
+pgp_read_one(const char *name, const unsigned char *data, size_t len,
+    size_t at, struct pass *pp, struct pgp_certs *certs, char *why,
+    size_t whysz)
 {
 	struct pgp_cert			 rev;
 	rnp_ffi_t			 ffi;
@@ -217,18 +224,16 @@ pgp_read(const char *name, const unsigned char *data, size_t len,
 	bool				 primary;
 	int				 rc = -1;
 
-	if (len == 0) {
-		warnx("%s: empty input, no key found", name);
+	memset(&rev, 0, sizeof(rev));
+	if (pgp_ffi(&ffi) == -1) {
+		(void)snprintf(why, whysz, "cannot initialise RNP");
 		return (-1);
 	}
-	memset(&rev, 0, sizeof(rev));
-	if (pgp_ffi(&ffi) == -1)
-		return (-1);
 	/* Secret keys stay in this ffi's memory, to sign revocations. */
 	if ((r = pgp_load_flags(ffi, data, len, RNP_LOAD_SAVE_PUBLIC_KEYS |
 	    RNP_LOAD_SAVE_SECRET_KEYS)) != RNP_SUCCESS) {
-		warnx("%s: not a valid OpenPGP key: %s", name,
-		    rnp_result_to_string(r));
+		(void)snprintf(why, whysz, "not a valid OpenPGP key at byte "
+		    "%zu: %s", at, rnp_result_to_string(r));
 		goto out;
 	}
 	if (rnp_identifier_iterator_create(ffi, &it, "fingerprint") !=
@@ -247,8 +252,8 @@ pgp_read(const char *name, const unsigned char *data, size_t len,
 			    RNP_SUCCESS || pfpr == NULL ||
 			    rnp_locate_key(ffi, "fingerprint", pfpr, &pk) !=
 			    RNP_SUCCESS || pk == NULL) {
-				warnx("%s: subkey %s without its primary key",
-				    name, id);
+				(void)snprintf(why, whysz, "subkey %s without "
+				    "its primary key", id);
 				goto out;
 			}
 			rnp_key_handle_destroy(pk);
@@ -260,15 +265,17 @@ pgp_read(const char *name, const unsigned char *data, size_t len,
 			continue;
 		}
 		if (pgp_export(key, &buf, &blen) == -1) {
-			warnx("%s: key %s: cannot export its public part",
-			    name, id);
+			(void)snprintf(why, whysz, "key %s: cannot export "
+			    "its public part", id);
 			goto out;
 		}
 		if (pgp_revocs(name, key, id, pp, &rev) == -1) {
+			(void)snprintf(why, whysz, "key %s: the secret key "
+			    "could not be unlocked", id);
 			free(buf);
 			goto out;
 		}
-		if (pgp_append(certs, id, buf, blen, &rev) == -1) {
+		if (pgp_append(certs, id, buf, blen, &rev, name, at) == -1) {
 			free(buf);
 			goto fail;
 		}
@@ -279,18 +286,210 @@ pgp_read(const char *name, const unsigned char *data, size_t len,
 		key = NULL;
 	}
 	if (nkeys == 0) {
-		warnx("%s: no OpenPGP key found", name);
+		(void)snprintf(why, whysz, "no OpenPGP key at byte %zu", at);
 		goto out;
 	}
 	rc = 0;
 	goto out;
 fail:
-	warnx("%s: out of memory or RNP failure", name);
+	(void)snprintf(why, whysz, "out of memory or RNP failure");
 out:
 	free(rev.revoc);
 	rnp_buffer_destroy(pfpr);
 	pgp_done(ffi, it, key);
 	return (rc);
+}
+
+/* Note a stretch of input that is no key (why: printf-style). */
+static int __attribute__((format(printf, 5, 6)))
+pgp_bad(struct pgp_certs *certs, const char *src, size_t at, size_t len,
+    const char *fmt, ...)
+{
+	struct pgp_bad	*nb, *b;
+	va_list		 ap;
+
+	if ((nb = reallocarray(certs->bad, certs->nbad + 1,
+	    sizeof(*nb))) == NULL)
+		return (-1);
+	certs->bad = nb;
+	b = &certs->bad[certs->nbad++];
+	memset(b, 0, sizeof(*b));
+	(void)snprintf(b->src, sizeof(b->src), "%s", src);
+	b->off = at;
+	b->len = len;
+	va_start(ap, fmt);
+	(void)vsnprintf(b->why, sizeof(b->why), fmt, ap);
+	va_end(ap);
+	return (0);
+}
+
+/*
+ * Is the bad packet at p[off] a packet header, only cut short (its tag is
+ * one, its length runs past the end)?  Then the input was truncated.
+ */
+static int
+pgp_cut_short(const unsigned char *p, size_t len, size_t off)
+{
+	unsigned	 tag;
+
+	if ((p[off] & 0x80) == 0)
+		return (0);
+	tag = (p[off] & 0x40) ? (p[off] & 0x3f) : ((p[off] >> 2) & 0x0f);
+	(void)len;
+	return (tag != 0 && ((p[off] & 0x40) || (p[off] & 0x03) != 3));
+}
+
+/*
+ * Where a key may start again after bad framing at or after from: a
+ * public or secret key packet header whose body starts with a key version
+ * (4, 5, 6).  len if there is none.
+ */
+static size_t
+pgp_resync(const unsigned char *p, size_t len, size_t from)
+{
+	struct ks_pkt	 pkt;
+	size_t		 at, off;
+
+	for (at = from; at < len; at++) {
+		off = at;
+		if (ks_pgp_next(p, len, &off, &pkt) != 1 ||
+		    (pkt.tag != KS_PKT_PUBKEY && pkt.tag != KS_PKT_SECKEY) ||
+		    pkt.bodylen == 0 || pkt.body[0] < 4 || pkt.body[0] > 6)
+			continue;
+		return (at);
+	}
+	return (len);
+}
+
+/*
+ * The packets p[from..to) before any key packet, or of a key: read the
+ * key, or say why not.  Packets that are only GnuPG's markers and trust
+ * packets are nothing to say anything of.
+ */
+static int
+pgp_chunk(const char *name, const unsigned char *p, size_t from, size_t to,
+    int haskey, unsigned nsig, struct pass *pp, struct pgp_certs *certs)
+{
+	char	 why[256];
+
+	if (from == to)
+		return (0);
+	if (!haskey && nsig == 0)
+		return (0);
+	if (!haskey)
+		return (pgp_bad(certs, name, from, to - from, "%u signature%s "
+		    "without a key (a revocation certificate goes to "
+		    "\"wkdctl revoke --certificate FILE FPR\")", nsig,
+		    nsig == 1 ? "" : "s"));
+	why[0] = '\0';
+	if (pgp_read_one(name, p + from, to - from, from, pp, certs, why,
+	    sizeof(why)) == 0)
+		return (0);
+	return (pgp_bad(certs, name, from, to - from, "%s", why));
+}
+
+/*
+ * Cut binary packets p (len bytes) into keys at each primary key packet,
+ * and read each one alone, so that one bad key or a run of garbage costs
+ * only itself.  Returns 0, or -1 if out of memory.
+ */
+static int
+pgp_split(const char *name, const unsigned char *p, size_t len,
+    struct pass *pp, struct pgp_certs *certs)
+{
+	struct ks_pkt	 pkt;
+	size_t		 off = 0, start = 0, re;
+	unsigned	 nsig = 0;
+	int		 rc, haskey = 0;
+
+	for (;;) {
+		if ((rc = ks_pgp_next(p, len, &off, &pkt)) == 0)
+			break;
+		if (rc != 1) {
+			/*
+			 * A packet header whose length runs past the end: the
+			 * key is cut short, all of it is bad.  Anything else
+			 * is no packet: the key before it stands, and what
+			 * follows up to the next key is bad.
+			 */
+			if (!pgp_cut_short(p, len, off)) {
+				if (pgp_chunk(name, p, start, off, haskey, nsig,
+				    pp, certs) == -1)
+					return (-1);
+				start = off;
+			}
+			re = pgp_resync(p, len, off + 1);
+			if (pgp_bad(certs, name, start, re - start, "not a "
+			    "valid OpenPGP key at byte %zu (bad packet "
+			    "framing at byte %zu; %zu bytes skipped)", start,
+			    off, re - start) == -1)
+				return (-1);
+			start = off = re;
+			haskey = 0;
+			nsig = 0;
+			continue;
+		}
+		if (pkt.tag == KS_PKT_PUBKEY || pkt.tag == KS_PKT_SECKEY) {
+			if (pgp_chunk(name, p, start, pkt.off, haskey, nsig,
+			    pp, certs) == -1)
+				return (-1);
+			start = pkt.off;
+			haskey = 1;
+			nsig = 0;
+		} else if (pkt.tag == KS_PKT_SIG)
+			nsig++;
+	}
+	return (pgp_chunk(name, p, start, len, haskey, nsig, pp, certs));
+}
+
+int
+pgp_read(const char *name, const unsigned char *data, size_t len,
+    struct pass *pp, struct pgp_certs *certs)
+{
+	static const char	 begin[] = "-----BEGIN PGP ";
+	const unsigned char	*p, *end;
+	unsigned char		*bin;
+	size_t			 blen, off, n, block = 0;
+	int			 rc;
+
+	if (len == 0) {
+		warnx("%s: empty input, no key found", name);
+		return (-1);
+	}
+	if ((data[0] & 0x80) ||
+	    (p = memmem(data, len, begin, sizeof(begin) - 1)) == NULL) {
+		if (pgp_split(name, data, len, pp, certs) == -1) {
+			warn("%s", name);
+			return (-1);
+		}
+		return (0);
+	}
+	/* Armored: each block on its own (cat of several .asc files). */
+	for (off = p - data; off < len; off = end - data) {
+		if ((p = memmem(data + off, len - off, begin,
+		    sizeof(begin) - 1)) == NULL)
+			break;
+		block++;
+		if ((end = memmem(p + 1, data + len - p - 1, begin,
+		    sizeof(begin) - 1)) == NULL)
+			end = data + len;
+		n = end - p;
+		if (pgp_binary(p, n, &bin, &blen) == -1 || blen == 0) {
+			if (pgp_bad(certs, name, p - data, n, "armor block "
+			    "%zu (at byte %zu): not a valid OpenPGP key: "
+			    "its armor can't be decoded", block,
+			    (size_t)(p - data)) == -1)
+				return (-1);
+			continue;
+		}
+		rc = pgp_split(name, bin, blen, pp, certs);
+		io_wipe(bin, blen);
+		if (rc == -1) {
+			warn("%s", name);
+			return (-1);
+		}
+	}
+	return (0);
 }
 
 int
@@ -335,6 +534,36 @@ pgp_uids_free(struct pgp_uid *uids, size_t n)
 	free(uids);
 }
 
+/*
+ * The creation time of uh's newest valid certification made by key itself
+ * (keyid: key's), or 0 if it has none.
+ */
+static uint32_t
+pgp_uid_time(rnp_uid_handle_t uh, const char *keyid)
+{
+	rnp_signature_handle_t	 sig;
+	char			*sk;
+	size_t			 i, n;
+	uint32_t		 best = 0, t;
+	int			 self;
+
+	if (rnp_uid_get_signature_count(uh, &n) != RNP_SUCCESS)
+		return (0);
+	for (i = 0; i < n; i++) {
+		if (rnp_uid_get_signature_at(uh, i, &sig) != RNP_SUCCESS)
+			return (0);
+		self = rnp_signature_get_keyid(sig, &sk) == RNP_SUCCESS &&
+		    sk != NULL && strcasecmp(sk, keyid) == 0;
+		if (sk != NULL)
+			rnp_buffer_destroy(sk);
+		t = best;
+		if (self && pgp_newer_cert(sig, &t))
+			best = t;
+		rnp_signature_handle_destroy(sig);
+	}
+	return (best);
+}
+
 /* Classify key's UIDs into *uidsp. */
 static int
 pgp_classify(rnp_key_handle_t key, struct pgp_uid **uidsp, size_t *np)
@@ -344,12 +573,14 @@ pgp_classify(rnp_key_handle_t key, struct pgp_uid **uidsp, size_t *np)
 	char			*s = NULL;
 	const char		*at;
 	size_t			 i, n;
+	char			*keyid = NULL;
 	uint32_t		 type;
 	bool			 valid, revoked;
 
 	*uidsp = NULL;
 	*np = 0;
-	if (rnp_key_get_uid_count(key, &n) != RNP_SUCCESS)
+	if (rnp_key_get_uid_count(key, &n) != RNP_SUCCESS ||
+	    rnp_key_get_keyid(key, &keyid) != RNP_SUCCESS)
 		return (-1);
 	if (n > 0 && (uids = calloc(n, sizeof(*uids))) == NULL)
 		return (-1);
@@ -360,6 +591,7 @@ pgp_classify(rnp_key_handle_t key, struct pgp_uid **uidsp, size_t *np)
 		    rnp_uid_is_valid(uh, &valid) != RNP_SUCCESS ||
 		    rnp_uid_is_revoked(uh, &revoked) != RNP_SUCCESS)
 			goto fail;
+		u->sigtime = pgp_uid_time(uh, keyid);
 		rnp_uid_handle_destroy(uh);
 		uh = NULL;
 		if (type != RNP_USER_ID) {
@@ -385,10 +617,12 @@ pgp_classify(rnp_key_handle_t key, struct pgp_uid **uidsp, size_t *np)
 			(void)snprintf(u->domain, sizeof(u->domain), "%s",
 			    at + 1);
 	}
+	rnp_buffer_destroy(keyid);
 	*uidsp = uids;
 	*np = n;
 	return (0);
 fail:
+	rnp_buffer_destroy(keyid);
 	rnp_buffer_destroy(s);
 	if (uh != NULL)
 		rnp_uid_handle_destroy(uh);
@@ -420,6 +654,28 @@ pgp_prune_subkeys(rnp_key_handle_t key)
 		rnp_key_handle_destroy(sub);
 	}
 	return (0);
+}
+
+/* Can key, or one of its valid subkeys, encrypt? */
+static int
+pgp_can_encrypt(rnp_key_handle_t key)
+{
+	rnp_key_handle_t	 sub;
+	size_t			 i, n;
+	bool			 b, ok = false;
+
+	if (rnp_key_allows_usage(key, "encrypt", &b) == RNP_SUCCESS && b)
+		return (1);
+	if (rnp_key_get_subkey_count(key, &n) != RNP_SUCCESS)
+		return (0);
+	for (i = 0; i < n && !ok; i++) {
+		if (rnp_key_get_subkey_at(key, i, &sub) != RNP_SUCCESS)
+			return (0);
+		ok = rnp_key_allows_usage(sub, "encrypt", &b) == RNP_SUCCESS &&
+		    b && rnp_key_is_valid(sub, &b) == RNP_SUCCESS && b;
+		rnp_key_handle_destroy(sub);
+	}
+	return (ok);
 }
 
 int
@@ -480,6 +736,7 @@ pgp_merge(const char *fpr, const unsigned char *stored, size_t slen,
 		goto fail;
 	if (pgp_prune_subkeys(key) == -1)
 		goto fail;
+	out->can_encrypt = pgp_can_encrypt(key);
 	if (pgp_export(key, &out->data, &out->len) == -1)
 		goto fail;
 	rc = 0;
@@ -706,8 +963,8 @@ pgp_certs_free(struct pgp_certs *certs)
 	for (i = 0; i < certs->n; i++)
 		pgp_cert_free(&certs->v[i]);
 	free(certs->v);
-	certs->v = NULL;
-	certs->n = 0;
+	free(certs->bad);
+	memset(certs, 0, sizeof(*certs));
 }
 
 int

@@ -36,4 +36,11 @@ void		 pgp_loud(int);
 int		 pgp_revocs(const char *name, rnp_key_handle_t, const char *fpr,
 		    struct pass *, struct pgp_cert *rev);
 
+/*
+ * data (armored, one block, or already binary) as binary packets in
+ * *outp (malloc(3)ed).  0, or -1 if the armor can't be decoded.
+ */
+int		 pgp_binary(const unsigned char *data, size_t len,
+		    unsigned char **outp, size_t *lenp);
+
 #endif /* PGP_H */

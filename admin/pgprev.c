@@ -275,7 +275,7 @@ out:
  * A ':' at the start of a line (gpg writes one before the armor line of
  * its .rev files, so that they can't be imported by mistake) is dropped.
  */
-static int
+int
 pgp_binary(const unsigned char *data, size_t len, unsigned char **outp,
     size_t *lenp)
 {
@@ -413,66 +413,14 @@ out:
 	return (rc);
 }
 
-/* The length of the OpenPGP packet at p (whole, with header), or 0. */
-static size_t
-pgp_pktlen(const unsigned char *p, size_t len)
-{
-	size_t	 hl, bl;
-
-	if (len < 2 || !(p[0] & 0x80))
-		return (0);
-	if (p[0] & 0x40) {
-		if (p[1] < 192) {
-			hl = 2;
-			bl = p[1];
-		} else if (p[1] < 224) {
-			if (len < 3)
-				return (0);
-			hl = 3;
-			bl = ((size_t)(p[1] - 192) << 8) + p[2] + 192;
-		} else if (p[1] == 255) {
-			if (len < 6)
-				return (0);
-			hl = 6;
-			bl = ((size_t)p[2] << 24) | ((size_t)p[3] << 16) |
-			    ((size_t)p[4] << 8) | p[5];
-		} else
-			return (0);	/* Partial lengths: not here. */
-	} else {
-		switch (p[0] & 3) {
-		case 0:
-			hl = 2;
-			bl = p[1];
-			break;
-		case 1:
-			if (len < 3)
-				return (0);
-			hl = 3;
-			bl = ((size_t)p[1] << 8) | p[2];
-			break;
-		case 2:
-			if (len < 5)
-				return (0);
-			hl = 5;
-			bl = ((size_t)p[1] << 24) | ((size_t)p[2] << 16) |
-			    ((size_t)p[3] << 8) | p[4];
-			break;
-		default:
-			return (0);
-		}
-	}
-	if (bl > len - hl)
-		return (0);
-	return (hl + bl);
-}
-
 int
 pgp_revoc_pick(const char *fpr, const unsigned char *cert, size_t clen,
     const unsigned char *revs, size_t rlen, int reason,
     const unsigned char **sigp, size_t *siglenp, unsigned *have)
 {
+	struct ks_pkt	 pkt;
 	unsigned char	*nc;
-	size_t		 off, n, nlen;
+	size_t		 off = 0, n, nlen;
 	int		 r, found = 0, saved = -1;
 
 	if (have != NULL)
@@ -481,17 +429,16 @@ pgp_revoc_pick(const char *fpr, const unsigned char *cert, size_t clen,
 	*siglenp = 0;
 	/* pgp_revoke_apply() warns on refusal: that's not news here. */
 	saved = pgp_quiet();
-	for (off = 0; off < rlen; off += n) {
-		if ((n = pgp_pktlen(revs + off, rlen - off)) == 0)
-			break;
+	while (ks_pgp_next(revs, rlen, &off, &pkt) == 1) {
+		n = pkt.hdrlen + pkt.bodylen;
 		if (pgp_revoke_apply("stored revocation", fpr, cert, clen,
-		    revs + off, n, &nc, &nlen, &r) == -1)
+		    revs + pkt.off, n, &nc, &nlen, &r) == -1)
 			continue;
 		free(nc);
 		if (have != NULL)
 			*have |= 1U << r;
 		if (r == reason && !found) {
-			*sigp = revs + off;
+			*sigp = revs + pkt.off;
 			*siglenp = n;
 			found = 1;
 		}

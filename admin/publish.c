@@ -104,7 +104,7 @@ publish_keys(struct ks_txn *txn, struct publish_keys *l)
  * Load stored key fpr, merged and classified, into *m; the index of its
  * valid UID for addr (or -1) into *uidx.  Returns 0, or -1 after warning.
  */
-static int
+int
 publish_load(struct ks_txn *txn, const char *fpr, const char *addr,
     struct pgp_cert *m, ssize_t *uidx)
 {
@@ -201,7 +201,7 @@ out:
 }
 
 /* Record that key old was replaced by new at addr; new is current. */
-static int
+int
 publish_supersede(struct ks_txn *txn, const char *old, const char *new,
     const char *addr)
 {
@@ -422,6 +422,18 @@ publish_foreign(struct ks_txn *txn, const struct pgp_cert *m,
 }
 
 /*
+ * How good a choice UID u of m is for its address, higher is better: an
+ * unrevoked key before a revoked one, an unexpired before an expired, one
+ * no key superseded (sup 0) before one, then the newest self-signature.
+ */
+static int64_t
+publish_rank(const struct pgp_cert *m, ssize_t u, int sup)
+{
+	return ((int64_t)!m->revoked << 35 | (int64_t)!m->expired << 34 |
+	    (int64_t)!sup << 33 | m->uids[u].sigtime);
+}
+
+/*
  * Publish a from any stored key with a valid UID for it, except one
  * imported for another account or with a UID of another account's address
  * (publish_foreign()): an unrevoked one if there is, then one no other key
@@ -436,7 +448,6 @@ publish_any(struct ks_txn *txn, struct ks_addr *a,
 	struct ks_certinfo	 ci;
 	struct pgp_cert		 m, best;
 	ssize_t			 u, bu = -1;
-	int64_t			 bt = -1;
 	size_t			 i;
 	int			 rc, ret = -1, sup, bsup = 0;
 
@@ -465,16 +476,14 @@ publish_any(struct ks_txn *txn, struct ks_addr *a,
 				goto out;
 			continue;
 		}
-		if (u < 0 || (bu >= 0 && (m.revoked > best.revoked ||
-		    (m.revoked == best.revoked && (sup > bsup ||
-		    (sup == bsup && ci.ctime < bt)))))) {
+		if (u < 0 || (bu >= 0 && publish_rank(&m, u, sup) <=
+		    publish_rank(&best, bu, bsup))) {
 			pgp_cert_free(&m);
 			continue;
 		}
 		pgp_cert_free(&best);
 		best = m;
 		bu = u;
-		bt = ci.ctime;
 		bsup = sup;
 	}
 	if (bu < 0) {
@@ -688,4 +697,184 @@ cmd_publish(struct ctl *ctl, int argc, char **argv)
 		printf("%s may be published again: no stored key has a valid "
 		    "UID for it; import one\n", addr);
 	return (0);
+}
+
+int
+publish_orphans(struct ks_txn *txn, const char *fpr)
+{
+	struct publish_keys	 l;
+	struct ks_certinfo	 ci;
+	size_t			 i;
+	int			 rc = KS_OK;
+
+	if (publish_keys(txn, &l) == -1)
+		return (KS_INVALID);
+	for (i = 0; i < l.n && rc == KS_OK; i++) {
+		if ((rc = ks_certinfo_get(txn, l.v[i], &ci)) == KS_NOTFOUND) {
+			rc = KS_OK;
+			continue;
+		}
+		if (rc != KS_OK || !(ci.flags & KS_CERT_SUPERSEDED) ||
+		    strcmp(ci.successor, fpr) != 0)
+			continue;
+		ci.flags &= ~KS_CERT_SUPERSEDED;
+		ci.successor[0] = '\0';
+		if ((rc = ks_certinfo_put(txn, &ci)) == KS_OK)
+			rc = audit_log(txn, l.v[i], "key %s: no longer "
+			    "superseded (its successor %s was removed)",
+			    l.v[i], fpr);
+	}
+	free(l.v);
+	return (rc);
+}
+
+/* Republish one address into it (an item of r, filled). */
+static int
+publish_again(struct ks_txn *txn, struct ks_addr *a, struct republish *it)
+{
+	char	 old[KS_FPR_MAX];
+	int	 rc, removed, pub;
+
+	(void)snprintf(it->addr, sizeof(it->addr), "%s", a->addr);
+	(void)snprintf(old, sizeof(old), "%s", a->fpr);
+	if ((rc = account_removed(txn, a, &removed)) != KS_OK) {
+		warnx("%s: %s", a->addr, ks_strerror(rc));
+		return (-1);
+	}
+	if (a->state == KS_ADDR_RETIRED || removed) {
+		it->what = REPUBLISH_SKIPPED;
+		(void)snprintf(it->why, sizeof(it->why), "%s",
+		    removed ? "its account was removed" : "a retired alias");
+		return (0);
+	}
+	if (a->flags & KS_AF_UNPUBLISHED) {
+		a->flags &= ~KS_AF_UNPUBLISHED;
+		if ((rc = ks_addr_put(txn, a)) != KS_OK ||
+		    (rc = audit_log(txn, a->addr, "unpublished -> published "
+		    "(republish)")) != KS_OK) {
+			warnx("%s: %s", a->addr, ks_strerror(rc));
+			return (-1);
+		}
+	}
+	if ((pub = publish_any(txn, a, it->fpr)) == -1)
+		return (-1);
+	if (pub == 0) {
+		it->what = REPUBLISH_NONE;
+		(void)snprintf(it->why, sizeof(it->why), "no stored key of "
+		    "its account has a valid UID for it");
+		if (old[0] != '\0' &&
+		    (rc = publish_drop(txn, a, "republish: no key")) != KS_OK) {
+			warnx("%s: %s", a->addr, ks_strerror(rc));
+			return (-1);
+		}
+		return (0);
+	}
+	it->what = strcmp(old, it->fpr) == 0 ? REPUBLISH_SAME :
+	    REPUBLISH_PUBLISHED;
+	(void)snprintf(it->old, sizeof(it->old), "%s", old);
+	return (0);
+}
+
+int
+publish_republish(struct ks_txn *txn, const char *domain,
+    const char *account, const char *addr, struct republish_report *r)
+{
+	struct store_addrs	 l;
+	char			 local[KS_ADDR_MAX], d[KS_DOMAIN_MAX];
+	size_t			 i;
+	int			 ret = 0;
+
+	memset(r, 0, sizeof(*r));
+	if (store_addrs(txn, account, &l) == -1)
+		return (-1);
+	if (l.n > 0 && (r->v = calloc(l.n, sizeof(*r->v))) == NULL) {
+		warn(NULL);
+		store_addrs_free(&l);
+		return (-1);
+	}
+	for (i = 0; i < l.n && ret == 0; i++) {
+		if (addr != NULL && strcmp(l.v[i].addr, addr) != 0)
+			continue;
+		if (domain != NULL && (wkd_split(l.v[i].addr, local,
+		    sizeof(local), d, sizeof(d)) == -1 ||
+		    strcmp(d, domain) != 0))
+			continue;
+		ret = publish_again(txn, &l.v[i], &r->v[r->n++]);
+	}
+	store_addrs_free(&l);
+	return (ret);
+}
+
+static int
+republish_target(struct ks_txn *txn, int acct, const char *arg,
+    char addr[KS_ADDR_MAX], char account[KS_ADDR_MAX],
+    char domain[KS_DOMAIN_MAX])
+{
+	struct ks_addr		 a;
+	struct ks_domain	 d;
+
+	addr[0] = account[0] = domain[0] = '\0';
+	if (strchr(arg, '@') == NULL) {
+		if (acct) {
+			warnx("%s: --account takes an address", arg);
+			return (-1);
+		}
+		if (cli_domain(arg, domain) == -1 ||
+		    store_domain(txn, domain, &d) == -1)
+			return (-1);
+		return (0);
+	}
+	if (cli_addr(arg, addr, NULL) == -1 || store_addr(txn, addr, &a) == -1)
+		return (-1);
+	(void)snprintf(account, KS_ADDR_MAX, "%s", a.account);
+	if (acct)
+		addr[0] = '\0';
+	return (0);
+}
+
+int
+cmd_republish(struct ctl *ctl, int argc, char **argv)
+{
+	struct ks_txn		*txn;
+	struct republish_report	 r;
+	char			 addr[KS_ADDR_MAX], account[KS_ADDR_MAX];
+	char			 domain[KS_DOMAIN_MAX];
+	size_t			 i;
+	int			 acct = 0, ret = 1;
+	static const char *const what[] = {
+	    "published", "unchanged", "nothing to publish", "skipped" };
+
+	if (argc == 3 && strcmp(argv[1], "--account") == 0)
+		acct = 1;
+	else if (argc != 2 || argv[1][0] == '-')
+		return (cli_usage(REPUBLISH_USAGE));
+	if (store_begin(ctl, 0, &txn) == -1)
+		return (1);
+	if (republish_target(txn, acct, argv[argc - 1], addr, account,
+	    domain) == -1 || publish_republish(txn, domain[0] != '\0' ?
+	    domain : NULL, account[0] != '\0' ? account : NULL,
+	    addr[0] != '\0' ? addr : NULL, &r) == -1) {
+		(void)store_abort(txn);
+		free(r.v);
+		return (1);
+	}
+	if (store_commit(ctl, txn) == -1)
+		goto out;
+	for (i = 0; i < r.n; i++) {
+		printf("%s: %s", r.v[i].addr, what[r.v[i].what]);
+		if (r.v[i].what == REPUBLISH_PUBLISHED ||
+		    r.v[i].what == REPUBLISH_SAME)
+			printf(" (key %s%s%s)", r.v[i].fpr,
+			    r.v[i].what == REPUBLISH_PUBLISHED &&
+			    r.v[i].old[0] != '\0' ? ", was " : "",
+			    r.v[i].what == REPUBLISH_PUBLISHED ?
+			    r.v[i].old : "");
+		else
+			printf(": %s", r.v[i].why);
+		printf("\n");
+	}
+	ret = 0;
+out:
+	free(r.v);
+	return (ret);
 }

@@ -59,7 +59,8 @@ remove_key(struct ks_txn *txn, const char *fpr, struct store_addrs *gone)
 		warnx("key %s: %s", fpr, store_strerror(rc));
 		goto out;
 	}
-	if ((rc = ks_cert_del(txn, fpr)) != KS_OK) {
+	if ((rc = ks_cert_del(txn, fpr)) != KS_OK ||
+	    (rc = publish_orphans(txn, fpr)) != KS_OK) {
 		warnx("key %s: %s", fpr, store_strerror(rc));
 		goto out;
 	}

@@ -245,21 +245,81 @@ cmd_show(struct ctl *ctl, int argc, char **argv)
 	return (show_addr(ctl, argv[1]));
 }
 
+/*
+ * What export writes: the bytes served for addr, or with key (a
+ * fingerprint) the stored certificate of that key, into *b.  0, or -1
+ * after warning.
+ */
+static int
+show_export(struct ks_txn *txn, const char *addr, const char *key,
+    struct ks_blob *b)
+{
+	struct ks_addr	 a;
+	int		 rc;
+
+	memset(b, 0, sizeof(*b));
+	if (key != NULL) {
+		if ((rc = ks_cert_get(txn, key, b)) != KS_OK) {
+			warnx("key %s: %s", key, rc == KS_NOTFOUND ?
+			    "not in the store" : ks_strerror(rc));
+			return (-1);
+		}
+		return (0);
+	}
+	if (store_addr(txn, addr, &a) == -1)
+		return (-1);
+	if (a.fpr[0] == '\0') {
+		warnx("%s: no key published", addr);
+		return (-1);
+	}
+	if ((rc = wkd_get(txn, addr, b)) != KS_OK) {
+		warnx("%s: %s", addr, ks_strerror(rc));
+		return (-1);
+	}
+	return (0);
+}
+
+/* Write b to out (NULL: stdout); 0, or -1 after warning. */
+static int
+show_write(const char *out, const struct ks_blob *b)
+{
+	int	 fd, rc;
+
+	if (out == NULL)
+		fd = STDOUT_FILENO;
+	else if ((fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0644)) == -1) {
+		warn("%s", out);
+		return (-1);
+	}
+	rc = io_write_all(fd, b->data, b->len);
+	if (out != NULL && close(fd) == -1)
+		rc = -1;
+	if (rc == -1)
+		warn("%s", out != NULL ? out : "stdout");
+	return (rc);
+}
+
 int
 cmd_export(struct ctl *ctl, int argc, char **argv)
 {
 	struct ks_txn	*txn;
-	struct ks_addr	 a;
 	struct ks_blob	 b;
 	const char	*out = NULL;
-	char		 addr[KS_ADDR_MAX], domain[KS_DOMAIN_MAX];
-	char		 ascii[KS_HASH_LEN + 1], uni[KS_HASH_LEN + 1];
-	int		 ch, fd, rc;
+	char		 addr[KS_ADDR_MAX], fpr[KS_FPR_MAX];
+	int		 ch, key = 0, rc;
+	static const struct option longopts[] = {
+		{ "key", no_argument, NULL, 'k' },
+		{ NULL, 0, NULL, 0 }
+	};
 
-	while ((ch = getopt(argc, argv, "o:")) != -1) {
+	while ((ch = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'o':
 			out = optarg;
+			break;
+		case 'k':
+			key = 1;
 			break;
 		default:
 			return (cli_usage(EXPORT_USAGE));
@@ -269,49 +329,28 @@ cmd_export(struct ctl *ctl, int argc, char **argv)
 	argv += optind;
 	if (argc != 1)
 		return (cli_usage(EXPORT_USAGE));
-	if (cli_addr(argv[0], addr, domain) == -1)
+	/* A fingerprint names a stored key, as --key does. */
+	if (strchr(argv[0], '@') == NULL && cli_fpr(argv[0], fpr) == 0)
+		key = 1;
+	else if (key) {
+		warnx("%s: not a fingerprint", argv[0]);
+		return (1);
+	} else if (cli_addr(argv[0], addr, NULL) == -1)
 		return (1);
 	if (out == NULL && isatty(STDOUT_FILENO)) {
 		warnx("refusing to write binary data to a terminal "
 		    "(use -o file)");
 		return (1);
 	}
-	memset(&b, 0, sizeof(b));
 	if (store_begin(ctl, KS_RDONLY, &txn) == -1)
 		return (1);
-	if (store_addr(txn, addr, &a) == -1) {
-		goto abort;
-	}
-	if (a.fpr[0] == '\0') {
-		warnx("%s: no key published", addr);
-		goto abort;
-	}
-	if ((rc = wkd_hashes(addr, ascii, uni, NULL)) != KS_OK ||
-	    (rc = ks_wkd_get(txn, domain, ascii, &b)) != KS_OK) {
-		warnx("%s: %s", addr, ks_strerror(rc));
-		goto abort;
-	}
+	rc = show_export(txn, addr, key ? fpr : NULL, &b);
 	ks_txn_abort(txn);
-	if (out == NULL)
-		fd = STDOUT_FILENO;
-	else if ((fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0644)) == -1) {
-		warn("%s", out);
-		ks_blob_free(&b);
+	if (rc == -1)
 		return (1);
-	}
-	rc = io_write_all(fd, b.data, b.len);
-	if (out != NULL && close(fd) == -1)
-		rc = -1;
+	rc = show_write(out, &b);
 	ks_blob_free(&b);
-	if (rc == -1) {
-		warn("%s", out != NULL ? out : "stdout");
-		return (1);
-	}
-	return (0);
-abort:
-	ks_txn_abort(txn);
-	return (1);
+	return (rc == -1 ? 1 : 0);
 }
 
 int

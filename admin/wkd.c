@@ -236,3 +236,16 @@ out:
 	ks_blob_free(&other);
 	return (rc);
 }
+
+int
+wkd_get(struct ks_txn *txn, const char *addr, struct ks_blob *b)
+{
+	char	 domain[KS_DOMAIN_MAX];
+	char	 ascii[KS_HASH_LEN + 1], uni[KS_HASH_LEN + 1];
+	int	 rc;
+
+	memset(b, 0, sizeof(*b));
+	if ((rc = wkd_where(addr, domain, ascii, uni, NULL)) != KS_OK)
+		return (rc);
+	return (ks_wkd_get(txn, domain, ascii, b));
+}

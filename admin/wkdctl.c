@@ -50,16 +50,23 @@ static const struct ctl_cmd cmds[] = {
 	    "or secret keypairs (no passphrase needed; secret key\n"
 	    "material is never stored).  A UID is published if its\n"
 	    "address is the primary or an alias of an account: the one\n"
-	    "named by --account, else the address's owner.  Each address\n"
+	    "named by --account, else the address's owner (a key whose\n"
+	    "addresses are two accounts' is refused).  Each address\n"
 	    "serves the key with only its own UID; the other UIDs are\n"
 	    "reported with the reason.  Importing a key again merges it;\n"
-	    "another key for an address replaces the one it had.  On any\n"
-	    "error nothing changes.\n" },
+	    "of two keys for an address the newer self-signature wins.\n"
+	    "A key that can't be read or publishes nothing is reported\n"
+	    "and skipped, the others imported; --strict imports all or\n"
+	    "nothing.  Exit 0: every key imported; 3: some skipped or\n"
+	    "failed; 1: none imported (the store is unchanged).\n"
+	    "--json prints the report as JSON.\n" },
 	{ "list", cmd_list, LIST_USAGE, "list published addresses", NULL },
 	{ "show", cmd_show, SHOW_USAGE, "show an address or a key", NULL },
 	{ "export", cmd_export, EXPORT_USAGE,
-	    "write the key served for an address",
-	    "Writes exactly the bytes served, binary; not to a terminal.\n" },
+	    "write the key served for an address, or a stored key",
+	    "Writes exactly the bytes served for address, binary; not to a\n"
+	    "terminal.  For a fingerprint (--key), the stored certificate of\n"
+	    "that key: public packets, every valid UID.\n" },
 	{ "dns", cmd_dns, DNS_USAGE,
 	    "print the DNS records a hosted domain publishes",
 	    "--target name or --address ip ...: the service's host name\n"
@@ -87,6 +94,13 @@ static const struct ctl_cmd cmds[] = {
 	    "print a stored revocation certificate", EXPREV_HELP },
 	{ "unpublish", cmd_unpublish, UNPUBLISH_USAGE,
 	    "stop serving an address", UNPUBLISH_HELP },
+	{ "republish", cmd_republish, REPUBLISH_USAGE,
+	    "publish again from the stored keys",
+	    "For an address, every address of its account (--account), or\n"
+	    "every address of a domain: the newest valid stored key of the\n"
+	    "address's own account with a valid UID for it is served, as\n"
+	    "import chooses.  Undoes a remove of a newer key, a domain\n"
+	    "removed and added again, an unpublish.\n" },
 	{ "publish", cmd_publish, PUBLISH_USAGE,
 	    "serve an unpublished address again", NULL },
 	{ "mta-sts", cmd_mtasts, MTASTS_USAGE,

@@ -72,11 +72,11 @@ struct pgp_certs;
 			"account remove primary"
 #define ALIAS_USAGE	"alias add primary address\n" \
 			"alias remove primary address"
-#define IMPORT_USAGE	"import [--account address] [--passphrase-fd n] " \
-			"file ..."
+#define IMPORT_USAGE	"import [--strict] [--json] [--account address] " \
+			"[--passphrase-fd n] file ..."
 #define LIST_USAGE	"list [domain]"
 #define SHOW_USAGE	"show address | fingerprint"
-#define EXPORT_USAGE	"export address [-o file]"
+#define EXPORT_USAGE	"export [-o file] address | [--key] fingerprint"
 #define DNS_USAGE	"dns [options] domain"
 #define HASH_USAGE	"hash address"
 #define REMOVE_USAGE	"remove fingerprint"
@@ -104,6 +104,7 @@ struct pgp_certs;
 	"again until \"wkdctl publish address\".\n"
 #define UNPUBLISH_USAGE	"unpublish address"
 #define PUBLISH_USAGE	"publish address"
+#define REPUBLISH_USAGE	"republish address | --account address | domain"
 #define MTASTS_USAGE	"mta-sts set domain --mode enforce|testing|none " \
 			"[--mx pattern ...] --max-age seconds\n" \
 			"mta-sts show domain\n" \
@@ -318,20 +319,33 @@ struct import_uid {
 	char		 addr[KS_ADDR_MAX];	/* Normalised, or "". */
 	int		 publish;		/* Published at addr. */
 	char		 replaced[KS_FPR_MAX];	/* Key it replaced, or "". */
-	char		 why[2 * KS_ADDR_MAX + 128];	/* Why not published. */
+	char		 older[KS_FPR_MAX];	/* Newer key served, or "". */
+	char		 why[2 * KS_ADDR_MAX + 160];	/* Why not published. */
 };
 
-/* What an import did with one key. */
+/* What became of a key. */
+#define IMPORT_PUBLISHED	0	/* Stored; what is served changed. */
+#define IMPORT_UNCHANGED	1	/* Known, nothing served changed. */
+#define IMPORT_SUPERSEDED	2	/* Stored; newer keys serve. */
+#define IMPORT_SKIPPED		3	/* Refused: nothing to publish. */
+#define IMPORT_FAILED		4	/* Unreadable, or the store failed. */
+#define IMPORT_NSTATUS		5
+
+/* What an import did with one key (or a stretch of input that wasn't). */
 struct import_key {
-	char		 fpr[KS_FPR_MAX];
+	char		 fpr[KS_FPR_MAX];	/* "" if none could be read. */
+	char		 src[128];	/* Input file, and byte offset in it. */
+	size_t		 off;
+	int		 status;	/* IMPORT_* */
 	int		 parsed;	/* Merged and classified: uids. */
 	int		 known;		/* Merged with a stored one. */
 	int		 revoked;
 	int		 expired;
-	int		 failed;	/* Refused, or the store failed. */
+	int		 changed;	/* Anything stored or served changed. */
 	struct import_uid *uids;
 	size_t		 nuids;
 	size_t		 npublish;	/* UIDs published. */
+	size_t		 nolder;	/* UIDs a newer key's address keeps. */
 	/* Addresses unpublished: their UID is gone or invalid now. */
 	char		(*dropped)[KS_ADDR_MAX];
 	size_t		 ndropped;
@@ -343,22 +357,34 @@ struct import_key {
 struct import_report {
 	struct import_key *v;
 	size_t		 n;
+	size_t		 count[IMPORT_NSTATUS];	/* Keys per IMPORT_*. */
 };
 
+#define IMPORT_STRICT	0x01	/* The first key refused fails all. */
+
 /*
- * Import certs (as pgp_read() gave them) in txn: each key merged with its
- * stored certificate, stored, and each UID published at its address if
- * that is the primary or an alias of the account it belongs to (of
- * account, if not NULL: an account's primary).  *r (free with
- * import_report_free(), also after an error) says what was done, key by
- * key.  Returns 0, or -1 at the first key refused or failed (the last in
- * r, failed set): the caller aborts txn, all or nothing.
+ * Import certs (as pgp_read() gave them, with what it could not read) in
+ * txn.  Each key is merged with its stored certificate and stored, and
+ * each UID published at its address if that is the primary or an alias
+ * of the account it belongs to (of account if not NULL, a primary; else
+ * the key's addresses must all be one account's).  Where two keys want
+ * one address, the newer self-signature wins whatever their order; a
+ * revoked or expired key never displaces a valid one.  Each key runs in a
+ * nested transaction, so one that is refused or fails is reported and
+ * skipped; with IMPORT_STRICT the first one returns -1 instead.  *r (free
+ * with import_report_free(), also after an error) says what became of
+ * each key.  Returns 0, or -1 (the caller aborts txn).
  */
 int	 import_keys(struct ks_txn *, const char *account,
-	    const struct pgp_certs *certs, struct import_report *r);
+	    const struct pgp_certs *certs, int flags, struct import_report *r);
 void	 import_report_free(struct import_report *);
-/* Print r as "wkdctl import" does. */
-void	 import_print(FILE *, const struct import_report *);
+/*
+ * Print r as "wkdctl import" does: each key's lines on fp, the errors of
+ * keys skipped or failed on errfp; the summary line; or r as JSON.
+ */
+void	 import_print(FILE *fp, FILE *errfp, const struct import_report *r);
+void	 import_summary(FILE *, const struct import_report *r);
+void	 import_json(FILE *, const struct import_report *r, int committed);
 
 /* publish.c */
 int	 cmd_publish(struct ctl *, int, char **);
@@ -382,6 +408,49 @@ int	 publish_on(struct ks_txn *, const char *addr, char fpr[KS_FPR_MAX]);
  */
 int	 publish_uid(struct ks_txn *, const struct pgp_cert *m,
 	    const struct pgp_uid *u, struct ks_addr *a, FILE *errfp);
+/*
+ * Load stored key fpr, merged and classified, into *m (free with
+ * pgp_cert_free()); the index of its valid UID for addr (NULL: none) or
+ * -1 into *uidx.  Returns 0, or -1 after warning.
+ */
+int	 publish_load(struct ks_txn *, const char *fpr, const char *addr,
+	    struct pgp_cert *m, ssize_t *uidx);
+/* Record that key old was replaced by new at addr (logged; KS_*). */
+int	 publish_supersede(struct ks_txn *, const char *old, const char *new,
+	    const char *addr);
+/* Keys superseded by fpr (removed) are current again: KS_*. */
+int	 publish_orphans(struct ks_txn *, const char *fpr);
+
+/* What republish did at one address. */
+#define REPUBLISH_PUBLISHED	0	/* Another key, or one at last. */
+#define REPUBLISH_SAME		1	/* The key it served. */
+#define REPUBLISH_NONE		2	/* No stored key fits. */
+#define REPUBLISH_SKIPPED	3	/* Retired, or account removed. */
+
+struct republish {
+	char		 addr[KS_ADDR_MAX];
+	int		 what;		/* REPUBLISH_* */
+	char		 fpr[KS_FPR_MAX];	/* Served now. */
+	char		 old[KS_FPR_MAX];	/* Served before, or "". */
+	char		 why[128];
+};
+
+struct republish_report {
+	struct republish *v;		/* malloc(3)ed; free(v). */
+	size_t		 n;
+};
+
+/*
+ * Publish again from the stored keys, by the import's rules (the newest
+ * valid key of the address's own account with a valid UID for it): addr,
+ * or every address of account, or of domain (each NULL for all), after a
+ * successor was removed, a domain removed and added again, an address
+ * unpublished (it is served again).  *r says what happened at each.
+ * Returns 0, or -1 after warning.
+ */
+int	 publish_republish(struct ks_txn *, const char *domain,
+	    const char *account, const char *addr, struct republish_report *r);
+int	 cmd_republish(struct ctl *, int, char **);
 /* Take down what a publishes and clear its key, logging why (KS_*). */
 int	 publish_drop(struct ks_txn *, struct ks_addr *a, const char *why);
 int	 publish_stored(struct ks_txn *, const char *addr,
@@ -415,6 +484,8 @@ int	 wkd_hashes(const char *addr, char ascii[KS_HASH_LEN + 1],
 /* Publish blob for address addr under its hash(es). */
 int	 wkd_put(struct ks_txn *, const char *addr, const unsigned char *,
 	    size_t);
+/* What addr serves under its draft hash into *b: KS_OK, KS_NOTFOUND. */
+int	 wkd_get(struct ks_txn *, const char *addr, struct ks_blob *b);
 /* Remove what is published for addr (only entries that are addr's). */
 int	 wkd_del(struct ks_txn *, const char *addr);
 /*
@@ -491,6 +562,7 @@ struct pgp_uid {
 	char		 addr[KS_ADDR_MAX];	/* Normalised, or "". */
 	char		 domain[KS_DOMAIN_MAX];
 	int		 kind;			/* PGP_UID_* */
+	uint32_t	 sigtime;	/* Newest valid self-certification. */
 };
 
 /* A certificate as read from input or the store. */
@@ -498,6 +570,8 @@ struct pgp_cert {
 	char		 fpr[KS_FPR_MAX];
 	unsigned char	*data;		/* Public packets only. */
 	size_t		 len;
+	char		 src[128];	/* pgp_read(): the input's name, */
+	size_t		 off;		/* and where in it the key starts. */
 	/*
 	 * pgp_read() of a secret keypair that can sign: revocation
 	 * certificates made now, one per reason (signature packets).
@@ -510,18 +584,33 @@ struct pgp_cert {
 	size_t		 nuids;
 	int		 revoked;	/* Primary key revoked. */
 	int		 expired;
+	int		 can_encrypt;	/* Has a valid encryption (sub)key. */
+};
+
+/* A stretch of input that is not a key pgp_read() could read. */
+struct pgp_bad {
+	char		 src[128];	/* The input's name. */
+	size_t		 off;		/* Byte offset (of binary packets). */
+	size_t		 len;
+	char		 why[320];
 };
 
 struct pgp_certs {
 	struct pgp_cert	*v;
 	size_t		 n;
+	struct pgp_bad	*bad;		/* What could not be read. */
+	size_t		 nbad;
 };
 
 /*
- * Read the keys in data (armored or binary, public or secret: only the
- * public parts are kept) and append each primary key with its subkeys to
- * certs (a key seen before is concatenated, to be merged later).  name
- * labels errors.  Returns 0, or -1 after warning.
+ * Read the keys in data (armored, any number of blocks, or binary; public
+ * or secret: only the public parts are kept) and append each primary key
+ * with its subkeys to certs (a key seen before is concatenated, to be
+ * merged later).  The input is cut into keys at each primary key packet,
+ * so a key RNP can't read, a run of garbage or signatures without a key
+ * costs only itself: each goes into certs->bad, with its byte offset and
+ * why.  name labels them.  Returns 0, or -1 after warning (empty input,
+ * out of memory).
  */
 int	 pgp_read(const char *name, const unsigned char *data, size_t len,
 	    struct pass *pp, struct pgp_certs *certs);

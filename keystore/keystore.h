@@ -134,6 +134,14 @@ void		 ks_close(struct ks *);
  * transaction, also on error.
  */
 int		 ks_txn_begin(struct ks *, int flags, struct ks_txn **txnp);
+/*
+ * A write transaction nested in write transaction parent (LMDB's nested
+ * transactions): what it changes is seen by parent once it commits, and
+ * undone alone if it aborts, so one item of a batch can fail without the
+ * rest.  parent must not be used until the child ends.  Returns KS_OK,
+ * ENOMEM or an LMDB code; the child is freed as any transaction.
+ */
+int		 ks_txn_nest(struct ks_txn *parent, struct ks_txn **txnp);
 int		 ks_txn_commit(struct ks_txn *);
 void		 ks_txn_abort(struct ks_txn *);
 
@@ -300,6 +308,36 @@ int		 ks_addr_norm(const char *in, char *out, size_t outsz,
 		    char *domain_out, size_t domainsz);
 /* True if s is KS_HASH_LEN characters of the z-base-32 alphabet. */
 int		 ks_hash_valid(const char *s, size_t len);
+
+/* OpenPGP packet tags (RFC 4880 4.3) the store and wkdctl name. */
+#define KS_PKT_SIG	2	/* Signature. */
+#define KS_PKT_SECKEY	5	/* Secret key. */
+#define KS_PKT_PUBKEY	6	/* Public key. */
+#define KS_PKT_SECSUB	7	/* Secret subkey. */
+#define KS_PKT_TRUST	12	/* Trust (GnuPG's keyring only). */
+#define KS_PKT_UID	13	/* User ID. */
+#define KS_PKT_PUBSUB	14	/* Public subkey. */
+#define KS_PKT_ATTR	17	/* User attribute (photo). */
+
+/* One packet, as ks_pgp_next() finds it: pointers into the data given. */
+struct ks_pkt {
+	unsigned		 tag;
+	size_t			 off;		/* Of its header. */
+	size_t			 hdrlen;
+	const unsigned char	*body;
+	size_t			 bodylen;
+};
+
+/*
+ * The packet of data (len bytes) at *off: fills *pkt, moves *off past it
+ * and returns 1; returns 0 at the end of data, or KS_INVALID (with *off
+ * unchanged) if what is at *off is not a complete packet: no packet tag,
+ * tag 0, a length past the end, or a partial or indeterminate length
+ * (never used for keys).  Old and new formats, 1, 2 and 5 (4) byte
+ * lengths.  *pkt points into data: it lives as long as data does.
+ */
+int		 ks_pgp_next(const unsigned char *data, size_t len,
+		    size_t *off, struct ks_pkt *pkt);
 
 /*
  * OpenPGP packet framing check (no cryptography): data must be a sequence

@@ -335,6 +335,28 @@ ks_txn_begin(struct ks *ks, int flags, struct ks_txn **txnp)
 }
 
 int
+ks_txn_nest(struct ks_txn *parent, struct ks_txn **txnp)
+{
+	struct ks_txn	*t;
+	int		 rc;
+
+	*txnp = NULL;
+	if ((t = ks_malloc(sizeof(*t))) == NULL)
+		return (ENOMEM);
+	t->ks = parent->ks;
+	if (KS_FAULT_HIT())
+		rc = KS_FAULT;
+	else
+		rc = mdb_txn_begin(parent->ks->env, parent->txn, 0, &t->txn);
+	if (rc != 0) {
+		free(t);
+		return (ks_maperr(rc));
+	}
+	*txnp = t;
+	return (KS_OK);
+}
+
+int
 ks_txn_commit(struct ks_txn *t)
 {
 	int	 rc;

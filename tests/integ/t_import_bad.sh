@@ -56,10 +56,10 @@ refused "missing file" "$tmp/nonexistent: No such file" "$tmp/nonexistent"
 mkdir "$tmp/adir"
 refused "unreadable file (a directory)" "adir: Is a directory" "$tmp/adir"
 
-# One bad file among good ones: nothing at all is imported.
+# --strict: one bad file among good ones, and nothing at all is imported.
 B=$(keys_gen 'Bob <bob@example.org>')
 keys_pub "$B" "$tmp/b.pub"
-refused "good and bad files together" "garbage: " "$tmp/b.pub" "$tmp/garbage"
+refused "--strict: good and bad files together" "garbage: " --strict "$tmp/b.pub" "$tmp/garbage"
 run $W show bob@example.org
 like "$out" 'key: none' "good key of a failed import not published"
 
@@ -86,9 +86,9 @@ refused "another account's address" "key $B: refused" --account alice@example.or
 like "$err" 'an address of another account \(bob@example\.org\)' "another account's address: reason"
 refused "--account that doesn't exist" "nobody@example\.org: no such account" --account nobody@example.org "$tmp/b.pub"
 
-# A key with a good UID and a bad key in the same file: all or nothing.
+# --strict: a key with a good UID and a bad key in one file: all or nothing.
 cat "$tmp/b.pub" "$tmp/m.pub" > "$tmp/bm.pub"
-refused "good and bad key in one file" "key $M: refused" "$tmp/bm.pub"
+refused "--strict: good and bad key in one file" "key $M: refused" --strict "$tmp/bm.pub"
 
 # A key whose blob would be over 256 KiB (1600 subkeys, made by RNP in
 # t_import: gpg takes minutes for that many).

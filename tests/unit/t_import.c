@@ -208,11 +208,44 @@ t_keys(void)
 	/* Bad input. */
 	ok(pgp_read("empty", data, 0, NULL, &certs) == -1,
 	    "empty input refused");
-	ok(pgp_read("trunc", data, len - 5, NULL, &certs) == -1,
-	    "truncated input refused");
+	ok(pgp_read("trunc", data, len - 5, NULL, &certs) == 0,
+	    "truncated input: read, the bad key reported");
 	is_int(certs.n, 0, "nothing read from bad input");
-	free(data);
+	is_int(certs.nbad, 1, "one stretch of bad input");
+	ok(certs.nbad == 1 && certs.bad[0].off == 0 &&
+	    certs.bad[0].len == len - 5 &&
+	    strstr(certs.bad[0].why, "not a valid OpenPGP key at byte 0") !=
+	    NULL, "it is the whole key, from byte 0");
 	pgp_certs_free(&certs);
+
+	/* A good key after garbage and before a truncated copy of itself. */
+	{
+		unsigned char	*mix;
+		size_t		 ml = 0;
+
+		if ((mix = malloc(100 + 2 * len)) == NULL)
+			abort();
+		memset(mix, 'x', 100);
+		ml = 100;
+		memcpy(mix + ml, data, len);
+		ml += len;
+		memcpy(mix + ml, data, len - 5);
+		ml += len - 5;
+		ok(pgp_read("mix", mix, ml, NULL, &certs) == 0,
+		    "garbage, key, truncated key: read");
+		is_int(certs.n, 1, "the good key is read");
+		is_int(certs.nbad, 2, "the garbage and the truncated key "
+		    "reported");
+		ok(certs.nbad == 2 && certs.bad[0].off == 0 &&
+		    certs.bad[0].len == 100 && certs.bad[1].off == 100 + len,
+		    "each at its byte offset");
+		ok(certs.n == 1 && certs.v[0].off == 100 &&
+		    strcmp(certs.v[0].src, "mix") == 0,
+		    "the key's input and offset");
+		free(mix);
+		pgp_certs_free(&certs);
+	}
+	free(data);
 }
 
 /* A secret keypair in: only public packets ever come out of pgp_read(). */

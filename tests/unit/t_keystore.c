@@ -451,6 +451,33 @@ t_full(void)
 	(void)system(cmd);
 }
 
+/* A nested transaction: its commit is the parent's, its abort its own. */
+static void
+t_nested(struct ks *ks)
+{
+	struct ks_txn		*t, *c;
+	struct ks_domain	 d;
+
+	E(ks_txn_begin(ks, 0, &t));
+	E(ks_txn_nest(t, &c));
+	E(ks_domain_add(c, "nest-kept.example"));
+	E(ks_txn_commit(c));
+	E(ks_txn_nest(t, &c));
+	E(ks_domain_add(c, "nest-gone.example"));
+	ks_txn_abort(c);
+	E(ks_domain_get(t, "nest-kept.example", &d));
+	is_int(ks_domain_get(t, "nest-gone.example", &d), KS_NOTFOUND,
+	    "nested abort: its change is undone");
+	E(ks_txn_commit(t));
+	E(ks_txn_begin(ks, KS_RDONLY, &t));
+	is_int(ks_domain_get(t, "nest-kept.example", &d), KS_OK,
+	    "nested commit: kept by the parent's commit");
+	ks_txn_abort(t);
+	E(ks_txn_begin(ks, 0, &t));
+	E(ks_domain_del(t, "nest-kept.example"));
+	E(ks_txn_commit(t));
+}
+
 int
 main(void)
 {
@@ -470,6 +497,7 @@ main(void)
 	t_domain_del(ks);
 	t_rdonly();
 	t_visibility(ks);
+	t_nested(ks);
 	ks_close(ks);
 	t_full();
 	cleanup();

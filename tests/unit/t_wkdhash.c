@@ -188,6 +188,43 @@ t_pgp(void)
 	    KS_INVALID, "partial body length refused");
 	is_int(ks_pgp_scan((const unsigned char *)"\x9b\x00", 2, NULL),
 	    KS_INVALID, "indeterminate length refused");
+
+	/* ks_pgp_next: packet by packet, with offsets. */
+	{
+		unsigned char	 cat[sizeof(pub) + sizeof(sec)];
+		struct ks_pkt	 pkt;
+		size_t		 off = 0;
+
+		memcpy(cat, pub, sizeof(pub));
+		memcpy(cat + sizeof(pub), sec, sizeof(sec));
+		ok(ks_pgp_next(cat, sizeof(cat), &off, &pkt) == 1 &&
+		    pkt.tag == KS_PKT_PUBKEY && pkt.off == 0 &&
+		    pkt.hdrlen == 2 && pkt.bodylen == 3 && off == 5,
+		    "ks_pgp_next: old-format public key, offsets");
+		ok(ks_pgp_next(cat, sizeof(cat), &off, &pkt) == 1 &&
+		    pkt.tag == KS_PKT_UID && pkt.off == 5 &&
+		    pkt.body == cat + 7 && off == sizeof(pub),
+		    "ks_pgp_next: then the user ID");
+		ok(ks_pgp_next(cat, sizeof(cat), &off, &pkt) == 1 &&
+		    pkt.tag == KS_PKT_SECKEY && pkt.hdrlen == 2 &&
+		    pkt.bodylen == 1, "ks_pgp_next: new-format secret key");
+		is_int(ks_pgp_next(cat, sizeof(cat), &off, &pkt), 0,
+		    "ks_pgp_next: 0 at the end");
+		off = 0;
+		is_int(ks_pgp_next(cat, sizeof(pub) - 1, &off, &pkt), 1,
+		    "ks_pgp_next: first packet of truncated data");
+		is_int(ks_pgp_next(cat, sizeof(pub) - 1, &off, &pkt),
+		    KS_INVALID, "ks_pgp_next: the cut one refused");
+		is_int((int)off, 5, "ks_pgp_next: offset left at the bad one");
+		two[1] = 192;
+		two[2] = 0;
+		off = 0;
+		ok(ks_pgp_next(two, sizeof(two), &off, &pkt) == KS_INVALID,
+		    "ks_pgp_next: two-octet length past the end");
+		off = 0;
+		ok(ks_pgp_next(two, sizeof(two) + 1 - 1, &off, &pkt) ==
+		    KS_INVALID && off == 0, "ks_pgp_next: nothing consumed");
+	}
 }
 
 int

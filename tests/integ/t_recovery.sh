@@ -1,0 +1,104 @@
+#!/bin/sh
+# t_recovery: mistakes undone from the store, checked on what wkdd serves:
+# a remove of the newer key (republish serves the older one again, and no
+# listing names the removed key), a domain removed and added again
+# (republish DOMAIN brings its addresses back), an unpublish (republish
+# --account), export --key of a stored certificate, and the audit log's
+# operator under sudo.
+. "${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/integ/lib.sh"
+# shellcheck disable=SC2034 # keys.sh uses $tmp.
+tmp=$T
+. "$TOP/tests/integ/keys.sh"
+
+need curl certtool gpg
+need_wkdctl
+keys_init
+
+make_certs r.test '*.r.test'
+make_store r.test
+ctl account add ann@r.test --alias a.n@r.test >/dev/null
+check "an account with an alias" [ $? -eq 0 ]
+
+fpr_of() {	# fpr_of UID: the fingerprint of the key with that UID
+	kgpg --with-colons --list-keys "=$1" | awk -F: '$1 == "fpr" { print $10; exit }'
+}
+kgpg --faked-system-time 20251101T120000 --passphrase "" --quick-gen-key \
+    'Ann <ann@r.test>' future-default default never 2>/dev/null
+OLD=$(fpr_of 'Ann <ann@r.test>')
+keys_adduid "$OLD" 'Ann <a.n@r.test>'
+NEW=$(keys_gen 'Ann (2026) <ann@r.test>')
+keys_adduid "$NEW" 'Ann (2026) <a.n@r.test>'
+keys_pub "$OLD" "$T/old.pub"
+keys_pub "$NEW" "$T/new.pub"
+check "two keys for Ann, the newer one later" [ ${#OLD} -eq 40 ] && [ ${#NEW} -eq 40 ]
+ctl import "$T/old.pub" "$T/new.pub" > "$T/out" 2>&1
+check "both imported" grep -q "^2 keys: 1 published, 0 unchanged, 0 skipped, 0 failed, 1 superseded$" "$T/out"
+
+write_conf
+# shellcheck disable=SC2119 # no argument: the default conf.
+start_wkdd || finish
+served() {	# served ADDR: the primary fingerprint wkdd serves for ADDR
+	fetch openpgpkey.r.test "/.well-known/openpgpkey/r.test/hu/$(hash_of "$1")"
+	if [ "$STATUS" != 200 ]; then echo "status $STATUS"; return; fi
+	gpg --batch --with-colons --show-keys "$T/body" 2>/dev/null |
+	    awk -F: '$1 == "pub" { p = 1; next } $1 == "fpr" && p { print $10; exit }'
+}
+is "$(served ann@r.test)" "$NEW" "the newer key is served"
+
+# remove the newer key by mistake: nothing is served, and nothing names it.
+ctl remove "$NEW" >/dev/null 2>&1
+is "$(served ann@r.test)" "status 404" "after remove: ann@r.test serves nothing"
+ctl list > "$T/list" 2>&1
+ctl show "$OLD" > "$T/show" 2>&1
+check "list never names the removed key" sh -c "! grep -q '$NEW' '$T/list'"
+check "show of the older key: not superseded by a key that is gone" \
+    sh -c "! grep -q 'superseded' '$T/show'"
+ctl republish ann@r.test > "$T/out" 2>&1
+check "republish ann@r.test: the older key" grep -q "^ann@r.test: published (key $OLD)" "$T/out"
+is "$(served ann@r.test)" "$OLD" "wkdd serves the older key again"
+is "$(served a.n@r.test)" "status 404" "the alias: only what was asked for"
+ctl republish --account a.n@r.test > "$T/out" 2>&1
+check "republish --account: every address of the account" \
+    grep -q "^a.n@r.test: published (key $OLD)" "$T/out"
+is "$(served a.n@r.test)" "$OLD" "wkdd serves the alias again"
+
+# domain remove and add: its addresses come back with republish DOMAIN.
+ctl domain remove r.test >/dev/null 2>&1
+ctl domain add --no-cert r.test >/dev/null 2>&1
+is "$(served ann@r.test)" "status 404" "domain removed and added: nothing served yet"
+ctl republish r.test > "$T/out" 2>&1
+check "republish r.test: both addresses" \
+    [ "$(grep -c "published (key $OLD)" "$T/out")" -eq 2 ]
+is "$(served ann@r.test)" "$OLD" "wkdd serves ann@r.test again"
+is "$(served a.n@r.test)" "$OLD" "wkdd serves a.n@r.test again"
+
+# unpublish, then republish serves it again.
+ctl unpublish a.n@r.test >/dev/null 2>&1
+is "$(served a.n@r.test)" "status 404" "unpublished"
+ctl republish a.n@r.test >/dev/null 2>&1
+is "$(served a.n@r.test)" "$OLD" "republish serves an unpublished address again"
+ctl republish nobody@r.test > "$T/out" 2>&1
+is "$?" 1 "republish of an address of no account: exit 1"
+
+# export --key: the stored certificate, every valid UID; by fingerprint too.
+ctl export --key "$OLD" -o "$T/cert.pgp" 2>/dev/null
+n=$(gpg --batch --with-colons --show-keys "$T/cert.pgp" 2>/dev/null | grep -c '^uid')
+is "$n" 2 "export --key: the stored certificate with both UIDs"
+ctl export "$OLD" -o "$T/cert2.pgp" 2>/dev/null
+check "export FPR: the same" cmp -s "$T/cert.pgp" "$T/cert2.pgp"
+ctl export --key "$NEW" -o "$T/gone.pgp" > "$T/out" 2>&1
+is "$?" 1 "export --key of a removed key: exit 1"
+check "export --key of a removed key: says so" grep -q "not in the store" "$T/out"
+
+# The audit log's operator is the invoking user under sudo.
+if [ "$(id -u)" = 0 ]; then
+	SUDO_USER=jdoe ctl republish ann@r.test >/dev/null 2>&1
+	ctl log ann@r.test > "$T/log" 2>&1
+	check "audit log: the sudo user is the operator" grep -q "jdoe (sudo)" "$T/log"
+else
+	skip "not root: SUDO_USER applies only to root"
+fi
+
+check_wkdd "recovery"
+stop_wkdd
+finish
