@@ -33,7 +33,7 @@
 #include <unistd.h>
 
 #include "keystore.h"
-#include "wkdd.h"
+#include "conf.h"
 #include "wkdctl.h"
 #include "check.h"
 

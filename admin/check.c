@@ -27,7 +27,7 @@
 #include <gnutls/x509.h>
 
 #include "keystore.h"
-#include "wkdd.h"
+#include "conf.h"
 #include "wkdctl.h"
 #include "check.h"
 

@@ -31,7 +31,7 @@
 #include <gnutls/x509.h>
 
 #include "keystore.h"
-#include "wkdd.h"
+#include "conf.h"
 #include "wkdctl.h"
 #include "check.h"
 

@@ -22,7 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "wkdd.h"
+#include "conf.h"
 
 #define CONF_FILE_MAX	(64 * 1024)	/* Bigger is surely not a config. */
 #define CONF_LINE_MAX	1024

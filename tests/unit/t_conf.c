@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "wkdd.h"
+#include "conf.h"
 
 static char	dir[] = "/tmp/t_conf.XXXXXX";
 static char	path[PATH_MAX];
