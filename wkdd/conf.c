@@ -2,7 +2,8 @@
  * conf.c: wkdd.conf, "keyword value" lines read through one table of
  * directives (as Redis's static_configs).  The same table gives each
  * directive its default and drives conf_dump() (wkdd -nn).  wkdctl links
- * this file to find the store.
+ * this file to find the store, and calls its validators (conf_valid_*)
+ * for the command options that stand in for directives.  Never logs.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -35,7 +36,7 @@ enum conf_type {
 	CONF_UINT,		/* unsigned in [min, max]. */
 	CONF_SIZE,		/* size_t, bytes, K/M/G suffix; 0 or >= 1M. */
 	CONF_LISTEN,		/* Address:port, appended to an array. */
-	CONF_HOST,		/* DNS name, LDH labels, stored lowercase. */
+	CONF_HOST,		/* DNS name, stored as a lowercase A-label. */
 	CONF_URL,		/* https:// URL, char[]. */
 	CONF_EMAIL,		/* local@domain, char[]. */
 	CONF_ADDR,		/* Numeric IPv4 or IPv6, appended. */
@@ -99,6 +100,8 @@ static const struct directive conf_directives[] = {
 	    nservice_address), 0, CONF_SERVICE_ADDR_MAX, 1, NULL, NULL },
 	{ "tlsrpt-rua", CONF_RUA, STR(tlsrpt_rua), 0, 0, 0, NULL, NULL },
 };
+_Static_assert(sizeof(((struct conf *)0)->tlsrpt_rua) == CONF_RUA_MAX,
+    "conf_valid_rua() checks the length for tlsrpt-rua");
 #define CONF_NDIRECTIVES \
 	(sizeof(conf_directives) / sizeof(conf_directives[0]))
 
@@ -116,7 +119,8 @@ static int	conf_set(struct conf_ctx *, struct conf *,
 		    const struct directive *, const char *);
 static int	conf_listen(struct conf_ctx *, const char *,
 		    struct conf_listen *, const char *);
-static int	conf_host(const char *, char *, size_t);
+static int	conf_msg(char *, size_t, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
 static int	conf_printable(const char *);
 static int	conf_number(const char *, unsigned long long *, int);
 
@@ -244,38 +248,60 @@ conf_listen(struct conf_ctx *ctx, const char *name, struct conf_listen *l,
 	return (0);
 }
 
-/*
- * A DNS name: LDH labels of 1 to 63 bytes, not starting or ending with
- * '-', at most 253 bytes, a trailing dot dropped; written lowercase into
- * out.  -1 if it isn't one or doesn't fit.
- */
+/* A validator's message into err; always returns -1. */
 static int
-conf_host(const char *v, char *out, size_t outsz)
+conf_msg(char *err, size_t errsz, const char *fmt, ...)
 {
-	size_t	len = strlen(v), i, lab = 0;
+	va_list	ap;
 
-	if (len > 0 && v[len - 1] == '.')
-		len--;
-	if (len == 0 || len > 253 || len >= outsz)
+	if (errsz == 0)
 		return (-1);
-	for (i = 0; i < len; i++) {
-		if (v[i] == '.') {
-			if (lab == 0 || v[i - 1] == '-')
-				return (-1);
-			lab = 0;
-			out[i] = '.';
-			continue;
-		}
-		if (!isalnum((unsigned char)v[i]) && v[i] != '-')
-			return (-1);
-		if ((lab == 0 && v[i] == '-') || ++lab > 63)
-			return (-1);
-		out[i] = tolower((unsigned char)v[i]);
-	}
-	if (v[len - 1] == '-')
-		return (-1);
-	out[len] = '\0';
+	va_start(ap, fmt);
+	(void)vsnprintf(err, errsz, fmt, ap);
+	va_end(ap);
+	return (-1);
+}
+
+/* The labels are keystore's: one LDH rule for hosted and service names. */
+int
+conf_valid_host(const char *v, char *out, size_t outsz, char *err,
+    size_t errsz)
+{
+	char	buf[KS_DOMAIN_MAX];
+	size_t	len;
+
+	if (ks_domain_norm(v, buf, sizeof(buf)) != KS_OK ||
+	    (len = strlen(buf)) > CONF_HOST_MAX ||
+	    (out != NULL && len >= outsz))
+		return (conf_msg(err, errsz, "\"%s\" is not a host name", v));
+	if (out != NULL)
+		memcpy(out, buf, len + 1);
 	return (0);
+}
+
+int
+conf_valid_rua(const char *v, char *err, size_t errsz)
+{
+	const char	*p, *q;
+
+	if (strlen(v) >= CONF_RUA_MAX)
+		return (conf_msg(err, errsz, "longer than %d bytes",
+		    CONF_RUA_MAX - 1));
+	if (!conf_printable(v))
+		goto bad;
+	for (p = v; ; p = q + 1) {
+		if ((q = strchr(p, ',')) == NULL)
+			q = p + strlen(p);
+		if (!((q - p > 7 && strncmp(p, "mailto:", 7) == 0 &&
+		    memchr(p + 7, '@', q - p - 7) != NULL) ||
+		    (q - p > 8 && strncmp(p, "https://", 8) == 0)))
+			goto bad;
+		if (*q == '\0')
+			return (0);
+	}
+bad:
+	return (conf_msg(err, errsz, "\"%s\" is not a list of mailto: or "
+	    "https:// URIs", v));
 }
 
 /* Printable ASCII without blanks, quotes, backslash or ';': 1, else 0. */
@@ -294,7 +320,7 @@ conf_set(struct conf_ctx *ctx, struct conf *conf, const struct directive *d,
     const char *v)
 {
 	char			*base = (char *)conf + d->off, *elem;
-	char			 host[256];
+	char			 msg[CONF_ERR_MAX];
 	const char		*p, *q;
 	unsigned long long	 n;
 	unsigned char		 in6[sizeof(struct in6_addr)];
@@ -372,9 +398,8 @@ conf_set(struct conf_ctx *ctx, struct conf *conf, const struct directive *d,
 		(*count)++;
 		break;
 	case CONF_HOST:
-		if (conf_host(v, base, d->size) == -1)
-			return (conf_error(ctx, "%s: \"%s\" is not a host name",
-			    d->name, v));
+		if (conf_valid_host(v, base, d->size, msg, sizeof(msg)) == -1)
+			return (conf_error(ctx, "%s: %s", d->name, msg));
 		break;
 	case CONF_URL:
 		if (strncmp(v, "https://", 8) != 0 || len == 8 ||
@@ -388,7 +413,7 @@ conf_set(struct conf_ctx *ctx, struct conf *conf, const struct directive *d,
 	case CONF_EMAIL:
 		if ((p = strchr(v, '@')) == NULL || p == v ||
 		    len >= d->size || !conf_printable(v) ||
-		    conf_host(p + 1, host, sizeof(host)) == -1)
+		    conf_valid_host(p + 1, NULL, 0, NULL, 0) == -1)
 			return (conf_error(ctx, "%s: \"%s\" is not a mail "
 			    "address", d->name, v));
 		memcpy(base, v, len + 1);
@@ -422,23 +447,9 @@ conf_set(struct conf_ctx *ctx, struct conf *conf, const struct directive *d,
 		memcpy(base, v, len + 1);
 		break;
 	case CONF_RUA:
-		if (len >= d->size)
-			return (conf_error(ctx, "%s: too long", d->name));
-		for (p = v; ; p = q + 1) {
-			if ((q = strchr(p, ',')) == NULL)
-				q = p + strlen(p);
-			if (!((q - p > 7 && strncmp(p, "mailto:", 7) == 0 &&
-			    memchr(p + 7, '@', q - p - 7) != NULL) ||
-			    (q - p > 8 && strncmp(p, "https://", 8) == 0)))
-				return (conf_error(ctx, "%s: \"%s\" is not a "
-				    "list of mailto: or https:// URIs",
-				    d->name, v));
-			if (*q == '\0')
-				break;
-		}
-		if (!conf_printable(v))
-			return (conf_error(ctx, "%s: \"%s\" is not a list of "
-			    "mailto: or https:// URIs", d->name, v));
+		/* conf_valid_rua() refuses what wouldn't fit. */
+		if (conf_valid_rua(v, msg, sizeof(msg)) == -1)
+			return (conf_error(ctx, "%s: %s", d->name, msg));
 		memcpy(base, v, len + 1);
 		break;
 	}
