@@ -30,6 +30,7 @@
 #define CONF_NTOKENS	3	/* Keyword, value, and one to refuse. */
 #define CONF_SIZE_MIN	((size_t)1 << 20)
 #define CONF_SIZE_MAX	((size_t)1 << 40)
+#define CONF_CONNS_MAX	100000	/* max-connections, and per IP. */
 
 enum conf_type {
 	CONF_PATH,		/* Absolute path, char[PATH_MAX]. */
@@ -82,10 +83,10 @@ static const struct directive conf_directives[] = {
 	{ "tls-dir", CONF_PATH, STR(tls_dir), 0, 0, 0, NULL, NULL },
 	{ "user", CONF_NAME, STR(user), 0, 0, 0, NULL, NULL },
 	{ "www", CONF_PATH, STR(www), 0, 0, 0, NULL, NULL },
-	{ "max-connections", CONF_UINT, NUM(max_conns), 1, 100000, 0,
+	{ "max-connections", CONF_UINT, NUM(max_conns), 1, CONF_CONNS_MAX, 0,
 	    "1024", NULL },
 	{ "max-connections-per-ip", CONF_UINT, NUM(max_conns_per_ip),
-	    1, 100000, 0, "32", NULL },
+	    1, CONF_CONNS_MAX, 0, "32", NULL },
 	{ "timeout", CONF_UINT, NUM(timeout), 1, 3600, 0, "30", NULL },
 	{ "pidfile", CONF_PATH, STR(pidfile), 0, 0, 0, NULL, NULL },
 	{ "listen-http", CONF_LISTEN, ARR(listen_http, nlisten_http), 0,
@@ -228,7 +229,7 @@ conf_listen(struct conf_ctx *ctx, const char *name, struct conf_listen *l,
 		return (conf_error(ctx, "%s: bad address", name));
 	memcpy(host, v, hlen);
 	host[hlen] = '\0';
-	if (conf_number(port, &p, 0) == -1 || p > 65535)
+	if (conf_number(port, &p, 0) == -1 || p > UINT16_MAX)
 		return (conf_error(ctx, "%s: bad port \"%s\"", name,
 		    port));
 

@@ -16,6 +16,7 @@
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "keystore.h"
 
@@ -28,6 +29,14 @@
 #define CONF_RUA_MAX		256	/* tlsrpt-rua, incl. NUL. */
 /* An err buffer for conf_*(): any message whole but for a huge value. */
 #define CONF_ERR_MAX		(PATH_MAX + 256)
+
+/*
+ * wkdd and wkdctl warn when a certificate wkdd serves (tls-cert, or a
+ * tls-dir name's) expires in less than this: wkdd -n, wkdd at start and
+ * on reload, wkdctl check.
+ */
+#define WKDD_CERT_SOON_DAYS	14
+#define WKDD_CERT_SOON		((time_t)WKDD_CERT_SOON_DAYS * 24 * 60 * 60)
 
 struct conf_listen {
 	char			 text[128];	/* As written, for logs. */

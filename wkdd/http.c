@@ -34,6 +34,9 @@
 #define HTTP_ACME_DIR	".well-known/acme-challenge/"
 #define HTTP_METHODS	"GET, HEAD, OPTIONS"
 #define HTTP_REQHDR_MAX	512	/* Access-Control-Request-Headers kept. */
+#define HTTP_CORS_MAX_AGE	"86400"	/* Seconds a preflight is cached. */
+#define HTTP_STOP_POLL_MS	20	/* http_stop() counts connections. */
+#define HTTP_TEXT	"text/plain; charset=utf-8"
 #define HTTP_404	"Not found\n"
 #define HTTP_405	"Method not allowed\n"
 #define HTTP_500	"Internal server error\n"
@@ -143,12 +146,9 @@ int
 http_init(struct ks *ks)
 {
 	http_ks = ks;
-	if ((http_r404 = http_static(HTTP_404,
-	    "text/plain; charset=utf-8")) == NULL ||
-	    (http_r405 = http_static(HTTP_405,
-	    "text/plain; charset=utf-8")) == NULL ||
-	    (http_r500 = http_static(HTTP_500,
-	    "text/plain; charset=utf-8")) == NULL ||
+	if ((http_r404 = http_static(HTTP_404, HTTP_TEXT)) == NULL ||
+	    (http_r405 = http_static(HTTP_405, HTTP_TEXT)) == NULL ||
+	    (http_r500 = http_static(HTTP_500, HTTP_TEXT)) == NULL ||
 	    MHD_add_response_header(http_r405, MHD_HTTP_HEADER_ALLOW,
 	    HTTP_METHODS) != MHD_YES) {
 		http_cleanup();
@@ -370,7 +370,7 @@ http_options(struct MHD_Connection *c)
 	    MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW,
 	    HTTP_METHODS) != MHD_YES ||
 	    MHD_add_response_header(r, "Access-Control-Max-Age",
-	    "86400") != MHD_YES ||
+	    HTTP_CORS_MAX_AGE) != MHD_YES ||
 	    (req != NULL && good && req[0] != '\0' &&
 	    MHD_add_response_header(r, "Access-Control-Allow-Headers",
 	    req) != MHD_YES)) {
@@ -536,7 +536,7 @@ http_policy(const struct route *r, struct http_reply *rep)
 	if ((rc = ks_get_policy(http_ks, r->domain, &b)) == KS_OK) {
 		rep->status = MHD_HTTP_OK;
 		rep->bytes = b.len;
-		rep->resp = http_blob(&b, "text/plain; charset=utf-8");
+		rep->resp = http_blob(&b, HTTP_TEXT);
 	} else if (rc != KS_NOTFOUND) {
 		log_warnx("policy %s: %s", r->domain, ks_strerror(rc));
 		rep->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
@@ -908,7 +908,8 @@ void
 http_stop(struct MHD_Daemon **ds, size_t n, unsigned wait_ms)
 {
 	const union MHD_DaemonInfo	*info;
-	struct timespec			 ts = { 0, 20 * 1000 * 1000 };
+	struct timespec			 ts = { 0,
+					    HTTP_STOP_POLL_MS * 1000 * 1000 };
 	MHD_socket			 fd[HTTP_DAEMONS_MAX];
 	unsigned			 waited, open;
 	size_t				 i;
@@ -919,7 +920,7 @@ http_stop(struct MHD_Daemon **ds, size_t n, unsigned wait_ms)
 	for (i = 0; i < n; i++)
 		fd[i] = MHD_quiesce_daemon(ds[i]);
 	/* ...let open connections finish for a while... */
-	for (waited = 0; waited < wait_ms; waited += 20) {
+	for (waited = 0; waited < wait_ms; waited += HTTP_STOP_POLL_MS) {
 		for (i = 0, open = 0; i < n; i++) {
 			info = MHD_get_daemon_info(ds[i],
 			    MHD_DAEMON_INFO_CURRENT_CONNECTIONS);

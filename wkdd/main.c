@@ -130,7 +130,7 @@ report_ports(int fd, const int *ls, size_t n)
 
 /*
  * Log when the certificate expires (unless quiet); warn if it has, or will
- * in under 14 days.
+ * in under WKDD_CERT_SOON_DAYS.
  */
 static void
 cert_check(const struct conf *conf, const struct tls_cred *cred, int quiet)
@@ -147,7 +147,7 @@ cert_check(const struct conf *conf, const struct tls_cred *cred, int quiet)
 	if (t <= now)
 		log_warnx("tls-cert %s: EXPIRED on %s: clients will fail",
 		    conf->tls_cert, when);
-	else if (t - now < 14 * 24 * 3600)
+	else if (t - now < WKDD_CERT_SOON)
 		log_warnx("tls-cert %s: expires soon, on %s", conf->tls_cert,
 		    when);
 	else if (!quiet)
