@@ -46,13 +46,19 @@ FUZZ_BINS  = $(FUZZ_NAMES:%=$(O)/tests/%)
 
 all: $(O)/wkdd $(O)/wkdctl
 
+# Made afresh: "ar r" into an old archive keeps members no longer listed
+# (as conf.o was in libwkdd.a).
 $(O)/libkeystore.a: $(KS_OBJS)
+	@rm -f $@
 	$(AR) rcs $@ $^
 $(O)/libconf.a: $(CONF_OBJS)
+	@rm -f $@
 	$(AR) rcs $@ $^
 $(O)/libwkdd.a: $(WKDD_OBJS)
+	@rm -f $@
 	$(AR) rcs $@ $^
 $(O)/libadmin.a: $(ADMIN_OBJS)
+	@rm -f $@
 	$(AR) rcs $@ $^
 
 $(O)/wkdd: $(O)/obj/wkdd/main.o $(O)/libwkdd.a $(O)/libconf.a \
