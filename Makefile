@@ -31,11 +31,13 @@ pc_libs	  = $(shell pkg-config --libs $(1))
 KS_OBJS	   = $(patsubst %.c,$(O)/obj/%.o,$(wildcard keystore/*.c))
 # Everything but main() goes into a library, so that unit tests and fuzz
 # targets link exactly the code under test.  wkdctl reads the daemon's
-# wkdd.conf with the daemon's parser (as bgpctl builds bgpd's files).
-WKDD_OBJS  = $(patsubst %.c,$(O)/obj/%.o,$(filter-out wkdd/main.c,$(wildcard wkdd/*.c)))
+# wkdd.conf with the daemon's parser (as bgpctl builds bgpd's files):
+# conf.c alone, as libconf.a, which needs only libkeystore.a.
+CONF_OBJS  = $(O)/obj/wkdd/conf.o
+WKDD_OBJS  = $(patsubst %.c,$(O)/obj/%.o,$(filter-out wkdd/main.c wkdd/conf.c,$(wildcard wkdd/*.c)))
 ADMIN_OBJS = $(patsubst %.c,$(O)/obj/%.o,$(filter-out admin/wkdctl.c,$(wildcard admin/*.c)))
 LIBS_ALL   = $(if $(ADMIN_OBJS),$(O)/libadmin.a) $(if $(WKDD_OBJS),$(O)/libwkdd.a) \
-	     $(O)/libkeystore.a
+	     $(O)/libconf.a $(O)/libkeystore.a
 PKGS_ALL   = $(sort $(WKDD_PKGS) $(ADMIN_PKGS))
 
 UNIT_BINS  = $(patsubst tests/unit/%.c,$(O)/tests/%,$(wildcard tests/unit/t_*.c))
@@ -44,17 +46,28 @@ FUZZ_BINS  = $(FUZZ_NAMES:%=$(O)/tests/%)
 
 all: $(O)/wkdd $(O)/wkdctl
 
+# Made afresh: "ar r" into an old archive keeps members no longer listed
+# (as conf.o was in libwkdd.a).
 $(O)/libkeystore.a: $(KS_OBJS)
-	rm -f $@; $(AR) rcs $@ $^
+	@rm -f $@
+	$(AR) rcs $@ $^
+$(O)/libconf.a: $(CONF_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
 $(O)/libwkdd.a: $(WKDD_OBJS)
-	rm -f $@; $(AR) rcs $@ $^
+	@rm -f $@
+	$(AR) rcs $@ $^
 $(O)/libadmin.a: $(ADMIN_OBJS)
-	rm -f $@; $(AR) rcs $@ $^
+	@rm -f $@
+	$(AR) rcs $@ $^
 
-$(O)/wkdd: $(O)/obj/wkdd/main.o $(O)/libwkdd.a $(O)/libkeystore.a
+$(O)/wkdd: $(O)/obj/wkdd/main.o $(O)/libwkdd.a $(O)/libconf.a \
+    $(O)/libkeystore.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(WKDD_PKGS))
 
-$(O)/wkdctl: $(O)/obj/admin/wkdctl.o $(O)/libadmin.a $(O)/libwkdd.a $(O)/libkeystore.a
+# Not libwkdd.a: wkdctl shares only conf.c with the daemon.
+$(O)/wkdctl: $(O)/obj/admin/wkdctl.o $(O)/libadmin.a $(O)/libconf.a \
+    $(O)/libkeystore.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(ADMIN_PKGS)) -lunistring -lresolv
 
 $(O)/obj/keystore/%.o: keystore/%.c keystore/keystore.h keystore/extern.h
@@ -65,7 +78,7 @@ $(O)/obj/wkdd/%.o: wkdd/%.c $(wildcard wkdd/*.h) keystore/keystore.h
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(WKDD_PKGS)) -c -o $@ $<
 
-$(O)/obj/admin/%.o: admin/%.c $(wildcard admin/*.h wkdd/*.h) keystore/keystore.h
+$(O)/obj/admin/%.o: admin/%.c $(wildcard admin/*.h) wkdd/conf.h keystore/keystore.h
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Iadmin $(CFLAGS) $(call pc_cflags,$(ADMIN_PKGS)) -c -o $@ $<
 

@@ -34,7 +34,7 @@
 #include <unistd.h>
 
 #include "keystore.h"
-#include "wkdd.h"
+#include "conf.h"
 #include "wkdctl.h"
 
 #define ACME_TIMEOUT	300		/* Seconds for one client run. */

@@ -28,7 +28,7 @@
 #include <gnutls/x509.h>
 
 #include "keystore.h"
-#include "wkdd.h"
+#include "conf.h"
 #include "wkdctl.h"
 
 #define CHECK_USAGE	"domain check [--target name | --address ip ...] " \

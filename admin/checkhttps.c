@@ -26,8 +26,8 @@
 #include <gnutls/x509.h>
 
 #include "keystore.h"
+#include "conf.h"
 #include "wkdctl.h"
-#define CHECK_EXPIRY	(14 * 86400)	/* Warn this long before expiry. */
 
 /* A published key of DOMAIN to fetch: its hash, l= and bytes. */
 struct check_key {
@@ -118,9 +118,10 @@ check_crt(struct check *c, const char *where, gnutls_x509_crt_t crt,
 		gnutls_free(txt.data);
 		return;
 	}
-	if (exp != (time_t)-1 && exp - now < CHECK_EXPIRY)
-		check_warn(c, "%s: the certificate for %s expires within 14 "
-		    "days (%s): renew it", where, c->host, date);
+	if (exp != (time_t)-1 && exp - now < WKDD_CERT_SOON)
+		check_warn(c, "%s: the certificate for %s expires within %d "
+		    "days (%s): renew it", where, c->host, WKDD_CERT_SOON_DAYS,
+		    date);
 	else
 		check_ok(c, "%s: valid certificate for %s, until %s", where,
 		    c->host, date);

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "keystore.h"
-#include "wkdd.h"
+#include "conf.h"
 #include "wkdctl.h"
 
 /* Warn and return -1 unless domain (an A-label) is hosted. */

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "keystore.h"
-#include "wkdd.h"
+#include "conf.h"
 #include "wkdctl.h"
 
 static const struct ctl_cmd cmds[] = {

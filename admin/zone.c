@@ -31,7 +31,7 @@
 #include <gnutls/x509.h>
 
 #include "keystore.h"
-#include "wkdd.h"
+#include "conf.h"
 #include "wkdctl.h"
 
 #define ZONE_USAGE	"dns [--target name | --address ip ...] [--caa ca] " \
@@ -129,20 +129,6 @@ enum {
 	OPT_TLSDIR, OPT_CAFILE, OPT_PORT
 };
 
-/* RFC 8460 rua: URIs, comma-separated; nothing that breaks the TXT. */
-static int
-zone_rua_valid(const char *s)
-{
-	if (strncmp(s, "mailto:", 7) != 0 && strncmp(s, "https://", 8) != 0)
-		return (0);
-	for (; *s != '\0'; s++)
-		if (!isascii((unsigned char)*s) ||
-		    !isgraph((unsigned char)*s) || *s == '"' || *s == '\\' ||
-		    *s == ';')
-			return (0);
-	return (1);
-}
-
 int
 zone_getopt(int argc, char **argv, struct zone_conf *dc, int check,
     const char *usage)
@@ -159,7 +145,7 @@ zone_getopt(int argc, char **argv, struct zone_conf *dc, int check,
 		{ NULL, 0, NULL, 0 }
 	};
 	unsigned char	 buf[sizeof(struct in6_addr)];
-	char		*end;
+	char		*end, msg[CONF_ERR_MAX];
 	long		 l;
 	int		 ch, af;
 
@@ -168,10 +154,10 @@ zone_getopt(int argc, char **argv, struct zone_conf *dc, int check,
 	optind = 0;
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
-		case OPT_TARGET:
-			if (ks_domain_norm(optarg, dc->target,
-			    sizeof(dc->target)) != KS_OK) {
-				warnx("--target %s: not a host name", optarg);
+		case OPT_TARGET:	/* As service-name. */
+			if (conf_valid_host(optarg, dc->target,
+			    sizeof(dc->target), msg, sizeof(msg)) == -1) {
+				warnx("--target: %s", msg);
 				goto usage;
 			}
 			break;
@@ -190,18 +176,17 @@ zone_getopt(int argc, char **argv, struct zone_conf *dc, int check,
 			}
 			dc->naddrs++;
 			break;
-		case OPT_CAA:
-			if (ks_domain_norm(optarg, dc->caa,
-			    sizeof(dc->caa)) != KS_OK) {
-				warnx("--caa %s: not a CA's domain (e.g. "
-				    "letsencrypt.org)", optarg);
+		case OPT_CAA:		/* As acme-ca. */
+			if (conf_valid_host(optarg, dc->caa, sizeof(dc->caa),
+			    msg, sizeof(msg)) == -1) {
+				warnx("--caa: %s (want a CA's domain, e.g. "
+				    "letsencrypt.org)", msg);
 				goto usage;
 			}
 			break;
-		case OPT_TLSRPT:
-			if (!zone_rua_valid(optarg)) {
-				warnx("--tlsrpt %s: not mailto:ADDRESS or an "
-				    "https URI", optarg);
+		case OPT_TLSRPT:	/* As tlsrpt-rua. */
+			if (conf_valid_rua(optarg, msg, sizeof(msg)) == -1) {
+				warnx("--tlsrpt: %s", msg);
 				goto usage;
 			}
 			dc->tlsrpt = optarg;
@@ -247,16 +232,16 @@ usage:
 int
 zone_conf_apply(struct zone_conf *dc, const struct conf *conf)
 {
+	char	 msg[CONF_ERR_MAX];
 	size_t	 i;
 
 	if (conf == NULL)
 		return (0);
 	if (dc->target[0] == '\0' && dc->naddrs == 0) {
 		if (conf->service_name[0] != '\0') {
-			if (ks_domain_norm(conf->service_name, dc->target,
-			    sizeof(dc->target)) != KS_OK) {
-				warnx("%s: service-name %s: not a host name",
-				    conf->path, conf->service_name);
+			if (conf_valid_host(conf->service_name, dc->target,
+			    sizeof(dc->target), msg, sizeof(msg)) == -1) {
+				warnx("%s: service-name: %s", conf->path, msg);
 				return (-1);
 			}
 		} else {
@@ -269,16 +254,14 @@ zone_conf_apply(struct zone_conf *dc, const struct conf *conf)
 		}
 	}
 	if (dc->caa[0] == '\0' && conf->acme_ca[0] != '\0' &&
-	    ks_domain_norm(conf->acme_ca, dc->caa, sizeof(dc->caa)) !=
-	    KS_OK) {
-		warnx("%s: acme-ca %s: not a CA's domain", conf->path,
-		    conf->acme_ca);
+	    conf_valid_host(conf->acme_ca, dc->caa, sizeof(dc->caa), msg,
+	    sizeof(msg)) == -1) {
+		warnx("%s: acme-ca: %s", conf->path, msg);
 		return (-1);
 	}
 	if (dc->tlsrpt == NULL && conf->tlsrpt_rua[0] != '\0') {
-		if (!zone_rua_valid(conf->tlsrpt_rua)) {
-			warnx("%s: tlsrpt-rua %s: not mailto:ADDRESS or an "
-			    "https URI", conf->path, conf->tlsrpt_rua);
+		if (conf_valid_rua(conf->tlsrpt_rua, msg, sizeof(msg)) == -1) {
+			warnx("%s: tlsrpt-rua: %s", conf->path, msg);
 			return (-1);
 		}
 		dc->tlsrpt = conf->tlsrpt_rua;

@@ -2,7 +2,8 @@
  * conf.c: wkdd.conf, "keyword value" lines read through one table of
  * directives (as Redis's static_configs).  The same table gives each
  * directive its default and drives conf_dump() (wkdd -nn).  wkdctl links
- * this file to find the store.
+ * this file to find the store, and calls its validators (conf_valid_*)
+ * for the command options that stand in for directives.  Never logs.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -22,12 +23,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "wkdd.h"
+#include "conf.h"
 
 #define CONF_FILE_MAX	(64 * 1024)	/* Bigger is surely not a config. */
 #define CONF_LINE_MAX	1024
+#define CONF_NTOKENS	3	/* Keyword, value, and one to refuse. */
 #define CONF_SIZE_MIN	((size_t)1 << 20)
 #define CONF_SIZE_MAX	((size_t)1 << 40)
+#define CONF_CONNS_MAX	100000	/* max-connections, and per IP. */
 
 enum conf_type {
 	CONF_PATH,		/* Absolute path, char[PATH_MAX]. */
@@ -35,7 +38,7 @@ enum conf_type {
 	CONF_UINT,		/* unsigned in [min, max]. */
 	CONF_SIZE,		/* size_t, bytes, K/M/G suffix; 0 or >= 1M. */
 	CONF_LISTEN,		/* Address:port, appended to an array. */
-	CONF_HOST,		/* DNS name, LDH labels, stored lowercase. */
+	CONF_HOST,		/* DNS name, stored as a lowercase A-label. */
 	CONF_URL,		/* https:// URL, char[]. */
 	CONF_EMAIL,		/* local@domain, char[]. */
 	CONF_ADDR,		/* Numeric IPv4 or IPv6, appended. */
@@ -59,6 +62,10 @@ struct directive {
 	const char	*choices;	/* CONF_CHOICE: space-separated. */
 };
 
+/* Where directive d's value, and an array's count, are in conf. */
+#define CONF_MEMBER(conf, d)	((char *)(conf) + (d)->off)
+#define CONF_COUNT(conf, d)	((size_t *)(void *)((char *)(conf) + (d)->coff))
+
 #define STR(m)	offsetof(struct conf, m), sizeof(((struct conf *)0)->m), 0
 #define NUM(m)	offsetof(struct conf, m), 0, 0
 #define ARR(m, n) offsetof(struct conf, m), \
@@ -76,10 +83,10 @@ static const struct directive conf_directives[] = {
 	{ "tls-dir", CONF_PATH, STR(tls_dir), 0, 0, 0, NULL, NULL },
 	{ "user", CONF_NAME, STR(user), 0, 0, 0, NULL, NULL },
 	{ "www", CONF_PATH, STR(www), 0, 0, 0, NULL, NULL },
-	{ "max-connections", CONF_UINT, NUM(max_conns), 1, 100000, 0,
+	{ "max-connections", CONF_UINT, NUM(max_conns), 1, CONF_CONNS_MAX, 0,
 	    "1024", NULL },
 	{ "max-connections-per-ip", CONF_UINT, NUM(max_conns_per_ip),
-	    1, 100000, 0, "32", NULL },
+	    1, CONF_CONNS_MAX, 0, "32", NULL },
 	{ "timeout", CONF_UINT, NUM(timeout), 1, 3600, 0, "30", NULL },
 	{ "pidfile", CONF_PATH, STR(pidfile), 0, 0, 0, NULL, NULL },
 	{ "listen-http", CONF_LISTEN, ARR(listen_http, nlisten_http), 0,
@@ -99,6 +106,8 @@ static const struct directive conf_directives[] = {
 	    nservice_address), 0, CONF_SERVICE_ADDR_MAX, 1, NULL, NULL },
 	{ "tlsrpt-rua", CONF_RUA, STR(tlsrpt_rua), 0, 0, 0, NULL, NULL },
 };
+_Static_assert(sizeof(((struct conf *)0)->tlsrpt_rua) == CONF_RUA_MAX,
+    "conf_valid_rua() checks the length for tlsrpt-rua");
 #define CONF_NDIRECTIVES \
 	(sizeof(conf_directives) / sizeof(conf_directives[0]))
 
@@ -116,7 +125,8 @@ static int	conf_set(struct conf_ctx *, struct conf *,
 		    const struct directive *, const char *);
 static int	conf_listen(struct conf_ctx *, const char *,
 		    struct conf_listen *, const char *);
-static int	conf_host(const char *, char *, size_t);
+static int	conf_msg(char *, size_t, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
 static int	conf_printable(const char *);
 static int	conf_number(const char *, unsigned long long *, int);
 
@@ -219,7 +229,7 @@ conf_listen(struct conf_ctx *ctx, const char *name, struct conf_listen *l,
 		return (conf_error(ctx, "%s: bad address", name));
 	memcpy(host, v, hlen);
 	host[hlen] = '\0';
-	if (conf_number(port, &p, 0) == -1 || p > 65535)
+	if (conf_number(port, &p, 0) == -1 || p > UINT16_MAX)
 		return (conf_error(ctx, "%s: bad port \"%s\"", name,
 		    port));
 
@@ -244,38 +254,60 @@ conf_listen(struct conf_ctx *ctx, const char *name, struct conf_listen *l,
 	return (0);
 }
 
-/*
- * A DNS name: LDH labels of 1 to 63 bytes, not starting or ending with
- * '-', at most 253 bytes, a trailing dot dropped; written lowercase into
- * out.  -1 if it isn't one or doesn't fit.
- */
+/* A validator's message into err; always returns -1. */
 static int
-conf_host(const char *v, char *out, size_t outsz)
+conf_msg(char *err, size_t errsz, const char *fmt, ...)
 {
-	size_t	len = strlen(v), i, lab = 0;
+	va_list	ap;
 
-	if (len > 0 && v[len - 1] == '.')
-		len--;
-	if (len == 0 || len > 253 || len >= outsz)
+	if (errsz == 0)
 		return (-1);
-	for (i = 0; i < len; i++) {
-		if (v[i] == '.') {
-			if (lab == 0 || v[i - 1] == '-')
-				return (-1);
-			lab = 0;
-			out[i] = '.';
-			continue;
-		}
-		if (!isalnum((unsigned char)v[i]) && v[i] != '-')
-			return (-1);
-		if ((lab == 0 && v[i] == '-') || ++lab > 63)
-			return (-1);
-		out[i] = tolower((unsigned char)v[i]);
-	}
-	if (v[len - 1] == '-')
-		return (-1);
-	out[len] = '\0';
+	va_start(ap, fmt);
+	(void)vsnprintf(err, errsz, fmt, ap);
+	va_end(ap);
+	return (-1);
+}
+
+/* The labels are keystore's: one LDH rule for hosted and service names. */
+int
+conf_valid_host(const char *v, char *out, size_t outsz, char *err,
+    size_t errsz)
+{
+	char	buf[KS_DOMAIN_MAX];
+	size_t	len;
+
+	if (ks_domain_norm(v, buf, sizeof(buf)) != KS_OK ||
+	    (len = strlen(buf)) > CONF_HOST_MAX ||
+	    (out != NULL && len >= outsz))
+		return (conf_msg(err, errsz, "\"%s\" is not a host name", v));
+	if (out != NULL)
+		memcpy(out, buf, len + 1);
 	return (0);
+}
+
+int
+conf_valid_rua(const char *v, char *err, size_t errsz)
+{
+	const char	*p, *q;
+
+	if (strlen(v) >= CONF_RUA_MAX)
+		return (conf_msg(err, errsz, "longer than %d bytes",
+		    CONF_RUA_MAX - 1));
+	if (!conf_printable(v))
+		goto bad;
+	for (p = v; ; p = q + 1) {
+		if ((q = strchr(p, ',')) == NULL)
+			q = p + strlen(p);
+		if (!((q - p > 7 && strncmp(p, "mailto:", 7) == 0 &&
+		    memchr(p + 7, '@', q - p - 7) != NULL) ||
+		    (q - p > 8 && strncmp(p, "https://", 8) == 0)))
+			goto bad;
+		if (*q == '\0')
+			return (0);
+	}
+bad:
+	return (conf_msg(err, errsz, "\"%s\" is not a list of mailto: or "
+	    "https:// URIs", v));
 }
 
 /* Printable ASCII without blanks, quotes, backslash or ';': 1, else 0. */
@@ -288,159 +320,358 @@ conf_printable(const char *v)
 	return (1);
 }
 
+/*
+ * One setter per enum conf_type: sets directive d of conf from value v,
+ * or returns -1 with ctx's error set.  For a repeatable directive,
+ * conf_set() has checked that there is room for one more.
+ */
+static int
+conf_set_path(struct conf_ctx *ctx, struct conf *conf,
+    const struct directive *d, const char *v)
+{
+	size_t	len = strlen(v);
+
+	if (v[0] != '/')
+		return (conf_error(ctx, "%s: \"%s\" is not an absolute path",
+		    d->name, v));
+	if (len >= d->size)
+		return (conf_error(ctx, "%s: path too long", d->name));
+	memcpy(CONF_MEMBER(conf, d), v, len + 1);
+	return (0);
+}
+
+static int
+conf_set_name(struct conf_ctx *ctx, struct conf *conf,
+    const struct directive *d, const char *v)
+{
+	size_t	len = strlen(v), i;
+
+	if (len == 0 || len >= d->size || v[0] == '-')
+		return (conf_error(ctx, "%s: bad name \"%s\"", d->name, v));
+	for (i = 0; i < len; i++)
+		if (!isalnum((unsigned char)v[i]) && v[i] != '_' &&
+		    v[i] != '-' && v[i] != '.')
+			return (conf_error(ctx, "%s: bad name \"%s\"",
+			    d->name, v));
+	memcpy(CONF_MEMBER(conf, d), v, len + 1);
+	return (0);
+}
+
+static int
+conf_set_uint(struct conf_ctx *ctx, struct conf *conf,
+    const struct directive *d, const char *v)
+{
+	unsigned long long	n;
+
+	if (conf_number(v, &n, 0) == -1 || n < d->min || n > d->max)
+		return (conf_error(ctx, "%s: \"%s\" is not a number from %lu "
+		    "to %lu", d->name, v, d->min, d->max));
+	*(unsigned *)(void *)CONF_MEMBER(conf, d) = (unsigned)n;
+	return (0);
+}
+
+static int
+conf_set_size(struct conf_ctx *ctx, struct conf *conf,
+    const struct directive *d, const char *v)
+{
+	unsigned long long	n;
+
+	if (conf_number(v, &n, 1) == -1 || (n != 0 &&
+	    (n < CONF_SIZE_MIN || n > CONF_SIZE_MAX)))
+		return (conf_error(ctx, "%s: \"%s\" is not 0 or a size from "
+		    "1M to 1024G", d->name, v));
+	*(size_t *)(void *)CONF_MEMBER(conf, d) = (size_t)n;
+	return (0);
+}
+
+/* Index of the conf_listen equal to l in ls[0..n), or -1. */
+static int
+conf_listen_find(const struct conf_listen *ls, size_t n,
+    const struct conf_listen *l)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (ls[i].sslen == l->sslen &&
+		    memcmp(&ls[i].ss, &l->ss, l->sslen) == 0)
+			return ((int)i);
+	return (-1);
+}
+
+static int
+conf_set_listen(struct conf_ctx *ctx, struct conf *conf,
+    const struct directive *d, const char *v)
+{
+	struct conf_listen	*first, *l, *other;
+	size_t			*count = CONF_COUNT(conf, d), nother;
+	int			 http;
+
+	first = (struct conf_listen *)(void *)CONF_MEMBER(conf, d);
+	l = &first[*count];
+	if (conf_listen(ctx, d->name, l, v) == -1)
+		return (-1);
+	(void)snprintf(l->text, sizeof(l->text), "%s", v);
+	if (conf_listen_find(first, *count, l) != -1)
+		return (conf_error(ctx, "%s: %s given twice", d->name, v));
+	/*
+	 * Explicit lines only: one address can't be both (port 0 can: the
+	 * kernel picks two).
+	 */
+	http = first == conf->listen_http;
+	other = http ? conf->listen : conf->listen_http;
+	nother = http ? conf->nlisten : conf->nlisten_http;
+	if (ctx->line > 0 && strcmp(strrchr(v, ':'), ":0") != 0 &&
+	    conf_listen_find(other, nother, l) != -1)
+		return (conf_error(ctx, "%s: %s is also a %s address",
+		    d->name, v, http ? "listen" : "listen-http"));
+	(*count)++;
+	return (0);
+}
+
+static int
+conf_set_host(struct conf_ctx *ctx, struct conf *conf,
+    const struct directive *d, const char *v)
+{
+	char	msg[CONF_ERR_MAX];
+
+	if (conf_valid_host(v, CONF_MEMBER(conf, d), d->size, msg,
+	    sizeof(msg)) == -1)
+		return (conf_error(ctx, "%s: %s", d->name, msg));
+	return (0);
+}
+
+static int
+conf_set_url(struct conf_ctx *ctx, struct conf *conf,
+    const struct directive *d, const char *v)
+{
+	size_t	len = strlen(v);
+
+	if (strncmp(v, "https://", 8) != 0 || len == 8 || !conf_printable(v))
+		return (conf_error(ctx, "%s: \"%s\" is not an https:// URL",
+		    d->name, v));
+	if (len >= d->size)
+		return (conf_error(ctx, "%s: URL too long", d->name));
+	memcpy(CONF_MEMBER(conf, d), v, len + 1);
+	return (0);
+}
+
+static int
+conf_set_email(struct conf_ctx *ctx, struct conf *conf,
+    const struct directive *d, const char *v)
+{
+	const char	*at;
+	size_t		 len = strlen(v);
+
+	if ((at = strchr(v, '@')) == NULL || at == v || len >= d->size ||
+	    !conf_printable(v) ||
+	    conf_valid_host(at + 1, NULL, 0, NULL, 0) == -1)
+		return (conf_error(ctx, "%s: \"%s\" is not a mail address",
+		    d->name, v));
+	memcpy(CONF_MEMBER(conf, d), v, len + 1);
+	return (0);
+}
+
+static int
+conf_set_addr(struct conf_ctx *ctx, struct conf *conf,
+    const struct directive *d, const char *v)
+{
+	unsigned char	 in6[sizeof(struct in6_addr)];
+	char		*base = CONF_MEMBER(conf, d);
+	size_t		*count = CONF_COUNT(conf, d), len = strlen(v), i;
+
+	if (inet_pton(AF_INET, v, in6) != 1 &&
+	    inet_pton(AF_INET6, v, in6) != 1)
+		return (conf_error(ctx, "%s: \"%s\" is not a numeric IPv4 or "
+		    "IPv6 address", d->name, v));
+	if (len >= d->size)
+		return (conf_error(ctx, "%s: address too long", d->name));
+	for (i = 0; i < *count; i++)
+		if (strcmp(base + i * d->size, v) == 0)
+			return (conf_error(ctx, "%s: %s given twice",
+			    d->name, v));
+	memcpy(base + *count * d->size, v, len + 1);
+	(*count)++;
+	return (0);
+}
+
+static int
+conf_set_choice(struct conf_ctx *ctx, struct conf *conf,
+    const struct directive *d, const char *v)
+{
+	const char	*p, *q;
+	size_t		 len = strlen(v);
+
+	for (p = d->choices; *p != '\0'; p = *q == '\0' ? q : q + 1) {
+		if ((q = strchr(p, ' ')) == NULL)
+			q = p + strlen(p);
+		if ((size_t)(q - p) == len && memcmp(p, v, len) == 0)
+			break;
+	}
+	if (*p == '\0' || len >= d->size)
+		return (conf_error(ctx, "%s: \"%s\" is not one of: %s",
+		    d->name, v, d->choices));
+	memcpy(CONF_MEMBER(conf, d), v, len + 1);
+	return (0);
+}
+
+static int
+conf_set_rua(struct conf_ctx *ctx, struct conf *conf,
+    const struct directive *d, const char *v)
+{
+	char	msg[CONF_ERR_MAX];
+
+	/* conf_valid_rua() refuses what wouldn't fit. */
+	if (conf_valid_rua(v, msg, sizeof(msg)) == -1)
+		return (conf_error(ctx, "%s: %s", d->name, msg));
+	memcpy(CONF_MEMBER(conf, d), v, strlen(v) + 1);
+	return (0);
+}
+
+static int (*const conf_setters[])(struct conf_ctx *, struct conf *,
+    const struct directive *, const char *) = {
+	[CONF_PATH] = conf_set_path,
+	[CONF_NAME] = conf_set_name,
+	[CONF_UINT] = conf_set_uint,
+	[CONF_SIZE] = conf_set_size,
+	[CONF_LISTEN] = conf_set_listen,
+	[CONF_HOST] = conf_set_host,
+	[CONF_URL] = conf_set_url,
+	[CONF_EMAIL] = conf_set_email,
+	[CONF_ADDR] = conf_set_addr,
+	[CONF_CHOICE] = conf_set_choice,
+	[CONF_RUA] = conf_set_rua,
+};
+
 /* Sets directive d of conf from value v; -1 with ctx's error set. */
 static int
 conf_set(struct conf_ctx *ctx, struct conf *conf, const struct directive *d,
     const char *v)
 {
-	char			*base = (char *)conf + d->off, *elem;
-	char			 host[256];
-	const char		*p, *q;
-	unsigned long long	 n;
-	unsigned char		 in6[sizeof(struct in6_addr)];
-	size_t			 len = strlen(v), i, *count = NULL;
-	struct conf_listen	*first, *l, *other = NULL;
-	size_t			 nother = 0;
+	if (d->repeat && *CONF_COUNT(conf, d) >= d->max)
+		return (conf_error(ctx, "%s: more than %lu %s", d->name,
+		    d->max, d->type == CONF_LISTEN ? "addresses" : "values"));
+	return (conf_setters[d->type](ctx, conf, d, v));
+}
 
-	if (d->repeat) {
-		count = (size_t *)(void *)((char *)conf + d->coff);
-		if (*count >= d->max)
-			return (conf_error(ctx, "%s: more than %lu %s", d->name,
-			    d->max, d->type == CONF_LISTEN ? "addresses" :
-			    "values"));
+/*
+ * The next line of *bufp (*lenp bytes left) into line, without its "\n"
+ * or "\r\n"; *bufp and *lenp move past it.  -1 with ctx's error set if it
+ * is too long or holds a control character other than tab.
+ */
+static int
+conf_getline(struct conf_ctx *ctx, const char **bufp, size_t *lenp,
+    char line[CONF_LINE_MAX + 1])
+{
+	const char	*eol;
+	size_t		 i, n;
+
+	if ((eol = memchr(*bufp, '\n', *lenp)) == NULL)
+		n = *lenp;
+	else
+		n = eol - *bufp;
+	if (n > CONF_LINE_MAX)
+		return (conf_error(ctx, "line longer than %d bytes",
+		    CONF_LINE_MAX));
+	memcpy(line, *bufp, n);
+	line[n] = '\0';
+	*bufp += n;
+	*lenp -= n;
+	if (*lenp > 0) {		/* The '\n'. */
+		(*bufp)++;
+		(*lenp)--;
 	}
-	switch (d->type) {
-	case CONF_PATH:
-		if (v[0] != '/')
-			return (conf_error(ctx, "%s: \"%s\" is not an absolute "
-			    "path", d->name, v));
-		if (len >= d->size)
-			return (conf_error(ctx, "%s: path too long", d->name));
-		memcpy(base, v, len + 1);
-		break;
-	case CONF_NAME:
-		if (len == 0 || len >= d->size || v[0] == '-')
-			return (conf_error(ctx, "%s: bad name \"%s\"", d->name,
-			    v));
-		for (i = 0; i < len; i++)
-			if (!isalnum((unsigned char)v[i]) && v[i] != '_' &&
-			    v[i] != '-' && v[i] != '.')
-				return (conf_error(ctx, "%s: bad name \"%s\"",
-				    d->name, v));
-		memcpy(base, v, len + 1);
-		break;
-	case CONF_UINT:
-		if (conf_number(v, &n, 0) == -1 || n < d->min || n > d->max)
-			return (conf_error(ctx, "%s: \"%s\" is not a number "
-			    "from %lu to %lu", d->name, v, d->min, d->max));
-		*(unsigned *)(void *)base = (unsigned)n;
-		break;
-	case CONF_SIZE:
-		if (conf_number(v, &n, 1) == -1 || (n != 0 &&
-		    (n < CONF_SIZE_MIN || n > CONF_SIZE_MAX)))
-			return (conf_error(ctx, "%s: \"%s\" is not 0 or a size "
-			    "from 1M to 1024G", d->name, v));
-		*(size_t *)(void *)base = (size_t)n;
-		break;
-	case CONF_LISTEN:
-		first = (struct conf_listen *)(void *)base;
-		l = &first[*count];
-		if (conf_listen(ctx, d->name, l, v) == -1)
-			return (-1);
-		(void)snprintf(l->text, sizeof(l->text), "%s", v);
-		for (i = 0; i < *count; i++)
-			if (first[i].sslen == l->sslen &&
-			    memcmp(&first[i].ss, &l->ss, l->sslen) == 0)
-				return (conf_error(ctx, "%s: %s given twice",
-				    d->name, v));
-		/*
-		 * Explicit lines only: one address can't be both (port 0
-		 * can: the kernel picks two).
-		 */
-		if (ctx->line > 0 && strcmp(strrchr(v, ':'), ":0") != 0) {
-			other = first == conf->listen_http ? conf->listen :
-			    conf->listen_http;
-			nother = first == conf->listen_http ? conf->nlisten :
-			    conf->nlisten_http;
+	if (n > 0 && line[n - 1] == '\r')
+		line[--n] = '\0';
+	for (i = 0; i < n; i++)
+		if (((unsigned char)line[i] < 0x20 && line[i] != '\t') ||
+		    line[i] == 0x7f)
+			return (conf_error(ctx, "control character in line"));
+	return (0);
+}
+
+/*
+ * Split line in place into up to CONF_NTOKENS tokens separated by blanks;
+ * a token starting with '#' ends the line.  Unused slots are NULL.
+ */
+static void
+conf_tokens(char *line, char *tok[CONF_NTOKENS])
+{
+	char	*p = line;
+	size_t	 i;
+
+	for (i = 0; i < CONF_NTOKENS; i++)
+		tok[i] = NULL;
+	for (i = 0; i < CONF_NTOKENS; i++) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0' || *p == '#')
+			break;
+		tok[i] = p;
+		while (*p != '\0' && *p != ' ' && *p != '\t')
+			p++;
+		if (*p != '\0')
+			*p++ = '\0';
+	}
+}
+
+/*
+ * One line of the file into conf: its directive looked up, then set, once
+ * unless repeatable (seen[] counts, by index in conf_directives).  Blank
+ * and comment lines do nothing.  -1 with ctx's error set.
+ */
+static int
+conf_line(struct conf_ctx *ctx, struct conf *conf, char *line,
+    unsigned char seen[CONF_NDIRECTIVES])
+{
+	const struct directive	*d;
+	char			*tok[CONF_NTOKENS];
+	size_t			 i;
+
+	conf_tokens(line, tok);
+	if (tok[0] == NULL)
+		return (0);
+	for (i = 0; i < CONF_NDIRECTIVES; i++)
+		if (strcmp(conf_directives[i].name, tok[0]) == 0)
+			break;
+	if (i == CONF_NDIRECTIVES)
+		return (conf_error(ctx, "unknown directive \"%s\"", tok[0]));
+	d = &conf_directives[i];
+	if (tok[1] == NULL)
+		return (conf_error(ctx, "%s: missing value", d->name));
+	if (tok[2] != NULL)
+		return (conf_error(ctx, "%s: unexpected \"%s\" after value",
+		    d->name, tok[2]));
+	if (seen[i] && !d->repeat)
+		return (conf_error(ctx, "%s: given twice", d->name));
+	seen[i] = 1;
+	return (conf_set(ctx, conf, d, tok[1]));
+}
+
+/*
+ * The defaults of the directives not seen, each a space-separated list
+ * of values.  They are valid by construction: -1 would be a bug in the
+ * table (ctx's error set, "file: message" without a line).
+ */
+static int
+conf_defaults(struct conf_ctx *ctx, struct conf *conf,
+    const unsigned char seen[CONF_NDIRECTIVES])
+{
+	const struct directive	*d;
+	char			 dflt[CONF_LINE_MAX + 1], *p, *next;
+	size_t			 i;
+
+	ctx->line = 0;
+	for (i = 0; i < CONF_NDIRECTIVES; i++) {
+		d = &conf_directives[i];
+		if (seen[i] || d->dflt == NULL)
+			continue;
+		(void)snprintf(dflt, sizeof(dflt), "%s", d->dflt);
+		for (p = dflt; p != NULL; p = next) {
+			if ((next = strchr(p, ' ')) != NULL)
+				*next++ = '\0';
+			if (conf_set(ctx, conf, d, p) == -1)
+				return (-1);
 		}
-		for (i = 0; i < nother; i++)
-			if (other[i].sslen == l->sslen &&
-			    memcmp(&other[i].ss, &l->ss, l->sslen) == 0)
-				return (conf_error(ctx, "%s: %s is also a %s "
-				    "address", d->name, v, other ==
-				    conf->listen ? "listen" : "listen-http"));
-		(*count)++;
-		break;
-	case CONF_HOST:
-		if (conf_host(v, base, d->size) == -1)
-			return (conf_error(ctx, "%s: \"%s\" is not a host name",
-			    d->name, v));
-		break;
-	case CONF_URL:
-		if (strncmp(v, "https://", 8) != 0 || len == 8 ||
-		    !conf_printable(v))
-			return (conf_error(ctx, "%s: \"%s\" is not an https:// "
-			    "URL", d->name, v));
-		if (len >= d->size)
-			return (conf_error(ctx, "%s: URL too long", d->name));
-		memcpy(base, v, len + 1);
-		break;
-	case CONF_EMAIL:
-		if ((p = strchr(v, '@')) == NULL || p == v ||
-		    len >= d->size || !conf_printable(v) ||
-		    conf_host(p + 1, host, sizeof(host)) == -1)
-			return (conf_error(ctx, "%s: \"%s\" is not a mail "
-			    "address", d->name, v));
-		memcpy(base, v, len + 1);
-		break;
-	case CONF_ADDR:
-		if (inet_pton(AF_INET, v, in6) != 1 &&
-		    inet_pton(AF_INET6, v, in6) != 1)
-			return (conf_error(ctx, "%s: \"%s\" is not a numeric "
-			    "IPv4 or IPv6 address", d->name, v));
-		if (len >= d->size)
-			return (conf_error(ctx, "%s: address too long",
-			    d->name));
-		elem = base + *count * d->size;
-		for (i = 0; i < *count; i++)
-			if (strcmp(base + i * d->size, v) == 0)
-				return (conf_error(ctx, "%s: %s given twice",
-				    d->name, v));
-		memcpy(elem, v, len + 1);
-		(*count)++;
-		break;
-	case CONF_CHOICE:
-		for (p = d->choices; *p != '\0'; p = *q == '\0' ? q : q + 1) {
-			if ((q = strchr(p, ' ')) == NULL)
-				q = p + strlen(p);
-			if ((size_t)(q - p) == len && memcmp(p, v, len) == 0)
-				break;
-		}
-		if (*p == '\0' || len >= d->size)
-			return (conf_error(ctx, "%s: \"%s\" is not one of: %s",
-			    d->name, v, d->choices));
-		memcpy(base, v, len + 1);
-		break;
-	case CONF_RUA:
-		if (len >= d->size)
-			return (conf_error(ctx, "%s: too long", d->name));
-		for (p = v; ; p = q + 1) {
-			if ((q = strchr(p, ',')) == NULL)
-				q = p + strlen(p);
-			if (!((q - p > 7 && strncmp(p, "mailto:", 7) == 0 &&
-			    memchr(p + 7, '@', q - p - 7) != NULL) ||
-			    (q - p > 8 && strncmp(p, "https://", 8) == 0)))
-				return (conf_error(ctx, "%s: \"%s\" is not a "
-				    "list of mailto: or https:// URIs",
-				    d->name, v));
-			if (*q == '\0')
-				break;
-		}
-		if (!conf_printable(v))
-			return (conf_error(ctx, "%s: \"%s\" is not a list of "
-			    "mailto: or https:// URIs", d->name, v));
-		memcpy(base, v, len + 1);
-		break;
 	}
 	return (0);
 }
@@ -451,12 +682,8 @@ conf_parse_buf(const char *name, const char *buf, size_t len,
 {
 	struct conf_ctx		 ctx;
 	struct conf		*conf;
-	const struct directive	*d;
 	unsigned char		 seen[CONF_NDIRECTIVES];
-	char			 line[CONF_LINE_MAX + 1], dflt[256];
-	char			*key, *val, *extra, *p, *save;
-	const char		*eol;
-	size_t			 i, n;
+	char			 line[CONF_LINE_MAX + 1];
 
 	*confp = NULL;
 	if (errsz > 0)
@@ -474,96 +701,12 @@ conf_parse_buf(const char *name, const char *buf, size_t len,
 
 	while (len > 0) {
 		ctx.line++;
-		if ((eol = memchr(buf, '\n', len)) == NULL)
-			n = len;
-		else
-			n = eol - buf;
-		if (n > CONF_LINE_MAX) {
-			conf_error(&ctx, "line longer than %d bytes",
-			    CONF_LINE_MAX);
-			goto fail;
-		}
-		memcpy(line, buf, n);
-		line[n] = '\0';
-		buf += n;
-		len -= n;
-		if (len > 0) {		/* The '\n'. */
-			buf++;
-			len--;
-		}
-		if (n > 0 && line[n - 1] == '\r')
-			line[--n] = '\0';
-		for (i = 0; i < n; i++)
-			if (((unsigned char)line[i] < 0x20 &&
-			    line[i] != '\t') || line[i] == 0x7f)
-				break;
-		if (i < n) {
-			conf_error(&ctx, "control character in line");
-			goto fail;
-		}
-
-		/* Tokens split on blanks; a token starting with '#' ends. */
-		save = line;
-		key = val = extra = NULL;
-		for (i = 0; i < 3; i++) {
-			while (*save == ' ' || *save == '\t')
-				save++;
-			if (*save == '\0' || *save == '#')
-				break;
-			p = save;
-			while (*save != '\0' && *save != ' ' && *save != '\t')
-				save++;
-			if (*save != '\0')
-				*save++ = '\0';
-			if (i == 0)
-				key = p;
-			else if (i == 1)
-				val = p;
-			else
-				extra = p;
-		}
-		if (key == NULL)
-			continue;
-		for (i = 0; i < CONF_NDIRECTIVES; i++)
-			if (strcmp(conf_directives[i].name, key) == 0)
-				break;
-		if (i == CONF_NDIRECTIVES) {
-			conf_error(&ctx, "unknown directive \"%s\"", key);
-			goto fail;
-		}
-		d = &conf_directives[i];
-		if (val == NULL) {
-			conf_error(&ctx, "%s: missing value", d->name);
-			goto fail;
-		}
-		if (extra != NULL) {
-			conf_error(&ctx, "%s: unexpected \"%s\" after value",
-			    d->name, extra);
-			goto fail;
-		}
-		if (seen[i] && !d->repeat) {
-			conf_error(&ctx, "%s: given twice", d->name);
-			goto fail;
-		}
-		seen[i] = 1;
-		if (conf_set(&ctx, conf, d, val) == -1)
+		if (conf_getline(&ctx, &buf, &len, line) == -1 ||
+		    conf_line(&ctx, conf, line, seen) == -1)
 			goto fail;
 	}
-
-	/* Defaults for what wasn't given; they are valid by construction. */
-	ctx.line = 0;
-	for (i = 0; i < CONF_NDIRECTIVES; i++) {
-		d = &conf_directives[i];
-		if (seen[i] || d->dflt == NULL)
-			continue;
-		(void)snprintf(dflt, sizeof(dflt), "%s", d->dflt);
-		for (p = dflt; p != NULL; p = save) {
-			if ((save = strchr(p, ' ')) != NULL)
-				*save++ = '\0';
-			if (conf_set(&ctx, conf, d, p) == -1)
-				goto fail;
-		}
-	}
+	if (conf_defaults(&ctx, conf, seen) == -1)
+		goto fail;
 	*confp = conf;
 	return (0);
 fail:

@@ -34,9 +34,20 @@
 #define HTTP_ACME_DIR	".well-known/acme-challenge/"
 #define HTTP_METHODS	"GET, HEAD, OPTIONS"
 #define HTTP_REQHDR_MAX	512	/* Access-Control-Request-Headers kept. */
+#define HTTP_CORS_MAX_AGE	"86400"	/* Seconds a preflight is cached. */
+#define HTTP_STOP_POLL_MS	20	/* http_stop() counts connections. */
+#define HTTP_TEXT	"text/plain; charset=utf-8"
 #define HTTP_404	"Not found\n"
 #define HTTP_405	"Method not allowed\n"
 #define HTTP_500	"Internal server error\n"
+
+/* What a handler answers; http_queue() sends it. */
+struct http_reply {
+	struct MHD_Response	*resp;	/* NULL: 404, or 500 if status isn't. */
+	unsigned		 status;
+	size_t			 bytes;	/* Body bytes, for the log. */
+	int			 shared;	/* resp outlives the request. */
+};
 
 struct http_page {
 	struct MHD_Response	*resp;
@@ -59,6 +70,18 @@ static enum MHD_Result	http_plain_handler(void *, struct MHD_Connection *,
 			    const char *, size_t *, void **);
 static int		http_wait_body(struct MHD_Connection *, void **,
 			    size_t *);
+static void		http_index(const struct route *, struct http_reply *);
+static void		http_mtasts(const struct route *,
+			    struct http_reply *);
+static void		http_policy(const struct route *,
+			    struct http_reply *);
+static void		http_key(struct MHD_Connection *, const struct route *,
+			    struct http_reply *);
+static struct MHD_Response *http_etagged(struct MHD_Response *,
+			    const char *);
+static enum MHD_Result	http_queue(struct MHD_Connection *, const char *,
+			    const struct route *, struct http_reply *,
+			    const struct timespec *);
 static struct MHD_Response *http_acme(const struct route *, size_t *);
 static struct MHD_Response *http_redirect(const struct route *,
 			    const char *);
@@ -123,12 +146,9 @@ int
 http_init(struct ks *ks)
 {
 	http_ks = ks;
-	if ((http_r404 = http_static(HTTP_404,
-	    "text/plain; charset=utf-8")) == NULL ||
-	    (http_r405 = http_static(HTTP_405,
-	    "text/plain; charset=utf-8")) == NULL ||
-	    (http_r500 = http_static(HTTP_500,
-	    "text/plain; charset=utf-8")) == NULL ||
+	if ((http_r404 = http_static(HTTP_404, HTTP_TEXT)) == NULL ||
+	    (http_r405 = http_static(HTTP_405, HTTP_TEXT)) == NULL ||
+	    (http_r500 = http_static(HTTP_500, HTTP_TEXT)) == NULL ||
 	    MHD_add_response_header(http_r405, MHD_HTTP_HEADER_ALLOW,
 	    HTTP_METHODS) != MHD_YES) {
 		http_cleanup();
@@ -350,7 +370,7 @@ http_options(struct MHD_Connection *c)
 	    MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW,
 	    HTTP_METHODS) != MHD_YES ||
 	    MHD_add_response_header(r, "Access-Control-Max-Age",
-	    "86400") != MHD_YES ||
+	    HTTP_CORS_MAX_AGE) != MHD_YES ||
 	    (req != NULL && good && req[0] != '\0' &&
 	    MHD_add_response_header(r, "Access-Control-Allow-Headers",
 	    req) != MHD_YES)) {
@@ -453,22 +473,152 @@ http_log(const char *method, const struct route *r, unsigned status,
 	    "-", what, status, bytes, us);
 }
 
+/*
+ * The ETag header of etag (quoted; "" for none) added to r (may be NULL).
+ * NULL if r was, or if out of memory (r is destroyed then).
+ */
+static struct MHD_Response *
+http_etagged(struct MHD_Response *r, const char *etag)
+{
+	if (r != NULL && etag[0] != '\0' &&
+	    MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag) !=
+	    MHD_YES) {
+		MHD_destroy_response(r);
+		return (NULL);
+	}
+	return (r);
+}
+
+/* "/" of a hosted domain: the www page, shared by every request. */
+static void
+http_index(const struct route *r, struct http_reply *rep)
+{
+	struct http_page	*page;
+
+	page = atomic_load(&http_page_cur);
+	if (page != NULL && ks_has_domain(http_ks, r->domain) == KS_OK) {
+		rep->status = MHD_HTTP_OK;
+		rep->bytes = page->len;
+		rep->resp = page->resp;
+		rep->shared = 1;
+	}
+}
+
+/* RFC 8461 3.3: the MTA-STS policy as "text/plain", never a redirect. */
+static void
+http_mtasts(const struct route *r, struct http_reply *rep)
+{
+	struct ks_blob	 b;
+	char		 etag[KS_ETAG_MAX];
+	int		 rc;
+
+	memset(&b, 0, sizeof(b));
+	if ((rc = ks_has_domain(http_ks, r->domain)) == KS_OK &&
+	    (rc = ks_get_mtasts(http_ks, r->domain, &b)) == KS_OK) {
+		memcpy(etag, b.etag, sizeof(etag));
+		etag[sizeof(etag) - 1] = '\0';
+		rep->status = MHD_HTTP_OK;
+		rep->bytes = b.len;
+		rep->resp = http_etagged(http_blob(&b, "text/plain"), etag);
+	} else if (rc != KS_NOTFOUND) {
+		log_warnx("mta-sts %s: %s", r->domain, ks_strerror(rc));
+		rep->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+	}
+}
+
+static void
+http_policy(const struct route *r, struct http_reply *rep)
+{
+	struct ks_blob	 b;
+	int		 rc;
+
+	memset(&b, 0, sizeof(b));
+	if ((rc = ks_get_policy(http_ks, r->domain, &b)) == KS_OK) {
+		rep->status = MHD_HTTP_OK;
+		rep->bytes = b.len;
+		rep->resp = http_blob(&b, HTTP_TEXT);
+	} else if (rc != KS_NOTFOUND) {
+		log_warnx("policy %s: %s", r->domain, ks_strerror(rc));
+		rep->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+	}
+}
+
+/* A key, or 304 if the client's If-None-Match names its ETag. */
+static void
+http_key(struct MHD_Connection *c, const struct route *r,
+    struct http_reply *rep)
+{
+	struct ks_blob	 b;
+	const char	*inm;
+	char		 etag[KS_ETAG_MAX];
+	int		 rc;
+
+	memset(&b, 0, sizeof(b));
+	if ((rc = ks_get_key(http_ks, r->domain, r->hash, &b)) != KS_OK) {
+		if (rc != KS_NOTFOUND) {
+			log_warnx("key %s/%s: %s", r->domain, r->hash,
+			    ks_strerror(rc));
+			rep->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+		}
+		return;
+	}
+	memcpy(etag, b.etag, sizeof(etag));
+	etag[sizeof(etag) - 1] = '\0';
+	inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_IF_NONE_MATCH);
+	if (inm != NULL && http_etag_match(inm, etag)) {
+		rep->status = MHD_HTTP_NOT_MODIFIED;
+		b.len = 0;	/* http_blob() frees the data. */
+	} else {
+		rep->status = MHD_HTTP_OK;
+		rep->bytes = b.len;
+	}
+	rep->resp = http_etagged(http_blob(&b, "application/octet-stream"),
+	    etag);
+}
+
+/*
+ * Queue rep for the request (404 if it has no response, 500 if one
+ * couldn't be built), free what it owns, log the request.
+ */
+static enum MHD_Result
+http_queue(struct MHD_Connection *c, const char *method,
+    const struct route *r, struct http_reply *rep, const struct timespec *t0)
+{
+	enum MHD_Result	 ret;
+
+	if (rep->resp == NULL) {
+		rep->shared = 1;
+		if (rep->status == MHD_HTTP_NOT_FOUND)
+			rep->resp = http_r404;
+		else {
+			if (rep->status != MHD_HTTP_INTERNAL_SERVER_ERROR)
+				log_warnx("%s: out of memory", __func__);
+			rep->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+			rep->resp = http_r500;
+		}
+	}
+	if (rep->resp == http_r404 || rep->resp == http_r405 ||
+	    rep->resp == http_r500)
+		rep->bytes = http_static_len(rep->resp);
+	if (strcmp(method, "HEAD") == 0)
+		rep->bytes = 0;
+	ret = MHD_queue_response(c, rep->status, rep->resp);
+	if (!rep->shared)
+		MHD_destroy_response(rep->resp);
+	http_log(method, r, rep->status, rep->bytes, t0);
+	return (ret);
+}
+
 static enum MHD_Result
 http_handler(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *upload_data,
     size_t *upload_data_size, void **con_cls)
 {
-	struct MHD_Response	*resp = NULL;
-	struct http_page	*page;
-	struct ks_blob		 b;
+	struct http_reply	 rep = { NULL, MHD_HTTP_NOT_FOUND, 0, 0 };
 	struct route		 r;
 	struct timespec		 t0;
-	const char		*host, *inm;
-	char			 etag[KS_ETAG_MAX];
-	enum MHD_Result		 ret;
-	unsigned		 status = MHD_HTTP_NOT_FOUND;
-	size_t			 bytes = 0;
-	int			 rc, own = 1;
+	const char		*host;
 
 	(void)cls;
 	(void)version;
@@ -477,7 +627,6 @@ http_handler(void *cls, struct MHD_Connection *c, const char *url,
 		return (MHD_YES);
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	memset(&b, 0, sizeof(b));
 	host = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_HOST);
 	route_request(method, host, url, &r);
@@ -487,107 +636,30 @@ http_handler(void *cls, struct MHD_Connection *c, const char *url,
 
 	switch (r.kind) {
 	case ROUTE_METHOD:
-		status = MHD_HTTP_METHOD_NOT_ALLOWED;
-		resp = http_r405;
-		own = 0;
+		rep.status = MHD_HTTP_METHOD_NOT_ALLOWED;
+		rep.resp = http_r405;
+		rep.shared = 1;
 		break;
 	case ROUTE_OPTIONS:
-		status = MHD_HTTP_NO_CONTENT;
-		resp = http_options(c);
+		rep.status = MHD_HTTP_NO_CONTENT;
+		rep.resp = http_options(c);
 		break;
 	case ROUTE_INDEX:
-		page = atomic_load(&http_page_cur);
-		if (page != NULL && ks_has_domain(http_ks, r.domain) ==
-		    KS_OK) {
-			status = MHD_HTTP_OK;
-			bytes = page->len;
-			resp = page->resp;
-			own = 0;
-		}
+		http_index(&r, &rep);
 		break;
 	case ROUTE_MTASTS:
-		/* RFC 8461 3.3: "text/plain", never a redirect. */
-		if ((rc = ks_has_domain(http_ks, r.domain)) == KS_OK &&
-		    (rc = ks_get_mtasts(http_ks, r.domain, &b)) == KS_OK) {
-			memcpy(etag, b.etag, sizeof(etag));
-			etag[sizeof(etag) - 1] = '\0';
-			status = MHD_HTTP_OK;
-			bytes = b.len;
-			resp = http_blob(&b, "text/plain");
-			if (resp != NULL && etag[0] != '\0' &&
-			    MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG,
-			    etag) != MHD_YES) {
-				MHD_destroy_response(resp);
-				resp = NULL;
-			}
-		} else if (rc != KS_NOTFOUND) {
-			log_warnx("mta-sts %s: %s", r.domain, ks_strerror(rc));
-			status = MHD_HTTP_INTERNAL_SERVER_ERROR;
-		}
+		http_mtasts(&r, &rep);
 		break;
 	case ROUTE_POLICY:
-		if ((rc = ks_get_policy(http_ks, r.domain, &b)) == KS_OK) {
-			status = MHD_HTTP_OK;
-			bytes = b.len;
-			resp = http_blob(&b, "text/plain; charset=utf-8");
-		} else if (rc != KS_NOTFOUND) {
-			log_warnx("policy %s: %s", r.domain, ks_strerror(rc));
-			status = MHD_HTTP_INTERNAL_SERVER_ERROR;
-		}
+		http_policy(&r, &rep);
 		break;
 	case ROUTE_KEY:
-		if ((rc = ks_get_key(http_ks, r.domain, r.hash, &b)) != KS_OK) {
-			if (rc != KS_NOTFOUND) {
-				log_warnx("key %s/%s: %s", r.domain, r.hash,
-				    ks_strerror(rc));
-				status = MHD_HTTP_INTERNAL_SERVER_ERROR;
-			}
-			break;
-		}
-		memcpy(etag, b.etag, sizeof(etag));
-		etag[sizeof(etag) - 1] = '\0';
-		inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-		    MHD_HTTP_HEADER_IF_NONE_MATCH);
-		if (inm != NULL && http_etag_match(inm, etag)) {
-			status = MHD_HTTP_NOT_MODIFIED;
-			b.len = 0;	/* http_blob() frees the data. */
-		} else {
-			status = MHD_HTTP_OK;
-			bytes = b.len;
-		}
-		resp = http_blob(&b, "application/octet-stream");
-		if (resp != NULL && etag[0] != '\0' &&
-		    MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG,
-		    etag) != MHD_YES) {
-			MHD_destroy_response(resp);
-			resp = NULL;
-		}
+		http_key(c, &r, &rep);
 		break;
 	default:
 		break;
 	}
-
-	if (resp == NULL && own) {
-		own = 0;
-		if (status == MHD_HTTP_NOT_FOUND)
-			resp = http_r404;
-		else {
-			if (status != MHD_HTTP_INTERNAL_SERVER_ERROR)
-				log_warnx("%s: out of memory", __func__);
-			status = MHD_HTTP_INTERNAL_SERVER_ERROR;
-			resp = http_r500;
-		}
-		bytes = 0;
-	}
-	if (resp == http_r404 || resp == http_r405 || resp == http_r500)
-		bytes = http_static_len(resp);
-	if (strcmp(method, "HEAD") == 0)
-		bytes = 0;
-	ret = MHD_queue_response(c, status, resp);
-	if (own)
-		MHD_destroy_response(resp);
-	http_log(method, &r, status, bytes, &t0);
-	return (ret);
+	return (http_queue(c, method, &r, &rep, &t0));
 }
 
 /*
@@ -757,14 +829,10 @@ http_plain_handler(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *upload_data,
     size_t *upload_data_size, void **con_cls)
 {
-	struct MHD_Response	*resp = NULL;
+	struct http_reply	 rep = { NULL, MHD_HTTP_NOT_FOUND, 0, 0 };
 	struct route		 r;
 	struct timespec		 t0;
 	const char		*host;
-	enum MHD_Result		 ret;
-	unsigned		 status = MHD_HTTP_NOT_FOUND;
-	size_t			 bytes = 0;
-	int			 own = 1;
 
 	(void)cls;
 	(void)version;
@@ -778,43 +846,25 @@ http_plain_handler(void *cls, struct MHD_Connection *c, const char *url,
 	route_plain(method, host, url, &r);
 	switch (r.kind) {
 	case ROUTE_METHOD:
-		status = MHD_HTTP_METHOD_NOT_ALLOWED;
-		resp = http_r405;
-		own = 0;
+		rep.status = MHD_HTTP_METHOD_NOT_ALLOWED;
+		rep.resp = http_r405;
+		rep.shared = 1;
 		break;
 	case ROUTE_ACME:
-		if (http_hosted(&r) && (resp = http_acme(&r, &bytes)) != NULL)
-			status = MHD_HTTP_OK;
+		if (http_hosted(&r) &&
+		    (rep.resp = http_acme(&r, &rep.bytes)) != NULL)
+			rep.status = MHD_HTTP_OK;
 		break;
 	case ROUTE_REDIRECT:
 		if (http_hosted(&r)) {
-			status = MHD_HTTP_MOVED_PERMANENTLY;
-			resp = http_redirect(&r, url);
+			rep.status = MHD_HTTP_MOVED_PERMANENTLY;
+			rep.resp = http_redirect(&r, url);
 		}
 		break;
 	default:
 		break;
 	}
-	if (resp == NULL && own) {
-		own = 0;
-		if (status == MHD_HTTP_NOT_FOUND)
-			resp = http_r404;
-		else {
-			log_warnx("%s: out of memory", __func__);
-			status = MHD_HTTP_INTERNAL_SERVER_ERROR;
-			resp = http_r500;
-		}
-		bytes = http_static_len(resp);
-	}
-	if (resp == http_r405)
-		bytes = http_static_len(resp);
-	if (strcmp(method, "HEAD") == 0)
-		bytes = 0;
-	ret = MHD_queue_response(c, status, resp);
-	if (own)
-		MHD_destroy_response(resp);
-	http_log(method, &r, status, bytes, &t0);
-	return (ret);
+	return (http_queue(c, method, &r, &rep, &t0));
 }
 
 struct MHD_Daemon *
@@ -858,7 +908,8 @@ void
 http_stop(struct MHD_Daemon **ds, size_t n, unsigned wait_ms)
 {
 	const union MHD_DaemonInfo	*info;
-	struct timespec			 ts = { 0, 20 * 1000 * 1000 };
+	struct timespec			 ts = { 0,
+					    HTTP_STOP_POLL_MS * 1000 * 1000 };
 	MHD_socket			 fd[HTTP_DAEMONS_MAX];
 	unsigned			 waited, open;
 	size_t				 i;
@@ -869,7 +920,7 @@ http_stop(struct MHD_Daemon **ds, size_t n, unsigned wait_ms)
 	for (i = 0; i < n; i++)
 		fd[i] = MHD_quiesce_daemon(ds[i]);
 	/* ...let open connections finish for a while... */
-	for (waited = 0; waited < wait_ms; waited += 20) {
+	for (waited = 0; waited < wait_ms; waited += HTTP_STOP_POLL_MS) {
 		for (i = 0, open = 0; i < n; i++) {
 			info = MHD_get_daemon_info(ds[i],
 			    MHD_DAEMON_INFO_CURRENT_CONNECTIONS);

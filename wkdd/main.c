@@ -28,7 +28,22 @@
 
 #define WKDD_STOP_MS	2000	/* Wait for open connections at exit. */
 
+struct opts;
+
 static void	usage(void) __attribute__((noreturn));
+static void	options(int, char *[], struct opts *);
+static void	startup(const char *, struct conf **, struct tls_cred **,
+		    struct http_page **);
+static size_t	listen_all(const struct conf *, int *);
+static void	signals_block(sigset_t *);
+static struct ks *drop(const struct conf *, int, struct tls_cred *,
+		    struct http_page *);
+static void	serve(const struct conf *, const int *, size_t,
+		    struct MHD_Daemon **);
+static void	serve_loop(const sigset_t *, const struct conf *,
+		    const char *);
+static void	shutdown_all(struct MHD_Daemon **, size_t, struct conf *,
+		    struct ks *);
 static int	listen_open(const struct conf_listen *, char *, size_t);
 static unsigned	listen_port(int);
 static void	report_ports(int, const int *, size_t);
@@ -115,7 +130,7 @@ report_ports(int fd, const int *ls, size_t n)
 
 /*
  * Log when the certificate expires (unless quiet); warn if it has, or will
- * in under 14 days.
+ * in under WKDD_CERT_SOON_DAYS.
  */
 static void
 cert_check(const struct conf *conf, const struct tls_cred *cred, int quiet)
@@ -132,7 +147,7 @@ cert_check(const struct conf *conf, const struct tls_cred *cred, int quiet)
 	if (t <= now)
 		log_warnx("tls-cert %s: EXPIRED on %s: clients will fail",
 		    conf->tls_cert, when);
-	else if (t - now < 14 * 24 * 3600)
+	else if (t - now < WKDD_CERT_SOON)
 		log_warnx("tls-cert %s: expires soon, on %s", conf->tls_cert,
 		    when);
 	else if (!quiet)
@@ -173,7 +188,7 @@ reload(const struct conf *run, const char *path)
 	struct conf		*conf;
 	struct tls_cred		*cred;
 	struct http_page	*page;
-	char			 err[PATH_MAX + 256];
+	char			 err[CONF_ERR_MAX];
 	size_t			 i;
 	int			 same;
 
@@ -226,36 +241,39 @@ free:
 	conf_free(conf);
 }
 
-int
-main(int argc, char *argv[])
-{
-	struct MHD_Daemon	*mhd[HTTP_DAEMONS_MAX];
-	int			 ls[HTTP_DAEMONS_MAX];
-	struct conf		*conf;
-	struct tls_cred		*cred;
-	struct http_page	*page;
-	struct ks		*ks;
-	sigset_t		 sigs;
-	const char		*path = WKDD_CONF;
-	char			 err[PATH_MAX + 256], *end;
-	size_t			 i, nls;
-	long			 l;
-	int			 ch, debug = 0, noaction = 0, verbose = 0;
-	int			 readyfd = -1, sig, rc;
+/* What the command line asks for. */
+struct opts {
+	const char	*path;		/* -f */
+	int		 debug;		/* -d */
+	int		 noaction;	/* -n, -nn */
+	int		 verbose;	/* -v */
+	int		 readyfd;	/* -R, or -1. */
+};
 
+/* Options into *o; usage() on bad ones.  -R's fd is made close-on-exec. */
+static void
+options(int argc, char *argv[], struct opts *o)
+{
+	char	*end;
+	long	 l;
+	int	 ch;
+
+	memset(o, 0, sizeof(*o));
+	o->path = WKDD_CONF;
+	o->readyfd = -1;
 	while ((ch = getopt(argc, argv, "dnvf:R:")) != -1) {
 		switch (ch) {
 		case 'd':
-			debug = 1;
+			o->debug = 1;
 			break;
 		case 'n':
-			noaction++;
+			o->noaction++;
 			break;
 		case 'v':
-			verbose++;
+			o->verbose++;
 			break;
 		case 'f':
-			path = optarg;
+			o->path = optarg;
 			break;
 		case 'R':
 			errno = 0;
@@ -266,7 +284,7 @@ main(int argc, char *argv[])
 				    "descriptor\n", optarg);
 				usage();
 			}
-			readyfd = (int)l;
+			o->readyfd = (int)l;
 			break;
 		default:
 			usage();
@@ -274,65 +292,95 @@ main(int argc, char *argv[])
 	}
 	if (optind != argc)
 		usage();
-	if (readyfd != -1 && fcntl(readyfd, F_SETFD, FD_CLOEXEC) == -1) {
-		fprintf(stderr, "wkdd: -R %d: %s\n", readyfd, strerror(errno));
+	if (o->readyfd != -1 && fcntl(o->readyfd, F_SETFD, FD_CLOEXEC) == -1) {
+		fprintf(stderr, "wkdd: -R %d: %s\n", o->readyfd,
+		    strerror(errno));
 		exit(1);
 	}
+}
 
-	log_init(1, LOG_DAEMON);
-	log_setverbose(verbose);
-	if (conf_parse(path, &conf, err, sizeof(err)) == -1)
-		fatalx("%s", err);
-	if ((cred = tls_load(conf, err, sizeof(err))) == NULL)
-		fatalx("%s", err);
-	if (http_page_load(conf, &page, err, sizeof(err)) == -1)
-		fatalx("%s", err);
-	if (noaction) {
-		cert_check(conf, cred, 1);
-		if (noaction > 1)
-			conf_dump(conf, stdout);
-		fprintf(stderr, "configuration OK\n");
-		tls_free(cred);
-		http_page_free(page);
-		conf_free(conf);
-		return (0);
-	}
+/*
+ * Everything that can fail before a socket is opened: the file, its
+ * certificate and key, the page.  Exits on error.
+ */
+static void
+startup(const char *path, struct conf **confp, struct tls_cred **credp,
+    struct http_page **pagep)
+{
+	char	err[CONF_ERR_MAX];
 
-	for (i = 0; i < conf->nlisten; i++) {
+	if (conf_parse(path, confp, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	if ((*credp = tls_load(*confp, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+	if (http_page_load(*confp, pagep, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+}
+
+/*
+ * As root: bind every listen and listen-http address into ls (in that
+ * order; room for HTTP_DAEMONS_MAX; returns how many), open acme-webroot,
+ * and check that the store opens while errors still reach the terminal.
+ * Exits on error.
+ */
+static size_t
+listen_all(const struct conf *conf, int *ls)
+{
+	struct ks	*ks;
+	char		 err[CONF_ERR_MAX];
+	size_t		 i;
+	int		 rc;
+
+	for (i = 0; i < conf->nlisten; i++)
 		if ((ls[i] = listen_open(&conf->listen[i], err,
 		    sizeof(err))) == -1)
 			fatalx("%s", err);
-	}
-	for (i = 0; i < conf->nlisten_http; i++) {
+	for (i = 0; i < conf->nlisten_http; i++)
 		if ((ls[conf->nlisten + i] = listen_open(&conf->listen_http[i],
 		    err, sizeof(err))) == -1)
 			fatalx("%s", err);
-	}
-	nls = conf->nlisten + conf->nlisten_http;
 	if (http_acme_open(conf, err, sizeof(err)) == -1)
 		fatalx("%s", err);
-	/* Check the store now, while errors still reach the terminal. */
 	if ((rc = ks_open(&ks, conf->store, KS_RDONLY, conf->store_size)) != 0)
 		fatalx("store %s: %s", conf->store, ks_strerror(rc));
 	ks_close(ks);
+	return (conf->nlisten + conf->nlisten_http);
+}
 
-	log_init(debug, LOG_DAEMON);
-	cert_check(conf, cred, 0);
+/*
+ * Block the signals main() waits for.  MHD's threads inherit this mask:
+ * signals come to sigwait().  Set before the pidfile exists, so that a
+ * SIGHUP sent as soon as it does waits for sigwait() rather than ending
+ * the daemon.
+ */
+static void
+signals_block(sigset_t *sigs)
+{
+	int	rc;
 
-	/*
-	 * MHD's threads inherit this mask: signals come to sigwait().  Set
-	 * before the pidfile exists, so that a SIGHUP sent as soon as it
-	 * does waits for sigwait() rather than ending the daemon.
-	 */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGHUP);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	if ((rc = pthread_sigmask(SIG_BLOCK, &sigs, NULL)) != 0) {
+	sigemptyset(sigs);
+	sigaddset(sigs, SIGHUP);
+	sigaddset(sigs, SIGTERM);
+	sigaddset(sigs, SIGINT);
+	if ((rc = pthread_sigmask(SIG_BLOCK, sigs, NULL)) != 0) {
 		errno = rc;
 		fatal("pthread_sigmask");
 	}
 	signal(SIGPIPE, SIG_IGN);
+}
+
+/*
+ * Detach (unless debug), write the pidfile, open the store for good,
+ * become conf's user, and hand the store, certificates and page to the
+ * handlers.  Returns the store.  Exits on error.
+ */
+static struct ks *
+drop(const struct conf *conf, int debug, struct tls_cred *cred,
+    struct http_page *page)
+{
+	struct ks	*ks;
+	char		 err[CONF_ERR_MAX];
+	int		 rc;
 
 	if (!debug && daemon(0, 0) == -1)
 		fatal("daemon");
@@ -347,25 +395,37 @@ main(int argc, char *argv[])
 		fatalx("out of memory");
 	tls_install(cred);
 	http_page_install(page);
+	return (ks);
+}
+
+/* One MHD daemon per socket of listen_all(), into mhd.  Exits on error. */
+static void
+serve(const struct conf *conf, const int *ls, size_t nls,
+    struct MHD_Daemon **mhd)
+{
+	const char	*text;
+	size_t		 i;
+	int		 plain;
 
 	for (i = 0; i < nls; i++) {
-		if ((mhd[i] = http_start(ls[i], conf, i >= conf->nlisten)) ==
-		    NULL)
-			fatalx("listen %s: cannot start", i < conf->nlisten ?
-			    conf->listen[i].text :
-			    conf->listen_http[i - conf->nlisten].text);
-		log_info("listening on %s%s, port %u", i < conf->nlisten ?
-		    conf->listen[i].text :
-		    conf->listen_http[i - conf->nlisten].text,
-		    i < conf->nlisten ? "" : " (plain HTTP)",
-		    listen_port(ls[i]));
+		plain = i >= conf->nlisten;
+		text = plain ? conf->listen_http[i - conf->nlisten].text :
+		    conf->listen[i].text;
+		if ((mhd[i] = http_start(ls[i], conf, plain)) == NULL)
+			fatalx("listen %s: cannot start", text);
+		log_info("listening on %s%s, port %u", text,
+		    plain ? " (plain HTTP)" : "", listen_port(ls[i]));
 	}
-	if (readyfd != -1)
-		report_ports(readyfd, ls, nls);
-	log_info("serving %s", conf->store);
+}
+
+/* Until SIGTERM or SIGINT: SIGHUP reloads path. */
+static void
+serve_loop(const sigset_t *sigs, const struct conf *conf, const char *path)
+{
+	int	rc, sig;
 
 	for (;;) {
-		if ((rc = sigwait(&sigs, &sig)) != 0) {
+		if ((rc = sigwait(sigs, &sig)) != 0) {
 			log_warnx("sigwait: %s", strerror(rc));
 			continue;
 		}
@@ -375,9 +435,15 @@ main(int argc, char *argv[])
 			continue;
 		}
 		log_info("%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-		break;
+		return;
 	}
+}
 
+/* Stop the daemons, give the pidfile and all else back. */
+static void
+shutdown_all(struct MHD_Daemon **mhd, size_t nls, struct conf *conf,
+    struct ks *ks)
+{
 	http_stop(mhd, nls, WKDD_STOP_MS);
 	if (conf->pidfile[0] != '\0' && unlink(conf->pidfile) == -1)
 		log_warn("pidfile %s", conf->pidfile);
@@ -385,6 +451,48 @@ main(int argc, char *argv[])
 	tls_cleanup();
 	ks_close(ks);
 	conf_free(conf);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct MHD_Daemon	*mhd[HTTP_DAEMONS_MAX];
+	int			 ls[HTTP_DAEMONS_MAX];
+	struct opts		 o;
+	struct conf		*conf;
+	struct tls_cred		*cred;
+	struct http_page	*page;
+	struct ks		*ks;
+	sigset_t		 sigs;
+	size_t			 nls;
+
+	options(argc, argv, &o);
+	log_init(1, LOG_DAEMON);
+	log_setverbose(o.verbose);
+	startup(o.path, &conf, &cred, &page);
+	if (o.noaction) {
+		cert_check(conf, cred, 1);
+		if (o.noaction > 1)
+			conf_dump(conf, stdout);
+		fprintf(stderr, "configuration OK\n");
+		tls_free(cred);
+		http_page_free(page);
+		conf_free(conf);
+		return (0);
+	}
+
+	nls = listen_all(conf, ls);
+	log_init(o.debug, LOG_DAEMON);
+	cert_check(conf, cred, 0);
+	signals_block(&sigs);
+	ks = drop(conf, o.debug, cred, page);
+	serve(conf, ls, nls, mhd);
+	if (o.readyfd != -1)
+		report_ports(o.readyfd, ls, nls);
+	log_info("serving %s", conf->store);
+
+	serve_loop(&sigs, conf, o.path);
+	shutdown_all(mhd, nls, conf, ks);
 	log_info("stopped");
 	return (0);
 }

@@ -31,6 +31,7 @@
 #define ROUTE_MTASTS_PATH	"/.well-known/mta-sts.txt"
 #define ROUTE_ACME_PATH		"/.well-known/acme-challenge/"
 #define ROUTE_PATH_MAX		2048	/* Redirected. */
+#define ROUTE_INDEX_HTML	"/index.html"	/* Served as "/". */
 
 static int	route_hex(int);
 static int	route_host(const char *, char *, size_t);
@@ -145,8 +146,9 @@ route_request(const char *method, const char *host, const char *path,
 		return (r->kind = ROUTE_MTASTS);
 	}
 
-	if (end - path == 1 || (end - path == 11 &&
-	    memcmp(path, "/index.html", 11) == 0)) {
+	if (end - path == 1 || ((size_t)(end - path) ==
+	    sizeof(ROUTE_INDEX_HTML) - 1 && memcmp(path, ROUTE_INDEX_HTML,
+	    sizeof(ROUTE_INDEX_HTML) - 1) == 0)) {
 		(void)snprintf(r->domain, sizeof(r->domain), "%s",
 		    r->host + (r->advanced ? plen : 0));
 		return (r->kind = ROUTE_INDEX);

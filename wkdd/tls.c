@@ -46,10 +46,11 @@ static uid_t	tls_user_uid = (uid_t)-1;
 
 #define TLS_FILE_MAX	(1024 * 1024)
 #define TLS_CHAIN_MAX	16
-#define TLS_NAME_MAX	254		/* Incl. NUL. */
+#define TLS_NAME_MAX	(CONF_HOST_MAX + 1)	/* Incl. NUL. */
 #define TLS_SAN_MAX	100		/* DNS names indexed per certificate. */
 #define TLS_DIR_MAX	10000		/* live/ directories. */
-#define TLS_SOON	(14 * 24 * 3600)
+#define TLS_RETIRE_TRIES	1000	/* Of TLS_RETIRE_MS: a second. */
+#define TLS_RETIRE_MS		1
 
 /* One chain and its key; shared by the sets that use it. */
 struct tls_pair {
@@ -428,10 +429,15 @@ tls_dir_load(const char *dir, const struct tls_cred *prev,
 				continue;
 			}
 		} else if (p->expiry != (time_t)-1 && p->expiry <
-		    time(NULL) + TLS_SOON)
-			log_warnx("tls-dir %s: certificate %s", what,
-			    p->expiry < time(NULL) ? "EXPIRED" :
-			    "expires in under 14 days");
+		    time(NULL) + WKDD_CERT_SOON) {
+			if (p->expiry < time(NULL))
+				log_warnx("tls-dir %s: certificate EXPIRED",
+				    what);
+			else
+				log_warnx("tls-dir %s: certificate expires in "
+				    "under %d days", what,
+				    WKDD_CERT_SOON_DAYS);
+		}
 
 		if (c->nlin == cap) {
 			cap = cap == 0 ? 16 : cap * 2;
@@ -622,17 +628,17 @@ tls_retire_pair(struct tls_pair *p)
 static void
 tls_retire(struct tls_cred *old)
 {
-	struct timespec	 ts = { 0, 1000 * 1000 };
+	struct timespec	 ts = { 0, TLS_RETIRE_MS * 1000 * 1000 };
 	size_t		 i;
 	int		 tries;
 
-	for (tries = 0; tries < 1000; tries++) {
+	for (tries = 0; tries < TLS_RETIRE_TRIES; tries++) {
 		if (atomic_load_explicit(&tls_inflight,
 		    memory_order_seq_cst) == 0)
 			break;
 		nanosleep(&ts, NULL);
 	}
-	if (tries == 1000) {
+	if (tries == TLS_RETIRE_TRIES) {
 		old->next = tls_retired;
 		tls_retired = old;
 		return;

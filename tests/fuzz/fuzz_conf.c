@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "wkdd.h"
+#include "conf.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

@@ -143,4 +143,49 @@ run 0 "dns, service-address from wkdd.conf" "$WKDCTL" -f "$T/wkdd.conf" dns \
     example.test
 has '^openpgpkey\.example\.test\.	3600	IN	A	192\.0\.2\.10$' \
     "conf: A from service-address"
+
+# The options that stand in for directives refuse exactly what wkdd.conf
+# refuses (conf.c's validators): --tlsrpt as tlsrpt-rua, --target as
+# service-name, --caa as acme-ca.  Accepted means exit 0 both ways;
+# refused means exit 1 for the file, 2 for the option, with one message.
+# same OPTION DIRECTIVE VALUE
+same() {
+	printf 'store %s\n%s %s\n' "$S" "$2" "$3" > "$T/same.conf"
+	"$WKDCTL" -f "$T/same.conf" dns --target a.test example.test \
+	    > /dev/null 2> "$T/err.conf"
+	frc=$?
+	if [ "$1" = --target ]; then
+		ctl dns "$1" "$3" example.test > /dev/null 2> "$T/err.opt"
+	else
+		ctl dns --target a.test "$1" "$3" example.test > /dev/null \
+		    2> "$T/err.opt"
+	fi
+	orc=$?
+	what="$1 '$(printf %.32s "$3")' ($(printf %s "$3" | wc -c) bytes) as $2"
+	fmsg=$(sed -n "s/^wkdctl: .*: $2: //p" "$T/err.conf")
+	omsg=$(sed -n "s/^wkdctl: $1: //p" "$T/err.opt" |
+	    sed 's/ (want a .*//')
+	if { [ $frc -eq 0 ] && [ $orc -eq 0 ]; } ||
+	    { [ $frc -eq 1 ] && [ $orc -eq 2 ] && [ -n "$fmsg" ] &&
+	    [ "$fmsg" = "$omsg" ]; }; then
+		pass "$what: exit $frc/$orc"
+	else
+		fail "$what: file exit $frc, option exit $orc"
+		sed 's/^/#   /' "$T/err.conf" "$T/err.opt"
+	fi
+}
+for v in mailto:t@example.test https://r.example/x https://r \
+    'mailto:a@b,https://r.example/x' mailto:@ \
+    mailto: mailto:nobody https:// http://r.example/ t@example.test \
+    MAILTO:a@b 'mailto:a@b,' ',mailto:a@b' 'mailto:a@b,,https://r' \
+    'mailto:a@b,https://' 'mailto:a@b;v=x' 'mailto:a"@b' 'mailto:a\@b' \
+    "https://$(printf '%0247d' 0)" "https://$(printf '%0248d' 0)" \
+    "mailto:a@b$(printf '\303\274')"; do
+	same --tlsrpt tlsrpt-rua "$v"
+done
+for v in wkd.service.test WKD.Service.Test. "b$(printf '\303\274')cher.test" \
+    a..b -a.test a-.test a_b.test '*.test' a:80 .; do
+	same --target service-name "$v"
+	same --caa acme-ca "$v"
+done
 finish

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "wkdd.h"
+#include "conf.h"
 
 static char	dir[] = "/tmp/t_conf.XXXXXX";
 static char	path[PATH_MAX];
@@ -418,6 +418,165 @@ t_errors(void)
 	ok(rc == -1, "no error buffer");
 }
 
+/*
+ * conf_valid_host() and conf_valid_rua(), and that the parser agrees with
+ * them: a value either validator refuses is refused in wkdd.conf too.
+ */
+static void
+t_valid(void)
+{
+	static const struct {
+		const char	*v;
+		const char	*out;	/* NULL: refused. */
+	} hosts[] = {
+		{ "example.org", "example.org" },
+		{ "WKD.Example.NET.", "wkd.example.net" },
+		{ "a-b.c0", "a-b.c0" },
+		{ "b\xc3\xbc" "cher.example", "xn--bcher-kva.example" },
+		{ "xn--bcher-kva.example", "xn--bcher-kva.example" },
+		{ "", NULL },
+		{ ".", NULL },
+		{ "a..b", NULL },
+		{ ".a.b", NULL },
+		{ "-a.b", NULL },
+		{ "a-.b", NULL },
+		{ "a_b.org", NULL },
+		{ "a*.b", NULL },
+		{ "*.b", NULL },
+		{ "a b", NULL },
+		{ "a/b", NULL },
+		{ "a:80", NULL },
+		{ "\xff.example", NULL },
+	};
+	static const struct {
+		const char	*v;
+		int		 good;
+	} ruas[] = {
+		{ "mailto:tlsrpt@example.net", 1 },
+		{ "https://r.example/x", 1 },
+		{ "https://r", 1 },
+		{ "mailto:a@b,https://r.example/x", 1 },
+		{ "mailto:a@b,mailto:c@d,https://e", 1 },
+		{ "mailto:@", 1 },
+		{ "", 0 },
+		{ "mailto:", 0 },
+		{ "mailto:nobody", 0 },
+		{ "https://", 0 },
+		{ "http://r.example/", 0 },
+		{ "tlsrpt@example.net", 0 },
+		{ "MAILTO:a@b", 0 },
+		{ "mailto:a@b,", 0 },
+		{ ",mailto:a@b", 0 },
+		{ "mailto:a@b,,https://r", 0 },
+		{ "mailto:a@b,nobody", 0 },
+		{ "mailto:a@b,https://", 0 },
+		{ "mailto:a@b;v=x", 0 },
+		{ "mailto:a\"@b", 0 },
+		{ "mailto:a\\@b", 0 },
+		{ "mailto:a@b\xc3\xbc", 0 },
+		{ "mailto:a@b\x7f", 0 },
+	};
+	struct conf	*conf;
+	char		 err[CONF_ERR_MAX], out[KS_DOMAIN_MAX], text[1200];
+	char		 name[CONF_HOST_MAX + 2], rua[CONF_RUA_MAX + 1];
+	size_t		 i;
+	int		 rc, prc;
+
+	for (i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+		out[0] = '\0';
+		rc = conf_valid_host(hosts[i].v, out, sizeof(out), err,
+		    sizeof(err));
+		is_int(rc, hosts[i].out != NULL ? 0 : -1, "host \"%s\" %s",
+		    hosts[i].v, hosts[i].out != NULL ? "valid" : "refused");
+		if (hosts[i].out != NULL)
+			is_str(out, hosts[i].out, "host \"%s\" normalised",
+			    hosts[i].v);
+		else
+			ok(strstr(err, "is not a host name") != NULL,
+			    "host \"%s\": message", hosts[i].v);
+		(void)snprintf(text, sizeof(text), "service-name %s\n",
+		    hosts[i].v);
+		prc = parse(text, &conf, err, sizeof(err));
+		ok(prc == rc || (hosts[i].v[0] == '\0' && prc == -1),
+		    "service-name \"%s\": the parser agrees", hosts[i].v);
+		if (prc == 0 && conf != NULL && hosts[i].out != NULL)
+			is_str(conf->service_name, hosts[i].out,
+			    "service-name \"%s\" stored normalised",
+			    hosts[i].v);
+		conf_free(conf);
+	}
+	is_int(conf_valid_host("Example.org", NULL, 0, NULL, 0), 0,
+	    "host: out and err may be NULL");
+	is_int(conf_valid_host("a..b", NULL, 0, NULL, 0), -1,
+	    "host: refused without err");
+	is_int(conf_valid_host("example.org", out, 11, err, sizeof(err)), -1,
+	    "host: out too small");
+	is_int(conf_valid_host("a..b", NULL, 0, err, 4), -1,
+	    "host: small err");
+	is_str(err, "\"a.", "host: err truncated, NUL-terminated");
+
+	/* Lengths: labels up to 63 bytes, names up to 253. */
+	memset(name, 'a', sizeof(name));
+	name[63] = '\0';
+	is_int(conf_valid_host(name, NULL, 0, NULL, 0), 0, "63-byte label");
+	name[63] = 'a';
+	name[64] = '\0';
+	is_int(conf_valid_host(name, NULL, 0, NULL, 0), -1, "64-byte label");
+	for (i = 0; i < CONF_HOST_MAX; i += 2)
+		name[i] = 'a', name[i + 1] = '.';
+	name[CONF_HOST_MAX] = '\0';	/* "a.a. ... a": 253 bytes. */
+	is_int(conf_valid_host(name, out, sizeof(out), NULL, 0), 0,
+	    "253-byte name");
+	name[CONF_HOST_MAX] = '.';
+	name[CONF_HOST_MAX + 1] = '\0';
+	is_int(conf_valid_host(name, out, sizeof(out), NULL, 0), 0,
+	    "253 bytes and a trailing dot");
+	is_int((int)strlen(out), CONF_HOST_MAX, "trailing dot dropped");
+	name[CONF_HOST_MAX] = 'a';
+	is_int(conf_valid_host(name, NULL, 0, err, sizeof(err)), -1,
+	    "254-byte name refused");
+	is_int(parse("acme-email a@b\xc3\xbc" "cher.example\n", &conf, err,
+	    sizeof(err)), -1, "acme-email: ASCII only");
+	is_int(parse("acme-email a@xn--bcher-kva.example\n", &conf, err,
+	    sizeof(err)), 0, "acme-email: an A-label domain");
+	conf_free(conf);
+
+	for (i = 0; i < sizeof(ruas) / sizeof(ruas[0]); i++) {
+		rc = conf_valid_rua(ruas[i].v, err, sizeof(err));
+		is_int(rc, ruas[i].good ? 0 : -1, "rua \"%s\" %s", ruas[i].v,
+		    ruas[i].good ? "valid" : "refused");
+		if (!ruas[i].good)
+			ok(strstr(err, "is not a list of mailto: or https:// "
+			    "URIs") != NULL, "rua \"%s\": message", ruas[i].v);
+		(void)snprintf(text, sizeof(text), "tlsrpt-rua %s\n",
+		    ruas[i].v);
+		prc = parse(text, &conf, err, sizeof(err));
+		is_int(prc, rc, "tlsrpt-rua \"%s\": the parser agrees",
+		    ruas[i].v);
+		if (prc == 0 && conf != NULL)
+			ok(strcmp(conf->tlsrpt_rua, ruas[i].v) == 0,
+			    "tlsrpt-rua \"%s\" kept", ruas[i].v);
+		conf_free(conf);
+	}
+	/* The longest that fits, and one byte more. */
+	memset(rua, 'x', sizeof(rua));
+	memcpy(rua, "https://", 8);
+	rua[CONF_RUA_MAX - 1] = '\0';
+	is_int(conf_valid_rua(rua, err, sizeof(err)), 0, "rua of 255 bytes");
+	(void)snprintf(text, sizeof(text), "tlsrpt-rua %s\n", rua);
+	is_int(parse(text, &conf, err, sizeof(err)), 0,
+	    "tlsrpt-rua of 255 bytes");
+	conf_free(conf);
+	rua[CONF_RUA_MAX - 1] = 'x';
+	rua[CONF_RUA_MAX] = '\0';
+	is_int(conf_valid_rua(rua, err, sizeof(err)), -1,
+	    "rua of 256 bytes refused");
+	is_str(err, "longer than 255 bytes", "rua: length message");
+	(void)snprintf(text, sizeof(text), "tlsrpt-rua %s\n", rua);
+	bad(text, 1, "tlsrpt-rua: longer than 255 bytes");
+	is_int(conf_valid_rua("nobody", NULL, 0), -1, "rua: no err buffer");
+}
+
 int
 main(void)
 {
@@ -431,6 +590,7 @@ main(void)
 	t_service();
 	t_dump();
 	t_errors();
+	t_valid();
 	(void)unlink(path);
 	(void)rmdir(dir);
 	return (done());
