@@ -187,6 +187,46 @@ log_since(const char *s, int64_t *out)
 }
 
 int
+audit_prune(struct ks_txn *txn, int64_t before, size_t *n)
+{
+	char	 when[32];
+	int	 rc;
+
+	if ((rc = ks_log_prune(txn, before, n)) != KS_OK) {
+		warnx("log: %s", ks_strerror(rc));
+		return (-1);
+	}
+	io_date(before, when, sizeof(when));
+	return (audit_log(txn, "log", "%zu entr%s before %s pruned", *n,
+	    *n == 1 ? "y" : "ies", when) == KS_OK ? 0 : -1);
+}
+
+/* wkdctl log prune --before TIME; argv[0] is "prune". */
+static int
+log_prune(struct ctl *ctl, int argc, char **argv)
+{
+	struct ks_txn	*txn;
+	int64_t		 before;
+	size_t		 n;
+
+	if (argc != 3 || strcmp(argv[1], "--before") != 0)
+		return (cli_usage(LOG_USAGE));
+	if (log_since(argv[2], &before) == -1) {
+		warnx("--before %s: not a time (YYYY-MM-DD, "
+		    "YYYY-MM-DDTHH:MM:SSZ or @seconds)", argv[2]);
+		return (EXIT_USAGE);
+	}
+	if (store_begin(ctl, 0, &txn) == -1)
+		return (1);
+	if (audit_prune(txn, before, &n) == -1)
+		return (store_abort(txn));
+	if (store_commit(ctl, txn) == -1)
+		return (1);
+	printf("log: %zu entr%s pruned\n", n, n == 1 ? "y" : "ies");
+	return (0);
+}
+
+int
 cmd_log(struct ctl *ctl, int argc, char **argv)
 {
 	struct ks_txn	*txn;
@@ -202,6 +242,8 @@ cmd_log(struct ctl *ctl, int argc, char **argv)
 	};
 
 	memset(&w, 0, sizeof(w));
+	if (argc >= 2 && strcmp(argv[1], "prune") == 0)
+		return (log_prune(ctl, argc - 1, argv + 1));
 	while ((ch = getopt_long(argc, argv, "v", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'j':

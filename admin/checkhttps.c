@@ -271,7 +271,8 @@ check_https(struct check *c)
 	memset(&k, 0, sizeof(k));
 	k.dom = c->dom;
 	if (c->ks != NULL && ks_txn_begin(c->ks, KS_RDONLY, &k.txn) == KS_OK) {
-		have_key = ks_addr_foreach(k.txn, NULL, check_key_cb, &k) == 1;
+		have_key = ks_addr_foreach_domain(k.txn, c->dom, check_key_cb,
+		    &k) == 1;
 		ks_txn_abort(k.txn);
 	}
 	if (c->ks != NULL && !have_key)

@@ -89,19 +89,16 @@ domain_drop(struct ks_txn *txn, const char *d, size_t *nunpub)
 {
 	struct store_addrs	 l;
 	struct ks_domain	 dom;
-	char			 local[KS_ADDR_MAX], ad[KS_DOMAIN_MAX];
 	size_t			 i;
 	int			 rc, ret = -1;
 
 	*nunpub = 0;
 	if (store_domain(txn, d, &dom) == -1 ||
-	    store_addrs(txn, NULL, &l) == -1)
+	    store_addrs_domain(txn, d, &l) == -1)
 		return (-1);
 	/* Addresses stay bound; they just publish nothing any more. */
 	for (i = 0; i < l.n; i++) {
-		if (wkd_split(l.v[i].addr, local, sizeof(local), ad,
-		    sizeof(ad)) == -1 || strcmp(ad, d) != 0 ||
-		    l.v[i].fpr[0] == '\0')
+		if (l.v[i].fpr[0] == '\0')
 			continue;
 		if (audit_log(txn, l.v[i].addr, "unpublished key %s: domain "
 		    "removed", l.v[i].fpr) != KS_OK)

@@ -28,18 +28,6 @@
 /* Largest input file: a keyring of secret keys can be big. */
 #define IMPORT_FILE_MAX	(64 * 1024 * 1024)
 
-/* The date of t, UTC, into buf. */
-static void
-import_date(uint32_t t, char *buf, size_t bufsz)
-{
-	struct tm	 tm;
-	time_t		 tt = t;
-
-	if (gmtime_r(&tt, &tm) == NULL ||
-	    strftime(buf, bufsz, "%Y-%m-%d %H:%M:%S", &tm) == 0)
-		(void)snprintf(buf, bufsz, "%lu", (unsigned long)t);
-}
-
 /*
  * Would UID u of c displace the other key that a serves?  NULL if so, or
  * why not: a revoked key never does, nor an expired key a valid one, nor
@@ -73,8 +61,8 @@ import_newer(struct ks_txn *txn, const struct pgp_cert *c,
 		    "the valid key served (%s)", a->fpr);
 		why = buf;
 	} else if (u->sigtime < s.uids[su].sigtime) {
-		import_date(u->sigtime, d1, sizeof(d1));
-		import_date(s.uids[su].sigtime, d2, sizeof(d2));
+		io_date(u->sigtime, d1, sizeof(d1));
+		io_date(s.uids[su].sigtime, d2, sizeof(d2));
 		(void)snprintf(buf, bufsz, "superseded: the key served (%s) "
 		    "is newer (its UID signed %s, this one %s)", a->fpr, d2,
 		    d1);
@@ -321,11 +309,9 @@ import_dropped(struct ks_txn *txn, const struct pgp_cert *m,
 	size_t			 i, j;
 	int			 found;
 
-	if (store_addrs(txn, NULL, &l) == -1)
+	if (store_addrs_key(txn, m->fpr, &l) == -1)
 		return (-1);
 	for (j = 0; j < l.n; j++) {
-		if (strcmp(l.v[j].fpr, m->fpr) != 0)
-			continue;
 		for (found = 0, i = 0; i < m->nuids && !found; i++)
 			found = m->uids[i].kind == PGP_UID_OK &&
 			    strcmp(m->uids[i].addr, l.v[j].addr) == 0;
@@ -637,7 +623,8 @@ import_settle(struct ks_txn *txn, struct import_report *r)
 
 int
 import_keys(struct ks_txn *txn, const char *account,
-    const struct pgp_certs *certs, int flags, struct import_report *r)
+    const struct pgp_certs *certs, int flags, struct io_progress *pg,
+    struct import_report *r)
 {
 	size_t	 i, n = certs->n + certs->nbad;
 
@@ -653,6 +640,7 @@ import_keys(struct ks_txn *txn, const char *account,
 			return (-1);
 	}
 	for (i = 0; i < certs->n; i++) {
+		io_progress(pg, i);
 		if (import_nested(txn, account, flags, &certs->v[i],
 		    &r->v[r->n]) == -1) {
 			r->n++;
@@ -923,8 +911,9 @@ cmd_import(struct ctl *ctl, int argc, char **argv)
 	struct ks_txn		*txn = NULL;
 	const char		*account = NULL;
 	char			 acct[KS_ADDR_MAX];
+	struct io_progress	 pg;
 	struct pass		 pp;
-	int			 i, flags = 0, json = 0, ret = 1;
+	int			 i, rc, flags = 0, json = 0, ret = 1;
 
 	memset(&certs, 0, sizeof(certs));
 	memset(&rep, 0, sizeof(rep));
@@ -944,8 +933,10 @@ cmd_import(struct ctl *ctl, int argc, char **argv)
 		goto out;
 	if (account != NULL && import_account(txn, account, acct) == -1)
 		goto abort;
-	if (import_keys(txn, account, &certs, flags, &rep) == -1 ||
-	    import_status(&rep) == 1)
+	io_progress_start(&pg, "import: keys", certs.n);
+	rc = import_keys(txn, account, &certs, flags, &pg, &rep);
+	io_progress_end(&pg);
+	if (rc == -1 || import_status(&rep) == 1)
 		goto abort;
 	if (rep.n == 0) {
 		warnx("no OpenPGP key found");

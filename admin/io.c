@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "keystore.h"
@@ -176,4 +177,62 @@ io_err(FILE *rep, const char *fmt, ...)
 	vfprintf(rep, fmt, ap);
 	va_end(ap);
 	fprintf(rep, "\n");
+}
+
+void
+io_date(int64_t t, char *buf, size_t bufsz)
+{
+	struct tm	 tm;
+	time_t		 tt = t;
+
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, bufsz, "%Y-%m-%d %H:%M:%SZ", &tm) == 0)
+		(void)snprintf(buf, bufsz, "%lld", (long long)t);
+}
+
+/* Milliseconds from a to b. */
+static long
+io_ms(const struct timespec *a, const struct timespec *b)
+{
+	return ((b->tv_sec - a->tv_sec) * 1000 +
+	    (b->tv_nsec - a->tv_nsec) / 1000000);
+}
+
+void
+io_progress_start(struct io_progress *pg, const char *what, size_t total)
+{
+	memset(pg, 0, sizeof(*pg));
+	pg->what = what;
+	pg->total = total;
+	pg->tty = isatty(STDERR_FILENO);
+	(void)clock_gettime(CLOCK_MONOTONIC, &pg->t0);
+}
+
+void
+io_progress(struct io_progress *pg, size_t done)
+{
+	struct timespec	 now;
+
+	if (pg == NULL || !pg->tty || pg->total == 0)
+		return;
+	(void)clock_gettime(CLOCK_MONOTONIC, &now);
+	/* Only for what takes more than a second; ten redraws a second. */
+	if (io_ms(&pg->t0, &now) < 1000 ||
+	    (pg->shown && io_ms(&pg->last, &now) < 100))
+		return;
+	pg->last = now;
+	pg->shown = 1;
+	fprintf(stderr, "\r%s: %zu/%zu (%zu%%)", pg->what, done, pg->total,
+	    done * 100 / pg->total);
+	(void)fflush(stderr);
+}
+
+void
+io_progress_end(struct io_progress *pg)
+{
+	if (pg == NULL || !pg->shown)
+		return;
+	fprintf(stderr, "\r\033[K");
+	(void)fflush(stderr);
+	pg->shown = 0;
 }

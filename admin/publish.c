@@ -131,6 +131,42 @@ publish_load(struct ks_txn *txn, const char *fpr, const char *addr,
 	return (0);
 }
 
+/* The certinfo of each key superseded by a key (ks_certinfo_foreach_*). */
+struct publish_preds {
+	struct ks_certinfo	*v;
+	size_t			 n;
+};
+
+static int
+publish_preds_cb(const struct ks_certinfo *ci, void *arg)
+{
+	struct publish_preds	*l = arg;
+	struct ks_certinfo	*nv;
+
+	if ((nv = reallocarray(l->v, l->n + 1, sizeof(*nv))) == NULL)
+		return (ENOMEM);
+	l->v = nv;
+	l->v[l->n++] = *ci;
+	return (0);
+}
+
+/* The keys fpr superseded into *l (free l->v); 0, or -1 after warning. */
+static int
+publish_preds(struct ks_txn *txn, const char *fpr, struct publish_preds *l)
+{
+	int	 rc;
+
+	memset(l, 0, sizeof(*l));
+	if ((rc = ks_certinfo_foreach_successor(txn, fpr, publish_preds_cb,
+	    l)) != KS_OK) {
+		warnx("key %s: %s", fpr, ks_strerror(rc));
+		free(l->v);
+		memset(l, 0, sizeof(*l));
+		return (-1);
+	}
+	return (0);
+}
+
 /*
  * With the domain of addr keeping revoked keys: the blob of the revoked
  * key that fpr superseded at addr (the latest, if several), into *blobp
@@ -141,8 +177,7 @@ publish_predecessor(struct ks_txn *txn, const char *fpr, const char *addr,
     unsigned char **blobp, size_t *lenp, char pred[KS_FPR_MAX])
 {
 	struct ks_domain	 d;
-	struct ks_certinfo	 ci;
-	struct publish_keys		 l;
+	struct publish_preds	 l;
 	struct pgp_cert		 m;
 	char			 local[KS_ADDR_MAX], dom[KS_DOMAIN_MAX];
 	size_t			 i;
@@ -161,21 +196,12 @@ publish_predecessor(struct ks_txn *txn, const char *fpr, const char *addr,
 	}
 	if (!(d.flags & KS_DOM_KEEP_REVOKED))
 		return (0);
-	if (publish_keys(txn, &l) == -1)
+	if (publish_preds(txn, fpr, &l) == -1)
 		return (-1);
 	for (i = 0; i < l.n; i++) {
-		if (strcmp(l.v[i], fpr) == 0)
+		if (l.v[i].mtime < best)
 			continue;
-		if ((rc = ks_certinfo_get(txn, l.v[i], &ci)) == KS_NOTFOUND)
-			continue;
-		if (rc != KS_OK) {
-			warnx("key %s: %s", l.v[i], ks_strerror(rc));
-			goto out;
-		}
-		if (!(ci.flags & KS_CERT_SUPERSEDED) ||
-		    strcmp(ci.successor, fpr) != 0 || ci.mtime < best)
-			continue;
-		if (publish_load(txn, l.v[i], addr, &m, &u) == -1)
+		if (publish_load(txn, l.v[i].fpr, addr, &m, &u) == -1)
 			goto out;
 		if (m.revoked && u >= 0) {
 			free(*blobp);
@@ -184,8 +210,8 @@ publish_predecessor(struct ks_txn *txn, const char *fpr, const char *addr,
 				pgp_cert_free(&m);
 				goto out;
 			}
-			best = ci.mtime;
-			(void)snprintf(pred, KS_FPR_MAX, "%s", l.v[i]);
+			best = l.v[i].mtime;
+			(void)snprintf(pred, KS_FPR_MAX, "%s", l.v[i].fpr);
 		}
 		pgp_cert_free(&m);
 	}
@@ -341,19 +367,14 @@ int
 publish_refresh_domain(struct ks_txn *txn, const char *domain)
 {
 	struct store_addrs	 l;
-	char			 local[KS_ADDR_MAX], d[KS_DOMAIN_MAX];
 	size_t			 i;
 	int			 ret = 0;
 
-	if (store_addrs(txn, NULL, &l) == -1)
+	if (store_addrs_domain(txn, domain, &l) == -1)
 		return (-1);
-	for (i = 0; i < l.n && ret == 0; i++) {
-		if (l.v[i].fpr[0] == '\0' || wkd_split(l.v[i].addr, local,
-		    sizeof(local), d, sizeof(d)) == -1 ||
-		    strcmp(d, domain) != 0)
-			continue;
-		ret = publish_refresh(txn, &l.v[i], stderr);
-	}
+	for (i = 0; i < l.n && ret == 0; i++)
+		if (l.v[i].fpr[0] != '\0')
+			ret = publish_refresh(txn, &l.v[i], stderr);
 	store_addrs_free(&l);
 	return (ret);
 }
@@ -377,16 +398,17 @@ publish_refresh_key(struct ks_txn *txn, const char *fpr, FILE *errfp)
 		}
 		ci.flags = 0;
 	}
-	if (store_addrs(txn, NULL, &l) == -1)
+	if (store_addrs_key(txn, fpr, &l) == -1)
 		return (-1);
-	for (i = 0; i < l.n && ret == 0; i++) {
-		if (l.v[i].fpr[0] == '\0')
-			continue;
-		if (strcmp(l.v[i].fpr, fpr) == 0 ||
-		    ((ci.flags & KS_CERT_SUPERSEDED) &&
-		    strcmp(l.v[i].fpr, ci.successor) == 0))
-			ret = publish_refresh(txn, &l.v[i], errfp);
-	}
+	for (i = 0; i < l.n && ret == 0; i++)
+		ret = publish_refresh(txn, &l.v[i], errfp);
+	store_addrs_free(&l);
+	if (ret != 0 || !(ci.flags & KS_CERT_SUPERSEDED))
+		return (ret);
+	if (store_addrs_key(txn, ci.successor, &l) == -1)
+		return (-1);
+	for (i = 0; i < l.n && ret == 0; i++)
+		ret = publish_refresh(txn, &l.v[i], errfp);
 	store_addrs_free(&l);
 	return (ret);
 }
@@ -702,27 +724,19 @@ cmd_publish(struct ctl *ctl, int argc, char **argv)
 int
 publish_orphans(struct ks_txn *txn, const char *fpr)
 {
-	struct publish_keys	 l;
-	struct ks_certinfo	 ci;
+	struct publish_preds	 l;
 	size_t			 i;
 	int			 rc = KS_OK;
 
-	if (publish_keys(txn, &l) == -1)
+	if (publish_preds(txn, fpr, &l) == -1)
 		return (KS_INVALID);
 	for (i = 0; i < l.n && rc == KS_OK; i++) {
-		if ((rc = ks_certinfo_get(txn, l.v[i], &ci)) == KS_NOTFOUND) {
-			rc = KS_OK;
-			continue;
-		}
-		if (rc != KS_OK || !(ci.flags & KS_CERT_SUPERSEDED) ||
-		    strcmp(ci.successor, fpr) != 0)
-			continue;
-		ci.flags &= ~KS_CERT_SUPERSEDED;
-		ci.successor[0] = '\0';
-		if ((rc = ks_certinfo_put(txn, &ci)) == KS_OK)
-			rc = audit_log(txn, l.v[i], "key %s: no longer "
+		l.v[i].flags &= ~KS_CERT_SUPERSEDED;
+		l.v[i].successor[0] = '\0';
+		if ((rc = ks_certinfo_put(txn, &l.v[i])) == KS_OK)
+			rc = audit_log(txn, l.v[i].fpr, "key %s: no longer "
 			    "superseded (its successor %s was removed)",
-			    l.v[i], fpr);
+			    l.v[i].fpr, fpr);
 	}
 	free(l.v);
 	return (rc);
@@ -780,12 +794,12 @@ publish_republish(struct ks_txn *txn, const char *domain,
     const char *account, const char *addr, struct republish_report *r)
 {
 	struct store_addrs	 l;
-	char			 local[KS_ADDR_MAX], d[KS_DOMAIN_MAX];
 	size_t			 i;
 	int			 ret = 0;
 
 	memset(r, 0, sizeof(*r));
-	if (store_addrs(txn, account, &l) == -1)
+	if ((domain != NULL ? store_addrs_domain(txn, domain, &l) :
+	    store_addrs(txn, account, &l)) == -1)
 		return (-1);
 	if (l.n > 0 && (r->v = calloc(l.n, sizeof(*r->v))) == NULL) {
 		warn(NULL);
@@ -794,10 +808,6 @@ publish_republish(struct ks_txn *txn, const char *domain,
 	}
 	for (i = 0; i < l.n && ret == 0; i++) {
 		if (addr != NULL && strcmp(l.v[i].addr, addr) != 0)
-			continue;
-		if (domain != NULL && (wkd_split(l.v[i].addr, local,
-		    sizeof(local), d, sizeof(d)) == -1 ||
-		    strcmp(d, domain) != 0))
 			continue;
 		ret = publish_again(txn, &l.v[i], &r->v[r->n++]);
 	}

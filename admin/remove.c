@@ -35,11 +35,9 @@ remove_key(struct ks_txn *txn, const char *fpr, struct store_addrs *gone)
 		return (-1);
 	}
 	ks_blob_free(&b);
-	if (store_addrs(txn, NULL, &l) == -1)
+	if (store_addrs_key(txn, fpr, &l) == -1)
 		return (-1);
 	for (i = 0; i < l.n; i++) {
-		if (strcmp(l.v[i].fpr, fpr) != 0)
-			continue;
 		if (gone->v == NULL &&
 		    (gone->v = calloc(l.n, sizeof(*gone->v))) == NULL) {
 			warn(NULL);

@@ -192,11 +192,9 @@ revoke_key(struct ks_txn *txn, const struct revoke_req *req,
 		goto out;
 	/* Every address serving it (or serving it as predecessor). */
 	if (publish_refresh_key(txn, req->fpr, stderr) == -1 ||
-	    store_addrs(txn, NULL, &l) == -1)
+	    store_addrs_key(txn, req->fpr, &l) == -1)
 		goto out;
 	for (i = 0; i < l.n; i++) {
-		if (strcmp(l.v[i].fpr, req->fpr) != 0)
-			continue;
 		if (res->nserved == 0 && (res->served = calloc(l.n,
 		    sizeof(*res->served))) == NULL) {
 			warn(NULL);

@@ -19,17 +19,6 @@
 #include "keystore.h"
 #include "wkdctl.h"
 
-static void
-show_date(int64_t t, char *buf, size_t bufsz)
-{
-	struct tm	 tm;
-	time_t		 tt = t;
-
-	if (gmtime_r(&tt, &tm) == NULL ||
-	    strftime(buf, bufsz, "%Y-%m-%d %H:%M:%SZ", &tm) == 0)
-		(void)snprintf(buf, bufsz, "%lld", (long long)t);
-}
-
 int
 show_state(struct ks_txn *txn, const char *fpr, char *buf, size_t bufsz)
 {
@@ -60,7 +49,7 @@ show_state(struct ks_txn *txn, const char *fpr, char *buf, size_t bufsz)
 		    info.reason_text[0] != '\0' ? ": " : "",
 		    info.reason_text, sup);
 	else if (info.expired) {
-		show_date(info.expires, when, sizeof(when));
+		io_date(info.expires, when, sizeof(when));
 		(void)snprintf(buf, bufsz, "expired (since %s)%s", when, sup);
 	} else
 		(void)snprintf(buf, bufsz, "valid%s", sup);
@@ -144,10 +133,10 @@ show_key(struct ctl *ctl, const char *fpr)
 	printf("  state: %s\n", state);
 	if (pgp_info(fpr, b.data, b.len, &info) == 0) {
 		revoked = info.revoked;
-		show_date(info.created, when, sizeof(when));
+		io_date(info.created, when, sizeof(when));
 		printf("  created: %s\n", when);
 		if (info.expires != 0) {
-			show_date(info.expires, when, sizeof(when));
+			io_date(info.expires, when, sizeof(when));
 			printf("  %s: %s\n", info.expired ? "expired" :
 			    "expires", when);
 		} else

@@ -135,18 +135,40 @@ store_addrs_cb(const struct ks_addr *a, void *arg)
 	return (0);
 }
 
-int
-store_addrs(struct ks_txn *txn, const char *account, struct store_addrs *l)
+/* Snapshot what walk(txn, key, ...) gives into *l. */
+static int
+store_walk(struct ks_txn *txn, const char *key, int (*walk)(struct ks_txn *,
+    const char *, int (*)(const struct ks_addr *, void *), void *),
+    struct store_addrs *l)
 {
 	int	 rc;
 
 	memset(l, 0, sizeof(*l));
-	if ((rc = ks_addr_foreach(txn, account, store_addrs_cb, l)) != KS_OK) {
+	if ((rc = walk(txn, key, store_addrs_cb, l)) != KS_OK) {
 		warnx("reading addresses: %s", ks_strerror(rc));
 		store_addrs_free(l);
 		return (-1);
 	}
 	return (0);
+}
+
+int
+store_addrs(struct ks_txn *txn, const char *account, struct store_addrs *l)
+{
+	return (store_walk(txn, account, ks_addr_foreach, l));
+}
+
+int
+store_addrs_domain(struct ks_txn *txn, const char *domain,
+    struct store_addrs *l)
+{
+	return (store_walk(txn, domain, ks_addr_foreach_domain, l));
+}
+
+int
+store_addrs_key(struct ks_txn *txn, const char *fpr, struct store_addrs *l)
+{
+	return (store_walk(txn, fpr, ks_addr_foreach_key, l));
 }
 
 void

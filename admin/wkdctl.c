@@ -88,7 +88,8 @@ static const struct ctl_cmd cmds[] = {
 	    "Oldest first: time (UTC), operator, subject, what changed.\n"
 	    "-v adds each change's command line; --json prints a JSON\n"
 	    "array; --since time: YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS][Z]\n"
-	    "(UTC) or @seconds.\n" },
+	    "(UTC) or @seconds.  prune --before time drops older entries\n"
+	    "(the newest stays); addresses stay bound whatever the log.\n" },
 	{ "revoke", cmd_revoke, REVOKE_USAGE, "revoke a key", REVOKE_HELP },
 	{ "export-revocation", cmd_export_revocation, EXPREV_USAGE,
 	    "print a stored revocation certificate", EXPREV_HELP },

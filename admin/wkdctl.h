@@ -43,6 +43,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
@@ -81,7 +82,8 @@ struct pgp_certs;
 #define HASH_USAGE	"hash address"
 #define REMOVE_USAGE	"remove fingerprint"
 #define LOG_USAGE	"log [-v] [--json] [--since time] " \
-			"[address | domain | fingerprint]"
+			"[address | domain | fingerprint]\n" \
+			"log prune --before time"
 #define REVOKE_USAGE	"revoke [--reason reason] [--message text] " \
 			"[--with-key file | --certificate file] " \
 			"[--passphrase-fd n] fingerprint | address"
@@ -203,6 +205,11 @@ struct store_addrs {
  */
 int	 store_addrs(struct ks_txn *, const char *account,
 	    struct store_addrs *l);
+/* The same for the addresses of domain, or those serving key fpr. */
+int	 store_addrs_domain(struct ks_txn *, const char *domain,
+	    struct store_addrs *l);
+int	 store_addrs_key(struct ks_txn *, const char *fpr,
+	    struct store_addrs *l);
 void	 store_addrs_free(struct store_addrs *);
 const char *store_state(int);	/* "primary", "alias", "retired" */
 
@@ -217,8 +224,32 @@ void	 audit_init(int, char **);
 int	 audit_log(struct ks_txn *, const char *subject, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 int	 cmd_log(struct ctl *, int, char **);
+/*
+ * Drop the audit entries older than before (the newest stays), logging
+ * that; *n gets how many.  0, or -1 after warning.
+ */
+int	 audit_prune(struct ks_txn *, int64_t before, size_t *n);
 
 /* io.c */
+/*
+ * A progress line on stderr, when it is a terminal and the work has taken
+ * a second: "what: done/total (N%)", redrawn at most ten times a second
+ * and wiped at the end.  Nothing at all when stderr is not a terminal.
+ */
+struct io_progress {
+	const char	*what;
+	size_t		 total;
+	struct timespec	 t0, last;
+	int		 tty, shown;
+};
+
+void	 io_progress_start(struct io_progress *, const char *what,
+	    size_t total);
+/* pg may be NULL: nothing then. */
+void	 io_progress(struct io_progress *pg, size_t done);
+void	 io_progress_end(struct io_progress *);
+/* t (seconds since the epoch) as "YYYY-MM-DD HH:MM:SSZ" into buf. */
+void	 io_date(int64_t t, char *buf, size_t bufsz);
 /* "wkdctl: " and the message, a line, to fp (a report, or stderr). */
 void	 io_err(FILE *fp, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
@@ -373,10 +404,12 @@ struct import_report {
  * nested transaction, so one that is refused or fails is reported and
  * skipped; with IMPORT_STRICT the first one returns -1 instead.  *r (free
  * with import_report_free(), also after an error) says what became of
- * each key.  Returns 0, or -1 (the caller aborts txn).
+ * each key; pg (NULL: none) shows how far it got.  Returns 0, or -1 (the
+ * caller aborts txn).
  */
 int	 import_keys(struct ks_txn *, const char *account,
-	    const struct pgp_certs *certs, int flags, struct import_report *r);
+	    const struct pgp_certs *certs, int flags, struct io_progress *pg,
+	    struct import_report *r);
 void	 import_report_free(struct import_report *);
 /*
  * Print r as "wkdctl import" does: each key's lines on fp, the errors of

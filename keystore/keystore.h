@@ -168,8 +168,31 @@ int		 ks_addr_get(struct ks_txn *, const char *addr,
 		    struct ks_addr *out);
 /* Inserts or replaces; mtime is set, ctime kept (or set if new). */
 int		 ks_addr_put(struct ks_txn *, const struct ks_addr *);
-/* In address order; account non-NULL limits it to one account's addresses. */
+/* Delete addr's record (KS_NOTFOUND if none): only for ks_gone_put(). */
+int		 ks_addr_del(struct ks_txn *, const char *addr);
+/*
+ * Erasure without reuse: ks_gone_put() records that addr (normalised) was
+ * erased as a keyed hash only (HMAC-SHA-256 with a random key the store
+ * makes on first use and never gives out), so the address itself can go
+ * from the store while ks_gone_get() still says KS_OK for it (KS_NOTFOUND
+ * for an address never erased).  Both return KS_* or LMDB codes.
+ */
+int		 ks_gone_put(struct ks_txn *, const char *addr);
+int		 ks_gone_get(struct ks_txn *, const char *addr);
+/*
+ * Walk addresses in address order, calling cb with each (a lives until cb
+ * returns); a non-zero return from cb stops the walk and is returned.
+ * ks_addr_foreach(): all, or with account non-NULL one account's;
+ * ks_addr_foreach_domain(): those in domain (an A-label);
+ * ks_addr_foreach_key(): those serving key fpr.  Returns KS_OK, cb's
+ * value, KS_CORRUPT or an LMDB code.  (Scans today; indexes may replace
+ * them, with the same results.)
+ */
 int		 ks_addr_foreach(struct ks_txn *, const char *account,
+		    int (*cb)(const struct ks_addr *a, void *arg), void *arg);
+int		 ks_addr_foreach_domain(struct ks_txn *, const char *domain,
+		    int (*cb)(const struct ks_addr *a, void *arg), void *arg);
+int		 ks_addr_foreach_key(struct ks_txn *, const char *fpr,
 		    int (*cb)(const struct ks_addr *a, void *arg), void *arg);
 
 /*
@@ -211,6 +234,14 @@ struct ks_certinfo {
 int		 ks_certinfo_get(struct ks_txn *, const char *fpr,
 		    struct ks_certinfo *out);
 int		 ks_certinfo_put(struct ks_txn *, const struct ks_certinfo *);
+/*
+ * cb with the certinfo of each key superseded by fpr (ci lives until cb
+ * returns; non-zero from cb stops and is returned).  KS_OK, cb's value,
+ * KS_CORRUPT or an LMDB code.
+ */
+int		 ks_certinfo_foreach_successor(struct ks_txn *, const char *fpr,
+		    int (*cb)(const struct ks_certinfo *ci, void *arg),
+		    void *arg);
 
 /*
  * Revocation certificates kept for a key (as GnuPG's openpgp-revocs.d):
@@ -239,6 +270,12 @@ struct ks_logent {
 };
 
 int		 ks_log_append(struct ks_txn *, struct ks_logent *e);
+/*
+ * Delete the entries older than before (seconds since the epoch), except
+ * the newest entry, which always stays (sequence numbers never repeat);
+ * *n gets how many went.  KS_OK or an LMDB code.
+ */
+int		 ks_log_prune(struct ks_txn *, int64_t before, size_t *n);
 int		 ks_log_foreach(struct ks_txn *, int64_t since,
 		    int (*cb)(const struct ks_logent *e, void *arg),
 		    void *arg);

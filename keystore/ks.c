@@ -30,6 +30,20 @@
 
 #define KS_FORMAT	"1"
 #define KS_MAPSIZE	((size_t)1 << 30)
+#define KS_LMDB_KEY_MAX	511	/* mdb_env_get_maxkeysize(), as built. */
+
+/*
+ * An addrs record (see the top): state at byte 1, flags at 4, ctime at 8,
+ * mtime at 16, the account's length at 24 and the account at 26, then the
+ * fingerprint's length (1 byte) and fingerprint.
+ */
+#define AR_STATE	1
+#define AR_FLAGS	4
+#define AR_CTIME	8
+#define AR_MTIME	16
+#define AR_ALEN		24
+#define AR_ACCT		26
+#define AR_MIN		(AR_ACCT + 1)	/* Then alen + 1 + fprlen. */
 
 enum ks_table { T_META, T_DOMAINS, T_POLICY, T_ADDRS, T_CERTS, T_WKD,
     T_CERTINFO, T_REVOCS, T_MTASTS, T_LOG, T_COUNT };
@@ -386,7 +400,7 @@ tget(struct ks_txn *t, enum ks_table tb, const void *k, size_t klen,
 {
 	MDB_val	 key;
 
-	if (klen == 0 || klen > 511)
+	if (klen == 0 || klen > KS_LMDB_KEY_MAX)
 		return (KS_INVALID);
 	mkval(&key, k, klen);
 	return (ks_maperr(mdb_get(t->txn, t->ks->dbi[tb], &key, v)));
@@ -398,7 +412,7 @@ tput(struct ks_txn *t, enum ks_table tb, const void *k, size_t klen,
 {
 	MDB_val	 key, v;
 
-	if (klen == 0 || klen > 511)
+	if (klen == 0 || klen > KS_LMDB_KEY_MAX)
 		return (KS_INVALID);
 	mkval(&key, k, klen);
 	mkval(&v, data, len);
@@ -410,7 +424,7 @@ tdel(struct ks_txn *t, enum ks_table tb, const void *k, size_t klen)
 {
 	MDB_val	 key;
 
-	if (klen == 0 || klen > 511)
+	if (klen == 0 || klen > KS_LMDB_KEY_MAX)
 		return (KS_INVALID);
 	mkval(&key, k, klen);
 	return (ks_maperr(db_del(t->txn, t->ks->dbi[tb], &key)));
@@ -644,22 +658,91 @@ addr_decode(const MDB_val *k, const MDB_val *v, struct ks_addr *a)
 	size_t			 alen, flen;
 
 	memset(a, 0, sizeof(*a));
-	if (k->mv_size >= sizeof(a->addr) || v->mv_size < 27 || p[0] != 1)
+	if (k->mv_size >= sizeof(a->addr) || v->mv_size < AR_MIN || p[0] != 1)
 		return (KS_CORRUPT);
-	alen = get_u16(p + 24);
-	if (alen >= sizeof(a->account) || v->mv_size < 27 + alen)
+	alen = get_u16(p + AR_ALEN);
+	if (alen >= sizeof(a->account) || v->mv_size < AR_MIN + alen)
 		return (KS_CORRUPT);
-	flen = p[26 + alen];
-	if (flen >= sizeof(a->fpr) || v->mv_size != 27 + alen + flen)
+	flen = p[AR_ACCT + alen];
+	if (flen >= sizeof(a->fpr) || v->mv_size != AR_MIN + alen + flen)
 		return (KS_CORRUPT);
 	memcpy(a->addr, k->mv_data, k->mv_size);
-	a->state = p[1];
-	a->flags = get_u32(p + 4);
-	a->ctime = get_i64(p + 8);
-	a->mtime = get_i64(p + 16);
-	memcpy(a->account, p + 26, alen);
-	memcpy(a->fpr, p + 27 + alen, flen);
+	a->state = p[AR_STATE];
+	a->flags = get_u32(p + AR_FLAGS);
+	a->ctime = get_i64(p + AR_CTIME);
+	a->mtime = get_i64(p + AR_MTIME);
+	memcpy(a->account, p + AR_ACCT, alen);
+	memcpy(a->fpr, p + AR_MIN + alen, flen);
 	return (KS_OK);
+}
+
+int
+ks_addr_del(struct ks_txn *t, const char *addr)
+{
+	return (tdel(t, T_ADDRS, addr, strlen(addr)));
+}
+
+/*
+ * Erased addresses live in meta as "gone:" and HMAC-SHA-256(the store's
+ * erasure key, address); the key is 32 random bytes under "gone-key",
+ * made the first time an address is erased.
+ */
+#define GONE_PREFIX	"gone:"
+#define GONE_KEY	"gone-key"
+#define GONE_KEYLEN	32
+
+/* The record key for addr into out; KS_NOTFOUND if nothing was erased. */
+static int
+gone_key(struct ks_txn *t, const char *addr, int make,
+    unsigned char out[sizeof(GONE_PREFIX) - 1 + GONE_KEYLEN])
+{
+	unsigned char	 secret[GONE_KEYLEN];
+	MDB_val		 v;
+	int		 rc;
+
+	rc = tget(t, T_META, GONE_KEY, strlen(GONE_KEY), &v);
+	if (rc == KS_OK && v.mv_size == GONE_KEYLEN)
+		memcpy(secret, v.mv_data, GONE_KEYLEN);
+	else if (rc == KS_OK)
+		return (KS_CORRUPT);
+	else if (rc != KS_NOTFOUND || !make)
+		return (rc);
+	else if (gnutls_rnd(GNUTLS_RND_KEY, secret, sizeof(secret)) != 0)
+		return (KS_INVALID);
+	else if ((rc = tput(t, T_META, GONE_KEY, strlen(GONE_KEY), secret,
+	    sizeof(secret), 0)) != KS_OK)
+		return (rc);
+	memcpy(out, GONE_PREFIX, sizeof(GONE_PREFIX) - 1);
+	rc = gnutls_hmac_fast(GNUTLS_MAC_SHA256, secret, sizeof(secret), addr,
+	    strlen(addr), out + sizeof(GONE_PREFIX) - 1) == 0 ? KS_OK :
+	    KS_INVALID;
+	memset(secret, 0, sizeof(secret));
+	return (rc);
+}
+
+int
+ks_gone_put(struct ks_txn *t, const char *addr)
+{
+	unsigned char	 k[sizeof(GONE_PREFIX) - 1 + GONE_KEYLEN];
+	unsigned char	 when[8];
+	int		 rc;
+
+	if ((rc = gone_key(t, addr, 1, k)) != KS_OK)
+		return (rc);
+	put_i64(when, time(NULL));
+	return (tput(t, T_META, k, sizeof(k), when, sizeof(when), 0));
+}
+
+int
+ks_gone_get(struct ks_txn *t, const char *addr)
+{
+	unsigned char	 k[sizeof(GONE_PREFIX) - 1 + GONE_KEYLEN];
+	MDB_val		 v;
+	int		 rc;
+
+	if ((rc = gone_key(t, addr, 0, k)) != KS_OK)
+		return (rc);
+	return (tget(t, T_META, k, sizeof(k), &v));
 }
 
 int
@@ -677,7 +760,7 @@ ks_addr_get(struct ks_txn *t, const char *addr, struct ks_addr *out)
 int
 ks_addr_put(struct ks_txn *t, const struct ks_addr *a)
 {
-	unsigned char	 rec[27 + KS_ADDR_MAX + KS_FPR_MAX];
+	unsigned char	 rec[AR_MIN + KS_ADDR_MAX + KS_FPR_MAX];
 	struct ks_addr	 old;
 	size_t		 alen, flen;
 	int64_t		 now = time(NULL), ctime = now;
@@ -694,27 +777,33 @@ ks_addr_put(struct ks_txn *t, const struct ks_addr *a)
 		ctime = old.ctime;
 	else if (rc != KS_NOTFOUND)
 		return (rc);
-	memset(rec, 0, 27);
+	memset(rec, 0, AR_MIN);
 	rec[0] = 1;
-	rec[1] = a->state;
-	put_u32(rec + 4, a->flags);
-	put_i64(rec + 8, ctime);
-	put_i64(rec + 16, now);
-	put_u16(rec + 24, alen);
-	memcpy(rec + 26, a->account, alen);
-	rec[26 + alen] = flen;
-	memcpy(rec + 27 + alen, a->fpr, flen);
+	rec[AR_STATE] = a->state;
+	put_u32(rec + AR_FLAGS, a->flags);
+	put_i64(rec + AR_CTIME, ctime);
+	put_i64(rec + AR_MTIME, now);
+	put_u16(rec + AR_ALEN, alen);
+	memcpy(rec + AR_ACCT, a->account, alen);
+	rec[AR_ACCT + alen] = flen;
+	memcpy(rec + AR_MIN + alen, a->fpr, flen);
 	return (tput(t, T_ADDRS, a->addr, strlen(a->addr), rec,
-	    27 + alen + flen, 0));
+	    AR_MIN + alen + flen, 0));
 }
 
-int
-ks_addr_foreach(struct ks_txn *t, const char *account,
-    int (*cb)(const struct ks_addr *, void *), void *arg)
+/*
+ * Every address, or those of account, of domain or serving key fpr (each
+ * filter NULL for any).  A scan today: an index can replace it without
+ * changing the callers.
+ */
+static int
+addr_scan(struct ks_txn *t, const char *account, const char *domain,
+    const char *fpr, int (*cb)(const struct ks_addr *, void *), void *arg)
 {
 	MDB_cursor	*c;
 	MDB_val		 k, v;
 	struct ks_addr	 a;
+	const char	*at;
 	int		 rc;
 
 	if ((rc = mdb_cursor_open(t->txn, t->ks->dbi[T_ADDRS], &c)) != 0)
@@ -724,11 +813,37 @@ ks_addr_foreach(struct ks_txn *t, const char *account,
 			break;
 		if (account != NULL && strcmp(a.account, account) != 0)
 			continue;
+		if (domain != NULL && ((at = strrchr(a.addr, '@')) == NULL ||
+		    strcmp(at + 1, domain) != 0))
+			continue;
+		if (fpr != NULL && strcmp(a.fpr, fpr) != 0)
+			continue;
 		if ((rc = cb(&a, arg)) != 0)
 			break;
 	}
 	mdb_cursor_close(c);
 	return (rc == MDB_NOTFOUND ? KS_OK : ks_maperr(rc));
+}
+
+int
+ks_addr_foreach(struct ks_txn *t, const char *account,
+    int (*cb)(const struct ks_addr *, void *), void *arg)
+{
+	return (addr_scan(t, account, NULL, NULL, cb, arg));
+}
+
+int
+ks_addr_foreach_domain(struct ks_txn *t, const char *domain,
+    int (*cb)(const struct ks_addr *, void *), void *arg)
+{
+	return (addr_scan(t, NULL, domain, NULL, cb, arg));
+}
+
+int
+ks_addr_foreach_key(struct ks_txn *t, const char *fpr,
+    int (*cb)(const struct ks_addr *, void *), void *arg)
+{
+	return (addr_scan(t, NULL, NULL, fpr, cb, arg));
 }
 
 /* Certificates and published keys. */
@@ -749,8 +864,9 @@ check_pgp(const void *data, size_t len, size_t max)
 	if ((rc = ks_pgp_scan(data, len, counts)) != KS_OK)
 		return (rc);
 	for (i = 0; i < 64; i++)
-		if (counts[i] != 0 && i != 2 && i != 6 && i != 12 &&
-		    i != 13 && i != 14 && i != 17)
+		if (counts[i] != 0 && i != KS_PKT_SIG && i != KS_PKT_PUBKEY &&
+		    i != KS_PKT_TRUST && i != KS_PKT_UID &&
+		    i != KS_PKT_PUBSUB && i != KS_PKT_ATTR)
 			return (KS_INVALID);
 	return (KS_OK);
 }
@@ -810,47 +926,67 @@ ks_cert_del(struct ks_txn *t, const char *fpr)
 	return (KS_OK);
 }
 
+/*
+ * A certinfo record: version (1), 3 bytes zero, flags (u32), ctime and
+ * mtime (i64), the successor's length (1 byte) and fingerprint, then the
+ * account's length (u16) and address (added later: optional).
+ */
+#define CI_FLAGS	4
+#define CI_CTIME	8
+#define CI_MTIME	16
+#define CI_SLEN		24
+#define CI_SUCC		25	/* Then u16 account length, account. */
+
+static int
+certinfo_decode(const void *key, size_t klen, const MDB_val *v,
+    struct ks_certinfo *out)
+{
+	const unsigned char	*p = v->mv_data;
+	size_t			 slen, alen;
+
+	memset(out, 0, sizeof(*out));
+	if (klen >= sizeof(out->fpr))
+		return (KS_CORRUPT);
+	if (v->mv_size < CI_SUCC || p[0] != 1)
+		return (KS_CORRUPT);
+	slen = p[CI_SLEN];
+	if (slen >= sizeof(out->successor) || v->mv_size < CI_SUCC + slen)
+		return (KS_CORRUPT);
+	if (v->mv_size > CI_SUCC + slen) {
+		if (v->mv_size < CI_SUCC + 2 + slen)
+			return (KS_CORRUPT);
+		alen = get_u16(p + CI_SUCC + slen);
+		if (alen >= sizeof(out->account) ||
+		    v->mv_size != CI_SUCC + 2 + slen + alen)
+			return (KS_CORRUPT);
+		memcpy(out->account, p + CI_SUCC + 2 + slen, alen);
+	}
+	memcpy(out->fpr, key, klen);
+	out->flags = get_u32(p + CI_FLAGS);
+	out->ctime = get_i64(p + CI_CTIME);
+	out->mtime = get_i64(p + CI_MTIME);
+	memcpy(out->successor, p + CI_SUCC, slen);
+	return (KS_OK);
+}
+
 int
 ks_certinfo_get(struct ks_txn *t, const char *fpr, struct ks_certinfo *out)
 {
-	const unsigned char	*p;
-	MDB_val			 v;
-	size_t			 slen, alen;
-	int			 rc;
+	MDB_val	 v;
+	int	 rc;
 
 	memset(out, 0, sizeof(*out));
 	if (strlen(fpr) >= sizeof(out->fpr))
 		return (KS_INVALID);
 	if ((rc = tget(t, T_CERTINFO, fpr, strlen(fpr), &v)) != KS_OK)
 		return (rc);
-	p = v.mv_data;
-	if (v.mv_size < 25 || p[0] != 1)
-		return (KS_CORRUPT);
-	slen = p[24];
-	if (slen >= sizeof(out->successor) || v.mv_size < 25 + slen)
-		return (KS_CORRUPT);
-	if (v.mv_size > 25 + slen) {
-		/* The account, added to the record later: optional. */
-		if (v.mv_size < 27 + slen)
-			return (KS_CORRUPT);
-		alen = get_u16(p + 25 + slen);
-		if (alen >= sizeof(out->account) ||
-		    v.mv_size != 27 + slen + alen)
-			return (KS_CORRUPT);
-		memcpy(out->account, p + 27 + slen, alen);
-	}
-	memcpy(out->fpr, fpr, strlen(fpr) + 1);
-	out->flags = get_u32(p + 4);
-	out->ctime = get_i64(p + 8);
-	out->mtime = get_i64(p + 16);
-	memcpy(out->successor, p + 25, slen);
-	return (KS_OK);
+	return (certinfo_decode(fpr, strlen(fpr), &v, out));
 }
 
 int
 ks_certinfo_put(struct ks_txn *t, const struct ks_certinfo *ci)
 {
-	unsigned char		 rec[27 + KS_FPR_MAX + KS_ADDR_MAX];
+	unsigned char		 rec[CI_SUCC + 2 + KS_FPR_MAX + KS_ADDR_MAX];
 	struct ks_certinfo	 old;
 	size_t			 slen, alen;
 	int64_t			 now = time(NULL);
@@ -865,17 +1001,43 @@ ks_certinfo_put(struct ks_txn *t, const struct ks_certinfo *ci)
 	if ((rc = ks_certinfo_get(t, ci->fpr, &old)) != KS_OK &&
 	    rc != KS_NOTFOUND)
 		return (rc);
-	memset(rec, 0, 25);
+	memset(rec, 0, CI_SUCC);
 	rec[0] = 1;
-	put_u32(rec + 4, ci->flags);
-	put_i64(rec + 8, rc == KS_OK ? old.ctime : now);
-	put_i64(rec + 16, now);
-	rec[24] = slen;
-	memcpy(rec + 25, ci->successor, slen);
-	put_u16(rec + 25 + slen, alen);
-	memcpy(rec + 27 + slen, ci->account, alen);
+	put_u32(rec + CI_FLAGS, ci->flags);
+	put_i64(rec + CI_CTIME, rc == KS_OK ? old.ctime : now);
+	put_i64(rec + CI_MTIME, now);
+	rec[CI_SLEN] = slen;
+	memcpy(rec + CI_SUCC, ci->successor, slen);
+	put_u16(rec + CI_SUCC + slen, alen);
+	memcpy(rec + CI_SUCC + 2 + slen, ci->account, alen);
 	return (tput(t, T_CERTINFO, ci->fpr, strlen(ci->fpr), rec,
-	    27 + slen + alen, 0));
+	    CI_SUCC + 2 + slen + alen, 0));
+}
+
+/* A scan today; an index on the successor can replace it. */
+int
+ks_certinfo_foreach_successor(struct ks_txn *t, const char *fpr,
+    int (*cb)(const struct ks_certinfo *, void *), void *arg)
+{
+	MDB_cursor		*c;
+	MDB_val			 k, v;
+	struct ks_certinfo	 ci;
+	int			 rc;
+
+	if ((rc = mdb_cursor_open(t->txn, t->ks->dbi[T_CERTINFO], &c)) != 0)
+		return (ks_maperr(rc));
+	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
+		if ((rc = certinfo_decode(k.mv_data, k.mv_size, &v, &ci)) !=
+		    KS_OK)
+			break;
+		if (!(ci.flags & KS_CERT_SUPERSEDED) ||
+		    strcmp(ci.successor, fpr) != 0)
+			continue;
+		if ((rc = cb(&ci, arg)) != 0)
+			break;
+	}
+	mdb_cursor_close(c);
+	return (rc == MDB_NOTFOUND ? KS_OK : ks_maperr(rc));
 }
 
 int
@@ -1019,6 +1181,49 @@ ks_log_foreach(struct ks_txn *t, int64_t since,
 		if ((rc = cb(e, arg)) != 0)
 			break;
 	}
+	mdb_cursor_close(c);
+	free(e);
+	return (rc == MDB_NOTFOUND ? KS_OK : ks_maperr(rc));
+}
+
+int
+ks_log_prune(struct ks_txn *t, int64_t before, size_t *np)
+{
+	MDB_cursor		*c;
+	MDB_val			 k, v;
+	struct ks_logent	*e;
+	uint64_t		 last;
+	int			 rc;
+
+	*np = 0;
+	if ((e = ks_malloc(sizeof(*e))) == NULL)
+		return (ENOMEM);
+	if ((rc = mdb_cursor_open(t->txn, t->ks->dbi[T_LOG], &c)) != 0) {
+		free(e);
+		return (ks_maperr(rc));
+	}
+	/*
+	 * Oldest first, up to the first entry at or after before; the newest
+	 * entry stays, so that sequence numbers are never reused.
+	 */
+	if ((rc = mdb_cursor_get(c, &k, &v, MDB_LAST)) != 0 ||
+	    (rc = log_decode(&k, &v, e)) != KS_OK)
+		goto out;
+	last = e->seq;
+	while ((rc = mdb_cursor_get(c, &k, &v, MDB_FIRST)) == 0) {
+		if ((rc = log_decode(&k, &v, e)) != KS_OK)
+			break;
+		if (e->seq == last || e->time >= before)
+			break;
+		if (KS_FAULT_HIT()) {
+			rc = KS_FAULT;
+			break;
+		}
+		if ((rc = mdb_cursor_del(c, 0)) != 0)
+			break;
+		(*np)++;
+	}
+out:
 	mdb_cursor_close(c);
 	free(e);
 	return (rc == MDB_NOTFOUND ? KS_OK : ks_maperr(rc));

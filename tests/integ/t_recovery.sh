@@ -99,6 +99,23 @@ else
 	skip "not root: SUDO_USER applies only to root"
 fi
 
+# log prune: old entries go (an erasure request), the newest and the
+# prune itself stay; the store still refuses to give the address away.
+n0=$(ctl log | wc -l)
+ctl log prune --before 2000-01-01 > "$T/out" 2>&1
+check "log prune before 2000: nothing pruned" grep -q "^log: 0 entries pruned$" "$T/out"
+ctl log prune --before 2099-01-01 > "$T/out" 2>&1
+check "log prune: says how many" grep -Eq "^log: [0-9]+ entries pruned$" "$T/out"
+n1=$(ctl log | wc -l)
+check "log prune: $n0 entries, then 2 (the newest and the prune)" [ "$n1" -eq 2 ]
+ctl log > "$T/log2" 2>&1
+check "log prune: the prune is logged" grep -q "entries before 2099-01-01 00:00:00Z pruned" "$T/log2"
+ctl log prune --before yesterday > "$T/out" 2>&1
+is "$?" 2 "log prune with a bad time: usage error"
+ctl account add ann2@r.test --alias ann@r.test > "$T/out" 2>&1
+check "after pruning, ann@r.test still can't move to another account" \
+    grep -q "already" "$T/out"
+
 check_wkdd "recovery"
 stop_wkdd
 finish

@@ -451,6 +451,28 @@ t_full(void)
 	(void)system(cmd);
 }
 
+/* Erased addresses: only a keyed hash stays, and says "erased". */
+static void
+t_gone(struct ks *ks)
+{
+	struct ks_txn	*t;
+
+	E(ks_txn_begin(ks, KS_RDONLY, &t));
+	is_int(ks_gone_get(t, "gone@example.org"), KS_NOTFOUND,
+	    "nothing erased yet: KS_NOTFOUND");
+	ks_txn_abort(t);
+	E(ks_txn_begin(ks, 0, &t));
+	E(ks_gone_put(t, "gone@example.org"));
+	E(ks_gone_get(t, "gone@example.org"));
+	is_int(ks_gone_get(t, "other@example.org"), KS_NOTFOUND,
+	    "another address is not erased");
+	E(ks_txn_commit(t));
+	E(ks_txn_begin(ks, KS_RDONLY, &t));
+	is_int(ks_gone_get(t, "gone@example.org"), KS_OK,
+	    "erased, after commit, in a read transaction");
+	ks_txn_abort(t);
+}
+
 /* A nested transaction: its commit is the parent's, its abort its own. */
 static void
 t_nested(struct ks *ks)
@@ -498,6 +520,7 @@ main(void)
 	t_rdonly();
 	t_visibility(ks);
 	t_nested(ks);
+	t_gone(ks);
 	ks_close(ks);
 	t_full();
 	cleanup();
