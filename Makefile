@@ -74,6 +74,23 @@ $(O)/obj/keystore/%.o: keystore/%.c keystore/keystore.h keystore/extern.h
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(KS_PKGS)) $(KSFLAGS) -c -o $@ $<
 
+# The keystore once more with KSFLAGS=-DKS_FAULTS (its fault-injection
+# hook), for t_faults alone.
+KS_FAULT_OBJS = $(patsubst %.c,$(O)/obj-faults/%.o,$(wildcard keystore/*.c))
+$(O)/obj-faults/keystore/%.o: keystore/%.c keystore/keystore.h keystore/extern.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(KS_PKGS)) -DKS_FAULTS \
+	    -c -o $@ $<
+$(O)/libkeystore-faults.a: $(KS_FAULT_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+$(O)/tests/t_faults: tests/unit/t_faults.c tests/tap.h \
+    $(O)/libkeystore-faults.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -DKS_FAULTS -Itests $(CFLAGS) \
+	    $(call pc_cflags,$(KS_PKGS)) -o $@ $< $(O)/libkeystore-faults.a \
+	    $(LDFLAGS) $(call pc_libs,$(KS_PKGS))
+
 $(O)/obj/wkdd/%.o: wkdd/%.c $(wildcard wkdd/*.h) keystore/keystore.h
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(WKDD_PKGS)) -c -o $@ $<

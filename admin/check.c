@@ -561,7 +561,7 @@ check_mtasts(struct check *c)
 	if (c->ks == NULL)
 		return;
 	memset(&b, 0, sizeof(b));
-	rc = ks_get_mtasts(c->ks, c->dom, &b);
+	rc = ks_serve_mtasts(c->ks, c->dom, &b);
 	if (rc == KS_OK && zone_mtasts_id(b.etag, id, sizeof(id)) == -1)
 		rc = KS_CORRUPT;
 	ks_blob_free(&b);

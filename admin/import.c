@@ -145,19 +145,25 @@ import_reason(struct ks_txn *txn, const char *account,
 		return (buf);
 	}
 	if (a.fpr[0] != '\0' && strcmp(a.fpr, c->fpr) != 0) {
-		if ((why = import_newer(txn, c, u, &a, buf, bufsz, older,
-		    rcp)) != NULL)
-			return (why);
+		if (c->revoked) {
+			(void)snprintf(buf, bufsz, "a revoked key does not "
+			    "replace the key served (%s)", a.fpr);
+			return (buf);
+		}
 		if ((rc = ks_certinfo_get(txn, c->fpr, &ci)) == KS_OK &&
 		    (ci.flags & KS_CERT_SUPERSEDED)) {
 			(void)snprintf(buf, bufsz, "the key was superseded "
 			    "by %s; it serves %s (wkdctl remove that key "
 			    "first to go back)", ci.successor, a.fpr);
+			(void)snprintf(older, KS_FPR_MAX, "%s", a.fpr);
 			return (buf);
 		} else if (rc != KS_OK && rc != KS_NOTFOUND) {
 			*rcp = rc;
 			return (ks_strerror(rc));
 		}
+		if ((why = import_newer(txn, c, u, &a, buf, bufsz, older,
+		    rcp)) != NULL)
+			return (why);
 	}
 	for (j = 0; j < i; j++)
 		if (c->uids[j].kind == PGP_UID_OK &&

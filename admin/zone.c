@@ -355,7 +355,7 @@ zone_cmd(const char *store, size_t mapsize, const struct conf *conf,
 			return (1);
 		}
 		memset(&b, 0, sizeof(b));
-		rc = ks_get_mtasts(ks, dom, &b);
+		rc = ks_serve_mtasts(ks, dom, &b);
 		if (rc == KS_OK && zone_mtasts_id(b.etag, id, sizeof(id)) == 0)
 			have_id = 1;
 		else if (rc != KS_OK && rc != KS_NOTFOUND) {

@@ -25,7 +25,7 @@
  *
  * Writers (wkdctl) make every change inside one write transaction
  * (ks_txn_begin() ... ks_txn_commit()): it happens whole or not at all.
- * Readers (wkdd) call the one-shot ks_get_*() functions, each in its own
+ * Readers (wkdd) call the one-shot ks_serve_*() functions, each in its own
  * short read transaction, and see every commit made by another process as
  * soon as it is made, without reopening.
  *
@@ -44,9 +44,20 @@
  * positive errno value, or a negative KS_* or LMDB code.  ks_strerror()
  * turns any of them into a message.
  *
- * Data returned to the caller is always copied out of the LMDB map (no
- * pointer into the map outlives its transaction).  Strings in structs are
- * NUL-terminated arrays; blobs are malloc(3)ed and owned by the caller.
+ * Ownership.  What a *_get() or ks_serve_*() function returns is copied
+ * out of the LMDB map: structs are the caller's, strings in them are
+ * NUL-terminated arrays, and blobs are malloc(3)ed, the caller's to free
+ * with ks_blob_free().  What a *_foreach*() walk hands its callback lives
+ * only until the callback returns: structs are on the walk's stack, and
+ * ks_cert_foreach()'s data points into the map itself (copy what you keep;
+ * never keep it past the transaction).  ks_pgp_next() points into the
+ * caller's own buffer.
+ *
+ * Errors.  Unless a function says otherwise it returns KS_OK, KS_NOTFOUND
+ * (for a get, delete or update of something that isn't there), KS_INVALID
+ * (a malformed argument), KS_CORRUPT (a record that can't be decoded),
+ * ENOMEM, KS_FULL (a write into a full map), KS_RDONLYERR (a write in a
+ * read transaction) or another LMDB code.
  */
 #ifndef KEYSTORE_H
 #define KEYSTORE_H
@@ -121,7 +132,10 @@ struct ks_addr {
  * readers, KS_CREATE to make a new store in an empty directory.  mapsize is
  * the most the store may grow to, in bytes; 0 takes the default (1 GiB) or,
  * for an existing store, its current size.  On success *ksp is set; free it
- * with ks_close().
+ * with ks_close() (which does nothing with NULL).  Returns KS_OK,
+ * KS_NOTFOUND (no store in dir and no KS_CREATE: "run wkdctl init"),
+ * KS_VERSION (a store of another format), an errno value (dir missing or
+ * unreadable) or an LMDB code.
  */
 int		 ks_open(struct ks **ksp, const char *dir, int flags,
 		    size_t mapsize);
@@ -145,7 +159,12 @@ int		 ks_txn_nest(struct ks_txn *parent, struct ks_txn **txnp);
 int		 ks_txn_commit(struct ks_txn *);
 void		 ks_txn_abort(struct ks_txn *);
 
-/* Domains.  name must already be a normalised A-label (ks_domain_norm). */
+/*
+ * Domains.  name must already be a normalised A-label (ks_domain_norm).
+ * ks_domain_add(): KS_EXISTS if hosted already; it adds an empty policy.
+ * ks_domain_get(), ks_domain_set_flags(), ks_domain_del(): KS_NOTFOUND if
+ * not hosted.
+ */
 int		 ks_domain_add(struct ks_txn *, const char *name);
 int		 ks_domain_get(struct ks_txn *, const char *name,
 		    struct ks_domain *out);
@@ -159,11 +178,19 @@ int		 ks_domain_del(struct ks_txn *, const char *name);
  */
 int		 ks_domain_foreach(struct ks_txn *,
 		    int (*cb)(const struct ks_domain *d, void *arg), void *arg);
-/* The policy file's bytes (at most KS_POLICY_MAX); len 0 is valid. */
+/*
+ * The policy file's bytes (at most KS_POLICY_MAX, else KS_TOOBIG); len 0
+ * is valid.  KS_NOTFOUND if the domain isn't hosted.
+ */
 int		 ks_policy_put(struct ks_txn *, const char *name,
 		    const void *data, size_t len);
 
-/* Addresses (and so accounts: an account is its KS_ADDR_PRIMARY record). */
+/*
+ * Addresses (and so accounts: an account is its KS_ADDR_PRIMARY record).
+ * ks_addr_get(): KS_NOTFOUND if addr was never bound.  ks_addr_put():
+ * KS_INVALID for a record without account, with an unknown state or an
+ * over-long field.
+ */
 int		 ks_addr_get(struct ks_txn *, const char *addr,
 		    struct ks_addr *out);
 /* Inserts or replaces; mtime is set, ctime kept (or set if new). */
@@ -201,7 +228,10 @@ int		 ks_addr_foreach_key(struct ks_txn *, const char *fpr,
  * secret-key packets (KS_SECRET), holds any packet a transferable public
  * key is not made of (only tags 2, 6, 12, 13, 14 and 17 pass; KS_INVALID:
  * a compressed packet could hide a secret key from the scan) or is over
- * KS_CERT_MAX (KS_TOOBIG).
+ * KS_CERT_MAX (KS_TOOBIG).  ks_cert_get() and ks_cert_del(): KS_NOTFOUND
+ * for an unknown key.  ks_cert_foreach() walks in fingerprint order; data
+ * points into the map, valid only during cb (see Ownership above); a
+ * non-zero return from cb stops the walk and is returned.
  */
 int		 ks_cert_put(struct ks_txn *, const char *fpr,
 		    const void *data, size_t len);
@@ -231,6 +261,11 @@ struct ks_certinfo {
 	int64_t		 mtime;			/* Set by ks_certinfo_put. */
 };
 
+/*
+ * ks_certinfo_get(): KS_NOTFOUND if the store knows nothing more of fpr
+ * than its bytes.  ks_certinfo_put() inserts or replaces (ctime kept,
+ * mtime set); KS_INVALID for a malformed fingerprint or successor.
+ */
 int		 ks_certinfo_get(struct ks_txn *, const char *fpr,
 		    struct ks_certinfo *out);
 int		 ks_certinfo_put(struct ks_txn *, const struct ks_certinfo *);
@@ -246,7 +281,8 @@ int		 ks_certinfo_foreach_successor(struct ks_txn *, const char *fpr,
 /*
  * Revocation certificates kept for a key (as GnuPG's openpgp-revocs.d):
  * only signature packets (tag 2) are accepted (else KS_INVALID).  Never
- * served: no one-shot read exists for them.
+ * served: no one-shot read exists for them.  ks_revoc_get(),
+ * ks_revoc_del(): KS_NOTFOUND if none is kept.
  */
 int		 ks_revoc_put(struct ks_txn *, const char *fpr,
 		    const void *data, size_t len);
@@ -258,7 +294,9 @@ int		 ks_revoc_del(struct ks_txn *, const char *fpr);
  * Audit log.  ks_log_append() gives the entry the next sequence number
  * (written back into e->seq) and, if e->time is 0, the current time; it
  * belongs in the same transaction as the change it records.
- * ks_log_foreach() walks entries with time >= since, oldest first.
+ * ks_log_foreach() walks entries with time >= since, oldest first; *e is
+ * valid only during cb, and a non-zero return from cb stops the walk and
+ * is returned.
  */
 struct ks_logent {
 	uint64_t	 seq;
@@ -282,7 +320,9 @@ int		 ks_log_foreach(struct ks_txn *, int64_t since,
 
 /*
  * MTA-STS policy (RFC 8461) served at https://mta-sts.DOMAIN/.well-known/
- * mta-sts.txt for a hosted domain; ks_mtasts_put() with len 0 removes it.
+ * mta-sts.txt for a hosted domain; ks_mtasts_put() with len 0 removes it,
+ * and says KS_NOTFOUND for a domain not hosted.  ks_mtasts_get():
+ * KS_NOTFOUND if the domain has no policy.
  */
 int		 ks_mtasts_put(struct ks_txn *, const char *domain,
 		    const void *data, size_t len);
@@ -292,7 +332,10 @@ int		 ks_mtasts_get(struct ks_txn *, const char *domain,
 /*
  * Published keys: the exact bytes served for (domain, hash).  ks_wkd_put()
  * applies ks_cert_put()'s checks, refuses more than KS_BLOB_MAX bytes
- * (KS_TOOBIG), and stores an ETag computed from the bytes.
+ * (KS_TOOBIG), and stores an ETag computed from the bytes (it doesn't
+ * check that the domain is hosted: wkdctl does).  ks_wkd_get() (in a
+ * transaction, for wkdctl) and ks_wkd_del(): KS_NOTFOUND if nothing is
+ * served there.
  */
 int		 ks_wkd_put(struct ks_txn *, const char *domain,
 		    const char *hash, const void *data, size_t len);
@@ -302,19 +345,21 @@ int		 ks_wkd_del(struct ks_txn *, const char *domain,
 		    const char *hash);
 
 /*
- * One-shot reads for the daemon, each in its own read transaction.
- * ks_get_key(): the key for (domain, hash); KS_NOTFOUND if none.
- * ks_get_policy(): the policy of a hosted domain; KS_NOTFOUND if the domain
+ * One-shot reads for serving (the daemon), each in its own short read
+ * transaction: "serve" where ks_wkd_get() and the other *_get() functions
+ * read inside the caller's transaction.
+ * ks_serve_key(): the key for (domain, hash); KS_NOTFOUND if none.
+ * ks_serve_policy(): the policy of a hosted domain; KS_NOTFOUND if the domain
  * isn't hosted.  Both fill *out (data may be NULL when len is 0).
  * ks_has_domain(): KS_OK if hosted, KS_NOTFOUND if not.
- * ks_get_mtasts(): the MTA-STS policy of a domain; KS_NOTFOUND if none.
+ * ks_serve_mtasts(): the MTA-STS policy of a domain; KS_NOTFOUND if none.
  */
-int		 ks_get_key(struct ks *, const char *domain, const char *hash,
+int		 ks_serve_key(struct ks *, const char *domain, const char *hash,
 		    struct ks_blob *out);
-int		 ks_get_policy(struct ks *, const char *domain,
+int		 ks_serve_policy(struct ks *, const char *domain,
 		    struct ks_blob *out);
 int		 ks_has_domain(struct ks *, const char *domain);
-int		 ks_get_mtasts(struct ks *, const char *domain,
+int		 ks_serve_mtasts(struct ks *, const char *domain,
 		    struct ks_blob *out);
 
 /* Frees data and zeroes the blob. */

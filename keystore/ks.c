@@ -1410,7 +1410,7 @@ oneshot(struct ks *ks, const char *domain, struct ks_txn *t)
 }
 
 int
-ks_get_key(struct ks *ks, const char *domain, const char *hash,
+ks_serve_key(struct ks *ks, const char *domain, const char *hash,
     struct ks_blob *out)
 {
 	struct ks_txn	 t;
@@ -1425,7 +1425,7 @@ ks_get_key(struct ks *ks, const char *domain, const char *hash,
 }
 
 int
-ks_get_policy(struct ks *ks, const char *domain, struct ks_blob *out)
+ks_serve_policy(struct ks *ks, const char *domain, struct ks_blob *out)
 {
 	struct ks_txn	 t;
 	MDB_val		 v;
@@ -1456,7 +1456,7 @@ ks_has_domain(struct ks *ks, const char *domain)
 }
 
 int
-ks_get_mtasts(struct ks *ks, const char *domain, struct ks_blob *out)
+ks_serve_mtasts(struct ks *ks, const char *domain, struct ks_blob *out)
 {
 	struct ks_txn	 t;
 	int		 rc;

@@ -514,7 +514,7 @@ http_mtasts(const struct route *r, struct http_reply *rep)
 
 	memset(&b, 0, sizeof(b));
 	if ((rc = ks_has_domain(http_ks, r->domain)) == KS_OK &&
-	    (rc = ks_get_mtasts(http_ks, r->domain, &b)) == KS_OK) {
+	    (rc = ks_serve_mtasts(http_ks, r->domain, &b)) == KS_OK) {
 		memcpy(etag, b.etag, sizeof(etag));
 		etag[sizeof(etag) - 1] = '\0';
 		rep->status = MHD_HTTP_OK;
@@ -533,7 +533,7 @@ http_policy(const struct route *r, struct http_reply *rep)
 	int		 rc;
 
 	memset(&b, 0, sizeof(b));
-	if ((rc = ks_get_policy(http_ks, r->domain, &b)) == KS_OK) {
+	if ((rc = ks_serve_policy(http_ks, r->domain, &b)) == KS_OK) {
 		rep->status = MHD_HTTP_OK;
 		rep->bytes = b.len;
 		rep->resp = http_blob(&b, HTTP_TEXT);
@@ -554,7 +554,7 @@ http_key(struct MHD_Connection *c, const struct route *r,
 	int		 rc;
 
 	memset(&b, 0, sizeof(b));
-	if ((rc = ks_get_key(http_ks, r->domain, r->hash, &b)) != KS_OK) {
+	if ((rc = ks_serve_key(http_ks, r->domain, r->hash, &b)) != KS_OK) {
 		if (rc != KS_NOTFOUND) {
 			log_warnx("key %s/%s: %s", r->domain, r->hash,
 			    ks_strerror(rc));

@@ -21,12 +21,12 @@
 
 /* route.c: a request's method, Host and raw path to what to serve. */
 #define ROUTE_NOTFOUND	0	/* 404. */
-#define ROUTE_KEY	1	/* ks_get_key(domain, hash). */
-#define ROUTE_POLICY	2	/* ks_get_policy(domain). */
+#define ROUTE_KEY	1	/* ks_serve_key(domain, hash). */
+#define ROUTE_POLICY	2	/* ks_serve_policy(domain). */
 #define ROUTE_INDEX	3	/* "/": the www page, if domain is hosted. */
 #define ROUTE_OPTIONS	4	/* CORS preflight: 204. */
 #define ROUTE_METHOD	5	/* 405. */
-#define ROUTE_MTASTS	6	/* ks_get_mtasts(domain): Host mta-sts.D. */
+#define ROUTE_MTASTS	6	/* ks_serve_mtasts(domain): Host mta-sts.D. */
 #define ROUTE_ACME	7	/* Plain HTTP: webroot's token, if hosted. */
 #define ROUTE_REDIRECT	8	/* Plain HTTP: 301 to https, if hosted. */
 #define ROUTE_TOKEN_MAX	256	/* Incl. NUL. */

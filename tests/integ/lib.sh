@@ -40,8 +40,6 @@ export GNUPGHOME
 WKDD_PID=
 PORT=
 STATUS=
-tap_n=0
-tap_fail=0
 : > "$LOG"
 
 lib_cleanup() {
@@ -61,53 +59,12 @@ lib_cleanup() {
 trap lib_cleanup EXIT
 trap 'exit 1' INT TERM
 
-# --- TAP ----------------------------------------------------------------
+# --- TAP: tests/tap.sh ---------------------------------------------------
 
-# pass NAME / fail NAME: one TAP line.
-pass() {
-	tap_n=$((tap_n + 1))
-	echo "ok $tap_n - $*"
-}
-
-fail() {
-	tap_n=$((tap_n + 1))
-	tap_fail=$((tap_fail + 1))
-	echo "not ok $tap_n - $*"
-}
-
-# skip REASON: a skipped test (a failure under CI=true, see tests/run).
-skip() {
-	tap_n=$((tap_n + 1))
-	echo "ok $tap_n # SKIP $*"
-}
-
-# diag TEXT: a comment line.
-diag() {
-	echo "# $*"
-}
-
-# is GOT WANT NAME: pass if equal, else fail and show both.
-is() {
-	if [ "$1" = "$2" ]; then
-		pass "$3"
-	else
-		fail "$3"
-		diag "  got:  '$1'"
-		diag "  want: '$2'"
-	fi
-}
-
-# check NAME COMMAND...: pass if COMMAND succeeds.
-check() {
-	_name=$1
-	shift
-	if "$@"; then
-		pass "$_name"
-	else
-		fail "$_name"
-		diag "  failed: $*"
-	fi
-}
+. "$TOP/tests/tap.sh"
+# A setup step that fails ends the test as finish does: wkdd stopped, its
+# log shown.
+TAP_BAIL=finish
 
 # need TOOL...: skip the whole test when a tool is missing.  Call it first.
 need() {
@@ -149,8 +106,7 @@ finish() {
 	if [ "$tap_fail" -gt 0 ]; then
 		dump_log
 	fi
-	echo "1..$tap_n"
-	[ "$tap_fail" -eq 0 ]
+	tap_plan
 	exit
 }
 

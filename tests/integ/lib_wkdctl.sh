@@ -2,13 +2,10 @@
 # first; it sets $tmp (removed at exit unless KEEP=1), $W (wkdctl with -s
 # on a store in $tmp/store) and $S (the store).
 #
-#	ok COND-STATUS NAME	ok/not ok from the last status
 #	run CMD...		run, keeping stdout/stderr in $out/$err, rc in $rc
-#	is GOT WANT NAME	string equality
-#	like FILE REGEX NAME	grep -E on a file
-#	unlike FILE REGEX NAME
-#	skip REASON
-#	finish			plan, exit status
+#	finish			sanitizer reports, plan, exit status
+# and the TAP helpers of tests/tap.sh (ok, is, like, unlike, skip,
+# setup, ...); a failure shows the last command's stderr.
 set -u
 : "${O:=$(pwd)/build}"
 : "${TOP:=$(pwd)}"
@@ -19,8 +16,12 @@ S=$tmp/store
 W="$WKDCTL -s $S"
 out=$tmp/out
 err=$tmp/err
-n=0
-failed=0
+. "$TOP/tests/tap.sh"
+# After a failure, what the last command said on stderr.
+wk_show_err() {
+	if [ -s "$err" ]; then sed 's/^/#   stderr: /' "$err" | head -20; fi
+}
+TAP_ON_FAIL=wk_show_err
 
 cleanup() {
 	if command -v keys_fini >/dev/null 2>&1; then keys_fini; fi
@@ -32,17 +33,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() {
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-		if [ -s "$err" ]; then sed 's/^/#   stderr: /' "$err" | head -20; fi
-	fi
-}
-
 run() {
 	"$@" > "$out" 2> "$err"
 	# shellcheck disable=SC2034
@@ -52,41 +42,12 @@ run() {
 	fi
 }
 
-is() {
-	if [ "$1" = "$2" ]; then ok 0 "$3"; else
-		ok 1 "$3"
-		echo "#   got:  $1"
-		echo "#   want: $2"
-	fi
-}
-
-like() {
-	if grep -Eq -- "$2" "$1"; then ok 0 "$3"; else
-		ok 1 "$3"
-		echo "#   no match for /$2/ in:"
-		sed 's/^/#     /' "$1" | head -20
-	fi
-}
-
-unlike() {
-	if grep -Eq -- "$2" "$1"; then
-		ok 1 "$3"
-		grep -E -- "$2" "$1" | sed 's/^/#     /' | head -5
-	else ok 0 "$3"; fi
-}
-
-skip() {
-	n=$((n + 1))
-	echo "ok $n # SKIP $1"
-}
-
 finish() {
 	if [ -s "$tmp/sanitizer.log" ]; then
 		ok 1 "sanitizer reports"
 		head -40 "$tmp/sanitizer.log" | sed 's/^/#   /'
 	fi
-	echo "1..$n"
-	[ "$failed" -eq 0 ]
+	tap_plan
 	exit $?
 }
 

@@ -17,24 +17,17 @@ WKDCTL=${WKDCTL:-$O/wkdctl}
 . "$TOP/tests/integ/netns.sh"
 . "$TOP/tests/integ/pebble.sh"
 
-. "$TOP/tests/integ/tap.sh"
+. "$TOP/tests/tap.sh"
 . "$TOP/tests/integ/certs.sh"
 finish() {
-	if [ "$failed" -gt 0 ] && [ -n "$NETNS_DIR" ]; then
+	if [ "$tap_fail" -gt 0 ] && [ -n "$NETNS_DIR" ]; then
 		show "$NETNS_DIR"/*.log
 	fi
 	[ -n "$NETNS_DIR" ] && [ -d "$T/gnupg" ] &&
 	    gpgconf --homedir "$T/gnupg" --kill all 2>/dev/null
 	netns_down
-	echo "1..$n"
-	[ "$failed" -eq 0 ]
+	tap_plan
 	exit
-}
-# ok NAME COMMAND...: pass if COMMAND succeeds.
-ok() {
-	_name=$1
-	shift
-	if "$@"; then pass "$_name"; else fail "$_name"; fi
 }
 
 for t in certtool gpg gpgconf openssl timeout; do
@@ -212,7 +205,7 @@ do
 	sleep 0.1
 	i=$((i + 1))
 done
-ok "wkdd reloaded" [ $i -lt 100 ]
+check "wkdd reloaded" [ $i -lt 100 ]
 
 # The certificate served for openpgpkey.D is pebble's.
 served=$(netns_cli openssl s_client -connect "$NETNS_SRV4:443" \
@@ -355,9 +348,9 @@ else
 	show "$T/ctl.out" "$T/ctl.err"
 fi
 ctl domain list > "$T/list"
-ok "nodns.test is hosted" grep -qx nodns.test "$T/list"
+check "nodns.test is hosted" grep -qx nodns.test "$T/list"
 sctl domain cert nodns.test
-ok "domain cert, name not in the DNS: exit 1" [ "$rc" -eq 1 ]
+check "domain cert, name not in the DNS: exit 1" [ "$rc" -eq 1 ]
 
 # The CA can't reach the name: certbot's report is shown, exit 1.
 echo "openpgpkey	A	192.0.2.77" | netns_zone unreach.test
@@ -372,10 +365,10 @@ else
 	show "$T/ctl.out" "$T/ctl.err"
 fi
 sctl domain cert not-hosted.test
-ok "domain cert, domain not hosted: exit 1" [ "$rc" -eq 1 ]
-ok "  ... said so" grep -q 'not-hosted.test: domain not hosted' "$T/ctl.err"
+check "domain cert, domain not hosted: exit 1" [ "$rc" -eq 1 ]
+check "  ... said so" grep -q 'not-hosted.test: domain not hosted' "$T/ctl.err"
 sctl domain cert
-ok "domain cert without a domain: exit 2" [ "$rc" -eq 2 ]
+check "domain cert without a domain: exit 2" [ "$rc" -eq 2 ]
 
 # Still serving, logs clean.
 if kill -0 "$(cat "$T/wkdd.pid")" 2>/dev/null &&

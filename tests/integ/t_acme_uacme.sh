@@ -14,15 +14,14 @@ WKDCTL=${WKDCTL:-$O/wkdctl}
 . "$TOP/tests/integ/netns.sh"
 . "$TOP/tests/integ/pebble.sh"
 
-. "$TOP/tests/integ/tap.sh"
+. "$TOP/tests/tap.sh"
 . "$TOP/tests/integ/certs.sh"
 finish() {
-	if [ "$failed" -gt 0 ] && [ -n "$NETNS_DIR" ]; then
+	if [ "$tap_fail" -gt 0 ] && [ -n "$NETNS_DIR" ]; then
 		show "$NETNS_DIR"/*.log
 	fi
 	netns_down
-	echo "1..$n"
-	[ "$failed" -eq 0 ]
+	tap_plan
 	exit
 }
 

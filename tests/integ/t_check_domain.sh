@@ -14,9 +14,9 @@ WKDD=${WKDD:-$O/wkdd}
 WKDCTL=${WKDCTL:-$O/wkdctl}
 . "$TOP/tests/integ/netns.sh"
 
-. "$TOP/tests/integ/tap.sh"
+. "$TOP/tests/tap.sh"
 finish() {
-	if [ "$failed" -gt 0 ] && [ -n "$NETNS_DIR" ]; then
+	if [ "$tap_fail" -gt 0 ] && [ -n "$NETNS_DIR" ]; then
 		for f in "$NETNS_DIR"/*.log; do
 			[ -f "$f" ] || continue
 			echo "# --- $f"
@@ -25,8 +25,7 @@ finish() {
 	fi
 	[ -d "${GNUPGHOME:-}" ] && gpgconf --kill gpg-agent >/dev/null 2>&1
 	netns_down
-	echo "1..$n"
-	[ "$failed" -eq 0 ]
+	tap_plan
 	exit
 }
 
@@ -169,9 +168,9 @@ if nsd_start; then pass "nsd serves the test zones"; else
 	finish
 fi
 
-# check DOMAIN TARGET: wkdctl domain check from the client namespace; output
+# domain_check DOMAIN TARGET: wkdctl domain check from the client namespace; output
 # in $T/DOMAIN.out, exit status in $rc.
-check() {
+domain_check() {
 	netns_cli "$WKDCTL" -s "$S" domain check --target "$2" \
 	    --caa testca.test --cafile "$T/ca.pem" "$1" > "$T/$1.out" 2>&1
 	rc=$?
@@ -187,7 +186,7 @@ expect() {
 	fi
 }
 
-check good.test wkd.service.test
+domain_check good.test wkd.service.test
 expect good.test 0 '^good.test: 0 failed' "correct zone passes (exit 0)"
 expect good.test 0 '^ok: openpgpkey.good.test is a CNAME to wkd.service.test \(192.0.2.1 2001:db8::1\)' \
     "CNAME found"
@@ -208,33 +207,33 @@ else
 	pass "good.test: output names no local part"
 fi
 
-check nocname.test wkd.service.test
+domain_check nocname.test wkd.service.test
 expect nocname.test 1 '^FAIL: openpgpkey.nocname.test does not exist.* — fix: publish "openpgpkey.nocname.test. CNAME wkd.service.test."' \
     "missing CNAME reported"
 
-check wild.test wkd.service.test
+domain_check wild.test wkd.service.test
 expect wild.test 1 '^FAIL: the wildcard \*.wild.test captures openpgpkey.wild.test .* — fix: publish "openpgpkey.wild.test. CNAME wkd.service.test."' \
     "wildcard reported"
 
-check wildok.test wkd.service.test
+domain_check wildok.test wkd.service.test
 expect wildok.test 0 '^warn: openpgpkey.wildok.test answers as the wildcard \*.wildok.test does' \
     "wildcard pointing at the service: a warning, exit 0"
 
-check badtlsa.test wkd.service.test
+domain_check badtlsa.test wkd.service.test
 expect badtlsa.test 1 '^FAIL: TLSA records of openpgpkey.badtlsa.test do not match the certificate served.* — fix: publish "_443._tcp.openpgpkey.badtlsa.test. TLSA 3 1 1 [0-9A-F]{64}"' \
     "wrong TLSA reported"
 expect badtlsa.test 1 '^ok: 192.0.2.1 port 443: policy file served' \
     "the rest still checked"
 
-check caa.test wkd.service.test
+domain_check caa.test wkd.service.test
 expect caa.test 1 '^FAIL: CAA records at caa.test do not let testca.test issue' \
     "CAA for another CA reported"
 
-check expired.test old.service.test
+domain_check expired.test old.service.test
 expect expired.test 1 '^FAIL: 192.0.2.3 port 443: clients refuse the certificate for openpgpkey.expired.test \(expires 2020-02-01.* — fix: renew the certificate' \
     "expired certificate reported"
 
-check soon.test soon.service.test
+domain_check soon.test soon.service.test
 expect soon.test 0 '^warn: 192.0.2.4 port 443: the certificate for openpgpkey.soon.test expires within 14 days' \
     "certificate expiring in 5 days: a warning, exit 0"
 expect soon.test 0 '^ok: 192.0.2.4 port 443: key [a-z0-9]{32} served' \

@@ -9,10 +9,10 @@ O=${O:-$TOP/build}
 case $O in /*) ;; *) O=$TOP/$O ;; esac
 WKDCTL=${WKDCTL:-$O/wkdctl}
 
-. "$TOP/tests/integ/tap.sh"
+. "$TOP/tests/tap.sh"
 T=$(mktemp -d "${TMPDIR:-/tmp}/wkdd-dns.XXXXXX") || exit 1
 trap 'rm -rf "$T"' EXIT
-finish() { echo "1..$n"; [ "$failed" -eq 0 ]; exit; }
+finish() { tap_plan; exit; }
 for t in certtool openssl; do
 	if ! command -v $t >/dev/null 2>&1; then
 		echo "ok 1 # SKIP $t not installed"; echo 1..1; exit 0

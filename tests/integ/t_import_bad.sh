@@ -15,7 +15,10 @@ $W init >/dev/null &&
 $W domain add example.org >/dev/null &&
 $W account add alice@example.org >/dev/null &&
 $W account add bob@example.org >/dev/null
-ok $? "store with two accounts"
+setup "store with two accounts" [ $? -eq 0 ]
+run $W account list
+is "$(awk '{ print $1 }' "$out" | sort | tr '\n' ' ')" \
+    "alice@example.org bob@example.org " "the two accounts are there, no more"
 
 A=$(keys_gen 'Alice <alice@example.org>')
 keys_pub "$A" "$tmp/a.pub"
@@ -110,7 +113,7 @@ CONF
 WS="$WKDCTL -f $tmp/small.conf"
 $WS init >/dev/null && $WS domain add example.org >/dev/null &&
     $WS account add alice@example.org >/dev/null
-ok $? "small store"
+setup "small store" [ $? -eq 0 ]
 # Fill it with address records until a command fails for want of space.
 i=0 full=0
 for batch in 200 20 2 1; do

@@ -68,7 +68,7 @@ same_as_wks() {
 
 # gpg --import of the blob in a fresh keyring: accepted, with one UID.
 gpg_accepts() {
-	h=$tmp/gpgcheck.$n
+	h=$tmp/gpgcheck.$tap_n
 	mkdir -p "$h"; chmod 700 "$h"
 	GNUPGHOME=$h gpg --batch --quiet --import "$1" 2>/dev/null
 	ok $? "$3: gpg --import accepts the exported key"
@@ -88,13 +88,13 @@ $W account add dave@example.org --alias d@example.net >/dev/null &&
 $W account add bob.smith@example.org >/dev/null &&
 $W account add 'max@münchen.de' >/dev/null &&
 $W account add 'Äbc@example.org' >/dev/null
-ok $? "store with domains and accounts"
+setup "store with domains and accounts" [ $? -eq 0 ]
 
 # --- Key A: three UIDs (two hosted, one foreign), a photo, a revoked UID,
 # and an exportable certification by another key.
 A=$(keys_gen 'Alice <alice@example.org>')
 [ -n "$A" ]
-ok $? "generated key A"
+setup "generated key A" [ $? -eq 0 ]
 keys_adduid "$A" 'Alice Work <alice@example.net>'
 keys_adduid "$A" 'Alice <alice@foreign.example>'
 keys_adduid "$A" 'Alice Old <alice.old@example.org>'

@@ -20,7 +20,7 @@ ctl account add dave@a.test --alias d2@a.test >/dev/null &&
 ctl account add erin@a.test >/dev/null &&
 ctl account add old@a.test >/dev/null &&
 ctl account add other@a.test >/dev/null
-check "store with accounts" [ $? -eq 0 ]
+setup "store with accounts" [ $? -eq 0 ]
 
 write_conf
 # shellcheck disable=SC2119 # no argument: the default conf.

@@ -24,7 +24,7 @@ $W domain add example.org >/dev/null &&
 $W account add mallory@example.org >/dev/null &&
 $W account add ceo@example.org >/dev/null &&
 $W account add solo@example.org >/dev/null
-ok $? "store: accounts mallory, ceo, solo"
+setup "store: accounts mallory, ceo, solo" [ $? -eq 0 ]
 
 M=$(keys_gen 'Mallory <mallory@example.org>')
 keys_adduid "$M" 'The Boss <boss@example.org>'

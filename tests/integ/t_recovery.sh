@@ -17,7 +17,7 @@ keys_init
 make_certs r.test '*.r.test'
 make_store r.test
 ctl account add ann@r.test --alias a.n@r.test >/dev/null
-check "an account with an alias" [ $? -eq 0 ]
+setup "an account with an alias" [ $? -eq 0 ]
 
 fpr_of() {	# fpr_of UID: the fingerprint of the key with that UID
 	kgpg --with-colons --list-keys "=$1" | awk -F: '$1 == "fpr" { print $10; exit }'
@@ -30,7 +30,7 @@ NEW=$(keys_gen 'Ann (2026) <ann@r.test>')
 keys_adduid "$NEW" 'Ann (2026) <a.n@r.test>'
 keys_pub "$OLD" "$T/old.pub"
 keys_pub "$NEW" "$T/new.pub"
-check "two keys for Ann, the newer one later" [ ${#OLD} -eq 40 ] && [ ${#NEW} -eq 40 ]
+setup "two keys for Ann, the newer one later" [ ${#OLD}${#NEW} = 4040 ]
 ctl import "$T/old.pub" "$T/new.pub" > "$T/out" 2>&1
 check "both imported" grep -q "^2 keys: 1 published, 0 unchanged, 0 skipped, 0 failed, 1 superseded$" "$T/out"
 

@@ -1,5 +1,5 @@
 #!/bin/sh
-# shellcheck disable=SC2317,SC2119 # functions called through io_step/io_check.
+# shellcheck disable=SC2317,SC2119 # functions called through io_step/check.
 # t_revoke_gpg: GnuPG learns of a revocation through wkdd at once.  For
 # each way "wkdctl revoke" gets its signature (stored certificate,
 # --with-key, --certificate), gpg --locate-external-keys finds the key
@@ -70,7 +70,7 @@ lookup() {
 		return 0
 	fi
 	echo "# gpg exit $_rc"
-	io_diag "$T/$1.$2.err" "$T/$1.$2.list"
+	show "$T/$1.$2.err" "$T/$1.$2.list"
 	io_dirmngr_diag "$T/$1.$2.dirmngr"
 	return 1
 }
@@ -82,29 +82,29 @@ revoked_line() {
 }
 
 for t in stored withkey cert; do
-	io_check "gpg: $t@$IO_D_ADV found, valid, before revoke" \
+	check "gpg: $t@$IO_D_ADV found, valid, before revoke" \
 	    lookup "$t" valid
 done
 
 # quiet COMMAND...: its output into $T/cmd.out, shown on failure.
 quiet() {
 	"$@" > "$T/cmd.out" 2>&1 && return 0
-	io_diag "$T/cmd.out"
+	show "$T/cmd.out"
 	return 1
 }
 
-io_check "wkdctl revoke (stored revocation certificate)" \
+check "wkdctl revoke (stored revocation certificate)" \
     quiet W revoke --reason compromised "stored@$IO_D_ADV"
-io_check "wkdctl revoke --with-key" \
+check "wkdctl revoke --with-key" \
     quiet W revoke --with-key "$T/keys/withkey.sec" --reason retired \
     "withkey@$IO_D_ADV"
-io_check "wkdctl revoke --certificate (gpg's .rev)" \
+check "wkdctl revoke --certificate (gpg's .rev)" \
     quiet W revoke --certificate "$T/keys/cert.rev" "cert@$IO_D_ADV"
 
 for t in stored withkey cert; do
-	io_check "gpg: $t@$IO_D_ADV found revoked, at once" \
+	check "gpg: $t@$IO_D_ADV found revoked, at once" \
 	    lookup "$t" revoked
-	io_check "gpg: $t: the listing says revoked" revoked_line "$t"
+	check "gpg: $t: the listing says revoked" revoked_line "$t"
 done
 
 io_done

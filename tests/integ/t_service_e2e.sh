@@ -29,25 +29,17 @@ JS=$TOP/tests/interop/js
 . "$TOP/tests/integ/netns.sh"
 . "$TOP/tests/integ/pebble.sh"
 
-. "$TOP/tests/integ/tap.sh"
+. "$TOP/tests/tap.sh"
 . "$TOP/tests/integ/certs.sh"
-show() {
-	for _f; do
-		[ -f "$_f" ] || continue
-		echo "#   --- ${_f##*/}"
-		sed 's/^/#     /' "$_f" | head -60
-	done
-}
 finish() {
-	if [ "$failed" -gt 0 ] && [ -n "$NETNS_DIR" ]; then
+	if [ "$tap_fail" -gt 0 ] && [ -n "$NETNS_DIR" ]; then
 		show "$NETNS_DIR"/*.log
 	fi
 	for _h in "$T"/gh-*; do
 		[ -d "$_h" ] && gpgconf --homedir "$_h" --kill all 2>/dev/null
 	done
 	netns_down
-	echo "1..$n"
-	[ "$failed" -eq 0 ]
+	tap_plan
 	exit
 }
 
@@ -179,12 +171,12 @@ if pebble_root "$T/root.pem"; then pass "pebble's root"; else
 	fail "pebble's root"
 	finish
 fi
-check() {
+domain_check() {
 	netns_cli "$WKDCTL" -f "$CONF" domain check --cafile "$T/root.pem" \
 	    $D > "$T/check-$1.out" 2>&1
 	rc=$?
 }
-check nodns
+domain_check nodns
 if [ "$rc" -eq 1 ] && grep -q "^FAIL: openpgpkey.$D does not exist" \
     "$T/check-nodns.out"; then
 	pass "domain check before the records: FAIL, exit 1"
@@ -199,7 +191,7 @@ if nsd_reload; then pass "customer's zone with the records"; else
 	fail "customer's zone with the records"
 	finish
 fi
-check nocert
+domain_check nocert
 if [ "$rc" -eq 1 ] && grep -q "^ok: openpgpkey.$D is a CNAME to $SVC" \
     "$T/check-nocert.out" && grep -q "^FAIL: .*clients refuse the certificate for openpgpkey.$D" \
     "$T/check-nocert.out"; then
@@ -248,7 +240,7 @@ else
 fi
 grep -v '^;' "$T/second.zone" | netns_zone $D
 nsd_reload || finish
-check green
+domain_check green
 if [ "$rc" -eq 0 ] && grep -q "^$D: 0 failed" "$T/check-green.out" &&
     grep -q "^ok: $NETNS_SRV4 port 443: valid certificate for openpgpkey.$D" \
     "$T/check-green.out" && grep -q "^ok: TLSA 3 1 1 of openpgpkey.$D matches" \

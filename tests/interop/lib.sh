@@ -21,8 +21,6 @@ set -u
 : "${TOP:?TOP must name the repository top}"
 IO_DIR=$TOP/tests/interop
 IO_TIMEOUT=${IO_TIMEOUT:-30}
-io_n=0
-io_failed=0
 IO_SRV_PID=
 T=
 
@@ -41,63 +39,20 @@ IO_A_REV=revoked@adv.test
 IO_A_MISS=nobody@adv.test
 IO_HOSTS="$IO_D_ADV openpgpkey.$IO_D_ADV $IO_D_DIR"
 
-# TAP.
-io_ok() {
-	io_n=$((io_n + 1))
-	echo "ok $io_n - $1"
-}
-
-io_notok() {
-	io_n=$((io_n + 1))
-	io_failed=$((io_failed + 1))
-	echo "not ok $io_n - $1"
-}
-
-# io_check NAME COMMAND...: ok if COMMAND succeeds; returns its status.
-io_check() {
-	_name=$1
-	shift
-	if "$@"; then
-		io_ok "$_name"
-	else
-		io_notok "$_name"
-		return 1
-	fi
-}
-
-# io_step NAME LOG COMMAND...: a setup step, its output into LOG; on
-# failure, show LOG and end the test (what follows would only fail too).
+# TAP: tests/tap.sh.  io_step NAME LOG COMMAND...: a setup step, its
+# output into LOG, counted nowhere; on failure, one "not ok" with LOG,
+# and the test ends (what follows would only fail too).
+. "$TOP/tests/tap.sh"
 io_step() {
 	_name=$1
 	_log=$2
 	shift 2
 	if "$@" > "$_log" 2>&1; then
-		io_ok "$_name"
-	else
-		io_notok "$_name"
-		io_diag "$_log"
-		io_done
+		return 0
 	fi
-}
-
-# io_diag FILE...: show files as TAP comments (after a failure).
-io_diag() {
-	for _f; do
-		[ -s "$_f" ] || continue
-		echo "# --- ${_f#"$T"/}"
-		sed -n '1,40s/^/#   /p' "$_f"
-	done
-}
-
-io_skip() {
-	io_n=$((io_n + 1))
-	echo "ok $io_n # SKIP $1"
-}
-
-io_skip_all() {
-	echo "ok 1 # SKIP $1"
-	echo "1..1"
-	exit 0
+	fail "setup: $_name"
+	show "$_log"
+	io_done
 }
 
 # io_done: stop wkdd (it must exit 0 on SIGTERM, with no sanitizer
@@ -105,24 +60,23 @@ io_skip_all() {
 io_done() {
 	if [ -n "$IO_SRV_PID" ]; then
 		if io_server_stop; then
-			io_ok "wkdd stopped cleanly on SIGTERM"
+			pass "wkdd stopped cleanly on SIGTERM"
 		else
-			io_notok "wkdd stopped cleanly on SIGTERM"
-			io_diag "$T/wkdd.log"
+			fail "wkdd stopped cleanly on SIGTERM"
+			show "$T/wkdd.log"
 		fi
 	fi
-	echo "1..$io_n"
-	[ "$io_failed" -eq 0 ]
+	tap_plan
 	exit $?
 }
 
 # io_need TOOL...: skip the whole test unless every tool is there.
 io_need() {
-	[ "$(id -u)" -eq 0 ] || io_skip_all "needs root (unshare)"
+	[ "$(id -u)" -eq 0 ] || skip_all "needs root (unshare)"
 	for _t in unshare ip mount timeout certtool openssl gpg gpgconf \
 	    "$@"; do
 		command -v "$_t" >/dev/null 2>&1 ||
-		    io_skip_all "tool missing: $_t"
+		    skip_all "tool missing: $_t"
 	done
 }
 
@@ -130,7 +84,7 @@ io_need() {
 io_enter() {
 	[ "${IO_INNER:-}" = 1 ] && return 0
 	unshare --net --mount true 2>/dev/null ||
-	    io_skip_all "cannot unshare --net --mount here"
+	    skip_all "cannot unshare --net --mount here"
 	IO_INNER=1 exec unshare --net --mount --propagation private \
 	    sh "$0" "$@"
 }
@@ -346,6 +300,13 @@ io_setup() {
 	io_step "fixture keys (gpg)" "$T/gen.log" io_fixtures
 	io_step "store built with wkdctl" "$T/wkdctl.log" io_store
 	io_step "wkdd listening on 127.0.0.1:443" "$T/start.log" io_server
+	# What the setup made, checked: every fixture address is published
+	# with the key made for it, and nothing else is.
+	"$O/wkdctl" -s "$T/store" list > "$T/list" 2>&1
+	check "store: the four fixture addresses published, nothing else" \
+	    [ "$(wc -l < "$T/list")" -eq 4 ]
+	check "store: $IO_A_ADV serves its fixture key" \
+	    grep -q "^$IO_A_ADV	$(io_fpr adv)	" "$T/list"
 }
 
 # io_colons_check FILE ADDR FPR [revoked]: FILE is gpg --with-colons

@@ -21,19 +21,19 @@ found() {
 	else
 		echo "# not from https://$4$5"
 	fi
-	io_diag "$T/$1.err" "$T/$1.list"
+	show "$T/$1.err" "$T/$1.list"
 	io_dirmngr_diag "$T/$1.dirmngr"
 	return 1
 }
 
 adv=/.well-known/openpgpkey/$IO_D_ADV/hu/
-io_check "gpg: $IO_A_ADV imported with exactly that UID (advanced)" \
+check "gpg: $IO_A_ADV imported with exactly that UID (advanced)" \
     found adv "$IO_A_ADV" adv "openpgpkey.$IO_D_ADV" "$adv"
-io_check "gpg: $IO_A_DIR imported with exactly that UID (direct)" \
+check "gpg: $IO_A_DIR imported with exactly that UID (direct)" \
     found dir "$IO_A_DIR" dir "$IO_D_DIR" /.well-known/openpgpkey/hu/
-io_check "gpg: $IO_A_MIX (mixed case) imported with exactly that UID" \
+check "gpg: $IO_A_MIX (mixed case) imported with exactly that UID" \
     found mix "$IO_A_MIX" mix "openpgpkey.$IO_D_ADV" "$adv"
-io_check "gpg: $IO_A_REV imported, revoked, with exactly that UID" \
+check "gpg: $IO_A_REV imported, revoked, with exactly that UID" \
     found rev "$IO_A_REV" rev "openpgpkey.$IO_D_ADV" "$adv" revoked
 
 # A missing address: wkdd answers 404, gpg says "No data", imports none.
@@ -47,10 +47,10 @@ missing() {
 		return 0
 	fi
 	echo "# gpg exit $_rc"
-	io_diag "$T/miss.err" "$T/miss.list"
+	show "$T/miss.err" "$T/miss.list"
 	io_dirmngr_diag "$T/miss.dirmngr"
 	return 1
 }
-io_check "gpg: $IO_A_MISS is a clean \"No data\" (HTTP 404)" missing
+check "gpg: $IO_A_MISS is a clean \"No data\" (HTTP 404)" missing
 
 io_done

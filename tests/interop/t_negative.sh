@@ -17,7 +17,7 @@ io_setup without
 
 a=$IO_A_ADV
 url=https://openpgpkey.$IO_D_ADV/.well-known/openpgpkey/$IO_D_ADV/policy
-io_check "curl --cacert test-CA: wkdd answers $url" \
+check "curl --cacert test-CA: wkdd answers $url" \
     io_run curl -sSf -o /dev/null --cacert "$T/ca.crt" "$url"
 
 gpg_refuses() {
@@ -29,11 +29,11 @@ gpg_refuses() {
 		return 0
 	fi
 	echo "# gpg exit $_rc"
-	io_diag "$T/gpg.err" "$T/gpg.list"
+	show "$T/gpg.err" "$T/gpg.list"
 	io_dirmngr_diag "$T/gpg.dirmngr"
 	return 1
 }
-io_check "gpg refuses wkdd's certificate (no key)" gpg_refuses
+check "gpg refuses wkdd's certificate (no key)" gpg_refuses
 
 sq_refuses() {
 	io_sq_get sq "$a"
@@ -43,13 +43,13 @@ sq_refuses() {
 		return 0
 	fi
 	echo "# sq exit $_rc"
-	io_diag "$T/sq.err" "$T/sq.list"
+	show "$T/sq.err" "$T/sq.list"
 	return 1
 }
 if command -v sq >/dev/null 2>&1; then
-	io_check "sq refuses wkdd's certificate (no key)" sq_refuses
+	check "sq refuses wkdd's certificate (no key)" sq_refuses
 else
-	io_skip "tool missing: sq"
+	skip "tool missing: sq"
 fi
 
 # Every request the client made must have failed on the certificate.
@@ -63,13 +63,13 @@ js_refuses() {
 		return 0
 	fi
 	echo "# wkd-get.mjs exit $_rc"
-	io_diag "$T/js.sum" "$T/js.err"
+	show "$T/js.sum" "$T/js.err"
 	return 1
 }
 if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
-	io_check "openpgpjs refuses wkdd's certificate (no key)" js_refuses
+	check "openpgpjs refuses wkdd's certificate (no key)" js_refuses
 else
-	io_skip "tool missing: node/npm"
+	skip "tool missing: node/npm"
 fi
 
 io_done

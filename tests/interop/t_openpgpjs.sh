@@ -36,21 +36,21 @@ found() {
 	else
 		return 0
 	fi
-	io_diag "$T/$1.sum" "$T/$1.err"
+	show "$T/$1.sum" "$T/$1.err"
 	return 1
 }
 
 adv=https://openpgpkey.$IO_D_ADV/.well-known/openpgpkey/$IO_D_ADV/hu/
-io_check "openpgpjs: $IO_A_ADV parsed with exactly that UID (advanced)" \
+check "openpgpjs: $IO_A_ADV parsed with exactly that UID (advanced)" \
     found adv "$IO_A_ADV" adv "$adv"
-io_check "openpgpjs: $IO_A_DIR parsed with exactly that UID (direct)" \
+check "openpgpjs: $IO_A_DIR parsed with exactly that UID (direct)" \
     found dir "$IO_A_DIR" dir "https://$IO_D_DIR/.well-known/openpgpkey/hu/"
 # The client keeps the domain's case in the URL's path.
 dom=${IO_A_MIX#*@}
-io_check "openpgpjs: $IO_A_MIX (mixed case) parsed with exactly that UID" \
+check "openpgpjs: $IO_A_MIX (mixed case) parsed with exactly that UID" \
     found mix "$IO_A_MIX" mix \
     "https://openpgpkey.$dom/.well-known/openpgpkey/$dom/hu/"
-io_check "openpgpjs: $IO_A_REV parsed, revoked, with exactly that UID" \
+check "openpgpjs: $IO_A_REV parsed, revoked, with exactly that UID" \
     found rev "$IO_A_REV" rev "$adv" revoked
 
 # Exit 2: every request was answered, none with 200.
@@ -62,10 +62,10 @@ missing() {
 		return 0
 	fi
 	echo "# wkd-get.mjs exit $_rc"
-	io_diag "$T/miss.sum" "$T/miss.err"
+	show "$T/miss.sum" "$T/miss.err"
 	return 1
 }
-io_check "openpgpjs: $IO_A_MISS not found (HTTP 404 on both methods)" \
+check "openpgpjs: $IO_A_MISS not found (HTTP 404 on both methods)" \
     missing
 
 io_done

@@ -22,19 +22,19 @@ found() {
 	    io_srvlog_wait "^GET $4 ${5}[a-z0-9]{32} 200 "; then
 		return 0
 	fi
-	io_diag "$T/$1.err" "$T/$1.list"
+	show "$T/$1.err" "$T/$1.list"
 	return 1
 }
 
 ah=openpgpkey.$IO_D_ADV
 ap=/.well-known/openpgpkey/$IO_D_ADV/hu/
-io_check "sq: $IO_A_ADV fetched with exactly that UID (advanced)" \
+check "sq: $IO_A_ADV fetched with exactly that UID (advanced)" \
     found adv "$IO_A_ADV" adv "$ah" "$ap"
-io_check "sq: $IO_A_DIR fetched with exactly that UID (direct)" \
+check "sq: $IO_A_DIR fetched with exactly that UID (direct)" \
     found dir "$IO_A_DIR" dir "$IO_D_DIR" /.well-known/openpgpkey/hu/
-io_check "sq: $IO_A_MIX (mixed case) fetched with exactly that UID" \
+check "sq: $IO_A_MIX (mixed case) fetched with exactly that UID" \
     found mix "$IO_A_MIX" mix "$ah" "$ap"
-io_check "sq: $IO_A_REV fetched, revoked, with exactly that UID" \
+check "sq: $IO_A_REV fetched, revoked, with exactly that UID" \
     found rev "$IO_A_REV" rev "$ah" "$ap" revoked
 
 # 101 is Rust's exit status after a panic, 124 timeout's.
@@ -47,9 +47,9 @@ missing() {
 		return 0
 	fi
 	echo "# sq exit $_rc"
-	io_diag "$T/miss.err" "$T/miss.out"
+	show "$T/miss.err" "$T/miss.out"
 	return 1
 }
-io_check "sq: $IO_A_MISS fails cleanly (wkdd said 404)" missing
+check "sq: $IO_A_MISS fails cleanly (wkdd said 404)" missing
 
 io_done

@@ -1,17 +1,20 @@
 /*
- * t_faults: fault injection (SQLite's approach).  The keystore is built
- * into this program with KS_FAULTS, so that the Nth allocation or LMDB
- * write fails.  A multi-step change is run with N = 1, 2, ... until it
- * succeeds: every failing run must return an error and leave the store
- * exactly as it was; under ASan, nothing may leak.
+ * t_faults: fault injection (SQLite's approach).  This program links the
+ * keystore built with KSFLAGS=-DKS_FAULTS (libkeystore-faults.a), so that
+ * the Nth allocation or LMDB write fails.  A multi-step change is run
+ * with N = 1, 2, ... until it succeeds: every failing run must return an
+ * error and leave the store exactly as it was; under ASan, nothing may
+ * leak.
  */
-#define KS_FAULTS
-#include "../../keystore/ks.c"
-#include "../../keystore/pgp.c"
-#include "../../keystore/wkdhash.c"
-
 #include <err.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
+
+#include "keystore.h"
+#include "extern.h"
 
 #include "tap.h"
 
@@ -147,10 +150,10 @@ main(void)
 	E(change(ks));
 	ks_fault_at = 1;
 	ks_fault_calls = 0;
-	is_int(ks_get_key(ks, "example.org", HASH_A, &b), ENOMEM,
+	is_int(ks_serve_key(ks, "example.org", HASH_A, &b), ENOMEM,
 	    "read with failing allocation: ENOMEM");
 	ks_fault_at = 0;
-	E(ks_get_key(ks, "example.org", HASH_A, &b));
+	E(ks_serve_key(ks, "example.org", HASH_A, &b));
 	ks_blob_free(&b);
 
 	ks_close(ks);

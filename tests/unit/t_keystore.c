@@ -91,14 +91,14 @@ t_domains(struct ks *ks)
 	E(ks_policy_put(t, "example.net", "protocol-version: 22\n", 21));
 	E(ks_txn_commit(t));
 
-	E(ks_get_policy(ks, "example.org", &b));
+	E(ks_serve_policy(ks, "example.org", &b));
 	is_int(b.len, 0, "policy empty by default");
 	ks_blob_free(&b);
-	E(ks_get_policy(ks, "example.net", &b));
+	E(ks_serve_policy(ks, "example.net", &b));
 	ok(b.len == 21 && memcmp(b.data, "protocol-version: 22\n", 21) == 0,
 	    "policy read back");
 	ks_blob_free(&b);
-	is_int(ks_get_policy(ks, "nope.org", &b), KS_NOTFOUND,
+	is_int(ks_serve_policy(ks, "nope.org", &b), KS_NOTFOUND,
 	    "no policy for an unknown domain");
 	E(ks_has_domain(ks, "example.org"));
 	is_int(ks_has_domain(ks, "example.com"), KS_NOTFOUND,
@@ -198,29 +198,29 @@ t_keys(struct ks *ks)
 	free(big);
 	E(ks_txn_commit(t));
 
-	E(ks_get_key(ks, "example.org", HASH_A, &b));
+	E(ks_serve_key(ks, "example.org", HASH_A, &b));
 	ok(b.len == sizeof(pubkey) && memcmp(b.data, pubkey, b.len) == 0,
 	    "published bytes served unchanged");
 	ok(strlen(b.etag) == 18 && b.etag[0] == '"' && b.etag[17] == '"',
 	    "ETag is quoted, 16 characters");
-	is_int(ks_get_key(ks, "example.org", HASH_B, &c), KS_NOTFOUND,
+	is_int(ks_serve_key(ks, "example.org", HASH_B, &c), KS_NOTFOUND,
 	    "refused blobs were not stored");
-	is_int(ks_get_key(ks, "example.net", HASH_A, &c), KS_NOTFOUND,
+	is_int(ks_serve_key(ks, "example.net", HASH_A, &c), KS_NOTFOUND,
 	    "key of one domain not found under another");
-	is_int(ks_get_key(ks, "example.org", "../../etc", &c), KS_INVALID,
+	is_int(ks_serve_key(ks, "example.org", "../../etc", &c), KS_INVALID,
 	    "malformed hash refused on read");
 
 	/* Same bytes, same ETag; other bytes, other ETag. */
 	E(ks_txn_begin(ks, 0, &t));
 	E(ks_wkd_put(t, "example.org", HASH_B, pubkey, sizeof(pubkey)));
 	E(ks_txn_commit(t));
-	E(ks_get_key(ks, "example.org", HASH_B, &c));
+	E(ks_serve_key(ks, "example.org", HASH_B, &c));
 	is_str(c.etag, b.etag, "ETag depends on the bytes only");
 	ks_blob_free(&c);
 	E(ks_txn_begin(ks, 0, &t));
 	E(ks_wkd_put(t, "example.org", HASH_B, pubkey, 5));
 	E(ks_txn_commit(t));
-	E(ks_get_key(ks, "example.org", HASH_B, &c));
+	E(ks_serve_key(ks, "example.org", HASH_B, &c));
 	ok(strcmp(c.etag, b.etag) != 0, "ETag changes with the bytes");
 	ks_blob_free(&c);
 	ks_blob_free(&b);
@@ -230,7 +230,7 @@ t_keys(struct ks *ks)
 	E(ks_wkd_del(t, "example.org", HASH_A));
 	E(ks_domain_add(t, "aborted.org"));
 	ks_txn_abort(t);
-	E(ks_get_key(ks, "example.org", HASH_A, &b));
+	E(ks_serve_key(ks, "example.org", HASH_A, &b));
 	ks_blob_free(&b);
 	is_int(ks_has_domain(ks, "aborted.org"), KS_NOTFOUND,
 	    "aborted domain add left nothing");
@@ -300,7 +300,7 @@ t_lifecycle(struct ks *ks)
 	    "MTA-STS policy for an unknown domain refused");
 	E(ks_mtasts_put(t, "example.org", pol, strlen(pol)));
 	E(ks_txn_commit(t));
-	E(ks_get_mtasts(ks, "example.org", &b));
+	E(ks_serve_mtasts(ks, "example.org", &b));
 	ok(b.len == strlen(pol) && b.etag[0] == '"', "MTA-STS policy served");
 	ks_blob_free(&b);
 
@@ -323,11 +323,11 @@ t_domain_del(struct ks *ks)
 	E(ks_txn_begin(ks, 0, &t));
 	E(ks_domain_del(t, "example.org"));
 	E(ks_txn_commit(t));
-	is_int(ks_get_key(ks, "example.org", HASH_A, &b), KS_NOTFOUND,
+	is_int(ks_serve_key(ks, "example.org", HASH_A, &b), KS_NOTFOUND,
 	    "removed domain's keys are gone");
-	is_int(ks_get_policy(ks, "example.org", &b), KS_NOTFOUND,
+	is_int(ks_serve_policy(ks, "example.org", &b), KS_NOTFOUND,
 	    "removed domain's policy is gone");
-	is_int(ks_get_mtasts(ks, "example.org", &b), KS_NOTFOUND,
+	is_int(ks_serve_mtasts(ks, "example.org", &b), KS_NOTFOUND,
 	    "removed domain's MTA-STS policy is gone");
 	E(ks_has_domain(ks, "example.net"));
 	E(ks_txn_begin(ks, KS_RDONLY, &t));
@@ -381,7 +381,7 @@ t_visibility(struct ks *ks)
 		(void)write(ready[1], "r", 1);
 		if (read(go[0], &c, 1) != 1)
 			_exit(11);
-		after = ks_get_key(ro, "hot.example", HASH_A, &b);
+		after = ks_serve_key(ro, "hot.example", HASH_A, &b);
 		ks_blob_free(&b);
 		ks_close(ro);
 		_exit(before == KS_NOTFOUND && after == KS_OK ? 0 : 12);
