@@ -369,6 +369,8 @@ cmd_account(struct ctl *ctl, int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "add") == 0)
 		return (account_add(ctl, argc - 1, argv + 1));
+	if (argc >= 2 && strcmp(argv[1], "sync") == 0)
+		return (sync_cmd(ctl, argc - 1, argv + 1));
 	if (argc == 2 && strcmp(argv[1], "list") == 0)
 		return (account_list(ctl));
 	if (argc == 3 && strcmp(argv[1], "show") == 0 && argv[2][0] != '-')
