@@ -69,7 +69,7 @@ struct pgp_certs;
 			"domain set domain keep-revoked on | off"
 #define ACCOUNT_USAGE	"account add primary [--alias address ...]\n" \
 			"account sync [--dry-run] [--json] file | -\n" \
-			"account list\n" \
+			"account list [--json]\n" \
 			"account show address\n" \
 			"account remove primary"
 #define ALIAS_USAGE	"alias add primary address\n" \
