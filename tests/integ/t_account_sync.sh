@@ -17,10 +17,14 @@ make_certs a.test '*.a.test' b.test '*.b.test'
 make_store a.test b.test
 
 # run ARGS...: wkdctl on the store; stdout in $T/out, stderr in $T/err,
-# exit status in $RC.
+# exit status in $RC.  Sanitizer reports are kept in $T/san.log.
 run() {
 	ctl "$@" > "$T/out" 2> "$T/err"
 	RC=$?
+	if grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error:' "$T/err"
+	then
+		cat "$T/err" >> "$T/san.log"
+	fi
 }
 
 # has_line FILE LINE NAME: FILE holds exactly LINE.
@@ -364,4 +368,10 @@ assert al["user22.new@b.test"]["fpr"] == fb, al
 assert al["u22.alias@b.test"]["fpr"] is None, al
 EOF
 
+if [ -s "$T/san.log" ]; then
+	fail "wkdctl: sanitizer reports"
+	sed 's/^/#   /' "$T/san.log" | head -40
+else
+	pass "wkdctl: no sanitizer report"
+fi
 finish
