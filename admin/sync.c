@@ -20,6 +20,15 @@
  * addresses; addresses on two lines are found by sorting them (n log n),
  * and then each address costs a ks_addr_get() (and a ks_domain_get() if
  * new): no line scans the store.  The whole sync is one transaction.
+ *
+ * A new alias of an existing account may be published at once from a
+ * stored key (account_alias_add()), and finding out scans the account's
+ * addresses and every stored key: too much for each of thousands of
+ * aliases.  So the first such alias reads every stored key once, for the
+ * addresses they have a valid UID for; an alias no key has one for can't
+ * be published by any (publish_stored() needs such a UID) and is only
+ * bound, as account_alias_add() would bind it.  The others go through
+ * account_alias_add(), which decides.
  */
 
 #include <err.h>
@@ -38,6 +47,17 @@ struct sync_ref {
 	const char	*addr;
 	size_t		 line;		/* Index in r->v. */
 	size_t		 idx;		/* In the line: 0 is the primary. */
+};
+
+/*
+ * The addresses stored keys have a valid UID for, sorted; all: a key
+ * couldn't be read, so any address might be published.
+ */
+struct sync_uids {
+	int		 loaded;
+	int		 all;
+	char		**v;
+	size_t		 n, cap;
 };
 
 /* A conflict's reason, formatted into a new string: 0, or -1 (warned). */
@@ -317,6 +337,80 @@ out:
 	return (ret);
 }
 
+static int
+sync_str_cmp(const void *a, const void *b)
+{
+	return (strcmp(*(char *const *)a, *(char *const *)b));
+}
+
+static int
+sync_uids_cb(const char *fpr, const unsigned char *data, size_t len,
+    void *arg)
+{
+	struct sync_uids	*u = arg;
+	struct pgp_cert		 m;
+	char			**nv;
+	size_t			 j;
+	int			 rc = 0;
+
+	if (pgp_merge(fpr, NULL, 0, data, len, &m) == -1) {
+		pgp_cert_free(&m);
+		u->all = 1;
+		return (0);
+	}
+	for (j = 0; j < m.nuids && rc == 0; j++) {
+		if (m.uids[j].kind != PGP_UID_OK)
+			continue;
+		if (u->n == u->cap) {
+			if ((nv = reallocarray(u->v, u->cap ? u->cap * 2 :
+			    64, sizeof(*nv))) == NULL) {
+				rc = ENOMEM;
+				break;
+			}
+			u->v = nv;
+			u->cap = u->cap ? u->cap * 2 : 64;
+		}
+		if ((u->v[u->n] = strdup(m.uids[j].addr)) == NULL)
+			rc = ENOMEM;
+		else
+			u->n++;
+	}
+	pgp_cert_free(&m);
+	return (rc);
+}
+
+/*
+ * Might a stored key publish addr?  Reads the keys the first time.
+ * Returns 1 or 0, or -1 after warning.
+ */
+static int
+sync_uids_has(struct ks_txn *txn, struct sync_uids *u, const char *addr)
+{
+	int	 rc;
+
+	if (!u->loaded) {
+		if ((rc = ks_cert_foreach(txn, sync_uids_cb, u)) != KS_OK) {
+			warnx("reading keys: %s", ks_strerror(rc));
+			return (-1);
+		}
+		qsort(u->v, u->n, sizeof(*u->v), sync_str_cmp);
+		u->loaded = 1;
+	}
+	return (u->all || (u->n > 0 && bsearch(&addr, u->v, u->n,
+	    sizeof(*u->v), sync_str_cmp) != NULL));
+}
+
+static void
+sync_uids_free(struct sync_uids *u)
+{
+	size_t	 i;
+
+	for (i = 0; i < u->n; i++)
+		free(u->v[i]);
+	free(u->v);
+	memset(u, 0, sizeof(*u));
+}
+
 /*
  * Look address a (index i of line l, l->v[0] its primary) up in the store:
  * unchanged, new (SYNC_ADDED), or a conflict.  0, or -1 after warning.
@@ -382,7 +476,7 @@ sync_check(struct ks_txn *txn, const struct sync_line *l, size_t i,
 /* Apply line l, whose addresses sync_check() found all well: 0 or -1. */
 static int
 sync_apply(struct ks_txn *txn, struct sync_line *l, char **aliases,
-    struct sync_report *r)
+    struct sync_uids *u, struct sync_report *r)
 {
 	const char	*primary = l->v[0].addr;
 	size_t		 i, n = 0;
@@ -402,8 +496,15 @@ sync_apply(struct ks_txn *txn, struct sync_line *l, char **aliases,
 	for (i = 1; i < l->n; i++) {
 		if (l->v[i].what != SYNC_ADDED)
 			continue;
-		if ((pub = account_alias_add(txn, primary, l->v[i].addr,
-		    l->v[i].fpr)) == -1)
+		if ((pub = sync_uids_has(txn, u, l->v[i].addr)) == -1)
+			return (-1);
+		if (pub == 0)
+			pub = account_bind(txn, primary, l->v[i].addr,
+			    KS_ADDR_ALIAS);
+		else
+			pub = account_alias_add(txn, primary, l->v[i].addr,
+			    l->v[i].fpr);
+		if (pub == -1)
 			return (-1);
 		if (pub == 0)
 			l->v[i].fpr[0] = '\0';
@@ -423,10 +524,12 @@ int
 sync_accounts(struct ks_txn *txn, struct sync_report *r)
 {
 	struct sync_line	*l;
+	struct sync_uids	 u;
 	char			**aliases = NULL;
 	size_t			 i, j, max = 0;
 	int			 conflict, ret = -1;
 
+	memset(&u, 0, sizeof(u));
 	r->added = r->aliases = r->unchanged = r->conflicts = 0;
 	for (i = 0; i < r->n; i++)
 		if (r->v[i].n > max)
@@ -446,7 +549,7 @@ sync_accounts(struct ks_txn *txn, struct sync_report *r)
 				conflict = 1;
 		}
 		if (!conflict) {
-			if (sync_apply(txn, l, aliases, r) == -1)
+			if (sync_apply(txn, l, aliases, &u, r) == -1)
 				goto out;
 			continue;
 		}
@@ -458,6 +561,7 @@ sync_accounts(struct ks_txn *txn, struct sync_report *r)
 	}
 	ret = 0;
 out:
+	sync_uids_free(&u);
 	free(aliases);
 	return (ret);
 }

@@ -343,6 +343,22 @@ for a in u20.alias@b.test user22.new@b.test; do
 done
 check_wkdd "after the syncs and imports"
 
+# A new alias for every account, with keys in the store now: each is
+# looked up among the stored keys' UIDs, not by scanning the store.
+awk -F '\t' '!/^#/ && NF > 0 { print $0 "\tmore" NR "@a.test" }' \
+    "$T/users.tsv" > "$T/more.tsv"
+t0=$(now_ms)
+run account sync "$T/more.tsv"
+t1=$(now_ms)
+diag "sync of $NACC new aliases of existing accounts: $((t1 - t0)) ms"
+is "$RC:$(tail -n 1 "$T/out")" \
+    "1:$NACC lines: 0 accounts added, $((NACC - 2)) aliases added, 0 unchanged, 2 conflicts" \
+    "a new alias for every account but user1's (retired alias) and user3's (removed)"
+run account show more4@a.test
+is "$RC" 1 "the removed account gets no alias"
+run account show more6@a.test
+has_line "$T/out" "account user5@a.test" "more6@a.test bound to user5@a.test"
+
 # list --json: the published addresses, with key and state.
 ctl list --json b.test > "$T/pub.json"
 check "list --json b.test: the published addresses, fingerprints, states" \
