@@ -363,10 +363,11 @@ int	 sync_cmd(struct ctl *, int, char **);
 int	 sync_read(FILE *fp, const char *name, struct sync_report *r);
 /*
  * Make the store hold r's accounts and aliases, in txn: new accounts
- * (account_create()) and new aliases of existing ones
- * (account_alias_add(), which publishes from a stored key) are added; an
- * existing binding is unchanged; a line with a conflict is not applied at
- * all.  Nothing is ever removed.  Each line and address of r says what
+ * (account_create()) and new aliases of existing ones (as
+ * account_alias_add(): published at once if a stored key has a valid UID
+ * for one, the fingerprint in its fpr) are added; an existing binding is
+ * unchanged; a line with a conflict is not applied at all.  Nothing is
+ * ever removed.  Each line and address of r says what
  * was done, and r's counts sum it up; nothing was written if r->added and
  * r->aliases are 0.  Returns 0 (conflicts are not errors), or -1 after
  * warning: the store failed, and the caller aborts txn.
