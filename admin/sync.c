@@ -393,7 +393,8 @@ sync_uids_has(struct ks_txn *txn, struct sync_uids *u, const char *addr)
 			warnx("reading keys: %s", ks_strerror(rc));
 			return (-1);
 		}
-		qsort(u->v, u->n, sizeof(*u->v), sync_str_cmp);
+		if (u->n > 0)
+			qsort(u->v, u->n, sizeof(*u->v), sync_str_cmp);
 		u->loaded = 1;
 	}
 	return (u->all || (u->n > 0 && bsearch(&addr, u->v, u->n,
