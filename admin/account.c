@@ -288,13 +288,98 @@ out:
 	return (rc);
 }
 
+/* Accounts together, the primary first, then by address. */
 static int
-account_list(struct ctl *ctl)
+account_cmp(const void *va, const void *vb)
+{
+	const struct ks_addr	*a = *(const struct ks_addr *const *)va;
+	const struct ks_addr	*b = *(const struct ks_addr *const *)vb;
+	int			 c;
+
+	if ((c = strcmp(a->account, b->account)) != 0)
+		return (c);
+	if ((a->state == KS_ADDR_PRIMARY) != (b->state == KS_ADDR_PRIMARY))
+		return (a->state == KS_ADDR_PRIMARY ? -1 : 1);
+	return (strcmp(a->addr, b->addr));
+}
+
+/* An address's key as JSON members: "fpr" (or null) and "unpublished". */
+static void
+account_json_key(const struct ks_addr *a)
+{
+	printf(",\"fpr\":");
+	if (a->fpr[0] != '\0')
+		io_json_str(stdout, a->fpr);
+	else
+		printf("null");
+	printf(",\"unpublished\":%s",
+	    a->flags & KS_AF_UNPUBLISHED ? "true" : "false");
+}
+
+/*
+ * One account, the addresses g[0..n) (g[0] its primary): a line, or a
+ * JSON object.
+ */
+static void
+account_print(struct ks_addr **g, size_t n, int json, size_t nth)
+{
+	size_t	 i, na;
+
+	if (!json) {
+		for (na = 0, i = 1; i < n; i++)
+			if (g[i]->state == KS_ADDR_ALIAS)
+				na++;
+		printf("%s\t%zu alias%s\n", g[0]->addr, na,
+		    na == 1 ? "" : "es");
+		return;
+	}
+	printf("%s{\"primary\":", nth == 0 ? "" : ",\n");
+	io_json_str(stdout, g[0]->addr);
+	printf(",\"removed\":%s",
+	    g[0]->flags & KS_AF_REMOVED ? "true" : "false");
+	account_json_key(g[0]);
+	printf(",\"aliases\":[");
+	for (i = 1; i < n; i++) {
+		printf("%s{\"address\":", i == 1 ? "" : ",");
+		io_json_str(stdout, g[i]->addr);
+		printf(",\"state\":\"%s\"", store_state(g[i]->state));
+		account_json_key(g[i]);
+		printf("}");
+	}
+	printf("]}");
+}
+
+/*
+ * account list [--json]: every account, in primary address order.  One
+ * snapshot of the addresses, sorted by account, so that a store of many
+ * accounts is listed in n log n.
+ */
+static int
+account_list(struct ctl *ctl, int argc, char **argv)
 {
 	struct ks_txn		*txn;
 	struct store_addrs	 l;
-	size_t			 i, j, na;
+	struct ks_addr		**v;
+	size_t			 i, j, nth = 0;
+	int			 ch, json = 0;
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 }
+	};
 
+	/* argv[0] is "list". */
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "j", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'j':
+			json = 1;
+			break;
+		default:
+			return (cli_usage(ACCOUNT_USAGE));
+		}
+	}
+	if (argc != optind)
+		return (cli_usage(ACCOUNT_USAGE));
 	if (store_begin(ctl, KS_RDONLY, &txn) == -1)
 		return (1);
 	if (store_addrs(txn, NULL, &l) == -1) {
@@ -302,16 +387,29 @@ account_list(struct ctl *ctl)
 		return (1);
 	}
 	ks_txn_abort(txn);
-	for (i = 0; i < l.n; i++) {
-		if (l.v[i].state != KS_ADDR_PRIMARY)
-			continue;
-		for (na = 0, j = 0; j < l.n; j++)
-			if (l.v[j].state == KS_ADDR_ALIAS &&
-			    strcmp(l.v[j].account, l.v[i].addr) == 0)
-				na++;
-		printf("%s\t%zu alias%s\n", l.v[i].addr, na,
-		    na == 1 ? "" : "es");
+	if ((v = calloc(l.n + 1, sizeof(*v))) == NULL) {
+		warn(NULL);
+		store_addrs_free(&l);
+		return (1);
 	}
+	for (i = 0; i < l.n; i++)
+		v[i] = &l.v[i];
+	qsort(v, l.n, sizeof(*v), account_cmp);
+	if (json)
+		printf("[");
+	for (i = 0; i < l.n; i = j) {
+		for (j = i + 1; j < l.n &&
+		    strcmp(v[j]->account, v[i]->account) == 0; j++)
+			;
+		/* An account is its primary's record. */
+		if (v[i]->state != KS_ADDR_PRIMARY ||
+		    strcmp(v[i]->addr, v[i]->account) != 0)
+			continue;
+		account_print(v + i, j - i, json, nth++);
+	}
+	if (json)
+		printf("%s]\n", nth > 0 ? "\n" : "");
+	free(v);
 	store_addrs_free(&l);
 	return (0);
 }
@@ -369,8 +467,10 @@ cmd_account(struct ctl *ctl, int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "add") == 0)
 		return (account_add(ctl, argc - 1, argv + 1));
-	if (argc == 2 && strcmp(argv[1], "list") == 0)
-		return (account_list(ctl));
+	if (argc >= 2 && strcmp(argv[1], "sync") == 0)
+		return (sync_cmd(ctl, argc - 1, argv + 1));
+	if (argc >= 2 && strcmp(argv[1], "list") == 0)
+		return (account_list(ctl, argc - 1, argv + 1));
 	if (argc == 3 && strcmp(argv[1], "show") == 0 && argv[2][0] != '-')
 		return (account_show(ctl, argv[2]));
 	if (argc == 3 && strcmp(argv[1], "remove") == 0 && argv[2][0] != '-')

@@ -56,6 +56,11 @@ show_state(struct ks_txn *txn, const char *fpr, char *buf, size_t bufsz)
 	return (0);
 }
 
+/*
+ * list [--json] [domain]: every published address, its key and the key's
+ * state; --json as an array of objects, for diffing against a provider's
+ * own records.
+ */
 int
 cmd_list(struct ctl *ctl, int argc, char **argv)
 {
@@ -63,11 +68,27 @@ cmd_list(struct ctl *ctl, int argc, char **argv)
 	struct store_addrs	 l;
 	char			 d[KS_DOMAIN_MAX], local[KS_ADDR_MAX];
 	char			 ad[KS_DOMAIN_MAX], state[512];
-	size_t			 i;
+	size_t			 i, n = 0;
+	int			 ch, json = 0;
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 }
+	};
 
-	if (argc > 2 || (argc == 2 && argv[1][0] == '-'))
+	while ((ch = getopt_long(argc, argv, "j", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'j':
+			json = 1;
+			break;
+		default:
+			return (cli_usage(LIST_USAGE));
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc > 1)
 		return (cli_usage(LIST_USAGE));
-	if (argc == 2 && cli_domain(argv[1], d) == -1)
+	if (argc == 1 && cli_domain(argv[0], d) == -1)
 		return (1);
 	if (store_begin(ctl, KS_RDONLY, &txn) == -1)
 		return (1);
@@ -75,15 +96,31 @@ cmd_list(struct ctl *ctl, int argc, char **argv)
 		ks_txn_abort(txn);
 		return (1);
 	}
+	if (json)
+		printf("[");
 	for (i = 0; i < l.n; i++) {
 		if (l.v[i].fpr[0] == '\0')
 			continue;
-		if (argc == 2 && (wkd_split(l.v[i].addr, local, sizeof(local),
+		if (argc == 1 && (wkd_split(l.v[i].addr, local, sizeof(local),
 		    ad, sizeof(ad)) == -1 || strcmp(ad, d) != 0))
 			continue;
 		(void)show_state(txn, l.v[i].fpr, state, sizeof(state));
-		printf("%s\t%s\t%s\n", l.v[i].addr, l.v[i].fpr, state);
+		if (!json) {
+			printf("%s\t%s\t%s\n", l.v[i].addr, l.v[i].fpr, state);
+			continue;
+		}
+		printf("%s{\"address\":", n++ == 0 ? "" : ",\n");
+		io_json_str(stdout, l.v[i].addr);
+		printf(",\"account\":");
+		io_json_str(stdout, l.v[i].account);
+		printf(",\"fpr\":");
+		io_json_str(stdout, l.v[i].fpr);
+		printf(",\"state\":");
+		io_json_str(stdout, state);
+		printf("}");
 	}
+	if (json)
+		printf("%s]\n", n > 0 ? "\n" : "");
 	ks_txn_abort(txn);
 	store_addrs_free(&l);
 	return (0);

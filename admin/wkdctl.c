@@ -35,11 +35,22 @@ static const struct ctl_cmd cmds[] = {
 	    "wkdd.conf, then reloads wkdd (pidfile); add does so too unless\n"
 	    "--no-cert, and keeps the domain (exit 0) if that fails.\n" },
 	{ "account", cmd_account, ACCOUNT_USAGE,
-	    "create, list, show or remove accounts",
+	    "create, sync, list, show or remove accounts",
 	    "An account is its primary address; aliases belong to it for\n"
 	    "good.  "
 	    "Every address must be in a hosted domain and bound nowhere.\n"
-	    "remove unpublishes all its addresses; they stay bound.\n" },
+	    "remove unpublishes all its addresses; they stay bound.\n"
+	    "sync reads file (\"-\": stdin), a line per account: its primary\n"
+	    "address, then its aliases, tab-separated (\"#\" lines and blank\n"
+	    "lines skipped), and adds the accounts and aliases that are new,\n"
+	    "in one transaction.  It never removes any (account remove,\n"
+	    "alias remove do).  A line that conflicts with the store or\n"
+	    "another line (an address bound elsewhere, a retired alias, a\n"
+	    "removed account, a domain not hosted, a malformed address) is\n"
+	    "reported and skipped; the rest is applied.  --dry-run writes\n"
+	    "nothing; --json prints the report as a JSON object.  Exit 0 if\n"
+	    "no line conflicted, else 1.\n"
+	    "list --json: every account, its aliases and their keys.\n" },
 	{ "alias", cmd_alias, ALIAS_USAGE,
 	    "bind or retire an alias of an account",
 	    "remove retires the alias: nothing is published for it, and it\n"
@@ -60,7 +71,9 @@ static const struct ctl_cmd cmds[] = {
 	    "nothing.  Exit 0: every key imported; 3: some skipped or\n"
 	    "failed; 1: none imported (the store is unchanged).\n"
 	    "--json prints the report as JSON.\n" },
-	{ "list", cmd_list, LIST_USAGE, "list published addresses", NULL },
+	{ "list", cmd_list, LIST_USAGE, "list published addresses",
+	    "Each published address, its key and the key's state; --json\n"
+	    "as a JSON array (address, account, fpr, state).\n" },
 	{ "show", cmd_show, SHOW_USAGE, "show an address or a key", NULL },
 	{ "export", cmd_export, EXPORT_USAGE,
 	    "write the key served for an address, or a stored key",

@@ -14,6 +14,7 @@
  * pass.c	passphrases (--passphrase-fd, or the terminal).
  * domain.c	domain add, remove, policy, list, set.
  * account.c	account and alias commands; address ownership.
+ * sync.c	account sync: a provider's accounts and aliases from a file.
  * import.c	import: merge, classify each UID, publish.
  * publish.c	which stored key an address serves, and serving it;
  *		publish, unpublish.
@@ -68,14 +69,15 @@ struct pgp_certs;
 			"domain list\n" \
 			"domain set domain keep-revoked on | off"
 #define ACCOUNT_USAGE	"account add primary [--alias address ...]\n" \
-			"account list\n" \
+			"account sync [--dry-run] [--json] file | -\n" \
+			"account list [--json]\n" \
 			"account show address\n" \
 			"account remove primary"
 #define ALIAS_USAGE	"alias add primary address\n" \
 			"alias remove primary address"
 #define IMPORT_USAGE	"import [--strict] [--json] [--account address] " \
 			"[--passphrase-fd n] file ..."
-#define LIST_USAGE	"list [domain]"
+#define LIST_USAGE	"list [--json] [domain]"
 #define SHOW_USAGE	"show address | fingerprint"
 #define EXPORT_USAGE	"export [-o file] address | [--key] fingerprint"
 #define DNS_USAGE	"dns [options] domain"
@@ -340,6 +342,70 @@ int	 account_alias_retire(struct ks_txn *, const char *primary,
 /* *removed: was a's account removed?  Returns a KS_* code. */
 int	 account_removed(struct ks_txn *, const struct ks_addr *a,
 	    int *removed);
+
+/* sync.c */
+#define SYNC_LINE_MAX	(64 * 1024)	/* Longest line of a sync file. */
+
+/* What sync does with a line, or one of its addresses. */
+#define SYNC_ADDED	1	/* Bound now (a line: a new account). */
+#define SYNC_CHANGED	2	/* A line: aliases added to its account. */
+#define SYNC_UNCHANGED	3	/* Bound as the line says already. */
+#define SYNC_CONFLICT	4	/* Can't be as the line says: see why. */
+#define SYNC_SKIPPED	5	/* New, but its line is in conflict. */
+
+struct sync_addr {
+	char		*addr;		/* Normalised, else the text as read
+					   (made printable).  malloc(3)ed. */
+	int		 norm;		/* addr is a normalised address. */
+	int		 what;		/* SYNC_*; 0 until sync_accounts(). */
+	char		*why;		/* A conflict's reason, malloc(3)ed. */
+	char		 fpr[KS_FPR_MAX];	/* Published at once, or "". */
+};
+
+/* One account line of a sync file: v[0] its primary, then its aliases. */
+struct sync_line {
+	size_t		 lineno;
+	int		 what;		/* SYNC_ADDED ... SYNC_CONFLICT */
+	char		*why;		/* Of the whole line (too long), or
+					   NULL.  malloc(3)ed. */
+	struct sync_addr *v;
+	size_t		 n;
+};
+
+/* A sync file as read, then what sync_accounts() did with it. */
+struct sync_report {
+	struct sync_line *v;
+	size_t		 n, cap;
+	size_t		 added;		/* Lines: accounts added. */
+	size_t		 aliases;	/* Addresses: aliases added. */
+	size_t		 unchanged;	/* Lines with nothing to change. */
+	size_t		 conflicts;	/* Lines in conflict, not applied. */
+};
+
+/* wkdctl account sync [options] file; argv[0] is "sync". */
+int	 sync_cmd(struct ctl *, int, char **);
+/*
+ * Read the sync file fp (one account a line: its primary address, then
+ * its aliases, tab-separated; "#" lines and blank lines skipped), at most
+ * SYNC_LINE_MAX bytes a line, into r (zeroed first; free it with
+ * sync_report_free(), also after an error).  Malformed addresses, lines
+ * too long and addresses on more than one line are conflicts already.
+ * name labels errors.  Returns 0, or -1 after warning (a read error).
+ */
+int	 sync_read(FILE *fp, const char *name, struct sync_report *r);
+/*
+ * Make the store hold r's accounts and aliases, in txn: new accounts
+ * (account_create()) and new aliases of existing ones (as
+ * account_alias_add(): published at once if a stored key has a valid UID
+ * for one, the fingerprint in its fpr) are added; an existing binding is
+ * unchanged; a line with a conflict is not applied at all.  Nothing is
+ * ever removed.  Each line and address of r says what
+ * was done, and r's counts sum it up; nothing was written if r->added and
+ * r->aliases are 0.  Returns 0 (conflicts are not errors), or -1 after
+ * warning: the store failed, and the caller aborts txn.
+ */
+int	 sync_accounts(struct ks_txn *, struct sync_report *r);
+void	 sync_report_free(struct sync_report *);
 
 /* import.c */
 int	 cmd_import(struct ctl *, int, char **);
