@@ -57,6 +57,11 @@ account_bind(struct ks_txn *txn, const char *account, const char *addr,
 		warnx("%s: %s", addr, ks_strerror(rc));
 		return (-1);
 	}
+	if ((rc = ks_gone_get(txn, addr)) != KS_NOTFOUND) {
+		warnx("%s: %s", addr, rc == KS_OK ? "the address of an erased "
+		    "account (addresses are never reused)" : ks_strerror(rc));
+		return (-1);
+	}
 	if ((rc = wkd_bind(txn, addr)) != KS_OK) {
 		warnx("%s: %s", addr, ks_strerror(rc));
 		return (-1);
@@ -228,6 +233,30 @@ account_alias_retire(struct ks_txn *txn, const char *primary,
 	return (0);
 }
 
+/*
+ * An account's own address is no alias of it, and an alias comes once:
+ * say so before the store is opened.  0, or -1 after warning.
+ */
+static int
+account_aliases_check(const char *primary, char **aliases, size_t n)
+{
+	size_t	 i, j;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(aliases[i], primary) == 0) {
+			warnx("%s: the account's primary address; an alias is "
+			    "another address of the account", aliases[i]);
+			return (-1);
+		}
+		for (j = 0; j < i; j++)
+			if (strcmp(aliases[i], aliases[j]) == 0) {
+				warnx("%s: --alias given twice", aliases[i]);
+				return (-1);
+			}
+	}
+	return (0);
+}
+
 static int
 account_add(struct ctl *ctl, int argc, char **argv)
 {
@@ -269,7 +298,8 @@ account_add(struct ctl *ctl, int argc, char **argv)
 			goto out;
 		aliases[i] = alias[i];
 	}
-	if (store_begin(ctl, 0, &txn) == -1)
+	if (account_aliases_check(primary, aliases, naliases) == -1 ||
+	    store_begin(ctl, 0, &txn) == -1)
 		goto out;
 	if (account_create(txn, primary, aliases, naliases) == -1) {
 		ks_txn_abort(txn);
@@ -443,22 +473,217 @@ account_show(struct ctl *ctl, const char *in)
 	return (0);
 }
 
+/* Collect the fingerprints the addresses of l serve. */
 static int
-account_remove(struct ctl *ctl, const char *in)
+account_keys(const struct store_addrs *l, char (**fprs)[KS_FPR_MAX],
+    size_t *n)
+{
+	size_t	 i, j;
+
+	*n = 0;
+	if (l->n == 0)
+		return (0);
+	if ((*fprs = calloc(l->n, sizeof(**fprs))) == NULL)
+		return (-1);
+	for (i = 0; i < l->n; i++) {
+		if (l->v[i].fpr[0] == '\0')
+			continue;
+		for (j = 0; j < *n && strcmp((*fprs)[j], l->v[i].fpr) != 0; j++)
+			continue;
+		if (j == *n)
+			(void)snprintf((*fprs)[(*n)++], KS_FPR_MAX, "%s",
+			    l->v[i].fpr);
+	}
+	return (0);
+}
+
+/* Collect every stored fingerprint (ks_cert_foreach). */
+static int
+account_fprs_cb(const char *fpr, const unsigned char *data, size_t len,
+    void *arg)
+{
+	struct store_addrs	*l = arg;
+	struct ks_addr		 a;
+
+	(void)data;
+	(void)len;
+	memset(&a, 0, sizeof(a));
+	(void)snprintf(a.fpr, sizeof(a.fpr), "%s", fpr);
+	return (store_addrs_cb(&a, l));
+}
+
+/*
+ * Delete the stored keys that no address serves and that have a UID for
+ * one of the addresses of l (an account being erased): they would keep
+ * its addresses in the store.  *nkeys counts them.  0, or -1.
+ */
+static int
+account_unserved(struct ks_txn *txn, const struct store_addrs *l,
+    size_t *nkeys)
+{
+	struct store_addrs	 keys, still;
+	struct pgp_cert		 m;
+	ssize_t			 u;
+	size_t			 i, j, k;
+	int			 rc, hit, ret = -1;
+
+	memset(&keys, 0, sizeof(keys));
+	if ((rc = ks_cert_foreach(txn, account_fprs_cb, &keys)) != KS_OK) {
+		warnx("reading keys: %s", ks_strerror(rc));
+		goto out;
+	}
+	for (i = 0; i < keys.n; i++) {
+		if (store_addrs_key(txn, keys.v[i].fpr, &still) == -1)
+			goto out;
+		k = still.n;
+		store_addrs_free(&still);
+		if (k > 0 || publish_load(txn, keys.v[i].fpr, NULL, &m,
+		    &u) == -1)
+			continue;
+		for (hit = 0, j = 0; j < m.nuids && !hit; j++)
+			for (k = 0; k < l->n && !hit; k++)
+				hit = strcmp(m.uids[j].addr, l->v[k].addr) == 0;
+		pgp_cert_free(&m);
+		if (!hit)
+			continue;
+		if ((rc = ks_cert_del(txn, keys.v[i].fpr)) != KS_OK) {
+			warnx("key %s: %s", keys.v[i].fpr, ks_strerror(rc));
+			goto out;
+		}
+		(*nkeys)++;
+	}
+	ret = 0;
+out:
+	store_addrs_free(&keys);
+	return (ret);
+}
+
+int
+account_erase(struct ks_txn *txn, const char *primary, size_t *naddrs,
+    size_t *nkeys)
+{
+	struct store_addrs	 l, still;
+	struct ks_addr		 a;
+	char			(*fprs)[KS_FPR_MAX] = NULL;
+	size_t			 i, nf = 0;
+	int			 rc = KS_OK, ret = -1;
+
+	*naddrs = *nkeys = 0;
+	memset(&l, 0, sizeof(l));
+	if ((rc = ks_addr_get(txn, primary, &a)) != KS_OK ||
+	    a.state != KS_ADDR_PRIMARY) {
+		warnx("%s: %s", primary, rc != KS_OK && rc != KS_NOTFOUND ?
+		    ks_strerror(rc) : rc == KS_OK ? "not an account's "
+		    "primary address" : "no such account");
+		return (-1);
+	}
+	if (store_addrs(txn, primary, &l) == -1)
+		return (-1);
+	if (account_keys(&l, &fprs, &nf) == -1) {
+		warn(NULL);
+		goto out;
+	}
+	/* Each address: taken down, kept only as a keyed hash. */
+	for (i = 0; i < l.n && rc == KS_OK; i++)
+		if ((rc = wkd_del(txn, l.v[i].addr)) == KS_OK &&
+		    (rc = ks_gone_put(txn, l.v[i].addr)) == KS_OK)
+			rc = ks_addr_del(txn, l.v[i].addr);
+	/* Its keys, unless another account's address still serves one. */
+	for (i = 0; i < nf && rc == KS_OK; i++) {
+		if (store_addrs_key(txn, fprs[i], &still) == -1)
+			goto out;
+		if (still.n == 0 && (rc = ks_cert_del(txn, fprs[i])) == KS_OK)
+			(*nkeys)++;
+		store_addrs_free(&still);
+	}
+	/* And every stored key naming one of them that no one serves. */
+	if (rc == KS_OK && account_unserved(txn, &l, nkeys) == -1)
+		goto out;
+	if (rc != KS_OK) {
+		warnx("erasing: %s", ks_strerror(rc));
+		goto out;
+	}
+	*naddrs = l.n;
+	/* The log names no erased address: the subject is "erased". */
+	if (audit_log(txn, "erased", "an account erased: %zu address%s kept "
+	    "as keyed hashes only, %zu key%s deleted", l.n,
+	    l.n == 1 ? "" : "es", *nkeys, *nkeys == 1 ? "" : "s") != KS_OK)
+		goto out;
+	ret = 0;
+out:
+	free(fprs);
+	store_addrs_free(&l);
+	return (ret);
+}
+
+/* Ask on the terminal; 1 if the operator said yes. */
+static int
+account_confirm(const char *addr, int erase)
+{
+	char	 line[16];
+
+	fprintf(stderr, "%s account %s?  Its addresses stay bound for good: "
+	    "no other account can ever have them%s.  [y/N] ",
+	    erase ? "Erase" : "Remove", addr, erase ? " (only keyed hashes "
+	    "of them stay; older log entries go with wkdctl log prune)" : "");
+	if (fgets(line, sizeof(line), stdin) == NULL)
+		return (0);
+	return (line[0] == 'y' || line[0] == 'Y');
+}
+
+static int
+account_remove(struct ctl *ctl, int argc, char **argv)
 {
 	struct ks_txn	*txn;
 	char		 addr[KS_ADDR_MAX];
 	size_t		 n, nbound;
+	int		 ch, yes = 0, erase = 0, rc;
+	static const struct option longopts[] = {
+		{ "yes", no_argument, NULL, 'y' },
+		{ "erase", no_argument, NULL, 'e' },
+		{ NULL, 0, NULL, 0 }
+	};
 
-	if (cli_addr(in, addr, NULL) == -1 || store_begin(ctl, 0, &txn) == -1)
+	/* argv[0] is "remove". */
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "y", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'y':
+			yes = 1;
+			break;
+		case 'e':
+			erase = 1;
+			break;
+		default:
+			return (cli_usage(ACCOUNT_USAGE));
+		}
+	}
+	if (argc - optind != 1)
+		return (cli_usage(ACCOUNT_USAGE));
+	if (cli_addr(argv[optind], addr, NULL) == -1)
 		return (1);
-	if (account_retire(txn, addr, &n, &nbound) == -1)
+	if (!yes && isatty(STDIN_FILENO) && !account_confirm(addr, erase)) {
+		fprintf(stderr, "nothing changed\n");
+		return (1);
+	}
+	if (store_begin(ctl, 0, &txn) == -1)
+		return (1);
+	rc = erase ? account_erase(txn, addr, &nbound, &n) :
+	    account_retire(txn, addr, &n, &nbound);
+	if (rc == -1)
 		return (store_abort(txn));
 	if (store_commit(ctl, txn) == -1)
 		return (1);
-	printf("account %s removed: %zu address%s unpublished; its %zu "
-	    "address%s bound and can't be reused\n", addr, n,
-	    n == 1 ? "" : "es", nbound, nbound == 1 ? " stays" : "es stay");
+	if (erase)
+		printf("account %s erased: its %zu address%s kept only as "
+		    "keyed hashes (never reused), %zu key%s deleted; \"wkdctl "
+		    "log prune\" drops older log entries\n", addr, nbound,
+		    nbound == 1 ? "" : "es", n, n == 1 ? "" : "s");
+	else
+		printf("account %s removed: %zu address%s unpublished; its "
+		    "%zu address%s bound and can't be reused\n", addr, n,
+		    n == 1 ? "" : "es", nbound,
+		    nbound == 1 ? " stays" : "es stay");
 	return (0);
 }
 
@@ -473,8 +698,8 @@ cmd_account(struct ctl *ctl, int argc, char **argv)
 		return (account_list(ctl, argc - 1, argv + 1));
 	if (argc == 3 && strcmp(argv[1], "show") == 0 && argv[2][0] != '-')
 		return (account_show(ctl, argv[2]));
-	if (argc == 3 && strcmp(argv[1], "remove") == 0 && argv[2][0] != '-')
-		return (account_remove(ctl, argv[2]));
+	if (argc >= 2 && strcmp(argv[1], "remove") == 0)
+		return (account_remove(ctl, argc - 1, argv + 1));
 	return (cli_usage(ACCOUNT_USAGE));
 }
 

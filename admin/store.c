@@ -118,7 +118,7 @@ store_strerror(int rc)
 	return (ks_strerror(rc));
 }
 
-static int
+int
 store_addrs_cb(const struct ks_addr *a, void *arg)
 {
 	struct store_addrs	*l = arg;

@@ -72,7 +72,7 @@ struct pgp_certs;
 			"account sync [--dry-run] [--json] file | -\n" \
 			"account list [--json]\n" \
 			"account show address\n" \
-			"account remove primary"
+			"account remove [--yes] [--erase] primary"
 #define ALIAS_USAGE	"alias add primary address\n" \
 			"alias remove primary address"
 #define IMPORT_USAGE	"import [--strict] [--json] [--account address] " \
@@ -207,6 +207,8 @@ struct store_addrs {
  */
 int	 store_addrs(struct ks_txn *, const char *account,
 	    struct store_addrs *l);
+/* Append a copy of a to l (a ks_addr_foreach() callback): 0 or ENOMEM. */
+int	 store_addrs_cb(const struct ks_addr *a, void *l);
 /* The same for the addresses of domain, or those serving key fpr. */
 int	 store_addrs_domain(struct ks_txn *, const char *domain,
 	    struct store_addrs *l);
@@ -328,6 +330,15 @@ int	 account_create(struct ks_txn *, const char *primary, char **aliases,
  */
 int	 account_retire(struct ks_txn *, const char *primary, size_t *nunpub,
 	    size_t *nbound);
+/*
+ * Erase account primary for an erasure request: each of its addresses is
+ * taken down and its record deleted, leaving only a keyed hash of it
+ * (ks_gone_put()) so that it can never be bound again; its keys are
+ * deleted unless an address of another account serves one.  The audit
+ * entry names no address.  *naddrs and *nkeys say how many.  0, or -1.
+ */
+int	 account_erase(struct ks_txn *, const char *primary, size_t *naddrs,
+	    size_t *nkeys);
 /*
  * Bind alias addr to active account primary (or make its retired alias
  * active again) and publish it from a stored key of the account if one

@@ -116,6 +116,45 @@ ctl account add ann2@r.test --alias ann@r.test > "$T/out" 2>&1
 check "after pruning, ann@r.test still can't move to another account" \
     grep -q "already" "$T/out"
 
+# Erasure without reuse: account remove --erase keeps only keyed hashes
+# of the addresses; nothing in the store names them once the log is
+# pruned, and they can still never be bound again.
+ctl account add erin@r.test --alias e.r@r.test >/dev/null 2>&1
+E=$(keys_gen 'Erin <erin@r.test>')
+keys_pub "$E" "$T/erin.pub"
+ctl import "$T/erin.pub" >/dev/null 2>&1
+is "$(served erin@r.test)" "$E" "erin's key served before the erasure"
+ctl account remove --erase erin@r.test > "$T/out" 2>&1
+check "account remove --erase: says what stays" \
+    grep -q "^account erin@r.test erased: its 2 addresses kept only as keyed hashes" "$T/out"
+is "$(served erin@r.test)" "status 404" "after the erasure: nothing served"
+ctl account show erin@r.test > "$T/out" 2>&1
+is "$?" 1 "after the erasure: no account erin@r.test"
+ctl account add erin@r.test > "$T/out" 2>&1
+check "an erased address can't be bound again" \
+    grep -q "erased account (addresses are never reused)" "$T/out"
+ctl account add x@r.test --alias e.r@r.test > "$T/out" 2>&1
+check "nor an erased alias, by another account" \
+    grep -q "e.r@r.test: the address of an erased account" "$T/out"
+ctl log prune --before 2099-01-01 >/dev/null 2>&1
+mdb_dump -a "$STORE" > "$T/dump" 2>&1
+check "after log prune, the store names no erased address" \
+    sh -c "! grep -qiE 'erin|e\\.r@' '$T/dump'"
+check "nor holds the erased account's key" sh -c "! grep -q '$E' '$T/dump'"
+is "$(served ann@r.test)" "$OLD" "the other account is untouched"
+
+# On a terminal, account remove asks first; "n" changes nothing.
+if command -v script >/dev/null 2>&1; then
+	before=$(sha256sum "$STORE/data.mdb")
+	echo n | script -qec "$WKDCTL -s $STORE account remove ann@r.test" \
+	    /dev/null > "$T/tty" 2>&1
+	check "on a terminal: asks before removing" grep -q "Remove account ann@r.test?" "$T/tty"
+	check "answered n: the store is unchanged" \
+	    [ "$(sha256sum "$STORE/data.mdb")" = "$before" ]
+else
+	skip "script(1) not installed"
+fi
+
 check_wkdd "recovery"
 stop_wkdd
 finish
