@@ -522,7 +522,8 @@ sync_apply(struct ks_txn *txn, struct sync_line *l, char **aliases,
 }
 
 int
-sync_accounts(struct ks_txn *txn, struct sync_report *r)
+sync_accounts(struct ks_txn *txn, struct io_progress *pg,
+    struct sync_report *r)
 {
 	struct sync_line	*l;
 	struct sync_uids	 u;
@@ -540,6 +541,7 @@ sync_accounts(struct ks_txn *txn, struct sync_report *r)
 		return (-1);
 	}
 	for (i = 0; i < r->n; i++) {
+		io_progress(pg, i);
 		l = &r->v[i];
 		conflict = l->why != NULL;
 		for (j = 0; j < l->n; j++) {
@@ -693,6 +695,7 @@ sync_print_json(FILE *fp, const char *name, const struct sync_report *r,
 int
 sync_cmd(struct ctl *ctl, int argc, char **argv)
 {
+	struct io_progress	 pg;
 	struct sync_report	 r;
 	struct ks_txn		*txn;
 	FILE			*fp;
@@ -736,7 +739,10 @@ sync_cmd(struct ctl *ctl, int argc, char **argv)
 		goto out;
 	if (store_begin(ctl, 0, &txn) == -1)
 		goto out;
-	if (sync_accounts(txn, &r) == -1) {
+	io_progress_start(&pg, "account sync: lines", r.n);
+	rd = sync_accounts(txn, &pg, &r);
+	io_progress_end(&pg);
+	if (rd == -1) {
 		warnx("%s: nothing changed", name);
 		ks_txn_abort(txn);
 		goto out;

@@ -415,7 +415,8 @@ int	 sync_read(FILE *fp, const char *name, struct sync_report *r);
  * r->aliases are 0.  Returns 0 (conflicts are not errors), or -1 after
  * warning: the store failed, and the caller aborts txn.
  */
-int	 sync_accounts(struct ks_txn *, struct sync_report *r);
+int	 sync_accounts(struct ks_txn *, struct io_progress *pg,
+	    struct sync_report *r);
 void	 sync_report_free(struct sync_report *);
 
 /* import.c */
