@@ -11,15 +11,36 @@
 
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "keystore.h"
 #include "wkdctl.h"
+
+int
+account_removed(struct ks_txn *txn, const struct ks_addr *a,
+    int *removed)
+{
+	struct ks_addr	 p;
+	int		 rc;
+
+	*removed = 0;
+	if (a->state == KS_ADDR_PRIMARY) {
+		*removed = (a->flags & KS_AF_REMOVED) != 0;
+		return (KS_OK);
+	}
+	if ((rc = ks_addr_get(txn, a->account, &p)) != KS_OK)
+		return (rc == KS_NOTFOUND ? KS_OK : rc);
+	*removed = (p.flags & KS_AF_REMOVED) != 0;
+	return (KS_OK);
+}
 
 /*
  * Bind a new address addr to account: it must be in a hosted domain and

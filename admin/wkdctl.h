@@ -15,17 +15,22 @@
  * domain.c	domain add, remove, policy, list, set.
  * account.c	account and alias commands; address ownership.
  * sync.c	account sync: a provider's accounts and aliases from a file.
- * import.c	import: merge, classify each UID, publish.
+ * import.c	import_keys(): a batch key by key; merge, classify each UID,
+ *		the newest key wins, publish.
+ * importcli.c	import: options, inputs, the report (text or JSON).
  * publish.c	which stored key an address serves, and serving it;
  *		publish, unpublish.
+ * republish.c	republish: serve again from the stored keys.
  * wkd.c	an address's entries under its WKD hash(es).
  * show.c	list, show, export, hash.
  * remove.c	remove: a key and all it published.
  * revoke.c	revoke, export-revocation.
- * pgp.c	OpenPGP through RNP: reading input, merging and cleaning
- *		certificates, shaping the blob published for one address.
- * pgprev.c	revocations through RNP; a key's state.  Only pgp.c and
- *		pgprev.c include rnp.h (and pgp.h, their shared internals).
+ * pgp.c	OpenPGP through RNP: merging and cleaning certificates,
+ *		shaping the blob published for one address.
+ * pgpread.c	reading keys from input, key by key (RNP).
+ * pgprev.c	revocations through RNP; a key's state.  Only pgp.c,
+ *		pgpread.c and pgprev.c include rnp.h (and pgp.h, their
+ *		shared internals).
  * mtasts.c	mta-sts: the MTA-STS policy served under mta-sts.DOMAIN.
  * acme.c	domain cert: certificates for openpgpkey.DOMAIN from a CA.
  * dns.c	a DNS client (the resolver only) and its reply parsers.
@@ -419,7 +424,7 @@ int	 sync_accounts(struct ks_txn *, struct io_progress *pg,
 	    struct sync_report *r);
 void	 sync_report_free(struct sync_report *);
 
-/* import.c */
+/* import.c, importcli.c (cmd_import, the report's printing) */
 int	 cmd_import(struct ctl *, int, char **);
 
 /* What an import did with one UID of a key. */
@@ -529,6 +534,15 @@ int	 publish_load(struct ks_txn *, const char *fpr, const char *addr,
 /* Record that key old was replaced by new at addr (logged; KS_*). */
 int	 publish_supersede(struct ks_txn *, const char *old, const char *new,
 	    const char *addr);
+/*
+ * Publish a from the best stored key with a valid UID for it, never one
+ * imported for another account or with a UID of another account's address
+ * (publish_foreign()): unrevoked, then unexpired, then not superseded,
+ * then the newest self-signature (publish_rank()).  fpr_out gets it.
+ * Returns 1 if published, 0 if none fits, -1 after warning.
+ */
+int	 publish_any(struct ks_txn *, struct ks_addr *a,
+	    char fpr_out[KS_FPR_MAX]);
 /* Keys superseded by fpr (removed) are current again: KS_*. */
 int	 publish_orphans(struct ks_txn *, const char *fpr);
 
@@ -559,8 +573,10 @@ struct republish_report {
  * unpublished (it is served again).  *r says what happened at each.
  * Returns 0, or -1 after warning.
  */
-int	 publish_republish(struct ks_txn *, const char *domain,
+int	 republish_addrs(struct ks_txn *, const char *domain,
 	    const char *account, const char *addr, struct republish_report *r);
+
+/* republish.c */
 int	 cmd_republish(struct ctl *, int, char **);
 /* Take down what a publishes and clear its key, logging why (KS_*). */
 int	 publish_drop(struct ks_txn *, struct ks_addr *a, const char *why);
@@ -661,7 +677,7 @@ int	 revoke_key(struct ks_txn *, const struct revoke_req *,
 	    struct revoke_result *res);
 void	 revoke_result_free(struct revoke_result *);
 
-/* pgp.c, pgprev.c */
+/* pgp.c, pgpread.c (pgp_read), pgprev.c (revocations, pgp_info) */
 #define PGP_UID_OK	0	/* Valid UID with an addr-spec. */
 #define PGP_UID_ATTR	1	/* User attribute (photo). */
 #define PGP_UID_INVALID	2	/* No valid self-signature. */
