@@ -1,9 +1,8 @@
 /*
- * pgp.c: OpenPGP through RNP.  Keys are read from the operator's input
- * (public keys or secret keypairs: RNP is asked for the public parts only,
- * so secret material never leaves this file's ffi objects), merged with
- * what the store holds, cleaned, and shaped into the blob served for one
- * address.
+ * pgp.c: OpenPGP through RNP.  Keys read from the operator's input
+ * (pgpread.c: only their public parts leave it) are merged with what the
+ * store holds, cleaned, and shaped into the blob served for one address;
+ * the RNP helpers all three pgp*.c files share (pgp.h) live here.
  *
  * Every function works on a fresh ffi, so no state leaks from one key to
  * the next.  RNP's own log goes to /dev/null: errors are reported here,

@@ -1,5 +1,6 @@
 /*
- * pgp.h: what pgp.c and pgprev.c share of RNP, and nothing else includes:
+ * pgp.h: what pgp.c, pgpread.c and pgprev.c share of RNP, and nothing else
+ * includes:
  * the rest of wkdctl sees OpenPGP only through wkdctl.h's pgp_*().
  */
 #ifndef PGP_H

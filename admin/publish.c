@@ -265,7 +265,8 @@ publish_uid(struct ks_txn *txn, const struct pgp_cert *m,
 		return (-1);
 	if (blen > KS_BLOB_MAX) {
 		io_err(errfp, "key %s: %s: the key to publish is %zu "
-		    "bytes, over the 256 KiB limit", m->fpr, u->addr, blen);
+		    "bytes, over the %d KiB limit", m->fpr, u->addr, blen,
+		    KS_BLOB_MAX / 1024);
 		free(blob);
 		return (-1);
 	}
@@ -276,7 +277,8 @@ publish_uid(struct ks_txn *txn, const struct pgp_cert *m,
 	}
 	if (pblob != NULL && blen + plen > KS_BLOB_MAX) {
 		fprintf(errfp, "  %s: revoked key %s not served with the "
-		    "new key: together over 256 KiB\n", u->addr, pred);
+		    "new key: together over %d KiB\n", u->addr, pred,
+		    KS_BLOB_MAX / 1024);
 		free(pblob);
 		pblob = NULL;
 	} else if (pblob != NULL) {

@@ -111,10 +111,15 @@ store_commit(struct ctl *ctl, struct ks_txn *txn)
 const char *
 store_strerror(int rc)
 {
+	static char	 toobig[64];
+
 	if (rc == KS_FULL)
 		return ("store full (raise store-size in wkdd.conf)");
-	if (rc == KS_TOOBIG)
-		return ("too big to publish (over 256 KiB)");
+	if (rc == KS_TOOBIG) {
+		(void)snprintf(toobig, sizeof(toobig), "too big to publish "
+		    "(over %d KiB)", KS_BLOB_MAX / 1024);
+		return (toobig);
+	}
 	return (ks_strerror(rc));
 }
 
