@@ -78,7 +78,7 @@ else
 fi
 
 # The store, with alice's key; wkdd on 192.0.2.1 port 443 and 80.
-mkdir -p "$S" "$T/tls/live" "$T/www" && mkdir -m 700 "$GNUPGHOME" || finish
+mkdir -p "$S" "$T/tls/live" "$T/www" && mkdir -m 700 "$GNUPGHOME" || { fail "setup: mkdir -p S T/tls/live T/www && mkdir -m 700 GNUPGHOME"; finish; }
 cat > "$CONF" <<EOF
 listen		$NETNS_SRV4:443
 listen-http	$NETNS_SRV4:80
@@ -169,7 +169,7 @@ else
 	fail "gpg before the certificate exists: fails (name mismatch)"
 	show "$T/before.out" "$T/before.err"
 fi
-ctl domain remove $D >/dev/null || finish
+ctl domain remove $D >/dev/null || { fail "setup: ctl domain remove D >/dev/null"; finish; }
 
 # domain add: certbot, pebble, HTTP-01 on wkdd's port 80, SIGHUP.
 nhup=$(grep -c 'reloaded' "$T/wkdd.log")
@@ -354,7 +354,7 @@ check "domain cert, name not in the DNS: exit 1" [ "$rc" -eq 1 ]
 
 # The CA can't reach the name: certbot's report is shown, exit 1.
 echo "openpgpkey	A	192.0.2.77" | netns_zone unreach.test
-nsd_reload || finish
+nsd_reload || { fail "setup: nsd_reload"; finish; }
 ctl domain add --no-cert unreach.test >/dev/null
 sctl domain cert unreach.test
 if [ "$rc" -eq 1 ] && grep -q '^wkdctl: openpgpkey.unreach.test: certbot failed (exit 1):' \

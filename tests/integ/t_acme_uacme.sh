@@ -52,7 +52,7 @@ else
 fi
 
 # A default certificate for another name, from a CA of our own.
-mkdir -p "$S" "$T/tls/live" "$T/www" || finish
+mkdir -p "$S" "$T/tls/live" "$T/www" || { fail "setup: mkdir -p S T/tls/live T/www"; finish; }
 if make_ca && make_cert "$T/cert.pem" "$T/key.pem" wkd.service.test &&
     trust_dir "$T/api-certs" "$PEBBLE_API_CA"; then
 	pass "default certificate; a trust store with pebble's API CA"
@@ -144,7 +144,7 @@ fi
 
 # The CA can't reach the name: uacme's report is shown, exit 1.
 printf 'openpgpkey\tA\t192.0.2.77\n' | netns_zone bad.test
-nsd_reload || finish
+nsd_reload || { fail "setup: nsd_reload"; finish; }
 "$WKDCTL" -f "$CONF" domain add --no-cert bad.test >/dev/null
 sctl domain cert bad.test
 if [ "$rc" -eq 1 ] && grep -q '^wkdctl: openpgpkey.bad.test: uacme failed (exit 2):' \

@@ -83,8 +83,8 @@ fi
 
 # The store: every domain hosted, alice's key published in good.test,
 # expired.test and soon.test.
-mkdir -p "$S" || finish
-mkdir -m 700 "$GNUPGHOME" || finish
+mkdir -p "$S" || { fail "setup: mkdir -p S"; finish; }
+mkdir -m 700 "$GNUPGHOME" || { fail "setup: mkdir -m 700 GNUPGHOME"; finish; }
 ok=1
 ctl init >/dev/null || ok=0
 for d in $DOMS; do
@@ -105,8 +105,8 @@ fi
 # wkdd: the service (wkd.service.test, 192.0.2.1 and 2001:db8::1), an old instance whose
 # certificate expired (old.service.test, 192.0.2.3), one whose certificate
 # is about to (soon.service.test, 192.0.2.4).
-netns_addr 192.0.2.3 || finish
-netns_addr 192.0.2.4 || finish
+netns_addr 192.0.2.3 || { fail "setup: netns_addr 192.0.2.3"; finish; }
+netns_addr 192.0.2.4 || { fail "setup: netns_addr 192.0.2.4"; finish; }
 printf 'listen %s:443\nlisten [%s]:443\nstore %s\ntls-cert %s\ntls-key %s\n' \
     "$NETNS_SRV4" "$NETNS_SRV6" "$S" "$T/cert.pem" "$T/key.pem" \
     > "$T/new.conf"

@@ -239,7 +239,7 @@ else
 	show "$T/second.zone" "$T/wk.err"
 fi
 grep -v '^;' "$T/second.zone" | netns_zone $D
-nsd_reload || finish
+nsd_reload || { fail "setup: nsd_reload"; finish; }
 domain_check green
 if [ "$rc" -eq 0 ] && grep -q "^$D: 0 failed" "$T/check-green.out" &&
     grep -q "^ok: $NETNS_SRV4 port 443: valid certificate for openpgpkey.$D" \
@@ -254,7 +254,7 @@ fi
 
 # 6. Real clients, from the client side: a clean environment, the
 # machine's trust store plus pebble's root mounted on /etc/ssl/certs.
-trust_dir "$T/certs" "$T/root.pem" || finish
+trust_dir "$T/certs" "$T/root.pem" || { fail "setup: trust_dir T/certs T/root.pem"; finish; }
 client() {
 	_tag=$1
 	shift
