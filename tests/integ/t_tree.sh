@@ -45,6 +45,18 @@ tree_cleanup() {
 }
 trap tree_cleanup EXIT
 
+# tree_finish: wkdctl's messages free of sanitizer reports, then finish.
+tree_finish() {
+	if grep -qE 'AddressSanitizer|LeakSanitizer|runtime error' \
+	    "$T/out.err" 2>/dev/null; then
+		fail "wkdctl: no sanitizer report"
+		sed 's/^/#   /' "$T/out.err" | head -40
+	else
+		pass "wkdctl: no sanitizer report"
+	fi
+	finish
+}
+
 # like FILE REGEX NAME: a line of FILE matches (else FILE is shown).
 like() {
 	if grep -Eq -- "$2" "$1"; then
@@ -267,12 +279,12 @@ is "$(find -L "$T/www" -type f | wc -l | tr -d ' ')" 18 \
 # --- nginx serves the tree by Host.
 if [ "${TREE_INNER:-}" != 1 ]; then
 	skip "nginx and gpg: need root for a network namespace"
-	finish
+	tree_finish
 fi
 NGINX=$(command -v nginx || { [ -x /usr/sbin/nginx ] && echo /usr/sbin/nginx; })
 if [ -z "$NGINX" ]; then
 	skip "nginx not installed"
-	finish
+	tree_finish
 fi
 N=$T/nginx
 mkdir -p "$N"
@@ -396,4 +408,4 @@ kill -TERM "$NGX_PID"
 wait "$NGX_PID"
 is "$?" 0 "nginx exits 0 on SIGTERM"
 NGX_PID=
-finish
+tree_finish
