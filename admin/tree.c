@@ -494,6 +494,7 @@ tree_ours(const char *name, const char *base)
 int
 tree_install(struct tree_dest *d)
 {
+	struct stat	 st;
 	const char	*tname, *base;
 	char		 link[PATH_MAX + 4], old[PATH_MAX * 2];
 	int		 fd, c;
@@ -528,6 +529,9 @@ tree_install(struct tree_dest *d)
 	if (d->old[0] != '\0' && strcmp(d->old, tname) != 0 &&
 	    tree_ours(d->old, base)) {
 		(void)snprintf(old, sizeof(old), "%s/%s", d->parent, d->old);
+		/* Gone already if another export-tree replaced it. */
+		if (lstat(old, &st) == -1 && errno == ENOENT)
+			return (0);
 		if (tree_rm(old) == -1)
 			warnx("%s: the previous tree is left there", old);
 	}
@@ -567,12 +571,17 @@ tree_file_new(struct tree_import *r, const char *dir, const char *name,
     const char *domain)
 {
 	struct tree_file	*nv, *f;
+	size_t			 cap;
 
-	if ((nv = reallocarray(r->v, r->n + 1, sizeof(*nv))) == NULL) {
-		warn(NULL);
-		return (NULL);
+	if (r->n == r->cap) {
+		cap = r->cap == 0 ? 64 : r->cap * 2;
+		if ((nv = reallocarray(r->v, cap, sizeof(*nv))) == NULL) {
+			warn(NULL);
+			return (NULL);
+		}
+		r->v = nv;
+		r->cap = cap;
 	}
-	r->v = nv;
 	f = &r->v[r->n];
 	memset(f, 0, sizeof(*f));
 	if (asprintf(&f->path, "%s/%s", dir, name) == -1) {
@@ -759,6 +768,7 @@ tree_file_keys(struct ks_txn *txn, const struct tree_import_req *req,
 {
 	struct pgp_certs	 one;
 	struct pgp_cert		 m;
+	struct ks_addr		 a;
 	struct ks_blob		 b;
 	struct tree_key		*k;
 	size_t			 i, nok = 0;
@@ -832,6 +842,20 @@ tree_file_keys(struct ks_txn *txn, const struct tree_import_req *req,
 	}
 	if (nok == 0 && f->status == TREE_IMPORTED)
 		f->status = TREE_FAILED;
+	/*
+	 * The last key published replaced revoked ones published just before
+	 * it; on a domain that keeps revoked keys, serve them after it now,
+	 * as the tree did (publish_uid() picks the predecessor before it
+	 * marks the replaced key superseded).
+	 */
+	for (i = 0; nok > 1 && i < f->naddrs; i++) {
+		if ((rc = ks_addr_get(txn, f->addrs[i], &a)) != KS_OK) {
+			warnx("%s: %s", f->addrs[i], store_strerror(rc));
+			goto fail;
+		}
+		if (a.fpr[0] != '\0' && publish_refresh(txn, &a, stderr) == -1)
+			goto fail;
+	}
 done:
 	free(revoked);
 	return (0);
@@ -1107,10 +1131,13 @@ out:
 	return (ret);
 }
 
-/* The addresses of f import published k's key at, to fp. */
+/*
+ * The addresses of f import published k's key at, to fp; the accounts
+ * made for them noted on the file's first line (first).
+ */
 static void
 tree_print_addrs(FILE *fp, const struct tree_file *f,
-    const struct tree_key *k)
+    const struct tree_key *k, int first)
 {
 	const struct import_key	*ik = &k->rep.v[0];
 	const struct import_uid	*u;
@@ -1123,7 +1150,8 @@ tree_print_addrs(FILE *fp, const struct tree_file *f,
 		fprintf(fp, "%s%s", np++ == 0 ? ", published at " : ", ",
 		    u->addr);
 		for (j = 0; j < f->naddrs; j++)
-			if (f->created[j] && strcmp(f->addrs[j], u->addr) == 0)
+			if (first && f->created[j] &&
+			    strcmp(f->addrs[j], u->addr) == 0)
 				fprintf(fp, " (account created)");
 	}
 	/* The file's own addresses that weren't. */
@@ -1166,7 +1194,7 @@ tree_print(FILE *fp, const struct tree_import *r, int dry)
 			else {
 				fprintf(fp, "%s", k->rep.v[0].known ?
 				    "merged with the stored key" : "imported");
-				tree_print_addrs(fp, f, k);
+				tree_print_addrs(fp, f, k, j == 0);
 				fprintf(fp, "\n");
 			}
 		}

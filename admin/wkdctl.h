@@ -692,7 +692,7 @@ struct tree_file {
 
 struct tree_import {
 	struct tree_file *v;
-	size_t		 n;
+	size_t		 n, cap;
 	size_t		 nimported, nmismatch, nfailed, ncreated;
 };
 

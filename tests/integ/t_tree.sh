@@ -276,6 +276,45 @@ is "$n200" 18 "wkdd serves 18 of them (7 keys and a policy, both layouts)"
 is "$(find -L "$T/www" -type f | wc -l | tr -d ' ')" 18 \
     "the tree holds exactly those 18 files"
 
+# --- Round trip: a domain that keeps revoked keys serves a key and its
+# revoked predecessor in one file; export-tree, import-tree into a new
+# store, export-tree again: the same tree.
+R=$T/rot
+mkdir -p "$R/store" "$R/store2"
+# wr STORE ARGS...: wkdctl on $R/STORE, quietly.
+wr() {
+	_s=$1
+	shift
+	"$WKDCTL" -s "$R/$_s" "$@" > /dev/null 2>> "$T/out.err"
+}
+R1=$(gen_key frank@example.org) &&
+gpg -q --batch --export-secret-keys "$R1" > "$R/old.sec" &&
+gpg -q --batch --yes --delete-secret-and-public-keys "$R1" 2>/dev/null &&
+R2=$(gen_key frank@example.org) &&
+wr store init && wr store domain add example.org &&
+wr store domain set example.org keep-revoked on &&
+wr store account add frank@example.org && wr store import "$R/old.sec" &&
+wr store import "$T/frank@example.org.pgp" &&
+wr store revoke --reason superseded "$R1"
+check "store with frank's key and its revoked predecessor" test $? -eq 0
+"$WKDCTL" -s "$R/store" export-tree "$R/t1" > /dev/null 2>> "$T/out.err"
+f=$R/t1/openpgpkey.example.org/.well-known/openpgpkey/example.org/hu/$(hash_of frank@example.org)
+is "$(gpg --batch --with-colons --show-keys "$f" 2>/dev/null |
+    awk -F: '$1 == "pub" { print $5 ":" $2 }' | cut -c9- | tr '\n' ' ')" \
+    "$(echo "$R2" | cut -c33-):u $(echo "$R1" | cut -c33-):r " \
+    "the tree serves the key, then its revoked predecessor"
+wr store2 init && wr store2 domain add example.org &&
+wr store2 domain set example.org keep-revoked on
+"$WKDCTL" -s "$R/store2" import-tree --create-accounts \
+    "$R/t1/openpgpkey.example.org" > "$T/out" 2>> "$T/out.err"
+is "$?" 0 "import-tree of export-tree's openpgpkey.example.org: exit 0"
+like "$T/out" "key $R2: imported, published at frank@example\\.org \\(account created\\)\$" \
+    "the key, first in the file"
+like "$T/out" "key $R1: imported, published at frank@example\\.org\$" \
+    "its predecessor, after it"
+"$WKDCTL" -s "$R/store2" export-tree "$R/t2" > /dev/null 2>> "$T/out.err"
+check "export-tree of the new store: the same tree" diff -r "$R/t1/" "$R/t2/"
+
 # --- nginx serves the tree by Host.
 if [ "${TREE_INNER:-}" != 1 ]; then
 	skip "nginx and gpg: need root for a network namespace"
