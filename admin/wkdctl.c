@@ -117,6 +117,27 @@ static const struct ctl_cmd cmds[] = {
 	    "removed and added again, an unpublish.\n" },
 	{ "publish", cmd_publish, PUBLISH_USAGE,
 	    "serve an unpublished address again", NULL },
+	{ "export-tree", cmd_export_tree, EXPTREE_USAGE,
+	    "write a static WKD tree of what wkdd serves",
+	    "For each hosted domain D (or those named), both layouts, for a\n"
+	    "web server with \"root dir/$host;\":\n"
+	    "  dir/openpgpkey.D/.well-known/openpgpkey/D/{hu/HASH,policy}\n"
+	    "  dir/D/.well-known/openpgpkey/{hu/HASH,policy}\n"
+	    "with exactly the bytes wkdd serves under each hash.  dir is a\n"
+	    "symbolic link to the tree (.dir.XXXXXX beside it), replaced\n"
+	    "atomically once the new tree is written and synced; the old\n"
+	    "tree is removed then.\n" },
+	{ "import-tree", cmd_import_tree, IMPTREE_USAGE,
+	    "import the keys of an existing WKD tree",
+	    "dir holds openpgpkey/D/hu/HASH (gpg-wks-client --install-key\n"
+	    "with -C dir/openpgpkey), .well-known/openpgpkey/D/hu/HASH, or,\n"
+	    "for the direct method, .well-known/openpgpkey/hu/HASH with\n"
+	    "--domain D (which also limits the others to D).  A file is\n"
+	    "imported as \"wkdctl import\" would if its name is the WKD hash\n"
+	    "of a UID address of its key in D, else it is a mismatch.\n"
+	    "--create-accounts makes an account of each such address not\n"
+	    "bound yet (D must be hosted).  --dry-run changes nothing.  One\n"
+	    "transaction; exit 1 if any file mismatched or failed.\n" },
 	{ "mta-sts", cmd_mtasts, MTASTS_USAGE,
 	    "set, show or remove a domain's MTA-STS policy",
 	    "wkdd serves it at https://mta-sts.DOMAIN/.well-known/mta-sts.txt\n"

@@ -36,6 +36,8 @@
  * dns.c	a DNS client (the resolver only) and its reply parsers.
  * x509.c	the certificate wkdd serves for a name; TLSA hashes.
  * zone.c	dns: the records a customer publishes.
+ * treeout.c	export-tree: a static WKD tree of what wkdd serves.
+ * treein.c	import-tree: an existing WKD tree into the store.
  * check.c	domain check: what a mail client meets, checked.
  * https.c	a small HTTPS GET client (GnuTLS) for check.c.
  */
@@ -46,6 +48,7 @@
 
 #include <netinet/in.h>
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -114,6 +117,9 @@ struct pgp_certs;
 #define UNPUBLISH_USAGE	"unpublish address"
 #define PUBLISH_USAGE	"publish address"
 #define REPUBLISH_USAGE	"republish address | --account address | domain"
+#define EXPTREE_USAGE	"export-tree dir [domain ...]"
+#define IMPTREE_USAGE	"import-tree [--create-accounts] [--dry-run] " \
+			"[--domain domain] dir"
 #define MTASTS_USAGE	"mta-sts set domain --mode enforce|testing|none " \
 			"[--mx pattern ...] --max-age seconds\n" \
 			"mta-sts show domain\n" \
@@ -818,6 +824,122 @@ int	 pgp_uid_addr(const char *uid, char *out, size_t outsz);
 int	 cmd_mtasts(struct ctl *, int, char **);
 /* Stop serving domain d's MTA-STS policy: 0, or -1 (warned). */
 int	 mtasts_drop(struct ks_txn *, const char *d);
+
+/* treeout.c (export-tree), treein.c (import-tree) */
+int	 cmd_export_tree(struct ctl *, int, char **);
+int	 cmd_import_tree(struct ctl *, int, char **);
+
+#define TREE_WK		".well-known/openpgpkey"	/* Both layouts. */
+#define TREE_ADV	"openpgpkey."	/* The advanced method's host. */
+
+/* A path made from fmt into buf; -1 (warned) if too long. */
+int	 tree_path(char *buf, size_t bufsz, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+
+/* What export-tree wrote for one domain (the same in both layouts). */
+struct tree_domain {
+	char		 name[KS_DOMAIN_MAX];	/* A-label. */
+	size_t		 nkeys;		/* Files under hu/. */
+	size_t		 bytes;		/* Their bytes. */
+	int		 policy;	/* A policy file was written. */
+	size_t		 policylen;
+};
+
+struct tree_export {
+	struct tree_domain *v;		/* In name order. */
+	size_t		 n;
+};
+
+/*
+ * Write what the store serves for domains (n A-labels, each hosted; n 0:
+ * every hosted domain) into the empty directory rootfd, in both layouts
+ * (see tree.c): every WKD entry of each domain, as wkdd serves it, and
+ * its policy file.  Keys come from txn, one blob in memory at a time;
+ * policies from ks (ks_get_policy(): keystore.h has no read of a policy
+ * in a transaction).  Files are written, not yet fsync(2)ed (see
+ * tree_install()).  *r (free with tree_export_free(), also after an
+ * error) gets each domain's counts.  Returns 0, or -1 after warning.
+ */
+int	 tree_export(struct ks_txn *, struct ks *, int rootfd,
+	    char **domains, size_t n, struct tree_export *r);
+void	 tree_export_free(struct tree_export *);
+
+/* Where a tree goes: DIR, a symbolic link to the tree it names. */
+struct tree_dest {
+	char		 dir[PATH_MAX];		/* DIR, no trailing '/'. */
+	char		 parent[PATH_MAX];	/* Its directory. */
+	char		 tmp[PATH_MAX];		/* The new tree. */
+	char		 old[PATH_MAX];		/* DIR's target, or "". */
+};
+
+/*
+ * Make a new empty tree directory beside dir (".DIR.XXXXXX", mode 0755
+ * less the umask) into *d; dir must be a symbolic link or not exist.
+ * Returns 0, or -1 after warning.
+ */
+int	 tree_stage(const char *dir, struct tree_dest *d);
+/*
+ * fsync(2) every file and directory of d->tmp, then point d->dir at it:
+ * a new link renamed over d->dir (rename(2): atomic), the parent
+ * fsync(2)ed; then remove the tree d->dir named before, if export-tree
+ * made it.  Returns 0, or -1 after warning (d->dir then unchanged).
+ */
+int	 tree_install(struct tree_dest *d);
+/* Remove d->tmp and all in it (after a failure). */
+void	 tree_discard(struct tree_dest *d);
+
+/* What import-tree did with a file, or with one key in it. */
+#define TREE_IMPORTED	0	/* Imported (and see rep). */
+#define TREE_SKIPPED	1	/* A key left out, with a note. */
+#define TREE_MISMATCH	2	/* Name is no hash of its UIDs. */
+#define TREE_FAILED	3	/* Not importable: see why. */
+
+struct tree_key {
+	char		 fpr[KS_FPR_MAX];
+	int		 status;		/* TREE_* */
+	char		 why[2 * KS_ADDR_MAX + 128];
+	struct import_report rep;		/* If TREE_IMPORTED. */
+};
+
+struct tree_file {
+	char		*path;			/* Below dir; malloc(3)ed. */
+	char		 domain[KS_DOMAIN_MAX];
+	int		 status;		/* Its worst key's, or own. */
+	char		 why[2 * KS_ADDR_MAX + 128];	/* If own. */
+	/* The addresses in domain whose hash the name is. */
+	char		(*addrs)[KS_ADDR_MAX];
+	int		*created;		/* Account made for addrs[i]. */
+	size_t		 naddrs;
+	struct tree_key	*keys;			/* In the file's order. */
+	size_t		 nkeys;
+};
+
+struct tree_import {
+	struct tree_file *v;
+	size_t		 n, cap;
+	size_t		 nimported, nmismatch, nfailed, ncreated;
+};
+
+struct tree_import_req {
+	const char	*dir;
+	const char	*domain;	/* --domain (an A-label), or NULL. */
+	int		 create;	/* --create-accounts. */
+	struct pass	*pp;		/* For a secret key in a file. */
+};
+
+/*
+ * Import every key file of the WKD tree req->dir in txn (see tree.c for
+ * the layouts): a file is imported (import_keys()) only if its name is
+ * the WKD hash of one of its key's UID addresses in the domain it lies
+ * under; with req->create an account is made for such an address first.
+ * *r (free with tree_import_free(), also after an error) says what
+ * happened to each file.  Returns 0 (mismatches and files that could not
+ * be imported are in r), or -1 after warning if the store failed or a
+ * key was refused: the caller aborts txn.
+ */
+int	 tree_import(struct ks_txn *, const struct tree_import_req *,
+	    struct tree_import *r);
+void	 tree_import_free(struct tree_import *);
 
 /* spawn.c */
 #define SPAWN_OUT_MAX	(16 * 1024)	/* Output kept: the end. */
