@@ -213,7 +213,7 @@ io_progress(struct io_progress *pg, size_t done)
 {
 	struct timespec	 now;
 
-	if (pg == NULL || !pg->tty || pg->total == 0)
+	if (pg == NULL || !pg->tty)
 		return;
 	(void)clock_gettime(CLOCK_MONOTONIC, &now);
 	/* Only for what takes more than a second; ten redraws a second. */
@@ -222,8 +222,11 @@ io_progress(struct io_progress *pg, size_t done)
 		return;
 	pg->last = now;
 	pg->shown = 1;
-	fprintf(stderr, "\r%s: %zu/%zu (%zu%%)", pg->what, done, pg->total,
-	    done * 100 / pg->total);
+	if (pg->total > 0)
+		fprintf(stderr, "\r%s: %zu/%zu (%zu%%)", pg->what, done,
+		    pg->total, done * 100 / pg->total);
+	else
+		fprintf(stderr, "\r%s: %zu", pg->what, done);
 	(void)fflush(stderr);
 }
 

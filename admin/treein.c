@@ -472,8 +472,10 @@ tree_hu(struct ks_txn *txn, const struct tree_import_req *req,
 		return (-1);
 	}
 	for (i = 0; i < n; i++) {
-		if (rc == 0)
+		if (rc == 0) {
+			io_progress(req->pg, r->n);
 			rc = tree_file(txn, req, rel, v[i]->d_name, domain, r);
+		}
 		free(v[i]);
 	}
 	free(v);
@@ -654,10 +656,11 @@ cmd_import_tree(struct ctl *ctl, int argc, char **argv)
 {
 	struct tree_import_req	 req;
 	struct tree_import	 r;
+	struct io_progress	 pg;
 	struct ks_txn		*txn;
 	struct pass		 pp;
 	char			 dom[KS_DOMAIN_MAX];
-	int			 ch, dry = 0, ret = 1;
+	int			 ch, rc, dry = 0, ret = 1;
 	static const struct option longopts[] = {
 		{ "create-accounts", no_argument, NULL, 'c' },
 		{ "domain", required_argument, NULL, 'd' },
@@ -693,7 +696,11 @@ cmd_import_tree(struct ctl *ctl, int argc, char **argv)
 	req.pp = &pp;
 	if (store_begin(ctl, 0, &txn) == -1)
 		goto out;
-	if (tree_import(txn, &req, &r) == -1) {
+	io_progress_start(&pg, "import-tree: files", 0);
+	req.pg = &pg;
+	rc = tree_import(txn, &req, &r);
+	io_progress_end(&pg);
+	if (rc == -1) {
 		ks_txn_abort(txn);
 		/* What was done so far says which file it stopped at. */
 		if (r.n > 0)

@@ -54,6 +54,8 @@ struct tree_out {
 	int			 rootfd;
 	struct tree_export	*r;
 	int			 failed;	/* Stopped the walk, warned. */
+	struct io_progress	 pg;		/* Addresses walked. */
+	size_t			 nwalked;
 };
 
 static int
@@ -273,6 +275,7 @@ tree_addr_cb(const struct ks_addr *a, void *arg)
 	char			 ascii[KS_HASH_LEN + 1], uni[KS_HASH_LEN + 1];
 	const char		*at;
 
+	io_progress(&o->pg, ++o->nwalked);
 	if ((at = strrchr(a->addr, '@')) == NULL ||
 	    strlen(at + 1) >= sizeof(key.name))
 		return (0);
@@ -324,7 +327,10 @@ tree_export(struct ks_txn *txn, struct ks *ks, int rootfd, char **domains,
 	for (i = 0; i < r->n; i++)
 		if (tree_domain_begin(ks, rootfd, &r->v[i]) == -1)
 			return (-1);
-	if ((rc = ks_addr_foreach(txn, NULL, tree_addr_cb, &o)) != KS_OK) {
+	io_progress_start(&o.pg, "export-tree: addresses", 0);
+	rc = ks_addr_foreach(txn, NULL, tree_addr_cb, &o);
+	io_progress_end(&o.pg);
+	if (rc != KS_OK) {
 		if (!o.failed)
 			warnx("addresses: %s", ks_strerror(rc));
 		return (-1);

@@ -248,8 +248,9 @@ int	 audit_prune(struct ks_txn *, int64_t before, size_t *n);
 /* io.c */
 /*
  * A progress line on stderr, when it is a terminal and the work has taken
- * a second: "what: done/total (N%)", redrawn at most ten times a second
- * and wiped at the end.  Nothing at all when stderr is not a terminal.
+ * a second: "what: done/total (N%)" ("what: done" with total 0), redrawn
+ * at most ten times a second and wiped at the end.  Nothing at all when
+ * stderr is not a terminal.
  */
 struct io_progress {
 	const char	*what;
@@ -925,6 +926,7 @@ struct tree_import_req {
 	const char	*domain;	/* --domain (an A-label), or NULL. */
 	int		 create;	/* --create-accounts. */
 	struct pass	*pp;		/* For a secret key in a file. */
+	struct io_progress *pg;		/* Files done, or NULL. */
 };
 
 /*
