@@ -459,7 +459,7 @@ account_list(struct ctl *ctl, int argc, char **argv)
 		account_print(v + i, j - i, json, nth++);
 	}
 	if (json)
-		printf("%s]\n", nth > 0 ? "\n" : "");
+		io_json_end(stdout, nth);
 	free(v);
 	store_addrs_free(&l);
 	return (0);

@@ -293,7 +293,7 @@ cmd_log(struct ctl *ctl, int argc, char **argv)
 	rc = ks_log_foreach(txn, since, log_cb, &w);
 	ks_txn_abort(txn);
 	if (w.json)
-		printf("%s]\n", w.n > 0 ? "\n" : "");
+		io_json_end(stdout, w.n);
 	if (rc != KS_OK) {
 		warnx("audit log: %s", ks_strerror(rc));
 		return (1);

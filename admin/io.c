@@ -239,3 +239,9 @@ io_progress_end(struct io_progress *pg)
 	(void)fflush(stderr);
 	pg->shown = 0;
 }
+
+void
+io_json_end(FILE *fp, size_t n)
+{
+	fprintf(fp, "%s]\n", n > 0 ? "\n" : "");
+}

@@ -120,7 +120,7 @@ cmd_list(struct ctl *ctl, int argc, char **argv)
 		printf("}");
 	}
 	if (json)
-		printf("%s]\n", n > 0 ? "\n" : "");
+		io_json_end(stdout, n);
 	ks_txn_abort(txn);
 	store_addrs_free(&l);
 	return (0);

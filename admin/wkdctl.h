@@ -264,6 +264,8 @@ void	 io_progress_start(struct io_progress *, const char *what,
 /* pg may be NULL: nothing then. */
 void	 io_progress(struct io_progress *pg, size_t done);
 void	 io_progress_end(struct io_progress *);
+/* Close a JSON array of n elements, one a line, as the listings print. */
+void	 io_json_end(FILE *, size_t n);
 /* t (seconds since the epoch) as "YYYY-MM-DD HH:MM:SSZ" into buf. */
 void	 io_date(int64_t t, char *buf, size_t bufsz);
 /* "wkdctl: " and the message, a line, to fp (a report, or stderr). */
