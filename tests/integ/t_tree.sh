@@ -57,16 +57,6 @@ tree_finish() {
 	finish
 }
 
-# like FILE REGEX NAME: a line of FILE matches (else FILE is shown).
-like() {
-	if grep -Eq -- "$2" "$1"; then
-		pass "$3"
-	else
-		fail "$3"
-		diag "  no match for /$2/ in:"
-		sed 's/^/#     /' "$1" | head -20
-	fi
-}
 
 # w ARGS...: wkdctl on the store; stdout in $T/out, stderr in $T/err,
 # exit status in $RC.
