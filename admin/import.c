@@ -254,25 +254,58 @@ import_one_account(struct ks_txn *txn, const struct pgp_cert *m,
 }
 
 /*
+ * The report of a UID pgp_read() left out (text; NULL: the user
+ * attributes) into iu.  0, or -1 if out of memory.
+ */
+static int
+import_offsite(const char *text, struct import_uid *iu)
+{
+	const char	*at;
+
+	if (text == NULL) {
+		(void)snprintf(iu->why, sizeof(iu->why), "user attribute "
+		    "(photo ID): never published");
+		return (0);
+	}
+	if ((iu->text = strdup(text)) == NULL)
+		return (-1);
+	if (pgp_uid_addr(text, iu->addr, sizeof(iu->addr)) == -1 ||
+	    (at = strrchr(iu->addr, '@')) == NULL) {
+		iu->addr[0] = '\0';
+		(void)snprintf(iu->why, sizeof(iu->why), "no mail address "
+		    "in it");
+	} else
+		(void)snprintf(iu->why, sizeof(iu->why), "domain %s is not "
+		    "hosted", at + 1);
+	return (0);
+}
+
+/*
  * Decide, for each UID of m, whether it is published (k->uids[i].publish)
  * or why not; the UIDs' texts are copied into k.  Returns 0, or -1 with
  * the error in msg.
  */
 static int
 import_classify(struct ks_txn *txn, const char *account,
-    const struct pgp_cert *m, struct import_key *k, FILE *msg)
+    const struct pgp_cert *m, const struct pgp_cert *in,
+    struct import_key *k, FILE *msg)
 {
 	struct import_uid	*iu;
 	const char		*why;
-	size_t			 i;
+	size_t			 i, n = m->nuids + in->noffsite;
 	int			 rc;
 
-	if (m->nuids > 0 &&
-	    (k->uids = calloc(m->nuids, sizeof(*k->uids))) == NULL) {
+	if (n > 0 && (k->uids = calloc(n, sizeof(*k->uids))) == NULL) {
 		io_err(msg, "out of memory");
 		return (-1);
 	}
-	k->nuids = m->nuids;
+	k->nuids = n;
+	for (i = 0; i < in->noffsite; i++)
+		if (import_offsite(in->offsite[i], &k->uids[m->nuids + i]) ==
+		    -1) {
+			io_err(msg, "out of memory");
+			return (-1);
+		}
 	for (i = 0; i < m->nuids; i++) {
 		iu = &k->uids[i];
 		if (m->uids[i].text != NULL &&
@@ -473,8 +506,11 @@ import_one(struct ks_txn *txn, const char *account,
 		return (-1);
 	}
 	k->known = rc == KS_OK;
-	if (pgp_merge(in->fpr, k->known ? sb.data : NULL, sb.len, in->data,
-	    in->len, &m) == -1) {
+	/* No UID of it is for here, nor stored: nothing to check. */
+	if (in->bare && !k->known)
+		(void)snprintf(m.fpr, sizeof(m.fpr), "%s", in->fpr);
+	else if (pgp_merge(in->fpr, k->known ? sb.data : NULL, sb.len,
+	    in->data, in->len, &m) == -1) {
 		io_err(msg, "key %s (%s, byte %zu): can't be read or merged",
 		    in->fpr, in->src, in->off);
 		goto out;
@@ -482,11 +518,11 @@ import_one(struct ks_txn *txn, const char *account,
 	k->parsed = 1;
 	k->revoked = m.revoked;
 	k->expired = m.expired;
-	if (import_classify(txn, account, &m, k, msg) == -1 ||
+	if (import_classify(txn, account, &m, in, k, msg) == -1 ||
 	    import_dropped(txn, &m, k, msg) == -1)
 		goto out;
 	k->status = IMPORT_SKIPPED;
-	if (k->npublish == 0 && k->ndropped == 0 && m.nuids == 0) {
+	if (k->npublish == 0 && k->ndropped == 0 && k->nuids == 0) {
 		io_err(msg, "key %s: refused: the key has no user ID", m.fpr);
 		goto out;
 	}

@@ -174,28 +174,46 @@ import_json(FILE *fp, const struct import_report *r, int committed)
 	fprintf(fp, "}}\n");
 }
 
+/* certs->hosted: is domain hosted in the read transaction arg? */
+static int
+import_hosted(const char *domain, void *arg)
+{
+	struct ks_domain	 d;
+
+	return (ks_domain_get(arg, domain, &d) == KS_OK);
+}
+
 /*
- * Read and check every input before the store is opened: the keys of each
- * file go into certs.  Returns 0, or -1 after warning.
+ * Read and check every input before the store is written: the keys of
+ * each file go into certs, without the UIDs of domains not hosted (a read
+ * transaction says which are).  Returns 0, or -1 after warning.
  */
 static int
-import_read(int argc, char **argv, struct pass *pp,
+import_read(struct ctl *ctl, int argc, char **argv, struct pass *pp,
     struct pgp_certs *certs)
 {
+	struct ks_txn	*txn;
 	unsigned char	*data;
 	size_t		 len;
-	int		 i, rc;
+	int		 i, rc = 0;
 
-	for (i = 0; i < argc; i++) {
-		if (io_read_file(argv[i], IMPORT_FILE_MAX, &data, &len) == -1)
-			return (-1);
+	if (store_begin(ctl, KS_RDONLY, &txn) == -1)
+		return (-1);
+	certs->hosted = import_hosted;
+	certs->hosted_arg = txn;
+	for (i = 0; i < argc && rc == 0; i++) {
+		if (io_read_file(argv[i], IMPORT_FILE_MAX, &data, &len) == -1) {
+			rc = -1;
+			break;
+		}
 		rc = pgp_read(strcmp(argv[i], "-") == 0 ? "(stdin)" : argv[i],
 		    data, len, pp, certs);
 		io_wipe(data, len);
-		if (rc == -1)
-			return (-1);
 	}
-	return (0);
+	ks_txn_abort(txn);
+	certs->hosted = NULL;
+	certs->hosted_arg = NULL;
+	return (rc);
 }
 
 /*
@@ -299,7 +317,7 @@ cmd_import(struct ctl *ctl, int argc, char **argv)
 		goto out;
 	if (account != NULL)
 		account = acct;
-	if (import_read(argc - i, argv + i, &pp, &certs) == -1)
+	if (import_read(ctl, argc - i, argv + i, &pp, &certs) == -1)
 		goto out;
 	pass_clear(&pp);
 	if (store_begin(ctl, 0, &txn) == -1)

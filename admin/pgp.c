@@ -25,6 +25,7 @@
 #include "keystore.h"
 #include "wkdctl.h"
 #include "pgp.h"
+#include "pgpkey.h"
 
 static int	pgp_devnull = -1;
 
@@ -348,6 +349,17 @@ int
 pgp_merge(const char *fpr, const unsigned char *stored, size_t slen,
     const unsigned char *in, size_t inlen, struct pgp_cert *out)
 {
+	int	 rc;
+
+	if ((rc = pgp_merge_fast(fpr, stored, slen, in, inlen, out)) != 1)
+		return (rc);
+	return (pgp_merge_rnp(fpr, stored, slen, in, inlen, out));
+}
+
+int
+pgp_merge_rnp(const char *fpr, const unsigned char *stored, size_t slen,
+    const unsigned char *in, size_t inlen, struct pgp_cert *out)
+{
 	rnp_ffi_t		 ffi;
 	rnp_key_handle_t	 key = NULL;
 	rnp_uid_handle_t	 uh;
@@ -471,18 +483,107 @@ pgp_keep_newest(rnp_key_handle_t key, rnp_uid_handle_t uh)
 	return (0);
 }
 
+/*
+ * Is blob what an address may serve: one UID, no attribute, no secret key
+ * packet?
+ */
+static int
+pgp_shaped(const char *fpr, const unsigned char *blob, size_t len)
+{
+	unsigned	 counts[64];
+	int		 rc;
+
+	if ((rc = ks_pgp_scan(blob, len, counts)) != KS_OK) {
+		warnx("key %s: shaped blob rejected: %s", fpr, ks_strerror(rc));
+		return (-1);
+	}
+	if (counts[KS_PKT_UID] != 1 || counts[KS_PKT_ATTR] != 0 ||
+	    counts[KS_PKT_SECKEY] != 0 || counts[KS_PKT_SECSUB] != 0) {
+		warnx("key %s: shaped blob has unexpected packets", fpr);
+		return (-1);
+	}
+	return (0);
+}
+
+/* In UID u, drop every signature but the newest self-certification. */
+static int
+pgp_newest(struct pk_part *u)
+{
+	struct pk_sig	 si;
+	size_t		 i, keep = SIZE_MAX;
+	uint32_t	 best = 0;
+
+	for (i = 0; i < u->nsigs; i++) {
+		u->sigs[i].drop = 1;
+		/* As pgp_newer_cert(): the later of two made at once. */
+		if (pk_siginfo(&u->sigs[i], &si) == 0 && si.type >= 0x10 &&
+		    si.type <= 0x13 && si.created >= best) {
+			best = si.created;
+			keep = i;
+		}
+	}
+	if (keep == SIZE_MAX)
+		return (-1);
+	u->sigs[keep].drop = 0;
+	return (0);
+}
+
 int
 pgp_shape(const struct pgp_cert *cert, const char *uid,
+    unsigned char **blobp, size_t *lenp)
+{
+	struct pk_key	 k;
+	struct pk_part	*u;
+	size_t		 i, ulen = strlen(uid);
+	int		 found = 0, rc = -1;
+
+	*blobp = NULL;
+	*lenp = 0;
+	if (pk_parse(cert->data, cert->len, &k) == -1) {
+		warnx("key %s: can't be cut for publishing", cert->fpr);
+		return (-1);
+	}
+	for (i = 0; i < k.nuids; i++) {
+		u = &k.uids[i];
+		if (found || u->pkt.tag != KS_PKT_UID || u->pkt.len != ulen ||
+		    memcmp(u->pkt.body, uid, ulen) != 0) {
+			u->pkt.drop = 1;
+			continue;
+		}
+		found = 1;
+		if (pgp_newest(u) == -1) {
+			warnx("key %s: the UID has no self-certification",
+			    cert->fpr);
+			goto out;
+		}
+	}
+	if (!found)
+		warnx("key %s: no such UID to publish", cert->fpr);
+	else if (pk_write(&k, blobp, lenp) == -1)
+		warn(NULL);
+	else
+		rc = pgp_shaped(cert->fpr, *blobp, *lenp);
+out:
+	pk_free(&k);
+	if (rc == -1) {
+		free(*blobp);
+		*blobp = NULL;
+		*lenp = 0;
+	}
+	return (rc);
+}
+
+int
+pgp_shape_rnp(const struct pgp_cert *cert, const char *uid,
     unsigned char **blobp, size_t *lenp)
 {
 	rnp_ffi_t		 ffi;
 	rnp_key_handle_t	 key = NULL;
 	rnp_uid_handle_t	 uh = NULL;
-	unsigned		 counts[64];
 	char			*s = NULL;
 	size_t			 i, n;
 	uint32_t		 type;
-	int			 rc = -1, found = 0, krc;
+	int			 rc = -1, found = 0;
 
 	*blobp = NULL;
 	*lenp = 0;
@@ -524,16 +625,8 @@ pgp_shape(const struct pgp_cert *cert, const char *uid,
 	if (pgp_export(key, blobp, lenp) == -1)
 		goto fail;
 	/* Belt and braces: one UID, no attribute, no secret key packet. */
-	if ((krc = ks_pgp_scan(*blobp, *lenp, counts)) != KS_OK) {
-		warnx("key %s: shaped blob rejected: %s", cert->fpr,
-		    ks_strerror(krc));
+	if (pgp_shaped(cert->fpr, *blobp, *lenp) == -1)
 		goto out;
-	}
-	if (counts[13] != 1 || counts[17] != 0 || counts[5] != 0 ||
-	    counts[7] != 0) {
-		warnx("key %s: shaped blob has unexpected packets", cert->fpr);
-		goto out;
-	}
 	rc = 0;
 	goto out;
 fail:
@@ -616,6 +709,10 @@ pgp_cert_free(struct pgp_cert *c)
 	c->revoc = NULL;
 	c->revoclen = 0;
 	pgp_uids_free(c->uids, c->nuids);
+	while (c->noffsite > 0)
+		free(c->offsite[--c->noffsite]);
+	free(c->offsite);
+	c->offsite = NULL;
 	c->data = NULL;
 	c->uids = NULL;
 	c->len = c->nuids = 0;

@@ -23,26 +23,164 @@
 #include "keystore.h"
 #include "wkdctl.h"
 #include "pgp.h"
+#include "pgpkey.h"
 
+/*
+ * Leave out of k what is never stored: user attributes, third-party
+ * certifications and signatures on the key (but a revocation, which a
+ * designated revoker may make), and with certs->hosted the UIDs of
+ * domains not hosted, whose texts go into *offp (a NULL entry for the
+ * user attributes); *keptp counts the UIDs kept.  Nothing here needs a
+ * signature checked.  0, or -1 if out of memory.
+ */
+static int
+pgp_trim(const struct pgp_certs *certs, struct pk_key *k, char ***offp,
+    size_t *noffp, size_t *keptp)
+{
+	struct pk_part	*u;
+	struct pk_sig	 si;
+	char		*text, addr[KS_ADDR_MAX], **nv;
+	const char	*at;
+	size_t		 i, j;
+	int		 attr = 0;
+
+	for (i = 0; i < k->direct.nsigs; i++)
+		if (pk_siginfo(&k->direct.sigs[i], &si) == 0 &&
+		    si.type != 0x20 && pk_by_self(k, &si) == 0)
+			k->direct.sigs[i].drop = 1;
+	for (i = 0; i < k->nuids; i++) {
+		u = &k->uids[i];
+		text = NULL;
+		if (u->pkt.tag == KS_PKT_ATTR) {
+			u->pkt.drop = 1;
+			/* One NULL entry stands for them all. */
+			if (attr++ > 0)
+				continue;
+			goto off;
+		}
+		for (j = 0; j < u->nsigs; j++)
+			if (pk_siginfo(&u->sigs[j], &si) == 0 &&
+			    pk_by_self(k, &si) == 0)
+				u->sigs[j].drop = 1;
+		if (certs->hosted == NULL) {
+			(*keptp)++;
+			continue;
+		}
+		if ((text = strndup((const char *)u->pkt.body,
+		    u->pkt.len)) == NULL)
+			return (-1);
+		if (strlen(text) == u->pkt.len &&
+		    pgp_uid_addr(text, addr, sizeof(addr)) == 0 &&
+		    (at = strrchr(addr, '@')) != NULL &&
+		    certs->hosted(at + 1, certs->hosted_arg)) {
+			free(text);
+			(*keptp)++;
+			continue;
+		}
+		u->pkt.drop = 1;
+off:
+		if ((nv = reallocarray(*offp, *noffp + 1,
+		    sizeof(*nv))) == NULL) {
+			free(text);
+			return (-1);
+		}
+		*offp = nv;
+		nv[(*noffp)++] = text;
+	}
+	return (0);
+}
+
+/*
+ * data (public packets of key fpr) trimmed by pgp_trim() into *outp
+ * (malloc(3)ed; data itself if the walker can't read it: RNP cleans it
+ * later); *barep says whether trimming left no UID.  0 or -1.
+ */
+static int
+pgp_trimmed(const struct pgp_certs *certs, const char *fpr,
+    unsigned char *data, size_t len, unsigned char **outp, size_t *lenp,
+    char ***offp, size_t *noffp, int *barep)
+{
+	struct pk_key	 k;
+	size_t		 kept = 0;
+	int		 rc;
+
+	*outp = data;
+	*lenp = len;
+	*barep = 0;
+	if (pk_parse(data, len, &k) == -1)
+		return (0);
+	if (strcmp(k.fpr, fpr) != 0) {
+		pk_free(&k);
+		return (0);
+	}
+	if ((rc = pgp_trim(certs, &k, offp, noffp, &kept)) == 0 &&
+	    (rc = pk_write(&k, outp, lenp)) == 0)
+		free(data);
+	pk_free(&k);
+	if (rc == -1)
+		*outp = data;
+	else
+		*barep = kept == 0;
+	return (rc);
+}
+
+/* Add the texts off (noff of them) to c's, each once. */
+static int
+pgp_offsite(struct pgp_cert *c, char **off, size_t noff)
+{
+	char	**nv;
+	size_t	 i, j;
+
+	for (i = 0; i < noff; i++) {
+		for (j = 0; j < c->noffsite; j++)
+			if (c->offsite[j] == NULL ? off[i] == NULL :
+			    off[i] != NULL &&
+			    strcmp(c->offsite[j], off[i]) == 0)
+				break;
+		if (j < c->noffsite) {
+			free(off[i]);
+			off[i] = NULL;
+			continue;
+		}
+		if ((nv = reallocarray(c->offsite, c->noffsite + 1,
+		    sizeof(*nv))) == NULL)
+			return (-1);
+		c->offsite = nv;
+		nv[c->noffsite++] = off[i];
+		off[i] = NULL;
+	}
+	return (0);
+}
+
+/*
+ * Add key fpr (data: its public packets, len bytes, which this takes
+ * over) to certs, trimmed (pgp_trimmed()); rev's revocations move to it.
+ * 0, or -1 if out of memory.
+ */
 static int
 pgp_append(struct pgp_certs *certs, const char *fpr, unsigned char *data,
     size_t len, struct pgp_cert *rev, const char *src, size_t at)
 {
-	struct pgp_cert	*c, *nv;
+	struct pgp_cert	*c = NULL, *nv;
 	unsigned char	*nd;
-	size_t		 i;
+	char		**off = NULL;
+	size_t		 i, noff = 0;
+	int		 rc = -1, bare;
 
-	for (i = 0; i < certs->n; i++) {
-		c = &certs->v[i];
-		if (strcmp(c->fpr, fpr) != 0)
-			continue;
+	if (pgp_trimmed(certs, fpr, data, len, &data, &len, &off,
+	    &noff, &bare) == -1)
+		goto out;
+	for (i = 0; i < certs->n && c == NULL; i++)
+		if (strcmp(certs->v[i].fpr, fpr) == 0)
+			c = &certs->v[i];
+	if (c != NULL) {
 		/* The same key twice: concatenate, pgp_merge() merges. */
 		if ((nd = realloc(c->data, c->len + len)) == NULL)
-			return (-1);
+			goto out;
 		memcpy(nd + c->len, data, len);
 		c->data = nd;
 		c->len += len;
-		free(data);
+		c->bare = c->bare && bare;
 		if (c->revoc == NULL && rev->revoc != NULL) {
 			c->revoc = rev->revoc;
 			c->revoclen = rev->revoclen;
@@ -50,18 +188,21 @@ pgp_append(struct pgp_certs *certs, const char *fpr, unsigned char *data,
 		}
 		if (c->revoc == NULL && c->revnote[0] == '\0')
 			memcpy(c->revnote, rev->revnote, sizeof(c->revnote));
-		return (0);
+		rc = pgp_offsite(c, off, noff);
+		goto out;
 	}
 	if ((nv = reallocarray(certs->v, certs->n + 1, sizeof(*nv))) == NULL)
-		return (-1);
+		goto out;
 	certs->v = nv;
 	c = &certs->v[certs->n];
 	memset(c, 0, sizeof(*c));
 	if (snprintf(c->fpr, sizeof(c->fpr), "%s", fpr) >=
 	    (int)sizeof(c->fpr))
-		return (-1);
+		goto out;
 	c->data = data;
+	data = NULL;
 	c->len = len;
+	c->bare = bare;
 	(void)snprintf(c->src, sizeof(c->src), "%s", src);
 	c->off = at;
 	c->revoc = rev->revoc;
@@ -69,7 +210,13 @@ pgp_append(struct pgp_certs *certs, const char *fpr, unsigned char *data,
 	rev->revoc = NULL;
 	memcpy(c->revnote, rev->revnote, sizeof(c->revnote));
 	certs->n++;
-	return (0);
+	rc = pgp_offsite(c, off, noff);
+out:
+	free(data);
+	for (i = 0; i < noff; i++)
+		free(off[i]);
+	free(off);
+	return (rc);
 }
 
 static int
@@ -140,10 +287,8 @@ pgp_read_one(const char *name, const unsigned char *data, size_t len,
 			free(buf);
 			goto out;
 		}
-		if (pgp_append(certs, id, buf, blen, &rev, name, at) == -1) {
-			free(buf);
+		if (pgp_append(certs, id, buf, blen, &rev, name, at) == -1)
 			goto fail;
-		}
 		free(rev.revoc);
 		memset(&rev, 0, sizeof(rev));
 		nkeys++;
@@ -162,6 +307,34 @@ out:
 	free(rev.revoc);
 	rnp_buffer_destroy(pfpr);
 	pgp_done(ffi, it, key);
+	return (rc);
+}
+
+/*
+ * A key with only public packets, read by the walker: what RNP would
+ * load and export, without RNP.  0, 1 if it is RNP's to read (a secret
+ * key, or anything the walker doesn't read), or -1 if out of memory.
+ */
+static int
+pgp_read_fast(const char *name, const unsigned char *data, size_t len,
+    size_t at, struct pgp_certs *certs)
+{
+	struct pgp_cert	 rev;
+	struct pk_key	 k;
+	unsigned char	*buf;
+	size_t		 blen;
+	int		 rc;
+
+	if (ks_pgp_scan(data, len, NULL) != KS_OK ||
+	    pk_parse(data, len, &k) == -1)
+		return (1);
+	rc = pk_write(&k, &buf, &blen);
+	memset(&rev, 0, sizeof(rev));
+	if (rc == 0)
+		rc = pgp_append(certs, k.fpr, buf, blen, &rev, name, at);
+	pk_free(&k);
+	if (rc == 0)
+		certs->nfast++;
 	return (rc);
 }
 
@@ -247,6 +420,12 @@ pgp_chunk(const char *name, const unsigned char *p, size_t from, size_t to,
 		    "\"wkdctl revoke --certificate FILE FPR\")", nsig,
 		    nsig == 1 ? "" : "s"));
 	why[0] = '\0';
+	switch (pgp_read_fast(name, p + from, to - from, from, certs)) {
+	case 0:
+		return (0);
+	case -1:
+		return (-1);
+	}
 	if (pgp_read_one(name, p + from, to - from, from, pp, certs, why,
 	    sizeof(why)) == 0)
 		return (0);

@@ -721,6 +721,14 @@ struct pgp_cert {
 	int		 revoked;	/* Primary key revoked. */
 	int		 expired;
 	int		 can_encrypt;	/* Has a valid encryption (sub)key. */
+	/*
+	 * pgp_read(): the UIDs left out because no hosted domain has
+	 * their address (with certs->hosted; texts, malloc(3)ed) and a
+	 * NULL entry if user attributes were; bare if no UID was left.
+	 */
+	char		**offsite;
+	size_t		 noffsite;
+	int		 bare;
 };
 
 /* A stretch of input that is not a key pgp_read() could read. */
@@ -736,6 +744,13 @@ struct pgp_certs {
 	size_t		 n;
 	struct pgp_bad	*bad;		/* What could not be read. */
 	size_t		 nbad;
+	/*
+	 * Set by the caller, or NULL: does the store host domain (an
+	 * A-label)?  pgp_read() keeps only the UIDs it says yes to.
+	 */
+	int		(*hosted)(const char *domain, void *arg);
+	void		*hosted_arg;
+	size_t		 nfast;		/* Keys read without RNP. */
 };
 
 /*
@@ -745,8 +760,12 @@ struct pgp_certs {
  * merged later).  The input is cut into keys at each primary key packet,
  * so a key RNP can't read, a run of garbage or signatures without a key
  * costs only itself: each goes into certs->bad, with its byte offset and
- * why.  name labels them.  Returns 0, or -1 after warning (empty input,
- * out of memory).
+ * why.  name labels them.  What is never stored is left out here, before
+ * anything checks a signature: user attributes, third-party
+ * certifications, trust packets and, with certs->hosted, the UIDs of
+ * domains not hosted (into offsite).  A public key is read with the packet
+ * walker (pgpkey.c); RNP reads a secret keypair, or what the walker can't.
+ * Returns 0, or -1 after warning (empty input, out of memory).
  */
 int	 pgp_read(const char *name, const unsigned char *data, size_t len,
 	    struct pass *pp, struct pgp_certs *certs);
@@ -755,14 +774,31 @@ int	 pgp_read(const char *name, const unsigned char *data, size_t len,
  * pgp_cert_free()): self-signatures verified, invalid UIDs, user
  * attributes, third-party and invalid signatures dropped; out->uids
  * classifies the UIDs of the merged input, dropped ones included.
+ * pgp_merge_fast() (pgpsig.c) when it can, else pgp_merge_rnp().
  */
 int	 pgp_merge(const char *fpr, const unsigned char *stored, size_t slen,
 	    const unsigned char *in, size_t inlen, struct pgp_cert *out);
 /*
- * The blob to publish for UID uid (its text) of cert: only that UID with
- * its newest valid self-signature.  *blobp is malloc(3)ed.
+ * The two ways pgp_merge() goes, to be compared (t_pgpfast).
+ * pgp_merge_fast(): without RNP, 0 if done, 1 if the key is RNP's to
+ * clean (out empty), -1 out of memory.  pgp_merge_rnp(): 0 or -1.
+ * Stored certificates count as checked: they were when imported.
+ */
+int	 pgp_merge_fast(const char *fpr, const unsigned char *stored,
+	    size_t slen, const unsigned char *in, size_t inlen,
+	    struct pgp_cert *out);
+int	 pgp_merge_rnp(const char *fpr, const unsigned char *stored,
+	    size_t slen, const unsigned char *in, size_t inlen,
+	    struct pgp_cert *out);
+/*
+ * The blob to publish for UID uid (its text) of cert (as pgp_merge() made
+ * it): only that UID with its newest self-certification; the packets are
+ * cut out of cert's, as pgp_shape_rnp() has RNP make them.  *blobp is
+ * malloc(3)ed.  0, or -1 after warning.
  */
 int	 pgp_shape(const struct pgp_cert *, const char *uid,
+	    unsigned char **blobp, size_t *lenp);
+int	 pgp_shape_rnp(const struct pgp_cert *, const char *uid,
 	    unsigned char **blobp, size_t *lenp);
 /* Describe cert's UIDs (text, validity) to fp, each line prefixed. */
 int	 pgp_describe(FILE *, const char *prefix, const unsigned char *,

@@ -135,7 +135,10 @@ ok $? "export to stdout = export -o"
 mdb_dump -s certs "$S" | $PKT hexvals > "$tmp/certs"
 unlike "$tmp/certs" '(^| )(5|7|17)( |$)' "stored certificates: no tag 5/7/17"
 run $W show "$A"
-like "$out" 'uid: Alice <alice@foreign\.example>' "show FPR lists the certificate's UIDs"
+like "$out" 'uid: Alice Work <alice@example\.net>' "show FPR lists the certificate's UIDs"
+# Only UIDs of hosted domains are stored: the others are never published.
+printf '%s\n' "$out" > "$tmp/show"
+unlike "$tmp/show" 'alice@foreign\.example' "show FPR: no UID of a domain not hosted"
 like "$out" 'published at: alice@example\.net' "show FPR lists where it is published"
 
 # --- Key D: a passphrase-protected secret keypair with several UIDs.
