@@ -22,8 +22,9 @@ ADMIN_PKGS = librnp gnutls lmdb libidn2
 KS_PKGS	   = gnutls lmdb libidn2
 
 CPPFLAGS += -D_GNU_SOURCE -Ikeystore -Iwkdd
-CFLAGS	 = $(OPT) $(W) $(SAN) -std=c11 $(if $(WERROR),-Werror) $(XCFLAGS)
-LDFLAGS	+= $(SAN)
+CFLAGS	 = $(OPT) $(W) $(SAN) -std=c11 -pthread $(if $(WERROR),-Werror) \
+	   $(XCFLAGS)
+LDFLAGS	+= $(SAN) -pthread
 
 pc_cflags = $(shell pkg-config --cflags $(1))
 pc_libs	  = $(shell pkg-config --libs $(1))

@@ -488,7 +488,7 @@ import_publish(struct ks_txn *txn, const struct pgp_cert *m,
  */
 static int
 import_one(struct ks_txn *txn, const char *account,
-    const struct pgp_cert *in, struct import_key *k, FILE *msg)
+    struct pgp_cert *in, struct import_key *k, FILE *msg)
 {
 	struct pgp_cert	 m;
 	struct ks_blob	 sb;
@@ -509,8 +509,8 @@ import_one(struct ks_txn *txn, const char *account,
 	/* No UID of it is for here, nor stored: nothing to check. */
 	if (in->bare && !k->known)
 		(void)snprintf(m.fpr, sizeof(m.fpr), "%s", in->fpr);
-	else if (pgp_merge(in->fpr, k->known ? sb.data : NULL, sb.len,
-	    in->data, in->len, &m) == -1) {
+	else if (pgp_merge_cert(in, k->known ? sb.data : NULL, sb.len,
+	    &m) == -1) {
 		io_err(msg, "key %s (%s, byte %zu): can't be read or merged",
 		    in->fpr, in->src, in->off);
 		goto out;
@@ -579,7 +579,7 @@ import_bad(const struct pgp_bad *b, struct import_key *k)
 /* Import certs->v[i] into k, in a transaction of its own unless strict. */
 static int
 import_nested(struct ks_txn *txn, const char *account, int flags,
-    const struct pgp_cert *in, struct import_key *k)
+    struct pgp_cert *in, struct import_key *k)
 {
 	struct ks_txn	*t = txn;
 	FILE		*msg;
@@ -662,7 +662,7 @@ import_settle(struct ks_txn *txn, struct import_report *r)
 
 int
 import_keys(struct ks_txn *txn, const char *account,
-    const struct pgp_certs *certs, int flags, struct io_progress *pg,
+    struct pgp_certs *certs, int flags, struct io_progress *pg,
     struct import_report *r)
 {
 	size_t	 i, n = certs->n + certs->nbad;

@@ -22,7 +22,32 @@
 #include "wkdctl.h"
 
 /* Largest input file: a keyring of secret keys can be big. */
-#define IMPORT_FILE_MAX	(64 * 1024 * 1024)
+/*
+ * Keys per batch: an input with more is read, imported, reported and
+ * (unless --strict) committed a batch at a time, in bounded memory.
+ */
+#define IMPORT_BATCH	1024
+#define IMPORT_BATCH_MAX (1024 * 1024)
+
+/* The batch size: WKDCTL_IMPORT_BATCH, or IMPORT_BATCH. */
+static size_t
+import_batch(void)
+{
+	const char	*e = getenv("WKDCTL_IMPORT_BATCH");
+	char		*end;
+	unsigned long	 n;
+
+	if (e == NULL || *e == '\0')
+		return (IMPORT_BATCH);
+	errno = 0;
+	n = strtoul(e, &end, 10);
+	if (errno != 0 || *end != '\0' || n < 1 || n > IMPORT_BATCH_MAX) {
+		warnx("WKDCTL_IMPORT_BATCH=%s: not 1 to %d; %d it is", e,
+		    IMPORT_BATCH_MAX, IMPORT_BATCH);
+		return (IMPORT_BATCH);
+	}
+	return (n);
+}
 
 static const char *const import_status_names[] = {
 	"published", "unchanged", "superseded", "skipped", "failed"
@@ -155,23 +180,39 @@ import_json_key(FILE *fp, const struct import_key *k)
 	fprintf(fp, "}");
 }
 
-void
-import_json(FILE *fp, const struct import_report *r, int committed)
+/* r's keys as JSON array elements, after before others. */
+static void
+import_json_keys(FILE *fp, const struct import_report *r, size_t before)
 {
 	size_t	 i;
 
-	fprintf(fp, "{\"committed\":%s,\"keys\":[", committed ? "true" :
-	    "false");
 	for (i = 0; i < r->n; i++) {
-		if (i > 0)
+		if (before + i > 0)
 			fprintf(fp, ",\n");
 		import_json_key(fp, &r->v[i]);
 	}
-	fprintf(fp, "],\"summary\":{\"keys\":%zu", r->n);
+}
+
+static void
+import_json_summary(FILE *fp, const struct import_report *r)
+{
+	size_t	 i;
+
+	fprintf(fp, "\"summary\":{\"keys\":%zu", r->n);
 	for (i = 0; i < IMPORT_NSTATUS; i++)
 		fprintf(fp, ",\"%s\":%zu", import_status_names[i],
 		    r->count[i]);
 	fprintf(fp, "}}\n");
+}
+
+void
+import_json(FILE *fp, const struct import_report *r, int committed)
+{
+	fprintf(fp, "{\"committed\":%s,\"keys\":[", committed ? "true" :
+	    "false");
+	import_json_keys(fp, r, 0);
+	fprintf(fp, "],");
+	import_json_summary(fp, r);
 }
 
 /* certs->hosted: is domain hosted in the read transaction arg? */
@@ -183,34 +224,65 @@ import_hosted(const char *domain, void *arg)
 	return (ks_domain_get(arg, domain, &d) == KS_OK);
 }
 
+/* The inputs of one import, read a batch at a time. */
+struct import_in {
+	char		**argv;
+	int		 argc, i;
+	size_t		 batch;		/* Keys at a time. */
+	int		 fd;		/* -1: none open. */
+	struct pgp_stream st;
+};
+
+static void
+import_close(struct import_in *in)
+{
+	if (in->fd == -1)
+		return;
+	pgp_stream_free(&in->st);
+	if (in->fd != STDIN_FILENO)
+		close(in->fd);
+	in->fd = -1;
+	in->i++;
+}
+
 /*
- * Read and check every input before the store is written: the keys of
- * each file go into certs, without the UIDs of domains not hosted (a read
- * transaction says which are).  Returns 0, or -1 after warning.
+ * The next keys of in (up to in->batch, or a few more) into certs,
+ * without the UIDs of domains not hosted (txn says which are).  1 if more
+ * may follow, 0 at the end of the inputs, -1 after warning.
  */
 static int
-import_read(struct ctl *ctl, int argc, char **argv, struct pass *pp,
+import_next(struct import_in *in, struct ks_txn *txn, struct pass *pp,
     struct pgp_certs *certs)
 {
-	struct ks_txn	*txn;
-	unsigned char	*data;
-	size_t		 len;
-	int		 i, rc = 0;
+	const char	*name;
+	int		 rc = 1;
 
-	if (store_begin(ctl, KS_RDONLY, &txn) == -1)
-		return (-1);
 	certs->hosted = import_hosted;
 	certs->hosted_arg = txn;
-	for (i = 0; i < argc && rc == 0; i++) {
-		if (io_read_file(argv[i], IMPORT_FILE_MAX, &data, &len) == -1) {
-			rc = -1;
+	while (rc == 1 && certs->n + certs->nbad < in->batch) {
+		if (in->fd == -1 && in->i == in->argc) {
+			rc = 0;
 			break;
 		}
-		rc = pgp_read(strcmp(argv[i], "-") == 0 ? "(stdin)" : argv[i],
-		    data, len, pp, certs);
-		io_wipe(data, len);
+		if (in->fd == -1) {
+			name = in->argv[in->i];
+			if (strcmp(name, "-") == 0) {
+				in->fd = STDIN_FILENO;
+				name = "(stdin)";
+			} else if ((in->fd = open(name, O_RDONLY |
+			    O_CLOEXEC)) == -1) {
+				warn("%s", name);
+				rc = -1;
+				break;
+			}
+			pgp_stream_init(&in->st, name, in->fd);
+		}
+		if ((rc = pgp_stream_read(&in->st, pp, certs, in->batch -
+		    (certs->n + certs->nbad))) == 0) {
+			import_close(in);
+			rc = 1;
+		}
 	}
-	ks_txn_abort(txn);
 	certs->hosted = NULL;
 	certs->hosted_arg = NULL;
 	return (rc);
@@ -294,20 +366,69 @@ import_status(const struct import_report *r)
 	return (bad < r->n ? 3 : 1);
 }
 
+/* Add r's counts to tot's (whose v stays NULL). */
+static void
+import_add(struct import_report *tot, const struct import_report *r)
+{
+	size_t	 i;
+
+	tot->n += r->n;
+	for (i = 0; i < IMPORT_NSTATUS; i++)
+		tot->count[i] += r->count[i];
+}
+
+/*
+ * A batch of a large import done: report it (after tot's keys) and add it
+ * to tot.  The JSON object then has "keys" first, "committed" at the end.
+ */
+static void
+import_batch_print(const struct import_report *r, struct import_report *tot,
+    int json)
+{
+	if (json) {
+		if (tot->n == 0)
+			fprintf(stdout, "{\"keys\":[");
+		import_json_keys(stdout, r, tot->n);
+	} else
+		import_print(stdout, stderr, r);
+	fflush(stdout);
+	import_add(tot, r);
+}
+
+/* The end of a large import's report: tot's summary. */
+static void
+import_batch_end(const struct import_report *tot, int json, int committed)
+{
+	if (json) {
+		if (tot->n == 0)
+			fprintf(stdout, "{\"keys\":[");
+		fprintf(stdout, "],\"committed\":%s,", committed ? "true" :
+		    "false");
+		import_json_summary(stdout, tot);
+	} else
+		import_summary(committed ? stdout : stderr, tot);
+}
+
 int
 cmd_import(struct ctl *ctl, int argc, char **argv)
 {
 	struct pgp_certs	 certs;
-	struct import_report	 rep;
+	struct import_report	 rep, tot, all;
+	struct import_in	 in;
 	struct ks_txn		*txn = NULL;
 	const char		*account = NULL;
 	char			 acct[KS_ADDR_MAX];
 	struct io_progress	 pg;
 	struct pass		 pp;
-	int			 i, rc, flags = 0, json = 0, ret = 1;
+	int			 i, rc, more, flags = 0, json = 0, ret = 1;
+	int			 batched = 0, stored = 0;
 
 	memset(&certs, 0, sizeof(certs));
 	memset(&rep, 0, sizeof(rep));
+	memset(&tot, 0, sizeof(tot));
+	memset(&pg, 0, sizeof(pg));
+	memset(&in, 0, sizeof(in));
+	in.fd = -1;
 	pass_init(&pp);
 	if ((i = import_getopt(argc, argv, &account, &flags, &json, &pp,
 	    &ret)) == -1)
@@ -317,17 +438,69 @@ cmd_import(struct ctl *ctl, int argc, char **argv)
 		goto out;
 	if (account != NULL)
 		account = acct;
-	if (import_read(ctl, argc - i, argv + i, &pp, &certs) == -1)
+	in.argc = argc - i;
+	in.argv = argv + i;
+	in.batch = import_batch();
+	/*
+	 * The first batch (all of a usual input) is read before the store
+	 * is written to: a passphrase asked for holds up no other writer.
+	 */
+	if (store_begin(ctl, KS_RDONLY, &txn) == -1)
 		goto out;
-	pass_clear(&pp);
+	more = import_next(&in, txn, &pp, &certs);
+	ks_txn_abort(txn);
+	txn = NULL;
+	if (more == -1)
+		goto out;
+	pgp_precheck(&certs);
 	if (store_begin(ctl, 0, &txn) == -1)
 		goto out;
 	if (account != NULL && import_account(txn, account, acct) == -1)
 		goto abort;
-	io_progress_start(&pg, "import: keys", certs.n);
-	rc = import_keys(txn, account, &certs, flags, &pg, &rep);
+	io_progress_start(&pg, "import: keys", more ? 0 : certs.n);
+	for (;;) {
+		rc = import_keys(txn, account, &certs, flags, &pg, &rep);
+		if (rc == -1)
+			goto abort;
+		if (!more)
+			break;
+		/* A large input: this batch done, on to the next. */
+		batched = 1;
+		pg.before += certs.n;
+		import_batch_print(&rep, &tot, json);
+		import_report_free(&rep);
+		pgp_certs_free(&certs);
+		memset(&certs, 0, sizeof(certs));
+		if (!(flags & IMPORT_STRICT)) {
+			rc = store_commit(ctl, txn);
+			txn = NULL;
+			if (rc == -1 || store_begin(ctl, 0, &txn) == -1)
+				goto abort;
+			stored = 1;
+		}
+		if ((more = import_next(&in, txn, &pp, &certs)) == -1)
+			goto abort;
+		pgp_precheck(&certs);
+	}
 	io_progress_end(&pg);
-	if (rc == -1 || import_status(&rep) == 1)
+	if (batched) {
+		all = tot;
+		import_add(&all, &rep);
+		ret = import_status(&all);
+		if (ret == 1) {
+			ks_txn_abort(txn);
+			txn = NULL;
+		} else if (store_commit(ctl, txn) == -1) {
+			txn = NULL;
+			goto abort;
+		}
+		import_batch_print(&rep, &tot, json);
+		import_batch_end(&tot, json, ret != 1);
+		if (ret == 1)
+			warnx("import failed: no key was imported");
+		goto out;
+	}
+	if (import_status(&rep) == 1)
 		goto abort;
 	if (rep.n == 0) {
 		warnx("no OpenPGP key found");
@@ -344,7 +517,20 @@ cmd_import(struct ctl *ctl, int argc, char **argv)
 	}
 	goto out;
 abort:
-	ks_txn_abort(txn);
+	io_progress_end(&pg);
+	if (txn != NULL)
+		ks_txn_abort(txn);
+	ret = 1;
+	if (batched) {
+		import_batch_print(&rep, &tot, json);
+		import_batch_end(&tot, json, 0);
+		if (stored)
+			warnx("import failed: the keys of the batches before "
+			    "are stored (see above), nothing after");
+		else
+			warnx("import failed: the store is unchanged");
+		goto out;
+	}
 	/* The report so far explains what was refused. */
 	if (json)
 		import_json(stdout, &rep, 0);
@@ -356,6 +542,7 @@ abort:
 	warnx("import failed: the store is unchanged");
 out:
 	pass_clear(&pp);
+	import_close(&in);
 	import_report_free(&rep);
 	pgp_certs_free(&certs);
 	return (ret);

@@ -215,6 +215,7 @@ io_progress(struct io_progress *pg, size_t done)
 
 	if (pg == NULL || !pg->tty)
 		return;
+	done += pg->before;
 	(void)clock_gettime(CLOCK_MONOTONIC, &now);
 	/* Only for what takes more than a second; ten redraws a second. */
 	if (io_ms(&pg->t0, &now) < 1000 ||

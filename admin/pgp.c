@@ -11,6 +11,8 @@
 
 #include <err.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -713,6 +715,14 @@ pgp_cert_free(struct pgp_cert *c)
 		free(c->offsite[--c->noffsite]);
 	free(c->offsite);
 	c->offsite = NULL;
+	free(c->good);
+	c->good = NULL;
+	c->ngood = 0;
+	if (c->pre != NULL) {
+		pgp_cert_free(c->pre);
+		free(c->pre);
+		c->pre = NULL;
+	}
 	c->data = NULL;
 	c->uids = NULL;
 	c->len = c->nuids = 0;
@@ -756,4 +766,52 @@ out:
 	if (out != NULL)
 		rnp_output_destroy(out);
 	return (rc);
+}
+
+#define PGP_THREADS_MAX	8	/* pgp_precheck()'s, at most. */
+
+/* pgp_precheck()'s threads take the next key to do from next. */
+struct pgp_pool {
+	struct pgp_certs	*certs;
+	atomic_size_t		 next;
+};
+
+static void *
+pgp_worker(void *arg)
+{
+	struct pgp_pool	*pool = arg;
+	size_t		 i;
+
+	while ((i = atomic_fetch_add(&pool->next, 1)) < pool->certs->n)
+		pk_premerge(&pool->certs->v[i]);
+	return (NULL);
+}
+
+void
+pgp_precheck(struct pgp_certs *certs)
+{
+	struct pgp_pool	 pool;
+	pthread_t	 tids[PGP_THREADS_MAX];
+	long		 ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t		 i, n, started = 0;
+	int		 saved;
+
+	pool.certs = certs;
+	atomic_init(&pool.next, 0);
+	n = ncpu < 1 ? 1 : (size_t)ncpu;
+	if (n > PGP_THREADS_MAX)
+		n = PGP_THREADS_MAX;
+	/* A few keys aren't worth a thread. */
+	if (n > certs->n / 16 + 1)
+		n = certs->n / 16 + 1;
+	/* RNP's parser talks on stderr: quiet for all threads at once. */
+	saved = pgp_quiet();
+	for (i = 1; i < n; i++)
+		if (pthread_create(&tids[started], NULL, pgp_worker,
+		    &pool) == 0)
+			started++;
+	(void)pgp_worker(&pool);
+	for (i = 0; i < started; i++)
+		(void)pthread_join(tids[i], NULL);
+	pgp_loud(saved);
 }

@@ -82,10 +82,8 @@ int	 pk_by_self(const struct pk_key *k, const struct pk_sig *si);
 int	 pk_fpr(const unsigned char *body, size_t len, char out[41],
 	    unsigned char keyid[8]);
 
-/*
- * Check the self-signatures of k not yet checked (pgpsig.c): 0 if every
- * one is good, 1 if one isn't or can't be checked here (RNP decides
- * then), -1 on ENOMEM.
- */
+struct pgp_cert;
+/* pgp_precheck()'s work on one key (pgpsig.c); thread-safe. */
+void	 pk_premerge(struct pgp_cert *);
 
 #endif /* PGPKEY_H */

@@ -8,6 +8,7 @@
  */
 
 #include <err.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -409,27 +410,28 @@ pgp_chunk(const char *name, const unsigned char *p, size_t from, size_t to,
     int haskey, unsigned nsig, struct pass *pp, struct pgp_certs *certs)
 {
 	char	 why[256];
+	size_t	 at = certs->base + from;
 
 	if (from == to)
 		return (0);
 	if (!haskey && nsig == 0)
 		return (0);
 	if (!haskey)
-		return (pgp_bad(certs, name, from, to - from, "%u signature%s "
+		return (pgp_bad(certs, name, at, to - from, "%u signature%s "
 		    "without a key (a revocation certificate goes to "
 		    "\"wkdctl revoke --certificate FILE FPR\")", nsig,
 		    nsig == 1 ? "" : "s"));
 	why[0] = '\0';
-	switch (pgp_read_fast(name, p + from, to - from, from, certs)) {
+	switch (pgp_read_fast(name, p + from, to - from, at, certs)) {
 	case 0:
 		return (0);
 	case -1:
 		return (-1);
 	}
-	if (pgp_read_one(name, p + from, to - from, from, pp, certs, why,
+	if (pgp_read_one(name, p + from, to - from, at, pp, certs, why,
 	    sizeof(why)) == 0)
 		return (0);
-	return (pgp_bad(certs, name, from, to - from, "%s", why));
+	return (pgp_bad(certs, name, at, to - from, "%s", why));
 }
 
 /*
@@ -463,10 +465,11 @@ pgp_split(const char *name, const unsigned char *p, size_t len,
 				start = off;
 			}
 			re = pgp_resync(p, len, off + 1);
-			if (pgp_bad(certs, name, start, re - start, "not a "
-			    "valid OpenPGP key at byte %zu (bad packet "
-			    "framing at byte %zu; %zu bytes skipped)", start,
-			    off, re - start) == -1)
+			if (pgp_bad(certs, name, certs->base + start,
+			    re - start, "not a valid OpenPGP key at byte %zu "
+			    "(bad packet framing at byte %zu; %zu bytes "
+			    "skipped)", certs->base + start, certs->base + off,
+			    re - start) == -1)
 				return (-1);
 			start = off = re;
 			haskey = 0;
@@ -534,4 +537,149 @@ pgp_read(const char *name, const unsigned char *data, size_t len,
 		}
 	}
 	return (0);
+}
+
+void
+pgp_stream_init(struct pgp_stream *st, const char *name, int fd)
+{
+	memset(st, 0, sizeof(*st));
+	st->name = name;
+	st->fd = fd;
+}
+
+void
+pgp_stream_free(struct pgp_stream *st)
+{
+	io_wipe(st->buf, st->cap);
+	st->buf = NULL;
+	st->len = st->cap = 0;
+}
+
+/* Read up to PGP_STREAM_CHUNK more bytes into st: 0, or -1 (warned). */
+static int
+pgp_stream_fill(struct pgp_stream *st)
+{
+	unsigned char	*nb;
+	ssize_t		 r;
+	size_t		 cap;
+
+	if (st->eof)
+		return (0);
+	if (st->cap - st->len < PGP_STREAM_CHUNK) {
+		cap = st->len + PGP_STREAM_CHUNK;
+		/* Doubling: one large key costs no quadratic copying. */
+		if (st->len > PGP_STREAM_CHUNK && cap < 2 * st->cap)
+			cap = 2 * st->cap;
+		if ((nb = malloc(cap)) == NULL) {
+			warn("%s", st->name);
+			return (-1);
+		}
+		if (st->len > 0)
+			memcpy(nb, st->buf, st->len);
+		io_wipe(st->buf, st->cap);
+		st->buf = nb;
+		st->cap = cap;
+	}
+	while ((r = read(st->fd, st->buf + st->len, st->cap - st->len)) ==
+	    -1 && errno == EINTR)
+		;
+	if (r == -1) {
+		warn("%s", st->name);
+		return (-1);
+	}
+	if (r == 0)
+		st->eof = 1;
+	st->len += r;
+	return (0);
+}
+
+/*
+ * Where the last key packet that starts after buf[0] and before anything
+ * unreadable (bad framing, or a packet cut by the buffer's end) begins:
+ * what lies before it is whole keys.  0 if there is none.
+ */
+static size_t
+pgp_stream_cut(const struct pgp_stream *st)
+{
+	struct ks_pkt	 pkt;
+	size_t		 off = 0, cut = 0;
+
+	while (ks_pgp_next(st->buf, st->len, &off, &pkt) == 1)
+		if ((pkt.tag == KS_PKT_PUBKEY || pkt.tag == KS_PKT_SECKEY) &&
+		    pkt.off > 0)
+			cut = pkt.off;
+	return (cut);
+}
+
+/* Read the keys of st->buf[0..n) into certs and drop those bytes. */
+static int
+pgp_stream_take(struct pgp_stream *st, size_t n, struct pass *pp,
+    struct pgp_certs *certs)
+{
+	int	 rc;
+
+	certs->base = st->base;
+	rc = pgp_split(st->name, st->buf, n, pp, certs);
+	certs->base = 0;
+	memmove(st->buf, st->buf + n, st->len - n);
+	explicit_bzero(st->buf + st->len - n, n);
+	st->len -= n;
+	st->base += n;
+	if (rc == -1)
+		warn("%s", st->name);
+	return (rc);
+}
+
+int
+pgp_stream_read(struct pgp_stream *st, struct pass *pp,
+    struct pgp_certs *certs, size_t max)
+{
+	size_t	 cut, n = certs->n + certs->nbad;
+	int	 rc;
+
+	if (st->done)
+		return (0);
+	if (st->base == 0 && st->len == 0) {
+		if (pgp_stream_fill(st) == -1)
+			return (-1);
+		/* Not binary packets (armor, say): all of it at once. */
+		if (st->len > 0 && (st->buf[0] & 0x80) == 0) {
+			while (!st->eof && st->len <= PGP_READ_MAX)
+				if (pgp_stream_fill(st) == -1)
+					return (-1);
+			st->done = 1;
+			if (st->len > PGP_READ_MAX) {
+				warnx("%s: armored input too large (more than "
+				    "%d bytes; binary input has no limit)",
+				    st->name, PGP_READ_MAX);
+				return (-1);
+			}
+			rc = pgp_read(st->name, st->buf, st->len, pp, certs);
+			explicit_bzero(st->buf, st->len);
+			st->len = 0;
+			return (rc);
+		}
+		if (st->len == 0) {
+			st->done = 1;
+			warnx("%s: empty input, no key found", st->name);
+			return (-1);
+		}
+	}
+	while (certs->n + certs->nbad - n < max) {
+		if (pgp_stream_fill(st) == -1)
+			return (-1);
+		if (st->eof) {
+			st->done = 1;
+			if (st->len > 0 &&
+			    pgp_stream_take(st, st->len, pp, certs) == -1)
+				return (-1);
+			return (0);
+		}
+		if ((cut = pgp_stream_cut(st)) == 0 &&
+		    st->len >= PGP_READ_MAX)
+			cut = st->len;	/* One key this big: RNP says why. */
+		if (cut > 0 && pgp_stream_take(st, cut, pp, certs) == -1)
+			return (-1);
+	}
+	return (1);
 }

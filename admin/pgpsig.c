@@ -386,6 +386,7 @@ ps_direct(struct ps_state *st)
 		    pk_by_self(st->k, &si) != 1 ||
 		    ps_self(st, &d->sigs[i], &si, st->k->ctime, NULL))
 			return (1);
+		d->sigs[i].checked = 1;
 		if (si.type == SIG_KEYREV)
 			st->revoked = 1;
 		else
@@ -423,6 +424,7 @@ ps_uid(struct ps_state *st, struct pk_part *u, uint32_t *sigtime,
 			return (1);
 		if (ps_self(st, &u->sigs[i], &si, st->k->ctime, &u->pkt))
 			return (1);
+		u->sigs[i].checked = 1;
 		if (si.type == SIG_UIDREV)
 			revoked = 1;
 		else
@@ -485,12 +487,14 @@ ps_sub(struct ps_state *st, struct pk_part *s, int *encrypt)
 			return (1);
 		if (si.type == SIG_SUBREV) {
 			revoked = 1;
+			s->sigs[i].checked = 1;
 			continue;
 		}
 		ps_newer(&n, &si);
 		if (!s->sigs[i].checked && (si.flags & KF_SIGN) &&
 		    ps_embedded(st, s, &si))
 			return (1);
+		s->sigs[i].checked = 1;
 	}
 	/* Without a binding left the subkey goes (pgp_prune_subkeys()). */
 	if (s->nsigs == 0) {
@@ -574,9 +578,101 @@ out:
 	return (rc);
 }
 
-int
-pgp_merge_fast(const char *fpr, const unsigned char *stored, size_t slen,
-    const unsigned char *in, size_t inlen, struct pgp_cert *out)
+/* Is sig (a packet of the bytes in) one of good (sorted offsets)? */
+static int
+ps_isgood(const struct pk_pkt *sig, const unsigned char *in,
+    const size_t *good, size_t ngood)
+{
+	size_t	 off = sig->body - in, lo = 0, hi = ngood, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (good[mid] == off)
+			return (1);
+		if (good[mid] < off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (0);
+}
+
+/* Mark the signatures of part that are in good as checked. */
+static void
+ps_markgood(struct pk_part *part, const unsigned char *in,
+    const size_t *good, size_t ngood)
+{
+	size_t	 i;
+
+	for (i = 0; i < part->nsigs; i++)
+		if (ps_isgood(&part->sigs[i], in, good, ngood))
+			part->sigs[i].checked = 1;
+}
+
+/* The offsets in in of part's signatures checked, appended to *v. */
+static int
+ps_addgood(const struct pk_part *part, const unsigned char *in,
+    size_t **v, size_t *n)
+{
+	size_t	*nv, i;
+
+	for (i = 0; i < part->nsigs; i++) {
+		if (!part->sigs[i].checked)
+			continue;
+		if ((nv = reallocarray(*v, *n + 1, sizeof(*nv))) == NULL)
+			return (-1);
+		*v = nv;
+		nv[(*n)++] = part->sigs[i].body - in;
+	}
+	return (0);
+}
+
+static int
+ps_cmpoff(const void *a, const void *b)
+{
+	size_t	 x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return (x < y ? -1 : x > y);
+}
+
+/* The offsets in in of k's signatures checked, sorted, into *v, *n. */
+static int
+ps_collect(const struct pk_key *k, const unsigned char *in, size_t **v,
+    size_t *n)
+{
+	size_t	 j;
+	int	 rc;
+
+	rc = ps_addgood(&k->direct, in, v, n);
+	for (j = 0; j < k->nuids && rc == 0; j++)
+		rc = ps_addgood(&k->uids[j], in, v, n);
+	for (j = 0; j < k->nsubs && rc == 0; j++)
+		rc = ps_addgood(&k->subs[j], in, v, n);
+	if (rc == -1) {
+		free(*v);
+		*v = NULL;
+		*n = 0;
+		return (-1);
+	}
+	if (*n > 0)
+		qsort(*v, *n, sizeof(**v), ps_cmpoff);
+	return (0);
+}
+
+/*
+ * pgp_merge_fast() with the signatures of in at the offsets good (sorted;
+ * pgp_precheck() found them good) taken as checked.  With collect (and
+ * stored NULL), the offsets of those checked go into collect's *v, *n.
+ */
+struct ps_good {
+	size_t	*v;
+	size_t	 n;
+};
+
+static int
+ps_merge(const char *fpr, const unsigned char *stored, size_t slen,
+    const unsigned char *in, size_t inlen, const size_t *good, size_t ngood,
+    struct ps_good *collect, struct pgp_cert *out)
 {
 	struct pk_key	 s, i;
 	size_t		 j, n;
@@ -588,6 +684,13 @@ pgp_merge_fast(const char *fpr, const unsigned char *stored, size_t slen,
 		return (-1);
 	if (pk_parse(in, inlen, &i) == -1)
 		return (1);
+	if (ngood > 0) {
+		ps_markgood(&i.direct, in, good, ngood);
+		for (j = 0; j < i.nuids; j++)
+			ps_markgood(&i.uids[j], in, good, ngood);
+		for (j = 0; j < i.nsubs; j++)
+			ps_markgood(&i.subs[j], in, good, ngood);
+	}
 	if (stored == NULL) {
 		s = i;
 		memset(&i, 0, sizeof(i));
@@ -611,10 +714,71 @@ pgp_merge_fast(const char *fpr, const unsigned char *stored, size_t slen,
 	if (strcmp(s.fpr, fpr) != 0)
 		goto out;
 	rc = ps_clean(&s, out);
+	if (collect != NULL && stored == NULL &&
+	    ps_collect(&s, in, &collect->v, &collect->n) == -1)
+		rc = -1;
 out:
 	pk_free(&s);
 	pk_free(&i);
 	if (rc != 0)
 		pgp_cert_free(out);
 	return (rc);
+}
+
+int
+pgp_merge_fast(const char *fpr, const unsigned char *stored, size_t slen,
+    const unsigned char *in, size_t inlen, struct pgp_cert *out)
+{
+	return (ps_merge(fpr, stored, slen, in, inlen, NULL, 0, NULL, out));
+}
+
+int
+pgp_merge_cert(struct pgp_cert *in, const unsigned char *stored,
+    size_t slen, struct pgp_cert *out)
+{
+	int	 rc;
+
+	/* Nothing stored: what pgp_precheck() made is the answer. */
+	if (stored == NULL && in->pre != NULL) {
+		*out = *in->pre;
+		free(in->pre);
+		in->pre = NULL;
+		return (0);
+	}
+	if ((rc = ps_merge(in->fpr, stored, slen, in->data, in->len, in->good,
+	    in->ngood, NULL, out)) != 1)
+		return (rc);
+	return (pgp_merge_rnp(in->fpr, stored, slen, in->data, in->len, out));
+}
+
+/*
+ * Merge c alone (as if nothing were stored) into c->pre, and keep the
+ * offsets of the signatures found good in c->good for a merge with a
+ * stored copy.  What fails here is done again later, with its warnings:
+ * this only saves work.  Runs in threads: RNP with an ffi of its own.
+ */
+void
+pk_premerge(struct pgp_cert *c)
+{
+	struct pgp_cert	 m;
+	struct ps_good	 g = { NULL, 0 };
+	int		 rc;
+
+	if (c->bare)
+		return;
+	if ((rc = ps_merge(c->fpr, NULL, 0, c->data, c->len, NULL, 0, &g,
+	    &m)) == 1) {
+		free(g.v);
+		g.v = NULL;
+		g.n = 0;
+		rc = pgp_merge_rnp(c->fpr, NULL, 0, c->data, c->len, &m);
+	}
+	c->good = g.v;
+	c->ngood = g.n;
+	if (rc != 0 || (c->pre = malloc(sizeof(*c->pre))) == NULL) {
+		if (rc == 0)
+			pgp_cert_free(&m);
+		return;
+	}
+	*c->pre = m;
 }

@@ -255,6 +255,7 @@ int	 audit_prune(struct ks_txn *, int64_t before, size_t *n);
 struct io_progress {
 	const char	*what;
 	size_t		 total;
+	size_t		 before;	/* Added to done: work in parts. */
 	struct timespec	 t0, last;
 	int		 tty, shown;
 };
@@ -500,7 +501,7 @@ struct import_report {
  * caller aborts txn).
  */
 int	 import_keys(struct ks_txn *, const char *account,
-	    const struct pgp_certs *certs, int flags, struct io_progress *pg,
+	    struct pgp_certs *certs, int flags, struct io_progress *pg,
 	    struct import_report *r);
 void	 import_report_free(struct import_report *);
 /*
@@ -729,6 +730,13 @@ struct pgp_cert {
 	char		**offsite;
 	size_t		 noffsite;
 	int		 bare;
+	/*
+	 * pgp_precheck(): offsets in data of signatures found good, and
+	 * pgp_merge() of data alone (NULL if it failed).
+	 */
+	size_t		*good;
+	size_t		 ngood;
+	struct pgp_cert	*pre;
 };
 
 /* A stretch of input that is not a key pgp_read() could read. */
@@ -742,6 +750,7 @@ struct pgp_bad {
 struct pgp_certs {
 	struct pgp_cert	*v;
 	size_t		 n;
+	size_t		 base;		/* Input offset of the bytes read. */
 	struct pgp_bad	*bad;		/* What could not be read. */
 	size_t		 nbad;
 	/*
@@ -770,6 +779,30 @@ struct pgp_certs {
 int	 pgp_read(const char *name, const unsigned char *data, size_t len,
 	    struct pass *pp, struct pgp_certs *certs);
 /*
+ * pgp_read() of an input of any size, a stretch at a time: binary packets
+ * are read PGP_STREAM_CHUNK bytes at a time and cut between keys (one key
+ * may be up to PGP_READ_MAX bytes); anything else (armor) is read whole,
+ * up to PGP_READ_MAX.  pgp_stream_read() adds keys to certs until max
+ * more are there (or a few more: a chunk is read whole) or the input
+ * ends: 1 if more may follow, 0 at its end, -1 after warning.
+ */
+#define PGP_STREAM_CHUNK	(1024 * 1024)
+#define PGP_READ_MAX		(64 * 1024 * 1024)
+
+struct pgp_stream {
+	const char	*name;
+	int		 fd;
+	unsigned char	*buf;
+	size_t		 len, cap;
+	size_t		 base;		/* Input offset of buf[0]. */
+	int		 eof, done;
+};
+
+void	 pgp_stream_init(struct pgp_stream *, const char *name, int fd);
+int	 pgp_stream_read(struct pgp_stream *, struct pass *,
+	    struct pgp_certs *, size_t max);
+void	 pgp_stream_free(struct pgp_stream *);
+/*
  * Merge stored (may be NULL) and in into out (a new struct, free with
  * pgp_cert_free()): self-signatures verified, invalid UIDs, user
  * attributes, third-party and invalid signatures dropped; out->uids
@@ -790,6 +823,16 @@ int	 pgp_merge_fast(const char *fpr, const unsigned char *stored,
 int	 pgp_merge_rnp(const char *fpr, const unsigned char *stored,
 	    size_t slen, const unsigned char *in, size_t inlen,
 	    struct pgp_cert *out);
+/*
+ * Merge every key of certs alone, on all CPUs, before the store is
+ * written to: into each key's pre, and the offsets of the signatures
+ * found good into its good.  pgp_merge_cert() (pgp_merge() of in's data)
+ * then takes pre if nothing is stored, or needn't check those signatures
+ * again.  Nothing fails here: what did is done again in pgp_merge_cert().
+ */
+void	 pgp_precheck(struct pgp_certs *);
+int	 pgp_merge_cert(struct pgp_cert *in, const unsigned char *stored,
+	    size_t slen, struct pgp_cert *out);
 /*
  * The blob to publish for UID uid (its text) of cert (as pgp_merge() made
  * it): only that UID with its newest self-certification; the packets are

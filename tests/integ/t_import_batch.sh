@@ -156,6 +156,56 @@ is "$?" 1 "only foreign keys and garbage: exit 1"
 check "only foreign keys and garbage: the store is unchanged" \
     [ "$(sha256sum "$STORE/data.mdb")" = "$before" ]
 
+# A large input is imported a batch at a time (WKDCTL_IMPORT_BATCH keys;
+# 2 here): each batch reported and committed as it is done, the JSON
+# report still one object.  Into a store of its own.
+STORE=$T/store3
+make_store b.test c.test
+for a in alice@b.test bob@b.test dave@b.test erin@b.test carol@c.test; do
+	ctl account add "$a" >/dev/null || break
+done
+setup "store 3 with the five accounts" [ $? -eq 0 ]
+WKDCTL_IMPORT_BATCH=2 ctl import --json "$T/ring1" > "$T/json3" 2> "$T/err3"
+is "$?" 3 "in batches of 2: exit 3, as in one"
+node -e '
+	const r = JSON.parse(require("fs").readFileSync(process.argv[1]));
+	const by = {};
+	for (const k of r.keys) by[k.fingerprint || "@" + k.offset] = k.status;
+	let bad = r.keys.length !== 9 || r.committed !== true ||
+	    r.summary.keys !== 9 || r.summary.failed !== 3 ||
+	    r.summary.skipped !== 2 || by[process.argv[2]] !== "published" ||
+	    by[process.argv[3]] !== "skipped" ||
+	    by[process.argv[4]] !== "skipped" ||
+	    by[process.argv[5]] !== "published";
+	if (bad)
+		console.log("# " + JSON.stringify(r.summary));
+	process.exit(bad ? 1 : 0);
+' "$T/json3" "$A" "$F" "$X" "$D2"
+check "in batches: one JSON object, every key, the summary" [ $? -eq 0 ]
+ctl export dave@b.test -o "$T/dave4.pgp" >/dev/null 2>&1
+check "in batches: the newer Dave key is served (the older in another batch)" \
+    sh -c "gpg --batch --with-colons --show-keys '$T/dave4.pgp' | grep -q 'fpr:::::::::$D2:'"
+ctl export alice@b.test -o "$T/alice4.pgp" >/dev/null 2>&1
+STORE=$STORE1 ctl export alice@b.test -o "$T/alice1.pgp" >/dev/null 2>&1
+check "in batches: alice's blob as in one batch" cmp -s "$T/alice1.pgp" "$T/alice4.pgp"
+# From a pipe, in batches, again: nothing changes.
+WKDCTL_IMPORT_BATCH=2 ctl import - < "$T/ring1" > "$T/out7" 2> "$T/err7"
+is "$?" 3 "in batches from stdin: exit 3"
+check "in batches from stdin: the summary counts all nine" \
+    grep -q "^9 keys: 0 published, 3 unchanged, 2 skipped, 3 failed, 1 superseded$" "$T/out7"
+grep '^[0-9]* keys:' "$T/out7" | sed 's/^/# /'
+check "in batches from stdin: garbage reported at its offset in the stream" \
+    grep -q "(stdin): not a valid OpenPGP key at byte $off_garbage " "$T/err7"
+# --strict in batches: still one transaction, all or nothing.
+before=$(sha256sum "$STORE/data.mdb")
+WKDCTL_IMPORT_BATCH=2 ctl import --strict "$T/ring1" > "$T/out8" 2> "$T/err8"
+is "$?" 1 "--strict in batches: exit 1"
+check "--strict in batches: the store is unchanged" \
+    [ "$(sha256sum "$STORE/data.mdb")" = "$before" ]
+check "--strict in batches: says so" \
+    grep -q "import failed: the store is unchanged" "$T/err8"
+STORE=$STORE1
+
 check_wkdd "batch imports"
 stop_wkdd
 finish

@@ -116,11 +116,14 @@ same_blobs(const struct pgp_cert *m)
 	return (same);
 }
 
-/* Key c, new and then merged into its stored copy. */
+/*
+ * Key c, new and then merged into its stored copy; and the same through
+ * pgp_precheck()'s results (pgp_merge_cert()).
+ */
 static int
-check_key(const struct pgp_cert *c)
+check_key(struct pgp_cert *c)
 {
-	struct pgp_cert	 f, r, f2, r2;
+	struct pgp_cert	 f, r, f2, r2, p;
 	int		 rc, good;
 
 	nkeys++;
@@ -141,12 +144,20 @@ check_key(const struct pgp_cert *c)
 	}
 	nfast++;
 	good = same_cert(&f, &r, "new") && same_blobs(&f);
+	if (good && pgp_merge_cert(c, NULL, 0, &p) == 0) {
+		good = same_cert(&p, &r, "prechecked");
+		pgp_cert_free(&p);
+	}
 	/* Imported again onto what the store has: nothing to add. */
 	if (good && pgp_merge_fast(c->fpr, r.data, r.len, c->data, c->len,
 	    &f2) == 0) {
 		if (pgp_merge_rnp(c->fpr, r.data, r.len, c->data, c->len,
 		    &r2) == 0) {
 			good = same_cert(&f2, &r2, "merged");
+			if (good && pgp_merge_cert(c, r.data, r.len, &p) == 0) {
+				good = same_cert(&p, &r2, "prechecked merged");
+				pgp_cert_free(&p);
+			}
 			pgp_cert_free(&r2);
 		}
 		pgp_cert_free(&f2);
@@ -170,6 +181,7 @@ check_ring(const char *path, size_t step)
 	memset(&certs, 0, sizeof(certs));
 	i = pgp_read(path, data, len, NULL, &certs) == 0;
 	ok(i && certs.n > 0, "%s: %zu keys read", path, certs.n);
+	pgp_precheck(&certs);
 	for (i = 0; i < certs.n; i += step, n++)
 		if (!check_key(&certs.v[i]))
 			bad++;
