@@ -147,12 +147,14 @@ struct ks_addr {
 
 /*
  * Open the store in directory dir (which must exist).  flags: KS_RDONLY for
- * readers, KS_CREATE to make a new store in an empty directory.  mapsize is
- * the most the store may grow to, in bytes; 0 takes the default (1 GiB) or,
- * for an existing store, its current size.  On success *ksp is set; free it
- * with ks_close() (which does nothing with NULL).  Returns KS_OK,
- * KS_NOTFOUND (no store in dir and no KS_CREATE: "run wkdctl init"),
- * KS_VERSION (a store of another format), an errno value (dir missing or
+ * readers (without the kernel's read-ahead, MDB_NORDAHEAD: their lookups
+ * are random), KS_CREATE to make a new store in an empty directory.
+ * mapsize is the most the store may grow to, in bytes; 0 takes the default
+ * (1 GiB) or, for an existing store, its current size.  On success *ksp
+ * is set; free it with ks_close() (which does nothing with NULL).  Returns
+ * KS_OK, KS_NOTFOUND (no store in dir and no KS_CREATE: "run wkdctl
+ * init"), KS_VERSION (a store of another format), KS_FULL (no room for
+ * the indexes of a format 1 store), an errno value (dir missing or
  * unreadable) or an LMDB code.
  */
 int		 ks_open(struct ks **ksp, const char *dir, int flags,
