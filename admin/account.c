@@ -518,7 +518,7 @@ account_keys(const struct store_addrs *l, char (**fprs)[KS_FPR_MAX],
 	return (0);
 }
 
-/* Collect every stored fingerprint (ks_cert_foreach). */
+/* Collect stored fingerprints (ks_cert_foreach_addr). */
 static int
 account_fprs_cb(const char *fpr, const unsigned char *data, size_t len,
     void *arg)
@@ -531,6 +531,13 @@ account_fprs_cb(const char *fpr, const unsigned char *data, size_t len,
 	memset(&a, 0, sizeof(a));
 	(void)snprintf(a.fpr, sizeof(a.fpr), "%s", fpr);
 	return (store_addrs_cb(&a, l));
+}
+
+static int
+account_fpr_cmp(const void *a, const void *b)
+{
+	return (strcmp(((const struct ks_addr *)a)->fpr,
+	    ((const struct ks_addr *)b)->fpr));
 }
 
 /*
@@ -549,10 +556,19 @@ account_unserved(struct ks_txn *txn, const struct store_addrs *l,
 	int			 rc, hit, ret = -1;
 
 	memset(&keys, 0, sizeof(keys));
-	if ((rc = ks_cert_foreach(txn, account_fprs_cb, &keys)) != KS_OK) {
-		warnx("reading keys: %s", ks_strerror(rc));
-		goto out;
-	}
+	for (i = 0; i < l->n; i++)
+		if ((rc = ks_cert_foreach_addr(txn, l->v[i].addr,
+		    account_fprs_cb, &keys)) != KS_OK) {
+			warnx("reading keys: %s", ks_strerror(rc));
+			goto out;
+		}
+	/* In fingerprint order, each once. */
+	if (keys.n > 0)
+		qsort(keys.v, keys.n, sizeof(*keys.v), account_fpr_cmp);
+	for (i = j = 0; i < keys.n; i++)
+		if (j == 0 || strcmp(keys.v[j - 1].fpr, keys.v[i].fpr) != 0)
+			keys.v[j++] = keys.v[i];
+	keys.n = j;
 	for (i = 0; i < keys.n; i++) {
 		if (store_addrs_key(txn, keys.v[i].fpr, &still) == -1)
 			goto out;

@@ -45,7 +45,7 @@ publish_drop(struct ks_txn *txn, struct ks_addr *a, const char *why)
 	return (ks_addr_put(txn, a));
 }
 
-/* Collect stored fingerprints (ks_cert_foreach). */
+/* Collect stored fingerprints (ks_cert_foreach_addr). */
 struct publish_keys {
 	char	(*v)[KS_FPR_MAX];
 	size_t	 n;
@@ -67,13 +67,15 @@ publish_keys_cb(const char *fpr, const unsigned char *data, size_t len,
 	return (0);
 }
 
+/* The stored keys with a UID naming addr, in fingerprint order. */
 static int
-publish_keys(struct ks_txn *txn, struct publish_keys *l)
+publish_keys(struct ks_txn *txn, const char *addr, struct publish_keys *l)
 {
 	int	 rc;
 
 	memset(l, 0, sizeof(*l));
-	if ((rc = ks_cert_foreach(txn, publish_keys_cb, l)) != KS_OK) {
+	if ((rc = ks_cert_foreach_addr(txn, addr, publish_keys_cb, l)) !=
+	    KS_OK) {
 		warnx("reading keys: %s", ks_strerror(rc));
 		free(l->v);
 		memset(l, 0, sizeof(*l));
@@ -451,7 +453,7 @@ publish_any(struct ks_txn *txn, struct ks_addr *a,
 	int			 rc, ret = -1, sup, bsup = 0;
 
 	memset(&best, 0, sizeof(best));
-	if (publish_keys(txn, &l) == -1)
+	if (publish_keys(txn, a->addr, &l) == -1)
 		return (-1);
 	for (i = 0; i < l.n; i++) {
 		if ((rc = ks_certinfo_get(txn, l.v[i], &ci)) != KS_OK &&

@@ -92,7 +92,8 @@ cmd_list(struct ctl *ctl, int argc, char **argv)
 		return (1);
 	if (store_begin(ctl, KS_RDONLY, &txn) == -1)
 		return (1);
-	if (store_addrs(txn, NULL, &l) == -1) {
+	if ((argc == 1 ? store_addrs_domain(txn, d, &l) :
+	    store_addrs(txn, NULL, &l)) == -1) {
 		ks_txn_abort(txn);
 		return (1);
 	}
@@ -149,7 +150,7 @@ show_key(struct ctl *ctl, const char *fpr)
 		ks_txn_abort(txn);
 		return (1);
 	}
-	if (store_addrs(txn, NULL, &l) == -1) {
+	if (store_addrs_key(txn, fpr, &l) == -1) {
 		ks_txn_abort(txn);
 		ks_blob_free(&b);
 		return (1);

@@ -49,15 +49,10 @@ struct sync_ref {
 	size_t		 idx;		/* In the line: 0 is the primary. */
 };
 
-/*
- * The addresses stored keys have a valid UID for, sorted; all: a key
- * couldn't be read, so any address might be published.
- */
+/* Has a stored key a valid UID for addr?  found: 1 if so. */
 struct sync_uids {
-	int		 loaded;
-	int		 all;
-	char		**v;
-	size_t		 n, cap;
+	const char	*addr;
+	int		 found;
 };
 
 /* A conflict's reason, formatted into a new string: 0, or -1 (warned). */
@@ -338,78 +333,41 @@ out:
 }
 
 static int
-sync_str_cmp(const void *a, const void *b)
-{
-	return (strcmp(*(char *const *)a, *(char *const *)b));
-}
-
-static int
 sync_uids_cb(const char *fpr, const unsigned char *data, size_t len,
     void *arg)
 {
 	struct sync_uids	*u = arg;
 	struct pgp_cert		 m;
-	char			**nv;
 	size_t			 j;
-	int			 rc = 0;
 
-	if (pgp_merge(fpr, NULL, 0, data, len, &m) == -1) {
-		pgp_cert_free(&m);
-		u->all = 1;
-		return (0);
-	}
-	for (j = 0; j < m.nuids && rc == 0; j++) {
-		if (m.uids[j].kind != PGP_UID_OK)
-			continue;
-		if (u->n == u->cap) {
-			if ((nv = reallocarray(u->v, u->cap ? u->cap * 2 :
-			    64, sizeof(*nv))) == NULL) {
-				rc = ENOMEM;
-				break;
-			}
-			u->v = nv;
-			u->cap = u->cap ? u->cap * 2 : 64;
-		}
-		if ((u->v[u->n] = strdup(m.uids[j].addr)) == NULL)
-			rc = ENOMEM;
-		else
-			u->n++;
-	}
+	/* A key that can't be read might publish it. */
+	if (pgp_merge(fpr, NULL, 0, data, len, &m) == -1)
+		u->found = 1;
+	for (j = 0; j < m.nuids && !u->found; j++)
+		u->found = m.uids[j].kind == PGP_UID_OK &&
+		    strcmp(m.uids[j].addr, u->addr) == 0;
 	pgp_cert_free(&m);
-	return (rc);
+	return (u->found);
 }
 
 /*
- * Might a stored key publish addr?  Reads the keys the first time.
+ * Might a stored key publish addr (one of the keys with a UID naming it)?
  * Returns 1 or 0, or -1 after warning.
  */
 static int
-sync_uids_has(struct ks_txn *txn, struct sync_uids *u, const char *addr)
+sync_uids_has(struct ks_txn *txn, const char *addr)
 {
-	int	 rc;
+	struct sync_uids	 u;
+	int			 rc;
 
-	if (!u->loaded) {
-		if ((rc = ks_cert_foreach(txn, sync_uids_cb, u)) != KS_OK) {
-			warnx("reading keys: %s", ks_strerror(rc));
-			return (-1);
-		}
-		if (u->n > 0)
-			qsort(u->v, u->n, sizeof(*u->v), sync_str_cmp);
-		u->loaded = 1;
+	u.addr = addr;
+	u.found = 0;
+	if ((rc = ks_cert_foreach_addr(txn, addr, sync_uids_cb, &u)) !=
+	    KS_OK && rc != 1) {
+		warnx("reading keys: %s", ks_strerror(rc));
+		return (-1);
 	}
-	return (u->all || (u->n > 0 && bsearch(&addr, u->v, u->n,
-	    sizeof(*u->v), sync_str_cmp) != NULL));
-}
-
-static void
-sync_uids_free(struct sync_uids *u)
-{
-	size_t	 i;
-
-	for (i = 0; i < u->n; i++)
-		free(u->v[i]);
-	free(u->v);
-	memset(u, 0, sizeof(*u));
+	return (u.found);
 }
 
 /*
@@ -477,7 +435,7 @@ sync_check(struct ks_txn *txn, const struct sync_line *l, size_t i,
 /* Apply line l, whose addresses sync_check() found all well: 0 or -1. */
 static int
 sync_apply(struct ks_txn *txn, struct sync_line *l, char **aliases,
-    struct sync_uids *u, struct sync_report *r)
+    struct sync_report *r)
 {
 	const char	*primary = l->v[0].addr;
 	size_t		 i, n = 0;
@@ -497,7 +455,7 @@ sync_apply(struct ks_txn *txn, struct sync_line *l, char **aliases,
 	for (i = 1; i < l->n; i++) {
 		if (l->v[i].what != SYNC_ADDED)
 			continue;
-		if ((pub = sync_uids_has(txn, u, l->v[i].addr)) == -1)
+		if ((pub = sync_uids_has(txn, l->v[i].addr)) == -1)
 			return (-1);
 		if (pub == 0)
 			pub = account_bind(txn, primary, l->v[i].addr,
@@ -526,12 +484,10 @@ sync_accounts(struct ks_txn *txn, struct io_progress *pg,
     struct sync_report *r)
 {
 	struct sync_line	*l;
-	struct sync_uids	 u;
 	char			**aliases = NULL;
 	size_t			 i, j, max = 0;
 	int			 conflict, ret = -1;
 
-	memset(&u, 0, sizeof(u));
 	r->added = r->aliases = r->unchanged = r->conflicts = 0;
 	for (i = 0; i < r->n; i++)
 		if (r->v[i].n > max)
@@ -552,7 +508,7 @@ sync_accounts(struct ks_txn *txn, struct io_progress *pg,
 				conflict = 1;
 		}
 		if (!conflict) {
-			if (sync_apply(txn, l, aliases, &u, r) == -1)
+			if (sync_apply(txn, l, aliases, r) == -1)
 				goto out;
 			continue;
 		}
@@ -564,7 +520,6 @@ sync_accounts(struct ks_txn *txn, struct io_progress *pg,
 	}
 	ret = 0;
 out:
-	sync_uids_free(&u);
 	free(aliases);
 	return (ret);
 }

@@ -13,10 +13,11 @@
  * over every entry the store serves for D, with the bytes wkdd sends: each
  * bound address's draft hash and, where wkd.c publishes the same blob
  * there too, its Unicode-lowercase hash.  keystore.h has no walk of the
- * wkd table, so the entries are found from the addresses (ks_addr_foreach,
- * all of them once), each looked up by its hash(es) with ks_wkd_get():
- * the bytes are the table's, one blob in memory at a time, all in one
- * read transaction.
+ * wkd table, so the entries are found from the addresses (all of them
+ * once, or with domains named, each domain's: ks_addr_foreach_domain(),
+ * in time proportional to those domains), each looked up by its hash(es)
+ * with ks_wkd_get(): the bytes are the table's, one blob in memory at a
+ * time, all in one read transaction.
  *
  * DIR is a symbolic link to the tree, a directory ".DIR.XXXXXX" beside it.
  * A new tree is built in a new such directory; once complete, after the
@@ -328,7 +329,12 @@ tree_export(struct ks_txn *txn, struct ks *ks, int rootfd, char **domains,
 		if (tree_domain_begin(ks, rootfd, &r->v[i]) == -1)
 			return (-1);
 	io_progress_start(&o.pg, "export-tree: addresses", 0);
-	rc = ks_addr_foreach(txn, NULL, tree_addr_cb, &o);
+	if (n == 0)
+		rc = ks_addr_foreach(txn, NULL, tree_addr_cb, &o);
+	else
+		for (i = 0, rc = KS_OK; i < r->n && rc == KS_OK; i++)
+			rc = ks_addr_foreach_domain(txn, r->v[i].name,
+			    tree_addr_cb, &o);
 	io_progress_end(&o.pg);
 	if (rc != KS_OK) {
 		if (!o.failed)

@@ -134,9 +134,14 @@ wkd_uni_own(struct ks_txn *txn, const char *addr, const char *lower)
 {
 	struct ks_addr	 a;
 	struct wkd_same	 s;
-	char		 norm[KS_ADDR_MAX];
+	char		 norm[KS_ADDR_MAX], domain[KS_DOMAIN_MAX];
+	char		 local[KS_ADDR_MAX];
 
 	if (lower[0] == '\0')
+		return (0);
+	/* A lowering keeps the domain: only addresses of ours can clash. */
+	if (wkd_split(addr, local, sizeof(local), domain,
+	    sizeof(domain)) == -1)
 		return (0);
 	if (ks_addr_norm(lower, norm, sizeof(norm), NULL, 0) != KS_OK)
 		return (0);
@@ -145,7 +150,7 @@ wkd_uni_own(struct ks_txn *txn, const char *addr, const char *lower)
 	s.addr = addr;
 	s.lower = lower;
 	s.found = 0;
-	if (ks_addr_foreach(txn, NULL, wkd_same_cb, &s) != KS_OK)
+	if (ks_addr_foreach_domain(txn, domain, wkd_same_cb, &s) != KS_OK)
 		return (0);
 	return (!s.found);
 }

@@ -20,6 +20,24 @@
  *   mtasts    A-label -> etag + bytes          MTA-STS policy served for it
  *   log       sequence -> entry                audit log of every change
  *
+ * and indexes over them, which the write functions below keep in the same
+ * transaction (so they always agree with the tables): addresses by
+ * account, by domain and by the key they serve; keys by their successor;
+ * certificates by the addresses of their User IDs (ks_uid_addr()).  Every
+ * walk of one account, domain, key or address reads only its own records,
+ * so it costs the same in a store of ten addresses or ten million.
+ *
+ * Format versions.  A store records the version of its format (2: with
+ * the indexes; 1: without them, from earlier versions).  ks_open() without
+ * KS_RDONLY upgrades a format 1 store in one write transaction (building
+ * the indexes takes about as long as reading the store once; KS_FULL if
+ * the map can't hold them: open with a bigger mapsize), so the first
+ * wkdctl command after an upgrade of the software does it.  With KS_RDONLY
+ * (the daemon) a format 1 store is opened as it is and served: nothing the
+ * daemon reads has changed, and the walks of a store without indexes scan
+ * the tables instead, with the same results.  A store of any other format
+ * (a later version) gives KS_VERSION.
+ *
  * An address is "local@domain" with the local part's ASCII letters lowered
  * and the domain as a lowercase A-label (ks_addr_norm()).
  *
@@ -129,12 +147,14 @@ struct ks_addr {
 
 /*
  * Open the store in directory dir (which must exist).  flags: KS_RDONLY for
- * readers, KS_CREATE to make a new store in an empty directory.  mapsize is
- * the most the store may grow to, in bytes; 0 takes the default (1 GiB) or,
- * for an existing store, its current size.  On success *ksp is set; free it
- * with ks_close() (which does nothing with NULL).  Returns KS_OK,
- * KS_NOTFOUND (no store in dir and no KS_CREATE: "run wkdctl init"),
- * KS_VERSION (a store of another format), an errno value (dir missing or
+ * readers (without the kernel's read-ahead, MDB_NORDAHEAD: their lookups
+ * are random), KS_CREATE to make a new store in an empty directory.
+ * mapsize is the most the store may grow to, in bytes; 0 takes the default
+ * (1 GiB) or, for an existing store, its current size.  On success *ksp
+ * is set; free it with ks_close() (which does nothing with NULL).  Returns
+ * KS_OK, KS_NOTFOUND (no store in dir and no KS_CREATE: "run wkdctl
+ * init"), KS_VERSION (a store of another format), KS_FULL (no room for
+ * the indexes of a format 1 store), an errno value (dir missing or
  * unreadable) or an LMDB code.
  */
 int		 ks_open(struct ks **ksp, const char *dir, int flags,
@@ -212,8 +232,8 @@ int		 ks_gone_get(struct ks_txn *, const char *addr);
  * ks_addr_foreach(): all, or with account non-NULL one account's;
  * ks_addr_foreach_domain(): those in domain (an A-label);
  * ks_addr_foreach_key(): those serving key fpr.  Returns KS_OK, cb's
- * value, KS_CORRUPT or an LMDB code.  (Scans today; indexes may replace
- * them, with the same results.)
+ * value, KS_CORRUPT or an LMDB code.  All but ks_addr_foreach(account
+ * NULL) read an index: the time is that of the addresses walked.
  */
 int		 ks_addr_foreach(struct ks_txn *, const char *account,
 		    int (*cb)(const struct ks_addr *a, void *arg), void *arg);
@@ -239,6 +259,15 @@ int		 ks_cert_get(struct ks_txn *, const char *fpr,
 		    struct ks_blob *out);
 int		 ks_cert_del(struct ks_txn *, const char *fpr);
 int		 ks_cert_foreach(struct ks_txn *,
+		    int (*cb)(const char *fpr, const unsigned char *data,
+		    size_t len, void *arg), void *arg);
+/*
+ * As ks_cert_foreach(), but only the certificates with a User ID packet
+ * naming addr (normalised), as ks_uid_addr() reads it, whatever that
+ * UID's signatures say: the keys that might publish addr.  From an index:
+ * the time is that of the keys walked.
+ */
+int		 ks_cert_foreach_addr(struct ks_txn *, const char *addr,
 		    int (*cb)(const char *fpr, const unsigned char *data,
 		    size_t len, void *arg), void *arg);
 
@@ -270,9 +299,9 @@ int		 ks_certinfo_get(struct ks_txn *, const char *fpr,
 		    struct ks_certinfo *out);
 int		 ks_certinfo_put(struct ks_txn *, const struct ks_certinfo *);
 /*
- * cb with the certinfo of each key superseded by fpr (ci lives until cb
- * returns; non-zero from cb stops and is returned).  KS_OK, cb's value,
- * KS_CORRUPT or an LMDB code.
+ * cb with the certinfo of each key superseded by fpr, in fingerprint
+ * order (ci lives until cb returns; non-zero from cb stops and is
+ * returned).  KS_OK, cb's value, KS_CORRUPT or an LMDB code.
  */
 int		 ks_certinfo_foreach_successor(struct ks_txn *, const char *fpr,
 		    int (*cb)(const struct ks_certinfo *ci, void *arg),
@@ -388,6 +417,14 @@ int		 ks_zb32_encode(const unsigned char *in, size_t inlen,
 int		 ks_domain_norm(const char *in, char *out, size_t outsz);
 int		 ks_addr_norm(const char *in, char *out, size_t outsz,
 		    char *domain_out, size_t domainsz);
+/*
+ * ks_uid_addr(): the address a User ID (len bytes, up to a NUL) names, as
+ * gpg's mailbox_from_userid() finds it: the text between the first '<'
+ * and the next '>', or the whole UID if it has no '<' and no blank;
+ * normalised (ks_addr_norm()) into out.  KS_INVALID if it names none.
+ */
+int		 ks_uid_addr(const char *uid, size_t len, char *out,
+		    size_t outsz);
 /* True if s is KS_HASH_LEN characters of the z-base-32 alphabet. */
 int		 ks_hash_valid(const char *s, size_t len);
 

@@ -13,6 +13,21 @@
  *            v1: u8 1, i64 time, then user, cmd, subject, detail, each
  *               as u16 len + bytes
  *   certs, policy, revocs: the bytes themselves.
+ *
+ * Format 2 adds indexes, LMDB tables with sorted duplicates (MDB_DUPSORT)
+ * that the write functions below keep in the same transaction as the
+ * tables they index, so that they can't disagree:
+ *   addrs-by-account   account -> address     every address
+ *   addrs-by-domain    domain -> address      every address with a domain
+ *   addrs-by-key       fpr -> address         addresses serving a key
+ *   certinfo-by-successor  fpr -> fpr         superseded keys
+ *   certs-by-uid       address -> fpr         the addresses of each
+ *                                             certificate's User IDs
+ *                                             (ks_uid_addr())
+ * A format 1 store (the same tables without the indexes) opened for
+ * writing gets them in one transaction (index_build()) before anything
+ * else; opened KS_RDONLY (the daemon, which reads none of them) it is
+ * served as it is, and the walks below scan instead.
  */
 #include <sys/stat.h>
 
@@ -28,7 +43,8 @@
 #include "keystore.h"
 #include "extern.h"
 
-#define KS_FORMAT	"1"
+#define KS_FORMAT	"2"
+#define KS_FORMAT_1	"1"	/* Without indexes: upgraded on open. */
 #define KS_MAPSIZE	((size_t)1 << 30)
 #define KS_LMDB_KEY_MAX	511	/* mdb_env_get_maxkeysize(), as built. */
 
@@ -46,17 +62,22 @@
 #define AR_MIN		(AR_ACCT + 1)	/* Then alen + 1 + fprlen. */
 
 enum ks_table { T_META, T_DOMAINS, T_POLICY, T_ADDRS, T_CERTS, T_WKD,
-    T_CERTINFO, T_REVOCS, T_MTASTS, T_LOG, T_COUNT };
+    T_CERTINFO, T_REVOCS, T_MTASTS, T_LOG,
+    T_ADDR_ACCT, T_ADDR_DOM, T_ADDR_KEY, T_SUCC, T_UIDADDR, T_COUNT };
+#define T_INDEX		T_ADDR_ACCT	/* The first index (format 2). */
 
 static const char *const tables[T_COUNT] = {
 	"meta", "domains", "policy", "addrs", "certs", "wkd", "certinfo",
-	"revocs", "mtasts", "log"
+	"revocs", "mtasts", "log",
+	"addrs-by-account", "addrs-by-domain", "addrs-by-key",
+	"certinfo-by-successor", "certs-by-uid"
 };
 
 struct ks {
 	MDB_env		*env;
 	MDB_dbi		 dbi[T_COUNT];
 	int		 flags;
+	int		 indexed;	/* Index tables open (format 2). */
 };
 
 struct ks_txn {
@@ -122,6 +143,15 @@ db_del(MDB_txn *t, MDB_dbi d, MDB_val *k)
 	if (KS_FAULT_HIT())
 		return (KS_FAULT);
 	return (mdb_del(t, d, k, NULL));
+}
+
+/* Delete the one pair (k, v) of a table with sorted duplicates. */
+static int
+db_deldup(MDB_txn *t, MDB_dbi d, MDB_val *k, MDB_val *v)
+{
+	if (KS_FAULT_HIT())
+		return (KS_FAULT);
+	return (mdb_del(t, d, k, v));
 }
 
 const char *
@@ -213,32 +243,106 @@ mkval(MDB_val *v, const void *p, size_t len)
 	v->mv_size = len;
 }
 
+/* Open tables first up to last in txn, with MDB_CREATE if fl has it. */
+static int
+open_range(struct ks *ks, MDB_txn *txn, int first, int last, unsigned fl)
+{
+	int	 i, rc;
+
+	for (i = first; i < last; i++)
+		if ((rc = mdb_dbi_open(txn, tables[i], fl |
+		    (i >= T_INDEX ? MDB_DUPSORT : 0), &ks->dbi[i])) != 0)
+			return (i >= T_INDEX && rc == MDB_NOTFOUND ?
+			    KS_CORRUPT : rc);
+	return (0);
+}
+
+static int
+format_is(const MDB_val *v, const char *fmt)
+{
+	return (v->mv_size == strlen(fmt) &&
+	    memcmp(v->mv_data, fmt, v->mv_size) == 0);
+}
+
+static int	 index_build(struct ks *, MDB_txn *);
+static int	 begin(struct ks *, unsigned, MDB_txn **);
+
+/*
+ * Upgrade a format 1 store: its indexes built from the tables, then the
+ * format written, in one write transaction (another process may have
+ * done it meanwhile).
+ */
+static int
+upgrade(struct ks *ks)
+{
+	MDB_txn	*txn;
+	MDB_val	 k, v;
+	int	 rc;
+
+	if ((rc = begin(ks, 0, &txn)) != 0)
+		return (ks_maperr(rc));
+	mkval(&k, "format", 6);
+	if ((rc = mdb_get(txn, ks->dbi[T_META], &k, &v)) != 0)
+		goto abort;
+	if (format_is(&v, KS_FORMAT))
+		rc = open_range(ks, txn, T_INDEX, T_COUNT, 0);
+	else if (!format_is(&v, KS_FORMAT_1))
+		rc = KS_VERSION;
+	else if ((rc = open_range(ks, txn, T_INDEX, T_COUNT, MDB_CREATE)) ==
+	    0 && (rc = index_build(ks, txn)) == 0) {
+		mkval(&v, KS_FORMAT, strlen(KS_FORMAT));
+		rc = db_put(txn, ks->dbi[T_META], &k, &v, 0);
+	}
+	if (rc != 0)
+		goto abort;
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		return (ks_maperr(rc));
+	ks->indexed = 1;
+	return (KS_OK);
+abort:
+	mdb_txn_abort(txn);
+	return (ks_maperr(rc));
+}
+
+/*
+ * Open the tables and check the format: a new store is made in format 2;
+ * a format 1 store is upgraded, unless opened KS_RDONLY: then it is read
+ * as it is, without indexes.
+ */
 static int
 open_tables(struct ks *ks, int create)
 {
 	MDB_txn		*txn;
 	MDB_val		 k, v;
-	int		 rc, i;
+	int		 rc, old = 0;
 
 	if ((rc = mdb_txn_begin(ks->env, NULL,
 	    create ? 0 : MDB_RDONLY, &txn)) != 0)
 		return (ks_maperr(rc));
-	for (i = 0; i < T_COUNT; i++)
-		if ((rc = mdb_dbi_open(txn, tables[i],
-		    create ? MDB_CREATE : 0, &ks->dbi[i])) != 0)
-			goto abort;
+	if ((rc = open_range(ks, txn, 0, T_INDEX,
+	    create ? MDB_CREATE : 0)) != 0)
+		goto abort;
 	mkval(&k, "format", 6);
 	if ((rc = mdb_get(txn, ks->dbi[T_META], &k, &v)) == MDB_NOTFOUND &&
 	    create) {
 		mkval(&v, KS_FORMAT, strlen(KS_FORMAT));
-		rc = mdb_put(txn, ks->dbi[T_META], &k, &v, 0);
-	} else if (rc == 0 && (v.mv_size != strlen(KS_FORMAT) ||
-	    memcmp(v.mv_data, KS_FORMAT, v.mv_size) != 0)) {
+		if ((rc = mdb_put(txn, ks->dbi[T_META], &k, &v, 0)) == 0)
+			rc = open_range(ks, txn, T_INDEX, T_COUNT, MDB_CREATE);
+	} else if (rc == 0 && format_is(&v, KS_FORMAT))
+		rc = open_range(ks, txn, T_INDEX, T_COUNT, 0);
+	else if (rc == 0 && format_is(&v, KS_FORMAT_1))
+		old = 1;
+	else if (rc == 0)
 		rc = KS_VERSION;
-	}
 	if (rc != 0)
 		goto abort;
-	return (ks_maperr(mdb_txn_commit(txn)));
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		return (ks_maperr(rc));
+	if (!old)
+		ks->indexed = 1;
+	else if (!(ks->flags & KS_RDONLY))
+		return (upgrade(ks));
+	return (KS_OK);
 abort:
 	mdb_txn_abort(txn);
 	if (rc == MDB_NOTFOUND && !create)
@@ -266,8 +370,12 @@ ks_open(struct ks **ksp, const char *dir, int flags, size_t mapsize)
 	exists = stat(path, &st) == 0;
 	if (!exists && !(flags & KS_CREATE))
 		return (KS_NOTFOUND);
+	/*
+	 * Readers (the daemon) look up keys at random: the kernel's read
+	 * ahead would only fill memory with their neighbours.
+	 */
 	if (flags & KS_RDONLY)
-		envflags |= MDB_RDONLY;
+		envflags |= MDB_RDONLY | MDB_NORDAHEAD;
 
 	if ((ks = calloc(1, sizeof(*ks))) == NULL)
 		return (errno);
@@ -451,6 +559,145 @@ ks_blob_free(struct ks_blob *b)
 	memset(b, 0, sizeof(*b));
 }
 
+/*
+ * Indexes: key -> value pairs in tables of sorted duplicates.  An empty
+ * key or value (or NULL) is no entry.
+ */
+static int
+ix_val(MDB_val *v, const char *s)
+{
+	if (s == NULL || s[0] == '\0' || strlen(s) > KS_LMDB_KEY_MAX)
+		return (0);
+	mkval(v, s, strlen(s));
+	return (1);
+}
+
+static int
+ix_put(struct ks_txn *t, enum ks_table tb, const char *key, const char *val)
+{
+	MDB_val	 k, v;
+
+	if (!ix_val(&k, key) || !ix_val(&v, val))
+		return (KS_OK);
+	return (ks_maperr(db_put(t->txn, t->ks->dbi[tb], &k, &v, 0)));
+}
+
+static int
+ix_del(struct ks_txn *t, enum ks_table tb, const char *key, const char *val)
+{
+	MDB_val	 k, v;
+	int	 rc;
+
+	if (!ix_val(&k, key) || !ix_val(&v, val))
+		return (KS_OK);
+	rc = db_deldup(t->txn, t->ks->dbi[tb], &k, &v);
+	return (rc == MDB_NOTFOUND ? KS_OK : ks_maperr(rc));
+}
+
+/* The entry (old, val) becomes (new, val); either key may be NULL. */
+static int
+ix_move(struct ks_txn *t, enum ks_table tb, const char *old, const char *new,
+    const char *val)
+{
+	int	 rc;
+
+	if (old != NULL && new != NULL && strcmp(old, new) == 0)
+		return (KS_OK);
+	if ((rc = ix_del(t, tb, old, val)) != KS_OK)
+		return (rc);
+	return (ix_put(t, tb, new, val));
+}
+
+/*
+ * Call cb(value, arg) for each value under key in index tb, in value
+ * order; a non-zero return from cb stops the walk and is returned.
+ * value is NUL-terminated, on the stack.
+ */
+static int
+ix_walk(struct ks_txn *t, enum ks_table tb, const char *key,
+    int (*cb)(struct ks_txn *, const char *, void *), void *arg)
+{
+	MDB_cursor	*c;
+	MDB_val		 k, v;
+	char		 val[KS_LMDB_KEY_MAX + 1];
+	int		 rc;
+
+	if (!ix_val(&k, key))
+		return (KS_OK);
+	if ((rc = mdb_cursor_open(t->txn, t->ks->dbi[tb], &c)) != 0)
+		return (ks_maperr(rc));
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY);
+	while (rc == 0) {
+		if (v.mv_size == 0 || v.mv_size > KS_LMDB_KEY_MAX) {
+			rc = KS_CORRUPT;
+			break;
+		}
+		memcpy(val, v.mv_data, v.mv_size);
+		val[v.mv_size] = '\0';
+		if ((rc = cb(t, val, arg)) != 0)
+			break;
+		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_DUP);
+	}
+	mdb_cursor_close(c);
+	return (rc == MDB_NOTFOUND ? KS_OK : ks_maperr(rc));
+}
+
+/* The domain of an address, or NULL if it has none. */
+static const char *
+addr_domain(const char *addr)
+{
+	const char	*at;
+
+	if ((at = strrchr(addr, '@')) == NULL || at[1] == '\0')
+		return (NULL);
+	return (at + 1);
+}
+
+/*
+ * The indexes of address record old becoming new (either may be NULL: an
+ * insert or a delete; both are of the same address).
+ */
+static int
+addr_index(struct ks_txn *t, const struct ks_addr *old,
+    const struct ks_addr *new)
+{
+	const char	*addr = new != NULL ? new->addr : old->addr;
+	int		 rc;
+
+	if ((rc = ix_move(t, T_ADDR_ACCT, old != NULL ? old->account : NULL,
+	    new != NULL ? new->account : NULL, addr)) != KS_OK)
+		return (rc);
+	if ((rc = ix_move(t, T_ADDR_DOM, old != NULL ? addr_domain(addr) :
+	    NULL, new != NULL ? addr_domain(addr) : NULL, addr)) != KS_OK)
+		return (rc);
+	return (ix_move(t, T_ADDR_KEY, old != NULL ? old->fpr : NULL,
+	    new != NULL ? new->fpr : NULL, addr));
+}
+
+/*
+ * Index (put) or unindex the User ID addresses of certificate fpr, data
+ * (well-formed packets: ks_cert_put() checked them) under certs-by-uid.
+ */
+static int
+cert_index(struct ks_txn *t, const char *fpr, const unsigned char *data,
+    size_t len, int put)
+{
+	struct ks_pkt	 pkt;
+	char		 addr[KS_ADDR_MAX];
+	size_t		 off = 0;
+	int		 rc;
+
+	while ((rc = ks_pgp_next(data, len, &off, &pkt)) == 1) {
+		if (pkt.tag != KS_PKT_UID || ks_uid_addr((const char *)
+		    pkt.body, pkt.bodylen, addr, sizeof(addr)) != KS_OK)
+			continue;
+		if ((rc = put ? ix_put(t, T_UIDADDR, addr, fpr) :
+		    ix_del(t, T_UIDADDR, addr, fpr)) != KS_OK)
+			return (rc);
+	}
+	return (rc == 0 ? KS_OK : KS_CORRUPT);
+}
+
 /* Domains. */
 
 static int
@@ -551,16 +798,32 @@ del_prefix(struct ks_txn *t, enum ks_table tb, const char *prefix)
 	return (rc == MDB_NOTFOUND ? KS_OK : ks_maperr(rc));
 }
 
-static int	 addr_decode(const MDB_val *, const MDB_val *,
-		    struct ks_addr *);
+/* The addresses of a domain that serve a key, collected. */
+struct domain_keyed {
+	struct ks_addr	*v;
+	size_t		 n;
+};
+
+static int
+domain_keyed_cb(const struct ks_addr *a, void *arg)
+{
+	struct domain_keyed	*l = arg;
+	struct ks_addr		*nv;
+
+	if (a->fpr[0] == '\0')
+		return (0);
+	if ((nv = ks_realloc(l->v, (l->n + 1) * sizeof(*l->v))) == NULL)
+		return (ENOMEM);
+	l->v = nv;
+	l->v[l->n++] = *a;
+	return (0);
+}
 
 int
 ks_domain_del(struct ks_txn *t, const char *name)
 {
-	MDB_cursor		*c;
-	MDB_val			 k, v;
-	struct ks_addr		*list = NULL, *nl, a;
-	size_t			 n = 0, i, dlen = strlen(name), alen;
+	struct domain_keyed	 l;
+	size_t			 i, dlen = strlen(name);
 	char			 prefix[KS_DOMAIN_MAX + 1];
 	int			 rc;
 
@@ -583,35 +846,14 @@ ks_domain_del(struct ks_txn *t, const char *name)
 	 * addresses, which stay bound to their accounts.  Collect first,
 	 * since writing through a walk would move the cursor.
 	 */
-	if ((rc = mdb_cursor_open(t->txn, t->ks->dbi[T_ADDRS], &c)) != 0)
-		return (ks_maperr(rc));
-	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
-		alen = k.mv_size;
-		if (alen <= dlen + 1 ||
-		    memcmp((char *)k.mv_data + alen - dlen, name, dlen) != 0 ||
-		    ((char *)k.mv_data)[alen - dlen - 1] != '@')
-			continue;
-		if ((rc = addr_decode(&k, &v, &a)) != KS_OK)
-			break;
-		if (a.fpr[0] == '\0')
-			continue;
-		if ((nl = ks_realloc(list, (n + 1) * sizeof(*list))) ==
-		    NULL) {
-			rc = ENOMEM;
-			break;
-		}
-		list = nl;
-		list[n++] = a;
+	memset(&l, 0, sizeof(l));
+	rc = ks_addr_foreach_domain(t, name, domain_keyed_cb, &l);
+	for (i = 0; rc == KS_OK && i < l.n; i++) {
+		l.v[i].fpr[0] = '\0';
+		rc = ks_addr_put(t, &l.v[i]);
 	}
-	mdb_cursor_close(c);
-	if (rc == MDB_NOTFOUND)
-		rc = KS_OK;
-	for (i = 0; rc == KS_OK && i < n; i++) {
-		list[i].fpr[0] = '\0';
-		rc = ks_addr_put(t, &list[i]);
-	}
-	free(list);
-	return (ks_maperr(rc));
+	free(l.v);
+	return (rc);
 }
 
 int
@@ -679,7 +921,14 @@ addr_decode(const MDB_val *k, const MDB_val *v, struct ks_addr *a)
 int
 ks_addr_del(struct ks_txn *t, const char *addr)
 {
-	return (tdel(t, T_ADDRS, addr, strlen(addr)));
+	struct ks_addr	 old;
+	int		 rc;
+
+	if ((rc = ks_addr_get(t, addr, &old)) != KS_OK)
+		return (rc);
+	if ((rc = tdel(t, T_ADDRS, addr, strlen(addr))) != KS_OK)
+		return (rc);
+	return (addr_index(t, &old, NULL));
 }
 
 /*
@@ -761,10 +1010,10 @@ int
 ks_addr_put(struct ks_txn *t, const struct ks_addr *a)
 {
 	unsigned char	 rec[AR_MIN + KS_ADDR_MAX + KS_FPR_MAX];
-	struct ks_addr	 old;
+	struct ks_addr	 old, new;
 	size_t		 alen, flen;
 	int64_t		 now = time(NULL), ctime = now;
-	int		 rc;
+	int		 rc, known = 0;
 
 	alen = strnlen(a->account, sizeof(a->account));
 	flen = strnlen(a->fpr, sizeof(a->fpr));
@@ -773,9 +1022,10 @@ ks_addr_put(struct ks_txn *t, const struct ks_addr *a)
 	    strnlen(a->addr, sizeof(a->addr)) == sizeof(a->addr) ||
 	    a->state < KS_ADDR_PRIMARY || a->state > KS_ADDR_RETIRED)
 		return (KS_INVALID);
-	if ((rc = ks_addr_get(t, a->addr, &old)) == KS_OK)
+	if ((rc = ks_addr_get(t, a->addr, &old)) == KS_OK) {
 		ctime = old.ctime;
-	else if (rc != KS_NOTFOUND)
+		known = 1;
+	} else if (rc != KS_NOTFOUND)
 		return (rc);
 	memset(rec, 0, AR_MIN);
 	rec[0] = 1;
@@ -787,14 +1037,20 @@ ks_addr_put(struct ks_txn *t, const struct ks_addr *a)
 	memcpy(rec + AR_ACCT, a->account, alen);
 	rec[AR_ACCT + alen] = flen;
 	memcpy(rec + AR_MIN + alen, a->fpr, flen);
-	return (tput(t, T_ADDRS, a->addr, strlen(a->addr), rec,
-	    AR_MIN + alen + flen, 0));
+	if ((rc = tput(t, T_ADDRS, a->addr, strlen(a->addr), rec,
+	    AR_MIN + alen + flen, 0)) != KS_OK)
+		return (rc);
+	/* The index entries of the fields as stored: NUL-terminated. */
+	new = *a;
+	new.account[alen] = '\0';
+	new.fpr[flen] = '\0';
+	return (addr_index(t, known ? &old : NULL, &new));
 }
 
 /*
  * Every address, or those of account, of domain or serving key fpr (each
- * filter NULL for any).  A scan today: an index can replace it without
- * changing the callers.
+ * filter NULL for any), by a scan: for all of them, and for a store read
+ * without its indexes (format 1, KS_RDONLY).
  */
 static int
 addr_scan(struct ks_txn *t, const char *account, const char *domain,
@@ -825,25 +1081,65 @@ addr_scan(struct ks_txn *t, const char *account, const char *domain,
 	return (rc == MDB_NOTFOUND ? KS_OK : ks_maperr(rc));
 }
 
+/* An index walk's callback and argument, for the address records. */
+struct addr_walk {
+	int	(*cb)(const struct ks_addr *, void *);
+	void	*arg;
+};
+
+static int
+addr_walk_cb(struct ks_txn *t, const char *addr, void *arg)
+{
+	struct addr_walk	*w = arg;
+	struct ks_addr		 a;
+	int			 rc;
+
+	if ((rc = ks_addr_get(t, addr, &a)) != KS_OK)
+		return (rc == KS_NOTFOUND ? KS_CORRUPT : rc);
+	return (w->cb(&a, w->arg));
+}
+
+/*
+ * The addresses under key in index tb (in address order, as a scan finds
+ * them), or a scan if the store has no indexes or key is empty (which no
+ * index holds).
+ */
+static int
+addr_index_walk(struct ks_txn *t, enum ks_table tb, const char *key,
+    int (*cb)(const struct ks_addr *, void *), void *arg)
+{
+	struct addr_walk	 w;
+
+	if (!t->ks->indexed || key[0] == '\0')
+		return (addr_scan(t, tb == T_ADDR_ACCT ? key : NULL,
+		    tb == T_ADDR_DOM ? key : NULL, tb == T_ADDR_KEY ? key :
+		    NULL, cb, arg));
+	w.cb = cb;
+	w.arg = arg;
+	return (ix_walk(t, tb, key, addr_walk_cb, &w));
+}
+
 int
 ks_addr_foreach(struct ks_txn *t, const char *account,
     int (*cb)(const struct ks_addr *, void *), void *arg)
 {
-	return (addr_scan(t, account, NULL, NULL, cb, arg));
+	if (account == NULL)
+		return (addr_scan(t, NULL, NULL, NULL, cb, arg));
+	return (addr_index_walk(t, T_ADDR_ACCT, account, cb, arg));
 }
 
 int
 ks_addr_foreach_domain(struct ks_txn *t, const char *domain,
     int (*cb)(const struct ks_addr *, void *), void *arg)
 {
-	return (addr_scan(t, NULL, domain, NULL, cb, arg));
+	return (addr_index_walk(t, T_ADDR_DOM, domain, cb, arg));
 }
 
 int
 ks_addr_foreach_key(struct ks_txn *t, const char *fpr,
     int (*cb)(const struct ks_addr *, void *), void *arg)
 {
-	return (addr_scan(t, NULL, NULL, fpr, cb, arg));
+	return (addr_index_walk(t, T_ADDR_KEY, fpr, cb, arg));
 }
 
 /* Certificates and published keys. */
@@ -885,17 +1181,50 @@ fpr_valid(const char *fpr)
 	return (1);
 }
 
+/*
+ * Unindex the User ID addresses of stored certificate fpr, if there is
+ * one; a copy of its bytes first, since the map's may move as the index
+ * changes.  *same: the stored bytes equal data (then nothing changes).
+ */
+static int
+cert_unindex(struct ks_txn *t, const char *fpr, const void *data,
+    size_t len, int *same)
+{
+	MDB_val		 v;
+	unsigned char	*old;
+	int		 rc;
+
+	*same = 0;
+	if ((rc = tget(t, T_CERTS, fpr, strlen(fpr), &v)) != KS_OK)
+		return (rc == KS_NOTFOUND ? KS_OK : rc);
+	if (data != NULL && v.mv_size == len &&
+	    memcmp(v.mv_data, data, len) == 0) {
+		*same = 1;
+		return (KS_OK);
+	}
+	if ((old = ks_malloc(v.mv_size)) == NULL)
+		return (ENOMEM);
+	memcpy(old, v.mv_data, v.mv_size);
+	rc = cert_index(t, fpr, old, v.mv_size, 0);
+	free(old);
+	return (rc);
+}
+
 int
 ks_cert_put(struct ks_txn *t, const char *fpr, const void *data,
     size_t len)
 {
-	int	 rc;
+	int	 rc, same;
 
 	if (!fpr_valid(fpr))
 		return (KS_INVALID);
 	if ((rc = check_pgp(data, len, KS_CERT_MAX)) != KS_OK)
 		return (rc);
-	return (tput(t, T_CERTS, fpr, strlen(fpr), data, len, 0));
+	if ((rc = cert_unindex(t, fpr, data, len, &same)) != KS_OK || same)
+		return (rc);
+	if ((rc = tput(t, T_CERTS, fpr, strlen(fpr), data, len, 0)) != KS_OK)
+		return (rc);
+	return (cert_index(t, fpr, data, len, 1));
 }
 
 int
@@ -910,12 +1239,22 @@ ks_cert_get(struct ks_txn *t, const char *fpr, struct ks_blob *out)
 	return (copyout(v.mv_data, v.mv_size, out));
 }
 
+static int	 certinfo_index(struct ks_txn *, const struct ks_certinfo *,
+		    const struct ks_certinfo *);
+
 int
 ks_cert_del(struct ks_txn *t, const char *fpr)
 {
-	int	 rc;
+	struct ks_certinfo	 ci;
+	int			 rc, same;
 
+	if ((rc = cert_unindex(t, fpr, NULL, 0, &same)) != KS_OK)
+		return (rc);
 	if ((rc = tdel(t, T_CERTS, fpr, strlen(fpr))) != KS_OK)
+		return (rc);
+	if ((rc = ks_certinfo_get(t, fpr, &ci)) == KS_OK)
+		rc = certinfo_index(t, &ci, NULL);
+	if (rc != KS_OK && rc != KS_NOTFOUND)
 		return (rc);
 	if ((rc = tdel(t, T_CERTINFO, fpr, strlen(fpr))) != KS_OK &&
 	    rc != KS_NOTFOUND)
@@ -983,14 +1322,32 @@ ks_certinfo_get(struct ks_txn *t, const char *fpr, struct ks_certinfo *out)
 	return (certinfo_decode(fpr, strlen(fpr), &v, out));
 }
 
+/* The key superseded keys are listed under; NULL if none. */
+static const char *
+certinfo_succ(const struct ks_certinfo *ci)
+{
+	if (ci == NULL || !(ci->flags & KS_CERT_SUPERSEDED))
+		return (NULL);
+	return (ci->successor);
+}
+
+/* The successor index of certinfo old becoming new (either NULL). */
+static int
+certinfo_index(struct ks_txn *t, const struct ks_certinfo *old,
+    const struct ks_certinfo *new)
+{
+	return (ix_move(t, T_SUCC, certinfo_succ(old), certinfo_succ(new),
+	    new != NULL ? new->fpr : old->fpr));
+}
+
 int
 ks_certinfo_put(struct ks_txn *t, const struct ks_certinfo *ci)
 {
 	unsigned char		 rec[CI_SUCC + 2 + KS_FPR_MAX + KS_ADDR_MAX];
-	struct ks_certinfo	 old;
+	struct ks_certinfo	 old, new;
 	size_t			 slen, alen;
 	int64_t			 now = time(NULL);
-	int			 rc;
+	int			 rc, known;
 
 	slen = strnlen(ci->successor, sizeof(ci->successor));
 	alen = strnlen(ci->account, sizeof(ci->account));
@@ -1001,6 +1358,7 @@ ks_certinfo_put(struct ks_txn *t, const struct ks_certinfo *ci)
 	if ((rc = ks_certinfo_get(t, ci->fpr, &old)) != KS_OK &&
 	    rc != KS_NOTFOUND)
 		return (rc);
+	known = rc == KS_OK;
 	memset(rec, 0, CI_SUCC);
 	rec[0] = 1;
 	put_u32(rec + CI_FLAGS, ci->flags);
@@ -1010,11 +1368,32 @@ ks_certinfo_put(struct ks_txn *t, const struct ks_certinfo *ci)
 	memcpy(rec + CI_SUCC, ci->successor, slen);
 	put_u16(rec + CI_SUCC + slen, alen);
 	memcpy(rec + CI_SUCC + 2 + slen, ci->account, alen);
-	return (tput(t, T_CERTINFO, ci->fpr, strlen(ci->fpr), rec,
-	    CI_SUCC + 2 + slen + alen, 0));
+	if ((rc = tput(t, T_CERTINFO, ci->fpr, strlen(ci->fpr), rec,
+	    CI_SUCC + 2 + slen + alen, 0)) != KS_OK)
+		return (rc);
+	new = *ci;
+	new.successor[slen] = '\0';
+	return (certinfo_index(t, known ? &old : NULL, &new));
 }
 
-/* A scan today; an index on the successor can replace it. */
+/* An index walk's callback and argument, for certinfo records. */
+struct certinfo_walk {
+	int	(*cb)(const struct ks_certinfo *, void *);
+	void	*arg;
+};
+
+static int
+certinfo_walk_cb(struct ks_txn *t, const char *fpr, void *arg)
+{
+	struct certinfo_walk	*w = arg;
+	struct ks_certinfo	 ci;
+	int			 rc;
+
+	if ((rc = ks_certinfo_get(t, fpr, &ci)) != KS_OK)
+		return (rc == KS_NOTFOUND ? KS_CORRUPT : rc);
+	return (w->cb(&ci, w->arg));
+}
+
 int
 ks_certinfo_foreach_successor(struct ks_txn *t, const char *fpr,
     int (*cb)(const struct ks_certinfo *, void *), void *arg)
@@ -1022,8 +1401,15 @@ ks_certinfo_foreach_successor(struct ks_txn *t, const char *fpr,
 	MDB_cursor		*c;
 	MDB_val			 k, v;
 	struct ks_certinfo	 ci;
+	struct certinfo_walk	 w;
 	int			 rc;
 
+	if (t->ks->indexed && fpr[0] != '\0') {
+		w.cb = cb;
+		w.arg = arg;
+		return (ix_walk(t, T_SUCC, fpr, certinfo_walk_cb, &w));
+	}
+	/* A scan without the index (format 1, KS_RDONLY). */
 	if ((rc = mdb_cursor_open(t->txn, t->ks->dbi[T_CERTINFO], &c)) != 0)
 		return (ks_maperr(rc));
 	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
@@ -1255,6 +1641,69 @@ ks_cert_foreach(struct ks_txn *t,
 	return (rc == MDB_NOTFOUND ? KS_OK : ks_maperr(rc));
 }
 
+/* Has certificate data a User ID naming addr? */
+static int
+cert_names(const unsigned char *data, size_t len, const char *addr)
+{
+	struct ks_pkt	 pkt;
+	char		 a[KS_ADDR_MAX];
+	size_t		 off = 0;
+
+	while (ks_pgp_next(data, len, &off, &pkt) == 1)
+		if (pkt.tag == KS_PKT_UID && ks_uid_addr((const char *)
+		    pkt.body, pkt.bodylen, a, sizeof(a)) == KS_OK &&
+		    strcmp(a, addr) == 0)
+			return (1);
+	return (0);
+}
+
+/* A ks_cert_foreach_addr() walk: the callback, its argument, the address. */
+struct cert_walk {
+	int		(*cb)(const char *, const unsigned char *, size_t,
+			    void *);
+	void		*arg;
+	const char	*addr;
+};
+
+static int
+cert_walk_cb(struct ks_txn *t, const char *fpr, void *arg)
+{
+	struct cert_walk	*w = arg;
+	MDB_val			 v;
+	int			 rc;
+
+	if ((rc = tget(t, T_CERTS, fpr, strlen(fpr), &v)) != KS_OK)
+		return (rc == KS_NOTFOUND ? KS_CORRUPT : rc);
+	return (w->cb(fpr, v.mv_data, v.mv_size, w->arg));
+}
+
+/* Without the index (format 1, KS_RDONLY): a scan. */
+static int
+cert_scan_cb(const char *fpr, const unsigned char *data, size_t len,
+    void *arg)
+{
+	struct cert_walk	*w = arg;
+
+	if (!cert_names(data, len, w->addr))
+		return (0);
+	return (w->cb(fpr, data, len, w->arg));
+}
+
+int
+ks_cert_foreach_addr(struct ks_txn *t, const char *addr,
+    int (*cb)(const char *, const unsigned char *, size_t, void *),
+    void *arg)
+{
+	struct cert_walk	 w;
+
+	w.cb = cb;
+	w.arg = arg;
+	w.addr = addr;
+	if (!t->ks->indexed)
+		return (ks_cert_foreach(t, cert_scan_cb, &w));
+	return (ix_walk(t, T_UIDADDR, addr, cert_walk_cb, &w));
+}
+
 /* The wkd table's key: "domain/hash". */
 static int
 wkd_key(const char *domain, const char *hash, char *buf, size_t bufsz,
@@ -1467,4 +1916,57 @@ ks_serve_mtasts(struct ks *ks, const char *domain, struct ks_blob *out)
 	rc = ks_mtasts_get(&t, domain, out);
 	mdb_txn_abort(t.txn);
 	return (rc);
+}
+
+/*
+ * Build the indexes of a format 1 store from its tables, in txn (see the
+ * top): each emptied first, then filled by one walk of each table.
+ */
+static int
+index_build(struct ks *ks, MDB_txn *txn)
+{
+	struct ks_txn		 t;
+	struct ks_addr		 a;
+	struct ks_certinfo	 ci;
+	MDB_cursor		*c = NULL;
+	MDB_val			 k, v;
+	char			 fpr[KS_FPR_MAX];
+	int			 rc, i;
+
+	t.ks = ks;
+	t.txn = txn;
+	for (i = T_INDEX; i < T_COUNT; i++)
+		if ((rc = mdb_drop(txn, ks->dbi[i], 0)) != 0)
+			return (ks_maperr(rc));
+	if ((rc = mdb_cursor_open(txn, ks->dbi[T_ADDRS], &c)) != 0)
+		return (ks_maperr(rc));
+	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0)
+		if ((rc = addr_decode(&k, &v, &a)) != KS_OK ||
+		    (rc = addr_index(&t, NULL, &a)) != KS_OK)
+			goto out;
+	mdb_cursor_close(c);
+	if ((rc = mdb_cursor_open(txn, ks->dbi[T_CERTINFO], &c)) != 0)
+		return (ks_maperr(rc));
+	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0)
+		if ((rc = certinfo_decode(k.mv_data, k.mv_size, &v, &ci)) !=
+		    KS_OK || (rc = certinfo_index(&t, NULL, &ci)) != KS_OK)
+			goto out;
+	mdb_cursor_close(c);
+	/* The cursor's data stay put: certs isn't written meanwhile. */
+	if ((rc = mdb_cursor_open(txn, ks->dbi[T_CERTS], &c)) != 0)
+		return (ks_maperr(rc));
+	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
+		if (k.mv_size >= sizeof(fpr)) {
+			rc = KS_CORRUPT;
+			goto out;
+		}
+		memcpy(fpr, k.mv_data, k.mv_size);
+		fpr[k.mv_size] = '\0';
+		if ((rc = cert_index(&t, fpr, v.mv_data, v.mv_size, 1)) !=
+		    KS_OK)
+			goto out;
+	}
+out:
+	mdb_cursor_close(c);
+	return (rc == MDB_NOTFOUND ? KS_OK : ks_maperr(rc));
 }

@@ -97,3 +97,37 @@ ks_pgp_scan(const unsigned char *p, size_t len, unsigned counts[64])
 		return (KS_INVALID);
 	return (secret ? KS_SECRET : KS_OK);
 }
+
+int
+ks_uid_addr(const char *uid, size_t len, char *out, size_t outsz)
+{
+	const char	*lt, *gt;
+	char		 spec[KS_ADDR_MAX];
+	size_t		 n;
+
+	/*
+	 * As gpg's mailbox_from_userid(), since gpg is the client that
+	 * checks it: the text (up to a NUL) between the first '<' and the
+	 * next '>', or a bare addr-spec.
+	 */
+	len = strnlen(uid, len);
+	if ((lt = memchr(uid, '<', len)) != NULL) {
+		if ((gt = memchr(lt, '>', len - (lt - uid))) == NULL)
+			return (KS_INVALID);
+		lt++;
+		n = gt - lt;
+	} else {
+		lt = uid;
+		n = len;
+		if (memchr(uid, ' ', len) != NULL ||
+		    memchr(uid, '\t', len) != NULL)
+			return (KS_INVALID);
+	}
+	if (n == 0 || n >= sizeof(spec))
+		return (KS_INVALID);
+	memcpy(spec, lt, n);
+	spec[n] = '\0';
+	if (strchr(spec, '<') != NULL || strchr(spec, '>') != NULL)
+		return (KS_INVALID);
+	return (ks_addr_norm(spec, out, outsz, NULL, 0));
+}
