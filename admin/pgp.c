@@ -164,33 +164,8 @@ pgp_outbuf(rnp_output_t out, unsigned char **datap, size_t *lenp)
 int
 pgp_uid_addr(const char *uid, char *out, size_t outsz)
 {
-	const char	*lt, *gt;
-	char		 spec[KS_ADDR_MAX];
-	size_t		 n;
-
-	/*
-	 * As gpg's mailbox_from_userid(), since gpg is the client that
-	 * checks it: the text between the first '<' and the next '>'.
-	 */
-	if ((lt = strchr(uid, '<')) != NULL) {
-		if ((gt = strchr(lt, '>')) == NULL)
-			return (-1);
-		lt++;
-		n = gt - lt;
-	} else {
-		/* A bare addr-spec, as gpg's mailbox_from_userid(). */
-		lt = uid;
-		n = strlen(uid);
-		if (strpbrk(uid, " \t") != NULL)
-			return (-1);
-	}
-	if (n == 0 || n >= sizeof(spec))
-		return (-1);
-	memcpy(spec, lt, n);
-	spec[n] = '\0';
-	if (strchr(spec, '<') != NULL || strchr(spec, '>') != NULL)
-		return (-1);
-	return (ks_addr_norm(spec, out, outsz, NULL, 0) == KS_OK ? 0 : -1);
+	/* The keystore reads it so for its index of UID addresses. */
+	return (ks_uid_addr(uid, strlen(uid), out, outsz) == KS_OK ? 0 : -1);
 }
 
 static void
