@@ -140,7 +140,7 @@ for N in $BENCH_N; do
 	leaf=$(mdb_stat -s wkd "$S" 2>/dev/null |
 	    awk '/Leaf pages/ { print $3 }')
 	# The wkd table alone (no certificates, addresses, free pages).
-	wkdratio=$(mdb_stat -s wkd "$S" 2>/dev/null | awk -v b="$blobbytes" '
+	wkdratio=$(mdb_stat -e -s wkd "$S" 2>/dev/null | awk -v b="$blobbytes" '
 		/Page size/ { ps = $3 }
 		/(Branch|Leaf|Overflow) pages/ { p += $3 }
 		END { printf("%.2f", p * ps / b) }')
