@@ -3,7 +3,7 @@
  * and tests/integ/t_scale.sh.
  *
  *	gen [-b batch] [-d domains] [-k sample] [-r file] [-s seed]
- *	    [-w file] [-B dir] -S source -n N dir
+ *	    [-w file] [-x fpr] [-B dir] -S source -n N dir
  *
  * The blobs are real: every address published in the source store (a
  * store that "wkdctl import" filled, e.g. with Debian's keyrings) gives
@@ -20,7 +20,9 @@
  *
  * Address i (0 <= i < N) is "u<i>@d<j>.example" with j = i % domains
  * (default N / 1000, at least 1) and serves blob i % (source blobs).
- * The writes go in transactions of batch puts (default 50000).
+ * The writes go in transactions of batch puts (default 50000).  -x fpr
+ * leaves that source key out, so that importing it into the store later
+ * is the import of a new key.
  *
  * -w file gets the first min(N, 1000) addresses (the working set), -r
  * file sample addresses drawn at random (with replacement, seeded by
@@ -39,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -62,6 +65,7 @@ struct srcs {
 	size_t		 n;
 	size_t		 cap;
 	struct ks_txn	*txn;
+	const char	*skip;		/* -x: a key left out. */
 };
 
 static void __attribute__((noreturn))
@@ -69,7 +73,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: gen [-b batch] [-d domains] [-k sample] "
 	    "[-r file] [-s seed]\n"
-	    "           [-w file] [-B dir] -S source -n N dir\n");
+	    "           [-w file] [-x fpr] [-B dir] -S source -n N dir\n");
 	exit(2);
 }
 
@@ -134,7 +138,8 @@ src_cb(const struct ks_addr *a, void *arg)
 	int		 rc;
 
 	if (a->fpr[0] == '\0' || a->state == KS_ADDR_RETIRED ||
-	    (a->flags & KS_AF_UNPUBLISHED))
+	    (a->flags & KS_AF_UNPUBLISHED) ||
+	    (l->skip != NULL && strcasecmp(a->fpr, l->skip) == 0))
 		return (0);
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 1024;
@@ -158,12 +163,13 @@ src_cb(const struct ks_addr *a, void *arg)
 }
 
 static void
-src_read(const char *dir, struct srcs *l)
+src_read(const char *dir, const char *skip, struct srcs *l)
 {
 	struct ks	*ks;
 	int		 rc;
 
 	memset(l, 0, sizeof(*l));
+	l->skip = skip;
 	if ((rc = ks_open(&ks, dir, KS_RDONLY, 0)) != KS_OK)
 		errx(1, "%s: %s", dir, ks_strerror(rc));
 	if ((rc = ks_txn_begin(ks, KS_RDONLY, &l->txn)) != KS_OK)
@@ -239,7 +245,7 @@ main(int argc, char *argv[])
 	struct src		*s;
 	char			 domain[KS_DOMAIN_MAX], hash[KS_HASH_LEN + 1];
 	const char		*srcdir = NULL, *rfile = NULL, *wfile = NULL;
-	const char		*bdir = NULL;
+	const char		*bdir = NULL, *skip = NULL;
 	unsigned long long	 n = 0, ndom = 0, batch = GEN_BATCH;
 	unsigned long long	 k = 1000, i, inbatch;
 	unsigned long long	 bytes = 0;
@@ -249,7 +255,7 @@ main(int argc, char *argv[])
 	FILE			*f;
 	int			 ch, have_n = 0;
 
-	while ((ch = getopt(argc, argv, "B:b:d:k:n:r:S:s:w:")) != -1) {
+	while ((ch = getopt(argc, argv, "B:b:d:k:n:r:S:s:w:x:")) != -1) {
 		switch (ch) {
 		case 'B':
 			bdir = optarg;
@@ -279,6 +285,9 @@ main(int argc, char *argv[])
 		case 'w':
 			wfile = optarg;
 			break;
+		case 'x':
+			skip = optarg;
+			break;
 		default:
 			usage();
 		}
@@ -293,7 +302,7 @@ main(int argc, char *argv[])
 		errx(2, "-d: more domains than addresses");
 
 	t0 = now();
-	src_read(srcdir, &l);
+	src_read(srcdir, skip, &l);
 	if (bdir != NULL)
 		blobs_write(bdir, &l);
 

@@ -28,23 +28,6 @@ if [ ! -s "$SRC/data.mdb" ]; then
 	new_store "$SRC" || exit 1
 	"$WKDCTL" -s "$SRC" import $KEYRINGS > /dev/null 2>&1
 fi
-# The blobs gen cycles through, and their sizes.
-"$GEN" -S "$SRC" -n 1 -B "$RUN/blobs" "$RUN/probe" > /dev/null || exit 1
-rm -rf "$RUN/probe"
-for f in "$RUN/blobs"/*; do
-	echo "${f##*/} $(wc -c < "$f")"
-done > "$RUN/blobsizes"
-nblobs=$(wc -l < "$RUN/blobsizes" | tr -d ' ')
-avgblob=$(awk '{ s += $2 } END { printf("%d", s / NR) }' "$RUN/blobsizes")
-echo "blobs: $nblobs one-UID blobs of Debian keys, $avgblob bytes on average"
-
-# One certificate for the first domain's names (wrk sends no server name:
-# wkdd then goes by Host).
-T=$RUN
-. "$TOP/tests/integ/certs.sh"
-make_ca && make_cert "$RUN/cert.pem" "$RUN/key.pem" d0.example \
-    openpgpkey.d0.example || { echo "bench: certtool failed" >&2; exit 1; }
-
 # The Debian key imported into each store: the first whose first
 # debian.org address the import published.
 KFILE= KADDR=
@@ -59,7 +42,27 @@ $(awk -F '\t' 'NR <= 50 { for (i = 2; i <= NF; i++)
 		print $1, substr(tolower($i), RSTART + 1, RLENGTH - 2); break
 	} }' "$RUN/uids")
 EOF
-echo "one-key import: $KFILE ($KADDR, $(wc -c < "$KFILE") bytes)"
+KFPR=$("$WKDCTL" -s "$SRC" show "$KADDR" | awk '$1 == "key:" { print $2 }')
+echo "one-key import: $KFILE ($KADDR, key $KFPR, $(wc -c < "$KFILE")" \
+    "bytes), a key gen leaves out (-x)"
+
+# The blobs gen cycles through, and their sizes.
+"$GEN" -S "$SRC" -n 1 -x "$KFPR" -B "$RUN/blobs" "$RUN/probe" \
+    > /dev/null || exit 1
+rm -rf "$RUN/probe"
+for f in "$RUN/blobs"/*; do
+	echo "${f##*/} $(wc -c < "$f")"
+done > "$RUN/blobsizes"
+nblobs=$(wc -l < "$RUN/blobsizes" | tr -d ' ')
+avgblob=$(awk '{ s += $2 } END { printf("%d", s / NR) }' "$RUN/blobsizes")
+echo "blobs: $nblobs one-UID blobs of Debian keys, $avgblob bytes on average"
+
+# One certificate for the first domain's names (wrk sends no server name:
+# wkdd then goes by Host).
+T=$RUN
+. "$TOP/tests/integ/certs.sh"
+make_ca && make_cert "$RUN/cert.pem" "$RUN/key.pem" d0.example \
+    openpgpkey.d0.example || { echo "bench: certtool failed" >&2; exit 1; }
 
 # ms A B: milliseconds between two $EPOCHREALTIME readings.
 ms() {
@@ -122,13 +125,15 @@ for N in $BENCH_N; do
 	[ "$K" -le 100000 ] || K=100000
 
 	# 1. Build.
-	timed "$RUN/gen.t" "$GEN" -S "$SRC" -n "$N" -w "$RUN/ws" \
+	timed "$RUN/gen.t" "$GEN" -S "$SRC" -n "$N" -x "$KFPR" -w "$RUN/ws" \
 	    -r "$RUN/rand" -k "$K" "$S" || {
 		cat "$RUN/gen.t.log" >&2
 		echo "bench: gen -n $N failed" >&2
 		exit 1
 	}
 	read -r g_wall g_user g_sys g_rss < "$RUN/gen.t"
+	# gen's own clock: /usr/bin/time has 10 ms steps.
+	g_wall=$(awk '/^gen:/ { print $(NF - 1) }' "$RUN/gen.t.log")
 	blobbytes=$(awk '/^gen:/ { print $8 }' "$RUN/gen.t.log")
 	disk=$(du -B1 "$S/data.mdb" | cut -f 1)
 	ratio=$(awk -v a="$disk" -v b="$blobbytes" 'BEGIN {
@@ -242,12 +247,17 @@ for N in $BENCH_N; do
 	# Not A0's account: alias add serves the account anew, and no
 	# generated blob has a UID for the generated addresses.
 	c_alias=$(hf "$RUN/hf.alias" --runs 1 --parameter-scan i 1 5 \
-	    "$W alias add u1@d0.example alias{i}@d0.example")
+	    "$W alias add u$ndom@d0.example alias{i}@d0.example")
 	c_list=$(hf "$RUN/hf.list" --runs 3 "$W list d0.example")
 	c_tree=$(hf "$RUN/hf.tree" --runs 3 \
 	    "$W export-tree $RUN/tree d0.example")
 	$W show "$KADDR" | grep -q 'served:' ||
 	    echo "bench: $KADDR not served after import and publish"
+	# hyperfine -i goes on after a failing command: say so.
+	for f in "$RUN"/hf.*.json; do
+		tr -d ' \n' < "$f" | grep -q '"exit_codes":\[[^]]*[1-9]' &&
+		    echo "bench: ${f##*/}: a run exited non-zero"
+	done
 	nlist=$($W list d0.example | grep -c '@d0\.example' | tr -d ' ')
 	echo "wkdctl (ms, median): show $c_show, publish $c_pub, alias add" \
 	    "$c_alias, import one key $c_imp1 (again: $c_imp2)," \
