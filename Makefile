@@ -7,6 +7,7 @@
 #   make lint             banned functions and style checks
 #   make valgrind         unit tests under valgrind, failing on any report
 #   make fuzz             libFuzzer targets, bounded run (FUZZTIME seconds each)
+#   make bench            import and scale benchmarks (bench/run: BENCH_N...)
 
 PREFIX	?= /usr/local
 OPT	?= -O2 -g
@@ -131,7 +132,15 @@ fuzz: test-deps
 		    build-fuzz/corpus/$$t tests/fuzz/corpus/$$t; \
 	done
 
-test-bins: all $(UNIT_BINS) $(FUZZ_BINS)
+# The store generator of make bench and tests/integ/t_scale.sh, gen, uses
+# keystore.h only, like the daemon;
+# bench/split: a keyring, a file per key (for gpg-wks-client).
+$(O)/bench/%: bench/%.c keystore/keystore.h $(O)/libkeystore.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(KS_PKGS)) -o $@ $< \
+	    $(O)/libkeystore.a $(LDFLAGS) $(call pc_libs,$(KS_PKGS))
+
+test-bins: all $(UNIT_BINS) $(FUZZ_BINS) $(O)/bench/gen
 
 deps:
 	@scripts/deps build
@@ -143,6 +152,15 @@ test-deps:
 test: test-deps
 	@$(MAKE) --no-print-directory test-bins
 	@O=$(O) tests/run
+
+# Benchmarks (bench/run): BENCH_N, BENCH_DIR, BENCH_KEEP, BENCH_WKS; the
+# figures go to stdout and, as markdown, to $(O)/bench/results.md.
+BENCH_N	?= 1000 100000 1000000 10000000
+bench:
+	@scripts/deps bench
+	@$(MAKE) --no-print-directory all $(O)/bench/gen $(O)/bench/split \
+	    $(O)/tests/t_pgpfast
+	@O=$(O) BENCH_N="$(BENCH_N)" bench/run
 
 run: deps
 	@$(MAKE) --no-print-directory all
@@ -182,4 +200,4 @@ clean:
 	rm -rf build build-san build-fuzz
 
 .PHONY: all test test-bins deps test-deps run lint fuzz valgrind install \
-	uninstall clean
+	uninstall clean bench
