@@ -140,7 +140,8 @@ $(O)/bench/%: bench/%.c keystore/keystore.h $(O)/libkeystore.a
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(KS_PKGS)) -o $@ $< \
 	    $(O)/libkeystore.a $(LDFLAGS) $(call pc_libs,$(KS_PKGS))
 
-test-bins: all $(UNIT_BINS) $(FUZZ_BINS) $(O)/bench/gen
+test-bins: all $(UNIT_BINS) $(FUZZ_BINS) $(O)/bench/gen \
+	   $(O)/bench/split
 
 deps:
 	@scripts/deps build
