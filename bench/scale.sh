@@ -247,17 +247,24 @@ for N in $BENCH_N; do
 		r5=1 r3=1 r10=3 TO="timeout 300 "
 	fi
 	c_show=$(hf "$RUN/hf.show" --runs $r10 "$TO$W show $A0")
+	echo "  show: $c_show ms"
 	c_imp1=$(hf "$RUN/hf.imp1" --runs 1 "$TO$W import $KFILE")
+	echo "  import one key: $c_imp1 ms"
 	c_imp2=$(hf "$RUN/hf.imp2" --runs $r5 "$TO$W import $KFILE")
+	echo "  import again: $c_imp2 ms"
 	c_pub=$(hf "$RUN/hf.pub" --runs $r5 --prepare \
 	    "$TO$W unpublish $KADDR" "$TO$W publish $KADDR")
+	echo "  publish: $c_pub ms"
 	# Not A0's account: alias add serves the account anew, and no
 	# generated blob has a UID for the generated addresses.
 	c_alias=$(hf "$RUN/hf.alias" --runs 1 --parameter-scan i 1 $r5 \
 	    "$TO$W alias add u$ndom@d0.example alias{i}@d0.example")
+	echo "  alias add: $c_alias ms"
 	c_list=$(hf "$RUN/hf.list" --runs $r3 "$TO$W list d0.example")
+	echo "  list d0.example: $c_list ms"
 	c_tree=$(hf "$RUN/hf.tree" --runs $r3 \
 	    "$TO$W export-tree $RUN/tree d0.example")
+	echo "  export-tree d0.example: $c_tree ms"
 	$W show "$KADDR" | grep -q 'served:' ||
 	    echo "bench: $KADDR not served after import and publish"
 	# hyperfine -i goes on after a failing command: say so.
