@@ -18,7 +18,7 @@ SAN	 = $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-sanitize-recover=all \
 	   -fno-omit-frame-pointer)
 O	?= build$(if $(SANITIZE),-san)
 
-WKDD_PKGS  = libmicrohttpd gnutls lmdb libidn2
+WKDD_PKGS  = libmicrohttpd gnutls lmdb libidn2 libsystemd
 ADMIN_PKGS = librnp gnutls lmdb libidn2
 KS_PKGS	   = gnutls lmdb libidn2
 

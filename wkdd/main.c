@@ -47,7 +47,7 @@ static void	shutdown_all(struct MHD_Daemon **, size_t, struct conf *,
 static int	listen_open(const struct conf_listen *, char *, size_t);
 static unsigned	listen_port(int);
 static void	report_ports(int, const int *, size_t);
-static void	reload(const struct conf *, const char *);
+static int	reload(const struct conf *, const char *);
 static void	cert_check(const struct conf *, const struct tls_cred *, int);
 static int	pidfile_write(const char *, char *, size_t);
 
@@ -181,8 +181,9 @@ pidfile_write(const char *path, char *err, size_t errsz)
  * SIGHUP: parse the file again and load its certificate, key and page; only
  * if all of that works is it swapped in.  What the running daemons were
  * started with (sockets, store, limits, user) stays until a restart.
+ * Returns 0 if reloaded, -1 if refused (logged).
  */
-static void
+static int
 reload(const struct conf *run, const char *path)
 {
 	struct conf		*conf;
@@ -190,11 +191,11 @@ reload(const struct conf *run, const char *path)
 	struct http_page	*page;
 	char			 err[CONF_ERR_MAX];
 	size_t			 i;
-	int			 same;
+	int			 same, rc = -1;
 
 	if (conf_parse(path, &conf, err, sizeof(err)) == -1) {
 		log_warnx("%s; has errors, not reloading", err);
-		return;
+		return (-1);
 	}
 	if ((cred = tls_load(conf, err, sizeof(err))) == NULL) {
 		log_warnx("%s; not reloading", err);
@@ -237,8 +238,10 @@ reload(const struct conf *run, const char *path)
 	tls_install(cred);
 	http_page_install(page);
 	log_info("reloaded %s", path);
+	rc = 0;
 free:
 	conf_free(conf);
+	return (rc);
 }
 
 /* What the command line asks for. */
@@ -431,10 +434,17 @@ serve_loop(const sigset_t *sigs, const struct conf *conf, const char *path)
 		}
 		if (sig == SIGHUP) {
 			log_info("SIGHUP: reloading %s", path);
-			reload(conf, path);
+			notify_reloading(path);
+			if (reload(conf, path) == 0)
+				notify_ready("serving %s; reloaded %s",
+				    conf->store, path);
+			else
+				notify_ready("serving %s; reload of %s "
+				    "refused (see the log)", conf->store, path);
 			continue;
 		}
 		log_info("%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		notify_stopping(sig == SIGTERM ? "SIGTERM" : "SIGINT");
 		return;
 	}
 }
@@ -490,6 +500,7 @@ main(int argc, char *argv[])
 	if (o.readyfd != -1)
 		report_ports(o.readyfd, ls, nls);
 	log_info("serving %s", conf->store);
+	notify_ready("serving %s", conf->store);
 
 	serve_loop(&sigs, conf, o.path);
 	shutdown_all(mhd, nls, conf, ks);

@@ -123,4 +123,15 @@ void		 http_page_free(struct http_page *);
  */
 int		 priv_drop(const char *user, char *err, size_t errsz);
 
+/*
+ * notify.c: the service manager's notifications (sd_notify(3)), each with
+ * a STATUS= line; no-ops unless $NOTIFY_SOCKET is set.  ready: serving
+ * (at start and after each reload); reloading: a SIGHUP is being handled;
+ * stopping: why.  Never fail: a message that can't be sent is logged once.
+ */
+void		 notify_ready(const char *fmt, ...)
+		    __attribute__((format(printf, 1, 2)));
+void		 notify_reloading(const char *path);
+void		 notify_stopping(const char *why);
+
 #endif /* WKDD_H */
