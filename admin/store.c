@@ -25,7 +25,11 @@
 #include <unistd.h>
 
 #include "keystore.h"
+#include "conf.h"
 #include "wkdctl.h"
+
+static int	store_give(struct ctl *);
+static void	store_denied(const char *);
 
 int
 cmd_init(struct ctl *ctl, int argc, char **argv)
@@ -52,7 +56,62 @@ cmd_init(struct ctl *ctl, int argc, char **argv)
 	if (store_open(ctl, KS_CREATE) == -1)
 		return (1);
 	printf("store created in %s\n", ctl->store);
+	return (store_give(ctl) == -1 ? 1 : 0);
+}
+
+/*
+ * init as root of wkdd.conf's own store, with its user set: the store goes
+ * to that user, as wkdd (started as that user by systemd, or dropping to
+ * it) must read it and write its lock file.  root's later commands keep
+ * the owner: LMDB makes no new file.
+ */
+static int
+store_give(struct ctl *ctl)
+{
+	const char	*files[] = { "", "/data.mdb", "/lock.mdb", NULL };
+	struct passwd	*pw;
+	char		 path[PATH_MAX];
+	size_t		 i;
+
+	if (geteuid() != 0 || ctl->conf == NULL ||
+	    ctl->conf->user[0] == '\0' ||
+	    strcmp(ctl->store, ctl->conf->store) != 0)
+		return (0);
+	if ((pw = getpwnam(ctl->conf->user)) == NULL) {
+		warnx("user %s: no such user (wkdd.conf's user)",
+		    ctl->conf->user);
+		return (-1);
+	}
+	for (i = 0; files[i] != NULL; i++) {
+		if (snprintf(path, sizeof(path), "%s%s", ctl->store,
+		    files[i]) >= (int)sizeof(path) ||
+		    lchown(path, pw->pw_uid, pw->pw_gid) == -1) {
+			warn("%s", path);
+			return (-1);
+		}
+	}
+	printf("store given to user %s (wkdd.conf's user)\n", pw->pw_name);
 	return (0);
+}
+
+/*
+ * The store can't be read or its lock file written by this user: say so,
+ * and whose it is (LMDB needs the lock file writable even to read).
+ */
+static void
+store_denied(const char *dir)
+{
+	struct stat	 st;
+	struct passwd	*pw;
+
+	if (stat(dir, &st) == 0 && st.st_uid != geteuid() &&
+	    (pw = getpwuid(st.st_uid)) != NULL)
+		warnx("%s: permission denied (the store is %s's: run wkdctl "
+		    "as %s%s)", dir, pw->pw_name, pw->pw_name,
+		    st.st_uid == 0 ? "" : " or as root");
+	else
+		warnx("%s: permission denied (wkdctl reads the store and "
+		    "writes its lock file)", dir);
 }
 
 int
@@ -66,6 +125,8 @@ store_open(struct ctl *ctl, int flags)
 		    !(flags & KS_CREATE))
 			warnx("%s: no store here (run \"wkdctl init\")",
 			    ctl->store);
+		else if (rc == EACCES)
+			store_denied(ctl->store);
 		else
 			warnx("%s: %s", ctl->store, ks_strerror(rc));
 		ctl->ks = NULL;

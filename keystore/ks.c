@@ -368,6 +368,9 @@ ks_open(struct ks **ksp, const char *dir, int flags, size_t mapsize)
 	    sizeof(path))
 		return (ENAMETOOLONG);
 	exists = stat(path, &st) == 0;
+	/* EACCES is not "no store here": say which. */
+	if (!exists && errno != ENOENT)
+		return (errno);
 	if (!exists && !(flags & KS_CREATE))
 		return (KS_NOTFOUND);
 	/*

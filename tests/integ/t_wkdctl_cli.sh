@@ -51,6 +51,38 @@ run $W init
 is "$rc" 1 "init again refused"
 like "$err" 'already exists' "init again: message"
 
+# A store this user may not read (or whose lock file it may not write)
+# is "permission denied", with whose store it is, never "no store here".
+if [ "$(id -u)" -eq 0 ] && command -v runuser >/dev/null &&
+    id nobody >/dev/null 2>&1; then
+	mkdir -m 755 "$tmp/perm" && chmod 711 "$tmp"
+	$WKDCTL -s "$tmp/perm/s" init > /dev/null 2>&1
+	chmod 750 "$tmp/perm/s"
+	run runuser -u nobody -- $WKDCTL -s "$tmp/perm/s" domain list
+	is "$rc" 1 "store of another user: exit 1"
+	like "$err" "perm/s: permission denied \(the store is root's: run wkdctl as root\)" \
+	    "store directory not searchable: permission denied, whose"
+	unlike "$err" 'no store here' "store directory not searchable: not \"no store here\""
+	chmod 755 "$tmp/perm/s"
+	run runuser -u nobody -- $WKDCTL -s "$tmp/perm/s" domain list
+	like "$err" "perm/s: permission denied \(the store is root's" \
+	    "store files not readable: permission denied, whose"
+	# init as root of wkdd.conf's store with a user: given to that user.
+	printf 'store %s\nuser nobody\n' "$tmp/perm/u" > "$tmp/perm/u.conf"
+	run $WKDCTL -f "$tmp/perm/u.conf" init
+	like "$out" '^store given to user nobody' "init as root with user: says whose"
+	is "$(stat -c %U "$tmp/perm/u" "$tmp/perm/u/data.mdb" \
+	    "$tmp/perm/u/lock.mdb" | sort -u)" nobody \
+	    "init as root with user: directory, data and lock file that user's"
+	run $WKDCTL -f "$tmp/perm/u.conf" domain add perm.test
+	run runuser -u nobody -- $WKDCTL -f "$tmp/perm/u.conf" domain list
+	is "$(cat "$out")" perm.test "that user reads what root wrote"
+	chmod 700 "$tmp"
+else
+	skip "permission denied: needs root, runuser and user nobody"
+	skip "init as root with user: needs root, runuser and user nobody"
+fi
+
 # The store from the config file (-f), and -s over it.
 cat > "$tmp/wkdd.conf" <<CONF
 store $tmp/store2
