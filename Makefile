@@ -180,22 +180,80 @@ valgrind: test-bins
 lint:
 	@scripts/lint
 
+# The installed layout, the Debian package's with PREFIX=/usr
+# UNITDIR=/lib/systemd/system (debian/rules): programs, man pages, the
+# www page, /etc/wkdd/wkdd.conf (not replaced if there), the systemd unit,
+# the _wkdd user (sysusers.d), /var/lib/wkdd and /run/wkdd (tmpfiles.d)
+# and the certbot deploy hook.  DESTDIR is honoured; without it, the user
+# and the directories are made at once (systemd-sysusers, -tmpfiles).
+SBINDIR	?= $(PREFIX)/sbin
+DATADIR	?= $(PREFIX)/share/wkdd
+LIBEXECDIR ?= $(PREFIX)/libexec/wkdd
 MANDIR	?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+UNITDIR	?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+# wkdd.conf.example, every line kept, with this layout's pidfile, user
+# and www switched on; the unit and the hook with this layout's paths.
+INSTALL_SED = -e 's|/usr/sbin/|$(SBINDIR)/|g' \
+	-e 's|/etc/wkdd/|$(SYSCONFDIR)/wkdd/|g' \
+	-e 's|/usr/libexec/wkdd/|$(LIBEXECDIR)/|g'
+CONF_SED = -e '1s|.*|\# $(SYSCONFDIR)/wkdd/wkdd.conf: every directive of wkdd.conf(5), with its default,|' \
+	-e '2s|^|\# but for pidfile, user and www, set for this system (make install).\n|' \
+	-e 's|^\#pidfile\(\t*\)/run/wkdd\.pid$$|pidfile\1/run/wkdd/wkdd.pid|' \
+	-e 's|^\#user\(\t*\)_wkdd$$|user\1_wkdd|' \
+	-e 's|^\#www\(\t*\)/usr/local/share/wkdd/www$$|www\1$(DATADIR)/www|' \
+	-e "s|--deploy-hook 'kill -HUP \$$(cat /run/wkdd.pid)'|--deploy-hook $(LIBEXECDIR)/certbot-deploy-hook|"
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/wkdd/www \
-	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
-	install -m 755 $(O)/wkdd $(O)/wkdctl $(DESTDIR)$(PREFIX)/sbin/
-	cp -R www/. $(DESTDIR)$(PREFIX)/share/wkdd/www/
-	install -m 644 wkdd.conf.example $(DESTDIR)$(PREFIX)/share/wkdd/
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DATADIR)/www \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(SYSCONFDIR)/wkdd $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) \
+	    $(DESTDIR)$(LIBEXECDIR)
+	install -m 755 $(O)/wkdd $(O)/wkdctl $(DESTDIR)$(SBINDIR)/
+	install -m 644 www/index.html $(DESTDIR)$(DATADIR)/www/
+	install -m 644 wkdd.conf.example $(DESTDIR)$(DATADIR)/
 	install -m 644 wkdd/wkdd.8 admin/wkdctl.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 644 wkdd/wkdd.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	sed $(CONF_SED) wkdd.conf.example > $(O)/wkdd.conf
+	@for d in pidfile user www; do \
+		grep -q "^$$d	" $(O)/wkdd.conf || { echo "install:" \
+		    "no $$d line made: see CONF_SED and wkdd.conf.example" >&2; \
+		    exit 1; }; \
+	done
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/wkdd/wkdd.conf ]; then \
+		echo "install: $(DESTDIR)$(SYSCONFDIR)/wkdd/wkdd.conf kept" \
+		    "(the new one: $(O)/wkdd.conf)"; \
+	else \
+		echo install -m 644 $(O)/wkdd.conf \
+		    $(DESTDIR)$(SYSCONFDIR)/wkdd/wkdd.conf; \
+		install -m 644 $(O)/wkdd.conf \
+		    $(DESTDIR)$(SYSCONFDIR)/wkdd/wkdd.conf; \
+	fi
+	sed $(INSTALL_SED) dist/wkdd.service > $(O)/wkdd.service
+	install -m 644 $(O)/wkdd.service $(DESTDIR)$(UNITDIR)/wkdd.service
+	install -m 644 dist/sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/wkdd.conf
+	install -m 644 dist/tmpfiles.conf $(DESTDIR)$(TMPFILESDIR)/wkdd.conf
+	sed $(INSTALL_SED) dist/certbot-deploy-hook > $(O)/certbot-deploy-hook
+	install -m 755 $(O)/certbot-deploy-hook $(DESTDIR)$(LIBEXECDIR)/
+	@if [ -z "$(DESTDIR)" ] && command -v systemd-sysusers >/dev/null; \
+	then \
+		echo systemd-sysusers $(SYSUSERSDIR)/wkdd.conf; \
+		systemd-sysusers $(SYSUSERSDIR)/wkdd.conf && \
+		echo systemd-tmpfiles --create $(TMPFILESDIR)/wkdd.conf && \
+		systemd-tmpfiles --create $(TMPFILESDIR)/wkdd.conf; \
+	fi
 
+# Leaves /etc/wkdd, the store and the _wkdd user.
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/sbin/wkdd $(DESTDIR)$(PREFIX)/sbin/wkdctl
+	rm -f $(DESTDIR)$(SBINDIR)/wkdd $(DESTDIR)$(SBINDIR)/wkdctl
 	rm -f $(DESTDIR)$(MANDIR)/man8/wkdd.8 $(DESTDIR)$(MANDIR)/man8/wkdctl.8
 	rm -f $(DESTDIR)$(MANDIR)/man5/wkdd.conf.5
-	rm -rf $(DESTDIR)$(PREFIX)/share/wkdd
+	rm -f $(DESTDIR)$(UNITDIR)/wkdd.service \
+	    $(DESTDIR)$(SYSUSERSDIR)/wkdd.conf $(DESTDIR)$(TMPFILESDIR)/wkdd.conf
+	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(LIBEXECDIR)
 
 clean:
 	rm -rf build build-san build-fuzz

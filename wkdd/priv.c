@@ -26,8 +26,13 @@ priv_drop(const char *user, char *err, size_t errsz)
 	if (user[0] == '\0')
 		return (0);
 	if (geteuid() != 0) {
-		log_info("user %s: not started as root, running as uid %u",
-		    user, (unsigned)geteuid());
+		/* Started as that user (systemd's User=): nothing to drop. */
+		if ((pw = getpwnam(user)) != NULL && pw->pw_uid == geteuid())
+			log_info("running as %s (uid %u)", user,
+			    (unsigned)geteuid());
+		else
+			log_info("user %s: not started as root, running as "
+			    "uid %u", user, (unsigned)geteuid());
 		return (0);
 	}
 	errno = 0;
