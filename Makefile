@@ -165,7 +165,7 @@ bench:
 
 run: deps
 	@$(MAKE) --no-print-directory all
-	@O=$(O) scripts/demo
+	@exec env O=$(O) scripts/demo
 
 # Unit tests under valgrind (memcheck): any error or definite leak fails.
 valgrind: test-bins
