@@ -19,7 +19,9 @@
 #      and gpg (--locate-external-keys, WKD on port 443) get the key;
 #      ExecReload= gives RELOADING=1 then READY=1; the certbot hook
 #      hands a renewed certificate to wkdd, which serves it; SIGTERM gives
-#      STOPPING=1 and exit 0;
+#      STOPPING=1 and exit 0; every system call wkdd made (strace) is
+#      one its unit's seccomp filter allows, every socket of an allowed
+#      family, no memory writable and executable;
 #   5. dpkg --purge leaves nothing of the package but the data: the store
 #      in /var/lib/wkdd and the _wkdd user who owns it (README.Debian).
 #
@@ -27,8 +29,8 @@
 # by purging what an earlier run left (the package; a store holding its
 # mark, /var/lib/wkdd/.t_deb), refuses to touch a store it didn't make,
 # and purges again at exit, even after a failure.  The unit itself can't
-# be started here (PID 1 isn't systemd): its sandbox is checked by
-# systemd-analyze, not exercised.
+# be started here (PID 1 isn't systemd): its sandbox is rated by
+# systemd-analyze, and wkdd's trace held against its filters.
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/tests/tap.sh"
@@ -75,7 +77,7 @@ served_fpr() {
 inner_done() {
 	if [ -n "$WPID" ] && kill -0 "$WPID" 2>/dev/null; then
 		kill -KILL "$WPID"
-		wait "$WPID" 2>/dev/null
+		wait "$SPID" 2>/dev/null
 	fi
 	if [ -n "$NPID" ]; then
 		kill "$NPID" 2>/dev/null
@@ -89,6 +91,7 @@ inner_done() {
 inner() {
 	tap_n=$TAP_N0
 	WPID=
+	SPID=
 	NPID=
 	trap inner_done EXIT
 	trap 'exit 1' INT TERM
@@ -143,15 +146,20 @@ inner() {
 
 	# As systemd would: a clean environment, the unit's user and group
 	# with its supplementary groups, only its capability (ambient and
-	# bounding), no_new_privs, ExecStart= as written.
+	# bounding), no_new_privs, ExecStart= as written.  Under strace: what
+	# wkdd does is checked against the unit's seccomp filter, address
+	# families and MemoryDenyWriteExecute= at the end (systemd itself
+	# can't enforce them here).
 	# shellcheck disable=SC2086
 	env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
 	    NOTIFY_SOCKET="$T/nt/notify" \
+	    strace -f -qq -o "$T/strace.out" \
 	    setpriv --reuid="$user" --regid="$group" --init-groups \
 	    --bounding-set=-all,+"$cap" --inh-caps=-all,+"$cap" \
 	    --ambient-caps=+"$cap" --no-new-privs -- $start \
 	    > "$T/wkdd.log" 2>&1 &
-	WPID=$!
+	SPID=$!
+	WPID=$SPID
 	if notify_wait READY 1; then
 		pass "READY=1 on the notify socket"
 	else
@@ -161,12 +169,16 @@ inner() {
 	fi
 	like "$T/notify.out" '^READY=1 \| STATUS=serving /var/lib/wkdd$' \
 	    "READY=1 with STATUS=serving /var/lib/wkdd"
+	# wkdd itself, under strace and setpriv.
+	WPID=$(cat /run/wkdd/wkdd.pid 2>/dev/null)
+	is "$(cat "/proc/${WPID:-0}/comm" 2>/dev/null)" wkdd \
+	    "pidfile /run/wkdd/wkdd.pid names wkdd"
 	is "$(ps -o user= -p "$WPID" | tr -d ' ')" _wkdd "wkdd runs as _wkdd"
 	is "$(awk '$1 == "CapEff:" || $1 == "CapBnd:" { print $2 }' \
 	    "/proc/$WPID/status" | sort -u)" 0000000000000400 \
 	    "its only capability: CAP_NET_BIND_SERVICE (effective, bounding)"
-	is "$(cat /run/wkdd/wkdd.pid 2>/dev/null)" "$WPID" \
-	    "pidfile /run/wkdd/wkdd.pid written by _wkdd"
+	is "$(stat -c %U /run/wkdd/wkdd.pid 2>/dev/null)" _wkdd \
+	    "pidfile written by _wkdd"
 	like "$T/wkdd.log" '^running as _wkdd \(uid [0-9]+\)$' \
 	    "wkdd says it runs as _wkdd"
 	like "$T/wkdd.log" '^listening on 0\.0\.0\.0:443, port 443$' \
@@ -243,9 +255,9 @@ inner() {
 	notify_wait READY 3
 	ok $? "READY=1 again after the hook's reload"
 
-	# Stop as systemd does (KillSignal=SIGTERM).
+	# Stop as systemd does (KillSignal=SIGTERM).  strace exits as wkdd.
 	kill -TERM "$WPID"
-	wait "$WPID"
+	wait "$SPID"
 	is "$?" 0 "SIGTERM: wkdd exits 0"
 	WPID=
 	notify_wait STOPPING 1
@@ -254,6 +266,10 @@ inner() {
 	check "pidfile removed at exit" [ ! -e /run/wkdd/wkdd.pid ]
 	unlike "$T/wkdd.log" 'sd_notify|runtime error|Sanitizer' \
 	    "wkdd's log: no notify error"
+	python3 "$TOP/tests/integ/sandbox_check.py" "$UNIT" "$T/strace.out" \
+	    "${start%% *}" > "$T/sandbox.out" 2>&1
+	ok $? "all wkdd did is within the unit's SystemCallFilter=, RestrictAddressFamilies=, MemoryDenyWriteExecute="
+	cat "$T/sandbox.out"
 	show "$T/notify.out"
 	inner_done
 }
@@ -266,7 +282,7 @@ fi
 
 [ "$(id -u)" -eq 0 ] || skip_all "needs root (installs a package)"
 for t in dpkg-buildpackage dh dh_installsysusers lintian systemd-analyze \
-    systemd-sysusers systemd-tmpfiles unshare setpriv runuser python3 curl \
+    systemd-sysusers systemd-tmpfiles unshare setpriv runuser python3 strace curl \
     gpg gpgconf certtool openssl ip mount timeout; do
 	command -v $t >/dev/null 2>&1 || skip_all "$t not installed"
 done
