@@ -255,6 +255,30 @@ inner() {
 	notify_wait READY 3
 	ok $? "READY=1 again after the hook's reload"
 
+	# certbot run with tls-dir as its --config-dir ("wkdctl domain
+	# cert"): live/NAME/ links to archive/NAME/, the new files root's.
+	m=mta-sts.$D
+	mkdir -p "/etc/wkdd/tls/archive/$m" "/etc/wkdd/tls/live/$m" &&
+	    chmod 700 /etc/wkdd/tls/archive &&
+	    make_cert "/etc/wkdd/tls/archive/$m/fullchain1.pem" \
+	    "/etc/wkdd/tls/archive/$m/privkey1.pem" "$m" &&
+	    ln -s "../../archive/$m/fullchain1.pem" \
+	    "/etc/wkdd/tls/live/$m/fullchain.pem" &&
+	    ln -s "../../archive/$m/privkey1.pem" \
+	    "/etc/wkdd/tls/live/$m/privkey.pem"
+	n=$(grep -c '^reloaded' "$T/wkdd.log")
+	RENEWED_LINEAGE=/etc/wkdd/tls/live/$m "$HOOK" > "$T/hook2.out" 2>&1
+	ok $? "hook, certbot's config-dir is tls-dir: exit 0"
+	like "$T/hook2.out" "/etc/wkdd/tls/live/$m: given to _wkdd" \
+	    "hook: the lineage given to _wkdd"
+	is "$(stat -c %U /etc/wkdd/tls/archive /etc/wkdd/tls/archive/$m \
+	    /etc/wkdd/tls/archive/$m/privkey1.pem | sort -u)" _wkdd \
+	    "hook: archive/, archive/NAME/ and the key are _wkdd's"
+	wait_log '^reloaded' $((n + 1))
+	is "$(served_fpr "$m")" "$(openssl x509 -noout -fingerprint -sha256 \
+	    -in "/etc/wkdd/tls/archive/$m/fullchain1.pem")" \
+	    "wkdd serves $m's certificate from certbot's archive"
+
 	# Stop as systemd does (KillSignal=SIGTERM).  strace exits as wkdd.
 	kill -TERM "$WPID"
 	wait "$SPID"
