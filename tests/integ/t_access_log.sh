@@ -157,5 +157,72 @@ sleep 0.5
 n=$(grep -c '^mhd: ' "$LOG")
 check "30 broken connections: from 1 to 20 mhd: lines ($n)" \
     test "$n" -ge 1 -a "$n" -le 20
+check_wkdd "flood"
+stop_wkdd
 
+# The default, syslog, as a daemon: access lines and messages both reach
+# /dev/log, the access lines under an ident of their own.  In a private
+# mount namespace whose /dev is a tmpfs with null, zero, random and
+# urandom bound from the real one, and socat's socket as /dev/log.
+if [ "$(id -u)" -ne 0 ] || ! command -v unshare >/dev/null ||
+    ! command -v socat >/dev/null; then
+	skip "syslog: needs root, unshare and socat"
+	finish
+fi
+write_conf "pidfile $T/wkdd.pid"
+cat > "$T/ns.sh" <<EOF
+set -e
+mkdir -p "$T/olddev"
+mount --bind /dev "$T/olddev"
+mount -t tmpfs -o mode=755 tmpfs /dev
+for n in null zero random urandom; do
+	: > /dev/\$n
+	mount --bind "$T/olddev/\$n" /dev/\$n
+done
+socat -u UNIX-RECV:/dev/log,mode=666 OPEN:"$T/syslog.raw",creat,append &
+echo \$! > "$T/socat.pid"
+i=0
+while [ ! -S /dev/log ] && [ \$i -lt 100 ]; do sleep 0.1; i=\$((i + 1)); done
+exec "$WKDD" -R 3 -f "$CONF" 3> "$T/ready"
+EOF
+rm -f "$T/ready"
+mkfifo "$T/ready"
+unshare -m --propagation private sh "$T/ns.sh" >> "$LOG" 2>&1 &
+PORT=$(timeout 30 cat "$T/ready" | head -n 1)
+check "wkdd as a daemon in the namespace (port ${PORT:-none})" \
+    test -n "$PORT" -a -s "$T/wkdd.pid"
+DPID=$(cat "$T/wkdd.pid" 2>/dev/null)
+fetch a.test "/.well-known/openpgpkey/hu/$HA?l=alice"
+is "$STATUS" 200 "daemon: key"
+printf 'bogus directive\n' >> "$CONF"
+[ -n "$DPID" ] && kill -HUP "$DPID"
+# syslog_lines: the datagrams received, one a line.
+syslog_lines() {
+	sed 's/<[0-9][0-9]*>/\n&/g' "$T/syslog.raw" 2>/dev/null | grep -v '^$'
+}
+_i=0
+while ! syslog_lines | grep -q 'not reloading' && [ $_i -lt 100 ]; do
+	sleep 0.1
+	_i=$((_i + 1))
+done
+syslog_lines > "$T/syslog"
+like "$T/syslog" "^<30>[A-Z][a-z]{2} [ 0-9][0-9] [0-9:]{8} wkdd-access\\[$DPID\\]: 127\\.0\\.0\\.1 GET a\\.test key 200 $size [0-9]+us\$" \
+    "syslog: the access line, ident wkdd-access, daemon.info, no second time"
+like "$T/syslog" "^<30>.* wkdd\\[$DPID\\]: serving $STORE\$" \
+    "syslog: messages under ident wkdd"
+like "$T/syslog" "^<27>.* wkdd\\[$DPID\\]: .*unknown directive .*not reloading\$" \
+    "syslog: an error under ident wkdd, daemon.err"
+unlike "$T/syslog" "alice|$HA|l=" "syslog: no local part, hash or query"
+if [ -n "$DPID" ]; then
+	kill -TERM "$DPID"
+	_i=0
+	while kill -0 "$DPID" 2>/dev/null && [ $_i -lt 100 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	check "daemon stopped by SIGTERM" test ! -e "/proc/$DPID"
+fi
+[ -s "$T/socat.pid" ] && kill "$(cat "$T/socat.pid")" 2>/dev/null
+wait
+PORT=
 finish
