@@ -406,10 +406,10 @@ struct ks_stats {
 	unsigned	 max_readers;
 	uint64_t	 domains;	/* Hosted. */
 	uint64_t	 addresses;	/* Bound to accounts, ever. */
-	uint64_t	 published;	/* Addresses serving a key; see below. */
+	uint64_t	 published;	/* Addresses serving a key; below. */
 	uint64_t	 wkd;		/* (domain, hash) entries served. */
 	uint64_t	 certs;		/* Certificates stored. */
-	int64_t		 changed;	/* Newest audit entry (epoch); -1: none. */
+	int64_t		 changed;	/* Newest audit entry; -1: none. */
 	int		 ondisk;	/* See ks_stats(). */
 };
 

@@ -733,7 +733,8 @@ conf_check_metrics(struct conf_ctx *ctx, struct conf *conf)
 	ctx->line = 0;
 	for (i = 0; i < conf->nmetrics_listen; i++) {
 		l = &conf->metrics_listen[i];
-		if (!conf_loopback(l) && strcmp(conf->metrics_remote, "on") != 0)
+		if (!conf_loopback(l) &&
+		    strcmp(conf->metrics_remote, "on") != 0)
 			return (conf_error(ctx, "metrics-listen %s: not a "
 			    "loopback address (metrics-remote on allows it)",
 			    l->text));

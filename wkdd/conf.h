@@ -76,8 +76,9 @@ struct conf {
 	size_t			 nmetrics_listen;
 	char			 metrics_remote[4];	/* "on", "off". */
 	char			 metrics_domains[4];	/* "on", "off". */
-	char			 access_log[PATH_MAX];	/* "syslog", "off", a path. */
-	char			 access_log_address[16];	/* full truncate off */
+	char			 access_log[PATH_MAX];	/* syslog, off, path. */
+	/* access-log-address: full, truncate, off. */
+	char			 access_log_address[16];
 };
 
 /*

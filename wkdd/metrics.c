@@ -424,13 +424,13 @@ metrics_render(char **out)
 		for (i = 0; i < M_NSTATUS; i++) {
 			if ((n = GET(m_requests[r][i])) == 0)
 				continue;
+			mb_printf(&b, "wkdd_requests_total{route=\"%s\","
+			    "status=", m_routes[r]);
 			if (i < M_NSTATUS - 1)
-				mb_printf(&b, "wkdd_requests_total{route=\"%s\","
-				    "status=\"%u\"} %llu\n", m_routes[r],
-				    m_statuses[i], n);
+				mb_printf(&b, "\"%u\"} %llu\n", m_statuses[i],
+				    n);
 			else
-				mb_printf(&b, "wkdd_requests_total{route=\"%s\","
-				    "status=\"other\"} %llu\n", m_routes[r], n);
+				mb_printf(&b, "\"other\"} %llu\n", n);
 		}
 	mb_head(&b, "wkdd_request_duration_seconds", "histogram",
 	    "From the complete request to its response queued, by route.");
@@ -596,8 +596,9 @@ m_handler(void *cls, struct MHD_Connection *c, const char *url,
 		status = MHD_HTTP_NOT_FOUND;
 		len = asprintf(&text, "Not found: /metrics, /healthz\n");
 	}
-	if (len < 0 || (resp = MHD_create_response_from_buffer_with_free_callback(
-	    (size_t)len, text, free)) == NULL) {
+	if (len < 0 || (resp =
+	    MHD_create_response_from_buffer_with_free_callback((size_t)len,
+	    text, free)) == NULL) {
 		free(text);
 		return (MHD_NO);
 	}
