@@ -172,14 +172,16 @@ static int		 la_fd = -1;	/* LA_FILE: replaced by dup2(). */
 static int		 la_sock = -1;	/* LA_SYSLOG: /dev/log. */
 static _Atomic int	 la_addr;	/* 0 full, 1 truncate, 2 off. */
 
-/* Connect la_sock (made once) to /dev/log; a failure is retried later. */
+/*
+ * Connect la_sock (made by log_access_open(), in the main thread) to
+ * /dev/log; a failure is retried at the next line.
+ */
 static void
 log_syslog_connect(void)
 {
 	struct sockaddr_un	sun;
 
-	if (la_sock == -1 && (la_sock = socket(AF_UNIX, SOCK_DGRAM |
-	    SOCK_CLOEXEC, 0)) == -1)
+	if (la_sock == -1)
 		return;
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -251,8 +253,15 @@ log_access_open(const char *dest, const char *addr, int debug, char *err,
 		}
 		mode = LA_FILE;
 	}
-	if (mode == LA_SYSLOG)
+	if (mode == LA_SYSLOG) {
+		if (la_sock == -1 && (la_sock = socket(AF_UNIX, SOCK_DGRAM |
+		    SOCK_CLOEXEC, 0)) == -1) {
+			(void)snprintf(err, errsz, "access-log syslog: %s",
+			    strerror(errno));
+			return (-1);
+		}
 		log_syslog_connect();
+	}
 	atomic_store(&la_addr, strcmp(addr, "truncate") == 0 ? 1 :
 	    strcmp(addr, "off") == 0 ? 2 : 0);
 	atomic_store(&la_mode, mode);

@@ -236,8 +236,14 @@ reload(const struct conf *run, const char *path)
 	if (strcmp(conf->acme_webroot, run->acme_webroot) != 0 ||
 	    strcmp(conf->pidfile, run->pidfile) != 0)
 		log_warnx("acme-webroot and pidfile change on restart only");
-	if (conf->nmetrics_listen != run->nmetrics_listen ||
-	    strcmp(conf->metrics_domains, run->metrics_domains) != 0)
+	same = conf->nmetrics_listen == run->nmetrics_listen;
+	for (i = 0; same && i < conf->nmetrics_listen; i++)
+		same = conf->metrics_listen[i].sslen ==
+		    run->metrics_listen[i].sslen &&
+		    memcmp(&conf->metrics_listen[i].ss,
+		    &run->metrics_listen[i].ss,
+		    run->metrics_listen[i].sslen) == 0;
+	if (!same || strcmp(conf->metrics_domains, run->metrics_domains) != 0)
 		log_warnx("metrics-listen and metrics-domains change on "
 		    "restart only");
 	/* The access log is opened again: logrotate renamed it. */
