@@ -509,8 +509,8 @@ t_nested(struct ks *ks)
 static void
 t_stats(void)
 {
-	char			 sdir[] = "/tmp/t_kstats.XXXXXX", a[256], b[256];
-	char			 cmd[600];
+	char			 sdir[] = "/tmp/t_kstats.XXXXXX";
+	char			 a[256], b[256], cmd[600];
 	struct ks		*ks, *ro;
 	struct ks_txn		*t;
 	struct ks_stats		 st;
