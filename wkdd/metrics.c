@@ -62,7 +62,8 @@ static char		m_hs_done;	/* Its address marks a session. */
 /*
  * metrics-domains: an open-addressing table of domains, filled by the
  * request threads themselves (a slot is claimed with a compare-and-swap,
- * its name written, then published), read by scrapes.  Only a domain that
+ * its name written, then published; a thread that meets a slot being
+ * named waits that memcpy out), read by scrapes.  Only a domain that
  * answered 200 or 304 gets a slot, so only hosted domains can take them;
  * when all are taken, requests count in m_domain_overflow.
  */
@@ -190,8 +191,14 @@ again:
 			    memory_order_release);
 			return;
 		}
-		if (st == SLOT_WRITING)
-			continue;	/* Being named: not ours, or missed. */
+		/*
+		 * Being named by another thread, which may be counting this
+		 * very domain (its first request): wait for the name, a
+		 * memcpy away, so that no domain gets two slots.
+		 */
+		while (st == SLOT_WRITING)
+			st = atomic_load_explicit(&d->state,
+			    memory_order_acquire);
 		if (strcmp(d->name, domain) == 0) {
 			ADD(d->n[r], 1);
 			return;
