@@ -231,10 +231,12 @@ EOF
 certtool --generate-certificate --load-privkey "$T/key.pem" \
     --load-ca-certificate "$T/ca.pem" --load-ca-privkey "$T/ca.key" \
     --template "$T/old.tmpl" --outfile "$T/old.pem" >/dev/null 2>&1
-write_conf "metrics-listen 127.0.0.1:0" "metrics-domains on"
+write_conf "listen 127.0.0.2:0" "metrics-listen 127.0.0.1:0" \
+    "metrics-domains on"
 sed "s|^tls-cert .*|tls-cert $T/old.pem|" "$CONF" > "$T/old.conf"
 start_wkdd "$T/old.conf" || finish
-MPORT=$(echo "$PORTS" | sed -n 2p)
+PORT2=$(echo "$PORTS" | sed -n 2p)
+MPORT=$(echo "$PORTS" | sed -n 3p)
 HZ="http://127.0.0.1:$MPORT/healthz"
 is "$(curl -s -o "$T/hz" -w '%{http_code}' "$HZ")" 503 "expired certificate: 503"
 like "$T/hz" '^certificate expired [0-9]+ seconds ago$' \
@@ -257,6 +259,24 @@ is "$(metric 'wkdd_domain_responses_total{domain="a.test",route="key"}')" 2 \
 is "$(metric 'wkdd_domain_responses_total{domain="a.test",route="policy"}')" 1 \
     "metrics-domains: 1 policy for a.test"
 is "$(metric wkdd_domain_overflow_total)" 0 "metrics-domains: no overflow"
+
+# 200 key requests at once, 8 clients, on two listeners (two MHD daemons,
+# two threads): every one counted, once.
+scrape "$T/scrape0"
+i=0
+while [ $i -lt 100 ]; do
+	echo "127.0.0.1 $PORT"
+	echo "127.0.0.2 $PORT2"
+	i=$((i + 1))
+done | xargs -P 8 -n 2 sh -c 'curl -s -o /dev/null --max-time 20 \
+    --cacert "$0" --resolve "openpgpkey.a.test:$3:$2" \
+    "https://openpgpkey.a.test:$3$1"' "$T/ca.pem" \
+    "/.well-known/openpgpkey/a.test/hu/$HA" 2>/dev/null
+wait_metric 'wkdd_connections_open{listener="https"}' 0
+is "$(delta "$KEY200")" 200 "200 parallel key requests on two listeners: 200"
+is "$(delta 'wkdd_domain_responses_total{domain="a.test",route="key"}')" 200 \
+    "and 200 for a.test"
+is "$(delta "$FULL")" 200 "200 handshakes"
 promtool check metrics < "$T/scrape" > "$T/promtool.out" 2>&1
 check "promtool check metrics with domains: clean" [ $? -eq 0 ] ||
     show "$T/promtool.out"
