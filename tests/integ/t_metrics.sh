@@ -231,8 +231,12 @@ EOF
 certtool --generate-certificate --load-privkey "$T/key.pem" \
     --load-ca-certificate "$T/ca.pem" --load-ca-privkey "$T/ca.key" \
     --template "$T/old.tmpl" --outfile "$T/old.pem" >/dev/null 2>&1
+mkdir -p "$T/tls/live/openpgpkey.a.test"
+make_cert "$T/tls/live/openpgpkey.a.test/fullchain.pem" \
+    "$T/tls/live/openpgpkey.a.test/privkey.pem" openpgpkey.a.test ||
+    fail "certtool: a tls-dir certificate"
 write_conf "listen 127.0.0.2:0" "metrics-listen 127.0.0.1:0" \
-    "metrics-domains on"
+    "metrics-domains on" "tls-dir $T/tls"
 sed "s|^tls-cert .*|tls-cert $T/old.pem|" "$CONF" > "$T/old.conf"
 start_wkdd "$T/old.conf" || finish
 PORT2=$(echo "$PORTS" | sed -n 2p)
@@ -246,6 +250,13 @@ cp "$CONF" "$T/old.conf"
 reload_wkdd
 is "$(curl -s -o /dev/null -w '%{http_code}' "$HZ")" 200 \
     "renewed certificate after SIGHUP: 200"
+
+# A tls-dir name's expiry: certtool's Not After of its file.
+scrape
+notafter=$(certtool -i --infile "$T/tls/live/openpgpkey.a.test/fullchain.pem" |
+    sed -n 's/^[[:space:]]*Not After: //p' | head -n 1)
+is "$(metric 'wkdd_tls_certificate_expiry_timestamp_seconds{source="tls-dir",name="openpgpkey.a.test"}')" \
+    "$(date -u -d "$notafter" +%s)" "tls-dir certificate expiry"
 
 # metrics-domains on: found responses counted by domain, misses not.
 for i in 1 2; do
