@@ -479,7 +479,11 @@ static void
 shutdown_all(struct MHD_Daemon **mhd, size_t nls, struct conf *conf,
     struct ks *ks)
 {
-	http_stop(mhd, nls, WKDD_STOP_MS);
+	size_t	nm = conf->nmetrics_listen;
+
+	/* A scraper's keep-alive connection isn't waited for. */
+	http_stop(mhd + nls - nm, nm, 0);
+	http_stop(mhd, nls - nm, WKDD_STOP_MS);
 	if (conf->pidfile[0] != '\0' && unlink(conf->pidfile) == -1)
 		log_warn("pidfile %s", conf->pidfile);
 	http_cleanup();
