@@ -391,6 +391,39 @@ int		 ks_has_domain(struct ks *, const char *domain);
 int		 ks_serve_mtasts(struct ks *, const char *domain,
 		    struct ks_blob *out);
 
+/*
+ * What the daemon's metrics and health check report of the store, read in
+ * one short read transaction from LMDB's own counts (mdb_stat(3) entry
+ * counts and the environment's info: no table is walked, so it costs the
+ * same for ten addresses or ten million).
+ */
+struct ks_stats {
+	uint64_t	 map_bytes;	/* Most the store may grow to. */
+	uint64_t	 used_bytes;	/* Pages in use (last page + 1). */
+	uint64_t	 page_bytes;
+	uint64_t	 txnid;		/* Of the last write commit. */
+	unsigned	 readers;	/* Reader slots in use. */
+	unsigned	 max_readers;
+	uint64_t	 domains;	/* Hosted. */
+	uint64_t	 addresses;	/* Bound to accounts, ever. */
+	uint64_t	 published;	/* Addresses serving a key; below. */
+	uint64_t	 wkd;		/* (domain, hash) entries served. */
+	uint64_t	 certs;		/* Certificates stored. */
+	int64_t		 changed;	/* Newest audit entry; -1: none. */
+	int		 ondisk;	/* See ks_stats(). */
+};
+
+/*
+ * Fill *st.  published is UINT64_MAX for a format 1 store (it has no index
+ * to count: the daemon reads it as it is).  changed is the time of the
+ * newest audit log entry, which every wkdctl change writes in its own
+ * transaction.  ondisk is KS_OK if dir/data.mdb is still the file opened,
+ * else an errno value (ENOENT: gone; ESTALE: another file is there now,
+ * e.g. a restored copy).  Returns KS_OK or an LMDB code (the store can't
+ * be read).
+ */
+int		 ks_stats(struct ks *, struct ks_stats *st);
+
 /* Frees data and zeroes the blob. */
 void		 ks_blob_free(struct ks_blob *);
 

@@ -1921,6 +1921,79 @@ ks_serve_mtasts(struct ks *ks, const char *domain, struct ks_blob *out)
 	return (rc);
 }
 
+int
+ks_stats(struct ks *ks, struct ks_stats *st)
+{
+	struct stat	 now, opened;
+	MDB_envinfo	 info;
+	MDB_stat	 ms;
+	MDB_cursor	*c;
+	MDB_txn		*txn;
+	MDB_val		 k, v;
+	const char	*dir;
+	char		 path[4096];
+	mdb_filehandle_t fd;
+	int		 rc;
+
+	memset(st, 0, sizeof(*st));
+	st->changed = -1;
+	if ((rc = begin(ks, MDB_RDONLY, &txn)) != 0)
+		return (ks_maperr(rc));
+	if ((rc = mdb_env_info(ks->env, &info)) != 0 ||
+	    (rc = mdb_env_stat(ks->env, &ms)) != 0)
+		goto abort;
+	st->page_bytes = ms.ms_psize;
+	st->map_bytes = info.me_mapsize;
+	st->used_bytes = ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize;
+	st->txnid = mdb_txn_id(txn);
+	st->readers = info.me_numreaders;
+	st->max_readers = info.me_maxreaders;
+	if ((rc = mdb_stat(txn, ks->dbi[T_DOMAINS], &ms)) != 0)
+		goto abort;
+	st->domains = ms.ms_entries;
+	if ((rc = mdb_stat(txn, ks->dbi[T_ADDRS], &ms)) != 0)
+		goto abort;
+	st->addresses = ms.ms_entries;
+	if ((rc = mdb_stat(txn, ks->dbi[T_WKD], &ms)) != 0)
+		goto abort;
+	st->wkd = ms.ms_entries;
+	if ((rc = mdb_stat(txn, ks->dbi[T_CERTS], &ms)) != 0)
+		goto abort;
+	st->certs = ms.ms_entries;
+	st->published = UINT64_MAX;
+	/* A DUPSORT table's entries are its (fpr, address) pairs. */
+	if (ks->indexed) {
+		if ((rc = mdb_stat(txn, ks->dbi[T_ADDR_KEY], &ms)) != 0)
+			goto abort;
+		st->published = ms.ms_entries;
+	}
+	if ((rc = mdb_cursor_open(txn, ks->dbi[T_LOG], &c)) != 0)
+		goto abort;
+	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	if (rc == 0 && v.mv_size >= 9)
+		st->changed = get_i64((const unsigned char *)v.mv_data + 1);
+	mdb_cursor_close(c);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		goto abort;
+	mdb_txn_abort(txn);
+
+	st->ondisk = KS_OK;
+	if (mdb_env_get_path(ks->env, &dir) != 0 ||
+	    mdb_env_get_fd(ks->env, &fd) != 0 || fstat(fd, &opened) == -1)
+		return (KS_OK);
+	if ((size_t)snprintf(path, sizeof(path), "%s/data.mdb", dir) >=
+	    sizeof(path))
+		st->ondisk = ENAMETOOLONG;
+	else if (stat(path, &now) == -1)
+		st->ondisk = errno;
+	else if (now.st_dev != opened.st_dev || now.st_ino != opened.st_ino)
+		st->ondisk = ESTALE;
+	return (KS_OK);
+abort:
+	mdb_txn_abort(txn);
+	return (ks_maperr(rc));
+}
+
 /*
  * Build the indexes of a format 1 store from its tables, in txn (see the
  * top): each emptied first, then filled by one walk of each table.

@@ -27,6 +27,7 @@
 
 #include "keystore.h"
 #include "log.h"
+#include "metrics.h"
 #include "wkdd.h"
 
 #define HTTP_PAGE_MAX	(64 * 1024)
@@ -98,8 +99,11 @@ static struct MHD_Response *http_options(struct MHD_Connection *);
 static int		http_etag_match(const char *, const char *);
 static int		http_has_body(struct MHD_Connection *);
 static size_t		http_static_len(const struct MHD_Response *);
-static void		http_log(const char *, const struct route *,
-			    unsigned, size_t, const struct timespec *);
+static void		http_done(struct MHD_Connection *, const char *,
+			    const struct route *, unsigned, size_t,
+			    const struct timespec *);
+static void		http_notify(void *, struct MHD_Connection *, void **,
+			    enum MHD_ConnectionNotificationCode);
 
 /*
  * r (may be NULL) with the headers every response carries: CORS for
@@ -309,7 +313,7 @@ http_mhdlog(void *cls, const char *fmt, va_list ap)
 	len = strlen(buf);
 	while (len > 0 && buf[len - 1] == '\n')
 		buf[--len] = '\0';
-	log_warnx("mhd: %s", buf);
+	log_flood("mhd: %s", buf);
 }
 
 /*
@@ -420,57 +424,77 @@ http_etag_match(const char *inm, const char *etag)
 	return (0);
 }
 
+/* A route's name in the access log. */
+static const char *
+http_route_name(int kind)
+{
+	switch (kind) {
+	case ROUTE_KEY:
+		return ("key");
+	case ROUTE_POLICY:
+		return ("policy");
+	case ROUTE_INDEX:
+		return ("index");
+	case ROUTE_OPTIONS:
+		return ("options");
+	case ROUTE_METHOD:
+		return ("method");
+	case ROUTE_MTASTS:
+		return ("mta-sts");
+	case ROUTE_ACME:
+		return ("acme");
+	case ROUTE_REDIRECT:
+		return ("redirect");
+	default:
+		return ("-");
+	}
+}
+
 /*
- * One line per request: method, Host, what was asked (never the query: it
- * carries the local part), status, body bytes, time taken.  A path that
- * didn't route isn't logged either: it could be anything.
+ * A request answered: counted (metrics.c), and one access log line
+ * (log.c): client, method, Host, route, status, body bytes, time taken.
+ * Never the path, its hash or the query: they reveal who was looked up.
  */
 static void
-http_log(const char *method, const struct route *r, unsigned status,
-    size_t bytes, const struct timespec *t0)
+http_done(struct MHD_Connection *c, const char *method, const struct route *r,
+    unsigned status, size_t bytes, const struct timespec *t0)
 {
-	struct timespec	 t1;
-	char		 what[KS_DOMAIN_MAX + KS_HASH_LEN + 96], m[16];
-	const char	*p;
-	size_t		 i;
-	long		 us;
+	const union MHD_ConnectionInfo	*ci;
+	struct timespec			 t1;
+	long				 us;
 
-	for (i = 0, p = method; *p != '\0' && i < sizeof(m) - 1; p++)
-		m[i++] = (*p >= 'A' && *p <= 'Z') ? *p : '?';
-	m[i] = '\0';
-	switch (r->kind) {
-	case ROUTE_KEY:
-		(void)snprintf(what, sizeof(what), "/.well-known/openpgpkey/"
-		    "%s%shu/%s", r->advanced ? r->domain : "",
-		    r->advanced ? "/" : "", r->hash);
-		break;
-	case ROUTE_POLICY:
-		(void)snprintf(what, sizeof(what), "/.well-known/openpgpkey/"
-		    "%s%spolicy", r->advanced ? r->domain : "",
-		    r->advanced ? "/" : "");
-		break;
-	case ROUTE_INDEX:
-		(void)snprintf(what, sizeof(what), "/");
-		break;
-	case ROUTE_MTASTS:
-		(void)snprintf(what, sizeof(what), "/.well-known/mta-sts.txt");
-		break;
-	case ROUTE_ACME:
-		(void)snprintf(what, sizeof(what), "/.well-known/"
-		    "acme-challenge/%.64s", r->token);
-		break;
-	case ROUTE_REDIRECT:
-		(void)snprintf(what, sizeof(what), "(redirect)");
-		break;
-	default:
-		(void)snprintf(what, sizeof(what), "-");
-		break;
-	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	us = (t1.tv_sec - t0->tv_sec) * 1000000 +
 	    (t1.tv_nsec - t0->tv_nsec) / 1000;
-	log_info("%s %s %s %u %zu %ldus", m, r->host[0] != '\0' ? r->host :
-	    "-", what, status, bytes, us);
+	metrics_request(r->kind, r->domain, status, bytes, us);
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	log_access(ci != NULL ? ci->client_addr : NULL, method, r->host,
+	    http_route_name(r->kind), status, bytes, us);
+}
+
+/*
+ * MHD_OPTION_NOTIFY_CONNECTION, cls METRICS_HTTPS or METRICS_HTTP: a
+ * connection opened or closed, and its TLS handshake (metrics.h).
+ */
+static void
+http_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+    enum MHD_ConnectionNotificationCode toe)
+{
+	const union MHD_ConnectionInfo	*ci;
+	int				 listener = (int)(intptr_t)cls;
+	gnutls_session_t		 s = NULL;
+
+	(void)socket_context;
+	if (listener == METRICS_HTTPS && (ci = MHD_get_connection_info(c,
+	    MHD_CONNECTION_INFO_GNUTLS_SESSION)) != NULL)
+		s = ci->tls_session;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		metrics_conn_open(listener);
+		metrics_tls_start(s);
+	} else {
+		metrics_tls_close(s);
+		metrics_conn_close(listener);
+	}
 }
 
 /*
@@ -606,7 +630,7 @@ http_queue(struct MHD_Connection *c, const char *method,
 	ret = MHD_queue_response(c, rep->status, rep->resp);
 	if (!rep->shared)
 		MHD_destroy_response(rep->resp);
-	http_log(method, r, rep->status, rep->bytes, t0);
+	http_done(c, method, r, rep->status, rep->bytes, t0);
 	return (ret);
 }
 
@@ -877,6 +901,8 @@ http_start(int fd, const struct conf *conf, int plain)
 		    MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG,
 		    0, NULL, NULL, http_plain_handler, NULL,
 		    MHD_OPTION_EXTERNAL_LOGGER, http_mhdlog, NULL,
+		    MHD_OPTION_NOTIFY_CONNECTION, http_notify,
+		    (void *)(intptr_t)METRICS_HTTP,
 		    MHD_OPTION_LISTEN_SOCKET, fd,
 		    MHD_OPTION_CONNECTION_LIMIT, conf->max_conns,
 		    MHD_OPTION_PER_IP_CONNECTION_LIMIT, conf->max_conns_per_ip,
@@ -891,6 +917,8 @@ http_start(int fd, const struct conf *conf, int plain)
 	    MHD_USE_TLS | MHD_USE_ITC | MHD_USE_ERROR_LOG,
 	    0, NULL, NULL, http_handler, NULL,
 	    MHD_OPTION_EXTERNAL_LOGGER, http_mhdlog, NULL,
+	    MHD_OPTION_NOTIFY_CONNECTION, http_notify,
+	    (void *)(intptr_t)METRICS_HTTPS,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_HTTPS_CERT_CALLBACK, tls_cert_cb,
 	    MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES,

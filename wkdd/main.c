@@ -24,9 +24,12 @@
 
 #include "keystore.h"
 #include "log.h"
+#include "metrics.h"
 #include "wkdd.h"
 
 #define WKDD_STOP_MS	2000	/* Wait for open connections at exit. */
+
+static int	debug_mode;	/* -d: for the access log on reload. */
 
 struct opts;
 
@@ -98,8 +101,8 @@ listen_port(int fd)
 }
 
 /*
- * -R fd: "<port>\n" per listener, in order (listen, then listen-http),
- * then close (readiness).
+ * -R fd: "<port>\n" per listener, in order (listen, listen-http, then
+ * metrics-listen), then close (readiness).
  */
 static void
 report_ports(int fd, const int *ls, size_t n)
@@ -234,6 +237,20 @@ reload(const struct conf *run, const char *path)
 	if (strcmp(conf->acme_webroot, run->acme_webroot) != 0 ||
 	    strcmp(conf->pidfile, run->pidfile) != 0)
 		log_warnx("acme-webroot and pidfile change on restart only");
+	same = conf->nmetrics_listen == run->nmetrics_listen;
+	for (i = 0; same && i < conf->nmetrics_listen; i++)
+		same = conf->metrics_listen[i].sslen ==
+		    run->metrics_listen[i].sslen &&
+		    memcmp(&conf->metrics_listen[i].ss,
+		    &run->metrics_listen[i].ss,
+		    run->metrics_listen[i].sslen) == 0;
+	if (!same || strcmp(conf->metrics_domains, run->metrics_domains) != 0)
+		log_warnx("metrics-listen and metrics-domains change on "
+		    "restart only");
+	/* The access log is opened again: logrotate renamed it. */
+	if (log_access_open(conf->access_log, conf->access_log_address,
+	    debug_mode, err, sizeof(err)) == -1)
+		log_warnx("%s; access log unchanged", err);
 	cert_check(conf, cred, 0);
 	tls_install(cred);
 	http_page_install(page);
@@ -321,9 +338,10 @@ startup(const char *path, struct conf **confp, struct tls_cred **credp,
 }
 
 /*
- * As root: bind every listen and listen-http address into ls (in that
- * order; room for HTTP_DAEMONS_MAX; returns how many), open acme-webroot,
- * and check that the store opens while errors still reach the terminal.
+ * As root: bind every listen, listen-http and metrics-listen address into
+ * ls (in that order; room for HTTP_DAEMONS_MAX; returns how many), open
+ * acme-webroot and the access log file, and check that the store opens
+ * while errors still reach the terminal.
  * Exits on error.
  */
 static size_t
@@ -342,12 +360,20 @@ listen_all(const struct conf *conf, int *ls)
 		if ((ls[conf->nlisten + i] = listen_open(&conf->listen_http[i],
 		    err, sizeof(err))) == -1)
 			fatalx("%s", err);
+	for (i = 0; i < conf->nmetrics_listen; i++)
+		if ((ls[conf->nlisten + conf->nlisten_http + i] =
+		    listen_open(&conf->metrics_listen[i], err,
+		    sizeof(err))) == -1)
+			fatalx("%s", err);
 	if (http_acme_open(conf, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if ((rc = ks_open(&ks, conf->store, KS_RDONLY, conf->store_size)) != 0)
 		fatalx("store %s: %s", conf->store, ks_strerror(rc));
 	ks_close(ks);
-	return (conf->nlisten + conf->nlisten_http);
+	if (log_access_open(conf->access_log, conf->access_log_address,
+	    debug_mode, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	return (conf->nlisten + conf->nlisten_http + conf->nmetrics_listen);
 }
 
 /*
@@ -394,7 +420,7 @@ drop(const struct conf *conf, int debug, struct tls_cred *cred,
 		fatalx("store %s: %s", conf->store, ks_strerror(rc));
 	if (priv_drop(conf->user, err, sizeof(err)) == -1)
 		fatalx("%s", err);
-	if (http_init(ks) == -1)
+	if (http_init(ks) == -1 || metrics_init(conf, ks) == -1)
 		fatalx("out of memory");
 	tls_install(cred);
 	http_page_install(page);
@@ -411,6 +437,15 @@ serve(const struct conf *conf, const int *ls, size_t nls,
 	int		 plain;
 
 	for (i = 0; i < nls; i++) {
+		if (i >= conf->nlisten + conf->nlisten_http) {
+			text = conf->metrics_listen[i - conf->nlisten -
+			    conf->nlisten_http].text;
+			if ((mhd[i] = metrics_start(ls[i], conf)) == NULL)
+				fatalx("metrics-listen %s: cannot start", text);
+			log_info("metrics on %s, port %u", text,
+			    listen_port(ls[i]));
+			continue;
+		}
 		plain = i >= conf->nlisten;
 		text = plain ? conf->listen_http[i - conf->nlisten].text :
 		    conf->listen[i].text;
@@ -454,10 +489,15 @@ static void
 shutdown_all(struct MHD_Daemon **mhd, size_t nls, struct conf *conf,
     struct ks *ks)
 {
-	http_stop(mhd, nls, WKDD_STOP_MS);
+	size_t	nm = conf->nmetrics_listen;
+
+	/* A scraper's keep-alive connection isn't waited for. */
+	http_stop(mhd + nls - nm, nm, 0);
+	http_stop(mhd, nls - nm, WKDD_STOP_MS);
 	if (conf->pidfile[0] != '\0' && unlink(conf->pidfile) == -1)
 		log_warn("pidfile %s", conf->pidfile);
 	http_cleanup();
+	metrics_cleanup();
 	tls_cleanup();
 	ks_close(ks);
 	conf_free(conf);
@@ -491,6 +531,7 @@ main(int argc, char *argv[])
 		return (0);
 	}
 
+	debug_mode = o.debug;
 	nls = listen_all(conf, ls);
 	log_init(o.debug, LOG_DAEMON);
 	cert_check(conf, cred, 0);

@@ -758,3 +758,48 @@ tls_cert_cb(gnutls_session_t session, const gnutls_datum_t *req_ca_rdn,
 	atomic_fetch_sub_explicit(&tls_inflight, 1, memory_order_release);
 	return (0);
 }
+
+int
+tls_foreach(void (*cb)(const char *, const char *, time_t, void *),
+    void *arg)
+{
+	const struct tls_cred	*c;
+	gnutls_x509_crt_t	 crt;
+	char			 name[TLS_NAME_MAX];
+	size_t			 i, len;
+	unsigned		 crit;
+	int			 rc;
+
+	/* As tls_cert_cb(): in flight before the set is loaded. */
+	atomic_fetch_add_explicit(&tls_inflight, 1, memory_order_seq_cst);
+	c = atomic_load_explicit(&tls_current, memory_order_seq_cst);
+	if (c == NULL) {
+		atomic_fetch_sub_explicit(&tls_inflight, 1,
+		    memory_order_release);
+		return (-1);
+	}
+	name[0] = '\0';
+	if (c->dflt->npcert > 0 && gnutls_x509_crt_init(&crt) >= 0) {
+		if (gnutls_x509_crt_import(crt, &c->dflt->pcert[0].cert,
+		    GNUTLS_X509_FMT_DER) >= 0) {
+			len = sizeof(name);
+			rc = gnutls_x509_crt_get_subject_alt_name(crt, 0, name,
+			    &len, &crit);
+			if (rc != GNUTLS_SAN_DNSNAME || len >= sizeof(name) ||
+			    memchr(name, '\0', len) != NULL) {
+				len = sizeof(name);
+				if (gnutls_x509_crt_get_dn_by_oid(crt,
+				    GNUTLS_OID_X520_COMMON_NAME, 0, 0, name,
+				    &len) < 0)
+					len = 0;
+			}
+			name[len < sizeof(name) ? len : 0] = '\0';
+		}
+		gnutls_x509_crt_deinit(crt);
+	}
+	cb(NULL, name, c->dflt->expiry, arg);
+	for (i = 0; i < c->nlin; i++)
+		cb(c->lin[i].dir, c->lin[i].dir, c->lin[i].pair->expiry, arg);
+	atomic_fetch_sub_explicit(&tls_inflight, 1, memory_order_release);
+	return (0);
+}

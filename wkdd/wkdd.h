@@ -80,10 +80,21 @@ time_t		 tls_expiry(const struct tls_cred *);
  */
 void		 tls_install(struct tls_cred *c);
 void		 tls_cleanup(void);
+/*
+ * Calls cb for each certificate of the set in use, from any thread (as the
+ * certificate callback reads it): first the tls-cert pair (dir NULL, name
+ * its certificate's first DNS name, else its CN, else ""), then each
+ * tls-dir live/NAME/ (dir and name NAME).  expiry is (time_t)-1 when
+ * unknown.  cb must be quick: a reload waits for it.  Returns -1 if no
+ * set is installed yet, else 0.
+ */
+int		 tls_foreach(void (*cb)(const char *dir, const char *name,
+		    time_t expiry, void *arg), void *arg);
 gnutls_certificate_retrieve_function2	tls_cert_cb;
 
 /* http.c: the MHD daemons and the request handlers. */
-#define HTTP_DAEMONS_MAX	(2 * CONF_LISTEN_MAX)	/* HTTPS, plain. */
+/* HTTPS, plain, metrics. */
+#define HTTP_DAEMONS_MAX	(2 * CONF_LISTEN_MAX + CONF_METRICS_MAX)
 struct MHD_Daemon;
 struct http_page;
 
