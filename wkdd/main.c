@@ -57,7 +57,7 @@ static int	pidfile_write(const char *, char *, size_t);
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: wkdd [-dnv] [-f file] [-R fd]\n");
+	fprintf(stderr, "usage: wkdd [-dFnv] [-f file] [-R fd]\n");
 	exit(2);
 }
 
@@ -265,6 +265,7 @@ free:
 struct opts {
 	const char	*path;		/* -f */
 	int		 debug;		/* -d */
+	int		 foreground;	/* -F: as -d, but syslog. */
 	int		 noaction;	/* -n, -nn */
 	int		 verbose;	/* -v */
 	int		 readyfd;	/* -R, or -1. */
@@ -281,10 +282,13 @@ options(int argc, char *argv[], struct opts *o)
 	memset(o, 0, sizeof(*o));
 	o->path = WKDD_CONF;
 	o->readyfd = -1;
-	while ((ch = getopt(argc, argv, "dnvf:R:")) != -1) {
+	while ((ch = getopt(argc, argv, "dFnvf:R:")) != -1) {
 		switch (ch) {
 		case 'd':
 			o->debug = 1;
+			break;
+		case 'F':
+			o->foreground = 1;
 			break;
 		case 'n':
 			o->noaction++;
@@ -399,7 +403,7 @@ signals_block(sigset_t *sigs)
 }
 
 /*
- * Detach (unless debug), write the pidfile, open the store for good,
+ * Detach (unless debug: -d or -F), write the pidfile, open the store for good,
  * become conf's user, and hand the store, certificates and page to the
  * handlers.  Returns the store.  Exits on error.
  */
@@ -536,7 +540,7 @@ main(int argc, char *argv[])
 	log_init(o.debug, LOG_DAEMON);
 	cert_check(conf, cred, 0);
 	signals_block(&sigs);
-	ks = drop(conf, o.debug, cred, page);
+	ks = drop(conf, o.debug || o.foreground, cred, page);
 	serve(conf, ls, nls, mhd);
 	if (o.readyfd != -1)
 		report_ports(o.readyfd, ls, nls);

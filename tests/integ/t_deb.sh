@@ -57,10 +57,10 @@ notify_wait() {
 	done
 }
 
-# wait_log PATTERN N: wait (at most 10 s) for N lines of wkdd's log.
+# wait_log PATTERN N: wait (at most 10 s) for N lines of wkdd's syslog.
 wait_log() {
 	_i=0
-	while [ "$(grep -cE "$1" "$T/wkdd.log")" -lt "$2" ]; do
+	while [ "$(grep -cE "$1" "$T/syslog.out")" -lt "$2" ]; do
 		[ $_i -ge 100 ] && return 1
 		sleep 0.1
 		_i=$((_i + 1))
@@ -79,10 +79,10 @@ inner_done() {
 		kill -KILL "$WPID"
 		wait "$SPID" 2>/dev/null
 	fi
-	if [ -n "$NPID" ]; then
-		kill "$NPID" 2>/dev/null
-		wait "$NPID" 2>/dev/null
-	fi
+	for _p in $NPID $LPID; do
+		kill "$_p" 2>/dev/null
+		wait "$_p" 2>/dev/null
+	done
 	[ -d "$T/gh" ] && gpgconf --homedir "$T/gh" --kill all 2>/dev/null
 	echo "$tap_n $tap_fail" > "$T/inner.tap"
 	exit 0
@@ -93,6 +93,7 @@ inner() {
 	WPID=
 	SPID=
 	NPID=
+	LPID=
 	trap inner_done EXIT
 	trap 'exit 1' INT TERM
 	TAP_BAIL=inner_done
@@ -112,6 +113,31 @@ inner() {
 	    > '$T/certs/ca-certificates.crt' &&
 	    mount --bind '$T/certs' /etc/ssl/certs"
 
+	# The service manager's side of $NOTIFY_SOCKET, and journald's of
+	# /dev/log: datagram sockets that _wkdd may write to; each message
+	# one line, its newlines as " | ".
+	cat > "$T/dgram.py" <<-'EOF'
+	import os, socket, sys
+	s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+	s.bind(sys.argv[1])
+	os.chmod(sys.argv[1], 0o666)
+	with open(sys.argv[2], "a", buffering=1) as out:
+	    while True:
+	        m = s.recv(8192).decode("utf-8", "replace")
+	        out.write(m.rstrip("\n").replace("\n", " | ") + "\n")
+	EOF
+	# A private /dev, as the unit's PrivateDevices=yes gives: null,
+	# zero, random, urandom, and /dev/log.
+	setup "private /dev with null, zero, random, urandom and a /dev/log" \
+	    sh -c "mkdir '$T/olddev' && mount --bind /dev '$T/olddev' &&
+	    mount -t tmpfs -o mode=755 tmpfs /dev &&
+	    for n in null zero random urandom; do
+		: > /dev/\$n && mount --bind '$T/olddev/'\$n /dev/\$n || exit 1
+	    done"
+	: > "$T/syslog.out"
+	python3 "$T/dgram.py" /dev/log "$T/syslog.out" &
+	LPID=$!
+
 	# The unit's user, command lines and capabilities.
 	user=$(sed -n 's/^User=//p' "$UNIT")
 	group=$(sed -n 's/^Group=//p' "$UNIT")
@@ -122,24 +148,13 @@ inner() {
 	    "unit: User=_wkdd, Group=_wkdd, AmbientCapabilities=CAP_NET_BIND_SERVICE"
 	cap=$(echo "$caps" | sed 's/^CAP_//' | tr 'A-Z' 'a-z')
 
-	# The service manager's side of $NOTIFY_SOCKET: a datagram socket
-	# that _wkdd may write to, each message one line.
 	mkdir -m 755 "$T/nt"
-	cat > "$T/notify.py" <<-'EOF'
-	import os, socket, sys
-	s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-	s.bind(sys.argv[1])
-	os.chmod(sys.argv[1], 0o666)
-	with open(sys.argv[2], "a", buffering=1) as out:
-	    while True:
-	        m = s.recv(4096).decode("utf-8", "replace")
-	        out.write(m.replace("\n", " | ") + "\n")
-	EOF
 	: > "$T/notify.out"
-	python3 "$T/notify.py" "$T/nt/notify" "$T/notify.out" &
+	python3 "$T/dgram.py" "$T/nt/notify" "$T/notify.out" &
 	NPID=$!
 	_i=0
-	while [ ! -S "$T/nt/notify" ] && [ $_i -lt 100 ]; do
+	while { [ ! -S "$T/nt/notify" ] || [ ! -S /dev/log ]; } &&
+	    [ $_i -lt 100 ]; do
 		sleep 0.1
 		_i=$((_i + 1))
 	done
@@ -164,7 +179,7 @@ inner() {
 		pass "READY=1 on the notify socket"
 	else
 		fail "READY=1 on the notify socket"
-		show "$T/wkdd.log" "$T/notify.out"
+		show "$T/wkdd.log" "$T/syslog.out" "$T/notify.out"
 		inner_done
 	fi
 	like "$T/notify.out" '^READY=1 \| STATUS=serving /var/lib/wkdd$' \
@@ -179,10 +194,10 @@ inner() {
 	    "its only capability: CAP_NET_BIND_SERVICE (effective, bounding)"
 	is "$(stat -c %U /run/wkdd/wkdd.pid 2>/dev/null)" _wkdd \
 	    "pidfile written by _wkdd"
-	like "$T/wkdd.log" '^running as _wkdd \(uid [0-9]+\)$' \
-	    "wkdd says it runs as _wkdd"
-	like "$T/wkdd.log" '^listening on 0\.0\.0\.0:443, port 443$' \
-	    "listening on 0.0.0.0:443 (the namespace's)"
+	like "$T/syslog.out" "^<30>.* wkdd\\[$WPID\\]: running as _wkdd \\(uid [0-9]+\\)\$" \
+	    "syslog: wkdd says it runs as _wkdd (daemon.info, ident wkdd)"
+	like "$T/syslog.out" "^<30>.* wkdd\\[$WPID\\]: listening on 0\\.0\\.0\\.0:443, port 443\$" \
+	    "syslog: listening on 0.0.0.0:443 (the namespace's)"
 
 	# curl: both methods.
 	c="curl -sS --max-time 20 --cacert $T/ca.pem"
@@ -211,21 +226,38 @@ inner() {
 	like "$T/gpg.list" '^sub:[^:]*:[^:]*:[^:]*:[^:]*:[^:]*:[^:]*:[^:]*:[^:]*:[^:]*:[^:]*:e' \
 	    "gpg: with its encryption subkey"
 
-	# Reload as ExecReload= does.
-	n=$(grep -c '^reloaded' "$T/wkdd.log")
+	# The access lines: under an ident of their own.
+	like "$T/syslog.out" "^<30>.* wkdd-access\\[$WPID\\]: 127\\.0\\.0\\.1 GET openpgpkey\\.$D key 200 " \
+	    "syslog: access lines under ident wkdd-access"
+	unlike "$T/syslog.out" "alice|$h|l=" \
+	    "syslog: no local part, hash or query"
+
+	# Reload as ExecReload= does: refused (an error, apart from the
+	# access lines), then taken.
+	cp /etc/wkdd/wkdd.conf "$T/wkdd.conf.good"
+	echo "bogus directive" >> /etc/wkdd/wkdd.conf
 	# shellcheck disable=SC2086
 	eval "$(echo "$reload" | sed "s/\\\$MAINPID/$WPID/")"
-	if notify_wait READY 2 && wait_log '^reloaded' $((n + 1)); then
+	notify_wait READY 2 && wait_log 'not reloading' 1
+	like "$T/syslog.out" "^<27>.* wkdd\\[$WPID\\]: /etc/wkdd/wkdd\\.conf:[0-9]+: .*not reloading\$" \
+	    "refused reload: the error in syslog (daemon.err, ident wkdd)"
+	like "$T/notify.out" '^READY=1 \| STATUS=serving /var/lib/wkdd; reload of /etc/wkdd/wkdd.conf refused \(see the log\)$' \
+	    "refused reload: READY=1, STATUS says it was refused"
+	cp "$T/wkdd.conf.good" /etc/wkdd/wkdd.conf
+	n=$(grep -c ': reloaded' "$T/syslog.out")
+	# shellcheck disable=SC2086
+	eval "$(echo "$reload" | sed "s/\\\$MAINPID/$WPID/")"
+	if notify_wait READY 3 && wait_log ': reloaded' $((n + 1)); then
 		pass "ExecReload=: reloaded"
 	else
 		fail "ExecReload=: reloaded"
-		show "$T/wkdd.log" "$T/notify.out"
+		show "$T/syslog.out" "$T/notify.out"
 	fi
 	like "$T/notify.out" '^RELOADING=1 \| MONOTONIC_USEC=[0-9]+ \| STATUS=reloading /etc/wkdd/wkdd.conf$' \
 	    "RELOADING=1 with MONOTONIC_USEC and STATUS"
 	is "$(grep -E '^(READY|RELOADING)=1' "$T/notify.out" | cut -c1-9)" \
-	    "$(printf 'READY=1 |\nRELOADING\nREADY=1 |')" \
-	    "READY, RELOADING, READY, in that order"
+	    "$(printf 'READY=1 |\nRELOADING\nREADY=1 |\nRELOADING\nREADY=1 |')" \
+	    "READY, then RELOADING and READY for each reload"
 	like "$T/notify.out" '^READY=1 \| STATUS=serving /var/lib/wkdd; reloaded /etc/wkdd/wkdd.conf$' \
 	    "READY=1 after the reload, STATUS says it was taken"
 
@@ -235,7 +267,7 @@ inner() {
 	mkdir -p "$lin" && chmod 700 "$T/le" &&
 	    make_cert "$lin/fullchain.pem" "$lin/privkey.pem" "openpgpkey.$D"
 	echo "tls-dir /etc/wkdd/tls" >> /etc/wkdd/wkdd.conf
-	n=$(grep -c '^reloaded' "$T/wkdd.log")
+	n=$(grep -c ': reloaded' "$T/syslog.out")
 	RENEWED_LINEAGE=$lin RENEWED_DOMAINS=openpgpkey.$D "$HOOK" \
 	    > "$T/hook.out" 2>&1
 	ok $? "certbot deploy hook: exit 0"
@@ -245,14 +277,14 @@ inner() {
 	    "hook: reloaded wkdd through its pidfile"
 	is "$(stat -c '%U %a' "/etc/wkdd/tls/live/openpgpkey.$D/privkey.pem")" \
 	    "_wkdd 600" "hook: the key _wkdd's, mode 600"
-	wait_log '^reloaded' $((n + 1))
+	wait_log ': reloaded' $((n + 1))
 	is "$(served_fpr "openpgpkey.$D")" \
 	    "$(openssl x509 -noout -fingerprint -sha256 -in "$lin/fullchain.pem")" \
 	    "wkdd serves the renewed certificate for openpgpkey.$D"
 	is "$(served_fpr "$D")" \
 	    "$(openssl x509 -noout -fingerprint -sha256 -in /etc/wkdd/cert.pem)" \
 	    "and tls-cert for $D"
-	notify_wait READY 3
+	notify_wait READY 4
 	ok $? "READY=1 again after the hook's reload"
 
 	# certbot run with tls-dir as its --config-dir ("wkdctl domain
@@ -266,7 +298,7 @@ inner() {
 	    "/etc/wkdd/tls/live/$m/fullchain.pem" &&
 	    ln -s "../../archive/$m/privkey1.pem" \
 	    "/etc/wkdd/tls/live/$m/privkey.pem"
-	n=$(grep -c '^reloaded' "$T/wkdd.log")
+	n=$(grep -c ': reloaded' "$T/syslog.out")
 	RENEWED_LINEAGE=/etc/wkdd/tls/live/$m "$HOOK" > "$T/hook2.out" 2>&1
 	ok $? "hook, certbot's config-dir is tls-dir: exit 0"
 	like "$T/hook2.out" "/etc/wkdd/tls/live/$m: given to _wkdd" \
@@ -274,12 +306,13 @@ inner() {
 	is "$(stat -c %U /etc/wkdd/tls/archive /etc/wkdd/tls/archive/$m \
 	    /etc/wkdd/tls/archive/$m/privkey1.pem | sort -u)" _wkdd \
 	    "hook: archive/, archive/NAME/ and the key are _wkdd's"
-	wait_log '^reloaded' $((n + 1))
+	wait_log ': reloaded' $((n + 1))
 	is "$(served_fpr "$m")" "$(openssl x509 -noout -fingerprint -sha256 \
 	    -in "/etc/wkdd/tls/archive/$m/fullchain1.pem")" \
 	    "wkdd serves $m's certificate from certbot's archive"
 
 	# Stop as systemd does (KillSignal=SIGTERM).  strace exits as wkdd.
+	pid=$WPID
 	kill -TERM "$WPID"
 	wait "$SPID"
 	is "$?" 0 "SIGTERM: wkdd exits 0"
@@ -288,8 +321,12 @@ inner() {
 	like "$T/notify.out" '^STOPPING=1 \| STATUS=stopping \(SIGTERM\)$' \
 	    "STOPPING=1 with STATUS"
 	check "pidfile removed at exit" [ ! -e /run/wkdd/wkdd.pid ]
-	unlike "$T/wkdd.log" 'sd_notify|runtime error|Sanitizer' \
+	unlike "$T/syslog.out" 'sd_notify|runtime error|Sanitizer' \
 	    "wkdd's log: no notify error"
+	like "$T/syslog.out" "^<30>.* wkdd\\[$pid\\]: stopped\$" \
+	    "syslog: stopped"
+	check "nothing on wkdd's standard error (-F logs to syslog)" \
+	    [ ! -s "$T/wkdd.log" ]
 	python3 "$TOP/tests/integ/sandbox_check.py" "$UNIT" "$T/strace.out" \
 	    "${start%% *}" > "$T/sandbox.out" 2>&1
 	ok $? "all wkdd did is within the unit's SystemCallFilter=, RestrictAddressFamilies=, MemoryDenyWriteExecute="
