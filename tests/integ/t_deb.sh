@@ -75,8 +75,14 @@ served_fpr() {
 }
 
 inner_done() {
-	if [ -n "$WPID" ] && kill -0 "$WPID" 2>/dev/null; then
-		kill -KILL "$WPID"
+	# wkdd (named by its pidfile), then strace: a killed tracer would
+	# leave its tracee running.
+	_w=$(cat /run/wkdd/wkdd.pid 2>/dev/null)
+	if [ -n "$_w" ] && [ "$(cat "/proc/$_w/comm" 2>/dev/null)" = wkdd ]; then
+		kill -KILL "$_w"
+	fi
+	if [ -n "$SPID" ] && kill -0 "$SPID" 2>/dev/null; then
+		kill -KILL "$SPID"
 		wait "$SPID" 2>/dev/null
 	fi
 	for _p in $NPID $LPID; do
