@@ -30,6 +30,11 @@
 #include "wkdd.h"
 
 #define WKDD_STOP_MS	2000	/* Wait for open connections at exit. */
+#define WKDD_STORE_CHECK 1	/* Seconds between looks at the store. */
+#define WKDD_RETIRED_MAX 16	/* Replaced stores closed at exit. */
+
+static struct ks	*store_retired[WKDD_RETIRED_MAX];
+static size_t		 store_nretired;
 
 struct opts;
 
@@ -45,8 +50,7 @@ static void	serve(const struct conf *, const int *, size_t,
 		    struct MHD_Daemon **);
 static void	serve_loop(const sigset_t *, const struct conf *,
 		    const char *);
-static void	shutdown_all(struct MHD_Daemon **, size_t, struct conf *,
-		    struct ks *);
+static void	shutdown_all(struct MHD_Daemon **, size_t, struct conf *);
 static int	listen_open(const struct conf_listen *, char *, size_t);
 static unsigned	listen_port(int);
 static void	report_ports(int, const int *, size_t);
@@ -55,6 +59,7 @@ static void	cert_check(const struct conf *, const struct tls_cred *, int);
 static int	detach(void);
 static void	ready(int);
 static void	scrub(void *);
+static void	store_check(const struct conf *);
 
 static void
 usage(void)
@@ -482,20 +487,57 @@ serve(const struct conf *conf, const int *ls, size_t nls,
 	}
 }
 
+/*
+ * A store replaced under us (its directory's data.mdb is another file: a
+ * directory renamed over it, a copy moved in) is opened and served from
+ * the next request on.  The old handle stays open until exit, since
+ * requests under way may still use it.  (wkdctl restore needs none of
+ * this: it replaces the content in a transaction, which the next request
+ * sees.)  On SIGHUP and every WKDD_STORE_CHECK seconds: two stat(2).
+ */
+static void
+store_check(const struct conf *conf)
+{
+	static int	 warned;
+	struct ks	*ks, *old;
+	int		 rc;
+
+	if (!ks_replaced(http_store()))
+		return;
+	if ((rc = ks_open(&ks, conf->store, KS_RDONLY, conf->store_size)) !=
+	    KS_OK) {
+		if (!warned)
+			log_warnx("store %s was replaced, but: %s; serving "
+			    "the old one", conf->store, ks_strerror(rc));
+		warned = 1;
+		return;
+	}
+	warned = 0;
+	old = http_store_swap(ks);
+	if (store_nretired < WKDD_RETIRED_MAX)
+		store_retired[store_nretired++] = old;
+	log_info("store %s was replaced: serving the new one", conf->store);
+}
+
 /* Until SIGTERM or SIGINT: SIGHUP reloads path. */
 static void
 serve_loop(const sigset_t *sigs, const struct conf *conf, const char *path)
 {
-	int	rc, sig;
+	struct timespec	 ts = { WKDD_STORE_CHECK, 0 };
+	int		 sig;
 
 	for (;;) {
-		if ((rc = sigwait(sigs, &sig)) != 0) {
-			log_warnx("sigwait: %s", strerror(rc));
+		if ((sig = sigtimedwait(sigs, NULL, &ts)) == -1) {
+			if (errno == EAGAIN)
+				store_check(conf);
+			else if (errno != EINTR)
+				log_warn("sigtimedwait");
 			continue;
 		}
 		if (sig == SIGHUP) {
 			log_info("SIGHUP: reloading %s", path);
 			reload(conf, path);
+			store_check(conf);
 			continue;
 		}
 		log_info("%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -505,14 +547,18 @@ serve_loop(const sigset_t *sigs, const struct conf *conf, const char *path)
 
 /* Stop the daemons, give the pidfile and all else back. */
 static void
-shutdown_all(struct MHD_Daemon **mhd, size_t nls, struct conf *conf,
-    struct ks *ks)
+shutdown_all(struct MHD_Daemon **mhd, size_t nls, struct conf *conf)
 {
+	struct ks	*ks;
+
 	http_stop(mhd, nls, WKDD_STOP_MS);
 	pidfile_remove(conf);
+	ks = http_store();
 	http_cleanup();
 	tls_cleanup();
 	ks_close(ks);
+	while (store_nretired > 0)
+		ks_close(store_retired[--store_nretired]);
 	conf_free(conf);
 }
 
@@ -525,7 +571,6 @@ main(int argc, char *argv[])
 	struct conf		*conf;
 	struct tls_cred		*cred;
 	struct http_page	*page;
-	struct ks		*ks;
 	sigset_t		 sigs;
 	size_t			 nls;
 	int			 readyfd = -1;
@@ -557,7 +602,7 @@ main(int argc, char *argv[])
 	signals_block(&sigs);
 	if (!o.debug)
 		readyfd = detach();
-	ks = drop(conf, cred, page);
+	(void)drop(conf, cred, page);
 	serve(conf, ls, nls, mhd);
 	if (o.readyfd != -1)
 		report_ports(o.readyfd, ls, nls);
@@ -565,7 +610,7 @@ main(int argc, char *argv[])
 	log_info("serving %s", conf->store);
 
 	serve_loop(&sigs, conf, o.path);
-	shutdown_all(mhd, nls, conf, ks);
+	shutdown_all(mhd, nls, conf);
 	log_info("stopped");
 	return (0);
 }

@@ -91,6 +91,13 @@ struct http_page;
 int		 http_init(struct ks *);
 void		 http_cleanup(void);
 /*
+ * The store requests use; http_store_swap() makes ks it from the next
+ * request on and returns the one replaced, which requests already under
+ * way may still use: keep it open until http_stop().
+ */
+struct ks	*http_store(void);
+struct ks	*http_store_swap(struct ks *);
+/*
  * conf's acme-webroot, opened for the plain HTTP handler (before
  * privileges are dropped); a no-op without one.  -1 with err set.
  */
