@@ -5,9 +5,9 @@
  * Once wkdd is an unprivileged user it can't unlink a file in a directory
  * it can't write, such as /run.  Then a child forked before the drop stays
  * root for that one task: it closes every descriptor but its end of a
- * pipe, frees what it inherited of the keys, blocks every signal, and
- * waits until the daemon's end closes (at exit, or when the daemon dies
- * any other way); then it removes the pidfile if it still holds the
+ * pipe (its standard ones go to /dev/null), frees what it inherited of
+ * the keys, blocks every signal, and waits until the daemon's end closes
+ * (at exit, or when the daemon dies any other way); then it removes the pidfile if it still holds the
  * daemon's pid, and exits.  It reads nothing from the pipe and runs no
  * other code.
  */
@@ -135,6 +135,14 @@ pidfile_write(const struct conf *conf, void (*scrub)(void *), void *arg,
 		if (p[0] != 3 && dup2(p[0], 3) == -1)
 			_exit(1);
 		(void)close_range(4, ~0U, 0);
+		/* Not the terminal's or a caller's pipe: it outlives them. */
+		if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) != -1) {
+			(void)dup2(fd, STDIN_FILENO);
+			(void)dup2(fd, STDOUT_FILENO);
+			(void)dup2(fd, STDERR_FILENO);
+			if (fd > 3)
+				(void)close(fd);
+		}
 		if (scrub != NULL)
 			scrub(arg);
 		pidfile_keep(path, 3, pid);

@@ -177,6 +177,19 @@ if [ "$(id -u)" -eq 0 ] && id nobody > /dev/null 2>&1; then
 		i=$((i + 1))
 	done
 	check "the keeper is gone" [ $i -lt 50 ]
+	# The same in daemon mode, its output read through a pipe: the
+	# command returns once serving (the keeper holds no caller's pipe).
+	out=$(timeout 30 "$WKDD" -f "$CONF" 2>&1)
+	is "$?" 0 "daemon mode, user nobody: returns 0, output piped"
+	DPID=$(cat "$T/run/wkdd.pid" 2>/dev/null)
+	check "... running" kill -0 "${DPID:-0}"
+	kill -TERM "${DPID:-0}"
+	i=0
+	while [ -e "$T/run/wkdd.pid" ] && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	check "... pidfile removed at exit" [ ! -e "$T/run/wkdd.pid" ]
 	chown root "$T/key.pem"
 	chmod 640 "$STORE/data.mdb" "$STORE/lock.mdb"
 else
