@@ -32,10 +32,12 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <gnutls/crypto.h>
 #include <lmdb.h>
@@ -2043,6 +2045,46 @@ record_check(enum ks_table tb, const MDB_val *k, const MDB_val *v)
 }
 
 /*
+ * LMDB's two meta pages, read before LMDB maps the file: their magic,
+ * and the same page size in both (which places the second), fitting the
+ * file.  LMDB itself would read a meta page wherever a damaged size says,
+ * past the end of the file.
+ */
+#define LMDB_MAGIC	0xBEEFC0DEU
+#define LMDB_OFF_MAGIC	16	/* After the page header. */
+#define LMDB_OFF_PSIZE	40	/* mm_dbs[FREE_DBI].md_pad. */
+static int
+file_header(const char *file, size_t size)
+{
+	unsigned char	 b[LMDB_OFF_PSIZE + 4];
+	uint32_t	 magic, psize, first = 0;
+	ssize_t		 n;
+	int		 fd, i;
+
+	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1)
+		return (errno);
+	/* Both meta pages: page 0, then page 1 one page size further. */
+	for (i = 0; i < 2; i++) {
+		n = pread(fd, b, sizeof(b), (off_t)first * i);
+		memcpy(&magic, b + LMDB_OFF_MAGIC, sizeof(magic));
+		memcpy(&psize, b + LMDB_OFF_PSIZE, sizeof(psize));
+		if (n != (ssize_t)sizeof(b) || magic != LMDB_MAGIC) {
+			(void)close(fd);
+			return (i == 0 ? KS_INVALID : KS_CORRUPT);
+		}
+		if (psize < 512 || psize > 65536 ||
+		    (psize & (psize - 1)) != 0 || 2 * (size_t)psize > size ||
+		    (i == 1 && psize != first)) {
+			(void)close(fd);
+			return (KS_CORRUPT);
+		}
+		first = psize;
+	}
+	(void)close(fd);
+	return (KS_OK);
+}
+
+/*
  * Open file, a copy of a store (one file, as ks_backup() writes it),
  * read-only and without a lock file, into *ks; check that LMDB's pages
  * lie within it and that its tables are a store's of a format we read.
@@ -2066,6 +2108,8 @@ file_open(const char *file, struct ks *ks, size_t *size)
 	if (st.st_size < 2 * 4096)
 		return (KS_INVALID);
 	*size = st.st_size;
+	if ((rc = file_header(file, st.st_size)) != KS_OK)
+		return (rc);
 	if ((rc = mdb_env_create(&ks->env)) != 0)
 		return (ks_maperr(rc));
 	if ((rc = mdb_env_set_maxdbs(ks->env, T_COUNT + 8)) != 0)
@@ -2098,20 +2142,42 @@ fail:
 	return (ks_maperr(rc));
 }
 
-/* Every record of src's tables checked (record_check()), counted. */
+/* Does v lie within the first size bytes of the map at base? */
 static int
-file_walk(struct ks *src, MDB_txn *txn, struct ks_backup_info *info)
+in_file(const MDB_val *v, const char *base, size_t size)
+{
+	const char	*p = v->mv_data;
+
+	return (p >= base && v->mv_size <= size &&
+	    (size_t)(p - base) <= size - v->mv_size);
+}
+
+/*
+ * Every record of src's tables checked (record_check()), counted; a
+ * record LMDB says lies past the end of the file (a damaged page) is
+ * KS_CORRUPT, not a read that faults.  size: the file's.
+ */
+static int
+file_walk(struct ks *src, MDB_txn *txn, size_t size,
+    struct ks_backup_info *info)
 {
 	MDB_cursor	*c;
 	MDB_val		 k, v;
 	MDB_stat	 ms;
+	MDB_envinfo	 ei;
 	int		 i, rc, last = src->indexed ? T_COUNT : T_INDEX;
 
+	if ((rc = mdb_env_info(src->env, &ei)) != 0)
+		return (ks_maperr(rc));
 	for (i = 0; i < last; i++) {
 		if ((rc = mdb_cursor_open(txn, src->dbi[i], &c)) != 0)
 			return (ks_maperr(rc));
 		while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0)
-			if ((rc = record_check(i, &k, &v)) != KS_OK)
+			if (!in_file(&k, ei.me_mapaddr, size) ||
+			    !in_file(&v, ei.me_mapaddr, size)) {
+				rc = KS_CORRUPT;
+				break;
+			} else if ((rc = record_check(i, &k, &v)) != KS_OK)
 				break;
 		mdb_cursor_close(c);
 		if (rc != MDB_NOTFOUND)
@@ -2154,7 +2220,7 @@ ks_check_file(const char *file, struct ks_backup_info *info)
 	if ((rc = file_open(file, &src, &size)) != KS_OK)
 		return (rc);
 	if ((rc = mdb_txn_begin(src.env, NULL, MDB_RDONLY, &txn)) == 0) {
-		rc = file_walk(&src, txn, info);
+		rc = file_walk(&src, txn, size, info);
 		mdb_txn_abort(txn);
 	} else
 		rc = ks_maperr(rc);

@@ -7,9 +7,9 @@
  * root for that one task: it closes every descriptor but its end of a
  * pipe (its standard ones go to /dev/null), frees what it inherited of
  * the keys, blocks every signal, and waits until the daemon's end closes
- * (at exit, or when the daemon dies any other way); then it removes the pidfile if it still holds the
- * daemon's pid, and exits.  It reads nothing from the pipe and runs no
- * other code.
+ * (at exit, or when the daemon dies any other way); then it removes the
+ * pidfile if it still holds the daemon's pid, and exits.  It reads
+ * nothing from the pipe and runs no other code.
  */
 #include <sys/prctl.h>
 #include <sys/stat.h>
