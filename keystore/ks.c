@@ -2148,8 +2148,39 @@ in_file(const MDB_val *v, const char *base, size_t size)
 {
 	const char	*p = v->mv_data;
 
+	if (v->mv_size == 0)
+		return (1);
 	return (p >= base && v->mv_size <= size &&
 	    (size_t)(p - base) <= size - v->mv_size);
+}
+
+/*
+ * Where LMDB mapped the file of env: the mapping of its inode at offset
+ * 0 in /proc/self/maps (LMDB doesn't say; mdb_env_info()'s me_mapaddr is
+ * the address recorded in the file).  NULL if not found.
+ */
+static const char *
+map_base(MDB_env *env)
+{
+	struct stat	 st;
+	FILE		*fp;
+	char		 line[4096];
+	unsigned long	 start, end, off, ino;
+	const char	*base = NULL;
+	int		 fd;
+
+	if (mdb_env_get_fd(env, &fd) != 0 || fstat(fd, &st) == -1 ||
+	    (fp = fopen("/proc/self/maps", "re")) == NULL)
+		return (NULL);
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (sscanf(line, "%lx-%lx %*s %lx %*s %lu", &start, &end,
+		    &off, &ino) == 4 && ino == (unsigned long)st.st_ino &&
+		    off == 0 && end > start) {
+			base = (const char *)(uintptr_t)start;
+			break;
+		}
+	(void)fclose(fp);
+	return (base);
 }
 
 /*
@@ -2164,17 +2195,17 @@ file_walk(struct ks *src, MDB_txn *txn, size_t size,
 	MDB_cursor	*c;
 	MDB_val		 k, v;
 	MDB_stat	 ms;
-	MDB_envinfo	 ei;
+	const char	*base;
 	int		 i, rc, last = src->indexed ? T_COUNT : T_INDEX;
 
-	if ((rc = mdb_env_info(src->env, &ei)) != 0)
-		return (ks_maperr(rc));
+	if ((base = map_base(src->env)) == NULL)
+		return (KS_INVALID);
 	for (i = 0; i < last; i++) {
 		if ((rc = mdb_cursor_open(txn, src->dbi[i], &c)) != 0)
 			return (ks_maperr(rc));
 		while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0)
-			if (!in_file(&k, ei.me_mapaddr, size) ||
-			    !in_file(&v, ei.me_mapaddr, size)) {
+			if (!in_file(&k, base, size) ||
+			    !in_file(&v, base, size)) {
 				rc = KS_CORRUPT;
 				break;
 			} else if ((rc = record_check(i, &k, &v)) != KS_OK)
