@@ -803,7 +803,8 @@ conf_parse(const char *path, struct conf **confp, char *err, size_t errsz)
 	ctx.line = 0;
 	ctx.err = err;
 	ctx.errsz = errsz;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	/* O_NONBLOCK: a FIFO (refused below) must not hang us. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1)
 		return (conf_error(&ctx, "%s", strerror(errno)));
 	if (fstat(fd, &st) == -1) {
 		conf_error(&ctx, "%s", strerror(errno));

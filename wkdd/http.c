@@ -56,7 +56,8 @@ struct http_page {
 	struct http_page	*next;		/* Retired list. */
 };
 
-static struct ks			*http_ks;
+/* Swapped by http_store_swap() when the store was replaced. */
+static _Atomic(struct ks *)		 http_ks;
 static struct MHD_Response		*http_r404, *http_r405, *http_r500;
 static _Atomic(struct http_page *)	 http_page_cur;
 static struct http_page			*http_page_old;	/* Main thread. */
@@ -159,6 +160,18 @@ http_init(struct ks *ks)
 		return (-1);
 	}
 	return (0);
+}
+
+struct ks *
+http_store(void)
+{
+	return (atomic_load(&http_ks));
+}
+
+struct ks *
+http_store_swap(struct ks *ks)
+{
+	return (atomic_exchange(&http_ks, ks));
 }
 
 void

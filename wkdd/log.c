@@ -28,7 +28,10 @@
 
 static int	log_debug_mode = 1;	/* stderr until log_init(). */
 static int	log_verbose;
+static int	log_starting;	/* Errors to stderr too: log_start(). */
 
+static void	log_stderr(const char *, va_list)
+		    __attribute__((format(printf, 1, 0)));
 static void	logit(int, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 static void	vlog_errno(int, const char *, va_list)
@@ -44,6 +47,12 @@ log_init(int debug, int facility)
 }
 
 void
+log_start(int on)
+{
+	log_starting = on;
+}
+
+void
 log_setverbose(int v)
 {
 	log_verbose = v;
@@ -55,22 +64,37 @@ log_getverbose(void)
 	return (log_verbose);
 }
 
+/* One line on stderr, in one write. */
+static void
+log_stderr(const char *fmt, va_list ap)
+{
+	char	buf[1024];
+	int	n;
+
+	if ((n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap)) < 0)
+		return;
+	if ((size_t)n > sizeof(buf) - 2)
+		n = sizeof(buf) - 2;
+	buf[n++] = '\n';
+	(void)write(STDERR_FILENO, buf, n);
+}
+
 void
 vlog(int pri, const char *fmt, va_list ap)
 {
-	char	buf[1024];
-	int	saved = errno, n;
+	va_list	aq;
+	int	saved = errno;
 
-	if (log_debug_mode) {
-		n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
-		if (n >= 0) {
-			if ((size_t)n > sizeof(buf) - 2)
-				n = sizeof(buf) - 2;
-			buf[n++] = '\n';
-			(void)write(STDERR_FILENO, buf, n);
+	if (log_debug_mode)
+		log_stderr(fmt, ap);
+	else {
+		if (log_starting && pri <= LOG_ERR) {
+			va_copy(aq, ap);
+			log_stderr(fmt, aq);
+			va_end(aq);
 		}
-	} else
 		vsyslog(pri, fmt, ap);
+	}
 	errno = saved;
 }
 

@@ -12,6 +12,11 @@
 #include <stddef.h>
 
 void	log_init(int debug, int facility);
+/*
+ * While on, errors logged to syslog also go to stderr: a daemon still
+ * starting shows why it failed on the terminal that started it.
+ */
+void	log_start(int on);
 void	log_setverbose(int);
 int	log_getverbose(void);
 void	log_warn(const char *, ...)

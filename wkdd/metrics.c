@@ -78,7 +78,6 @@ struct m_domain {
 static struct m_domain	*m_domains;
 static atomic_ullong	 m_domain_overflow;
 
-static struct ks	*m_ks;
 static time_t		 m_started;
 
 /* A growing text buffer for a scrape (the metrics thread only). */
@@ -106,9 +105,8 @@ static enum MHD_Result	m_handler(void *, struct MHD_Connection *,
 #define GET(a)		atomic_load_explicit(&(a), memory_order_relaxed)
 
 int
-metrics_init(const struct conf *conf, struct ks *ks)
+metrics_init(const struct conf *conf)
 {
-	m_ks = ks;
 	m_started = time(NULL);
 	if (strcmp(conf->metrics_domains, "on") == 0 &&
 	    (m_domains = calloc(M_DOMAINS_MAX, sizeof(*m_domains))) == NULL)
@@ -121,7 +119,6 @@ metrics_cleanup(void)
 {
 	free(m_domains);
 	m_domains = NULL;
-	m_ks = NULL;
 }
 
 static int
@@ -326,7 +323,8 @@ m_store(struct m_buf *b)
 	struct ks_stats	 st;
 	int		 rc;
 
-	rc = m_ks != NULL ? ks_stats(m_ks, &st) : KS_NOTFOUND;
+	rc = http_store() != NULL ? ks_stats(http_store(), &st) :
+	    KS_NOTFOUND;
 	mb_head(b, "wkdd_store_up", "gauge",
 	    "1 if the store could be read at this scrape.");
 	mb_printf(b, "wkdd_store_up %d\n", rc == KS_OK);
@@ -550,14 +548,14 @@ metrics_health(char **out)
 
 	memset(&h, 0, sizeof(h));
 	h.now = time(NULL);
-	if (m_ks == NULL)
+	if (http_store() == NULL)
 		(void)snprintf(h.why, sizeof(h.why), "store not open");
-	else if ((rc = ks_stats(m_ks, &st)) != KS_OK)
+	else if ((rc = ks_stats(http_store(), &st)) != KS_OK)
 		(void)snprintf(h.why, sizeof(h.why), "store unreadable: %s",
 		    ks_strerror(rc));
 	else if (st.ondisk != KS_OK)
 		(void)snprintf(h.why, sizeof(h.why), "store data.mdb %s on "
-		    "disk since it was opened: restart wkdd", st.ondisk ==
+		    "disk, and no new store opens there", st.ondisk ==
 		    ESTALE ? "replaced" : "gone");
 	else if (tls_foreach(m_health_cb, &h) == -1 || !h.seen)
 		(void)snprintf(h.why, sizeof(h.why), "no certificate loaded");

@@ -30,11 +30,11 @@ struct MHD_Daemon;
 #define METRICS_HS_FAILED	2
 
 /*
- * Before any request: the store to report on, and conf's metrics-domains
+ * Before any request: conf's metrics-domains
  * (per-domain series, off by default; its table is allocated here).
  * -1 if out of memory.
  */
-int		 metrics_init(const struct conf *, struct ks *);
+int		 metrics_init(const struct conf *);
 void		 metrics_cleanup(void);
 
 /*

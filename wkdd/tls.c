@@ -25,6 +25,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdatomic.h>
@@ -43,6 +44,15 @@
 
 /* The uid of conf's user, whose keys are accepted too; -1: none. */
 static uid_t	tls_user_uid = (uid_t)-1;
+/*
+ * Debian's convention (package ssl-cert): keys root:ssl-cert, mode 640,
+ * readable by the members of that group.  Its gid, or -1.
+ */
+#define TLS_KEY_GROUP	"ssl-cert"
+static gid_t	tls_key_gid = (gid_t)-1;
+static int	tls_key_gid_known;
+
+static int	tls_secret_mode(const struct stat *);
 
 #define TLS_FILE_MAX	(1024 * 1024)
 #define TLS_CHAIN_MAX	16
@@ -111,6 +121,27 @@ static struct tls_pair *tls_lookup(const struct tls_cred *,
 		    const char *);
 
 /*
+ * A key's mode: no access for group or others, or Debian's: owned by
+ * root, group ssl-cert with read access only, nothing for others.
+ */
+static int
+tls_secret_mode(const struct stat *st)
+{
+	struct group	*gr;
+
+	if ((st->st_mode & (S_IRWXG | S_IRWXO)) == 0)
+		return (1);
+	if (!tls_key_gid_known) {
+		if ((gr = getgrnam(TLS_KEY_GROUP)) != NULL)
+			tls_key_gid = gr->gr_gid;
+		tls_key_gid_known = 1;
+	}
+	return (st->st_uid == 0 && tls_key_gid != (gid_t)-1 &&
+	    st->st_gid == tls_key_gid &&
+	    (st->st_mode & (S_IRWXG | S_IRWXO)) == S_IRGRP);
+}
+
+/*
  * Reads file (for directive what) into d (malloc(3)ed).  secret: refuse a
  * file that is group or world accessible or owned by another user.  The
  * file's stat goes to *stp if not NULL.
@@ -141,9 +172,10 @@ tls_read(const char *what, const char *file, int secret, gnutls_datum_t *d,
 		    file);
 		goto close;
 	}
-	if (secret && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+	if (secret && !tls_secret_mode(&st)) {
 		(void)snprintf(err, errsz, "%s %s: group or world accessible "
-		    "(mode %03o), want 600", what, file,
+		    "(mode %03o), want 600 (or 640 owned by root, group "
+		    TLS_KEY_GROUP ")", what, file,
 		    (unsigned)(st.st_mode & 0777));
 		goto close;
 	}

@@ -102,6 +102,13 @@ struct http_page;
 int		 http_init(struct ks *);
 void		 http_cleanup(void);
 /*
+ * The store requests use; http_store_swap() makes ks it from the next
+ * request on and returns the one replaced, which requests already under
+ * way may still use: keep it open until http_stop().
+ */
+struct ks	*http_store(void);
+struct ks	*http_store_swap(struct ks *);
+/*
  * conf's acme-webroot, opened for the plain HTTP handler (before
  * privileges are dropped); a no-op without one.  -1 with err set.
  */
@@ -133,6 +140,49 @@ void		 http_page_free(struct http_page *);
  * Returns -1 with err set on failure.
  */
 int		 priv_drop(const char *user, char *err, size_t errsz);
+/* The same without a word logged (wkdd -n's checks). */
+int		 priv_become(const char *user, char *err, size_t errsz);
+
+/*
+ * check.c: start-up's checks beyond the file (wkdd -n too).  Each returns
+ * 0, or -1 with a message (the file, what is wrong, the fix) in err.
+ */
+/* path made absolute against the working directory, into out. */
+int		 check_abspath(const char *path, char *out, size_t outsz);
+/* user, if set, exists and isn't root. */
+int		 check_user(const struct conf *, char *err, size_t errsz);
+/* The pidfile's directory exists and we may write it. */
+int		 check_pidfile(const struct conf *, char *err, size_t errsz);
+/*
+ * The store in dir opens read-only for who we are now; on EACCES, says
+ * which of lock.mdb, data.mdb or the directory is the cause.
+ */
+int		 check_store(const char *dir, size_t size, char *err,
+		    size_t errsz);
+/*
+ * After the privilege drop: warns (logs) about each file SIGHUP reads that
+ * the user can't; -1 if there was any.
+ */
+int		 check_dropped(const struct conf *);
+/*
+ * wkdd -n: the store (and, as root with user set, in a child that has
+ * become that user, what check_dropped() warns about).  Logs; returns
+ * 0, or 1 if start-up would fail.
+ */
+int		 check_as_user(const struct conf *);
+
+/*
+ * pidfile.c: written as root, removed at exit.  pidfile_write() writes
+ * our pid to conf's pidfile (if any) and, when the user wkdd becomes
+ * could not remove it, leaves a child as root whose one task is to
+ * remove it when we exit; it is forked here, so call this before any
+ * thread or store exists.  scrub runs in that child first (to free the
+ * key material it inherited).  -1 with err set.
+ */
+int		 pidfile_write(const struct conf *, void (*scrub)(void *),
+		    void *arg, char *err, size_t errsz);
+/* At exit: remove it, or leave that to the child. */
+void		 pidfile_remove(const struct conf *);
 
 /*
  * notify.c: the service manager's notifications (sd_notify(3)), each with

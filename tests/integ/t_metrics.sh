@@ -213,7 +213,17 @@ is "$(curl -s -o /dev/null -w '%{http_code}' "$HZ")" 200 "store back: 200"
 mkdir "$T/copy"
 setup "mdb_copy of the store" mdb_copy "$STORE" "$T/copy"
 mv "$STORE/data.mdb" "$T/data.mdb.old" && mv "$T/copy/data.mdb" "$STORE/"
-is "$(curl -s -o "$T/hz" -w '%{http_code}' "$HZ")" 503 "store replaced: 503"
+# wkdd opens a replaced store within a second (main.c store_check()).
+_i=0
+while [ "$(curl -s -o /dev/null -w '%{http_code}' "$HZ")" != 200 ] &&
+    [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
+is "$(curl -s -o /dev/null -w '%{http_code}' "$HZ")" 200 \
+    "store replaced by a good copy: 200 once wkdd serves it"
+head -c 8192 /dev/urandom > "$T/junk.mdb"
+mv "$T/junk.mdb" "$STORE/data.mdb"
+sleep 1.5
+is "$(curl -s -o "$T/hz" -w '%{http_code}' "$HZ")" 503 \
+    "store replaced by junk: 503"
 like "$T/hz" '^store data.mdb replaced on disk' "store replaced: the reason"
 check_wkdd "health"
 stop_wkdd
