@@ -352,6 +352,23 @@ abort:
 	return (ks_maperr(rc));
 }
 
+/* 0, or EROFS if dir's lock.mdb (if there) is on a read-only mount. */
+static int
+ks_lock_writable(const char *dir)
+{
+	char	path[4096];
+	int	fd;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/lock.mdb", dir) >=
+	    sizeof(path))
+		return (ENAMETOOLONG);
+	if ((fd = open(path, O_RDWR | O_CLOEXEC)) != -1) {
+		(void)close(fd);
+		return (0);
+	}
+	return (errno == EROFS ? EROFS : 0);
+}
+
 int
 ks_open(struct ks **ksp, const char *dir, int flags, size_t mapsize)
 {
@@ -375,6 +392,14 @@ ks_open(struct ks **ksp, const char *dir, int flags, size_t mapsize)
 		return (errno);
 	if (!exists && !(flags & KS_CREATE))
 		return (KS_NOTFOUND);
+	/*
+	 * On a read-only lock.mdb, LMDB would open a reader without its
+	 * reader table (no lock), and a writer could then reuse the pages
+	 * it reads: refuse (EROFS), as under a unit whose lock.mdb is not
+	 * among its ReadWritePaths.
+	 */
+	if ((flags & KS_RDONLY) && (rc = ks_lock_writable(dir)) != 0)
+		return (rc);
 	/*
 	 * Readers (the daemon) look up keys at random: the kernel's read
 	 * ahead would only fill memory with their neighbours.

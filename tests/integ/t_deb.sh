@@ -333,6 +333,16 @@ inner() {
 	    "syslog: stopped"
 	check "nothing on wkdd's standard error (-F logs to syslog)" \
 	    [ ! -s "$T/wkdd.log" ]
+	# The store as the unit would show it without lock.mdb among its
+	# ReadWritePaths= (or after a directory renamed over it): all
+	# read-only.  LMDB would read it without its lock; wkdd refuses.
+	mount -o bind,ro "$STORE" "$STORE"
+	runuser -u _wkdd -- /usr/sbin/wkdd -n > "$T/ro.out" 2>&1
+	rc=$?
+	umount "$STORE"
+	is "$rc" 1 "read-only lock.mdb: wkdd refuses the store (exit 1)"
+	like "$T/ro.out" 'lock\.mdb: Read-only file system: lock\.mdb must be writable by' \
+	    "read-only lock.mdb: says so"
 	python3 "$TOP/tests/integ/sandbox_check.py" "$UNIT" "$T/strace.out" \
 	    "${start%% *}" > "$T/sandbox.out" 2>&1
 	ok $? "all wkdd did is within the unit's SystemCallFilter=, RestrictAddressFamilies=, MemoryDenyWriteExecute="
