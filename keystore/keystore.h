@@ -16,7 +16,8 @@
  *   certinfo  FINGERPRINT -> state             superseded by which key
  *   revocs    FINGERPRINT -> signature bytes   revocation certificate kept
  *                                              for later use, never served
- *   wkd       "domain/hash" -> etag + bytes    what the daemon serves
+ *   wkd       "domain/hash" -> etag + where    what the daemon serves
+ *   blobs     sequence -> bytes                its bytes (format 3)
  *   mtasts    A-label -> etag + bytes          MTA-STS policy served for it
  *   log       sequence -> entry                audit log of every change
  *
@@ -27,16 +28,33 @@
  * walk of one account, domain, key or address reads only its own records,
  * so it costs the same in a store of ten addresses or ten million.
  *
- * Format versions.  A store records the version of its format (2: with
- * the indexes; 1: without them, from earlier versions).  ks_open() without
- * KS_RDONLY upgrades a format 1 store in one write transaction (building
- * the indexes takes about as long as reading the store once; KS_FULL if
- * the map can't hold them: open with a bigger mapsize), so the first
- * wkdctl command after an upgrade of the software does it.  With KS_RDONLY
- * (the daemon) a format 1 store is opened as it is and served: nothing the
- * daemon reads has changed, and the walks of a store without indexes scan
- * the tables instead, with the same results.  A store of any other format
- * (a later version) gives KS_VERSION.
+ * Format versions.  A store records the version of its format (3: with
+ * the indexes, and the bytes of published keys packed into LMDB's pages;
+ * 2: with the indexes, each key one LMDB value, which took ~1.5 times its
+ * bytes on disk where format 3 takes ~1.25 times; 1: without indexes).
+ * ks_open() without KS_RDONLY upgrades a format 1 or 2 store: the indexes
+ * of a format 1 store in one write transaction (building them takes about
+ * as long as reading the store once; KS_FULL if the map can't hold them:
+ * open with a bigger mapsize), then the published keys moved to the new
+ * layout a few thousand a transaction (a move left unfinished, by a crash,
+ * is finished by the next ks_open() for writing), so the first wkdctl
+ * command after an upgrade of the software does it.  With KS_RDONLY (the
+ * daemon) a store of format 1 or 2, or 3 halfway through the move, is
+ * opened as it is and served: keys are read in either layout, and the
+ * walks of a store without indexes scan the tables instead, with the
+ * same results.  A store of any other format (a later version) gives
+ * KS_VERSION.
+ *
+ * Space.  A published key's bytes take about 1.08 times their size in
+ * the blobs table (Debian's one-UID blobs; whole overflow pages for what
+ * fills them, the rest packed into leaf pages by appending); with the
+ * address and wkd records a store of generated addresses is ~1.26-1.29
+ * times its blob bytes (BENCHMARKS.md).  Replacing or deleting a key
+ * frees its records; LMDB reuses freed overflow pages and leaf pages left
+ * under a quarter full, but leaf pages emptied less than that stay
+ * partly empty, so a store whose keys are replaced many times over grows
+ * toward format 2's ratio (not measured).  Putting the same bytes again
+ * writes nothing.
  *
  * An address is "local@domain" with the local part's ASCII letters lowered
  * and the domain as a lowercase A-label (ks_addr_norm()).

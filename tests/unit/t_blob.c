@@ -1,0 +1,460 @@
+/*
+ * t_blob: how the store keeps the bytes of published keys (format 3: a
+ * run of records in the blobs table, see ks.c).  Blobs of every size
+ * class around LMDB's page boundaries come back byte for byte with the
+ * ETag of their bytes; replacing, re-putting the same bytes, deleting,
+ * removing a domain and aborting leave exactly the records of the keys
+ * served (counted by raw LMDB); a format 2 store is served as it is by a
+ * read-only handle and converted, in batches, by a writer, bytes and
+ * ETags unchanged, also when a conversion was left half done.
+ */
+#include <sys/stat.h>
+
+#include <err.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gnutls/crypto.h>
+
+#include "keystore.h"
+#include "oldfmt.h"
+#include "tap.h"
+
+#define NKEYS	5000	/* More than a conversion's batch (4096). */
+
+/* A call in a loop: counted, not a test line each; see fails below. */
+#define E0(expr) do {							\
+	int e_ = (expr);						\
+	if (e_ != 0) {							\
+		fails++;						\
+		printf("# %s: %s\n", #expr, ks_strerror(e_));		\
+	}								\
+} while (0)
+#define diag(...)	(printf("# " __VA_ARGS__), printf("\n"))
+
+static char	 dir[] = "/tmp/t_blob.XXXXXX";
+static int	 fails;
+static unsigned long	 seed = 20261203;
+
+static unsigned
+rnd(unsigned n)
+{
+	seed = seed * 6364136223846793005UL + 1442695040888963407UL;
+	return ((unsigned)(seed >> 33) % n);
+}
+
+static void
+cleanup(void)
+{
+	char	 cmd[128];
+
+	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (getenv("KEEP") == NULL)
+		(void)system(cmd);
+}
+
+/*
+ * A well-formed blob of exactly len bytes (len >= 2): one public key
+ * packet, new format, with a 1, 2 or 5 byte length; body bytes from tag.
+ */
+static unsigned char *
+mkblob(size_t len, unsigned tag)
+{
+	unsigned char	*p;
+	size_t		 body, i, h;
+
+	if ((p = malloc(len)) == NULL)
+		err(1, "malloc");
+	p[0] = 0xc6;
+	if (len - 2 < 192) {
+		body = len - 2;
+		p[1] = body;
+		h = 2;
+	} else if (len - 3 >= 192 && len - 3 < 8384) {
+		body = len - 3;
+		p[1] = ((body - 192) >> 8) + 192;
+		p[2] = (body - 192) & 0xff;
+		h = 3;
+	} else {
+		body = len - 6;
+		p[1] = 255;
+		for (i = 0; i < 4; i++)
+			p[2 + i] = (body >> (24 - 8 * i)) & 0xff;
+		h = 6;
+	}
+	for (i = 0; i < body; i++)
+		p[h + i] = (unsigned char)(tag * 131 + i * 7 + (i >> 8));
+	return (p);
+}
+
+/* The ETag the store must give len bytes: 80 bits of SHA-1, z-base-32. */
+static void
+etag_of(const unsigned char *p, size_t len, char out[KS_ETAG_MAX])
+{
+	unsigned char	 d[20];
+	char		 z[17];
+
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA1, p, len, d) != 0)
+		errx(1, "sha1");
+	(void)ks_zb32_encode(d, 10, z, sizeof(z));
+	(void)snprintf(out, KS_ETAG_MAX, "\"%s\"", z);
+}
+
+static void
+hash_of(unsigned i, char h[KS_HASH_LEN + 1])
+{
+	char	 local[32];
+
+	(void)snprintf(local, sizeof(local), "u%u", i);
+	if (ks_wkd_hash(local, strlen(local), h) != KS_OK)
+		errx(1, "ks_wkd_hash");
+}
+
+/* Does (domain, hash) serve exactly p, len, with its ETag? */
+static int
+serves(struct ks_txn *t, const char *dom, const char *hash,
+    const unsigned char *p, size_t len)
+{
+	struct ks_blob	 b;
+	char		 etag[KS_ETAG_MAX];
+	int		 good;
+
+	if (ks_wkd_get(t, dom, hash, &b) != KS_OK)
+		return (0);
+	etag_of(p, len, etag);
+	good = b.len == len && memcmp(b.data, p, len) == 0 &&
+	    strcmp(b.etag, etag) == 0;
+	ks_blob_free(&b);
+	return (good);
+}
+
+/* Raw LMDB: entries of table name (-1 if none), the format, the marker. */
+static long
+raw(const char *name, char *fmt, size_t fmtsz, int *marker)
+{
+	MDB_env		*env;
+	MDB_txn		*txn;
+	MDB_dbi		 dbi;
+	MDB_stat	 st;
+	MDB_val		 k, v;
+	long		 n = -1;
+
+	if (mdb_env_create(&env) != 0)
+		return (-2);
+	(void)mdb_env_set_maxdbs(env, 32);
+	if (mdb_env_open(env, dir, MDB_RDONLY, 0660) != 0 ||
+	    mdb_txn_begin(env, NULL, MDB_RDONLY, &txn) != 0) {
+		mdb_env_close(env);
+		return (-2);
+	}
+	if (mdb_dbi_open(txn, name, 0, &dbi) == 0 &&
+	    mdb_stat(txn, dbi, &st) == 0)
+		n = st.ms_entries;
+	if (fmt != NULL && mdb_dbi_open(txn, "meta", 0, &dbi) == 0) {
+		k.mv_data = (void *)(uintptr_t)"format";
+		k.mv_size = 6;
+		fmt[0] = '\0';
+		if (mdb_get(txn, dbi, &k, &v) == 0)
+			(void)snprintf(fmt, fmtsz, "%.*s", (int)v.mv_size,
+			    (char *)v.mv_data);
+		k.mv_data = (void *)(uintptr_t)"wkd-upgrade";
+		k.mv_size = 11;
+		*marker = mdb_get(txn, dbi, &k, &v) == 0;
+	}
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+	return (n);
+}
+
+static long
+blobs(void)
+{
+	return (raw("blobs", NULL, 0, NULL));
+}
+
+/*
+ * The records a blob of len bytes takes for pages of ps bytes, by the
+ * rule in ks.c, written out again here.
+ */
+static long
+nrec(size_t ps, size_t len)
+{
+	size_t	 n = (len + 16) / ps, head = n > 0 ? n * ps - 16 : 0;
+	size_t	 rest = len - head;
+
+	if (rest > ps - 16 - ps / 16) {
+		head = len;
+		rest = 0;
+	}
+	return ((head > 0) + (long)((rest + ps / 4 - 1) / (ps / 4)));
+}
+
+static void
+t_sizes(void)
+{
+	struct ks	*ks;
+	struct ks_txn	*t;
+	size_t		 ps = (size_t)sysconf(_SC_PAGESIZE);
+	size_t		 base[] = { 2, 3, 100, ps / 4, ps / 2 - 16,
+			    ps / 2 - 10, ps / 2, ps - 16 - ps / 16, ps - 16,
+			    ps, 2 * ps - 16, 2 * ps, 3 * ps - 16 - ps / 16,
+			    5 * ps - 16, KS_BLOB_MAX - 1 };
+	size_t		 sizes[3 * sizeof(base) / sizeof(base[0]) + 1];
+	unsigned char	*p[sizeof(sizes) / sizeof(sizes[0])];
+	char		 hash[KS_HASH_LEN + 1];
+	size_t		 i, n = 0;
+	long		 want = 0;
+	int		 bad = 0;
+
+	for (i = 0; i < sizeof(base) / sizeof(base[0]); i++) {
+		if (base[i] > 2)
+			sizes[n++] = base[i] - 1;
+		sizes[n++] = base[i];
+		sizes[n++] = base[i] + 1;
+	}
+	sizes[n++] = KS_BLOB_MAX;
+	E(ks_open(&ks, dir, KS_CREATE, 0));
+	E(ks_txn_begin(ks, 0, &t));
+	for (i = 0; i < n; i++) {
+		p[i] = mkblob(sizes[i], i);
+		hash_of(i, hash);
+		if (ks_wkd_put(t, "a.example", hash, p[i], sizes[i]) !=
+		    KS_OK) {
+			diag("put %zu bytes failed", sizes[i]);
+			bad++;
+		}
+		want += nrec(ps, sizes[i]);
+	}
+	E(ks_txn_commit(t));
+	E(ks_txn_begin(ks, KS_RDONLY, &t));
+	for (i = 0; i < n; i++) {
+		hash_of(i, hash);
+		if (!serves(t, "a.example", hash, p[i], sizes[i])) {
+			diag("%zu bytes: not served as put", sizes[i]);
+			bad++;
+		}
+	}
+	ks_txn_abort(t);
+	is_int(bad, 0, "%zu sizes from 2 bytes to KS_BLOB_MAX around the "
+	    "page boundaries (page %zu): served byte for byte, with the "
+	    "ETag of their bytes", n, ps);
+	ks_close(ks);
+	is_int(blobs(), want, "the blobs table holds the records the layout "
+	    "says (head on overflow pages, pieces inline)");
+
+	/* Replacing: each key gets the next size's bytes. */
+	E(ks_open(&ks, dir, 0, 0));
+	E(ks_txn_begin(ks, 0, &t));
+	want = 0;
+	for (i = 0; i < n; i++) {
+		hash_of(i, hash);
+		E0(ks_wkd_put(t, "a.example", hash, p[(i + 1) % n],
+		    sizes[(i + 1) % n]));
+		want += nrec(ps, sizes[(i + 1) % n]);
+	}
+	E(ks_txn_commit(t));
+	E(ks_txn_begin(ks, KS_RDONLY, &t));
+	for (i = 0, bad = 0; i < n; i++) {
+		hash_of(i, hash);
+		bad += !serves(t, "a.example", hash, p[(i + 1) % n],
+		    sizes[(i + 1) % n]);
+	}
+	ks_txn_abort(t);
+	is_int(bad, 0, "replaced by blobs of other sizes: the new bytes");
+	ks_close(ks);
+	is_int(blobs(), want, "replaced: the old records are gone");
+
+	/* The same bytes again: nothing written. */
+	E(ks_open(&ks, dir, 0, 0));
+	E(ks_txn_begin(ks, 0, &t));
+	hash_of(0, hash);
+	E(ks_wkd_put(t, "a.example", hash, p[1], sizes[1]));
+	E(ks_txn_commit(t));
+	ks_close(ks);
+	is_int(blobs(), want, "the same bytes put again: no record more");
+
+	/* An aborted put and delete change nothing. */
+	E(ks_open(&ks, dir, 0, 0));
+	E(ks_txn_begin(ks, 0, &t));
+	E(ks_wkd_put(t, "a.example", hash, p[n - 1], sizes[n - 1]));
+	hash_of(1, hash);
+	E(ks_wkd_del(t, "a.example", hash));
+	ks_txn_abort(t);
+	E(ks_txn_begin(ks, KS_RDONLY, &t));
+	hash_of(0, hash);
+	ok(serves(t, "a.example", hash, p[1], sizes[1]),
+	    "aborted put: the old bytes still served");
+	hash_of(1, hash);
+	ok(serves(t, "a.example", hash, p[2], sizes[2]),
+	    "aborted delete: still served");
+	ks_txn_abort(t);
+
+	/* Deleting half, then the domain (the rest). */
+	E(ks_txn_begin(ks, 0, &t));
+	E(ks_domain_add(t, "a.example"));
+	for (i = 0; i < n; i += 2) {
+		hash_of(i, hash);
+		E0(ks_wkd_del(t, "a.example", hash));
+		want -= nrec(ps, sizes[(i + 1) % n]);
+	}
+	hash_of(0, hash);
+	is_int(ks_wkd_get(t, "a.example", hash, &(struct ks_blob){ 0 }),
+	    KS_NOTFOUND, "deleted: not found");
+	is_int(ks_wkd_del(t, "a.example", hash), KS_NOTFOUND,
+	    "deleted twice: KS_NOTFOUND");
+	E(ks_txn_commit(t));
+	ks_close(ks);
+	is_int(blobs(), want, "deleted: their records are gone");
+	E(ks_open(&ks, dir, 0, 0));
+	E(ks_txn_begin(ks, 0, &t));
+	E(ks_domain_del(t, "a.example"));
+	E(ks_txn_commit(t));
+	ks_close(ks);
+	is_int(blobs(), 0, "domain removed: no record left");
+	is_int(raw("wkd", NULL, 0, NULL), 0, "domain removed: no wkd entry");
+	for (i = 0; i < n; i++)
+		free(p[i]);
+}
+
+/* NKEYS keys over two domains, sizes at random up to 3 pages. */
+static unsigned char	*kp[NKEYS];
+static size_t		 klen[NKEYS];
+
+static int
+all_served(struct ks *ks)
+{
+	struct ks_txn	*t;
+	char		 hash[KS_HASH_LEN + 1];
+	int		 i, bad = 0;
+
+	if (ks_txn_begin(ks, KS_RDONLY, &t) != KS_OK)
+		return (0);
+	for (i = 0; i < NKEYS; i++) {
+		hash_of(i, hash);
+		bad += !serves(t, i % 2 ? "b.example" : "a.example", hash,
+		    kp[i], klen[i]);
+	}
+	ks_txn_abort(t);
+	if (bad > 0)
+		diag("%d of %d keys not served as put", bad, NKEYS);
+	return (bad == 0);
+}
+
+/* Write the format and the conversion marker by raw LMDB. */
+static int
+raw_mark(const char *format)
+{
+	MDB_env		*env;
+	MDB_txn		*txn;
+	MDB_dbi		 dbi;
+	MDB_val		 k, v;
+	int		 rc;
+
+	if ((rc = mdb_env_create(&env)) != 0)
+		return (rc);
+	(void)mdb_env_set_maxdbs(env, 32);
+	if ((rc = mdb_env_open(env, dir, 0, 0660)) != 0 ||
+	    (rc = mdb_txn_begin(env, NULL, 0, &txn)) != 0) {
+		mdb_env_close(env);
+		return (rc);
+	}
+	if ((rc = mdb_dbi_open(txn, "blobs", MDB_CREATE, &dbi)) == 0 &&
+	    (rc = mdb_dbi_open(txn, "meta", 0, &dbi)) == 0) {
+		k.mv_data = (void *)(uintptr_t)"format";
+		k.mv_size = 6;
+		v.mv_data = (void *)(uintptr_t)format;
+		v.mv_size = strlen(format);
+		if ((rc = mdb_put(txn, dbi, &k, &v, 0)) == 0) {
+			k.mv_data = (void *)(uintptr_t)"wkd-upgrade";
+			k.mv_size = 11;
+			v.mv_size = 0;
+			rc = mdb_put(txn, dbi, &k, &v, 0);
+		}
+	}
+	if (rc == 0)
+		rc = mdb_txn_commit(txn);
+	else
+		mdb_txn_abort(txn);
+	mdb_env_close(env);
+	return (rc);
+}
+
+static void
+t_upgrade(void)
+{
+	struct ks	*ks;
+	struct ks_txn	*t;
+	char		 hash[KS_HASH_LEN + 1], fmt[16];
+	long		 nblobs;
+	int		 i, marker;
+
+	cleanup();
+	if (mkdir(dir, 0700) == -1)
+		err(1, "mkdir");
+	E(ks_open(&ks, dir, KS_CREATE, 0));
+	E(ks_txn_begin(ks, 0, &t));
+	for (i = 0; i < NKEYS; i++) {
+		klen[i] = 2 + rnd(3 * 4096);
+		kp[i] = mkblob(klen[i], i);
+		hash_of(i, hash);
+		E0(ks_wkd_put(t, i % 2 ? "b.example" : "a.example", hash,
+		    kp[i], klen[i]));
+	}
+	E(ks_txn_commit(t));
+	ks_close(ks);
+	nblobs = blobs();
+	E(downgrade(dir, "2"));
+	(void)raw("wkd", fmt, sizeof(fmt), &marker);
+	ok(strcmp(fmt, "2") == 0 && blobs() == -1,
+	    "made a format 2 store by hand: keys inline, no blobs table");
+
+	E(ks_open(&ks, dir, KS_RDONLY, 0));
+	ok(all_served(ks), "format 2 read-only: %d keys served as they are",
+	    NKEYS);
+	ks_close(ks);
+	(void)raw("wkd", fmt, sizeof(fmt), &marker);
+	ok(strcmp(fmt, "2") == 0 && blobs() == -1,
+	    "format 2 read-only: the store is left as it was");
+
+	E(ks_open(&ks, dir, 0, 0));
+	ok(all_served(ks), "opened for writing: upgraded, %d keys and their "
+	    "ETags unchanged", NKEYS);
+	ks_close(ks);
+	(void)raw("wkd", fmt, sizeof(fmt), &marker);
+	ok(strcmp(fmt, "3") == 0 && !marker, "upgraded: format 3, the "
+	    "conversion done");
+	is_int(blobs(), nblobs, "upgraded: the records a new store has");
+
+	/* A conversion left half done: format 3, the marker, v1 records. */
+	E(downgrade(dir, "2"));
+	E(raw_mark("3"));
+	E(ks_open(&ks, dir, KS_RDONLY, 0));
+	ok(all_served(ks), "conversion pending, read-only: v1 records "
+	    "served");
+	ks_close(ks);
+	E(ks_open(&ks, dir, 0, 0));
+	ok(all_served(ks), "conversion finished by the next writer");
+	ks_close(ks);
+	(void)raw("wkd", fmt, sizeof(fmt), &marker);
+	ok(strcmp(fmt, "3") == 0 && !marker && blobs() == nblobs,
+	    "finished: no marker, every key in the blobs table");
+	for (i = 0; i < NKEYS; i++)
+		free(kp[i]);
+}
+
+int
+main(void)
+{
+	if (getenv("SEED") != NULL)
+		seed = strtoul(getenv("SEED"), NULL, 10);
+	printf("# seed %lu\n", seed);
+	if (mkdtemp(dir) == NULL)
+		err(1, "mkdtemp");
+	t_sizes();
+	t_upgrade();
+	is_int(fails, 0, "no call in a loop failed");
+	cleanup();
+	return (done());
+}
