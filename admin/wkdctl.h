@@ -901,6 +901,12 @@ void	 pgp_cert_free(struct pgp_cert *);
 void	 pgp_certs_free(struct pgp_certs *);
 /* The addr-spec of a UID ("Name <a@b>" or "a@b"), copied into out. */
 int	 pgp_uid_addr(const char *uid, char *out, size_t outsz);
+/*
+ * u->addr and u->domain from u->text, as pgp_uid_addr() reads it: both
+ * "" if it names no address, and then a PGP_UID_OK u becomes
+ * PGP_UID_NOADDR.  Returns 0, or -1 if it names none.
+ */
+int	 pgp_uid_fill(struct pgp_uid *u);
 
 /* mtasts.c */
 int	 cmd_mtasts(struct ctl *, int, char **);

@@ -1150,22 +1150,42 @@ addr_scan(struct ks_txn *t, const char *account, const char *domain,
 	return (rc == MDB_NOTFOUND ? KS_OK : ks_maperr(rc));
 }
 
-/* An index walk's callback and argument, for the address records. */
-struct addr_walk {
-	int	(*cb)(const struct ks_addr *, void *);
+/*
+ * An index walk that hands the caller's callback the record each value
+ * names: an address, a certinfo or a certificate, whichever callback is
+ * set.  A value naming no record is KS_CORRUPT: the index and its table
+ * disagree.
+ */
+struct rec_walk {
+	int	(*addr_cb)(const struct ks_addr *, void *);
+	int	(*ci_cb)(const struct ks_certinfo *, void *);
+	int	(*cert_cb)(const char *, const unsigned char *, size_t,
+		    void *);
 	void	*arg;
 };
 
 static int
-addr_walk_cb(struct ks_txn *t, const char *addr, void *arg)
+rec_walk_cb(struct ks_txn *t, const char *key, void *arg)
 {
-	struct addr_walk	*w = arg;
+	struct rec_walk		*w = arg;
 	struct ks_addr		 a;
+	struct ks_certinfo	 ci;
+	MDB_val			 v;
 	int			 rc;
 
-	if ((rc = ks_addr_get(t, addr, &a)) != KS_OK)
+	if (w->addr_cb != NULL)
+		rc = ks_addr_get(t, key, &a);
+	else if (w->ci_cb != NULL)
+		rc = ks_certinfo_get(t, key, &ci);
+	else
+		rc = tget(t, T_CERTS, key, strlen(key), &v);
+	if (rc != KS_OK)
 		return (rc == KS_NOTFOUND ? KS_CORRUPT : rc);
-	return (w->cb(&a, w->arg));
+	if (w->addr_cb != NULL)
+		return (w->addr_cb(&a, w->arg));
+	if (w->ci_cb != NULL)
+		return (w->ci_cb(&ci, w->arg));
+	return (w->cert_cb(key, v.mv_data, v.mv_size, w->arg));
 }
 
 /*
@@ -1177,15 +1197,13 @@ static int
 addr_index_walk(struct ks_txn *t, enum ks_table tb, const char *key,
     int (*cb)(const struct ks_addr *, void *), void *arg)
 {
-	struct addr_walk	 w;
+	struct rec_walk	 w = { .addr_cb = cb, .arg = arg };
 
 	if (!t->ks->indexed || key[0] == '\0')
 		return (addr_scan(t, tb == T_ADDR_ACCT ? key : NULL,
 		    tb == T_ADDR_DOM ? key : NULL, tb == T_ADDR_KEY ? key :
 		    NULL, cb, arg));
-	w.cb = cb;
-	w.arg = arg;
-	return (ix_walk(t, tb, key, addr_walk_cb, &w));
+	return (ix_walk(t, tb, key, rec_walk_cb, &w));
 }
 
 int
@@ -1445,24 +1463,6 @@ ks_certinfo_put(struct ks_txn *t, const struct ks_certinfo *ci)
 	return (certinfo_index(t, known ? &old : NULL, &new));
 }
 
-/* An index walk's callback and argument, for certinfo records. */
-struct certinfo_walk {
-	int	(*cb)(const struct ks_certinfo *, void *);
-	void	*arg;
-};
-
-static int
-certinfo_walk_cb(struct ks_txn *t, const char *fpr, void *arg)
-{
-	struct certinfo_walk	*w = arg;
-	struct ks_certinfo	 ci;
-	int			 rc;
-
-	if ((rc = ks_certinfo_get(t, fpr, &ci)) != KS_OK)
-		return (rc == KS_NOTFOUND ? KS_CORRUPT : rc);
-	return (w->cb(&ci, w->arg));
-}
-
 int
 ks_certinfo_foreach_successor(struct ks_txn *t, const char *fpr,
     int (*cb)(const struct ks_certinfo *, void *), void *arg)
@@ -1470,14 +1470,11 @@ ks_certinfo_foreach_successor(struct ks_txn *t, const char *fpr,
 	MDB_cursor		*c;
 	MDB_val			 k, v;
 	struct ks_certinfo	 ci;
-	struct certinfo_walk	 w;
+	struct rec_walk		 w = { .ci_cb = cb, .arg = arg };
 	int			 rc;
 
-	if (t->ks->indexed && fpr[0] != '\0') {
-		w.cb = cb;
-		w.arg = arg;
-		return (ix_walk(t, T_SUCC, fpr, certinfo_walk_cb, &w));
-	}
+	if (t->ks->indexed && fpr[0] != '\0')
+		return (ix_walk(t, T_SUCC, fpr, rec_walk_cb, &w));
 	/* A scan without the index (format 1, KS_RDONLY). */
 	if ((rc = mdb_cursor_open(t->txn, t->ks->dbi[T_CERTINFO], &c)) != 0)
 		return (ks_maperr(rc));
@@ -1734,18 +1731,6 @@ struct cert_walk {
 	const char	*addr;
 };
 
-static int
-cert_walk_cb(struct ks_txn *t, const char *fpr, void *arg)
-{
-	struct cert_walk	*w = arg;
-	MDB_val			 v;
-	int			 rc;
-
-	if ((rc = tget(t, T_CERTS, fpr, strlen(fpr), &v)) != KS_OK)
-		return (rc == KS_NOTFOUND ? KS_CORRUPT : rc);
-	return (w->cb(fpr, v.mv_data, v.mv_size, w->arg));
-}
-
 /* Without the index (format 1, KS_RDONLY): a scan. */
 static int
 cert_scan_cb(const char *fpr, const unsigned char *data, size_t len,
@@ -1764,13 +1749,14 @@ ks_cert_foreach_addr(struct ks_txn *t, const char *addr,
     void *arg)
 {
 	struct cert_walk	 w;
+	struct rec_walk		 rw = { .cert_cb = cb, .arg = arg };
 
 	w.cb = cb;
 	w.arg = arg;
 	w.addr = addr;
 	if (!t->ks->indexed)
 		return (ks_cert_foreach(t, cert_scan_cb, &w));
-	return (ix_walk(t, T_UIDADDR, addr, cert_walk_cb, &w));
+	return (ix_walk(t, T_UIDADDR, addr, rec_walk_cb, &rw));
 }
 
 /* The wkd table's key: "domain/hash". */
