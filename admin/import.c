@@ -384,7 +384,7 @@ import_store(struct ks_txn *txn, const char *account,
 	if (!k->known || sb->len != m->len ||
 	    memcmp(sb->data, m->data, m->len) != 0)
 		k->changed = 1;
-	if ((rc = ks_cert_put(txn, m->fpr, m->data, m->len)) != KS_OK) {
+	if ((rc = store_cert_put(txn, m->fpr, m->data, m->len)) != KS_OK) {
 		io_err(msg, "key %s: %s", m->fpr, store_strerror(rc));
 		return (-1);
 	}

@@ -204,6 +204,13 @@ const char *store_strerror(int rc);
  * account", "domain not hosted").
  */
 int	 store_addr(struct ks_txn *, const char *addr, struct ks_addr *a);
+/*
+ * Store certificate data of key fpr (ks_cert_put()) and record its state
+ * (pgp_state()) in its certinfo, made if it has none, for `list` to read.
+ * KS_OK or a KS_* code.
+ */
+int	 store_cert_put(struct ks_txn *, const char *fpr,
+	    const unsigned char *data, size_t len);
 int	 store_domain(struct ks_txn *, const char *domain,
 	    struct ks_domain *d);
 /* A snapshot of address records, for walking while changing them. */
@@ -869,6 +876,12 @@ struct pgp_info {
 
 int	 pgp_info(const char *fpr, const unsigned char *, size_t,
 	    struct pgp_info *);
+/*
+ * pgpstate.c: the state of data, a certificate as the store keeps it, into
+ * *st without RNP: 0, or 1 (st->known 0) where only RNP can say.
+ */
+int	 pgp_state(const unsigned char *data, size_t len,
+	    struct ks_keystate *st);
 /*
  * Make a revocation signature for key fpr with the secret key in keydata
  * (a keypair, as for pgp_read(); the passphrase from pp if protected).

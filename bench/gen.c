@@ -2,7 +2,7 @@
  * gen.c: fill a fresh store with N published addresses, for make bench
  * and tests/integ/t_scale.sh.
  *
- *	gen [-b batch] [-d domains] [-k sample] [-r file] [-s seed]
+ *	gen [-O] [-b batch] [-d domains] [-k sample] [-r file] [-s seed]
  *	    [-w file] [-x fpr] [-B dir] -S source -n N dir
  *
  * The blobs are real: every address published in the source store (a
@@ -22,7 +22,9 @@
  * (default N / 1000, at least 1) and serves blob i % (source blobs).
  * The writes go in transactions of batch puts (default 50000).  -x fpr
  * leaves that source key out, so that importing it into the store later
- * is the import of a new key.
+ * is the import of a new key.  -O writes the certinfo records without the
+ * key states import records (as an earlier version stored them), so
+ * that wkdctl list reads those keys with RNP.
  *
  * -w file gets the first min(N, 1000) addresses (the working set), -r
  * file sample addresses drawn at random (with replacement, seeded by
@@ -71,8 +73,8 @@ struct srcs {
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: gen [-b batch] [-d domains] [-k sample] "
-	    "[-r file] [-s seed]\n"
+	fprintf(stderr, "usage: gen [-O] [-b batch] [-d domains] "
+	    "[-k sample] [-r file] [-s seed]\n"
 	    "           [-w file] [-x fpr] [-B dir] -S source -n N dir\n");
 	exit(2);
 }
@@ -253,10 +255,13 @@ main(int argc, char *argv[])
 	size_t			 j, avg, mapsize;
 	double			 t0;
 	FILE			*f;
-	int			 ch, have_n = 0;
+	int			 ch, have_n = 0, nostate = 0;
 
-	while ((ch = getopt(argc, argv, "B:b:d:k:n:r:S:s:w:x:")) != -1) {
+	while ((ch = getopt(argc, argv, "B:b:d:k:n:Or:S:s:w:x:")) != -1) {
 		switch (ch) {
+		case 'O':
+			nostate = 1;
+			break;
 		case 'B':
 			bdir = optarg;
 			break;
@@ -326,6 +331,8 @@ main(int argc, char *argv[])
 		s = &l.v[j];
 		check(ks_cert_put(txn, s->fpr, s->cert.data, s->cert.len),
 		    s->fpr);
+		if (s->has_ci && nostate)
+			memset(&s->ci.state, 0, sizeof(s->ci.state));
 		if (s->has_ci)
 			check(ks_certinfo_put(txn, &s->ci), s->fpr);
 	}

@@ -13,7 +13,9 @@
  *                                              address can't change owner)
  *   certs     FINGERPRINT -> OpenPGP bytes     public certificates as
  *                                              imported and cleaned
- *   certinfo  FINGERPRINT -> state             superseded by which key
+ *   certinfo  FINGERPRINT -> state             superseded by which key;
+ *                                              the key's own (created,
+ *                                              expires, revoked, subkeys)
  *   revocs    FINGERPRINT -> signature bytes   revocation certificate kept
  *                                              for later use, never served
  *   wkd       "domain/hash" -> etag + where    what the daemon serves
@@ -295,6 +297,42 @@ int		 ks_cert_foreach_addr(struct ks_txn *, const char *addr,
  */
 #define KS_CERT_SUPERSEDED	0x01	/* Replaced by successor. */
 
+/*
+ * A key's state as wkdctl found it when it stored the certificate (from
+ * its verified self-signatures), so that listing keys reads the store
+ * and parses no OpenPGP: the primary key and each subkey.  alg is the
+ * OpenPGP public-key algorithm (RFC 4880 9.1: 1 RSA, 17 DSA, 18 ECDH,
+ * 19 ECDSA, 22 EdDSA...), bits its size (the modulus's or the curve's:
+ * 255 for Curve25519), 0 if unknown; usage the key flags of its newest
+ * binding or self-signature (RFC 4880 5.2.3.21), 0 if none.  Whether a
+ * key has expired is the reader's to say: expires is a time, and "now"
+ * moves.
+ */
+#define KS_USE_CERTIFY		0x01
+#define KS_USE_SIGN		0x02
+#define KS_USE_ENCRYPT		0x0c	/* Communications or storage. */
+#define KS_USE_AUTH		0x20
+#define KS_SUBKEY_MAX		16	/* More are not recorded. */
+
+struct ks_keypart {
+	char		 fpr[KS_FPR_MAX];	/* Subkeys; "" for the primary. */
+	int64_t		 created;
+	int64_t		 expires;		/* 0: never. */
+	uint16_t	 alg;
+	uint16_t	 bits;
+	uint8_t		 usage;			/* KS_USE_* */
+	uint8_t		 revoked;
+};
+
+struct ks_keystate {
+	int		 known;		/* 0: not recorded (see below). */
+	struct ks_keypart primary;
+	int		 reason;	/* Revoked: RFC 4880 5.2.3.23 code. */
+	char		 reason_text[256];
+	size_t		 nsub;
+	struct ks_keypart sub[KS_SUBKEY_MAX];
+};
+
 struct ks_certinfo {
 	char		 fpr[KS_FPR_MAX];
 	uint32_t	 flags;			/* KS_CERT_* */
@@ -306,6 +344,11 @@ struct ks_certinfo {
 	char		 account[KS_ADDR_MAX];
 	int64_t		 ctime;			/* First imported. */
 	int64_t		 mtime;			/* Set by ks_certinfo_put. */
+	/*
+	 * known 0 for keys stored by an earlier version, or that wkdctl
+	 * couldn't read without RNP: parse the certificate instead.
+	 */
+	struct ks_keystate state;
 };
 
 /*

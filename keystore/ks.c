@@ -12,7 +12,11 @@
  *   blobs    key: u64 seq, big-endian; the bytes themselves (see "The
  *            bytes of published keys" below)
  *   certinfo v1: u8 1, u8[3] 0, u32 flags, i64 ctime, i64 mtime,
- *               u8 successorlen, successor[, u16 accountlen, account]
+ *               u8 successorlen, successor[, u16 accountlen, account
+ *               [, the key's state: u8 1, u8 reason, u16 textlen, text,
+ *               u8 nsub, then the primary and each subkey as a part:
+ *               u8 fprlen, fpr, i64 created, i64 expires, u16 alg,
+ *               u16 bits, u8 usage, u8 revoked]]
  *   log      key: u64 seq, big-endian (so keys sort by number);
  *            v1: u8 1, i64 time, then user, cmd, subject, detail, each
  *               as u16 len + bytes
@@ -1362,6 +1366,95 @@ ks_cert_del(struct ks_txn *t, const char *fpr)
 #define CI_MTIME	16
 #define CI_SLEN		24
 #define CI_SUCC		25	/* Then u16 account length, account. */
+#define CI_PART_MAX	(1 + KS_FPR_MAX + 8 + 8 + 2 + 2 + 1 + 1)
+#define CI_STATE_MAX	(1 + 1 + 2 + 256 + 1 + \
+			    (1 + KS_SUBKEY_MAX) * CI_PART_MAX)
+
+/* A key part (ks_keystate) at p; returns the end. */
+static unsigned char *
+part_put(unsigned char *p, const struct ks_keypart *k)
+{
+	size_t	 n = strnlen(k->fpr, sizeof(k->fpr) - 1);
+
+	*p++ = n;
+	memcpy(p, k->fpr, n);
+	p += n;
+	put_i64(p, k->created);
+	put_i64(p + 8, k->expires);
+	put_u16(p + 16, k->alg);
+	put_u16(p + 18, k->bits);
+	p[20] = k->usage;
+	p[21] = k->revoked;
+	return (p + 22);
+}
+
+static const unsigned char *
+part_get(const unsigned char *p, const unsigned char *end,
+    struct ks_keypart *k)
+{
+	size_t	 n;
+
+	if (p == NULL || end - p < 1 || (n = p[0]) >= sizeof(k->fpr) ||
+	    (size_t)(end - p) < 1 + n + 22)
+		return (NULL);
+	memcpy(k->fpr, p + 1, n);
+	k->fpr[n] = '\0';
+	p += 1 + n;
+	k->created = get_i64(p);
+	k->expires = get_i64(p + 8);
+	k->alg = get_u16(p + 16);
+	k->bits = get_u16(p + 18);
+	k->usage = p[20];
+	k->revoked = p[21];
+	return (p + 22);
+}
+
+/* The state section of a certinfo record at p (see the top). */
+static size_t
+state_put(unsigned char *p, const struct ks_keystate *s)
+{
+	unsigned char	*q = p;
+	size_t		 n = strnlen(s->reason_text, sizeof(s->reason_text) - 1);
+	size_t		 i, nsub = s->nsub > KS_SUBKEY_MAX ? KS_SUBKEY_MAX :
+			    s->nsub;
+
+	*q++ = 1;
+	*q++ = s->reason;
+	put_u16(q, n);
+	memcpy(q + 2, s->reason_text, n);
+	q += 2 + n;
+	*q++ = nsub;
+	q = part_put(q, &s->primary);
+	for (i = 0; i < nsub; i++)
+		q = part_put(q, &s->sub[i]);
+	return (q - p);
+}
+
+static int
+state_get(const unsigned char *p, const unsigned char *end,
+    struct ks_keystate *s)
+{
+	size_t	 n, i;
+
+	if (end - p < 5 || p[0] != 1)
+		return (KS_CORRUPT);
+	s->reason = p[1];
+	n = get_u16(p + 2);
+	if (n >= sizeof(s->reason_text) || (size_t)(end - p) < 5 + n)
+		return (KS_CORRUPT);
+	memcpy(s->reason_text, p + 4, n);
+	s->reason_text[n] = '\0';
+	p += 4 + n;
+	if ((s->nsub = *p++) > KS_SUBKEY_MAX)
+		return (KS_CORRUPT);
+	p = part_get(p, end, &s->primary);
+	for (i = 0; i < s->nsub; i++)
+		p = part_get(p, end, &s->sub[i]);
+	if (p != end)
+		return (KS_CORRUPT);
+	s->known = 1;
+	return (KS_OK);
+}
 
 static int
 certinfo_decode(const void *key, size_t klen, const MDB_val *v,
@@ -1383,9 +1476,13 @@ certinfo_decode(const void *key, size_t klen, const MDB_val *v,
 			return (KS_CORRUPT);
 		alen = get_u16(p + CI_SUCC + slen);
 		if (alen >= sizeof(out->account) ||
-		    v->mv_size != CI_SUCC + 2 + slen + alen)
+		    v->mv_size < CI_SUCC + 2 + slen + alen)
 			return (KS_CORRUPT);
 		memcpy(out->account, p + CI_SUCC + 2 + slen, alen);
+		if (v->mv_size > CI_SUCC + 2 + slen + alen &&
+		    state_get(p + CI_SUCC + 2 + slen + alen, p + v->mv_size,
+		    &out->state) != KS_OK)
+			return (KS_CORRUPT);
 	}
 	memcpy(out->fpr, key, klen);
 	out->flags = get_u32(p + CI_FLAGS);
@@ -1430,9 +1527,10 @@ certinfo_index(struct ks_txn *t, const struct ks_certinfo *old,
 int
 ks_certinfo_put(struct ks_txn *t, const struct ks_certinfo *ci)
 {
-	unsigned char		 rec[CI_SUCC + 2 + KS_FPR_MAX + KS_ADDR_MAX];
+	unsigned char		 rec[CI_SUCC + 2 + KS_FPR_MAX + KS_ADDR_MAX +
+				    CI_STATE_MAX];
 	struct ks_certinfo	 old, new;
-	size_t			 slen, alen;
+	size_t			 slen, alen, len;
 	int64_t			 now = time(NULL);
 	int			 rc, known;
 
@@ -1455,8 +1553,11 @@ ks_certinfo_put(struct ks_txn *t, const struct ks_certinfo *ci)
 	memcpy(rec + CI_SUCC, ci->successor, slen);
 	put_u16(rec + CI_SUCC + slen, alen);
 	memcpy(rec + CI_SUCC + 2 + slen, ci->account, alen);
-	if ((rc = tput(t, T_CERTINFO, ci->fpr, strlen(ci->fpr), rec,
-	    CI_SUCC + 2 + slen + alen, 0)) != KS_OK)
+	len = CI_SUCC + 2 + slen + alen;
+	if (ci->state.known)
+		len += state_put(rec + len, &ci->state);
+	if ((rc = tput(t, T_CERTINFO, ci->fpr, strlen(ci->fpr), rec, len,
+	    0)) != KS_OK)
 		return (rc);
 	new = *ci;
 	new.successor[slen] = '\0';
