@@ -3,7 +3,7 @@
  * and tests/integ/t_scale.sh.
  *
  *	gen [-O] [-b batch] [-d domains] [-k sample] [-r file] [-s seed]
- *	    [-w file] [-x fpr] [-B dir] -S source -n N dir
+ *	    [-w file] [-x fpr] [-B dir] [-R rounds] -S source -n N dir
  *
  * The blobs are real: every address published in the source store (a
  * store that "wkdctl import" filled, e.g. with Debian's keyrings) gives
@@ -25,6 +25,12 @@
  * is the import of a new key.  -O writes the certinfo records without the
  * key states import records (as an earlier version stored them), so
  * that wkdctl list reads those keys with RNP.
+ *
+ * -R rounds then churns the store, as keys being updated do: rounds * N
+ * times, an address drawn at random gets another blob drawn at random
+ * (ks_wkd_put, the same batches), and the blob bytes printed are those
+ * served at the end.  With -R the -w, -r and -B files would not say what
+ * is served: they are refused.
  *
  * -w file gets the first min(N, 1000) addresses (the working set), -r
  * file sample addresses drawn at random (with replacement, seeded by
@@ -75,7 +81,8 @@ usage(void)
 {
 	fprintf(stderr, "usage: gen [-O] [-b batch] [-d domains] "
 	    "[-k sample] [-r file] [-s seed]\n"
-	    "           [-w file] [-x fpr] [-B dir] -S source -n N dir\n");
+	    "           [-w file] [-x fpr] [-B dir] [-R rounds] -S source "
+	    "-n N dir\n");
 	exit(2);
 }
 
@@ -250,15 +257,19 @@ main(int argc, char *argv[])
 	const char		*bdir = NULL, *skip = NULL;
 	unsigned long long	 n = 0, ndom = 0, batch = GEN_BATCH;
 	unsigned long long	 k = 1000, i, inbatch;
-	unsigned long long	 bytes = 0;
+	unsigned long long	 bytes = 0, rounds = 0, r;
+	uint32_t		*cur;
 	uint64_t		 seed = 1;
 	size_t			 j, avg, mapsize;
 	double			 t0;
 	FILE			*f;
 	int			 ch, have_n = 0, nostate = 0;
 
-	while ((ch = getopt(argc, argv, "B:b:d:k:n:Or:S:s:w:x:")) != -1) {
+	while ((ch = getopt(argc, argv, "B:b:d:k:n:OR:r:S:s:w:x:")) != -1) {
 		switch (ch) {
+		case 'R':
+			rounds = num(optarg, 0, 100, "-R");
+			break;
 		case 'O':
 			nostate = 1;
 			break;
@@ -301,6 +312,8 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc != 1 || srcdir == NULL || !have_n)
 		usage();
+	if (rounds > 0 && (wfile != NULL || rfile != NULL || bdir != NULL))
+		errx(2, "-R goes without -w, -r and -B");
 	if (ndom == 0)
 		ndom = n / GEN_PER_DOMAIN > 0 ? n / GEN_PER_DOMAIN : 1;
 	if (ndom > n)
@@ -362,6 +375,37 @@ main(int argc, char *argv[])
 	}
 	if (txn != NULL)
 		check(ks_txn_commit(txn), "commit");
+
+	/* -R: churn, blob j of address i as cur[i]. */
+	if (rounds > 0) {
+		if ((cur = calloc(n, sizeof(*cur))) == NULL)
+			err(1, "calloc");
+		for (i = 0; i < n; i++)
+			cur[i] = i % l.n;
+		txn = NULL;
+		inbatch = 0;
+		for (r = 0; r < rounds * n; r++) {
+			if (txn == NULL)
+				check(ks_txn_begin(ks, 0, &txn), "begin");
+			i = rnd(&seed) % n;
+			j = rnd(&seed) % l.n;
+			addr_of(i, ndom, a.addr, sizeof(a.addr), domain,
+			    sizeof(domain), hash);
+			check(ks_wkd_put(txn, domain, hash, l.v[j].blob.data,
+			    l.v[j].blob.len), a.addr);
+			bytes += l.v[j].blob.len;
+			bytes -= l.v[cur[i]].blob.len;
+			cur[i] = j;
+			if (++inbatch == batch) {
+				check(ks_txn_commit(txn), "commit");
+				txn = NULL;
+				inbatch = 0;
+			}
+		}
+		if (txn != NULL)
+			check(ks_txn_commit(txn), "commit");
+		free(cur);
+	}
 	ks_close(ks);
 
 	if (wfile != NULL) {

@@ -47,16 +47,16 @@
  * same results.  A store of any other format (a later version) gives
  * KS_VERSION.
  *
- * Space.  A published key's bytes take about 1.08 times their size in
- * the blobs table (Debian's one-UID blobs; whole overflow pages for what
+ * Space.  A published key's bytes take about 1.1 times their size in the
+ * blobs table (Debian's one-UID blobs; whole overflow pages for what
  * fills them, the rest packed into leaf pages by appending); with the
- * address and wkd records a store of generated addresses is ~1.26-1.29
- * times its blob bytes (BENCHMARKS.md).  Replacing or deleting a key
- * frees its records; LMDB reuses freed overflow pages and leaf pages left
- * under a quarter full, but leaf pages emptied less than that stay
- * partly empty, so a store whose keys are replaced many times over grows
- * toward format 2's ratio (not measured).  Putting the same bytes again
- * writes nothing.
+ * address and wkd records a store of generated addresses is ~1.3 times
+ * its blob bytes (BENCHMARKS.md).  Replacing or deleting a key leaves a
+ * hole where its bytes were; each such write also moves the 4 oldest
+ * keys' bytes to the end of the table (a log-structured store's
+ * cleaner), which keeps the table ~0.9 full however often keys are
+ * replaced: a replace writes ~5 keys' bytes.  Putting the same bytes
+ * again writes nothing.
  *
  * An address is "local@domain" with the local part's ASCII letters lowered
  * and the domain as a lowercase A-label (ks_addr_norm()).

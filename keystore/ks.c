@@ -9,8 +9,8 @@
  *   wkd, mtasts v1: u8 1, u8 etaglen, etag, bytes (wkd: formats 1, 2)
  *   wkd      v2: u8 2, u8 etaglen, etag, u32 len, u64 seq, u16 nrec
  *            (format 3): the bytes are nrec records of blobs from seq on
- *   blobs    key: u64 seq, big-endian; the bytes themselves (see "The
- *            bytes of published keys" below)
+ *   blobs    key: u64 seq, big-endian; a key's run: its wkd key (the
+ *            owner), then its bytes (see "The bytes of published keys")
  *   certinfo v1: u8 1, u8[3] 0, u32 flags, i64 ctime, i64 mtime,
  *               u8 successorlen, successor[, u16 accountlen, account
  *               [, the key's state: u8 1, u8 reason, u16 textlen, text,
@@ -290,6 +290,8 @@ format_is(const MDB_val *v, const char *fmt)
 static int	 index_build(struct ks *, MDB_txn *);
 static int	 begin(struct ks *, unsigned, MDB_txn **);
 static int	 wkd_convert(struct ks *);
+static int	 blob_clean(struct ks_txn *, size_t);
+#define CLEAN_RUNS	4	/* See blob_clean(). */
 static int	 wkd_unref(struct ks_txn *, const MDB_val *);
 
 /*
@@ -843,7 +845,8 @@ ks_domain_set_flags(struct ks_txn *t, const char *name, uint32_t flags)
  * EINVAL, not MDB_NOTFOUND.
  */
 static int
-del_prefix(struct ks_txn *t, enum ks_table tb, const char *prefix)
+del_prefix(struct ks_txn *t, enum ks_table tb, const char *prefix,
+    size_t *n)
 {
 	MDB_cursor	*c;
 	MDB_val		 k, v;
@@ -864,6 +867,7 @@ del_prefix(struct ks_txn *t, enum ks_table tb, const char *prefix)
 			break;
 		if ((rc = mdb_cursor_del(c, 0)) != 0)
 			break;
+		(*n)++;
 		mkval(&k, prefix, plen);
 		rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
 	}
@@ -896,7 +900,7 @@ int
 ks_domain_del(struct ks_txn *t, const char *name)
 {
 	struct domain_keyed	 l;
-	size_t			 i, dlen = strlen(name);
+	size_t			 i = 0, dlen = strlen(name);
 	char			 prefix[KS_DOMAIN_MAX + 1];
 	int			 rc;
 
@@ -911,7 +915,8 @@ ks_domain_del(struct ks_txn *t, const char *name)
 	    rc != KS_NOTFOUND)
 		return (rc);
 	(void)snprintf(prefix, sizeof(prefix), "%s/", name);
-	if ((rc = del_prefix(t, T_WKD, prefix)) != KS_OK)
+	if ((rc = del_prefix(t, T_WKD, prefix, &i)) != KS_OK ||
+	    (rc = blob_clean(t, CLEAN_RUNS * i)) != KS_OK)
 		return (rc);
 
 	/*
@@ -1931,6 +1936,7 @@ tput_etag(struct ks_txn *t, enum ks_table tb, const char *key, size_t klen,
  * Instead each key's bytes are a run of records in the blobs table, under
  * consecutive 8-byte big-endian sequence numbers, always appended after
  * the last (MDB_APPEND: a full leaf page is left full, not split in two):
+ *   - the owner: the wkd key whose bytes these are (for the cleaner);
  *   - a head of n * page - PAGEHDRSZ bytes, exactly n overflow pages, if
  *     there are that many;
  *   - the rest (under a page) in pieces of at most a quarter of a page,
@@ -1940,8 +1946,8 @@ tput_etag(struct ks_txn *t, enum ks_table tb, const char *key, size_t klen,
  * The wkd record holds the ETag, the length, the first sequence number
  * and the number of records: a read is two descents (wkd, blobs), then
  * the run's next records by the cursor.  A replaced or deleted key's
- * records are deleted; the space they leave in leaf pages is reused as
- * LMDB merges pages under a quarter full (see keystore.h).
+ * records are deleted, and blob_clean() moves the oldest runs to the end
+ * so that the holes don't stay.
  *
  * wkd records: v1 (formats 1 and 2): u8 1, u8 etaglen, etag, bytes;
  * v2: u8 2, u8 etaglen, etag, u32 len, u64 seq, u16 nrec.  Both are read,
@@ -2007,10 +2013,14 @@ blob_layout(size_t psize, size_t len, size_t *head, size_t *npieces)
 	*npieces = (rest + piece - 1) / piece;
 }
 
-/* Append data (len bytes) to the blobs table; *ref says where. */
+/*
+ * Append the run of wkd key key (klen bytes) holding data (len bytes) to
+ * the blobs table: its owner record (the key), then the data's; *ref
+ * says where.
+ */
 static int
-blob_append(struct ks_txn *t, const unsigned char *data, size_t len,
-    struct blob_ref *ref)
+blob_append(struct ks_txn *t, const char *key, size_t klen,
+    const unsigned char *data, size_t len, struct blob_ref *ref)
 {
 	MDB_cursor	*c;
 	MDB_val		 k, v;
@@ -2034,14 +2044,19 @@ blob_append(struct ks_txn *t, const unsigned char *data, size_t len,
 	blob_layout(t->ks->psize, len, &head, &np);
 	ref->seq = seq;
 	ref->len = len;
-	ref->nrec = (head > 0) + np;
+	ref->nrec = 1 + (head > 0) + np;
 	rest = len - head;
-	for (i = 0, off = 0; i < ref->nrec; i++, off += sz) {
-		if (head > 0 && i == 0)
+	seq_key(kb, seq);
+	mkval(&k, kb, sizeof(kb));
+	mkval(&v, key, klen);
+	if ((rc = db_put(t->txn, t->ks->dbi[T_BLOBS], &k, &v,
+	    MDB_APPEND)) != 0)
+		return (ks_maperr(rc));
+	for (i = 1, off = 0; i < ref->nrec; i++, off += sz) {
+		if (head > 0 && i == 1)
 			sz = head;
-		else {
-			sz = rest / np + ((i - (head > 0)) < rest % np);
-		}
+		else
+			sz = rest / np + ((i - 1 - (head > 0)) < rest % np);
 		seq_key(kb, seq + i);
 		mkval(&k, kb, sizeof(kb));
 		mkval(&v, data + off, sz);
@@ -2052,9 +2067,13 @@ blob_append(struct ks_txn *t, const unsigned char *data, size_t len,
 	return (KS_OK);
 }
 
-/* Copy the blob ref names into out (data malloc'ed). */
+/*
+ * Copy the blob ref names into out (data malloc'ed); its owner record
+ * must name wkd key key (klen bytes).
+ */
 static int
-blob_read(struct ks_txn *t, const struct blob_ref *ref, struct ks_blob *out)
+blob_read(struct ks_txn *t, const char *key, size_t klen,
+    const struct blob_ref *ref, struct ks_blob *out)
 {
 	MDB_cursor	*c;
 	MDB_val		 k, v;
@@ -2063,6 +2082,8 @@ blob_read(struct ks_txn *t, const struct blob_ref *ref, struct ks_blob *out)
 	unsigned	 i;
 	int		 rc = 0;
 
+	if (ref->nrec == 0)
+		return (KS_CORRUPT);
 	if ((out->data = ks_malloc(ref->len)) == NULL)
 		return (ENOMEM);
 	if ((rc = mdb_cursor_open(t->txn, t->ks->dbi[T_BLOBS], &c)) != 0)
@@ -2074,10 +2095,14 @@ blob_read(struct ks_txn *t, const struct blob_ref *ref, struct ks_blob *out)
 		    MDB_NEXT)) != 0)
 			break;
 		if (k.mv_size != SEQ_LEN || seq_get(&k) != ref->seq + i ||
-		    v.mv_size > ref->len - off) {
+		    (i == 0 && (v.mv_size != klen ||
+		    memcmp(v.mv_data, key, klen) != 0)) ||
+		    (i > 0 && v.mv_size > ref->len - off)) {
 			rc = KS_CORRUPT;
 			break;
 		}
+		if (i == 0)
+			continue;
 		memcpy(out->data + off, v.mv_data, v.mv_size);
 		off += v.mv_size;
 	}
@@ -2140,16 +2165,17 @@ wkd_parse(struct ks_txn *t, const MDB_val *v, struct wkd_rec *r)
 	return (KS_OK);
 }
 
-/* The bytes of wkd record r into out. */
+/* The bytes of wkd record r, of key key (klen bytes), into out. */
 static int
-wkd_bytes(struct ks_txn *t, const struct wkd_rec *r, struct ks_blob *out)
+wkd_bytes(struct ks_txn *t, const char *key, size_t klen,
+    const struct wkd_rec *r, struct ks_blob *out)
 {
 	int	 rc;
 
 	if (r->v == 1)
 		rc = copyout(r->data, r->len, out);
 	else
-		rc = blob_read(t, &r->ref, out);
+		rc = blob_read(t, key, klen, &r->ref, out);
 	if (rc == KS_OK)
 		memcpy(out->etag, r->etag, sizeof(out->etag));
 	return (rc);
@@ -2167,41 +2193,16 @@ wkd_unref(struct ks_txn *t, const MDB_val *v)
 	return (r.v == 2 ? blob_del(t, &r.ref) : KS_OK);
 }
 
-/*
- * Store data (len bytes) with ETag etag under wkd key key as a v2
- * record: the bytes appended to the blobs table, the old record's blob
- * deleted, or nothing done if the same bytes are there already.
- */
+/* Append data as key's run and point key's v2 record at it. */
 static int
-wkd_write(struct ks_txn *t, const char *key, size_t klen, const char *etag,
+wkd_append(struct ks_txn *t, const char *key, size_t klen, const char *etag,
     const void *data, size_t len)
 {
-	struct wkd_rec	 old;
 	struct blob_ref	 ref;
-	struct ks_blob	 b;
-	MDB_val		 v;
 	unsigned char	 rec[WKD_V2_LEN];
-	int		 rc, same;
+	int		 rc;
 
-	if (!t->ks->blobs)
-		return (KS_VERSION);
-	if ((rc = tget(t, T_WKD, key, klen, &v)) == KS_OK) {
-		if ((rc = wkd_parse(t, &v, &old)) != KS_OK)
-			return (rc);
-		if (old.v == 2 && old.ref.len == len &&
-		    strcmp(old.etag, etag) == 0) {
-			if ((rc = blob_read(t, &old.ref, &b)) != KS_OK)
-				return (rc);
-			same = memcmp(b.data, data, len) == 0;
-			ks_blob_free(&b);
-			if (same)
-				return (KS_OK);
-		}
-		if (old.v == 2 && (rc = blob_del(t, &old.ref)) != KS_OK)
-			return (rc);
-	} else if (rc != KS_NOTFOUND)
-		return (rc);
-	if ((rc = blob_append(t, data, len, &ref)) != KS_OK)
+	if ((rc = blob_append(t, key, klen, data, len, &ref)) != KS_OK)
 		return (rc);
 	rec[0] = 2;
 	rec[1] = ETAG_LEN;
@@ -2211,6 +2212,105 @@ wkd_write(struct ks_txn *t, const char *key, size_t klen, const char *etag,
 	put_u32(rec + 2 + ETAG_LEN + 8, ref.seq >> 32);
 	put_u16(rec + 2 + ETAG_LEN + 12, ref.nrec);
 	return (tput(t, T_WKD, key, klen, rec, sizeof(rec), 0));
+}
+
+/*
+ * The cleaner.  A replaced or deleted key leaves a hole in the leaf
+ * pages of the blobs table, and appends go at the end: left alone, the
+ * table's fill would fall as keys are replaced (to ~0.6 after every key
+ * was replaced once).  So each hole made moves the CLEAN_RUNS oldest runs
+ * (the first of the table) to the end, as a log-structured store cleans:
+ * the table is rewritten from the front, pages emptied there are freed,
+ * and a run lives ~N / CLEAN_RUNS holes before it is moved again, so that
+ * the table stays ~c(1 - e^(-1/c)) full (0.88 for c = 4) whatever the
+ * churn, for c runs copied per replace.  A store that is only added to
+ * moves nothing.
+ */
+static int
+blob_clean(struct ks_txn *t, size_t n)
+{
+	MDB_cursor	*c;
+	MDB_val		 k, v;
+	struct wkd_rec	 r;
+	struct ks_blob	 b;
+	char		 key[KS_LMDB_KEY_MAX];
+	size_t		 klen;
+	uint64_t	 seq;
+	int		 rc;
+
+	for (; n > 0; n--) {
+		if ((rc = mdb_cursor_open(t->txn, t->ks->dbi[T_BLOBS],
+		    &c)) != 0)
+			return (ks_maperr(rc));
+		rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+		if (rc == 0 && (k.mv_size != SEQ_LEN || v.mv_size == 0 ||
+		    v.mv_size > sizeof(key)))
+			rc = KS_CORRUPT;
+		if (rc == 0) {
+			seq = seq_get(&k);
+			klen = v.mv_size;
+			memcpy(key, v.mv_data, klen);
+		}
+		mdb_cursor_close(c);
+		if (rc == MDB_NOTFOUND)
+			return (KS_OK);
+		if (rc != 0)
+			return (ks_maperr(rc));
+		/* The first record of a run is its owner's key. */
+		if ((rc = tget(t, T_WKD, key, klen, &v)) != KS_OK ||
+		    (rc = wkd_parse(t, &v, &r)) != KS_OK)
+			return (rc == KS_NOTFOUND ? KS_CORRUPT : rc);
+		if (r.v != 2 || r.ref.seq != seq)
+			return (KS_CORRUPT);
+		if ((rc = blob_read(t, key, klen, &r.ref, &b)) != KS_OK)
+			return (rc);
+		if ((rc = blob_del(t, &r.ref)) == KS_OK)
+			rc = wkd_append(t, key, klen, r.etag, b.data, b.len);
+		ks_blob_free(&b);
+		if (rc != KS_OK)
+			return (rc);
+	}
+	return (KS_OK);
+}
+
+/*
+ * Store data (len bytes) with ETag etag under wkd key key as a v2
+ * record: the bytes appended to the blobs table, the old record's blob
+ * deleted (and the cleaner run), or nothing done if the same bytes are
+ * there already.
+ */
+static int
+wkd_write(struct ks_txn *t, const char *key, size_t klen, const char *etag,
+    const void *data, size_t len)
+{
+	struct wkd_rec	 old;
+	struct ks_blob	 b;
+	MDB_val		 v;
+	int		 rc, same, hole = 0;
+
+	if (!t->ks->blobs)
+		return (KS_VERSION);
+	if ((rc = tget(t, T_WKD, key, klen, &v)) == KS_OK) {
+		if ((rc = wkd_parse(t, &v, &old)) != KS_OK)
+			return (rc);
+		if (old.v == 2 && old.ref.len == len &&
+		    strcmp(old.etag, etag) == 0) {
+			if ((rc = blob_read(t, key, klen, &old.ref, &b)) !=
+			    KS_OK)
+				return (rc);
+			same = memcmp(b.data, data, len) == 0;
+			ks_blob_free(&b);
+			if (same)
+				return (KS_OK);
+		}
+		if (old.v == 2 && (rc = blob_del(t, &old.ref)) != KS_OK)
+			return (rc);
+		hole = old.v == 2;
+	} else if (rc != KS_NOTFOUND)
+		return (rc);
+	if ((rc = wkd_append(t, key, klen, etag, data, len)) != KS_OK)
+		return (rc);
+	return (hole ? blob_clean(t, CLEAN_RUNS) : KS_OK);
 }
 
 int
@@ -2266,7 +2366,7 @@ ks_wkd_get(struct ks_txn *t, const char *domain, const char *hash,
 		return (rc);
 	if ((rc = wkd_parse(t, &v, &r)) != KS_OK)
 		return (rc);
-	return (wkd_bytes(t, &r, out));
+	return (wkd_bytes(t, key, klen, &r, out));
 }
 
 int
@@ -2281,9 +2381,10 @@ ks_wkd_del(struct ks_txn *t, const char *domain, const char *hash)
 		return (rc);
 	if ((rc = tget(t, T_WKD, key, klen, &v)) != KS_OK)
 		return (rc);
-	if ((rc = wkd_unref(t, &v)) != KS_OK)
+	if ((rc = wkd_unref(t, &v)) != KS_OK ||
+	    (rc = tdel(t, T_WKD, key, klen)) != KS_OK)
 		return (rc);
-	return (tdel(t, T_WKD, key, klen));
+	return (blob_clean(t, CLEAN_RUNS));
 }
 
 /*
@@ -2346,7 +2447,8 @@ wkd_convert_batch(struct ks_txn *t, struct convert_key *keys, int *end)
 	for (i = 0; i < n; i++) {
 		if ((rc = tget(t, T_WKD, keys[i].k, keys[i].len, &v)) !=
 		    KS_OK || (rc = wkd_parse(t, &v, &r)) != KS_OK ||
-		    (rc = wkd_bytes(t, &r, &b)) != KS_OK)
+		    (rc = wkd_bytes(t, keys[i].k, keys[i].len, &r, &b)) !=
+		    KS_OK)
 			return (rc);
 		if (strlen(r.etag) != ETAG_LEN)
 			rc = KS_CORRUPT;
