@@ -244,6 +244,18 @@ check(int rc, const char *what)
 		errx(1, "%s: %s", what, ks_strerror(rc));
 }
 
+/* One put more in *txn: at batch puts, commit (*txn NULL then). */
+static void
+batch_put(struct ks_txn **txn, unsigned long long *inbatch,
+    unsigned long long batch)
+{
+	if (++*inbatch == batch) {
+		check(ks_txn_commit(*txn), "commit");
+		*txn = NULL;
+		*inbatch = 0;
+	}
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -367,11 +379,7 @@ main(int argc, char *argv[])
 		check(ks_wkd_put(txn, domain, hash, s->blob.data,
 		    s->blob.len), a.addr);
 		bytes += s->blob.len;
-		if (++inbatch == batch) {
-			check(ks_txn_commit(txn), "commit");
-			txn = NULL;
-			inbatch = 0;
-		}
+		batch_put(&txn, &inbatch, batch);
 	}
 	if (txn != NULL)
 		check(ks_txn_commit(txn), "commit");
@@ -396,11 +404,7 @@ main(int argc, char *argv[])
 			bytes += l.v[j].blob.len;
 			bytes -= l.v[cur[i]].blob.len;
 			cur[i] = j;
-			if (++inbatch == batch) {
-				check(ks_txn_commit(txn), "commit");
-				txn = NULL;
-				inbatch = 0;
-			}
+			batch_put(&txn, &inbatch, batch);
 		}
 		if (txn != NULL)
 			check(ks_txn_commit(txn), "commit");

@@ -315,7 +315,7 @@ int		 ks_cert_foreach_addr(struct ks_txn *, const char *addr,
 #define KS_SUBKEY_MAX		16	/* More are not recorded. */
 
 struct ks_keypart {
-	char		 fpr[KS_FPR_MAX];	/* Subkeys; "" for the primary. */
+	char		 fpr[KS_FPR_MAX];	/* Subkeys'; primary: "". */
 	int64_t		 created;
 	int64_t		 expires;		/* 0: never. */
 	uint16_t	 alg;

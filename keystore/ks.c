@@ -1419,10 +1419,10 @@ static size_t
 state_put(unsigned char *p, const struct ks_keystate *s)
 {
 	unsigned char	*q = p;
-	size_t		 n = strnlen(s->reason_text, sizeof(s->reason_text) - 1);
-	size_t		 i, nsub = s->nsub > KS_SUBKEY_MAX ? KS_SUBKEY_MAX :
+	size_t		 n, i, nsub = s->nsub > KS_SUBKEY_MAX ? KS_SUBKEY_MAX :
 			    s->nsub;
 
+	n = strnlen(s->reason_text, sizeof(s->reason_text) - 1);
 	*q++ = 1;
 	*q++ = s->reason;
 	put_u16(q, n);

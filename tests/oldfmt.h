@@ -27,6 +27,37 @@ static const char *const oldfmt_index_tables[] = {
 	"certinfo-by-successor", "certs-by-uid"
 };
 
+/*
+ * Open the store in dir by raw LMDB with a transaction (rdonly: both
+ * read-only): 0, or an LMDB code with nothing left open.  raw_close()
+ * commits (or, rdonly, aborts) and closes: 0 or an LMDB code.
+ */
+static int
+raw_open(const char *dir, int rdonly, MDB_env **env, MDB_txn **txn)
+{
+	int	 rc;
+
+	if ((rc = mdb_env_create(env)) != 0)
+		return (rc);
+	(void)mdb_env_set_maxdbs(*env, 32);
+	if ((rc = mdb_env_open(*env, dir, rdonly ? MDB_RDONLY : 0,
+	    0660)) != 0 || (rc = mdb_txn_begin(*env, NULL, rdonly ?
+	    MDB_RDONLY : 0, txn)) != 0)
+		mdb_env_close(*env);
+	return (rc);
+}
+
+static int
+raw_close(MDB_env *env, MDB_txn *txn, int rc, int rdonly)
+{
+	if (rc == 0 && !rdonly)
+		rc = mdb_txn_commit(txn);
+	else
+		mdb_txn_abort(txn);
+	mdb_env_close(env);
+	return (rc);
+}
+
 struct oldfmt_rec {
 	char		 key[KS_DOMAIN_MAX + KS_HASH_LEN + 2];
 	struct ks_blob	 b;
@@ -48,14 +79,8 @@ oldfmt_read(const char *dir, struct oldfmt_rec **recs, size_t *n)
 	int		 rc;
 
 	*n = 0;
-	if ((rc = mdb_env_create(&env)) != 0)
+	if ((rc = raw_open(dir, 1, &env, &txn)) != 0)
 		return (rc);
-	(void)mdb_env_set_maxdbs(env, 32);
-	if ((rc = mdb_env_open(env, dir, MDB_RDONLY, 0660)) != 0 ||
-	    (rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn)) != 0) {
-		mdb_env_close(env);
-		return (rc);
-	}
 	if ((rc = mdb_dbi_open(txn, "wkd", 0, &dbi)) == 0 &&
 	    (rc = mdb_cursor_open(txn, dbi, &c)) == 0) {
 		while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
@@ -74,8 +99,7 @@ oldfmt_read(const char *dir, struct oldfmt_rec **recs, size_t *n)
 		}
 		mdb_cursor_close(c);
 	}
-	mdb_txn_abort(txn);
-	mdb_env_close(env);
+	(void)raw_close(env, txn, rc, 1);
 	*recs = r;
 	if (rc != MDB_NOTFOUND)
 		return (rc);
@@ -109,14 +133,8 @@ downgrade(const char *dir, const char *format)
 	old = strcmp(format, "1") == 0 || strcmp(format, "2") == 0;
 	if (old && (rc = oldfmt_read(dir, &recs, &n)) != 0)
 		goto out;
-	if ((rc = mdb_env_create(&env)) != 0)
+	if ((rc = raw_open(dir, 0, &env, &txn)) != 0)
 		goto out;
-	(void)mdb_env_set_maxdbs(env, 32);
-	if ((rc = mdb_env_open(env, dir, 0, 0660)) != 0 ||
-	    (rc = mdb_txn_begin(env, NULL, 0, &txn)) != 0) {
-		mdb_env_close(env);
-		goto out;
-	}
 	if (strcmp(format, "1") == 0)
 		for (i = 0; rc == 0 && i < sizeof(oldfmt_index_tables) /
 		    sizeof(oldfmt_index_tables[0]); i++)
@@ -152,11 +170,7 @@ downgrade(const char *dir, const char *format)
 		v.mv_size = strlen(format);
 		rc = mdb_put(txn, dbi, &k, &v, 0);
 	}
-	if (rc == 0)
-		rc = mdb_txn_commit(txn);
-	else
-		mdb_txn_abort(txn);
-	mdb_env_close(env);
+	rc = raw_close(env, txn, rc, 0);
 out:
 	for (i = 0; i < n; i++)
 		ks_blob_free(&recs[i].b);

@@ -130,55 +130,41 @@ serves(struct ks_txn *t, const char *dom, const char *hash,
 	return (good);
 }
 
-/* Raw LMDB: the bytes of table name's pages (-1 if none). */
-static long long
-raw_bytes(const char *name)
-{
-	MDB_env		*env;
-	MDB_txn		*txn;
-	MDB_dbi		 dbi;
-	MDB_stat	 st;
-	long long	 n = -1;
+/*
+ * Raw LMDB: the entries of table name (-1 if none) and, with bytes, the
+ * bytes of its pages; with fmt, the format and whether the conversion
+ * marker is there.
+ */
+static long long	 raw_stat(const char *, char *, size_t, int *,
+			    long long *);
 
-	if (mdb_env_create(&env) != 0)
-		return (-2);
-	(void)mdb_env_set_maxdbs(env, 32);
-	if (mdb_env_open(env, dir, MDB_RDONLY, 0660) != 0 ||
-	    mdb_txn_begin(env, NULL, MDB_RDONLY, &txn) != 0) {
-		mdb_env_close(env);
-		return (-2);
-	}
-	if (mdb_dbi_open(txn, name, 0, &dbi) == 0 &&
-	    mdb_stat(txn, dbi, &st) == 0)
-		n = (long long)st.ms_psize * (long long)(st.ms_branch_pages +
-		    st.ms_leaf_pages + st.ms_overflow_pages);
-	mdb_txn_abort(txn);
-	mdb_env_close(env);
-	return (n);
-}
-
-/* Raw LMDB: entries of table name (-1 if none), the format, the marker. */
 static long
 raw(const char *name, char *fmt, size_t fmtsz, int *marker)
+{
+	return ((long)raw_stat(name, fmt, fmtsz, marker, NULL));
+}
+
+static long long
+raw_stat(const char *name, char *fmt, size_t fmtsz, int *marker,
+    long long *bytes)
 {
 	MDB_env		*env;
 	MDB_txn		*txn;
 	MDB_dbi		 dbi;
 	MDB_stat	 st;
 	MDB_val		 k, v;
-	long		 n = -1;
+	long long	 n = -1;
 
-	if (mdb_env_create(&env) != 0)
+	if (raw_open(dir, 1, &env, &txn) != 0)
 		return (-2);
-	(void)mdb_env_set_maxdbs(env, 32);
-	if (mdb_env_open(env, dir, MDB_RDONLY, 0660) != 0 ||
-	    mdb_txn_begin(env, NULL, MDB_RDONLY, &txn) != 0) {
-		mdb_env_close(env);
-		return (-2);
-	}
 	if (mdb_dbi_open(txn, name, 0, &dbi) == 0 &&
-	    mdb_stat(txn, dbi, &st) == 0)
+	    mdb_stat(txn, dbi, &st) == 0) {
 		n = st.ms_entries;
+		if (bytes != NULL)
+			*bytes = (long long)st.ms_psize *
+			    (long long)(st.ms_branch_pages +
+			    st.ms_leaf_pages + st.ms_overflow_pages);
+	}
 	if (fmt != NULL && mdb_dbi_open(txn, "meta", 0, &dbi) == 0) {
 		k.mv_data = (void *)(uintptr_t)"format";
 		k.mv_size = 6;
@@ -190,8 +176,7 @@ raw(const char *name, char *fmt, size_t fmtsz, int *marker)
 		k.mv_size = 11;
 		*marker = mdb_get(txn, dbi, &k, &v) == 0;
 	}
-	mdb_txn_abort(txn);
-	mdb_env_close(env);
+	(void)raw_close(env, txn, 0, 1);
 	return (n);
 }
 
@@ -380,14 +365,8 @@ raw_mark(const char *format)
 	MDB_val		 k, v;
 	int		 rc;
 
-	if ((rc = mdb_env_create(&env)) != 0)
+	if ((rc = raw_open(dir, 0, &env, &txn)) != 0)
 		return (rc);
-	(void)mdb_env_set_maxdbs(env, 32);
-	if ((rc = mdb_env_open(env, dir, 0, 0660)) != 0 ||
-	    (rc = mdb_txn_begin(env, NULL, 0, &txn)) != 0) {
-		mdb_env_close(env);
-		return (rc);
-	}
 	if ((rc = mdb_dbi_open(txn, "blobs", MDB_CREATE, &dbi)) == 0 &&
 	    (rc = mdb_dbi_open(txn, "meta", 0, &dbi)) == 0) {
 		k.mv_data = (void *)(uintptr_t)"format";
@@ -401,12 +380,7 @@ raw_mark(const char *format)
 			rc = mdb_put(txn, dbi, &k, &v, 0);
 		}
 	}
-	if (rc == 0)
-		rc = mdb_txn_commit(txn);
-	else
-		mdb_txn_abort(txn);
-	mdb_env_close(env);
-	return (rc);
+	return (raw_close(env, txn, rc, 0));
 }
 
 /*
@@ -456,7 +430,7 @@ t_churn(void)
 	}
 	ok(all_served(ks), "churned: %d keys served as last put", NKEYS);
 	ks_close(ks);
-	pages = raw_bytes("blobs");
+	(void)raw_stat("blobs", NULL, 0, NULL, &pages);
 	diag("blobs table after churn: %lld bytes of pages for %lld bytes "
 	    "(%.2fx)", pages, live, (double)pages / live);
 	ok(pages > 0 && pages <= 1.3 * live, "churned: the blobs table "

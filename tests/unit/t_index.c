@@ -393,14 +393,8 @@ raw_format(char *fmt, size_t sz, int *nindex)
 
 	*nindex = 0;
 	fmt[0] = '\0';
-	if ((rc = mdb_env_create(&env)) != 0)
+	if ((rc = raw_open(dir, 1, &env, &txn)) != 0)
 		return (rc);
-	(void)mdb_env_set_maxdbs(env, 32);
-	if ((rc = mdb_env_open(env, dir, MDB_RDONLY, 0660)) != 0 ||
-	    (rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn)) != 0) {
-		mdb_env_close(env);
-		return (rc);
-	}
 	for (i = 0; i < sizeof(index_tables) / sizeof(index_tables[0]); i++)
 		if (mdb_dbi_open(txn, index_tables[i], 0, &dbi) == 0)
 			(*nindex)++;
@@ -410,9 +404,7 @@ raw_format(char *fmt, size_t sz, int *nindex)
 	    (rc = mdb_get(txn, dbi, &k, &v)) == 0)
 		(void)snprintf(fmt, sz, "%.*s", (int)v.mv_size,
 		    (char *)v.mv_data);
-	mdb_txn_abort(txn);
-	mdb_env_close(env);
-	return (rc);
+	return (raw_close(env, txn, rc, 1));
 }
 
 static void
