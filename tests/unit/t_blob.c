@@ -384,6 +384,36 @@ raw_mark(const char *format)
 }
 
 /*
+ * A fresh store with the NKEYS keys over two domains, sizes at random up
+ * to 3 pages; *live gets their bytes.  Returns the handle, for writing.
+ */
+static struct ks *
+fill(long long *live)
+{
+	struct ks	*ks = NULL;
+	struct ks_txn	*t;
+	char		 hash[KS_HASH_LEN + 1];
+	int		 i;
+
+	*live = 0;
+	cleanup();
+	if (mkdir(dir, 0700) == -1)
+		err(1, "mkdir");
+	E(ks_open(&ks, dir, KS_CREATE, 0));
+	E(ks_txn_begin(ks, 0, &t));
+	for (i = 0; i < NKEYS; i++) {
+		klen[i] = 2 + rnd(3 * 4096);
+		kp[i] = mkblob(klen[i], i);
+		*live += klen[i];
+		hash_of(i, hash);
+		E0(ks_wkd_put(t, i % 2 ? "b.example" : "a.example", hash,
+		    kp[i], klen[i]));
+	}
+	E(ks_txn_commit(t));
+	return (ks);
+}
+
+/*
  * Churn: every key replaced three times over, at random, by blobs of
  * other sizes, in small transactions (as wkdctl makes them): the keys
  * come back as last put, and the cleaner keeps the blobs table's pages
@@ -399,20 +429,7 @@ t_churn(void)
 	long long	 live = 0, pages;
 	int		 i, r, k;
 
-	cleanup();
-	if (mkdir(dir, 0700) == -1)
-		err(1, "mkdir");
-	E(ks_open(&ks, dir, KS_CREATE, 0));
-	E(ks_txn_begin(ks, 0, &t));
-	for (i = 0; i < NKEYS; i++) {
-		klen[i] = 2 + rnd(3 * 4096);
-		kp[i] = mkblob(klen[i], i);
-		live += klen[i];
-		hash_of(i, hash);
-		E0(ks_wkd_put(t, i % 2 ? "b.example" : "a.example", hash,
-		    kp[i], klen[i]));
-	}
-	E(ks_txn_commit(t));
+	ks = fill(&live);
 	for (r = 0; r < 3 * NKEYS; r++) {
 		if (r % 100 == 0)
 			E0(ks_txn_begin(ks, 0, &t));
@@ -443,24 +460,12 @@ static void
 t_upgrade(void)
 {
 	struct ks	*ks;
-	struct ks_txn	*t;
-	char		 hash[KS_HASH_LEN + 1], fmt[16];
+	char		 fmt[16];
+	long long	 live;
 	long		 nblobs;
 	int		 i, marker;
 
-	cleanup();
-	if (mkdir(dir, 0700) == -1)
-		err(1, "mkdir");
-	E(ks_open(&ks, dir, KS_CREATE, 0));
-	E(ks_txn_begin(ks, 0, &t));
-	for (i = 0; i < NKEYS; i++) {
-		klen[i] = 2 + rnd(3 * 4096);
-		kp[i] = mkblob(klen[i], i);
-		hash_of(i, hash);
-		E0(ks_wkd_put(t, i % 2 ? "b.example" : "a.example", hash,
-		    kp[i], klen[i]));
-	}
-	E(ks_txn_commit(t));
+	ks = fill(&live);
 	ks_close(ks);
 	nblobs = blobs();
 	E(downgrade(dir, "2"));
