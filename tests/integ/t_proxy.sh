@@ -150,7 +150,7 @@ is "$NSTATUS" 404 "an unknown hash: wkdd's 404, passed on"
 nfetch /
 is "$NSTATUS" 200 "the rest stays nginx's"
 like "$T/nbody" "D's own page" "... its own page"
-like "$LOG" "GET a.test $KEY 200" "wkdd saw Host a.test"
+like "$LOG" "GET a.test key 200" "wkdd saw Host a.test"
 
 # The proxy's address is every client's: with max-connections-per-ip 2,
 # two connections from 127.0.0.1 held elsewhere leave nginx none.  (wkdd
