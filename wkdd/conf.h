@@ -71,6 +71,7 @@ struct conf {
 	size_t			 nservice_address;
 	char			 tlsrpt_rua[CONF_RUA_MAX];
 	char			 pidfile[PATH_MAX];
+	char			 tls_ticket_key[PATH_MAX];	/* Or "". */
 };
 
 /*

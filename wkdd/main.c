@@ -34,15 +34,16 @@ static void	usage(void) __attribute__((noreturn));
 static void	options(int, char *[], struct opts *);
 static void	startup(const char *, struct conf **, struct tls_cred **,
 		    struct http_page **);
-static size_t	listen_all(const struct conf *, int *);
+static size_t	listen_all(const struct conf *, int *,
+		    struct http_listener **);
 static void	signals_block(sigset_t *);
 static struct ks *drop(const struct conf *, int, struct tls_cred *,
 		    struct http_page *);
 static void	serve(const struct conf *, const int *, size_t,
-		    struct MHD_Daemon **);
+		    struct http_listener **);
 static void	serve_loop(const sigset_t *, const struct conf *,
 		    const char *);
-static void	shutdown_all(struct MHD_Daemon **, size_t, struct conf *,
+static void	shutdown_all(struct http_listener **, size_t, struct conf *,
 		    struct ks *);
 static int	listen_open(const struct conf_listen *, char *, size_t);
 static unsigned	listen_port(int);
@@ -58,7 +59,12 @@ usage(void)
 	exit(2);
 }
 
-/* A bound, listening socket for l; -1 with err set on error. */
+/*
+ * A bound, listening socket for l; -1 with err set on error.  SO_REUSEPORT
+ * comes after the bind, so that an address in use (another wkdd's too)
+ * is still refused, and before http.c binds a socket more to the address
+ * for each thread.
+ */
 static int
 listen_open(const struct conf_listen *l, char *err, size_t errsz)
 {
@@ -74,7 +80,8 @@ listen_open(const struct conf_listen *l, char *err, size_t errsz)
 		goto close;
 	if (bind(fd, (const struct sockaddr *)&l->ss, l->sslen) == -1)
 		goto close;
-	if (listen(fd, SOMAXCONN) == -1)
+	if (listen(fd, SOMAXCONN) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) == -1)
 		goto close;
 	return (fd);
 close:
@@ -319,12 +326,13 @@ startup(const char *path, struct conf **confp, struct tls_cred **credp,
 
 /*
  * As root: bind every listen and listen-http address into ls (in that
- * order; room for HTTP_DAEMONS_MAX; returns how many), open acme-webroot,
+ * order; room for HTTP_DAEMONS_MAX; returns how many) and make their
+ * listeners (hl, as many; their own sockets too), open acme-webroot,
  * and check that the store opens while errors still reach the terminal.
  * Exits on error.
  */
 static size_t
-listen_all(const struct conf *conf, int *ls)
+listen_all(const struct conf *conf, int *ls, struct http_listener **hl)
 {
 	struct ks	*ks;
 	char		 err[CONF_ERR_MAX];
@@ -339,6 +347,12 @@ listen_all(const struct conf *conf, int *ls)
 		if ((ls[conf->nlisten + i] = listen_open(&conf->listen_http[i],
 		    err, sizeof(err))) == -1)
 			fatalx("%s", err);
+	for (i = 0; i < conf->nlisten + conf->nlisten_http; i++)
+		if ((hl[i] = http_listener_new(ls[i], i >= conf->nlisten, err,
+		    sizeof(err))) == NULL)
+			fatalx("listen %s: %s", i < conf->nlisten ?
+			    conf->listen[i].text :
+			    conf->listen_http[i - conf->nlisten].text, err);
 	if (http_acme_open(conf, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if ((rc = ks_open(&ks, conf->store, KS_RDONLY, conf->store_size)) != 0)
@@ -398,10 +412,10 @@ drop(const struct conf *conf, int debug, struct tls_cred *cred,
 	return (ks);
 }
 
-/* One MHD daemon per socket of listen_all(), into mhd.  Exits on error. */
+/* Start the listeners of listen_all().  Exits on error. */
 static void
 serve(const struct conf *conf, const int *ls, size_t nls,
-    struct MHD_Daemon **mhd)
+    struct http_listener **hl)
 {
 	const char	*text;
 	size_t		 i;
@@ -411,10 +425,12 @@ serve(const struct conf *conf, const int *ls, size_t nls,
 		plain = i >= conf->nlisten;
 		text = plain ? conf->listen_http[i - conf->nlisten].text :
 		    conf->listen[i].text;
-		if ((mhd[i] = http_start(ls[i], conf, plain)) == NULL)
+		if (http_start(hl[i], conf) == -1)
 			fatalx("listen %s: cannot start", text);
-		log_info("listening on %s%s, port %u", text,
-		    plain ? " (plain HTTP)" : "", listen_port(ls[i]));
+		log_info("listening on %s%s, port %u, %zu thread%s", text,
+		    plain ? " (plain HTTP)" : "", listen_port(ls[i]),
+		    http_listener_threads(hl[i]),
+		    http_listener_threads(hl[i]) > 1 ? "s" : "");
 	}
 }
 
@@ -441,10 +457,10 @@ serve_loop(const sigset_t *sigs, const struct conf *conf, const char *path)
 
 /* Stop the daemons, give the pidfile and all else back. */
 static void
-shutdown_all(struct MHD_Daemon **mhd, size_t nls, struct conf *conf,
+shutdown_all(struct http_listener **hl, size_t nls, struct conf *conf,
     struct ks *ks)
 {
-	http_stop(mhd, nls, WKDD_STOP_MS);
+	http_stop(hl, nls, WKDD_STOP_MS);
 	if (conf->pidfile[0] != '\0' && unlink(conf->pidfile) == -1)
 		log_warn("pidfile %s", conf->pidfile);
 	http_cleanup();
@@ -456,7 +472,7 @@ shutdown_all(struct MHD_Daemon **mhd, size_t nls, struct conf *conf,
 int
 main(int argc, char *argv[])
 {
-	struct MHD_Daemon	*mhd[HTTP_DAEMONS_MAX];
+	struct http_listener	*hl[HTTP_DAEMONS_MAX];
 	int			 ls[HTTP_DAEMONS_MAX];
 	struct opts		 o;
 	struct conf		*conf;
@@ -481,18 +497,18 @@ main(int argc, char *argv[])
 		return (0);
 	}
 
-	nls = listen_all(conf, ls);
+	nls = listen_all(conf, ls, hl);
 	log_init(o.debug, LOG_DAEMON);
 	cert_check(conf, cred, 0);
 	signals_block(&sigs);
 	ks = drop(conf, o.debug, cred, page);
-	serve(conf, ls, nls, mhd);
+	serve(conf, ls, nls, hl);
 	if (o.readyfd != -1)
 		report_ports(o.readyfd, ls, nls);
 	log_info("serving %s", conf->store);
 
 	serve_loop(&sigs, conf, o.path);
-	shutdown_all(mhd, nls, conf, ks);
+	shutdown_all(hl, nls, conf, ks);
 	log_info("stopped");
 	return (0);
 }
