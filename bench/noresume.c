@@ -15,6 +15,7 @@ typedef struct ssl_st SSL;
 typedef struct ssl_session_st SSL_SESSION;
 
 int	SSL_connect(SSL *);
+int	SSL_in_before(const SSL *);
 int	SSL_set_session(SSL *, SSL_SESSION *);
 
 int
@@ -25,6 +26,8 @@ SSL_connect(SSL *s)
 	if (real == NULL &&
 	    (*(void **)&real = dlsym(RTLD_NEXT, "SSL_connect")) == NULL)
 		return (-1);
-	(void)SSL_set_session(s, NULL);
+	/* wrk calls again while the handshake goes on: only before it. */
+	if (SSL_in_before(s))
+		(void)SSL_set_session(s, NULL);
 	return (real(s));
 }

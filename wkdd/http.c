@@ -64,6 +64,12 @@
 #define HTTP_405	"Method not allowed\n"
 #define HTTP_500	"Internal server error\n"
 #define HTTP_THREADS_MAX	64	/* Daemons of an HTTPS listener. */
+/*
+ * A connection's memory (MHD's default is 32 KiB, zeroed at every
+ * request): a WKD request and its response headers take under 1 KiB, and
+ * nginx's default is 1 KiB for headers, 8 KiB for a large request.
+ */
+#define HTTP_CONN_MEMORY	(8 * 1024)
 #define HTTP_LIM_BUCKETS	1024	/* Of the per-address counts. */
 
 /* What a handler answers; http_queue() sends it. */
@@ -1170,6 +1176,8 @@ http_start(struct http_listener *l, const struct conf *conf)
 			    MHD_OPTION_EXTERNAL_LOGGER, http_mhdlog, NULL,
 			    MHD_OPTION_LISTEN_SOCKET, w->fd,
 			    MHD_OPTION_CONNECTION_LIMIT, conf->max_conns,
+			    MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+			    (size_t)HTTP_CONN_MEMORY,
 			    MHD_OPTION_NOTIFY_CONNECTION, http_notify, w,
 			    MHD_OPTION_CONNECTION_TIMEOUT, conf->timeout,
 			    MHD_OPTION_UNESCAPE_CALLBACK, http_unescape, NULL,
@@ -1182,6 +1190,8 @@ http_start(struct http_listener *l, const struct conf *conf)
 			    MHD_OPTION_HTTPS_CERT_CALLBACK, tls_cert_cb,
 			    MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES,
 			    MHD_OPTION_CONNECTION_LIMIT, conf->max_conns,
+			    MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+			    (size_t)HTTP_CONN_MEMORY,
 			    MHD_OPTION_NOTIFY_CONNECTION, http_notify, w,
 			    MHD_OPTION_CONNECTION_TIMEOUT, conf->timeout,
 			    MHD_OPTION_UNESCAPE_CALLBACK, http_unescape, NULL,

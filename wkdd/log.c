@@ -3,7 +3,9 @@
  * buffer and written with one call.
  */
 #include <errno.h>
+#include <paths.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,14 @@
 
 static int	log_debug_mode = 1;	/* stderr until log_init(). */
 static int	log_verbose;
+/*
+ * Without a syslog daemon (no /dev/log), syslog(3) tries to connect for
+ * every message (a socket made and closed: 3 system calls, under libc's
+ * syslog lock) and drops it: look for /dev/log once a second instead,
+ * dropping the messages meanwhile as syslog(3) would.  The second
+ * (CLOCK_MONOTONIC) until which it is known to be missing; 0: present.
+ */
+static atomic_long	log_nosyslog_until;
 
 static void	logit(int, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
@@ -25,9 +35,33 @@ void
 log_init(int debug, int facility)
 {
 	log_debug_mode = debug;
-	if (!debug)
+	if (!debug) {
 		openlog("wkdd", LOG_PID | LOG_NDELAY, facility);
+		if (access(_PATH_LOG, W_OK) == -1)
+			atomic_store(&log_nosyslog_until, 1);
+	}
 	tzset();
+}
+
+/* Is there no syslog daemon to log to (as of a second ago at most)? */
+static int
+log_nosyslog(void)
+{
+	struct timespec	ts;
+	long		until;
+
+	if ((until = atomic_load_explicit(&log_nosyslog_until,
+	    memory_order_relaxed)) == 0)
+		return (0);
+	(void)clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	if (ts.tv_sec < until)
+		return (1);
+	if (access(_PATH_LOG, W_OK) == 0) {
+		atomic_store(&log_nosyslog_until, 0);
+		return (0);
+	}
+	atomic_store(&log_nosyslog_until, (long)ts.tv_sec + 1);
+	return (1);
 }
 
 void
@@ -56,7 +90,7 @@ vlog(int pri, const char *fmt, va_list ap)
 			buf[n++] = '\n';
 			(void)write(STDERR_FILENO, buf, n);
 		}
-	} else
+	} else if (!log_nosyslog())
 		vsyslog(pri, fmt, ap);
 	errno = saved;
 }

@@ -68,7 +68,7 @@ int		 route_plain(const char *method, const char *host,
 	"-CIPHER-ALL:+AES-128-GCM:+CHACHA20-POLY1305:+AES-256-GCM:" \
 	"-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:-GROUP-ALL:" \
 	"+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1:" \
-	"-SIGN-RSA-SHA1:-SIGN-ECDSA-SHA1"
+	"-SIGN-RSA-SHA1:-SIGN-ECDSA-SHA1:%SERVER_PRECEDENCE"
 #define TLS_TICKET_KEY_MIN	32	/* Bytes of a tls-ticket-key file. */
 
 struct tls_cred;
