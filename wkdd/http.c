@@ -1161,7 +1161,15 @@ http_start(struct http_listener *l, const struct conf *conf)
 
 	l->max = conf->max_conns;
 	l->max_per_ip = conf->max_conns_per_ip;
-	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+	/*
+	 * poll(2), not epoll: in MHD 0.9.75's epoll loop a TLS handshake
+	 * waiting for the client stays on the ready list (nothing clears its
+	 * read-ready state), and the thread spins, recv() and epoll_wait(0),
+	 * until the client's next flight comes: half the CPU of a full
+	 * handshake (BENCHMARKS.md).  A thread polls only its own share of
+	 * the connections.
+	 */
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
 	    MHD_USE_ERROR_LOG;
 	for (i = 0; i < l->n; i++) {
 		w = &l->w[i];
