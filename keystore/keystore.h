@@ -43,9 +43,10 @@
  *
  * Writers (wkdctl) make every change inside one write transaction
  * (ks_txn_begin() ... ks_txn_commit()): it happens whole or not at all.
- * Readers (wkdd) call the one-shot ks_serve_*() functions, each in its own
- * short read transaction, and see every commit made by another process as
- * soon as it is made, without reopening.
+ * Readers read through a struct ks_reader per thread (wkdd), or the
+ * one-shot ks_serve_*() functions, each in its own short read transaction
+ * (wkdctl), and see every commit made by another process as soon as it is
+ * made, without reopening.
  *
  * LMDB's rules, which hold for the users of this library too:
  * - Never use a struct ks across fork(2): open it in the process that uses
