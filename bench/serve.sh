@@ -198,7 +198,7 @@ loadavg() {
 }
 
 # wrk_one SERVER MODE ROUND: one wrk run; appends "SERVER MODE rps
-# us_per_req p50 p99 errors" to $SV/runs.
+# us_per_req p50 p99 errors ROUND" to $SV/runs.
 wrk_one() {
 	_s=$1 _m=$2 _out=$SV/wrk.$1.$2.$3
 	case $_m in
@@ -207,7 +207,8 @@ wrk_one() {
 	resume) _pre= _arg=close ;;
 	esac
 	_t0=$(ticks "$_s")
-	LD_PRELOAD=$_pre wrk -t 2 -c 64 -d "${BENCH_SECS}s" --timeout 10s \
+	/usr/bin/time -o "$_out.t" -f '%U %S' env LD_PRELOAD=$_pre \
+	    wrk -t 2 -c 64 -d "${BENCH_SECS}s" --timeout 10s \
 	    --latency -s "$TOP/bench/serve.lua" "https://127.0.0.1:$(port "$_s")/" \
 	    -- "$SV/hashes" 10 $_arg > "$_out" 2>&1
 	_t1=$(ticks "$_s")
@@ -219,11 +220,15 @@ wrk_one() {
 		if ($i ~ /^[0-9]+,?$/) e += $i; print e }' "$_out")
 	_us=$(awk -v a="$_t0" -v b="$_t1" -v n="${_reqs:-0}" -v hz="$HZ" \
 	    'BEGIN { printf("%.1f", n > 0 ? (b - a) * 1e6 / hz / n : 0) }')
-	echo "$_s $_m ${_rps:-0} $_us $_p50 $_p99 ${_err:-0}" >> "$SV/runs"
+	_cus=$(tail -n 1 "$_out.t" | awk -v n="${_reqs:-0}" '{
+		printf("%.1f", n > 0 ? ($1 + $2) * 1e6 / n : 0) }')
+	echo "$_s $_m ${_rps:-0} $_us $_p50 $_p99 ${_err:-0} $3 $_cus" \
+	    >> "$SV/runs"
 	echo "  $_s $_m: ${_rps:-0} req/s, $_us us CPU/req, p50 $_p50 ms," \
-	    "p99 $_p99 ms, ${_err:-0} socket errors (load $(loadavg))"
+	    "p99 $_p99 ms, ${_err:-0} socket errors; wrk $_cus us CPU/req" \
+	    "(load $(loadavg))"
 	if [ "$_m" = keepalive ]; then
-		echo "$_s rss $(rss "$_s")" >> "$SV/runs"
+		echo "$_s rss $(rss "$_s") - - - - $3 -" >> "$SV/runs"
 	fi
 }
 
@@ -280,7 +285,7 @@ done
 echo "load average after: $(cat /proc/loadavg)"
 
 # med SERVER MODE FIELD: the median over the rounds (fields: 3 rps, 4 us,
-# 5 p50, 6 p99).
+# 5 p50, 6 p99, 9 wrk's us).
 med() {
 	awk -v s="$1" -v m="$2" -v f="$3" '$1 == s && $2 == m { print $f }' \
 	    "$SV/runs" | median
@@ -296,9 +301,17 @@ ratio() {
 		if (a == "-" || b == "-" || b + 0 == 0) print "-"
 		else printf("%.2f", a / b) }'
 }
-row() {	# row FIGURE UNIT NGINX WKDD GOAL
+# rratio MODE FIELD: the median over the rounds of each round's wkdd /
+# nginx (the two ran one after the other: a pair shares the load).
+rratio() {
+	awk -v m="$1" -v f="$2" '$2 == m { v[$1, $8] = $f; r[$8] = 1 }
+	    END { for (i in r) if (v["nginx", i] > 0)
+		printf("%.4f\n", v["wkdd", i] / v["nginx", i]) }' "$SV/runs" |
+	    median | awk '$1 == "-" { print; exit } { printf("%.2f", $1) }'
+}
+row() {	# row FIGURE UNIT NGINX WKDD GOAL [RATIO]
 	printf '| %s | %s %s | %s %s | **%s** | %s |\n' "$1" "$3" "$2" "$4" "$2" \
-	    "$(ratio "$4" "$3")" "$5"
+	    "${6:-$(ratio "$4" "$3")}" "$5"
 }
 n_ka=$(med nginx keepalive 3) w_ka=$(med wkdd keepalive 3)
 n_kus=$(med nginx keepalive 4) w_kus=$(med wkdd keepalive 4)
@@ -309,6 +322,8 @@ n_rrps=$(med nginx resume 3) w_rrps=$(med wkdd resume 3)
 n_rus=$(med nginx resume 4) w_rus=$(med wkdd resume 4)
 n_rss=$(awk '$1 == "nginx" && $2 == "rss" { print $3 }' "$SV/runs" | median)
 w_rss=$(awk '$1 == "wkdd" && $2 == "rss" { print $3 }' "$SV/runs" | median)
+w_anon=$(awk '$1 == "RssAnon:" { print $2 }' "/proc/$WKDD_PID/status")
+w_file=$(awk '$1 == "RssFile:" { print $2 }' "/proc/$WKDD_PID/status")
 n_rss=$(awk -v k="$n_rss" 'BEGIN { printf("%.1f", k / 1024) }')
 w_rss=$(awk -v k="$w_rss" 'BEGIN { printf("%.1f", k / 1024) }')
 # wkdd's resumed handshakes: wrk reports no such thing; the server CPU
@@ -321,21 +336,30 @@ w_rss=$(awk -v k="$w_rss" 'BEGIN { printf("%.1f", k / 1024) }')
 	    "median $kmedian), medians of $BENCH_ROUNDS interleaved rounds of" \
 	    "${BENCH_SECS} s; wrk -t 2 -c 64, bench/serve.lua (10 % misses)," \
 	    "curl ${BENCH_TTFB} requests a round; load average" \
-	    "$(cat /proc/loadavg | cut -d ' ' -f 1-3) at the end."
+	    "$(cat /proc/loadavg | cut -d ' ' -f 1-3) at the end.  A wrk" \
+	    "ratio is the median of the rounds' ratios (each round runs the" \
+	    "two servers one after the other); TTFB percentiles are over all" \
+	    "rounds' requests; RSS sums nginx's three processes."
 	echo
 	echo "| figure | nginx | wkdd | wkdd / nginx | goal |"
 	echo "| --- | --- | --- | --- | --- |"
-	row "keep-alive requests/s" "" "$n_ka" "$w_ka" "≥ 1.2"
-	row "keep-alive server CPU per request" µs "$n_kus" "$w_kus" "≤ 0.8"
-	row "keep-alive p99 latency" ms "$n_k99" "$w_k99" "≤ 1"
+	row "keep-alive requests/s" "" "$n_ka" "$w_ka" "≥ 1.2" \
+	    "$(rratio keepalive 3)"
+	row "keep-alive server CPU per request" µs "$n_kus" "$w_kus" "≤ 0.8" \
+	    "$(rratio keepalive 4)"
+	row "keep-alive p99 latency" ms "$n_k99" "$w_k99" "≤ 1" \
+	    "$(rratio keepalive 6)"
+	row "keep-alive client (wrk) CPU per request" µs \
+	    "$(med nginx keepalive 9)" "$(med wkdd keepalive 9)" "" \
+	    "$(rratio keepalive 9)"
 	row "new connection, full handshake (noresume.so): server CPU per request" µs \
-	    "$n_fus" "$w_fus" "≤ 0.8"
+	    "$n_fus" "$w_fus" "≤ 0.8" "$(rratio full 4)"
 	row "new connection, full handshake: requests/s (client-bound)" "" \
-	    "$n_frps" "$w_frps" ""
+	    "$n_frps" "$w_frps" "" "$(rratio full 3)"
 	row "new connection, resumption allowed: requests/s" "" "$n_rrps" \
-	    "$w_rrps" "≥ 1.2"
+	    "$w_rrps" "≥ 1.2" "$(rratio resume 3)"
 	row "new connection, resumption allowed: server CPU per request" µs \
-	    "$n_rus" "$w_rus" ""
+	    "$n_rus" "$w_rus" "" "$(rratio resume 4)"
 	row "unloaded new connection (curl): TTFB p50" ms "$(pct nginx 50)" \
 	    "$(pct wkdd 50)" "≤ 1"
 	row "unloaded new connection (curl): TTFB p90" ms "$(pct nginx 90)" \
@@ -343,9 +367,12 @@ w_rss=$(awk -v k="$w_rss" 'BEGIN { printf("%.1f", k / 1024) }')
 	row "unloaded new connection (curl): TTFB p99" ms "$(pct nginx 99)" \
 	    "$(pct wkdd 99)" "≤ 1.2"
 	row "server RSS after keep-alive load" MB "$n_rss" "$w_rss" "≤ 0.5"
+	echo
+	echo "wkdd's RSS at the end: ${w_anon} KB anonymous, ${w_file} KB" \
+	    "file-backed (libraries and the store's pages, mmap)."
 } > "$SV/table"
 cat "$SV/table"
 cat "$SV/table" >> "$RESULTS"
-md "" "Every run (server mode req/s µs/req p50 p99 socket-errors):" "" \
+md "" "Every run (server mode req/s µs/req p50 p99 socket-errors round wrk-µs/req):" "" \
     '```' "$(cat "$SV/runs")" '```'
 stop_servers

@@ -97,7 +97,7 @@ struct tls_cred {
 	size_t			 nlin;
 	struct tls_entry	*idx;		/* Sorted by name. */
 	size_t			 nidx;
-	unsigned char		 ticket[TLS_TICKET_LEN];	/* Master key. */
+	unsigned char		 ticket[TLS_TICKET_LEN];	/* Master. */
 	struct tls_cred		*next;		/* Retired list. */
 };
 
