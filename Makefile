@@ -10,6 +10,8 @@
 #   make bench            import and scale benchmarks (bench/run: BENCH_N...)
 
 PREFIX	?= /usr/local
+# The one place the version is written: wkdd -V, wkdctl -V, the package.
+VERSION	:= $(shell cat VERSION)
 OPT	?= -O2 -g
 W	 = -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wmissing-declarations -Wshadow -Wpointer-arith -Wcast-qual \
@@ -22,7 +24,7 @@ WKDD_PKGS  = libmicrohttpd gnutls lmdb libidn2
 ADMIN_PKGS = librnp gnutls lmdb libidn2
 KS_PKGS	   = gnutls lmdb libidn2
 
-CPPFLAGS += -D_GNU_SOURCE -Ikeystore -Iwkdd
+CPPFLAGS += -D_GNU_SOURCE -Ikeystore -Iwkdd -DWKDD_VERSION='"$(VERSION)"'
 CFLAGS	 = $(OPT) $(W) $(SAN) -std=c11 -pthread $(if $(WERROR),-Werror) \
 	   $(XCFLAGS)
 LDFLAGS	+= $(SAN) -pthread
@@ -100,6 +102,9 @@ $(O)/obj/wkdd/%.o: wkdd/%.c $(wildcard wkdd/*.h) keystore/keystore.h
 $(O)/obj/admin/%.o: admin/%.c $(wildcard admin/*.h) wkdd/conf.h keystore/keystore.h
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Iadmin $(CFLAGS) $(call pc_cflags,$(ADMIN_PKGS)) -c -o $@ $<
+
+# The programs that print it are rebuilt when the version changes.
+$(O)/obj/wkdd/main.o $(O)/obj/admin/wkdctl.o: VERSION
 
 # One program per module; it links whatever it uses from the libraries.
 $(O)/tests/t_%: tests/unit/t_%.c tests/tap.h $(LIBS_ALL)

@@ -138,6 +138,20 @@ static const struct ctl_cmd cmds[] = {
 	    "--create-accounts makes an account of each such address not\n"
 	    "bound yet (D must be hosted).  --dry-run changes nothing.  One\n"
 	    "transaction; exit 1 if any file mismatched or failed.\n" },
+	{ "backup", cmd_backup, BACKUP_USAGE,
+	    "write the whole store to a file",
+	    "A compacted copy of one consistent snapshot, taken while wkdd\n"
+	    "serves and wkdctl writes; written to a temporary file of mode\n"
+	    "600 beside file, checked, then renamed: file is always a whole\n"
+	    "backup.  It holds everything: the revocation certificates and\n"
+	    "the audit log too.\n" },
+	{ "restore", cmd_restore, RESTORE_USAGE,
+	    "replace the store with a backup",
+	    "Checks file first (a wkdd store of a format this wkdctl reads,\n"
+	    "every record as wkdctl writes them; else nothing changes), then\n"
+	    "replaces the whole store with it in one transaction: wkdd\n"
+	    "serves the restored store from its next request, without a\n"
+	    "reload.  Makes the store if there is none (a new replica).\n" },
 	{ "mta-sts", cmd_mtasts, MTASTS_USAGE,
 	    "set, show or remove a domain's MTA-STS policy",
 	    "wkdd serves it at https://mta-sts.DOMAIN/.well-known/mta-sts.txt\n"
@@ -152,7 +166,7 @@ usage(FILE *fp)
 {
 	size_t	 i;
 
-	fprintf(fp, "usage: wkdctl [-f file] [-s dir] command "
+	fprintf(fp, "usage: wkdctl [-V] [-f file] [-s dir] command "
 	    "[argument ...]\n");
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		cli_print_usage(fp, cmds[i].usage, 0);
@@ -213,12 +227,13 @@ main(int argc, char *argv[])
 	int			 ch, explicit = 0, rc;
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 
 	memset(&ctl, 0, sizeof(ctl));
 	audit_init(argc, argv);
-	while ((ch = getopt_long(argc, argv, "+f:hs:", longopts,
+	while ((ch = getopt_long(argc, argv, "+f:hs:V", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'f':
@@ -231,6 +246,9 @@ main(int argc, char *argv[])
 		case 's':
 			ctl.store = optarg;
 			break;
+		case 'V':
+			printf("wkdctl %s\n", WKDD_VERSION);
+			return (0);
 		default:
 			usage(stderr);
 			return (EXIT_USAGE);

@@ -9,6 +9,7 @@
  * cli.c	usage and --help; normalising typed addresses, domains and
  *		fingerprints.
  * store.c	init; opening the store, transactions, address snapshots.
+ * backup.c	backup, restore: the store as one file, copied whole.
  * audit.c	the audit log: written with every change; "log".
  * io.c		bounded file reading, writing, JSON and URL encoding.
  * pass.c	passphrases (--passphrase-fd, or the terminal).
@@ -118,6 +119,8 @@ struct pgp_certs;
 #define PUBLISH_USAGE	"publish address"
 #define REPUBLISH_USAGE	"republish address | --account address | domain"
 #define EXPTREE_USAGE	"export-tree dir [domain ...]"
+#define BACKUP_USAGE	"backup file"
+#define RESTORE_USAGE	"restore file"
 #define IMPTREE_USAGE	"import-tree [--create-accounts] [--dry-run] " \
 			"[--domain domain] dir"
 #define MTASTS_USAGE	"mta-sts set domain --mode enforce|testing|none " \
@@ -178,6 +181,10 @@ int	 cli_lookup(struct ctl *, const char *in, char addr[KS_ADDR_MAX],
 int	 cli_domain(const char *in, char out[KS_DOMAIN_MAX]);
 /* Normalise a fingerprint (hex, any case, spaces, "0x"); -1 if none. */
 int	 cli_fpr(const char *in, char out[KS_FPR_MAX]);
+
+/* backup.c */
+int	 cmd_backup(struct ctl *, int, char **);
+int	 cmd_restore(struct ctl *, int, char **);
 
 /* store.c */
 int	 cmd_init(struct ctl *, int, char **);

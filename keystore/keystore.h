@@ -161,6 +161,13 @@ struct ks_addr {
 int		 ks_open(struct ks **ksp, const char *dir, int flags,
 		    size_t mapsize);
 void		 ks_close(struct ks *);
+/*
+ * 1 if the directory ks was opened from now holds another data.mdb than
+ * the one ks has open (the store directory was replaced, e.g. renamed
+ * over), else 0 (also when it can't be told: data.mdb gone meanwhile).
+ * Two stat(2) calls.
+ */
+int		 ks_replaced(struct ks *);
 
 /*
  * Transactions.  ks_txn_begin(ks, 0, &t) starts a write transaction (one at
@@ -392,6 +399,39 @@ int		 ks_has_domain(struct ks *, const char *domain);
 int		 ks_serve_mtasts(struct ks *, const char *domain,
 		    struct ks_blob *out);
 
+/*
+ * What the daemon's metrics and health check report of the store, read in
+ * one short read transaction from LMDB's own counts (mdb_stat(3) entry
+ * counts and the environment's info: no table is walked, so it costs the
+ * same for ten addresses or ten million).
+ */
+struct ks_stats {
+	uint64_t	 map_bytes;	/* Most the store may grow to. */
+	uint64_t	 used_bytes;	/* Pages in use (last page + 1). */
+	uint64_t	 page_bytes;
+	uint64_t	 txnid;		/* Of the last write commit. */
+	unsigned	 readers;	/* Reader slots in use. */
+	unsigned	 max_readers;
+	uint64_t	 domains;	/* Hosted. */
+	uint64_t	 addresses;	/* Bound to accounts, ever. */
+	uint64_t	 published;	/* Addresses serving a key; below. */
+	uint64_t	 wkd;		/* (domain, hash) entries served. */
+	uint64_t	 certs;		/* Certificates stored. */
+	int64_t		 changed;	/* Newest audit entry; -1: none. */
+	int		 ondisk;	/* See ks_stats(). */
+};
+
+/*
+ * Fill *st.  published is UINT64_MAX for a format 1 store (it has no index
+ * to count: the daemon reads it as it is).  changed is the time of the
+ * newest audit log entry, which every wkdctl change writes in its own
+ * transaction.  ondisk is KS_OK if dir/data.mdb is still the file opened,
+ * else an errno value (ENOENT: gone; ESTALE: another file is there now,
+ * e.g. a restored copy).  Returns KS_OK or an LMDB code (the store can't
+ * be read).
+ */
+int		 ks_stats(struct ks *, struct ks_stats *st);
+
 /* Frees data and zeroes the blob. */
 void		 ks_blob_free(struct ks_blob *);
 
@@ -497,6 +537,43 @@ int		 ks_pgp_next(const unsigned char *data, size_t len,
  */
 int		 ks_pgp_scan(const unsigned char *data, size_t len,
 		    unsigned counts[64]);
+
+/*
+ * Backups.  ks_backup() writes to fd a compacted copy of the store
+ * (LMDB's mdb_env_copyfd2() with MDB_CP_COMPACT): one file, of one
+ * consistent snapshot taken in a read transaction, so writers and
+ * readers go on meanwhile.  It holds everything, the revocation
+ * certificates and the audit log too: keep it private.
+ *
+ * ks_check_file() opens such a file (or the data.mdb of a store)
+ * read-only, without a lock file, and checks that it is a store of a
+ * format this library reads: LMDB's meta pages, the file as long as they
+ * say, the tables of its format, and every record decodable as the write
+ * functions made it (a published key or a stored certificate: public key
+ * packets only).  info (may be NULL) gets what it holds.  KS_OK,
+ * KS_INVALID (not a wkdd store: another file, or another program's LMDB
+ * file), KS_VERSION, KS_CORRUPT (truncated, or a record that doesn't
+ * decode), an errno value or an LMDB code.
+ *
+ * ks_restore() checks file as ks_check_file() does, then replaces all of
+ * ks's store (opened for writing) with its content in one write
+ * transaction: every reader sees the old store or the new one, and a
+ * reader process (wkdd) serves the new one from its next transaction,
+ * without reopening; lock.mdb and data.mdb stay the files they are (the
+ * map grows if it must hold both until the commit).  A format 1 file
+ * gets its indexes.  cb, if not NULL, runs in that transaction before the
+ * commit (an audit entry); a non-zero return aborts it with that code.
+ * On any error nothing has changed.
+ */
+struct ks_backup_info {
+	int		 format;	/* 1 or 2. */
+	size_t		 bytes;		/* Of the file. */
+	size_t		 domains, addrs, keys, served;	/* Records. */
+};
+int		 ks_backup(struct ks *, int fd);
+int		 ks_check_file(const char *file, struct ks_backup_info *info);
+int		 ks_restore(struct ks *, const char *file,
+		    int (*cb)(struct ks_txn *, void *), void *arg);
 
 const char	*ks_strerror(int);	/* Static string; never NULL. */
 

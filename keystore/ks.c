@@ -32,11 +32,13 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <gnutls/crypto.h>
 #include <lmdb.h>
@@ -411,6 +413,22 @@ fail:
 		(void)pthread_rwlock_destroy(&ks->maplock);
 	free(ks);
 	return (ks_maperr(rc));
+}
+
+int
+ks_replaced(struct ks *ks)
+{
+	struct stat	 now, open;
+	const char	*dir;
+	char		 path[4096];
+	int		 fd;
+
+	if (mdb_env_get_path(ks->env, &dir) != 0 ||
+	    mdb_env_get_fd(ks->env, &fd) != 0 ||
+	    (size_t)snprintf(path, sizeof(path), "%s/data.mdb", dir) >=
+	    sizeof(path) || fstat(fd, &open) == -1 || stat(path, &now) == -1)
+		return (0);
+	return (now.st_dev != open.st_dev || now.st_ino != open.st_ino);
 }
 
 void
@@ -1928,6 +1946,79 @@ ks_serve_mtasts(struct ks *ks, const char *domain, struct ks_blob *out)
 	return (rc);
 }
 
+int
+ks_stats(struct ks *ks, struct ks_stats *st)
+{
+	struct stat	 now, opened;
+	MDB_envinfo	 info;
+	MDB_stat	 ms;
+	MDB_cursor	*c;
+	MDB_txn		*txn;
+	MDB_val		 k, v;
+	const char	*dir;
+	char		 path[4096];
+	mdb_filehandle_t fd;
+	int		 rc;
+
+	memset(st, 0, sizeof(*st));
+	st->changed = -1;
+	if ((rc = begin(ks, MDB_RDONLY, &txn)) != 0)
+		return (ks_maperr(rc));
+	if ((rc = mdb_env_info(ks->env, &info)) != 0 ||
+	    (rc = mdb_env_stat(ks->env, &ms)) != 0)
+		goto abort;
+	st->page_bytes = ms.ms_psize;
+	st->map_bytes = info.me_mapsize;
+	st->used_bytes = ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize;
+	st->txnid = mdb_txn_id(txn);
+	st->readers = info.me_numreaders;
+	st->max_readers = info.me_maxreaders;
+	if ((rc = mdb_stat(txn, ks->dbi[T_DOMAINS], &ms)) != 0)
+		goto abort;
+	st->domains = ms.ms_entries;
+	if ((rc = mdb_stat(txn, ks->dbi[T_ADDRS], &ms)) != 0)
+		goto abort;
+	st->addresses = ms.ms_entries;
+	if ((rc = mdb_stat(txn, ks->dbi[T_WKD], &ms)) != 0)
+		goto abort;
+	st->wkd = ms.ms_entries;
+	if ((rc = mdb_stat(txn, ks->dbi[T_CERTS], &ms)) != 0)
+		goto abort;
+	st->certs = ms.ms_entries;
+	st->published = UINT64_MAX;
+	/* A DUPSORT table's entries are its (fpr, address) pairs. */
+	if (ks->indexed) {
+		if ((rc = mdb_stat(txn, ks->dbi[T_ADDR_KEY], &ms)) != 0)
+			goto abort;
+		st->published = ms.ms_entries;
+	}
+	if ((rc = mdb_cursor_open(txn, ks->dbi[T_LOG], &c)) != 0)
+		goto abort;
+	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	if (rc == 0 && v.mv_size >= 9)
+		st->changed = get_i64((const unsigned char *)v.mv_data + 1);
+	mdb_cursor_close(c);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		goto abort;
+	mdb_txn_abort(txn);
+
+	st->ondisk = KS_OK;
+	if (mdb_env_get_path(ks->env, &dir) != 0 ||
+	    mdb_env_get_fd(ks->env, &fd) != 0 || fstat(fd, &opened) == -1)
+		return (KS_OK);
+	if ((size_t)snprintf(path, sizeof(path), "%s/data.mdb", dir) >=
+	    sizeof(path))
+		st->ondisk = ENAMETOOLONG;
+	else if (stat(path, &now) == -1)
+		st->ondisk = errno;
+	else if (now.st_dev != opened.st_dev || now.st_ino != opened.st_ino)
+		st->ondisk = ESTALE;
+	return (KS_OK);
+abort:
+	mdb_txn_abort(txn);
+	return (ks_maperr(rc));
+}
+
 /*
  * Build the indexes of a format 1 store from its tables, in txn (see the
  * top): each emptied first, then filled by one walk of each table.
@@ -1979,6 +2070,361 @@ index_build(struct ks *ks, MDB_txn *txn)
 out:
 	mdb_cursor_close(c);
 	return (rc == MDB_NOTFOUND ? KS_OK : ks_maperr(rc));
+}
+
+/*
+ * Backups (see keystore.h): a compacted copy written by LMDB itself, and
+ * a file checked then copied in, record by record, in one write
+ * transaction of the live store.  Copying in rather than renaming a file
+ * over data.mdb is what keeps a restore atomic for everyone: lock.mdb
+ * (the reader table and the last transaction id) belongs with the
+ * data.mdb it was made for, and wkdd has data.mdb mapped; a file renamed
+ * under them would pair the old lock with the new data, and wkdd would
+ * serve the old file until restarted.  In one transaction, each reader
+ * sees the old store or the new one, and wkdd serves the new one from
+ * its next request.
+ */
+
+/* A record of table tb as the write functions above would have made it. */
+static int
+record_check(enum ks_table tb, const MDB_val *k, const MDB_val *v)
+{
+	const unsigned char	*p = v->mv_data;
+	struct ks_domain	 d;
+	struct ks_addr		 a;
+	struct ks_certinfo	 ci;
+	struct ks_logent	 e;
+	size_t			 elen;
+
+	switch (tb) {
+	case T_DOMAINS:
+		return (domain_decode(k, v, &d));
+	case T_ADDRS:
+		return (addr_decode(k, v, &a));
+	case T_CERTINFO:
+		return (certinfo_decode(k->mv_data, k->mv_size, v, &ci));
+	case T_LOG:
+		return (log_decode(k, v, &e));
+	case T_CERTS:
+		return (check_pgp(v->mv_data, v->mv_size, KS_CERT_MAX) ==
+		    KS_OK ? KS_OK : KS_CORRUPT);
+	case T_REVOCS:
+		return (check_pgp(v->mv_data, v->mv_size, KS_BLOB_MAX) ==
+		    KS_OK ? KS_OK : KS_CORRUPT);
+	case T_POLICY:
+		return (v->mv_size <= KS_POLICY_MAX ? KS_OK : KS_CORRUPT);
+	case T_WKD:
+	case T_MTASTS:
+		if (v->mv_size < 2 || p[0] != 1 || (elen = p[1]) >=
+		    KS_ETAG_MAX || v->mv_size < 2 + elen)
+			return (KS_CORRUPT);
+		if (tb == T_WKD && check_pgp(p + 2 + elen, v->mv_size - 2 -
+		    elen, KS_BLOB_MAX) != KS_OK)
+			return (KS_CORRUPT);
+		return (KS_OK);
+	default:
+		return (KS_OK);
+	}
+}
+
+/*
+ * LMDB's two meta pages, read before LMDB maps the file: their magic,
+ * and the same page size in both (which places the second), fitting the
+ * file.  LMDB itself would read a meta page wherever a damaged size says,
+ * past the end of the file.
+ */
+#define LMDB_MAGIC	0xBEEFC0DEU
+#define LMDB_OFF_MAGIC	16	/* After the page header. */
+#define LMDB_OFF_PSIZE	40	/* mm_dbs[FREE_DBI].md_pad. */
+static int
+file_header(const char *file, size_t size)
+{
+	unsigned char	 b[LMDB_OFF_PSIZE + 4];
+	uint32_t	 magic, psize, first = 0;
+	ssize_t		 n;
+	int		 fd, i;
+
+	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1)
+		return (errno);
+	/* Both meta pages: page 0, then page 1 one page size further. */
+	for (i = 0; i < 2; i++) {
+		n = pread(fd, b, sizeof(b), (off_t)first * i);
+		memcpy(&magic, b + LMDB_OFF_MAGIC, sizeof(magic));
+		memcpy(&psize, b + LMDB_OFF_PSIZE, sizeof(psize));
+		if (n != (ssize_t)sizeof(b) || magic != LMDB_MAGIC) {
+			(void)close(fd);
+			return (i == 0 ? KS_INVALID : KS_CORRUPT);
+		}
+		if (psize < 512 || psize > 65536 ||
+		    (psize & (psize - 1)) != 0 || 2 * (size_t)psize > size ||
+		    (i == 1 && psize != first)) {
+			(void)close(fd);
+			return (KS_CORRUPT);
+		}
+		first = psize;
+	}
+	(void)close(fd);
+	return (KS_OK);
+}
+
+/*
+ * Open file, a copy of a store (one file, as ks_backup() writes it),
+ * read-only and without a lock file, into *ks; check that LMDB's pages
+ * lie within it and that its tables are a store's of a format we read.
+ * Its size goes to *size.
+ */
+static int
+file_open(const char *file, struct ks *ks, size_t *size)
+{
+	struct stat	 st;
+	MDB_envinfo	 ei;
+	MDB_stat	 ms;
+	int		 rc;
+
+	memset(ks, 0, sizeof(*ks));
+	ks->flags = KS_RDONLY;
+	if (stat(file, &st) == -1)
+		return (errno);
+	if (!S_ISREG(st.st_mode))
+		return (KS_INVALID);
+	/* LMDB takes an empty or short file for a new one. */
+	if (st.st_size < 2 * 4096)
+		return (KS_INVALID);
+	*size = st.st_size;
+	if ((rc = file_header(file, st.st_size)) != KS_OK)
+		return (rc);
+	if ((rc = mdb_env_create(&ks->env)) != 0)
+		return (ks_maperr(rc));
+	if ((rc = mdb_env_set_maxdbs(ks->env, T_COUNT + 8)) != 0)
+		goto fail;
+	if ((rc = mdb_env_open(ks->env, file, MDB_NOSUBDIR | MDB_RDONLY |
+	    MDB_NOLOCK | MDB_NORDAHEAD | MDB_NOTLS, 0600)) != 0) {
+		if (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH ||
+		    rc == ENOENT || rc == EINVAL)
+			rc = KS_INVALID;
+		goto fail;
+	}
+	/* Pages past the end of the file would fault (SIGBUS) when read. */
+	if ((rc = mdb_env_info(ks->env, &ei)) != 0 ||
+	    (rc = mdb_env_stat(ks->env, &ms)) != 0)
+		goto fail;
+	if ((uint64_t)(ei.me_last_pgno + 1) * ms.ms_psize >
+	    (uint64_t)st.st_size) {
+		rc = KS_CORRUPT;
+		goto fail;
+	}
+	if ((rc = open_tables(ks, 0)) != 0) {
+		if (rc == KS_NOTFOUND || rc == MDB_INCOMPATIBLE)
+			rc = KS_INVALID;
+		goto fail;
+	}
+	return (KS_OK);
+fail:
+	mdb_env_close(ks->env);
+	ks->env = NULL;
+	return (ks_maperr(rc));
+}
+
+/* Does v lie within the first size bytes of the map at base? */
+static int
+in_file(const MDB_val *v, const char *base, size_t size)
+{
+	const char	*p = v->mv_data;
+
+	if (v->mv_size == 0)
+		return (1);
+	return (p >= base && v->mv_size <= size &&
+	    (size_t)(p - base) <= size - v->mv_size);
+}
+
+/*
+ * Where LMDB mapped the file of env: the mapping of its inode at offset
+ * 0 in /proc/self/maps (LMDB doesn't say; mdb_env_info()'s me_mapaddr is
+ * the address recorded in the file).  NULL if not found.
+ */
+static const char *
+map_base(MDB_env *env)
+{
+	struct stat	 st;
+	FILE		*fp;
+	char		 line[4096];
+	unsigned long	 start, end, off, ino;
+	const char	*base = NULL;
+	int		 fd;
+
+	if (mdb_env_get_fd(env, &fd) != 0 || fstat(fd, &st) == -1 ||
+	    (fp = fopen("/proc/self/maps", "re")) == NULL)
+		return (NULL);
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (sscanf(line, "%lx-%lx %*s %lx %*s %lu", &start, &end,
+		    &off, &ino) == 4 && ino == (unsigned long)st.st_ino &&
+		    off == 0 && end > start) {
+			base = (const char *)(uintptr_t)start;
+			break;
+		}
+	(void)fclose(fp);
+	return (base);
+}
+
+/*
+ * Every record of src's tables checked (record_check()), counted; a
+ * record LMDB says lies past the end of the file (a damaged page) is
+ * KS_CORRUPT, not a read that faults.  size: the file's.
+ */
+static int
+file_walk(struct ks *src, MDB_txn *txn, size_t size,
+    struct ks_backup_info *info)
+{
+	MDB_cursor	*c;
+	MDB_val		 k, v;
+	MDB_stat	 ms;
+	const char	*base;
+	int		 i, rc, last = src->indexed ? T_COUNT : T_INDEX;
+
+	if ((base = map_base(src->env)) == NULL)
+		return (KS_INVALID);
+	for (i = 0; i < last; i++) {
+		if ((rc = mdb_cursor_open(txn, src->dbi[i], &c)) != 0)
+			return (ks_maperr(rc));
+		while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0)
+			if (!in_file(&k, base, size) ||
+			    !in_file(&v, base, size)) {
+				rc = KS_CORRUPT;
+				break;
+			} else if ((rc = record_check(i, &k, &v)) != KS_OK)
+				break;
+		mdb_cursor_close(c);
+		if (rc != MDB_NOTFOUND)
+			return (rc == KS_CORRUPT ? rc : ks_maperr(rc));
+	}
+	if (info == NULL)
+		return (KS_OK);
+	info->format = src->indexed ? 2 : 1;
+	if ((rc = mdb_stat(txn, src->dbi[T_DOMAINS], &ms)) != 0)
+		return (ks_maperr(rc));
+	info->domains = ms.ms_entries;
+	if ((rc = mdb_stat(txn, src->dbi[T_ADDRS], &ms)) != 0)
+		return (ks_maperr(rc));
+	info->addrs = ms.ms_entries;
+	if ((rc = mdb_stat(txn, src->dbi[T_CERTS], &ms)) != 0)
+		return (ks_maperr(rc));
+	info->keys = ms.ms_entries;
+	if ((rc = mdb_stat(txn, src->dbi[T_WKD], &ms)) != 0)
+		return (ks_maperr(rc));
+	info->served = ms.ms_entries;
+	return (KS_OK);
+}
+
+int
+ks_backup(struct ks *ks, int fd)
+{
+	return (ks_maperr(mdb_env_copyfd2(ks->env, fd, MDB_CP_COMPACT)));
+}
+
+int
+ks_check_file(const char *file, struct ks_backup_info *info)
+{
+	struct ks	 src;
+	MDB_txn		*txn;
+	size_t		 size;
+	int		 rc;
+
+	if (info != NULL)
+		memset(info, 0, sizeof(*info));
+	if ((rc = file_open(file, &src, &size)) != KS_OK)
+		return (rc);
+	if ((rc = mdb_txn_begin(src.env, NULL, MDB_RDONLY, &txn)) == 0) {
+		rc = file_walk(&src, txn, size, info);
+		mdb_txn_abort(txn);
+	} else
+		rc = ks_maperr(rc);
+	if (info != NULL)
+		info->bytes = size;
+	mdb_env_close(src.env);
+	return (rc);
+}
+
+/* Table i of src into the (emptied) same table of dst, in order. */
+static int
+table_copy(MDB_txn *stxn, MDB_dbi sdbi, MDB_txn *dtxn, MDB_dbi ddbi,
+    enum ks_table tb)
+{
+	MDB_cursor	*c;
+	MDB_val		 k, v;
+	unsigned	 fl = tb >= T_INDEX ? MDB_APPENDDUP : MDB_APPEND;
+	int		 rc;
+
+	if ((rc = mdb_cursor_open(stxn, sdbi, &c)) != 0)
+		return (ks_maperr(rc));
+	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0)
+		if ((rc = record_check(tb, &k, &v)) != KS_OK ||
+		    (rc = db_put(dtxn, ddbi, &k, &v, fl)) != 0)
+			break;
+	mdb_cursor_close(c);
+	return (rc == MDB_NOTFOUND ? KS_OK : ks_maperr(rc));
+}
+
+int
+ks_restore(struct ks *ks, const char *file,
+    int (*cb)(struct ks_txn *, void *), void *arg)
+{
+	struct ks	 src;
+	struct ks_txn	 t;
+	MDB_txn		*stxn, *dtxn;
+	MDB_envinfo	 ei;
+	MDB_stat	 ms;
+	MDB_val		 k, v;
+	size_t		 size, need;
+	int		 i, rc;
+
+	if (ks->flags & KS_RDONLY)
+		return (KS_RDONLYERR);
+	if ((rc = ks_check_file(file, NULL)) != KS_OK)
+		return (rc);
+	if ((rc = file_open(file, &src, &size)) != KS_OK)
+		return (rc);
+	/*
+	 * Until the commit the old pages stay (readers may be on them):
+	 * the map must hold both.
+	 */
+	if ((rc = mdb_env_info(ks->env, &ei)) != 0 ||
+	    (rc = mdb_env_stat(ks->env, &ms)) != 0)
+		goto closesrc;
+	need = (ei.me_last_pgno + 1) * ms.ms_psize + size + size / 4 +
+	    ((size_t)1 << 20);
+	if (need > ei.me_mapsize &&
+	    (rc = mdb_env_set_mapsize(ks->env, need)) != 0)
+		goto closesrc;
+	if ((rc = mdb_txn_begin(src.env, NULL, MDB_RDONLY, &stxn)) != 0)
+		goto closesrc;
+	if ((rc = begin(ks, 0, &dtxn)) != 0)
+		goto abortsrc;
+	for (i = 0; i < T_COUNT && rc == 0; i++)
+		rc = mdb_drop(dtxn, ks->dbi[i], 0);
+	for (i = 0; i < (src.indexed ? T_COUNT : T_INDEX) && rc == 0; i++)
+		rc = table_copy(stxn, src.dbi[i], dtxn, ks->dbi[i], i);
+	if (rc == 0 && !src.indexed) {
+		/* A format 1 copy: its indexes built, as on upgrade. */
+		mkval(&k, "format", 6);
+		mkval(&v, KS_FORMAT, strlen(KS_FORMAT));
+		if ((rc = index_build(ks, dtxn)) == 0)
+			rc = db_put(dtxn, ks->dbi[T_META], &k, &v, 0);
+	}
+	if (rc == 0 && cb != NULL) {
+		t.ks = ks;
+		t.txn = dtxn;
+		rc = cb(&t, arg);
+	}
+	if (rc != 0) {
+		mdb_txn_abort(dtxn);
+		goto abortsrc;
+	}
+	rc = mdb_txn_commit(dtxn);
+abortsrc:
+	mdb_txn_abort(stxn);
+closesrc:
+	mdb_env_close(src.env);
+	return (ks_maperr(rc));
 }
 
 /*

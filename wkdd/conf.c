@@ -43,7 +43,8 @@ enum conf_type {
 	CONF_EMAIL,		/* local@domain, char[]. */
 	CONF_ADDR,		/* Numeric IPv4 or IPv6, appended. */
 	CONF_CHOICE,		/* One word of choices. */
-	CONF_RUA		/* TLS-RPT rua: mailto: or https: URIs, ",". */
+	CONF_RUA,		/* TLS-RPT rua: mailto: or https: URIs, ",". */
+	CONF_LOG		/* "syslog", "off" or an absolute path. */
 };
 
 /*
@@ -107,6 +108,15 @@ static const struct directive conf_directives[] = {
 	{ "service-address", CONF_ADDR, ARR(service_address,
 	    nservice_address), 0, CONF_SERVICE_ADDR_MAX, 1, NULL, NULL },
 	{ "tlsrpt-rua", CONF_RUA, STR(tlsrpt_rua), 0, 0, 0, NULL, NULL },
+	{ "metrics-listen", CONF_LISTEN, ARR(metrics_listen, nmetrics_listen),
+	    0, CONF_METRICS_MAX, 1, NULL, NULL },
+	{ "metrics-remote", CONF_CHOICE, STR(metrics_remote), 0, 0, 0, "off",
+	    "on off" },
+	{ "metrics-domains", CONF_CHOICE, STR(metrics_domains), 0, 0, 0,
+	    "off", "on off" },
+	{ "access-log", CONF_LOG, STR(access_log), 0, 0, 0, "syslog", NULL },
+	{ "access-log-address", CONF_CHOICE, STR(access_log_address), 0, 0, 0,
+	    "full", "full truncate off" },
 };
 _Static_assert(sizeof(((struct conf *)0)->tlsrpt_rua) == CONF_RUA_MAX,
     "conf_valid_rua() checks the length for tlsrpt-rua");
@@ -415,6 +425,10 @@ conf_set_listen(struct conf_ctx *ctx, struct conf *conf,
 	(void)snprintf(l->text, sizeof(l->text), "%s", v);
 	if (conf_listen_find(first, *count, l) != -1)
 		return (conf_error(ctx, "%s: %s given twice", d->name, v));
+	if (first == conf->metrics_listen) {
+		(*count)++;
+		return (0);	/* conf_check_metrics(), once all is read. */
+	}
 	/*
 	 * Explicit lines only: one address can't be both (port 0 can: the
 	 * kernel picks two).
@@ -517,6 +531,20 @@ conf_set_choice(struct conf_ctx *ctx, struct conf *conf,
 }
 
 static int
+conf_set_log(struct conf_ctx *ctx, struct conf *conf,
+    const struct directive *d, const char *v)
+{
+	if (strcmp(v, "syslog") == 0 || strcmp(v, "off") == 0) {
+		memcpy(CONF_MEMBER(conf, d), v, strlen(v) + 1);
+		return (0);
+	}
+	if (v[0] != '/')
+		return (conf_error(ctx, "%s: \"%s\" is not syslog, off or an "
+		    "absolute path", d->name, v));
+	return (conf_set_path(ctx, conf, d, v));
+}
+
+static int
 conf_set_rua(struct conf_ctx *ctx, struct conf *conf,
     const struct directive *d, const char *v)
 {
@@ -542,6 +570,7 @@ static int (*const conf_setters[])(struct conf_ctx *, struct conf *,
 	[CONF_ADDR] = conf_set_addr,
 	[CONF_CHOICE] = conf_set_choice,
 	[CONF_RUA] = conf_set_rua,
+	[CONF_LOG] = conf_set_log,
 };
 
 /* Sets directive d of conf from value v; -1 with ctx's error set. */
@@ -678,6 +707,50 @@ conf_defaults(struct conf_ctx *ctx, struct conf *conf,
 	return (0);
 }
 
+/* Is l 127.0.0.0/8 or ::1? */
+static int
+conf_loopback(const struct conf_listen *l)
+{
+	const struct sockaddr_in	*sin;
+	const struct sockaddr_in6	*sin6;
+
+	if (l->ss.ss_family == AF_INET) {
+		sin = (const struct sockaddr_in *)(const void *)&l->ss;
+		return ((ntohl(sin->sin_addr.s_addr) >> 24) == 127);
+	}
+	sin6 = (const struct sockaddr_in6 *)(const void *)&l->ss;
+	return (IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr));
+}
+
+/*
+ * The metrics listener is for operators: on loopback unless metrics-remote
+ * says otherwise, and never one of the public addresses.
+ */
+static int
+conf_check_metrics(struct conf_ctx *ctx, struct conf *conf)
+{
+	const struct conf_listen	*l;
+	size_t				 i;
+
+	ctx->line = 0;
+	for (i = 0; i < conf->nmetrics_listen; i++) {
+		l = &conf->metrics_listen[i];
+		if (!conf_loopback(l) &&
+		    strcmp(conf->metrics_remote, "on") != 0)
+			return (conf_error(ctx, "metrics-listen %s: not a "
+			    "loopback address (metrics-remote on allows it)",
+			    l->text));
+		if (strcmp(strrchr(l->text, ':'), ":0") == 0)
+			continue;
+		if (conf_listen_find(conf->listen, conf->nlisten, l) != -1 ||
+		    conf_listen_find(conf->listen_http, conf->nlisten_http,
+		    l) != -1)
+			return (conf_error(ctx, "metrics-listen %s: also a "
+			    "listen or listen-http address", l->text));
+	}
+	return (0);
+}
+
 int
 conf_parse_buf(const char *name, const char *buf, size_t len,
     struct conf **confp, char *err, size_t errsz)
@@ -707,7 +780,8 @@ conf_parse_buf(const char *name, const char *buf, size_t len,
 		    conf_line(&ctx, conf, line, seen) == -1)
 			goto fail;
 	}
-	if (conf_defaults(&ctx, conf, seen) == -1)
+	if (conf_defaults(&ctx, conf, seen) == -1 ||
+	    conf_check_metrics(&ctx, conf) == -1)
 		goto fail;
 	*confp = conf;
 	return (0);
@@ -731,7 +805,8 @@ conf_parse(const char *path, struct conf **confp, char *err, size_t errsz)
 	ctx.line = 0;
 	ctx.err = err;
 	ctx.errsz = errsz;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	/* O_NONBLOCK: a FIFO (refused below) must not hang us. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1)
 		return (conf_error(&ctx, "%s", strerror(errno)));
 	if (fstat(fd, &st) == -1) {
 		conf_error(&ctx, "%s", strerror(errno));
@@ -798,6 +873,7 @@ conf_dump(const struct conf *conf, FILE *fp)
 		case CONF_EMAIL:
 		case CONF_CHOICE:
 		case CONF_RUA:
+		case CONF_LOG:
 			if (base[0] != '\0')
 				fprintf(fp, "%s %s\n", d->name, base);
 			break;

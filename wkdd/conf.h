@@ -25,6 +25,7 @@
 
 #define CONF_LISTEN_MAX		16	/* listen, listen-http: each. */
 #define CONF_SERVICE_ADDR_MAX	8	/* service-address. */
+#define CONF_METRICS_MAX	4	/* metrics-listen. */
 #define CONF_HOST_MAX		253	/* DNS name, no trailing dot. */
 #define CONF_RUA_MAX		256	/* tlsrpt-rua, incl. NUL. */
 /* An err buffer for conf_*(): any message whole but for a huge value. */
@@ -71,6 +72,13 @@ struct conf {
 	size_t			 nservice_address;
 	char			 tlsrpt_rua[CONF_RUA_MAX];
 	char			 pidfile[PATH_MAX];
+	struct conf_listen	 metrics_listen[CONF_METRICS_MAX];
+	size_t			 nmetrics_listen;
+	char			 metrics_remote[4];	/* "on", "off". */
+	char			 metrics_domains[4];	/* "on", "off". */
+	char			 access_log[PATH_MAX];	/* syslog, off, path. */
+	/* access-log-address: full, truncate, off. */
+	char			 access_log_address[16];
 	char			 tls_ticket_key[PATH_MAX];	/* Or "". */
 };
 

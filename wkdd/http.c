@@ -50,6 +50,7 @@
 
 #include "keystore.h"
 #include "log.h"
+#include "metrics.h"
 #include "wkdd.h"
 
 #define HTTP_PAGE_MAX	(64 * 1024)
@@ -103,6 +104,7 @@ struct http_worker {
 	struct MHD_Daemon	*d;
 	int			 fd;		/* Its listening socket. */
 	struct ks_reader	*rd;
+	struct ks		*rd_ks;		/* The store rd reads. */
 	struct http_peer	*pending;	/* Accepted, not yet started. */
 };
 
@@ -116,7 +118,8 @@ struct http_listener {
 	struct http_peer	*peers[HTTP_LIM_BUCKETS];
 };
 
-static struct ks			*http_ks;
+/* Swapped by http_store_swap() when the store was replaced. */
+static _Atomic(struct ks *)		 http_ks;
 static struct MHD_Response		*http_r404, *http_r405, *http_r500;
 static _Atomic(struct http_page *)	 http_page_cur;
 static struct http_page			*http_page_old;	/* Main thread. */
@@ -148,10 +151,9 @@ static struct MHD_Response *http_acme(const struct route *, size_t *);
 static struct MHD_Response *http_redirect(const struct route *,
 			    const char *);
 static int		http_hosted(struct ks_reader *, const struct route *);
+static struct ks_reader *http_reader(struct http_worker *);
 static enum MHD_Result	http_accept(void *, const struct sockaddr *,
 			    socklen_t);
-static void		http_notify(void *, struct MHD_Connection *, void **,
-			    enum MHD_ConnectionNotificationCode);
 static struct http_peer **http_peer_find(struct http_listener *,
 			    const struct sockaddr *, socklen_t,
 			    struct http_peer *);
@@ -171,8 +173,11 @@ static struct MHD_Response *http_options(struct MHD_Connection *);
 static int		http_etag_match(const char *, const char *);
 static int		http_has_body(struct MHD_Connection *);
 static size_t		http_static_len(const struct MHD_Response *);
-static void		http_log(const char *, const struct route *,
-			    unsigned, size_t, const struct timespec *);
+static void		http_done(struct MHD_Connection *, const char *,
+			    const struct route *, unsigned, size_t,
+			    const struct timespec *);
+static void		http_notify(void *, struct MHD_Connection *, void **,
+			    enum MHD_ConnectionNotificationCode);
 
 /*
  * r (may be NULL) with the headers every response carries: CORS for
@@ -228,6 +233,41 @@ http_init(struct ks *ks)
 		return (-1);
 	}
 	return (0);
+}
+
+struct ks *
+http_store(void)
+{
+	return (atomic_load(&http_ks));
+}
+
+struct ks *
+http_store_swap(struct ks *ks)
+{
+	return (atomic_exchange(&http_ks, ks));
+}
+
+/*
+ * The thread's reader of the store requests use now, made again when
+ * http_store_swap() replaced the store (the old handle stays open until
+ * exit).  NULL if it can't be made (logged).
+ */
+static struct ks_reader *
+http_reader(struct http_worker *w)
+{
+	struct ks	*ks = atomic_load(&http_ks);
+	int		 rc;
+
+	if (w->rd != NULL && w->rd_ks == ks)
+		return (w->rd);
+	ks_reader_free(w->rd);
+	w->rd = NULL;
+	if ((rc = ks_reader_new(ks, &w->rd)) != KS_OK) {
+		log_warnx("store reader: %s", ks_strerror(rc));
+		return (NULL);
+	}
+	w->rd_ks = ks;
+	return (w->rd);
 }
 
 void
@@ -382,7 +422,7 @@ http_mhdlog(void *cls, const char *fmt, va_list ap)
 	len = strlen(buf);
 	while (len > 0 && buf[len - 1] == '\n')
 		buf[--len] = '\0';
-	log_warnx("mhd: %s", buf);
+	log_flood("mhd: %s", buf);
 }
 
 /*
@@ -493,57 +533,52 @@ http_etag_match(const char *inm, const char *etag)
 	return (0);
 }
 
+/* A route's name in the access log. */
+static const char *
+http_route_name(int kind)
+{
+	switch (kind) {
+	case ROUTE_KEY:
+		return ("key");
+	case ROUTE_POLICY:
+		return ("policy");
+	case ROUTE_INDEX:
+		return ("index");
+	case ROUTE_OPTIONS:
+		return ("options");
+	case ROUTE_METHOD:
+		return ("method");
+	case ROUTE_MTASTS:
+		return ("mta-sts");
+	case ROUTE_ACME:
+		return ("acme");
+	case ROUTE_REDIRECT:
+		return ("redirect");
+	default:
+		return ("-");
+	}
+}
+
 /*
- * One line per request: method, Host, what was asked (never the query: it
- * carries the local part), status, body bytes, time taken.  A path that
- * didn't route isn't logged either: it could be anything.
+ * A request answered: counted (metrics.c), and one access log line
+ * (log.c): client, method, Host, route, status, body bytes, time taken.
+ * Never the path, its hash or the query: they reveal who was looked up.
  */
 static void
-http_log(const char *method, const struct route *r, unsigned status,
-    size_t bytes, const struct timespec *t0)
+http_done(struct MHD_Connection *c, const char *method, const struct route *r,
+    unsigned status, size_t bytes, const struct timespec *t0)
 {
-	struct timespec	 t1;
-	char		 what[KS_DOMAIN_MAX + KS_HASH_LEN + 96], m[16];
-	const char	*p;
-	size_t		 i;
-	long		 us;
+	const union MHD_ConnectionInfo	*ci;
+	struct timespec			 t1;
+	long				 us;
 
-	for (i = 0, p = method; *p != '\0' && i < sizeof(m) - 1; p++)
-		m[i++] = (*p >= 'A' && *p <= 'Z') ? *p : '?';
-	m[i] = '\0';
-	switch (r->kind) {
-	case ROUTE_KEY:
-		(void)snprintf(what, sizeof(what), "/.well-known/openpgpkey/"
-		    "%s%shu/%s", r->advanced ? r->domain : "",
-		    r->advanced ? "/" : "", r->hash);
-		break;
-	case ROUTE_POLICY:
-		(void)snprintf(what, sizeof(what), "/.well-known/openpgpkey/"
-		    "%s%spolicy", r->advanced ? r->domain : "",
-		    r->advanced ? "/" : "");
-		break;
-	case ROUTE_INDEX:
-		(void)snprintf(what, sizeof(what), "/");
-		break;
-	case ROUTE_MTASTS:
-		(void)snprintf(what, sizeof(what), "/.well-known/mta-sts.txt");
-		break;
-	case ROUTE_ACME:
-		(void)snprintf(what, sizeof(what), "/.well-known/"
-		    "acme-challenge/%.64s", r->token);
-		break;
-	case ROUTE_REDIRECT:
-		(void)snprintf(what, sizeof(what), "(redirect)");
-		break;
-	default:
-		(void)snprintf(what, sizeof(what), "-");
-		break;
-	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	us = (t1.tv_sec - t0->tv_sec) * 1000000 +
 	    (t1.tv_nsec - t0->tv_nsec) / 1000;
-	log_info("%s %s %s %u %zu %ldus", m, r->host[0] != '\0' ? r->host :
-	    "-", what, status, bytes, us);
+	metrics_request(r->kind, r->domain, status, bytes, us);
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	log_access(ci != NULL ? ci->client_addr : NULL, method, r->host,
+	    http_route_name(r->kind), status, bytes, us);
 }
 
 /*
@@ -678,7 +713,7 @@ http_queue(struct MHD_Connection *c, const char *method,
 	ret = MHD_queue_response(c, rep->status, rep->resp);
 	if (!rep->shared)
 		MHD_destroy_response(rep->resp);
-	http_log(method, r, rep->status, rep->bytes, t0);
+	http_done(c, method, r, rep->status, rep->bytes, t0);
 	return (ret);
 }
 
@@ -689,6 +724,7 @@ http_handler(void *cls, struct MHD_Connection *c, const char *url,
 {
 	struct http_worker	*w = cls;
 	struct http_reply	 rep = { NULL, MHD_HTTP_NOT_FOUND, 0, 0 };
+	struct ks_reader	*rd;
 	struct route		 r;
 	struct timespec		 t0;
 	const char		*host;
@@ -717,21 +753,26 @@ http_handler(void *cls, struct MHD_Connection *c, const char *url,
 		rep.resp = http_options(c);
 		break;
 	case ROUTE_INDEX:
-		http_index(w->rd, &r, &rep);
-		break;
 	case ROUTE_MTASTS:
-		http_mtasts(w->rd, &r, &rep);
-		break;
 	case ROUTE_POLICY:
-		http_policy(w->rd, &r, &rep);
-		break;
 	case ROUTE_KEY:
-		http_key(w->rd, c, &r, &rep);
+		if ((rd = http_reader(w)) == NULL) {
+			rep.status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+			break;
+		}
+		if (r.kind == ROUTE_INDEX)
+			http_index(rd, &r, &rep);
+		else if (r.kind == ROUTE_MTASTS)
+			http_mtasts(rd, &r, &rep);
+		else if (r.kind == ROUTE_POLICY)
+			http_policy(rd, &r, &rep);
+		else
+			http_key(rd, c, &r, &rep);
+		ks_reader_end(rd);
 		break;
 	default:
 		break;
 	}
-	ks_reader_end(w->rd);
 	return (http_queue(c, method, &r, &rep, &t0));
 }
 
@@ -804,6 +845,8 @@ http_hosted(struct ks_reader *rd, const struct route *r)
 {
 	int	rc;
 
+	if (rd == NULL)
+		return (0);
 	if ((rc = ks_reader_has_domain(rd, r->host)) == KS_OK ||
 	    (strcmp(r->domain, r->host) != 0 &&
 	    (rc = ks_reader_has_domain(rd, r->domain)) == KS_OK)) {
@@ -926,12 +969,12 @@ http_plain_handler(void *cls, struct MHD_Connection *c, const char *url,
 		rep.shared = 1;
 		break;
 	case ROUTE_ACME:
-		if (http_hosted(w->rd, &r) &&
+		if (http_hosted(http_reader(w), &r) &&
 		    (rep.resp = http_acme(&r, &rep.bytes)) != NULL)
 			rep.status = MHD_HTTP_OK;
 		break;
 	case ROUTE_REDIRECT:
-		if (http_hosted(w->rd, &r)) {
+		if (http_hosted(http_reader(w), &r)) {
 			rep.status = MHD_HTTP_MOVED_PERMANENTLY;
 			rep.resp = http_redirect(&r, url);
 		}
@@ -1039,8 +1082,9 @@ http_accept(void *cls, const struct sockaddr *sa, socklen_t len)
 
 /*
  * A connection starts (before its TLS handshake) or closes.  Started: it
- * takes the count http_accept() made, and its TLS session gets tickets
- * (tls.c's key).  Closed: the count goes.
+ * takes the count http_accept() made, its TLS session gets tickets
+ * (tls.c's key), and metrics.c counts it and hooks its handshake.
+ * Closed: the count goes, and metrics.c counts that.
  */
 static void
 http_notify(void *cls, struct MHD_Connection *c, void **ctx,
@@ -1048,17 +1092,25 @@ http_notify(void *cls, struct MHD_Connection *c, void **ctx,
 {
 	struct http_worker		*w = cls;
 	const union MHD_ConnectionInfo	*ci;
+	int				 listener;
+	gnutls_session_t		 s = NULL;
 
+	listener = w->l->plain ? METRICS_HTTP : METRICS_HTTPS;
+	if (!w->l->plain && (ci = MHD_get_connection_info(c,
+	    MHD_CONNECTION_INFO_GNUTLS_SESSION)) != NULL)
+		s = ci->tls_session;
 	if (what == MHD_CONNECTION_NOTIFY_STARTED) {
 		*ctx = w->pending;
 		w->pending = NULL;
-		if (!w->l->plain && (ci = MHD_get_connection_info(c,
-		    MHD_CONNECTION_INFO_GNUTLS_SESSION)) != NULL &&
-		    ci->tls_session != NULL)
-			tls_session_start(ci->tls_session);
+		if (s != NULL)
+			tls_session_start(s);
+		metrics_conn_open(listener);
+		metrics_tls_start(s);
 		return;
 	}
-	if (what == MHD_CONNECTION_NOTIFY_CLOSED && *ctx != NULL) {
+	metrics_tls_close(s);
+	metrics_conn_close(listener);
+	if (*ctx != NULL) {
 		pthread_mutex_lock(&w->l->lim_mtx);
 		http_peer_drop(w->l, *ctx);
 		pthread_mutex_unlock(&w->l->lim_mtx);
@@ -1157,7 +1209,6 @@ http_start(struct http_listener *l, const struct conf *conf)
 	struct http_worker	*w;
 	unsigned		 flags;
 	size_t			 i;
-	int			 rc;
 
 	l->max = conf->max_conns;
 	l->max_per_ip = conf->max_conns_per_ip;
@@ -1173,10 +1224,8 @@ http_start(struct http_listener *l, const struct conf *conf)
 	    MHD_USE_ERROR_LOG;
 	for (i = 0; i < l->n; i++) {
 		w = &l->w[i];
-		if ((rc = ks_reader_new(http_ks, &w->rd)) != KS_OK) {
-			log_warnx("store reader: %s", ks_strerror(rc));
+		if (http_reader(w) == NULL)
 			return (-1);
-		}
 		/* The counts are ours (http_accept()): none per daemon. */
 		if (l->plain)
 			w->d = MHD_start_daemon(flags, 0, http_accept, w,
@@ -1214,7 +1263,7 @@ http_start(struct http_listener *l, const struct conf *conf)
 }
 
 void
-http_stop(struct http_listener **ls, size_t n, unsigned wait_ms)
+http_listener_stop(struct http_listener **ls, size_t n, unsigned wait_ms)
 {
 	const union MHD_DaemonInfo	*info;
 	struct timespec			 ts = { 0,
@@ -1265,5 +1314,40 @@ http_stop(struct http_listener **ls, size_t n, unsigned wait_ms)
 		pthread_mutex_destroy(&l->lim_mtx);
 		free(l);
 		ls[i] = NULL;
+	}
+}
+
+void
+http_stop(struct MHD_Daemon **ds, size_t n, unsigned wait_ms)
+{
+	const union MHD_DaemonInfo	*info;
+	struct timespec			 ts = { 0,
+					    HTTP_STOP_POLL_MS * 1000 * 1000 };
+	MHD_socket			 fd[HTTP_DAEMONS_MAX];
+	unsigned			 waited, open;
+	size_t				 i;
+
+	/* Stop accepting everywhere... */
+	if (n > HTTP_DAEMONS_MAX)
+		n = HTTP_DAEMONS_MAX;
+	for (i = 0; i < n; i++)
+		fd[i] = MHD_quiesce_daemon(ds[i]);
+	/* ...let open connections finish for a while... */
+	for (waited = 0; waited < wait_ms; waited += HTTP_STOP_POLL_MS) {
+		for (i = 0, open = 0; i < n; i++) {
+			info = MHD_get_daemon_info(ds[i],
+			    MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+			if (info != NULL)
+				open += info->num_connections;
+		}
+		if (open == 0)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	/* ...close the rest, then the listening sockets (MHD's docs). */
+	for (i = 0; i < n; i++) {
+		MHD_stop_daemon(ds[i]);
+		if (fd[i] != MHD_INVALID_SOCKET)
+			(void)close(fd[i]);
 	}
 }

@@ -11,8 +11,11 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <sys/wait.h>
+
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -24,9 +27,19 @@
 
 #include "keystore.h"
 #include "log.h"
+#include "metrics.h"
 #include "wkdd.h"
 
 #define WKDD_STOP_MS	2000	/* Wait for open connections at exit. */
+#define WKDD_STORE_CHECK 1	/* Seconds between looks at the store. */
+#define WKDD_RETIRED_MAX 16	/* Replaced stores closed at exit. */
+
+static struct ks	*store_retired[WKDD_RETIRED_MAX];
+static size_t		 store_nretired;
+
+static int	debug_mode;	/* -d: for the access log on reload. */
+/* The listen and listen-http addresses' listeners (http.c), as ls. */
+static struct http_listener	*listeners[HTTP_DAEMONS_MAX];
 
 struct opts;
 
@@ -34,28 +47,29 @@ static void	usage(void) __attribute__((noreturn));
 static void	options(int, char *[], struct opts *);
 static void	startup(const char *, struct conf **, struct tls_cred **,
 		    struct http_page **);
-static size_t	listen_all(const struct conf *, int *,
-		    struct http_listener **);
+static size_t	listen_all(const struct conf *, int *);
 static void	signals_block(sigset_t *);
-static struct ks *drop(const struct conf *, int, struct tls_cred *,
+static struct ks *drop(const struct conf *, struct tls_cred *,
 		    struct http_page *);
 static void	serve(const struct conf *, const int *, size_t,
-		    struct http_listener **);
+		    struct MHD_Daemon **);
 static void	serve_loop(const sigset_t *, const struct conf *,
 		    const char *);
-static void	shutdown_all(struct http_listener **, size_t, struct conf *,
-		    struct ks *);
+static void	shutdown_all(struct MHD_Daemon **, size_t, struct conf *);
 static int	listen_open(const struct conf_listen *, char *, size_t);
 static unsigned	listen_port(int);
 static void	report_ports(int, const int *, size_t);
 static void	reload(const struct conf *, const char *);
 static void	cert_check(const struct conf *, const struct tls_cred *, int);
-static int	pidfile_write(const char *, char *, size_t);
+static int	detach(void);
+static void	ready(int);
+static void	scrub(void *);
+static void	store_check(const struct conf *);
 
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: wkdd [-dnv] [-f file] [-R fd]\n");
+	fprintf(stderr, "usage: wkdd [-dnVv] [-f file] [-R fd]\n");
 	exit(2);
 }
 
@@ -105,8 +119,8 @@ listen_port(int fd)
 }
 
 /*
- * -R fd: "<port>\n" per listener, in order (listen, then listen-http),
- * then close (readiness).
+ * -R fd: "<port>\n" per listener, in order (listen, listen-http, then
+ * metrics-listen), then close (readiness).
  */
 static void
 report_ports(int fd, const int *ls, size_t n)
@@ -159,29 +173,6 @@ cert_check(const struct conf *conf, const struct tls_cred *cred, int quiet)
 		    when);
 	else if (!quiet)
 		log_info("tls-cert %s: valid until %s", conf->tls_cert, when);
-}
-
-/* Our pid in path (O_NOFOLLOW: not through a planted link). */
-static int
-pidfile_write(const char *path, char *err, size_t errsz)
-{
-	char	buf[32];
-	int	fd, n;
-
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
-	    O_CLOEXEC, 0644)) == -1) {
-		(void)snprintf(err, errsz, "pidfile %s: %s", path,
-		    strerror(errno));
-		return (-1);
-	}
-	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
-	if (write(fd, buf, n) != n || close(fd) == -1) {
-		(void)snprintf(err, errsz, "pidfile %s: %s", path,
-		    strerror(errno));
-		(void)unlink(path);
-		return (-1);
-	}
-	return (0);
 }
 
 /*
@@ -240,6 +231,20 @@ reload(const struct conf *run, const char *path)
 	if (strcmp(conf->acme_webroot, run->acme_webroot) != 0 ||
 	    strcmp(conf->pidfile, run->pidfile) != 0)
 		log_warnx("acme-webroot and pidfile change on restart only");
+	same = conf->nmetrics_listen == run->nmetrics_listen;
+	for (i = 0; same && i < conf->nmetrics_listen; i++)
+		same = conf->metrics_listen[i].sslen ==
+		    run->metrics_listen[i].sslen &&
+		    memcmp(&conf->metrics_listen[i].ss,
+		    &run->metrics_listen[i].ss,
+		    run->metrics_listen[i].sslen) == 0;
+	if (!same || strcmp(conf->metrics_domains, run->metrics_domains) != 0)
+		log_warnx("metrics-listen and metrics-domains change on "
+		    "restart only");
+	/* The access log is opened again: logrotate renamed it. */
+	if (log_access_open(conf->access_log, conf->access_log_address,
+	    debug_mode, err, sizeof(err)) == -1)
+		log_warnx("%s; access log unchanged", err);
 	cert_check(conf, cred, 0);
 	tls_install(cred);
 	http_page_install(page);
@@ -250,7 +255,8 @@ free:
 
 /* What the command line asks for. */
 struct opts {
-	const char	*path;		/* -f */
+	const char	*path;		/* -f, made absolute. */
+	char		 abspath[PATH_MAX];
 	int		 debug;		/* -d */
 	int		 noaction;	/* -n, -nn */
 	int		 verbose;	/* -v */
@@ -261,6 +267,10 @@ struct opts {
 static void
 options(int argc, char *argv[], struct opts *o)
 {
+	static const struct option longopts[] = {
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
 	char	*end;
 	long	 l;
 	int	 ch;
@@ -268,8 +278,12 @@ options(int argc, char *argv[], struct opts *o)
 	memset(o, 0, sizeof(*o));
 	o->path = WKDD_CONF;
 	o->readyfd = -1;
-	while ((ch = getopt(argc, argv, "dnvf:R:")) != -1) {
+	while ((ch = getopt_long(argc, argv, "dnVvf:R:", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
+		case 'V':
+			printf("wkdd %s\n", WKDD_VERSION);
+			exit(0);
 		case 'd':
 			o->debug = 1;
 			break;
@@ -299,6 +313,12 @@ options(int argc, char *argv[], struct opts *o)
 	}
 	if (optind != argc)
 		usage();
+	/* SIGHUP reads it again after chdir("/"). */
+	if (check_abspath(o->path, o->abspath, sizeof(o->abspath)) == -1) {
+		fprintf(stderr, "wkdd: %s: %s\n", o->path, strerror(errno));
+		exit(1);
+	}
+	o->path = o->abspath;
 	if (o->readyfd != -1 && fcntl(o->readyfd, F_SETFD, FD_CLOEXEC) == -1) {
 		fprintf(stderr, "wkdd: -R %d: %s\n", o->readyfd,
 		    strerror(errno));
@@ -318,6 +338,9 @@ startup(const char *path, struct conf **confp, struct tls_cred **credp,
 
 	if (conf_parse(path, confp, err, sizeof(err)) == -1)
 		fatalx("%s", err);
+	if (check_user(*confp, err, sizeof(err)) == -1 ||
+	    check_pidfile(*confp, err, sizeof(err)) == -1)
+		fatalx("%s", err);
 	if ((*credp = tls_load(*confp, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 	if (http_page_load(*confp, pagep, err, sizeof(err)) == -1)
@@ -325,19 +348,18 @@ startup(const char *path, struct conf **confp, struct tls_cred **credp,
 }
 
 /*
- * As root: bind every listen and listen-http address into ls (in that
- * order; room for HTTP_DAEMONS_MAX; returns how many) and make their
- * listeners (hl, as many; their own sockets too), open acme-webroot,
- * and check that the store opens while errors still reach the terminal.
+ * As root: bind every listen, listen-http and metrics-listen address into
+ * ls (in that order; room for HTTP_DAEMONS_MAX; returns how many) and
+ * make the listeners of the first two kinds (their own sockets too), open
+ * acme-webroot and the access log file, and check that the store opens
+ * while errors still reach the terminal.
  * Exits on error.
  */
 static size_t
-listen_all(const struct conf *conf, int *ls, struct http_listener **hl)
+listen_all(const struct conf *conf, int *ls)
 {
-	struct ks	*ks;
 	char		 err[CONF_ERR_MAX];
 	size_t		 i;
-	int		 rc;
 
 	for (i = 0; i < conf->nlisten; i++)
 		if ((ls[i] = listen_open(&conf->listen[i], err,
@@ -348,17 +370,24 @@ listen_all(const struct conf *conf, int *ls, struct http_listener **hl)
 		    err, sizeof(err))) == -1)
 			fatalx("%s", err);
 	for (i = 0; i < conf->nlisten + conf->nlisten_http; i++)
-		if ((hl[i] = http_listener_new(ls[i], i >= conf->nlisten, err,
-		    sizeof(err))) == NULL)
+		if ((listeners[i] = http_listener_new(ls[i],
+		    i >= conf->nlisten, err, sizeof(err))) == NULL)
 			fatalx("listen %s: %s", i < conf->nlisten ?
 			    conf->listen[i].text :
 			    conf->listen_http[i - conf->nlisten].text, err);
+	for (i = 0; i < conf->nmetrics_listen; i++)
+		if ((ls[conf->nlisten + conf->nlisten_http + i] =
+		    listen_open(&conf->metrics_listen[i], err,
+		    sizeof(err))) == -1)
+			fatalx("%s", err);
 	if (http_acme_open(conf, err, sizeof(err)) == -1)
 		fatalx("%s", err);
-	if ((rc = ks_open(&ks, conf->store, KS_RDONLY, conf->store_size)) != 0)
-		fatalx("store %s: %s", conf->store, ks_strerror(rc));
-	ks_close(ks);
-	return (conf->nlisten + conf->nlisten_http);
+	if (check_store(conf->store, conf->store_size, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	if (log_access_open(conf->access_log, conf->access_log_address,
+	    debug_mode, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	return (conf->nlisten + conf->nlisten_http + conf->nmetrics_listen);
 }
 
 /*
@@ -384,70 +413,187 @@ signals_block(sigset_t *sigs)
 }
 
 /*
- * Detach (unless debug), write the pidfile, open the store for good,
- * become conf's user, and hand the store, certificates and page to the
- * handlers.  Returns the store.  Exits on error.
+ * Daemon mode: fork; the parent waits until the child says it is ready
+ * (ready()) and exits 0, or exits 1 when the child dies before that (its
+ * errors went to the terminal too: log_start()).  The child, in a new
+ * session, gets the pipe's end to return.
+ */
+static int
+detach(void)
+{
+	pid_t	pid;
+	char	c;
+	ssize_t	n;
+	int	p[2], fd, status;
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		fatal("pipe");
+	if ((pid = fork()) == -1)
+		fatal("fork");
+	if (pid == 0) {
+		(void)close(p[0]);
+		if (setsid() == -1)
+			fatal("setsid");
+		if (chdir("/") == -1)
+			fatal("chdir /");
+		if ((fd = open("/dev/null", O_RDWR)) == -1)
+			fatal("/dev/null");
+		(void)dup2(fd, STDIN_FILENO);
+		(void)dup2(fd, STDOUT_FILENO);
+		if (fd > STDERR_FILENO)
+			(void)close(fd);
+		log_start(1);
+		return (p[1]);
+	}
+	(void)close(p[1]);
+	while ((n = read(p[0], &c, 1)) == -1 && errno == EINTR)
+		;
+	if (n == 1)
+		_exit(0);
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	fprintf(stderr, "wkdd: did not start\n");
+	_exit(1);
+}
+
+/* Tell detach()'s parent we serve; stderr goes to /dev/null from now. */
+static void
+ready(int fd)
+{
+	int	null;
+
+	if (fd == -1)
+		return;
+	log_start(0);
+	if ((null = open("/dev/null", O_WRONLY)) != -1) {
+		(void)dup2(null, STDERR_FILENO);
+		(void)close(null);
+	}
+	if (write(fd, "R", 1) != 1)
+		log_warn("readiness");
+	(void)close(fd);
+}
+
+/* In the pidfile keeper: the keys it inherited, freed. */
+static void
+scrub(void *arg)
+{
+	tls_free(arg);
+}
+
+/*
+ * Write the pidfile, open the store for good, become conf's user, and
+ * hand the store, certificates and page to the handlers.  Returns the
+ * store.  Exits on error.
  */
 static struct ks *
-drop(const struct conf *conf, int debug, struct tls_cred *cred,
-    struct http_page *page)
+drop(const struct conf *conf, struct tls_cred *cred, struct http_page *page)
 {
 	struct ks	*ks;
 	char		 err[CONF_ERR_MAX];
 	int		 rc;
 
-	if (!debug && daemon(0, 0) == -1)
-		fatal("daemon");
-	if (conf->pidfile[0] != '\0' && pidfile_write(conf->pidfile, err,
-	    sizeof(err)) == -1)
+	if (pidfile_write(conf, scrub, cred, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if ((rc = ks_open(&ks, conf->store, KS_RDONLY, conf->store_size)) != 0)
 		fatalx("store %s: %s", conf->store, ks_strerror(rc));
 	if (priv_drop(conf->user, err, sizeof(err)) == -1)
 		fatalx("%s", err);
-	if (http_init(ks) == -1)
+	if (conf->user[0] != '\0')
+		(void)check_dropped(conf);
+	if (http_init(ks) == -1 || metrics_init(conf) == -1)
 		fatalx("out of memory");
 	tls_install(cred);
 	http_page_install(page);
 	return (ks);
 }
 
-/* Start the listeners of listen_all().  Exits on error. */
+/*
+ * Start the listeners of listen_all(), and the metrics daemons into mhd
+ * (their places in it).  Exits on error.
+ */
 static void
 serve(const struct conf *conf, const int *ls, size_t nls,
-    struct http_listener **hl)
+    struct MHD_Daemon **mhd)
 {
 	const char	*text;
 	size_t		 i;
 	int		 plain;
 
 	for (i = 0; i < nls; i++) {
+		if (i >= conf->nlisten + conf->nlisten_http) {
+			text = conf->metrics_listen[i - conf->nlisten -
+			    conf->nlisten_http].text;
+			if ((mhd[i] = metrics_start(ls[i], conf)) == NULL)
+				fatalx("metrics-listen %s: cannot start", text);
+			log_info("metrics on %s, port %u", text,
+			    listen_port(ls[i]));
+			continue;
+		}
 		plain = i >= conf->nlisten;
 		text = plain ? conf->listen_http[i - conf->nlisten].text :
 		    conf->listen[i].text;
-		if (http_start(hl[i], conf) == -1)
+		mhd[i] = NULL;
+		if (http_start(listeners[i], conf) == -1)
 			fatalx("listen %s: cannot start", text);
 		log_info("listening on %s%s, port %u, %zu thread%s", text,
 		    plain ? " (plain HTTP)" : "", listen_port(ls[i]),
-		    http_listener_threads(hl[i]),
-		    http_listener_threads(hl[i]) > 1 ? "s" : "");
+		    http_listener_threads(listeners[i]),
+		    http_listener_threads(listeners[i]) > 1 ? "s" : "");
 	}
+}
+
+/*
+ * A store replaced under us (its directory's data.mdb is another file: a
+ * directory renamed over it, a copy moved in) is opened and served from
+ * the next request on.  The old handle stays open until exit, since
+ * requests under way may still use it.  (wkdctl restore needs none of
+ * this: it replaces the content in a transaction, which the next request
+ * sees.)  On SIGHUP and every WKDD_STORE_CHECK seconds: two stat(2).
+ */
+static void
+store_check(const struct conf *conf)
+{
+	static int	 warned;
+	struct ks	*ks, *old;
+	int		 rc;
+
+	if (!ks_replaced(http_store()))
+		return;
+	if ((rc = ks_open(&ks, conf->store, KS_RDONLY, conf->store_size)) !=
+	    KS_OK) {
+		if (!warned)
+			log_warnx("store %s was replaced, but: %s; serving "
+			    "the old one", conf->store, ks_strerror(rc));
+		warned = 1;
+		return;
+	}
+	warned = 0;
+	old = http_store_swap(ks);
+	if (store_nretired < WKDD_RETIRED_MAX)
+		store_retired[store_nretired++] = old;
+	log_info("store %s was replaced: serving the new one", conf->store);
 }
 
 /* Until SIGTERM or SIGINT: SIGHUP reloads path. */
 static void
 serve_loop(const sigset_t *sigs, const struct conf *conf, const char *path)
 {
-	int	rc, sig;
+	struct timespec	 ts = { WKDD_STORE_CHECK, 0 };
+	int		 sig;
 
 	for (;;) {
-		if ((rc = sigwait(sigs, &sig)) != 0) {
-			log_warnx("sigwait: %s", strerror(rc));
+		if ((sig = sigtimedwait(sigs, NULL, &ts)) == -1) {
+			if (errno == EAGAIN)
+				store_check(conf);
+			else if (errno != EINTR)
+				log_warn("sigtimedwait");
 			continue;
 		}
 		if (sig == SIGHUP) {
 			log_info("SIGHUP: reloading %s", path);
 			reload(conf, path);
+			store_check(conf);
 			continue;
 		}
 		log_info("%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -457,30 +603,37 @@ serve_loop(const sigset_t *sigs, const struct conf *conf, const char *path)
 
 /* Stop the daemons, give the pidfile and all else back. */
 static void
-shutdown_all(struct http_listener **hl, size_t nls, struct conf *conf,
-    struct ks *ks)
+shutdown_all(struct MHD_Daemon **mhd, size_t nls, struct conf *conf)
 {
-	http_stop(hl, nls, WKDD_STOP_MS);
-	if (conf->pidfile[0] != '\0' && unlink(conf->pidfile) == -1)
-		log_warn("pidfile %s", conf->pidfile);
+	struct ks	*ks;
+	size_t		 nm = conf->nmetrics_listen;
+
+	/* A scraper's keep-alive connection isn't waited for. */
+	http_stop(mhd + nls - nm, nm, 0);
+	http_listener_stop(listeners, nls - nm, WKDD_STOP_MS);
+	pidfile_remove(conf);
+	ks = http_store();
 	http_cleanup();
+	metrics_cleanup();
 	tls_cleanup();
 	ks_close(ks);
+	while (store_nretired > 0)
+		ks_close(store_retired[--store_nretired]);
 	conf_free(conf);
 }
 
 int
 main(int argc, char *argv[])
 {
-	struct http_listener	*hl[HTTP_DAEMONS_MAX];
+	struct MHD_Daemon	*mhd[HTTP_DAEMONS_MAX];
 	int			 ls[HTTP_DAEMONS_MAX];
 	struct opts		 o;
 	struct conf		*conf;
 	struct tls_cred		*cred;
 	struct http_page	*page;
-	struct ks		*ks;
 	sigset_t		 sigs;
 	size_t			 nls;
+	int			 readyfd = -1;
 
 	options(argc, argv, &o);
 	log_init(1, LOG_DAEMON);
@@ -488,6 +641,12 @@ main(int argc, char *argv[])
 	startup(o.path, &conf, &cred, &page);
 	if (o.noaction) {
 		cert_check(conf, cred, 1);
+		if (check_as_user(conf) != 0) {
+			tls_free(cred);
+			http_page_free(page);
+			conf_free(conf);
+			return (1);
+		}
 		if (o.noaction > 1)
 			conf_dump(conf, stdout);
 		fprintf(stderr, "configuration OK\n");
@@ -497,18 +656,22 @@ main(int argc, char *argv[])
 		return (0);
 	}
 
-	nls = listen_all(conf, ls, hl);
+	debug_mode = o.debug;
+	nls = listen_all(conf, ls);
 	log_init(o.debug, LOG_DAEMON);
 	cert_check(conf, cred, 0);
 	signals_block(&sigs);
-	ks = drop(conf, o.debug, cred, page);
-	serve(conf, ls, nls, hl);
+	if (!o.debug)
+		readyfd = detach();
+	(void)drop(conf, cred, page);
+	serve(conf, ls, nls, mhd);
 	if (o.readyfd != -1)
 		report_ports(o.readyfd, ls, nls);
+	ready(readyfd);
 	log_info("serving %s", conf->store);
 
 	serve_loop(&sigs, conf, o.path);
-	shutdown_all(hl, nls, conf, ks);
+	shutdown_all(mhd, nls, conf);
 	log_info("stopped");
 	return (0);
 }

@@ -19,10 +19,6 @@
 int
 priv_drop(const char *user, char *err, size_t errsz)
 {
-	struct passwd	*pw;
-	uid_t		 ruid, euid, suid;
-	gid_t		 rgid, egid, sgid;
-
 	if (user[0] == '\0')
 		return (0);
 	if (geteuid() != 0) {
@@ -30,6 +26,26 @@ priv_drop(const char *user, char *err, size_t errsz)
 		    user, (unsigned)geteuid());
 		return (0);
 	}
+	if (priv_become(user, err, errsz) == -1)
+		return (-1);
+	log_info("running as %s (uid %u)", user, (unsigned)geteuid());
+	return (0);
+}
+
+/*
+ * The groups are the user's own and its supplementary ones (initgroups),
+ * so that a key kept as Debian does, root:ssl-cert mode 640, stays
+ * readable on reload for a user in group ssl-cert.
+ */
+int
+priv_become(const char *user, char *err, size_t errsz)
+{
+	struct passwd	*pw;
+	uid_t		 ruid, euid, suid;
+	gid_t		 rgid, egid, sgid;
+
+	if (user[0] == '\0' || geteuid() != 0)
+		return (0);
 	errno = 0;
 	if ((pw = getpwnam(user)) == NULL) {
 		(void)snprintf(err, errsz, "user %s: %s", user,
@@ -40,7 +56,7 @@ priv_drop(const char *user, char *err, size_t errsz)
 		(void)snprintf(err, errsz, "user %s: is root", user);
 		return (-1);
 	}
-	if (setgroups(1, &pw->pw_gid) == -1 ||
+	if (initgroups(pw->pw_name, pw->pw_gid) == -1 ||
 	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
 	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1) {
 		(void)snprintf(err, errsz, "user %s: cannot drop privileges: "
@@ -61,6 +77,5 @@ priv_drop(const char *user, char *err, size_t errsz)
 		    strerror(errno));
 		return (-1);
 	}
-	log_info("running as %s (uid %u)", user, (unsigned)pw->pw_uid);
 	return (0);
 }

@@ -36,6 +36,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdatomic.h>
@@ -56,6 +57,15 @@
 
 /* The uid of conf's user, whose keys are accepted too; -1: none. */
 static uid_t	tls_user_uid = (uid_t)-1;
+/*
+ * Debian's convention (package ssl-cert): keys root:ssl-cert, mode 640,
+ * readable by the members of that group.  Its gid, or -1.
+ */
+#define TLS_KEY_GROUP	"ssl-cert"
+static gid_t	tls_key_gid = (gid_t)-1;
+static int	tls_key_gid_known;
+
+static int	tls_secret_mode(const struct stat *);
 
 #define TLS_FILE_MAX	(1024 * 1024)
 #define TLS_CHAIN_MAX	16
@@ -131,6 +141,27 @@ static int	tls_ticket_load(const struct conf *, struct tls_cred *,
 		    char *, size_t);
 
 /*
+ * A key's mode: no access for group or others, or Debian's: owned by
+ * root, group ssl-cert with read access only, nothing for others.
+ */
+static int
+tls_secret_mode(const struct stat *st)
+{
+	struct group	*gr;
+
+	if ((st->st_mode & (S_IRWXG | S_IRWXO)) == 0)
+		return (1);
+	if (!tls_key_gid_known) {
+		if ((gr = getgrnam(TLS_KEY_GROUP)) != NULL)
+			tls_key_gid = gr->gr_gid;
+		tls_key_gid_known = 1;
+	}
+	return (st->st_uid == 0 && tls_key_gid != (gid_t)-1 &&
+	    st->st_gid == tls_key_gid &&
+	    (st->st_mode & (S_IRWXG | S_IRWXO)) == S_IRGRP);
+}
+
+/*
  * Reads file (for directive what) into d (malloc(3)ed).  secret: refuse a
  * file that is group or world accessible or owned by another user.  The
  * file's stat goes to *stp if not NULL.
@@ -161,9 +192,10 @@ tls_read(const char *what, const char *file, int secret, gnutls_datum_t *d,
 		    file);
 		goto close;
 	}
-	if (secret && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+	if (secret && !tls_secret_mode(&st)) {
 		(void)snprintf(err, errsz, "%s %s: group or world accessible "
-		    "(mode %03o), want 600", what, file,
+		    "(mode %03o), want 600 (or 640 owned by root, group "
+		    TLS_KEY_GROUP ")", what, file,
 		    (unsigned)(st.st_mode & 0777));
 		goto close;
 	}
@@ -878,4 +910,49 @@ void
 tls_session_start(gnutls_session_t session)
 {
 	gnutls_handshake_set_post_client_hello_function(session, tls_hello_cb);
+}
+
+int
+tls_foreach(void (*cb)(const char *, const char *, time_t, void *),
+    void *arg)
+{
+	const struct tls_cred	*c;
+	gnutls_x509_crt_t	 crt;
+	char			 name[TLS_NAME_MAX];
+	size_t			 i, len;
+	unsigned		 crit;
+	int			 rc;
+
+	/* As tls_cert_cb(): in flight before the set is loaded. */
+	atomic_fetch_add_explicit(&tls_inflight, 1, memory_order_seq_cst);
+	c = atomic_load_explicit(&tls_current, memory_order_seq_cst);
+	if (c == NULL) {
+		atomic_fetch_sub_explicit(&tls_inflight, 1,
+		    memory_order_release);
+		return (-1);
+	}
+	name[0] = '\0';
+	if (c->dflt->npcert > 0 && gnutls_x509_crt_init(&crt) >= 0) {
+		if (gnutls_x509_crt_import(crt, &c->dflt->pcert[0].cert,
+		    GNUTLS_X509_FMT_DER) >= 0) {
+			len = sizeof(name);
+			rc = gnutls_x509_crt_get_subject_alt_name(crt, 0, name,
+			    &len, &crit);
+			if (rc != GNUTLS_SAN_DNSNAME || len >= sizeof(name) ||
+			    memchr(name, '\0', len) != NULL) {
+				len = sizeof(name);
+				if (gnutls_x509_crt_get_dn_by_oid(crt,
+				    GNUTLS_OID_X520_COMMON_NAME, 0, 0, name,
+				    &len) < 0)
+					len = 0;
+			}
+			name[len < sizeof(name) ? len : 0] = '\0';
+		}
+		gnutls_x509_crt_deinit(crt);
+	}
+	cb(NULL, name, c->dflt->expiry, arg);
+	for (i = 0; i < c->nlin; i++)
+		cb(c->lin[i].dir, c->lin[i].dir, c->lin[i].pair->expiry, arg);
+	atomic_fetch_sub_explicit(&tls_inflight, 1, memory_order_release);
+	return (0);
 }

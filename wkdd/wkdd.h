@@ -89,6 +89,16 @@ time_t		 tls_expiry(const struct tls_cred *);
  */
 void		 tls_install(struct tls_cred *c);
 void		 tls_cleanup(void);
+/*
+ * Calls cb for each certificate of the set in use, from any thread (as the
+ * certificate callback reads it): first the tls-cert pair (dir NULL, name
+ * its certificate's first DNS name, else its CN, else ""), then each
+ * tls-dir live/NAME/ (dir and name NAME).  expiry is (time_t)-1 when
+ * unknown.  cb must be quick: a reload waits for it.  Returns -1 if no
+ * set is installed yet, else 0.
+ */
+int		 tls_foreach(void (*cb)(const char *dir, const char *name,
+		    time_t expiry, void *arg), void *arg);
 gnutls_certificate_retrieve_function2	tls_cert_cb;
 /*
  * A new server session (before its handshake) gets session tickets once
@@ -100,13 +110,22 @@ gnutls_certificate_retrieve_function2	tls_cert_cb;
 void		 tls_session_start(gnutls_session_t);
 
 /* http.c: the MHD daemons and the request handlers. */
-#define HTTP_DAEMONS_MAX	(2 * CONF_LISTEN_MAX)	/* HTTPS, plain. */
+/* HTTPS, plain, metrics. */
+#define HTTP_DAEMONS_MAX	(2 * CONF_LISTEN_MAX + CONF_METRICS_MAX)
+struct MHD_Daemon;
 struct http_listener;
 struct http_page;
 
 /* Shared responses and the store handle; before http_start(). */
 int		 http_init(struct ks *);
 void		 http_cleanup(void);
+/*
+ * The store requests use; http_store_swap() makes ks it from the next
+ * request on and returns the one replaced, which requests already under
+ * way may still use: keep it open until http_listener_stop().
+ */
+struct ks	*http_store(void);
+struct ks	*http_store_swap(struct ks *);
 /*
  * conf's acme-webroot, opened for the plain HTTP handler (before
  * privileges are dropped); a no-op without one.  -1 with err set.
@@ -130,8 +149,13 @@ int		 http_start(struct http_listener *, const struct conf *);
  * Stop the n listeners ls: stop accepting, give open connections up to
  * wait_ms to finish, close them and the sockets, free the listeners.
  */
-void		 http_stop(struct http_listener **ls, size_t n,
+void		 http_listener_stop(struct http_listener **ls, size_t n,
 		    unsigned wait_ms);
+/*
+ * The same for the n (at most HTTP_DAEMONS_MAX) daemons ds (the metrics
+ * listeners'): stop accepting, wait up to wait_ms, close them.
+ */
+void		 http_stop(struct MHD_Daemon **ds, size_t n, unsigned wait_ms);
 /*
  * The page served at "/" from conf's www directory (index.html), NULL if
  * www is unset; sets *err and returns -1 on error.  install swaps it in
@@ -148,5 +172,48 @@ void		 http_page_free(struct http_page *);
  * Returns -1 with err set on failure.
  */
 int		 priv_drop(const char *user, char *err, size_t errsz);
+/* The same without a word logged (wkdd -n's checks). */
+int		 priv_become(const char *user, char *err, size_t errsz);
+
+/*
+ * check.c: start-up's checks beyond the file (wkdd -n too).  Each returns
+ * 0, or -1 with a message (the file, what is wrong, the fix) in err.
+ */
+/* path made absolute against the working directory, into out. */
+int		 check_abspath(const char *path, char *out, size_t outsz);
+/* user, if set, exists and isn't root. */
+int		 check_user(const struct conf *, char *err, size_t errsz);
+/* The pidfile's directory exists and we may write it. */
+int		 check_pidfile(const struct conf *, char *err, size_t errsz);
+/*
+ * The store in dir opens read-only for who we are now; on EACCES, says
+ * which of lock.mdb, data.mdb or the directory is the cause.
+ */
+int		 check_store(const char *dir, size_t size, char *err,
+		    size_t errsz);
+/*
+ * After the privilege drop: warns (logs) about each file SIGHUP reads that
+ * the user can't; -1 if there was any.
+ */
+int		 check_dropped(const struct conf *);
+/*
+ * wkdd -n: the store (and, as root with user set, in a child that has
+ * become that user, what check_dropped() warns about).  Logs; returns
+ * 0, or 1 if start-up would fail.
+ */
+int		 check_as_user(const struct conf *);
+
+/*
+ * pidfile.c: written as root, removed at exit.  pidfile_write() writes
+ * our pid to conf's pidfile (if any) and, when the user wkdd becomes
+ * could not remove it, leaves a child as root whose one task is to
+ * remove it when we exit; it is forked here, so call this before any
+ * thread or store exists.  scrub runs in that child first (to free the
+ * key material it inherited).  -1 with err set.
+ */
+int		 pidfile_write(const struct conf *, void (*scrub)(void *),
+		    void *arg, char *err, size_t errsz);
+/* At exit: remove it, or leave that to the child. */
+void		 pidfile_remove(const struct conf *);
 
 #endif /* WKDD_H */

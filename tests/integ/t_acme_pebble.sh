@@ -185,7 +185,7 @@ else
 fi
 # (domain remove unpublished alice's key: publish it again.)
 ctl import "$T/alice.pgp" >/dev/null || fail "key published again"
-if grep -q 'acme-challenge' "$T/wkdd.log"; then
+if grep -qE ' GET [^ ]+ acme 200 ' "$T/wkdd.log"; then
 	pass "wkdd answered pebble's HTTP-01 request on port 80"
 else
 	fail "wkdd answered pebble's HTTP-01 request on port 80"

@@ -95,7 +95,7 @@ sctl domain add $D
 if [ "$rc" -eq 0 ] && grep -q "^domain $D added" "$T/ctl.out" &&
     grep -q "^openpgpkey.$D: certificate issued, valid until [0-9-]*, in $L/" \
     "$T/ctl.out" && grep -q '^wkdd reloaded' "$T/ctl.out" &&
-    grep -q "GET openpgpkey.$D /.well-known/acme-challenge/.* 200 " \
+    grep -q " GET openpgpkey.$D acme 200 " \
     "$T/wkdd.log"; then
 	pass "domain add: uacme got the certificate through wkdd's HTTP-01"
 else

@@ -99,7 +99,7 @@ grep -qF "$T/none.conf: No such file or directory" "$T/out"
 check "-n: missing file: message" [ $? -eq 0 ]
 run_wkdd -x
 is "$RC" 2 "bad option: exit 2"
-grep -q '^usage: wkdd \[-dnv\] \[-f file\] \[-R fd\]$' "$T/out"
+grep -q '^usage: wkdd \[-dnVv\] \[-f file\] \[-R fd\]$' "$T/out"
 check "bad option: usage" [ $? -eq 0 ]
 run_wkdd -R x -n -f "$CONF"
 is "$RC" 2 "-R x: exit 2"

@@ -133,9 +133,9 @@ is "$(header Content-Type)" "text/html; charset=utf-8" "www page type"
 cmp -s "$T/body" "$TOP/www/index.html"
 check "www page is www/index.html" [ $? -eq 0 ]
 size=$(wc -c < "$TOP/www/index.html" | tr -d ' ')
-wait_log "^GET a.test / 200 "
+wait_log " GET a.test index 200 "
 check "request log: the page's size, $size bytes" \
-    grep -qE "^GET a.test / 200 $size " "$LOG"
+    grep -qE " GET a.test index 200 $size " "$LOG"
 fetch openpgpkey.a.test /
 is "$STATUS" 200 "www page on openpgpkey.a.test"
 fetch nowhere.a.test / -H 'Host: nowhere.test'

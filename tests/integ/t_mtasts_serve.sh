@@ -135,6 +135,6 @@ fetch mta-sts.c.test $MTA
 printf 'version: STSv1\r\nmode: none\r\nmax_age: 0\r\n' > "$T/want.c"
 cmp -s "$T/body" "$T/want.c"
 check "mode none without mx, max_age 0" [ $? -eq 0 ]
-grep -q 'GET mta-sts.c.test /.well-known/mta-sts.txt 200' "$LOG"
+grep -q ' GET mta-sts.c.test mta-sts 200 ' "$LOG"
 check "request logged" [ $? -eq 0 ]
 finish

@@ -6,7 +6,7 @@
 # --help for wkdctl and every command: exit 0, usage on stdout.
 run $WKDCTL --help
 is "$rc" 0 "wkdctl --help: exit 0"
-like "$out" '^usage: wkdctl \[-f file\] \[-s dir\] command' "wkdctl --help: usage"
+like "$out" '^usage: wkdctl \[-V\] \[-f file\] \[-s dir\] command' "wkdctl --help: usage"
 # The command list: each name, a blank, then its summary (no run-on).
 like "$out" '^  export-revocation +print a stored revocation' \
     "wkdctl --help: long command names stay apart from their summary"

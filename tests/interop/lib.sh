@@ -343,9 +343,9 @@ io_srvlog_mark() {
 	IO_SRVLOG_AT=$(wc -l < "$T/wkdd.log")
 }
 
-# io_srvlog_wait REGEX: wkdd logged a matching request line since the mark
-# (it logs "METHOD HOST PATH STATUS BYTES TIME", never the query); waits up
-# to 2 s, as the line may come just after the response.
+# io_srvlog_wait REGEX: wkdd logged a matching access line since the mark
+# ("TIME CLIENT METHOD HOST ROUTE STATUS BYTES DURATION", never the path or
+# query); waits up to 2 s, as the line may come just after the response.
 io_srvlog_wait() {
 	_i=0
 	while [ "$_i" -lt 20 ]; do

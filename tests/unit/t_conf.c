@@ -107,7 +107,79 @@ t_defaults(void)
 	is_int(conf->nservice_address, 0, "default service-address: none");
 	is_str(conf->tlsrpt_rua, "", "default tlsrpt-rua: none");
 	is_str(conf->pidfile, "", "default pidfile: none");
+	is_int(conf->nmetrics_listen, 0, "default metrics-listen: none");
+	is_str(conf->metrics_remote, "off", "default metrics-remote off");
+	is_str(conf->metrics_domains, "off", "default metrics-domains off");
+	is_str(conf->access_log, "syslog", "default access-log syslog");
+	is_str(conf->access_log_address, "full",
+	    "default access-log-address full");
 	conf_free(conf);
+}
+
+/* metrics-listen, metrics-*, access-log*. */
+static void
+t_metrics(void)
+{
+	struct conf	*conf = NULL;
+	char		 err[512];
+
+	is_int(parse("metrics-listen 127.0.0.1:9101\n"
+	    "metrics-listen [::1]:0\n"
+	    "metrics-domains on\n"
+	    "access-log /var/log/wkdd/access.log\n"
+	    "access-log-address truncate\n", &conf, err, sizeof(err)), 0,
+	    "metrics and access-log directives parse");
+	if (conf != NULL) {
+		is_int(conf->nmetrics_listen, 2, "two metrics-listen");
+		is_int(port_of(&conf->metrics_listen[0]), 9101,
+		    "metrics-listen port");
+		is_str(conf->metrics_listen[1].text, "[::1]:0",
+		    "metrics-listen v6 text");
+		is_str(conf->metrics_domains, "on", "metrics-domains on");
+		is_str(conf->access_log, "/var/log/wkdd/access.log",
+		    "access-log file");
+		is_str(conf->access_log_address, "truncate",
+		    "access-log-address truncate");
+		conf_free(conf);
+	}
+	is_int(parse("metrics-listen 127.1.2.3:9101\naccess-log off\n",
+	    &conf, err, sizeof(err)), 0, "127/8 is loopback; access-log off");
+	if (conf != NULL) {
+		is_str(conf->access_log, "off", "access-log off");
+		conf_free(conf);
+	}
+	is_int(parse("metrics-listen 192.0.2.1:9101\nmetrics-remote on\n",
+	    &conf, err, sizeof(err)), 0, "metrics-remote on: any address");
+	conf_free(conf);
+	conf = NULL;
+	bad("metrics-listen 192.0.2.1:9101\n", 0,
+	    "metrics-listen 192.0.2.1:9101: not a loopback address "
+	    "(metrics-remote on allows it)");
+	bad("metrics-listen [::]:9101\n", 0,
+	    "metrics-listen [::]:9101: not a loopback address");
+	bad("listen 127.0.0.1:8443\nmetrics-listen 127.0.0.1:8443\n", 0,
+	    "metrics-listen 127.0.0.1:8443: also a listen or listen-http "
+	    "address");
+	bad("metrics-listen 127.0.0.1:80\nlisten-http 127.0.0.1:80\n", 0,
+	    "metrics-listen 127.0.0.1:80: also a listen or listen-http "
+	    "address");
+	is_int(parse("listen 127.0.0.1:0\nmetrics-listen 127.0.0.1:0\n",
+	    &conf, err, sizeof(err)), 0, "port 0 twice: the kernel picks two");
+	conf_free(conf);
+	conf = NULL;
+	bad("metrics-listen 127.0.0.1:1\nmetrics-listen 127.0.0.1:2\n"
+	    "metrics-listen 127.0.0.1:3\nmetrics-listen 127.0.0.1:4\n"
+	    "metrics-listen 127.0.0.1:5\n", 5,
+	    "metrics-listen: more than 4 addresses");
+	bad("metrics-listen 127.0.0.1:1\nmetrics-listen 127.0.0.1:1\n", 2,
+	    "metrics-listen: 127.0.0.1:1 given twice");
+	bad("metrics-domains yes\n", 1,
+	    "metrics-domains: \"yes\" is not one of: on off");
+	bad("access-log access.log\n", 1,
+	    "access-log: \"access.log\" is not syslog, off or an absolute "
+	    "path");
+	bad("access-log-address /24\n", 1,
+	    "access-log-address: \"/24\" is not one of: full truncate off");
 }
 
 static void
@@ -593,6 +665,7 @@ main(void)
 	t_defaults();
 	t_all();
 	t_service();
+	t_metrics();
 	t_dump();
 	t_errors();
 	t_valid();

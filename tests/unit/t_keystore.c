@@ -5,6 +5,8 @@
 #include <sys/wait.h>
 
 #include <err.h>
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -500,6 +502,89 @@ t_nested(struct ks *ks)
 	E(ks_txn_commit(t));
 }
 
+/*
+ * ks_stats(): LMDB's counts of a store of known contents, as the daemon
+ * (KS_RDONLY) reads them; and data.mdb gone or replaced on disk.
+ */
+static void
+t_stats(void)
+{
+	char			 sdir[] = "/tmp/t_kstats.XXXXXX";
+	char			 a[256], b[256], cmd[600];
+	struct ks		*ks, *ro;
+	struct ks_txn		*t;
+	struct ks_stats		 st;
+	struct ks_addr		 ad;
+	struct ks_logent	 e;
+
+	if (mkdtemp(sdir) == NULL)
+		err(1, "mkdtemp");
+	E(ks_open(&ks, sdir, KS_CREATE, 0));
+	E(ks_open(&ro, sdir, KS_RDONLY, 0));
+	E(ks_stats(ro, &st));
+	ok(st.domains == 0 && st.addresses == 0 && st.published == 0 &&
+	    st.wkd == 0 && st.certs == 0, "a new store: all counts 0");
+	is_int(st.changed, -1, "a new store: no change logged");
+	is_int(st.ondisk, KS_OK, "data.mdb on disk is the file opened");
+	ok(st.map_bytes == (uint64_t)1 << 30 && st.used_bytes > 0 &&
+	    st.used_bytes <= st.map_bytes && st.page_bytes > 0,
+	    "map and used bytes");
+	ok(st.readers >= 1 && st.max_readers == 256, "reader slots");
+
+	E(ks_txn_begin(ks, 0, &t));
+	E(ks_domain_add(t, "example.org"));
+	E(ks_domain_add(t, "example.net"));
+	memset(&ad, 0, sizeof(ad));
+	(void)snprintf(ad.addr, sizeof(ad.addr), "alice@example.org");
+	(void)snprintf(ad.account, sizeof(ad.account), "alice@example.org");
+	ad.state = KS_ADDR_PRIMARY;
+	(void)snprintf(ad.fpr, sizeof(ad.fpr), FPR_A);
+	E(ks_addr_put(t, &ad));
+	(void)snprintf(ad.addr, sizeof(ad.addr), "al@example.org");
+	ad.state = KS_ADDR_ALIAS;
+	E(ks_addr_put(t, &ad));
+	(void)snprintf(ad.addr, sizeof(ad.addr), "bob@example.org");
+	(void)snprintf(ad.account, sizeof(ad.account), "bob@example.org");
+	ad.state = KS_ADDR_PRIMARY;
+	ad.fpr[0] = '\0';
+	E(ks_addr_put(t, &ad));
+	E(ks_cert_put(t, FPR_A, pubkey, sizeof(pubkey)));
+	E(ks_wkd_put(t, "example.org", HASH_A, pubkey, sizeof(pubkey)));
+	E(ks_wkd_put(t, "example.org", HASH_B, pubkey, sizeof(pubkey)));
+	memset(&e, 0, sizeof(e));
+	e.time = 1700000000;
+	(void)snprintf(e.cmd, sizeof(e.cmd), "test");
+	E(ks_log_append(t, &e));
+	e.time = 1700000123;
+	E(ks_log_append(t, &e));
+	E(ks_txn_commit(t));
+
+	E(ks_stats(ro, &st));
+	ok(st.domains == 2, "2 domains");
+	ok(st.addresses == 3, "3 addresses");
+	ok(st.published == 2, "2 addresses serving a key");
+	ok(st.wkd == 2, "2 entries served");
+	ok(st.certs == 1, "1 certificate");
+	ok(st.changed == 1700000123, "last change: the newest audit entry");
+	ok(st.txnid >= 2, "a write transaction id");
+
+	(void)snprintf(a, sizeof(a), "%s/data.mdb", sdir);
+	(void)snprintf(b, sizeof(b), "%s/data.old", sdir);
+	if (rename(a, b) == -1)
+		err(1, "rename");
+	E(ks_stats(ro, &st));
+	is_int(st.ondisk, ENOENT, "data.mdb gone: ENOENT");
+	(void)snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", b, a);
+	if (system(cmd) != 0)
+		errx(1, "%s", cmd);
+	E(ks_stats(ro, &st));
+	is_int(st.ondisk, ESTALE, "data.mdb replaced by a copy: ESTALE");
+	ks_close(ro);
+	ks_close(ks);
+	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", sdir);
+	(void)system(cmd);
+}
+
 int
 main(void)
 {
@@ -523,6 +608,7 @@ main(void)
 	t_gone(ks);
 	ks_close(ks);
 	t_full();
+	t_stats();
 	cleanup();
 	return (done());
 }

@@ -1,0 +1,81 @@
+/*
+ * metrics.h: counters of what wkdd serves, and the operators' listener
+ * (metrics-listen) that shows them in Prometheus's text format at
+ * /metrics, with a health check at /healthz.
+ *
+ * The counters are C11 atomics updated with relaxed order: no lock and no
+ * allocation on the path of a request or a handshake, whatever thread or
+ * MHD daemon it runs in.  A scrape reads them one by one (a scrape may see
+ * one request's count and not yet its bytes: Prometheus's rate() doesn't
+ * mind) and reads the store's counts and the certificates then.
+ */
+#ifndef METRICS_H
+#define METRICS_H
+
+#include <stddef.h>
+
+#include <gnutls/gnutls.h>
+
+struct conf;
+struct ks;
+struct MHD_Daemon;
+
+/* Listeners, for the connection counters. */
+#define METRICS_HTTPS	0
+#define METRICS_HTTP	1	/* listen-http. */
+
+/* Handshakes. */
+#define METRICS_HS_FULL		0
+#define METRICS_HS_RESUMED	1
+#define METRICS_HS_FAILED	2
+
+/*
+ * Before any request: conf's metrics-domains
+ * (per-domain series, off by default; its table is allocated here).
+ * -1 if out of memory.
+ */
+int		 metrics_init(const struct conf *);
+void		 metrics_cleanup(void);
+
+/*
+ * One request answered: kind its ROUTE_*, domain its route's domain (a
+ * hosted one when status is 200 or 304), status and body bytes as queued,
+ * usec the time from the complete request to the queued response.
+ */
+void		 metrics_request(int kind, const char *domain, unsigned status,
+		    size_t bytes, long usec);
+/* A connection accepted, or closed, on a METRICS_HTTPS or _HTTP listener. */
+void		 metrics_conn_open(int listener);
+void		 metrics_conn_close(int listener);
+void		 metrics_handshake(int result);
+/*
+ * TLS connections, from MHD_OPTION_NOTIFY_CONNECTION: at STARTED (MHD has
+ * made the session, no handshake yet), metrics_tls_start() hooks the
+ * session's handshake, which then counts itself full or resumed when the
+ * client's Finished message has been read; at CLOSED, metrics_tls_close()
+ * counts one whose handshake never got there as failed.  Uses the
+ * session's handshake hook (gnutls_handshake_set_hook_function()) and its
+ * db pointer (gnutls_db_set_ptr()): a session cache through gnutls_db_*
+ * would need another mark; session tickets don't.  A handshake is counted
+ * when it completes, not at its connection's first request, and one that
+ * completed on a connection that never sent a request is not "failed".
+ */
+void		 metrics_tls_start(gnutls_session_t);
+void		 metrics_tls_close(gnutls_session_t);
+
+/*
+ * The metrics listener on socket fd (bound by main as root): plain HTTP,
+ * GET or HEAD of /metrics and /healthz only.  NULL on error (logged).
+ */
+struct MHD_Daemon *metrics_start(int fd, const struct conf *);
+
+/*
+ * The text of a scrape and of a health check (for the handler and the
+ * tests): a malloc(3)ed, NUL-terminated string in *out (the caller frees
+ * it), its length returned; -1 if out of memory.  metrics_health()
+ * returns 200 with "ok\n" or 503 with a one-line reason.
+ */
+long		 metrics_render(char **out);
+int		 metrics_health(char **out);
+
+#endif /* METRICS_H */
