@@ -107,7 +107,7 @@ $(O)/obj/admin/%.o: admin/%.c $(wildcard admin/*.h) wkdd/conf.h keystore/keystor
 $(O)/obj/wkdd/main.o $(O)/obj/admin/wkdctl.o: VERSION
 
 # One program per module; it links whatever it uses from the libraries.
-$(O)/tests/t_%: tests/unit/t_%.c tests/tap.h $(LIBS_ALL)
+$(O)/tests/t_%: tests/unit/t_%.c tests/tap.h tests/oldfmt.h $(LIBS_ALL)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Iadmin -Itests $(CFLAGS) \
 	    $(call pc_cflags,$(PKGS_ALL)) -o $@ $< $(LIBS_ALL) $(LDFLAGS) \

@@ -260,7 +260,7 @@ import_one_account(struct ks_txn *txn, const struct pgp_cert *m,
 static int
 import_offsite(const char *text, struct import_uid *iu)
 {
-	const char	*at;
+	struct pgp_uid	 u;
 
 	if (text == NULL) {
 		(void)snprintf(iu->why, sizeof(iu->why), "user attribute "
@@ -269,14 +269,17 @@ import_offsite(const char *text, struct import_uid *iu)
 	}
 	if ((iu->text = strdup(text)) == NULL)
 		return (-1);
-	if (pgp_uid_addr(text, iu->addr, sizeof(iu->addr)) == -1 ||
-	    (at = strrchr(iu->addr, '@')) == NULL) {
+	memset(&u, 0, sizeof(u));
+	u.text = iu->text;
+	if (pgp_uid_fill(&u) == -1 || strchr(u.addr, '@') == NULL) {
 		iu->addr[0] = '\0';
 		(void)snprintf(iu->why, sizeof(iu->why), "no mail address "
 		    "in it");
-	} else
+	} else {
+		memcpy(iu->addr, u.addr, sizeof(iu->addr));
 		(void)snprintf(iu->why, sizeof(iu->why), "domain %s is not "
-		    "hosted", at + 1);
+		    "hosted", u.domain);
+	}
 	return (0);
 }
 
@@ -381,7 +384,7 @@ import_store(struct ks_txn *txn, const char *account,
 	if (!k->known || sb->len != m->len ||
 	    memcmp(sb->data, m->data, m->len) != 0)
 		k->changed = 1;
-	if ((rc = ks_cert_put(txn, m->fpr, m->data, m->len)) != KS_OK) {
+	if ((rc = store_cert_put(txn, m->fpr, m->data, m->len)) != KS_OK) {
 		io_err(msg, "key %s: %s", m->fpr, store_strerror(rc));
 		return (-1);
 	}

@@ -168,6 +168,23 @@ pgp_uid_addr(const char *uid, char *out, size_t outsz)
 	return (ks_uid_addr(uid, strlen(uid), out, outsz) == KS_OK ? 0 : -1);
 }
 
+int
+pgp_uid_fill(struct pgp_uid *u)
+{
+	const char	*at;
+
+	u->domain[0] = '\0';
+	if (pgp_uid_addr(u->text, u->addr, sizeof(u->addr)) == -1) {
+		u->addr[0] = '\0';
+		if (u->kind == PGP_UID_OK)
+			u->kind = PGP_UID_NOADDR;
+		return (-1);
+	}
+	if ((at = strrchr(u->addr, '@')) != NULL)
+		(void)snprintf(u->domain, sizeof(u->domain), "%s", at + 1);
+	return (0);
+}
+
 static void
 pgp_uids_free(struct pgp_uid *uids, size_t n)
 {
@@ -215,7 +232,6 @@ pgp_classify(rnp_key_handle_t key, struct pgp_uid **uidsp, size_t *np)
 	rnp_uid_handle_t	 uh = NULL;
 	struct pgp_uid		*uids = NULL, *u;
 	char			*s = NULL;
-	const char		*at;
 	size_t			 i, n;
 	char			*keyid = NULL;
 	uint32_t		 type;
@@ -253,13 +269,7 @@ pgp_classify(rnp_key_handle_t key, struct pgp_uid **uidsp, size_t *np)
 			u->kind = PGP_UID_INVALID;
 		else
 			u->kind = PGP_UID_OK;
-		if (pgp_uid_addr(u->text, u->addr, sizeof(u->addr)) == -1) {
-			u->addr[0] = '\0';
-			if (u->kind == PGP_UID_OK)
-				u->kind = PGP_UID_NOADDR;
-		} else if ((at = strrchr(u->addr, '@')) != NULL)
-			(void)snprintf(u->domain, sizeof(u->domain), "%s",
-			    at + 1);
+		(void)pgp_uid_fill(u);
 	}
 	rnp_buffer_destroy(keyid);
 	*uidsp = uids;

@@ -280,6 +280,7 @@ pk_write(const struct pk_key *k, unsigned char **outp, size_t *lenp)
 #define SP_KEYEXP	9
 #define SP_ISSUER	16
 #define SP_FLAGS	27
+#define SP_REASON	29
 #define SP_EMBEDDED	32
 #define SP_ISSUER_FPR	33
 
@@ -345,6 +346,11 @@ pk_subpackets(const unsigned char *p, size_t len, int hashed,
 		} else if (type == SP_FLAGS && n >= 1) {
 			si->has_flags = 1;
 			si->flags = d[0];
+		} else if (type == SP_REASON && n >= 1) {
+			si->has_reason = 1;
+			si->reason = d[0];
+			si->reason_text = d + 1;
+			si->reason_textlen = n - 1;
 		}
 	}
 	return (0);

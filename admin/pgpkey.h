@@ -60,6 +60,10 @@ struct pk_sig {
 	const unsigned char	*issuer_fpr;	/* 20 bytes (v4), or NULL. */
 	const unsigned char	*embedded;	/* Primary key binding. */
 	size_t			 embeddedlen;
+	int			 has_reason;	/* Revocation reason: */
+	unsigned		 reason;	/* its code, */
+	const unsigned char	*reason_text;	/* and words. */
+	size_t			 reason_textlen;
 };
 
 /*

@@ -515,7 +515,6 @@ ps_uids(struct ps_state *st, struct pgp_cert *out)
 {
 	struct pk_part	*u;
 	struct pgp_uid	*pu;
-	const char	*at;
 	size_t		 i;
 
 	if (st->k->nuids > 0 && (out->uids = calloc(st->k->nuids,
@@ -535,13 +534,7 @@ ps_uids(struct ps_state *st, struct pgp_cert *out)
 		/* pgp_merge_rnp() drops those never validly self-signed. */
 		if (pu->kind == PGP_UID_INVALID)
 			u->pkt.drop = 1;
-		if (pgp_uid_addr(pu->text, pu->addr, sizeof(pu->addr)) == -1) {
-			pu->addr[0] = '\0';
-			if (pu->kind == PGP_UID_OK)
-				pu->kind = PGP_UID_NOADDR;
-		} else if ((at = strrchr(pu->addr, '@')) != NULL)
-			(void)snprintf(pu->domain, sizeof(pu->domain), "%s",
-			    at + 1);
+		(void)pgp_uid_fill(pu);
 	}
 	return (0);
 }

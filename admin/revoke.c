@@ -147,7 +147,7 @@ revoke_store(struct ks_txn *txn, const struct revoke_req *req,
 		warnx("key %s: not revoked after cleaning", req->fpr);
 		goto out;
 	}
-	if ((rc = ks_cert_put(txn, req->fpr, m.data, m.len)) != KS_OK) {
+	if ((rc = store_cert_put(txn, req->fpr, m.data, m.len)) != KS_OK) {
 		warnx("key %s: %s", req->fpr, ks_strerror(rc));
 		goto out;
 	}

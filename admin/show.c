@@ -19,6 +19,24 @@
 #include "keystore.h"
 #include "wkdctl.h"
 
+/* What pgp_info() would say of a key, from the state recorded. */
+static void
+show_info(const struct ks_keystate *st, struct pgp_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->created = st->primary.created;
+	info->expires = st->primary.expires;
+	info->expired = info->expires != 0 && info->expires <= time(NULL);
+	if ((info->revoked = st->primary.revoked)) {
+		/* RNP's reading of the codes: 32 and others unspecified. */
+		info->reason = st->reason >= PGP_REV_SUPERSEDED &&
+		    st->reason <= PGP_REV_RETIRED ? st->reason :
+		    PGP_REV_UNSPECIFIED;
+		(void)snprintf(info->reason_text, sizeof(info->reason_text),
+		    "%s", st->reason_text);
+	}
+}
+
 int
 show_state(struct ks_txn *txn, const char *fpr, char *buf, size_t bufsz)
 {
@@ -28,19 +46,24 @@ show_state(struct ks_txn *txn, const char *fpr, char *buf, size_t bufsz)
 	char			 when[32], sup[KS_FPR_MAX + 32];
 	int			 rc;
 
-	if ((rc = ks_cert_get(txn, fpr, &b)) != KS_OK) {
+	/* The state recorded at import; else (an earlier version's) RNP. */
+	if ((rc = ks_certinfo_get(txn, fpr, &ci)) != KS_OK)
+		memset(&ci, 0, sizeof(ci));
+	if (ci.state.known)
+		show_info(&ci.state, &info);
+	else if ((rc = ks_cert_get(txn, fpr, &b)) != KS_OK) {
 		(void)snprintf(buf, bufsz, "unknown (%s)", ks_strerror(rc));
 		return (-1);
-	}
-	rc = pgp_info(fpr, b.data, b.len, &info);
-	ks_blob_free(&b);
-	if (rc == -1) {
-		(void)snprintf(buf, bufsz, "unreadable");
-		return (-1);
+	} else {
+		rc = pgp_info(fpr, b.data, b.len, &info);
+		ks_blob_free(&b);
+		if (rc == -1) {
+			(void)snprintf(buf, bufsz, "unreadable");
+			return (-1);
+		}
 	}
 	sup[0] = '\0';
-	if (ks_certinfo_get(txn, fpr, &ci) == KS_OK &&
-	    (ci.flags & KS_CERT_SUPERSEDED))
+	if (ci.flags & KS_CERT_SUPERSEDED)
 		(void)snprintf(sup, sizeof(sup), ", superseded by %s",
 		    ci.successor);
 	if (info.revoked)

@@ -228,3 +228,25 @@ store_abort(struct ks_txn *txn)
 	ks_txn_abort(txn);
 	return (1);
 }
+
+int
+store_cert_put(struct ks_txn *txn, const char *fpr, const unsigned char *data,
+    size_t len)
+{
+	struct ks_certinfo	 ci;
+	struct ks_keystate	 st;
+	int			 rc;
+
+	if ((rc = ks_cert_put(txn, fpr, data, len)) != KS_OK)
+		return (rc);
+	(void)pgp_state(data, len, &st);
+	if ((rc = ks_certinfo_get(txn, fpr, &ci)) == KS_NOTFOUND) {
+		memset(&ci, 0, sizeof(ci));
+		(void)snprintf(ci.fpr, sizeof(ci.fpr), "%s", fpr);
+	} else if (rc != KS_OK)
+		return (rc);
+	else if (memcmp(&ci.state, &st, sizeof(st)) == 0)
+		return (KS_OK);
+	ci.state = st;
+	return (ks_certinfo_put(txn, &ci));
+}

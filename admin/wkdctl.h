@@ -211,6 +211,13 @@ const char *store_strerror(int rc);
  * account", "domain not hosted").
  */
 int	 store_addr(struct ks_txn *, const char *addr, struct ks_addr *a);
+/*
+ * Store certificate data of key fpr (ks_cert_put()) and record its state
+ * (pgp_state()) in its certinfo, made if it has none, for `list` to read.
+ * KS_OK or a KS_* code.
+ */
+int	 store_cert_put(struct ks_txn *, const char *fpr,
+	    const unsigned char *data, size_t len);
 int	 store_domain(struct ks_txn *, const char *domain,
 	    struct ks_domain *d);
 /* A snapshot of address records, for walking while changing them. */
@@ -877,6 +884,12 @@ struct pgp_info {
 int	 pgp_info(const char *fpr, const unsigned char *, size_t,
 	    struct pgp_info *);
 /*
+ * pgpstate.c: the state of data, a certificate as the store keeps it, into
+ * *st without RNP: 0, or 1 (st->known 0) where only RNP can say.
+ */
+int	 pgp_state(const unsigned char *data, size_t len,
+	    struct ks_keystate *st);
+/*
  * Make a revocation signature for key fpr with the secret key in keydata
  * (a keypair, as for pgp_read(); the passphrase from pp if protected).
  * *sigp (binary signature packet) is malloc(3)ed.  0, or -1 after warning.
@@ -908,6 +921,12 @@ void	 pgp_cert_free(struct pgp_cert *);
 void	 pgp_certs_free(struct pgp_certs *);
 /* The addr-spec of a UID ("Name <a@b>" or "a@b"), copied into out. */
 int	 pgp_uid_addr(const char *uid, char *out, size_t outsz);
+/*
+ * u->addr and u->domain from u->text, as pgp_uid_addr() reads it: both
+ * "" if it names no address, and then a PGP_UID_OK u becomes
+ * PGP_UID_NOADDR.  Returns 0, or -1 if it names none.
+ */
+int	 pgp_uid_fill(struct pgp_uid *u);
 
 /* mtasts.c */
 int	 cmd_mtasts(struct ctl *, int, char **);

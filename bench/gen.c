@@ -2,8 +2,8 @@
  * gen.c: fill a fresh store with N published addresses, for make bench
  * and tests/integ/t_scale.sh.
  *
- *	gen [-b batch] [-d domains] [-k sample] [-r file] [-s seed]
- *	    [-w file] [-x fpr] [-B dir] -S source -n N dir
+ *	gen [-O] [-b batch] [-d domains] [-k sample] [-r file] [-s seed]
+ *	    [-w file] [-x fpr] [-B dir] [-R rounds] -S source -n N dir
  *
  * The blobs are real: every address published in the source store (a
  * store that "wkdctl import" filled, e.g. with Debian's keyrings) gives
@@ -22,7 +22,15 @@
  * (default N / 1000, at least 1) and serves blob i % (source blobs).
  * The writes go in transactions of batch puts (default 50000).  -x fpr
  * leaves that source key out, so that importing it into the store later
- * is the import of a new key.
+ * is the import of a new key.  -O writes the certinfo records without the
+ * key states import records (as an earlier version stored them), so
+ * that wkdctl list reads those keys with RNP.
+ *
+ * -R rounds then churns the store, as keys being updated do: rounds * N
+ * times, an address drawn at random gets another blob drawn at random
+ * (ks_wkd_put, the same batches), and the blob bytes printed are those
+ * served at the end.  With -R the -w, -r and -B files would not say what
+ * is served: they are refused.
  *
  * -w file gets the first min(N, 1000) addresses (the working set), -r
  * file sample addresses drawn at random (with replacement, seeded by
@@ -71,9 +79,10 @@ struct srcs {
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: gen [-b batch] [-d domains] [-k sample] "
-	    "[-r file] [-s seed]\n"
-	    "           [-w file] [-x fpr] [-B dir] -S source -n N dir\n");
+	fprintf(stderr, "usage: gen [-O] [-b batch] [-d domains] "
+	    "[-k sample] [-r file] [-s seed]\n"
+	    "           [-w file] [-x fpr] [-B dir] [-R rounds] -S source "
+	    "-n N dir\n");
 	exit(2);
 }
 
@@ -235,6 +244,18 @@ check(int rc, const char *what)
 		errx(1, "%s: %s", what, ks_strerror(rc));
 }
 
+/* One put more in *txn: at batch puts, commit (*txn NULL then). */
+static void
+batch_put(struct ks_txn **txn, unsigned long long *inbatch,
+    unsigned long long batch)
+{
+	if (++*inbatch == batch) {
+		check(ks_txn_commit(*txn), "commit");
+		*txn = NULL;
+		*inbatch = 0;
+	}
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -248,15 +269,22 @@ main(int argc, char *argv[])
 	const char		*bdir = NULL, *skip = NULL;
 	unsigned long long	 n = 0, ndom = 0, batch = GEN_BATCH;
 	unsigned long long	 k = 1000, i, inbatch;
-	unsigned long long	 bytes = 0;
+	unsigned long long	 bytes = 0, rounds = 0, r;
+	uint32_t		*cur;
 	uint64_t		 seed = 1;
 	size_t			 j, avg, mapsize;
 	double			 t0;
 	FILE			*f;
-	int			 ch, have_n = 0;
+	int			 ch, have_n = 0, nostate = 0;
 
-	while ((ch = getopt(argc, argv, "B:b:d:k:n:r:S:s:w:x:")) != -1) {
+	while ((ch = getopt(argc, argv, "B:b:d:k:n:OR:r:S:s:w:x:")) != -1) {
 		switch (ch) {
+		case 'R':
+			rounds = num(optarg, 0, 100, "-R");
+			break;
+		case 'O':
+			nostate = 1;
+			break;
 		case 'B':
 			bdir = optarg;
 			break;
@@ -296,6 +324,8 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc != 1 || srcdir == NULL || !have_n)
 		usage();
+	if (rounds > 0 && (wfile != NULL || rfile != NULL || bdir != NULL))
+		errx(2, "-R goes without -w, -r and -B");
 	if (ndom == 0)
 		ndom = n / GEN_PER_DOMAIN > 0 ? n / GEN_PER_DOMAIN : 1;
 	if (ndom > n)
@@ -326,6 +356,8 @@ main(int argc, char *argv[])
 		s = &l.v[j];
 		check(ks_cert_put(txn, s->fpr, s->cert.data, s->cert.len),
 		    s->fpr);
+		if (s->has_ci && nostate)
+			memset(&s->ci.state, 0, sizeof(s->ci.state));
 		if (s->has_ci)
 			check(ks_certinfo_put(txn, &s->ci), s->fpr);
 	}
@@ -347,14 +379,37 @@ main(int argc, char *argv[])
 		check(ks_wkd_put(txn, domain, hash, s->blob.data,
 		    s->blob.len), a.addr);
 		bytes += s->blob.len;
-		if (++inbatch == batch) {
-			check(ks_txn_commit(txn), "commit");
-			txn = NULL;
-			inbatch = 0;
-		}
+		batch_put(&txn, &inbatch, batch);
 	}
 	if (txn != NULL)
 		check(ks_txn_commit(txn), "commit");
+
+	/* -R: churn, blob j of address i as cur[i]. */
+	if (rounds > 0) {
+		if ((cur = calloc(n, sizeof(*cur))) == NULL)
+			err(1, "calloc");
+		for (i = 0; i < n; i++)
+			cur[i] = i % l.n;
+		txn = NULL;
+		inbatch = 0;
+		for (r = 0; r < rounds * n; r++) {
+			if (txn == NULL)
+				check(ks_txn_begin(ks, 0, &txn), "begin");
+			i = rnd(&seed) % n;
+			j = rnd(&seed) % l.n;
+			addr_of(i, ndom, a.addr, sizeof(a.addr), domain,
+			    sizeof(domain), hash);
+			check(ks_wkd_put(txn, domain, hash, l.v[j].blob.data,
+			    l.v[j].blob.len), a.addr);
+			bytes += l.v[j].blob.len;
+			bytes -= l.v[cur[i]].blob.len;
+			cur[i] = j;
+			batch_put(&txn, &inbatch, batch);
+		}
+		if (txn != NULL)
+			check(ks_txn_commit(txn), "commit");
+		free(cur);
+	}
 	ks_close(ks);
 
 	if (wfile != NULL) {

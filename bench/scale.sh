@@ -3,8 +3,8 @@
 #  1. bench/gen makes a fresh store of N addresses over max(1, N / 1000)
 #     domains from the import's one-UID blobs (Debian's sizes), in
 #     transactions of 50,000 puts: wall, rate, gen's peak RSS; data.mdb's
-#     bytes on disk against the blob bytes written, and the wkd table's
-#     overflow pages (mdb_stat).
+#     bytes on disk against the blob bytes written, and the wkd and blobs
+#     tables' pages (mdb_stat).
 #  2. The real wkdd on 127.0.0.1:0 with a TLS certificate (certtool, as
 #     the tests make them): time to its -R report (listening) and to the
 #     first 200 for a key (curl, polled), measured from the fork.
@@ -19,7 +19,7 @@
 #     (new, then again), list and export-tree of one domain; from 10M on
 #     one run each, under timeout 300 (a timed-out run is reported).
 #
-# A row whose store would not fit in BENCH_DIR's free space (~1.7 times
+# A row whose store would not fit in BENCH_DIR's free space (~1.4 times
 # its blob bytes, plus 1 GiB) is skipped, saying so.  Each store is
 # deleted after its row unless BENCH_KEEP=1.
 
@@ -111,7 +111,7 @@ for N in $BENCH_N; do
 	ndom=$((N / 1000))
 	[ $ndom -ge 1 ] || ndom=1
 	need=$(awk -v n="$N" -v a="$avgblob" 'BEGIN {
-		printf("%.0f", n * a * 1.7 + 2^30) }')
+		printf("%.0f", n * a * 1.4 + 2^30) }')
 	avail=$(df -B1 --output=avail "$BENCH_DIR" | tail -n 1 | tr -d ' ')
 	if [ "$need" -gt "$avail" ]; then
 		why=$(awk -v n="$need" -v a="$avail" 'BEGIN {
@@ -141,20 +141,22 @@ for N in $BENCH_N; do
 		printf("%.2f", a / b) }')
 	rate=$(awk -v n="$N" -v t="$g_wall" 'BEGIN {
 		printf("%.0f", t > 0 ? n / t : 0) }')
-	ovf=$(mdb_stat -s wkd "$S" 2>/dev/null |
+	# The published keys alone: the wkd table (ETag, where) and the
+	# blobs table (their bytes: overflow pages, packed leaf pages).
+	ovf=$(mdb_stat -s blobs "$S" 2>/dev/null |
 	    awk '/Overflow pages/ { print $3 }')
-	leaf=$(mdb_stat -s wkd "$S" 2>/dev/null |
+	leaf=$(mdb_stat -s blobs "$S" 2>/dev/null |
 	    awk '/Leaf pages/ { print $3 }')
-	# The wkd table alone (no certificates, addresses, free pages).
-	wkdratio=$(mdb_stat -e -s wkd "$S" 2>/dev/null | awk -v b="$blobbytes" '
+	wkdratio=$( (mdb_stat -e -s wkd "$S"; mdb_stat -s blobs "$S") \
+	    2>/dev/null | awk -v b="$blobbytes" '
 		/Page size/ { ps = $3 }
 		/(Branch|Leaf|Overflow) pages/ { p += $3 }
 		END { printf("%.2f", p * ps / b) }')
 	echo "build: ${g_wall} s (user ${g_user}, sys ${g_sys}), $rate" \
 	    "addresses/s, gen peak RSS ${g_rss} KB"
 	echo "size: data.mdb $disk bytes on disk, blobs $blobbytes bytes:" \
-	    "${ratio}x; the wkd table's pages alone ${wkdratio}x ($leaf leaf," \
-	    "$ovf overflow)"
+	    "${ratio}x; the wkd and blobs tables' pages alone ${wkdratio}x" \
+	    "(blobs: $leaf leaf, $ovf overflow)"
 
 	# 2. wkdd's start-up.
 	read -r _a _d H0 _b < "$RUN/ws"
@@ -300,7 +302,7 @@ table() {	# table md|txt [1|2|3]
 	function mb(kb) { return sprintf("%.0f", kb / 1024) }
 	function gb(b) { return sprintf("%.2f", b / 1e9) }
 	BEGIN {
-		h1 = "N\tdomains\tbuild s\taddr/s\tgen RSS MB\tblobs GB\tstore GB\tstore/blobs\twkd table/blobs\twkd overflow pages"
+		h1 = "N\tdomains\tbuild s\taddr/s\tgen RSS MB\tblobs GB\tstore GB\tstore/blobs\twkd+blobs tables/blobs\tblobs overflow pages"
 		h2 = "N\tlistening ms\tfirst 200 ms\tone curl ms\tws p50 ms\tws p99 ms\tws req/s\trandom p50 ms\trandom p99 ms\trandom req/s\tnon-2xx\tVmRSS MB\tRssFile MB\ttouched MB"
 		h3 = "N\tshow\tpublish\talias add\timport 1 key\timport again\tlist domain\texport-tree domain"
 	}

@@ -13,10 +13,13 @@
  *                                              address can't change owner)
  *   certs     FINGERPRINT -> OpenPGP bytes     public certificates as
  *                                              imported and cleaned
- *   certinfo  FINGERPRINT -> state             superseded by which key
+ *   certinfo  FINGERPRINT -> state             superseded by which key;
+ *                                              the key's own (created,
+ *                                              expires, revoked, subkeys)
  *   revocs    FINGERPRINT -> signature bytes   revocation certificate kept
  *                                              for later use, never served
- *   wkd       "domain/hash" -> etag + bytes    what the daemon serves
+ *   wkd       "domain/hash" -> etag + where    what the daemon serves
+ *   blobs     sequence -> bytes                its bytes (format 3)
  *   mtasts    A-label -> etag + bytes          MTA-STS policy served for it
  *   log       sequence -> entry                audit log of every change
  *
@@ -27,16 +30,33 @@
  * walk of one account, domain, key or address reads only its own records,
  * so it costs the same in a store of ten addresses or ten million.
  *
- * Format versions.  A store records the version of its format (2: with
- * the indexes; 1: without them, from earlier versions).  ks_open() without
- * KS_RDONLY upgrades a format 1 store in one write transaction (building
- * the indexes takes about as long as reading the store once; KS_FULL if
- * the map can't hold them: open with a bigger mapsize), so the first
- * wkdctl command after an upgrade of the software does it.  With KS_RDONLY
- * (the daemon) a format 1 store is opened as it is and served: nothing the
- * daemon reads has changed, and the walks of a store without indexes scan
- * the tables instead, with the same results.  A store of any other format
- * (a later version) gives KS_VERSION.
+ * Format versions.  A store records the version of its format (3: with
+ * the indexes, and the bytes of published keys packed into LMDB's pages;
+ * 2: with the indexes, each key one LMDB value, which took ~1.5 times its
+ * bytes on disk where format 3 takes ~1.25 times; 1: without indexes).
+ * ks_open() without KS_RDONLY upgrades a format 1 or 2 store: the indexes
+ * of a format 1 store in one write transaction (building them takes about
+ * as long as reading the store once; KS_FULL if the map can't hold them:
+ * open with a bigger mapsize), then the published keys moved to the new
+ * layout a few thousand a transaction (a move left unfinished, by a crash,
+ * is finished by the next ks_open() for writing), so the first wkdctl
+ * command after an upgrade of the software does it.  With KS_RDONLY (the
+ * daemon) a store of format 1 or 2, or 3 halfway through the move, is
+ * opened as it is and served: keys are read in either layout, and the
+ * walks of a store without indexes scan the tables instead, with the
+ * same results.  A store of any other format (a later version) gives
+ * KS_VERSION.
+ *
+ * Space.  A published key's bytes take about 1.1 times their size in the
+ * blobs table (Debian's one-UID blobs; whole overflow pages for what
+ * fills them, the rest packed into leaf pages by appending); with the
+ * address and wkd records a store of generated addresses is ~1.3 times
+ * its blob bytes (BENCHMARKS.md).  Replacing or deleting a key leaves a
+ * hole where its bytes were; each such write also moves the 4 oldest
+ * keys' bytes to the end of the table (a log-structured store's
+ * cleaner), which keeps the table ~0.9 full however often keys are
+ * replaced: a replace writes ~5 keys' bytes.  Putting the same bytes
+ * again writes nothing.
  *
  * An address is "local@domain" with the local part's ASCII letters lowered
  * and the domain as a lowercase A-label (ks_addr_norm()).
@@ -285,6 +305,42 @@ int		 ks_cert_foreach_addr(struct ks_txn *, const char *addr,
  */
 #define KS_CERT_SUPERSEDED	0x01	/* Replaced by successor. */
 
+/*
+ * A key's state as wkdctl found it when it stored the certificate (from
+ * its verified self-signatures), so that listing keys reads the store
+ * and parses no OpenPGP: the primary key and each subkey.  alg is the
+ * OpenPGP public-key algorithm (RFC 4880 9.1: 1 RSA, 17 DSA, 18 ECDH,
+ * 19 ECDSA, 22 EdDSA...), bits its size (the modulus's or the curve's:
+ * 255 for Curve25519), 0 if unknown; usage the key flags of its newest
+ * binding or self-signature (RFC 4880 5.2.3.21), 0 if none.  Whether a
+ * key has expired is the reader's to say: expires is a time, and "now"
+ * moves.
+ */
+#define KS_USE_CERTIFY		0x01
+#define KS_USE_SIGN		0x02
+#define KS_USE_ENCRYPT		0x0c	/* Communications or storage. */
+#define KS_USE_AUTH		0x20
+#define KS_SUBKEY_MAX		16	/* More are not recorded. */
+
+struct ks_keypart {
+	char		 fpr[KS_FPR_MAX];	/* Subkeys'; primary: "". */
+	int64_t		 created;
+	int64_t		 expires;		/* 0: never. */
+	uint16_t	 alg;
+	uint16_t	 bits;
+	uint8_t		 usage;			/* KS_USE_* */
+	uint8_t		 revoked;
+};
+
+struct ks_keystate {
+	int		 known;		/* 0: not recorded (see below). */
+	struct ks_keypart primary;
+	int		 reason;	/* Revoked: RFC 4880 5.2.3.23 code. */
+	char		 reason_text[256];
+	size_t		 nsub;
+	struct ks_keypart sub[KS_SUBKEY_MAX];
+};
+
 struct ks_certinfo {
 	char		 fpr[KS_FPR_MAX];
 	uint32_t	 flags;			/* KS_CERT_* */
@@ -296,6 +352,11 @@ struct ks_certinfo {
 	char		 account[KS_ADDR_MAX];
 	int64_t		 ctime;			/* First imported. */
 	int64_t		 mtime;			/* Set by ks_certinfo_put. */
+	/*
+	 * known 0 for keys stored by an earlier version, or that wkdctl
+	 * couldn't read without RNP: parse the certificate instead.
+	 */
+	struct ks_keystate state;
 };
 
 /*
@@ -566,7 +627,7 @@ int		 ks_pgp_scan(const unsigned char *data, size_t len,
  * On any error nothing has changed.
  */
 struct ks_backup_info {
-	int		 format;	/* 1 or 2. */
+	int		 format;	/* 1, 2 or 3. */
 	size_t		 bytes;		/* Of the file. */
 	size_t		 domains, addrs, keys, served;	/* Records. */
 };

@@ -6,9 +6,17 @@
  *   domains  v1: u8 1, u8[3] 0, u32 flags, i64 ctime			(16)
  *   addrs    v1: u8 1, u8 state, u16 0, u32 flags, i64 ctime, i64 mtime,
  *               u16 accountlen, account, u8 fprlen, fpr
- *   wkd, mtasts v1: u8 1, u8 etaglen, etag, bytes
+ *   wkd, mtasts v1: u8 1, u8 etaglen, etag, bytes (wkd: formats 1, 2)
+ *   wkd      v2: u8 2, u8 etaglen, etag, u32 len, u64 seq, u16 nrec
+ *            (format 3): the bytes are nrec records of blobs from seq on
+ *   blobs    key: u64 seq, big-endian; a key's run: its wkd key (the
+ *            owner), then its bytes (see "The bytes of published keys")
  *   certinfo v1: u8 1, u8[3] 0, u32 flags, i64 ctime, i64 mtime,
- *               u8 successorlen, successor[, u16 accountlen, account]
+ *               u8 successorlen, successor[, u16 accountlen, account
+ *               [, the key's state: u8 1, u8 reason, u16 textlen, text,
+ *               u8 nsub, then the primary and each subkey as a part:
+ *               u8 fprlen, fpr, i64 created, i64 expires, u16 alg,
+ *               u16 bits, u8 usage, u8 revoked]]
  *   log      key: u64 seq, big-endian (so keys sort by number);
  *            v1: u8 1, i64 time, then user, cmd, subject, detail, each
  *               as u16 len + bytes
@@ -28,6 +36,13 @@
  * writing gets them in one transaction (index_build()) before anything
  * else; opened KS_RDONLY (the daemon, which reads none of them) it is
  * served as it is, and the walks below scan instead.
+ *
+ * Format 3 adds the blobs table: a format 1 or 2 store opened for writing
+ * gets it, the format "3" and UPGRADE_KEY in meta in the upgrade's
+ * transaction, then wkd_convert() moves the keys' bytes into it a batch
+ * a transaction and deletes UPGRADE_KEY.  Readers read v1 and v2 wkd
+ * records alike, so a store of any of the three formats is served as it
+ * is.
  */
 #include <sys/stat.h>
 
@@ -46,8 +61,10 @@
 #include "keystore.h"
 #include "extern.h"
 
-#define KS_FORMAT	"2"
-#define KS_FORMAT_1	"1"	/* Without indexes: upgraded on open. */
+#define KS_FORMAT	"3"
+#define KS_FORMAT_2	"2"	/* Keys inline in wkd: upgraded on open. */
+#define KS_FORMAT_1	"1"	/* And without indexes. */
+#define UPGRADE_KEY	"wkd-upgrade"	/* meta: format 2 wkd records left. */
 #define KS_MAPSIZE	((size_t)1 << 30)
 #define KS_LMDB_KEY_MAX	511	/* mdb_env_get_maxkeysize(), as built. */
 
@@ -66,21 +83,26 @@
 
 enum ks_table { T_META, T_DOMAINS, T_POLICY, T_ADDRS, T_CERTS, T_WKD,
     T_CERTINFO, T_REVOCS, T_MTASTS, T_LOG,
-    T_ADDR_ACCT, T_ADDR_DOM, T_ADDR_KEY, T_SUCC, T_UIDADDR, T_COUNT };
+    T_ADDR_ACCT, T_ADDR_DOM, T_ADDR_KEY, T_SUCC, T_UIDADDR, T_BLOBS,
+    T_COUNT };
 #define T_INDEX		T_ADDR_ACCT	/* The first index (format 2). */
+#define T_INDEX_END	T_BLOBS		/* After the last index. */
 
 static const char *const tables[T_COUNT] = {
 	"meta", "domains", "policy", "addrs", "certs", "wkd", "certinfo",
 	"revocs", "mtasts", "log",
 	"addrs-by-account", "addrs-by-domain", "addrs-by-key",
-	"certinfo-by-successor", "certs-by-uid"
+	"certinfo-by-successor", "certs-by-uid", "blobs"
 };
 
 struct ks {
 	MDB_env		*env;
 	MDB_dbi		 dbi[T_COUNT];
 	int		 flags;
-	int		 indexed;	/* Index tables open (format 2). */
+	int		 indexed;	/* Index tables open (format >= 2). */
+	int		 blobs;		/* Blobs table open (format 3). */
+	int		 converting;	/* wkd records of format 2 remain. */
+	size_t		 psize;		/* LMDB's page size. */
 	pthread_rwlock_t maplock;	/* Readers: see ks_reader_begin(). */
 	int		 maplock_ok;
 };
@@ -256,7 +278,8 @@ open_range(struct ks *ks, MDB_txn *txn, int first, int last, unsigned fl)
 
 	for (i = first; i < last; i++)
 		if ((rc = mdb_dbi_open(txn, tables[i], fl |
-		    (i >= T_INDEX ? MDB_DUPSORT : 0), &ks->dbi[i])) != 0)
+		    (i >= T_INDEX && i < T_INDEX_END ? MDB_DUPSORT : 0),
+		    &ks->dbi[i])) != 0)
 			return (i >= T_INDEX && rc == MDB_NOTFOUND ?
 			    KS_CORRUPT : rc);
 	return (0);
@@ -271,55 +294,99 @@ format_is(const MDB_val *v, const char *fmt)
 
 static int	 index_build(struct ks *, MDB_txn *);
 static int	 begin(struct ks *, unsigned, MDB_txn **);
+static int	 wkd_convert(struct ks *);
+static int	 blob_clean(struct ks_txn *, size_t);
+#define CLEAN_RUNS	4	/* See blob_clean(). */
+static int	 wkd_unref(struct ks_txn *, const MDB_val *);
 
 /*
- * Upgrade a format 1 store: its indexes built from the tables, then the
- * format written, in one write transaction (another process may have
- * done it meanwhile).
+ * The format recorded in txn: 1, 2 or 3 (KS_FORMAT); 0 for another;
+ * KS_NOTFOUND (LMDB's) for none.  With format 3, ks->converting says
+ * whether format 2 wkd records remain (UPGRADE_KEY in meta).
+ */
+static int
+read_format(struct ks *ks, MDB_txn *txn, int *format)
+{
+	MDB_val	 k, v;
+	int	 rc;
+
+	*format = 0;
+	mkval(&k, "format", 6);
+	if ((rc = mdb_get(txn, ks->dbi[T_META], &k, &v)) != 0)
+		return (rc);
+	if (format_is(&v, KS_FORMAT))
+		*format = 3;
+	else if (format_is(&v, KS_FORMAT_2))
+		*format = 2;
+	else if (format_is(&v, KS_FORMAT_1))
+		*format = 1;
+	mkval(&k, UPGRADE_KEY, strlen(UPGRADE_KEY));
+	ks->converting = *format == 3 &&
+	    mdb_get(txn, ks->dbi[T_META], &k, &v) == 0;
+	return (0);
+}
+
+/*
+ * Upgrade a format 1 or 2 store to format 3, in one write transaction
+ * (another process may have done it meanwhile): a format 1 store's
+ * indexes built from its tables, the blobs table made, the format and
+ * UPGRADE_KEY written.  wkd_convert() then moves the published keys into
+ * the blobs table, a batch a transaction.
  */
 static int
 upgrade(struct ks *ks)
 {
 	MDB_txn	*txn;
 	MDB_val	 k, v;
-	int	 rc;
+	int	 rc, format;
 
 	if ((rc = begin(ks, 0, &txn)) != 0)
 		return (ks_maperr(rc));
-	mkval(&k, "format", 6);
-	if ((rc = mdb_get(txn, ks->dbi[T_META], &k, &v)) != 0)
+	if ((rc = read_format(ks, txn, &format)) != 0)
 		goto abort;
-	if (format_is(&v, KS_FORMAT))
-		rc = open_range(ks, txn, T_INDEX, T_COUNT, 0);
-	else if (!format_is(&v, KS_FORMAT_1))
+	if (format == 3) {
+		if ((rc = open_range(ks, txn, T_INDEX, T_COUNT, 0)) != 0)
+			goto abort;
+	} else if (format == 0) {
 		rc = KS_VERSION;
-	else if ((rc = open_range(ks, txn, T_INDEX, T_COUNT, MDB_CREATE)) ==
-	    0 && (rc = index_build(ks, txn)) == 0) {
-		mkval(&v, KS_FORMAT, strlen(KS_FORMAT));
-		rc = db_put(txn, ks->dbi[T_META], &k, &v, 0);
-	}
-	if (rc != 0)
 		goto abort;
+	} else {
+		if ((rc = open_range(ks, txn, T_INDEX, T_COUNT,
+		    MDB_CREATE)) != 0)
+			goto abort;
+		if (format == 1 && (rc = index_build(ks, txn)) != 0)
+			goto abort;
+		mkval(&k, "format", 6);
+		mkval(&v, KS_FORMAT, strlen(KS_FORMAT));
+		if ((rc = db_put(txn, ks->dbi[T_META], &k, &v, 0)) != 0)
+			goto abort;
+		mkval(&k, UPGRADE_KEY, strlen(UPGRADE_KEY));
+		mkval(&v, "", 0);
+		if ((rc = db_put(txn, ks->dbi[T_META], &k, &v, 0)) != 0)
+			goto abort;
+		ks->converting = 1;
+	}
 	if ((rc = mdb_txn_commit(txn)) != 0)
 		return (ks_maperr(rc));
-	ks->indexed = 1;
-	return (KS_OK);
+	ks->indexed = ks->blobs = 1;
+	return (ks->converting ? wkd_convert(ks) : KS_OK);
 abort:
 	mdb_txn_abort(txn);
 	return (ks_maperr(rc));
 }
 
 /*
- * Open the tables and check the format: a new store is made in format 2;
- * a format 1 store is upgraded, unless opened KS_RDONLY: then it is read
- * as it is, without indexes.
+ * Open the tables and check the format: a new store is made in format 3;
+ * a format 1 or 2 store is upgraded (and a conversion left unfinished
+ * finished), unless opened KS_RDONLY: then it is read as it is, without
+ * the tables its format lacks.
  */
 static int
 open_tables(struct ks *ks, int create)
 {
 	MDB_txn		*txn;
 	MDB_val		 k, v;
-	int		 rc, old = 0;
+	int		 rc, format = 0;
 
 	if ((rc = mdb_txn_begin(ks->env, NULL,
 	    create ? 0 : MDB_RDONLY, &txn)) != 0)
@@ -327,27 +394,29 @@ open_tables(struct ks *ks, int create)
 	if ((rc = open_range(ks, txn, 0, T_INDEX,
 	    create ? MDB_CREATE : 0)) != 0)
 		goto abort;
-	mkval(&k, "format", 6);
-	if ((rc = mdb_get(txn, ks->dbi[T_META], &k, &v)) == MDB_NOTFOUND &&
-	    create) {
+	if ((rc = read_format(ks, txn, &format)) == MDB_NOTFOUND && create) {
+		mkval(&k, "format", 6);
 		mkval(&v, KS_FORMAT, strlen(KS_FORMAT));
 		if ((rc = mdb_put(txn, ks->dbi[T_META], &k, &v, 0)) == 0)
 			rc = open_range(ks, txn, T_INDEX, T_COUNT, MDB_CREATE);
-	} else if (rc == 0 && format_is(&v, KS_FORMAT))
+		format = 3;
+	} else if (rc == 0 && format == 3)
 		rc = open_range(ks, txn, T_INDEX, T_COUNT, 0);
-	else if (rc == 0 && format_is(&v, KS_FORMAT_1))
-		old = 1;
-	else if (rc == 0)
+	else if (rc == 0 && format == 2)
+		rc = open_range(ks, txn, T_INDEX, T_INDEX_END, 0);
+	else if (rc == 0 && format == 0)
 		rc = KS_VERSION;
 	if (rc != 0)
 		goto abort;
 	if ((rc = mdb_txn_commit(txn)) != 0)
 		return (ks_maperr(rc));
-	if (!old)
-		ks->indexed = 1;
-	else if (!(ks->flags & KS_RDONLY))
+	ks->indexed = format >= 2;
+	ks->blobs = format >= 3;
+	if (ks->flags & KS_RDONLY)
+		return (KS_OK);
+	if (format < 3)
 		return (upgrade(ks));
-	return (KS_OK);
+	return (ks->converting ? wkd_convert(ks) : KS_OK);
 abort:
 	mdb_txn_abort(txn);
 	if (rc == MDB_NOTFOUND && !create)
@@ -360,6 +429,7 @@ ks_open(struct ks **ksp, const char *dir, int flags, size_t mapsize)
 {
 	struct ks	*ks;
 	struct stat	 st;
+	MDB_stat	 est;
 	char		 path[4096];
 	int		 rc, dead, exists;
 	unsigned	 envflags = MDB_NOTLS;
@@ -402,6 +472,9 @@ ks_open(struct ks **ksp, const char *dir, int flags, size_t mapsize)
 	if ((rc = mdb_env_open(ks->env, dir, envflags, 0660)) != 0)
 		goto closeenv;
 	(void)mdb_reader_check(ks->env, &dead);
+	if ((rc = mdb_env_stat(ks->env, &est)) != 0)
+		goto closeenv;
+	ks->psize = est.ms_psize;
 	if ((rc = open_tables(ks, (flags & KS_CREATE) && !exists)) != 0)
 		goto closeenv;
 	*ksp = ks;
@@ -800,7 +873,8 @@ ks_domain_set_flags(struct ks_txn *t, const char *name, uint32_t flags)
  * EINVAL, not MDB_NOTFOUND.
  */
 static int
-del_prefix(struct ks_txn *t, enum ks_table tb, const char *prefix)
+del_prefix(struct ks_txn *t, enum ks_table tb, const char *prefix,
+    size_t *n)
 {
 	MDB_cursor	*c;
 	MDB_val		 k, v;
@@ -817,8 +891,11 @@ del_prefix(struct ks_txn *t, enum ks_table tb, const char *prefix)
 			rc = KS_FAULT;
 			break;
 		}
+		if (tb == T_WKD && (rc = wkd_unref(t, &v)) != KS_OK)
+			break;
 		if ((rc = mdb_cursor_del(c, 0)) != 0)
 			break;
+		(*n)++;
 		mkval(&k, prefix, plen);
 		rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
 	}
@@ -851,7 +928,7 @@ int
 ks_domain_del(struct ks_txn *t, const char *name)
 {
 	struct domain_keyed	 l;
-	size_t			 i, dlen = strlen(name);
+	size_t			 i = 0, dlen = strlen(name);
 	char			 prefix[KS_DOMAIN_MAX + 1];
 	int			 rc;
 
@@ -866,7 +943,8 @@ ks_domain_del(struct ks_txn *t, const char *name)
 	    rc != KS_NOTFOUND)
 		return (rc);
 	(void)snprintf(prefix, sizeof(prefix), "%s/", name);
-	if ((rc = del_prefix(t, T_WKD, prefix)) != KS_OK)
+	if ((rc = del_prefix(t, T_WKD, prefix, &i)) != KS_OK ||
+	    (rc = blob_clean(t, CLEAN_RUNS * i)) != KS_OK)
 		return (rc);
 
 	/*
@@ -1109,22 +1187,42 @@ addr_scan(struct ks_txn *t, const char *account, const char *domain,
 	return (rc == MDB_NOTFOUND ? KS_OK : ks_maperr(rc));
 }
 
-/* An index walk's callback and argument, for the address records. */
-struct addr_walk {
-	int	(*cb)(const struct ks_addr *, void *);
+/*
+ * An index walk that hands the caller's callback the record each value
+ * names: an address, a certinfo or a certificate, whichever callback is
+ * set.  A value naming no record is KS_CORRUPT: the index and its table
+ * disagree.
+ */
+struct rec_walk {
+	int	(*addr_cb)(const struct ks_addr *, void *);
+	int	(*ci_cb)(const struct ks_certinfo *, void *);
+	int	(*cert_cb)(const char *, const unsigned char *, size_t,
+		    void *);
 	void	*arg;
 };
 
 static int
-addr_walk_cb(struct ks_txn *t, const char *addr, void *arg)
+rec_walk_cb(struct ks_txn *t, const char *key, void *arg)
 {
-	struct addr_walk	*w = arg;
+	struct rec_walk		*w = arg;
 	struct ks_addr		 a;
+	struct ks_certinfo	 ci;
+	MDB_val			 v;
 	int			 rc;
 
-	if ((rc = ks_addr_get(t, addr, &a)) != KS_OK)
+	if (w->addr_cb != NULL)
+		rc = ks_addr_get(t, key, &a);
+	else if (w->ci_cb != NULL)
+		rc = ks_certinfo_get(t, key, &ci);
+	else
+		rc = tget(t, T_CERTS, key, strlen(key), &v);
+	if (rc != KS_OK)
 		return (rc == KS_NOTFOUND ? KS_CORRUPT : rc);
-	return (w->cb(&a, w->arg));
+	if (w->addr_cb != NULL)
+		return (w->addr_cb(&a, w->arg));
+	if (w->ci_cb != NULL)
+		return (w->ci_cb(&ci, w->arg));
+	return (w->cert_cb(key, v.mv_data, v.mv_size, w->arg));
 }
 
 /*
@@ -1136,15 +1234,13 @@ static int
 addr_index_walk(struct ks_txn *t, enum ks_table tb, const char *key,
     int (*cb)(const struct ks_addr *, void *), void *arg)
 {
-	struct addr_walk	 w;
+	struct rec_walk	 w = { .addr_cb = cb, .arg = arg };
 
 	if (!t->ks->indexed || key[0] == '\0')
 		return (addr_scan(t, tb == T_ADDR_ACCT ? key : NULL,
 		    tb == T_ADDR_DOM ? key : NULL, tb == T_ADDR_KEY ? key :
 		    NULL, cb, arg));
-	w.cb = cb;
-	w.arg = arg;
-	return (ix_walk(t, tb, key, addr_walk_cb, &w));
+	return (ix_walk(t, tb, key, rec_walk_cb, &w));
 }
 
 int
@@ -1303,6 +1399,95 @@ ks_cert_del(struct ks_txn *t, const char *fpr)
 #define CI_MTIME	16
 #define CI_SLEN		24
 #define CI_SUCC		25	/* Then u16 account length, account. */
+#define CI_PART_MAX	(1 + KS_FPR_MAX + 8 + 8 + 2 + 2 + 1 + 1)
+#define CI_STATE_MAX	(1 + 1 + 2 + 256 + 1 + \
+			    (1 + KS_SUBKEY_MAX) * CI_PART_MAX)
+
+/* A key part (ks_keystate) at p; returns the end. */
+static unsigned char *
+part_put(unsigned char *p, const struct ks_keypart *k)
+{
+	size_t	 n = strnlen(k->fpr, sizeof(k->fpr) - 1);
+
+	*p++ = n;
+	memcpy(p, k->fpr, n);
+	p += n;
+	put_i64(p, k->created);
+	put_i64(p + 8, k->expires);
+	put_u16(p + 16, k->alg);
+	put_u16(p + 18, k->bits);
+	p[20] = k->usage;
+	p[21] = k->revoked;
+	return (p + 22);
+}
+
+static const unsigned char *
+part_get(const unsigned char *p, const unsigned char *end,
+    struct ks_keypart *k)
+{
+	size_t	 n;
+
+	if (p == NULL || end - p < 1 || (n = p[0]) >= sizeof(k->fpr) ||
+	    (size_t)(end - p) < 1 + n + 22)
+		return (NULL);
+	memcpy(k->fpr, p + 1, n);
+	k->fpr[n] = '\0';
+	p += 1 + n;
+	k->created = get_i64(p);
+	k->expires = get_i64(p + 8);
+	k->alg = get_u16(p + 16);
+	k->bits = get_u16(p + 18);
+	k->usage = p[20];
+	k->revoked = p[21];
+	return (p + 22);
+}
+
+/* The state section of a certinfo record at p (see the top). */
+static size_t
+state_put(unsigned char *p, const struct ks_keystate *s)
+{
+	unsigned char	*q = p;
+	size_t		 n, i, nsub = s->nsub > KS_SUBKEY_MAX ? KS_SUBKEY_MAX :
+			    s->nsub;
+
+	n = strnlen(s->reason_text, sizeof(s->reason_text) - 1);
+	*q++ = 1;
+	*q++ = s->reason;
+	put_u16(q, n);
+	memcpy(q + 2, s->reason_text, n);
+	q += 2 + n;
+	*q++ = nsub;
+	q = part_put(q, &s->primary);
+	for (i = 0; i < nsub; i++)
+		q = part_put(q, &s->sub[i]);
+	return (q - p);
+}
+
+static int
+state_get(const unsigned char *p, const unsigned char *end,
+    struct ks_keystate *s)
+{
+	size_t	 n, i;
+
+	if (end - p < 5 || p[0] != 1)
+		return (KS_CORRUPT);
+	s->reason = p[1];
+	n = get_u16(p + 2);
+	if (n >= sizeof(s->reason_text) || (size_t)(end - p) < 5 + n)
+		return (KS_CORRUPT);
+	memcpy(s->reason_text, p + 4, n);
+	s->reason_text[n] = '\0';
+	p += 4 + n;
+	if ((s->nsub = *p++) > KS_SUBKEY_MAX)
+		return (KS_CORRUPT);
+	p = part_get(p, end, &s->primary);
+	for (i = 0; i < s->nsub; i++)
+		p = part_get(p, end, &s->sub[i]);
+	if (p != end)
+		return (KS_CORRUPT);
+	s->known = 1;
+	return (KS_OK);
+}
 
 static int
 certinfo_decode(const void *key, size_t klen, const MDB_val *v,
@@ -1324,9 +1509,13 @@ certinfo_decode(const void *key, size_t klen, const MDB_val *v,
 			return (KS_CORRUPT);
 		alen = get_u16(p + CI_SUCC + slen);
 		if (alen >= sizeof(out->account) ||
-		    v->mv_size != CI_SUCC + 2 + slen + alen)
+		    v->mv_size < CI_SUCC + 2 + slen + alen)
 			return (KS_CORRUPT);
 		memcpy(out->account, p + CI_SUCC + 2 + slen, alen);
+		if (v->mv_size > CI_SUCC + 2 + slen + alen &&
+		    state_get(p + CI_SUCC + 2 + slen + alen, p + v->mv_size,
+		    &out->state) != KS_OK)
+			return (KS_CORRUPT);
 	}
 	memcpy(out->fpr, key, klen);
 	out->flags = get_u32(p + CI_FLAGS);
@@ -1371,9 +1560,10 @@ certinfo_index(struct ks_txn *t, const struct ks_certinfo *old,
 int
 ks_certinfo_put(struct ks_txn *t, const struct ks_certinfo *ci)
 {
-	unsigned char		 rec[CI_SUCC + 2 + KS_FPR_MAX + KS_ADDR_MAX];
+	unsigned char		 rec[CI_SUCC + 2 + KS_FPR_MAX + KS_ADDR_MAX +
+				    CI_STATE_MAX];
 	struct ks_certinfo	 old, new;
-	size_t			 slen, alen;
+	size_t			 slen, alen, len;
 	int64_t			 now = time(NULL);
 	int			 rc, known;
 
@@ -1396,30 +1586,15 @@ ks_certinfo_put(struct ks_txn *t, const struct ks_certinfo *ci)
 	memcpy(rec + CI_SUCC, ci->successor, slen);
 	put_u16(rec + CI_SUCC + slen, alen);
 	memcpy(rec + CI_SUCC + 2 + slen, ci->account, alen);
-	if ((rc = tput(t, T_CERTINFO, ci->fpr, strlen(ci->fpr), rec,
-	    CI_SUCC + 2 + slen + alen, 0)) != KS_OK)
+	len = CI_SUCC + 2 + slen + alen;
+	if (ci->state.known)
+		len += state_put(rec + len, &ci->state);
+	if ((rc = tput(t, T_CERTINFO, ci->fpr, strlen(ci->fpr), rec, len,
+	    0)) != KS_OK)
 		return (rc);
 	new = *ci;
 	new.successor[slen] = '\0';
 	return (certinfo_index(t, known ? &old : NULL, &new));
-}
-
-/* An index walk's callback and argument, for certinfo records. */
-struct certinfo_walk {
-	int	(*cb)(const struct ks_certinfo *, void *);
-	void	*arg;
-};
-
-static int
-certinfo_walk_cb(struct ks_txn *t, const char *fpr, void *arg)
-{
-	struct certinfo_walk	*w = arg;
-	struct ks_certinfo	 ci;
-	int			 rc;
-
-	if ((rc = ks_certinfo_get(t, fpr, &ci)) != KS_OK)
-		return (rc == KS_NOTFOUND ? KS_CORRUPT : rc);
-	return (w->cb(&ci, w->arg));
 }
 
 int
@@ -1429,14 +1604,11 @@ ks_certinfo_foreach_successor(struct ks_txn *t, const char *fpr,
 	MDB_cursor		*c;
 	MDB_val			 k, v;
 	struct ks_certinfo	 ci;
-	struct certinfo_walk	 w;
+	struct rec_walk		 w = { .ci_cb = cb, .arg = arg };
 	int			 rc;
 
-	if (t->ks->indexed && fpr[0] != '\0') {
-		w.cb = cb;
-		w.arg = arg;
-		return (ix_walk(t, T_SUCC, fpr, certinfo_walk_cb, &w));
-	}
+	if (t->ks->indexed && fpr[0] != '\0')
+		return (ix_walk(t, T_SUCC, fpr, rec_walk_cb, &w));
 	/* A scan without the index (format 1, KS_RDONLY). */
 	if ((rc = mdb_cursor_open(t->txn, t->ks->dbi[T_CERTINFO], &c)) != 0)
 		return (ks_maperr(rc));
@@ -1693,18 +1865,6 @@ struct cert_walk {
 	const char	*addr;
 };
 
-static int
-cert_walk_cb(struct ks_txn *t, const char *fpr, void *arg)
-{
-	struct cert_walk	*w = arg;
-	MDB_val			 v;
-	int			 rc;
-
-	if ((rc = tget(t, T_CERTS, fpr, strlen(fpr), &v)) != KS_OK)
-		return (rc == KS_NOTFOUND ? KS_CORRUPT : rc);
-	return (w->cb(fpr, v.mv_data, v.mv_size, w->arg));
-}
-
 /* Without the index (format 1, KS_RDONLY): a scan. */
 static int
 cert_scan_cb(const char *fpr, const unsigned char *data, size_t len,
@@ -1723,13 +1883,14 @@ ks_cert_foreach_addr(struct ks_txn *t, const char *addr,
     void *arg)
 {
 	struct cert_walk	 w;
+	struct rec_walk		 rw = { .cert_cb = cb, .arg = arg };
 
 	w.cb = cb;
 	w.arg = arg;
 	w.addr = addr;
 	if (!t->ks->indexed)
 		return (ks_cert_foreach(t, cert_scan_cb, &w));
-	return (ix_walk(t, T_UIDADDR, addr, cert_walk_cb, &w));
+	return (ix_walk(t, T_UIDADDR, addr, rec_walk_cb, &rw));
 }
 
 /* The wkd table's key: "domain/hash". */
@@ -1750,32 +1911,434 @@ wkd_key(const char *domain, const char *hash, char *buf, size_t bufsz,
 }
 
 /*
- * Put bytes with a strong ETag made now (80 bits of their SHA-1), so that
- * no request has to hash them.
+ * A strong ETag for bytes, made when they are stored (80 bits of their
+ * SHA-1, quoted), so that no request has to hash them.  tag gets the 18
+ * characters and a NUL.
  */
+#define ETAG_LEN	18
+
+static int
+etag_make(const void *data, size_t len, char tag[ETAG_LEN + 1])
+{
+	unsigned char	 digest[20];
+
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA1, data, len, digest) != 0)
+		return (KS_INVALID);
+	tag[0] = '"';
+	(void)ks_zb32_encode(digest, 10, tag + 1, ETAG_LEN - 1);
+	tag[ETAG_LEN - 1] = '"';
+	tag[ETAG_LEN] = '\0';
+	return (KS_OK);
+}
+
+/* Put bytes after their ETag: u8 1, u8 etaglen, etag, bytes (mtasts). */
 static int
 tput_etag(struct ks_txn *t, enum ks_table tb, const char *key, size_t klen,
     const void *data, size_t len)
 {
-	unsigned char	 digest[20], *rec;
-	char		 tag[17];
+	unsigned char	*rec;
+	char		 tag[ETAG_LEN + 1];
 	int		 rc;
 
-	if (gnutls_hash_fast(GNUTLS_DIG_SHA1, data, len, digest) != 0)
-		return (KS_INVALID);
-	(void)ks_zb32_encode(digest, 10, tag, sizeof(tag));
-	if ((rec = ks_malloc(2 + 18 + len)) == NULL)
+	if ((rc = etag_make(data, len, tag)) != KS_OK)
+		return (rc);
+	if ((rec = ks_malloc(2 + ETAG_LEN + len)) == NULL)
 		return (ENOMEM);
 	rec[0] = 1;
-	rec[1] = 18;
-	rec[2] = '"';
-	memcpy(rec + 3, tag, 16);
-	rec[19] = '"';
+	rec[1] = ETAG_LEN;
+	memcpy(rec + 2, tag, ETAG_LEN);
 	if (len > 0)
-		memcpy(rec + 20, data, len);
-	rc = tput(t, tb, key, klen, rec, 20 + len, 0);
+		memcpy(rec + 2 + ETAG_LEN, data, len);
+	rc = tput(t, tb, key, klen, rec, 2 + ETAG_LEN + len, 0);
 	free(rec);
 	return (rc);
+}
+
+/*
+ * The bytes of published keys (format 3).  LMDB keeps a value bigger
+ * than about half a page (mdb.c: me_nodemax, ((page - PAGEHDRSZ) / 2 &
+ * ~1) - 2 bytes with its key and 8-byte node header) on overflow pages of
+ * its own, whole pages: a run of n pages holds n * page - PAGEHDRSZ bytes
+ * (OVPAGES(), one 16-byte header on the first).  Most of Debian's one-UID
+ * blobs are 2 to 4 KB, so a value each took a 4 KB page for ~2.2 KB.
+ * Instead each key's bytes are a run of records in the blobs table, under
+ * consecutive 8-byte big-endian sequence numbers, always appended after
+ * the last (MDB_APPEND: a full leaf page is left full, not split in two):
+ *   - the owner: the wkd key whose bytes these are (for the cleaner);
+ *   - a head of n * page - PAGEHDRSZ bytes, exactly n overflow pages, if
+ *     there are that many;
+ *   - the rest (under a page) in pieces of at most a quarter of a page,
+ *     inline in the leaf pages, which the appends pack;
+ *   - unless the rest is within a sixteenth of a page of a page: then
+ *     the head takes it all (its last page at most 1/16 empty).
+ * The wkd record holds the ETag, the length, the first sequence number
+ * and the number of records: a read is two descents (wkd, blobs), then
+ * the run's next records by the cursor.  A replaced or deleted key's
+ * records are deleted, and blob_clean() moves the oldest runs to the end
+ * so that the holes don't stay.
+ *
+ * wkd records: v1 (formats 1 and 2): u8 1, u8 etaglen, etag, bytes;
+ * v2: u8 2, u8 etaglen, etag, u32 len, u64 seq, u16 nrec.  Both are read,
+ * so that a format 2 store is served as it is and a conversion can go a
+ * batch a transaction.
+ */
+#define PAGEHDRSZ	16	/* mdb.c: the header of a page. */
+#define SEQ_LEN		8
+
+struct blob_ref {
+	uint64_t	 seq;	/* Of the first record. */
+	uint32_t	 len;
+	uint16_t	 nrec;
+};
+
+struct wkd_rec {
+	int			 v;		/* 1: inline; 2: ref. */
+	char			 etag[KS_ETAG_MAX];
+	const unsigned char	*data;		/* v1, into the map. */
+	size_t			 len;		/* v1 */
+	struct blob_ref		 ref;		/* v2 */
+};
+
+#define WKD_V2_LEN	(2 + ETAG_LEN + 4 + 8 + 2)
+
+static void
+seq_key(unsigned char k[SEQ_LEN], uint64_t seq)
+{
+	int	 i;
+
+	for (i = 0; i < SEQ_LEN; i++)
+		k[i] = (seq >> (56 - 8 * i)) & 0xff;
+}
+
+static uint64_t
+seq_get(const MDB_val *k)
+{
+	const unsigned char	*p = k->mv_data;
+	uint64_t		 seq = 0;
+	int			 i;
+
+	for (i = 0; i < SEQ_LEN; i++)
+		seq = seq << 8 | p[i];
+	return (seq);
+}
+
+/*
+ * How a blob of len bytes is cut for pages of psize bytes: *head bytes
+ * on overflow pages (0: none), then *npieces pieces, sizes as even as can
+ * be, of the rest.
+ */
+static void
+blob_layout(size_t psize, size_t len, size_t *head, size_t *npieces)
+{
+	size_t	 n = (len + PAGEHDRSZ) / psize, rest, piece = psize / 4;
+
+	*head = n > 0 ? n * psize - PAGEHDRSZ : 0;
+	rest = len - *head;
+	if (rest > psize - PAGEHDRSZ - psize / 16) {
+		*head = len;
+		rest = 0;
+	}
+	*npieces = (rest + piece - 1) / piece;
+}
+
+/*
+ * Append the run of wkd key key (klen bytes) holding data (len bytes) to
+ * the blobs table: its owner record (the key), then the data's; *ref
+ * says where.
+ */
+static int
+blob_append(struct ks_txn *t, const char *key, size_t klen,
+    const unsigned char *data, size_t len, struct blob_ref *ref)
+{
+	MDB_cursor	*c;
+	MDB_val		 k, v;
+	unsigned char	 kb[SEQ_LEN];
+	size_t		 head, np, rest, off, i, sz;
+	uint64_t	 seq = 1;
+	int		 rc;
+
+	if (len > UINT32_MAX)
+		return (KS_TOOBIG);
+	if ((rc = mdb_cursor_open(t->txn, t->ks->dbi[T_BLOBS], &c)) != 0)
+		return (ks_maperr(rc));
+	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	mdb_cursor_close(c);
+	if (rc == 0 && k.mv_size == SEQ_LEN)
+		seq = seq_get(&k) + 1;
+	else if (rc == 0)
+		return (KS_CORRUPT);
+	else if (rc != MDB_NOTFOUND)
+		return (ks_maperr(rc));
+	blob_layout(t->ks->psize, len, &head, &np);
+	ref->seq = seq;
+	ref->len = len;
+	ref->nrec = 1 + (head > 0) + np;
+	rest = len - head;
+	seq_key(kb, seq);
+	mkval(&k, kb, sizeof(kb));
+	mkval(&v, key, klen);
+	if ((rc = db_put(t->txn, t->ks->dbi[T_BLOBS], &k, &v,
+	    MDB_APPEND)) != 0)
+		return (ks_maperr(rc));
+	for (i = 1, off = 0; i < ref->nrec; i++, off += sz) {
+		if (head > 0 && i == 1)
+			sz = head;
+		else
+			sz = rest / np + ((i - 1 - (head > 0)) < rest % np);
+		seq_key(kb, seq + i);
+		mkval(&k, kb, sizeof(kb));
+		mkval(&v, data + off, sz);
+		if ((rc = db_put(t->txn, t->ks->dbi[T_BLOBS], &k, &v,
+		    MDB_APPEND)) != 0)
+			return (ks_maperr(rc));
+	}
+	return (KS_OK);
+}
+
+/*
+ * Copy the blob ref names into out (data malloc'ed); its owner record
+ * must name wkd key key (klen bytes).
+ */
+static int
+blob_read(struct ks_txn *t, const char *key, size_t klen,
+    const struct blob_ref *ref, struct ks_blob *out)
+{
+	MDB_cursor	*c;
+	MDB_val		 k, v;
+	unsigned char	 kb[SEQ_LEN];
+	size_t		 off = 0;
+	unsigned	 i;
+	int		 rc = 0;
+
+	if (ref->nrec == 0)
+		return (KS_CORRUPT);
+	if ((out->data = ks_malloc(ref->len)) == NULL)
+		return (ENOMEM);
+	if ((rc = mdb_cursor_open(t->txn, t->ks->dbi[T_BLOBS], &c)) != 0)
+		goto fail;
+	seq_key(kb, ref->seq);
+	mkval(&k, kb, sizeof(kb));
+	for (i = 0; i < ref->nrec; i++) {
+		if ((rc = mdb_cursor_get(c, &k, &v, i == 0 ? MDB_SET_KEY :
+		    MDB_NEXT)) != 0)
+			break;
+		if (k.mv_size != SEQ_LEN || seq_get(&k) != ref->seq + i ||
+		    (i == 0 && (v.mv_size != klen ||
+		    memcmp(v.mv_data, key, klen) != 0)) ||
+		    (i > 0 && v.mv_size > ref->len - off)) {
+			rc = KS_CORRUPT;
+			break;
+		}
+		if (i == 0)
+			continue;
+		memcpy(out->data + off, v.mv_data, v.mv_size);
+		off += v.mv_size;
+	}
+	mdb_cursor_close(c);
+	if (rc == 0 && off != ref->len)
+		rc = KS_CORRUPT;
+	if (rc == 0) {
+		out->len = off;
+		return (KS_OK);
+	}
+fail:
+	free(out->data);
+	out->data = NULL;
+	return (rc == MDB_NOTFOUND ? KS_CORRUPT : ks_maperr(rc));
+}
+
+/* Delete the records of blob ref. */
+static int
+blob_del(struct ks_txn *t, const struct blob_ref *ref)
+{
+	unsigned char	 kb[SEQ_LEN];
+	unsigned	 i;
+	int		 rc;
+
+	for (i = 0; i < ref->nrec; i++) {
+		seq_key(kb, ref->seq + i);
+		if ((rc = tdel(t, T_BLOBS, kb, sizeof(kb))) != KS_OK)
+			return (rc == KS_NOTFOUND ? KS_CORRUPT : rc);
+	}
+	return (KS_OK);
+}
+
+/* Decode wkd record v (either version) into *r. */
+static int
+wkd_parse(struct ks_txn *t, const MDB_val *v, struct wkd_rec *r)
+{
+	const unsigned char	*p = v->mv_data;
+	size_t			 elen;
+
+	memset(r, 0, sizeof(*r));
+	if (v->mv_size < 2 || (p[0] != 1 && p[0] != 2))
+		return (KS_CORRUPT);
+	r->v = p[0];
+	elen = p[1];
+	if (elen >= sizeof(r->etag) || v->mv_size < 2 + elen)
+		return (KS_CORRUPT);
+	memcpy(r->etag, p + 2, elen);
+	r->etag[elen] = '\0';
+	if (r->v == 1) {
+		r->data = p + 2 + elen;
+		r->len = v->mv_size - 2 - elen;
+		return (KS_OK);
+	}
+	if (v->mv_size != 2 + elen + 14 || !t->ks->blobs)
+		return (KS_CORRUPT);
+	p += 2 + elen;
+	r->ref.len = get_u32(p);
+	r->ref.seq = (uint64_t)get_u32(p + 4) | (uint64_t)get_u32(p + 8) << 32;
+	r->ref.nrec = get_u16(p + 12);
+	return (KS_OK);
+}
+
+/* The bytes of wkd record r, of key key (klen bytes), into out. */
+static int
+wkd_bytes(struct ks_txn *t, const char *key, size_t klen,
+    const struct wkd_rec *r, struct ks_blob *out)
+{
+	int	 rc;
+
+	if (r->v == 1)
+		rc = copyout(r->data, r->len, out);
+	else
+		rc = blob_read(t, key, klen, &r->ref, out);
+	if (rc == KS_OK)
+		memcpy(out->etag, r->etag, sizeof(out->etag));
+	return (rc);
+}
+
+/* The blob of the wkd record v, about to go, deleted. */
+static int
+wkd_unref(struct ks_txn *t, const MDB_val *v)
+{
+	struct wkd_rec	 r;
+	int		 rc;
+
+	if ((rc = wkd_parse(t, v, &r)) != KS_OK)
+		return (rc);
+	return (r.v == 2 ? blob_del(t, &r.ref) : KS_OK);
+}
+
+/* Append data as key's run and point key's v2 record at it. */
+static int
+wkd_append(struct ks_txn *t, const char *key, size_t klen, const char *etag,
+    const void *data, size_t len)
+{
+	struct blob_ref	 ref;
+	unsigned char	 rec[WKD_V2_LEN];
+	int		 rc;
+
+	if ((rc = blob_append(t, key, klen, data, len, &ref)) != KS_OK)
+		return (rc);
+	rec[0] = 2;
+	rec[1] = ETAG_LEN;
+	memcpy(rec + 2, etag, ETAG_LEN);
+	put_u32(rec + 2 + ETAG_LEN, ref.len);
+	put_u32(rec + 2 + ETAG_LEN + 4, ref.seq & 0xffffffff);
+	put_u32(rec + 2 + ETAG_LEN + 8, ref.seq >> 32);
+	put_u16(rec + 2 + ETAG_LEN + 12, ref.nrec);
+	return (tput(t, T_WKD, key, klen, rec, sizeof(rec), 0));
+}
+
+/*
+ * The cleaner.  A replaced or deleted key leaves a hole in the leaf
+ * pages of the blobs table, and appends go at the end: left alone, the
+ * table's fill would fall as keys are replaced (to ~0.6 after every key
+ * was replaced once).  So each hole made moves the CLEAN_RUNS oldest runs
+ * (the first of the table) to the end, as a log-structured store cleans:
+ * the table is rewritten from the front, pages emptied there are freed,
+ * and a run lives ~N / CLEAN_RUNS holes before it is moved again, so that
+ * the table stays ~c(1 - e^(-1/c)) full (0.88 for c = 4) whatever the
+ * churn, for c runs copied per replace.  A store that is only added to
+ * moves nothing.
+ */
+static int
+blob_clean(struct ks_txn *t, size_t n)
+{
+	MDB_cursor	*c;
+	MDB_val		 k, v;
+	struct wkd_rec	 r;
+	struct ks_blob	 b;
+	char		 key[KS_LMDB_KEY_MAX];
+	size_t		 klen;
+	uint64_t	 seq;
+	int		 rc;
+
+	for (; n > 0; n--) {
+		if ((rc = mdb_cursor_open(t->txn, t->ks->dbi[T_BLOBS],
+		    &c)) != 0)
+			return (ks_maperr(rc));
+		rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+		if (rc == 0 && (k.mv_size != SEQ_LEN || v.mv_size == 0 ||
+		    v.mv_size > sizeof(key)))
+			rc = KS_CORRUPT;
+		if (rc == 0) {
+			seq = seq_get(&k);
+			klen = v.mv_size;
+			memcpy(key, v.mv_data, klen);
+		}
+		mdb_cursor_close(c);
+		if (rc == MDB_NOTFOUND)
+			return (KS_OK);
+		if (rc != 0)
+			return (ks_maperr(rc));
+		/* The first record of a run is its owner's key. */
+		if ((rc = tget(t, T_WKD, key, klen, &v)) != KS_OK ||
+		    (rc = wkd_parse(t, &v, &r)) != KS_OK)
+			return (rc == KS_NOTFOUND ? KS_CORRUPT : rc);
+		if (r.v != 2 || r.ref.seq != seq)
+			return (KS_CORRUPT);
+		if ((rc = blob_read(t, key, klen, &r.ref, &b)) != KS_OK)
+			return (rc);
+		if ((rc = blob_del(t, &r.ref)) == KS_OK)
+			rc = wkd_append(t, key, klen, r.etag, b.data, b.len);
+		ks_blob_free(&b);
+		if (rc != KS_OK)
+			return (rc);
+	}
+	return (KS_OK);
+}
+
+/*
+ * Store data (len bytes) with ETag etag under wkd key key as a v2
+ * record: the bytes appended to the blobs table, the old record's blob
+ * deleted (and the cleaner run), or nothing done if the same bytes are
+ * there already.
+ */
+static int
+wkd_write(struct ks_txn *t, const char *key, size_t klen, const char *etag,
+    const void *data, size_t len)
+{
+	struct wkd_rec	 old;
+	struct ks_blob	 b;
+	MDB_val		 v;
+	int		 rc, same, hole = 0;
+
+	if (!t->ks->blobs)
+		return (KS_VERSION);
+	if ((rc = tget(t, T_WKD, key, klen, &v)) == KS_OK) {
+		if ((rc = wkd_parse(t, &v, &old)) != KS_OK)
+			return (rc);
+		if (old.v == 2 && old.ref.len == len &&
+		    strcmp(old.etag, etag) == 0) {
+			if ((rc = blob_read(t, key, klen, &old.ref, &b)) !=
+			    KS_OK)
+				return (rc);
+			same = memcmp(b.data, data, len) == 0;
+			ks_blob_free(&b);
+			if (same)
+				return (KS_OK);
+		}
+		if (old.v == 2 && (rc = blob_del(t, &old.ref)) != KS_OK)
+			return (rc);
+		hole = old.v == 2;
+	} else if (rc != KS_NOTFOUND)
+		return (rc);
+	if ((rc = wkd_append(t, key, klen, etag, data, len)) != KS_OK)
+		return (rc);
+	return (hole ? blob_clean(t, CLEAN_RUNS) : KS_OK);
 }
 
 int
@@ -1783,6 +2346,7 @@ ks_wkd_put(struct ks_txn *t, const char *domain, const char *hash,
     const void *data, size_t len)
 {
 	char		 key[KS_DOMAIN_MAX + KS_HASH_LEN + 2];
+	char		 tag[ETAG_LEN + 1];
 	size_t		 klen;
 	int		 rc;
 
@@ -1790,7 +2354,9 @@ ks_wkd_put(struct ks_txn *t, const char *domain, const char *hash,
 		return (rc);
 	if ((rc = check_pgp(data, len, KS_BLOB_MAX)) != KS_OK)
 		return (rc);
-	return (tput_etag(t, T_WKD, key, klen, data, len));
+	if ((rc = etag_make(data, len, tag)) != KS_OK)
+		return (rc);
+	return (wkd_write(t, key, klen, tag, data, len));
 }
 
 static int
@@ -1815,17 +2381,20 @@ int
 ks_wkd_get(struct ks_txn *t, const char *domain, const char *hash,
     struct ks_blob *out)
 {
-	char	 key[KS_DOMAIN_MAX + KS_HASH_LEN + 2];
-	size_t	 klen;
-	MDB_val	 v;
-	int	 rc;
+	struct wkd_rec	 r;
+	char		 key[KS_DOMAIN_MAX + KS_HASH_LEN + 2];
+	size_t		 klen;
+	MDB_val		 v;
+	int		 rc;
 
 	memset(out, 0, sizeof(*out));
 	if ((rc = wkd_key(domain, hash, key, sizeof(key), &klen)) != KS_OK)
 		return (rc);
 	if ((rc = tget(t, T_WKD, key, klen, &v)) != KS_OK)
 		return (rc);
-	return (etag_decode(&v, out));
+	if ((rc = wkd_parse(t, &v, &r)) != KS_OK)
+		return (rc);
+	return (wkd_bytes(t, key, klen, &r, out));
 }
 
 int
@@ -1833,11 +2402,123 @@ ks_wkd_del(struct ks_txn *t, const char *domain, const char *hash)
 {
 	char	 key[KS_DOMAIN_MAX + KS_HASH_LEN + 2];
 	size_t	 klen;
+	MDB_val	 v;
 	int	 rc;
 
 	if ((rc = wkd_key(domain, hash, key, sizeof(key), &klen)) != KS_OK)
 		return (rc);
-	return (tdel(t, T_WKD, key, klen));
+	if ((rc = tget(t, T_WKD, key, klen, &v)) != KS_OK)
+		return (rc);
+	if ((rc = wkd_unref(t, &v)) != KS_OK ||
+	    (rc = tdel(t, T_WKD, key, klen)) != KS_OK)
+		return (rc);
+	return (blob_clean(t, CLEAN_RUNS));
+}
+
+/*
+ * Convert the format 2 (v1) records of wkd to v2, after an upgrade
+ * (UPGRADE_KEY in meta: the key the last batch ended at), up to
+ * CONVERT_BATCH records a transaction so that pages freed by one batch
+ * are reused by the next and the store grows little.  Readers see either
+ * version in the meantime.
+ */
+#define CONVERT_BATCH	4096
+
+struct convert_key {
+	size_t		 len;
+	char		 k[KS_LMDB_KEY_MAX];
+};
+
+static int
+wkd_convert_batch(struct ks_txn *t, struct convert_key *keys, int *end)
+{
+	MDB_cursor	*c;
+	MDB_val		 k, v, mk;
+	struct wkd_rec	 r;
+	struct ks_blob	 b;
+	struct convert_key last;
+	size_t		 n = 0, i, seen = 0;
+	int		 rc;
+
+	*end = 0;
+	mkval(&mk, UPGRADE_KEY, strlen(UPGRADE_KEY));
+	if ((rc = mdb_get(t->txn, t->ks->dbi[T_META], &mk, &v)) != 0) {
+		*end = rc == MDB_NOTFOUND;
+		return (*end ? KS_OK : ks_maperr(rc));
+	}
+	if (v.mv_size > sizeof(last.k))
+		return (KS_CORRUPT);
+	last.len = v.mv_size;
+	memcpy(last.k, v.mv_data, v.mv_size);
+	if ((rc = mdb_cursor_open(t->txn, t->ks->dbi[T_WKD], &c)) != 0)
+		return (ks_maperr(rc));
+	mkval(&k, last.k, last.len);
+	rc = mdb_cursor_get(c, &k, &v, last.len == 0 ? MDB_FIRST :
+	    MDB_SET_RANGE);
+	while (rc == 0 && seen < CONVERT_BATCH) {
+		if (k.mv_size > sizeof(last.k)) {
+			rc = KS_CORRUPT;
+			break;
+		}
+		last.len = k.mv_size;
+		memcpy(last.k, k.mv_data, k.mv_size);
+		if (v.mv_size > 0 && ((unsigned char *)v.mv_data)[0] == 1)
+			keys[n++] = last;
+		seen++;
+		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(c);
+	if (rc == MDB_NOTFOUND)
+		*end = 1;
+	else if (rc != 0)
+		return (ks_maperr(rc));
+	for (i = 0; i < n; i++) {
+		if ((rc = tget(t, T_WKD, keys[i].k, keys[i].len, &v)) !=
+		    KS_OK || (rc = wkd_parse(t, &v, &r)) != KS_OK ||
+		    (rc = wkd_bytes(t, keys[i].k, keys[i].len, &r, &b)) !=
+		    KS_OK)
+			return (rc);
+		if (strlen(r.etag) != ETAG_LEN)
+			rc = KS_CORRUPT;
+		else
+			rc = wkd_write(t, keys[i].k, keys[i].len, r.etag,
+			    b.data, b.len);
+		ks_blob_free(&b);
+		if (rc != KS_OK)
+			return (rc);
+	}
+	if (*end)
+		return (ks_maperr(db_del(t->txn, t->ks->dbi[T_META], &mk)));
+	mkval(&v, last.k, last.len);
+	return (ks_maperr(db_put(t->txn, t->ks->dbi[T_META], &mk, &v, 0)));
+}
+
+static int
+wkd_convert(struct ks *ks)
+{
+	struct convert_key	*keys;
+	struct ks_txn		 t;
+	int			 rc, end = 0;
+
+	if ((keys = ks_malloc(CONVERT_BATCH * sizeof(*keys))) == NULL)
+		return (ENOMEM);
+	t.ks = ks;
+	while (!end) {
+		if ((rc = begin(ks, 0, &t.txn)) != 0) {
+			rc = ks_maperr(rc);
+			break;
+		}
+		if ((rc = wkd_convert_batch(&t, keys, &end)) != KS_OK) {
+			mdb_txn_abort(t.txn);
+			break;
+		}
+		if ((rc = ks_maperr(mdb_txn_commit(t.txn))) != KS_OK)
+			break;
+	}
+	free(keys);
+	if (rc == KS_OK)
+		ks->converting = 0;
+	return (rc);
 }
 
 int
@@ -2085,9 +2766,45 @@ out:
  * its next request.
  */
 
-/* A record of table tb as the write functions above would have made it. */
+/* The tables a store of t's format has: the rest aren't open. */
 static int
-record_check(enum ks_table tb, const MDB_val *k, const MDB_val *v)
+tables_of(const struct ks *ks)
+{
+	return (ks->blobs ? T_COUNT : ks->indexed ? T_INDEX_END : T_INDEX);
+}
+
+/*
+ * The bytes a wkd record serves, read through t (a v2 record's from the
+ * blobs table), are OpenPGP key packets only.
+ */
+static int
+wkd_check(struct ks_txn *t, const MDB_val *k, const MDB_val *v)
+{
+	struct wkd_rec	 r;
+	struct ks_blob	 b;
+	int		 rc;
+
+	if (wkd_parse(t, v, &r) != KS_OK)
+		return (KS_CORRUPT);
+	if (r.v == 1)
+		return (check_pgp(r.data, r.len, KS_BLOB_MAX) == KS_OK ?
+		    KS_OK : KS_CORRUPT);
+	memset(&b, 0, sizeof(b));
+	if ((rc = blob_read(t, k->mv_data, k->mv_size, &r.ref, &b)) != KS_OK)
+		return (rc == ENOMEM ? rc : KS_CORRUPT);
+	rc = check_pgp(b.data, b.len, KS_BLOB_MAX) == KS_OK ? KS_OK :
+	    KS_CORRUPT;
+	ks_blob_free(&b);
+	return (rc);
+}
+
+/*
+ * A record of table tb, read through t, as the write functions above
+ * would have made it.
+ */
+static int
+record_check(struct ks_txn *t, enum ks_table tb, const MDB_val *k,
+    const MDB_val *v)
 {
 	const unsigned char	*p = v->mv_data;
 	struct ks_domain	 d;
@@ -2114,14 +2831,14 @@ record_check(enum ks_table tb, const MDB_val *k, const MDB_val *v)
 	case T_POLICY:
 		return (v->mv_size <= KS_POLICY_MAX ? KS_OK : KS_CORRUPT);
 	case T_WKD:
+		return (wkd_check(t, k, v));
 	case T_MTASTS:
 		if (v->mv_size < 2 || p[0] != 1 || (elen = p[1]) >=
 		    KS_ETAG_MAX || v->mv_size < 2 + elen)
 			return (KS_CORRUPT);
-		if (tb == T_WKD && check_pgp(p + 2 + elen, v->mv_size - 2 -
-		    elen, KS_BLOB_MAX) != KS_OK)
-			return (KS_CORRUPT);
 		return (KS_OK);
+	case T_BLOBS:
+		return (k->mv_size == SEQ_LEN ? KS_OK : KS_CORRUPT);
 	default:
 		return (KS_OK);
 	}
@@ -2275,11 +2992,12 @@ static int
 file_walk(struct ks *src, MDB_txn *txn, size_t size,
     struct ks_backup_info *info)
 {
+	struct ks_txn	 t = { src, txn };
 	MDB_cursor	*c;
 	MDB_val		 k, v;
 	MDB_stat	 ms;
 	const char	*base;
-	int		 i, rc, last = src->indexed ? T_COUNT : T_INDEX;
+	int		 i, rc, last = tables_of(src);
 
 	if ((base = map_base(src->env)) == NULL)
 		return (KS_INVALID);
@@ -2291,7 +3009,7 @@ file_walk(struct ks *src, MDB_txn *txn, size_t size,
 			    !in_file(&v, base, size)) {
 				rc = KS_CORRUPT;
 				break;
-			} else if ((rc = record_check(i, &k, &v)) != KS_OK)
+			} else if ((rc = record_check(&t, i, &k, &v)) != KS_OK)
 				break;
 		mdb_cursor_close(c);
 		if (rc != MDB_NOTFOUND)
@@ -2299,7 +3017,7 @@ file_walk(struct ks *src, MDB_txn *txn, size_t size,
 	}
 	if (info == NULL)
 		return (KS_OK);
-	info->format = src->indexed ? 2 : 1;
+	info->format = src->blobs ? 3 : src->indexed ? 2 : 1;
 	if ((rc = mdb_stat(txn, src->dbi[T_DOMAINS], &ms)) != 0)
 		return (ks_maperr(rc));
 	info->domains = ms.ms_entries;
@@ -2344,20 +3062,23 @@ ks_check_file(const char *file, struct ks_backup_info *info)
 	return (rc);
 }
 
-/* Table i of src into the (emptied) same table of dst, in order. */
+/*
+ * Table tb of the source (st) into the (emptied) same table of dst, in
+ * order.
+ */
 static int
-table_copy(MDB_txn *stxn, MDB_dbi sdbi, MDB_txn *dtxn, MDB_dbi ddbi,
-    enum ks_table tb)
+table_copy(struct ks_txn *st, MDB_txn *dtxn, MDB_dbi ddbi, enum ks_table tb)
 {
 	MDB_cursor	*c;
 	MDB_val		 k, v;
-	unsigned	 fl = tb >= T_INDEX ? MDB_APPENDDUP : MDB_APPEND;
+	unsigned	 fl = tb >= T_INDEX && tb < T_INDEX_END ? MDB_APPENDDUP :
+			    MDB_APPEND;
 	int		 rc;
 
-	if ((rc = mdb_cursor_open(stxn, sdbi, &c)) != 0)
+	if ((rc = mdb_cursor_open(st->txn, st->ks->dbi[tb], &c)) != 0)
 		return (ks_maperr(rc));
 	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0)
-		if ((rc = record_check(tb, &k, &v)) != KS_OK ||
+		if ((rc = record_check(st, tb, &k, &v)) != KS_OK ||
 		    (rc = db_put(dtxn, ddbi, &k, &v, fl)) != 0)
 			break;
 	mdb_cursor_close(c);
@@ -2369,7 +3090,7 @@ ks_restore(struct ks *ks, const char *file,
     int (*cb)(struct ks_txn *, void *), void *arg)
 {
 	struct ks	 src;
-	struct ks_txn	 t;
+	struct ks_txn	 t, st;
 	MDB_txn		*stxn, *dtxn;
 	MDB_envinfo	 ei;
 	MDB_stat	 ms;
@@ -2401,12 +3122,19 @@ ks_restore(struct ks *ks, const char *file,
 		goto abortsrc;
 	for (i = 0; i < T_COUNT && rc == 0; i++)
 		rc = mdb_drop(dtxn, ks->dbi[i], 0);
-	for (i = 0; i < (src.indexed ? T_COUNT : T_INDEX) && rc == 0; i++)
-		rc = table_copy(stxn, src.dbi[i], dtxn, ks->dbi[i], i);
+	st.ks = &src;
+	st.txn = stxn;
+	for (i = 0; i < tables_of(&src) && rc == 0; i++)
+		rc = table_copy(&st, dtxn, ks->dbi[i], i);
+	/*
+	 * A copy of format 1 or 2 keeps its keys inline (readers read both
+	 * records) until the next write-open moves them (upgrade()); a
+	 * format 1 copy gets its indexes here, as on upgrade, and so says
+	 * format 2.
+	 */
 	if (rc == 0 && !src.indexed) {
-		/* A format 1 copy: its indexes built, as on upgrade. */
 		mkval(&k, "format", 6);
-		mkval(&v, KS_FORMAT, strlen(KS_FORMAT));
+		mkval(&v, KS_FORMAT_2, strlen(KS_FORMAT_2));
 		if ((rc = index_build(ks, dtxn)) == 0)
 			rc = db_put(dtxn, ks->dbi[T_META], &k, &v, 0);
 	}

@@ -3,7 +3,8 @@
  * checker (admin/pgpsig.c) on outside bytes: parse, read every
  * signature's subpackets, write what was parsed and parse that again (it
  * must parse, to the same key), merge the key into itself, and clean it
- * as pgp_merge_fast() does, alone and onto itself as a stored copy.
+ * as pgp_merge_fast() does, alone and onto itself as a stored copy; read
+ * its state as pgp_state() records it (admin/pgpstate.c).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -31,9 +32,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	struct pk_key	 k, again, self;
 	struct pgp_cert	 c;
+	struct ks_keystate st;
 	unsigned char	*out;
 	size_t		 i, olen;
 
+	if (pgp_state(data, len, &st) == 0 && (!st.known ||
+	    st.nsub > KS_SUBKEY_MAX ||
+	    strlen(st.reason_text) >= sizeof(st.reason_text)))
+		abort();
 	if (pk_parse(data, len, &k) == -1)
 		return (0);
 	siginfo_all(&k.direct);

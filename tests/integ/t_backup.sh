@@ -28,7 +28,7 @@ cp "$T/body" "$T/alice.served"
 umask 022
 ctl backup "$T/b1.mdb" > "$T/out" 2>&1
 is "$?" 0 "backup: exit 0"
-like "$T/out" "^$T/b1.mdb: [0-9]+ bytes, format 2: 1 domains, 1 addresses, 1 keys, [0-9]+ entries served" \
+like "$T/out" "^$T/b1.mdb: [0-9]+ bytes, format 3: 1 domains, 1 addresses, 1 keys, [0-9]+ entries served" \
     "backup: says what it holds"
 is "$(stat -c %a "$T/b1.mdb")" 600 "backup: mode 600 (umask 022)"
 is "$(ls -a "$T" | grep -c '^\.b1\.mdb\.')" 0 "backup: no temporary file left"

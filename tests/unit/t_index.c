@@ -1,12 +1,12 @@
 /*
- * t_index: the store's indexes (format 2) against brute force.  Random
+ * t_index: the store's indexes (format >= 2) against brute force.  Random
  * puts and deletes of addresses, certificates and certinfo, in nested
  * transactions some of which abort; after each batch, every indexed walk
  * must give what a walk of the whole table, filtered, gives, in the same
  * order.  Then the store is turned into a format 1 store by hand (raw
  * LMDB: the index tables dropped, the format set to "1"): read KS_RDONLY
  * it must give the same answers without being changed, and opened for
- * writing it must be upgraded to format 2 with the same answers again.
+ * writing it must be upgraded to format 3 with the same answers again.
  */
 #include <err.h>
 #include <stdio.h>
@@ -16,6 +16,7 @@
 #include <lmdb.h>
 
 #include "keystore.h"
+#include "oldfmt.h"
 #include "tap.h"
 #include "wkdctl.h"
 
@@ -32,10 +33,7 @@ static char	 fprs[NFPR][KS_FPR_MAX];
 static const char *const domains[NDOM] = {
 	"a.example", "b.example", "xn--bcher-kva.example"
 };
-static const char *const index_tables[] = {
-	"addrs-by-account", "addrs-by-domain", "addrs-by-key",
-	"certinfo-by-successor", "certs-by-uid"
-};
+#define index_tables	oldfmt_index_tables
 static unsigned long	 seed = 20261103;
 
 static unsigned
@@ -382,43 +380,6 @@ t_random(struct ks *ks)
 	is_int(bad, 0, "indexes agree with brute force after each batch");
 }
 
-/* Turn the store in dir into a format 1 store: the tables, no index. */
-static int
-downgrade(const char *format)
-{
-	MDB_env		*env;
-	MDB_txn		*txn;
-	MDB_dbi		 dbi;
-	MDB_val		 k, v;
-	size_t		 i;
-	int		 rc;
-
-	if ((rc = mdb_env_create(&env)) != 0)
-		return (rc);
-	(void)mdb_env_set_maxdbs(env, 32);
-	if ((rc = mdb_env_open(env, dir, 0, 0660)) != 0 ||
-	    (rc = mdb_txn_begin(env, NULL, 0, &txn)) != 0) {
-		mdb_env_close(env);
-		return (rc);
-	}
-	for (i = 0; i < sizeof(index_tables) / sizeof(index_tables[0]); i++)
-		if ((rc = mdb_dbi_open(txn, index_tables[i], 0, &dbi)) == 0)
-			rc = mdb_drop(txn, dbi, 1);
-	if (rc == 0 && (rc = mdb_dbi_open(txn, "meta", 0, &dbi)) == 0) {
-		k.mv_data = (void *)(uintptr_t)"format";
-		k.mv_size = 6;
-		v.mv_data = (void *)(uintptr_t)format;
-		v.mv_size = strlen(format);
-		rc = mdb_put(txn, dbi, &k, &v, 0);
-	}
-	if (rc == 0)
-		rc = mdb_txn_commit(txn);
-	else
-		mdb_txn_abort(txn);
-	mdb_env_close(env);
-	return (rc);
-}
-
 /* The store's format and how many index tables it has, by raw LMDB. */
 static int
 raw_format(char *fmt, size_t sz, int *nindex)
@@ -432,14 +393,8 @@ raw_format(char *fmt, size_t sz, int *nindex)
 
 	*nindex = 0;
 	fmt[0] = '\0';
-	if ((rc = mdb_env_create(&env)) != 0)
+	if ((rc = raw_open(dir, 1, &env, &txn)) != 0)
 		return (rc);
-	(void)mdb_env_set_maxdbs(env, 32);
-	if ((rc = mdb_env_open(env, dir, MDB_RDONLY, 0660)) != 0 ||
-	    (rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn)) != 0) {
-		mdb_env_close(env);
-		return (rc);
-	}
 	for (i = 0; i < sizeof(index_tables) / sizeof(index_tables[0]); i++)
 		if (mdb_dbi_open(txn, index_tables[i], 0, &dbi) == 0)
 			(*nindex)++;
@@ -449,9 +404,7 @@ raw_format(char *fmt, size_t sz, int *nindex)
 	    (rc = mdb_get(txn, dbi, &k, &v)) == 0)
 		(void)snprintf(fmt, sz, "%.*s", (int)v.mv_size,
 		    (char *)v.mv_data);
-	mdb_txn_abort(txn);
-	mdb_env_close(env);
-	return (rc);
+	return (raw_close(env, txn, rc, 1));
 }
 
 static void
@@ -461,6 +414,7 @@ t_upgrade(void)
 	struct ks_txn	*t;
 	struct ks_blob	 b;
 	char		*before, *now, fmt[16], hash[KS_HASH_LEN + 1];
+	char		 etag[KS_ETAG_MAX];
 	int		 n;
 
 	E(ks_open(&ks, dir, 0, 0));
@@ -468,22 +422,26 @@ t_upgrade(void)
 	E(ks_wkd_hash("u1", 2, hash));
 	E(ks_wkd_put(t, domains[0], hash, "\x98\3\4\0\0", 5));
 	E(ks_txn_commit(t));
+	E(ks_serve_key(ks, domains[0], hash, &b));
+	(void)snprintf(etag, sizeof(etag), "%s", b.etag);
+	ks_blob_free(&b);
 	E(ks_txn_begin(ks, KS_RDONLY, &t));
 	before = indexed(t);
 	ks_txn_abort(t);
 	ks_close(ks);
 	E(raw_format(fmt, sizeof(fmt), &n));
-	is_str(fmt, "2", "a new store is of format 2");
+	is_str(fmt, "3", "a new store is of format 3");
 	is_int(n, 5, "with its 5 index tables");
 
-	E(downgrade("1"));
+	E(downgrade(dir, "1"));
 	E(raw_format(fmt, sizeof(fmt), &n));
 	ok(strcmp(fmt, "1") == 0 && n == 0, "made a format 1 store by hand");
 
 	/* The daemon's handle: served as it is, walks by scans. */
 	E(ks_open(&ks, dir, KS_RDONLY, 0));
 	E(ks_serve_key(ks, domains[0], hash, &b));
-	is_int(b.len, 5, "format 1 read-only: a key served");
+	ok(b.len == 5 && memcmp(b.data, "\x98\3\4\0\0", 5) == 0,
+	    "format 1 read-only: a key served");
 	ks_blob_free(&b);
 	is_int(ks_txn_begin(ks, 0, &t), KS_RDONLYERR,
 	    "format 1 read-only: no write transaction");
@@ -502,8 +460,12 @@ t_upgrade(void)
 	/* A writer upgrades it, indexes and then format, at once. */
 	E(ks_open(&ks, dir, 0, 0));
 	E(raw_format(fmt, sizeof(fmt), &n));
-	ok(strcmp(fmt, "2") == 0 && n == 5, "opened for writing: upgraded "
-	    "to format 2, with its indexes");
+	ok(strcmp(fmt, "3") == 0 && n == 5, "opened for writing: upgraded "
+	    "to format 3, with its indexes");
+	E(ks_serve_key(ks, domains[0], hash, &b));
+	ok(b.len == 5 && memcmp(b.data, "\x98\3\4\0\0", 5) == 0 &&
+	    strcmp(b.etag, etag) == 0, "upgraded: the key and its ETag");
+	ks_blob_free(&b);
 	E(ks_txn_begin(ks, KS_RDONLY, &t));
 	now = indexed(t);
 	ok(strcmp(now, before) == 0, "upgraded: the same results");
@@ -521,11 +483,11 @@ t_upgrade(void)
 	ks_close(ks);
 
 	/* A format this version doesn't know: refused either way. */
-	E(downgrade("3"));
+	E(downgrade(dir, "4"));
 	is_int(ks_open(&ks, dir, KS_RDONLY, 0), KS_VERSION,
-	    "format 3 read-only: KS_VERSION");
+	    "format 4 read-only: KS_VERSION");
 	is_int(ks_open(&ks, dir, 0, 0), KS_VERSION,
-	    "format 3 for writing: KS_VERSION");
+	    "format 4 for writing: KS_VERSION");
 	free(before);
 }
 

@@ -271,6 +271,44 @@ t_lifecycle(struct ks *ks)
 	is_str(got.successor, ci.successor, "certinfo successor read back");
 	is_str(got.account, "alice@example.org", "certinfo account read back");
 	is_int(got.flags, KS_CERT_SUPERSEDED, "certinfo flags read back");
+	ok(!got.state.known, "certinfo without a key state: known 0");
+
+	/* The key's state, with the most subkeys a record keeps. */
+	ci.state.known = 1;
+	ci.state.primary.created = 1500000000;
+	ci.state.primary.expires = 1600000000;
+	ci.state.primary.alg = 22;
+	ci.state.primary.bits = 255;
+	ci.state.primary.usage = KS_USE_CERTIFY | KS_USE_SIGN;
+	ci.state.primary.revoked = 1;
+	ci.state.reason = 2;
+	(void)snprintf(ci.state.reason_text, sizeof(ci.state.reason_text),
+	    "%0255d", 7);
+	for (ci.state.nsub = 0; ci.state.nsub < KS_SUBKEY_MAX;
+	    ci.state.nsub++) {
+		(void)snprintf(ci.state.sub[ci.state.nsub].fpr,
+		    sizeof(ci.state.sub[0].fpr), "%040zu", ci.state.nsub);
+		ci.state.sub[ci.state.nsub].created = -1;
+		ci.state.sub[ci.state.nsub].alg = 1;
+		ci.state.sub[ci.state.nsub].bits = 4096;
+		ci.state.sub[ci.state.nsub].usage = KS_USE_ENCRYPT;
+	}
+	E(ks_certinfo_put(t, &ci));
+	E(ks_certinfo_get(t, FPR_A, &got));
+	ok(memcmp(&got.state, &ci.state, sizeof(ci.state)) == 0,
+	    "certinfo key state read back, %d subkeys", KS_SUBKEY_MAX);
+	ok(strcmp(got.account, ci.account) == 0 &&
+	    strcmp(got.successor, ci.successor) == 0,
+	    "and the fields before it");
+	ci.state.nsub = KS_SUBKEY_MAX + 5;
+	E(ks_certinfo_put(t, &ci));
+	E(ks_certinfo_get(t, FPR_A, &got));
+	is_int(got.state.nsub, KS_SUBKEY_MAX, "more subkeys: the first %d "
+	    "kept", KS_SUBKEY_MAX);
+	memset(&ci.state, 0, sizeof(ci.state));
+	E(ks_certinfo_put(t, &ci));
+	E(ks_certinfo_get(t, FPR_A, &got));
+	ok(!got.state.known, "state cleared: known 0 again");
 	(void)snprintf(ci.successor, sizeof(ci.successor), "nothex");
 	is_int(ks_certinfo_put(t, &ci), KS_INVALID, "bad successor refused");
 
