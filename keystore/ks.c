@@ -3071,8 +3071,8 @@ table_copy(struct ks_txn *st, MDB_txn *dtxn, MDB_dbi ddbi, enum ks_table tb)
 {
 	MDB_cursor	*c;
 	MDB_val		 k, v;
-	unsigned	 fl = tb >= T_INDEX && tb < T_INDEX_END ? MDB_APPENDDUP :
-			    MDB_APPEND;
+	unsigned	 fl = tb >= T_INDEX && tb < T_INDEX_END ?
+			    MDB_APPENDDUP : MDB_APPEND;
 	int		 rc;
 
 	if ((rc = mdb_cursor_open(st->txn, st->ks->dbi[tb], &c)) != 0)
