@@ -382,7 +382,8 @@ log_access(const struct sockaddr *client, const char *method,
 
 	/* Acquire: la_fd as log_access_open() set it before the mode. */
 	if ((mode = atomic_load_explicit(&la_mode,
-	    memory_order_acquire)) == LA_OFF)
+	    memory_order_acquire)) == LA_OFF ||
+	    (mode == LA_SYSLOG && log_nosyslog()))
 		return;
 	for (i = 0, p = method; *p != '\0' && i < sizeof(m) - 1; p++)
 		m[i++] = (*p >= 'A' && *p <= 'Z') ? *p : '?';
