@@ -145,6 +145,11 @@ $(O)/bench/%: bench/%.c keystore/keystore.h $(O)/libkeystore.a
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(KS_PKGS)) -o $@ $< \
 	    $(O)/libkeystore.a $(LDFLAGS) $(call pc_libs,$(KS_PKGS))
 
+# bench/noresume.so: wrk without TLS resumption (bench/serve.sh).
+$(O)/bench/noresume.so: bench/noresume.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -shared -o $@ $< -ldl
+
 test-bins: all $(UNIT_BINS) $(FUZZ_BINS) $(O)/bench/gen \
 	   $(O)/bench/split
 
@@ -165,7 +170,7 @@ BENCH_N	?= 1000 100000 1000000 10000000
 bench:
 	@scripts/deps bench
 	@$(MAKE) --no-print-directory all $(O)/bench/gen $(O)/bench/split \
-	    $(O)/tests/t_pgpfast
+	    $(O)/bench/noresume.so $(O)/tests/t_pgpfast
 	@O=$(O) BENCH_N="$(BENCH_N)" bench/run
 
 run: deps

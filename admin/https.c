@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <gnutls/gnutls.h>
@@ -278,10 +279,12 @@ static int
 https_recv(gnutls_session_t s, unsigned char **rawp, size_t *lenp,
     char *err, size_t errsz)
 {
+	struct timespec	 t0, t;
 	unsigned char	*raw;
 	size_t		 len = 0;
 	ssize_t		 n;
 
+	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
 	if ((*rawp = raw = malloc(HTTPS_MAX)) == NULL) {
 		(void)snprintf(err, errsz, "%s", strerror(errno));
 		return (-1);
@@ -295,7 +298,14 @@ https_recv(gnutls_session_t s, unsigned char **rawp, size_t *lenp,
 		n = gnutls_record_recv(s, raw + len, HTTPS_MAX - len);
 		if (n == GNUTLS_E_INTERRUPTED)
 			continue;
-		/* SO_RCVTIMEO expired: a server that stalls is given up on. */
+		/*
+		 * SO_RCVTIMEO expired: a server that stalls is given up on.
+		 * GnuTLS says AGAIN too once it has taken in a TLS 1.3 session
+		 * ticket, at once: read on then.
+		 */
+		(void)clock_gettime(CLOCK_MONOTONIC, &t);
+		if (n == GNUTLS_E_AGAIN && t.tv_sec - t0.tv_sec < HTTPS_TIMEOUT)
+			continue;
 		if (n == GNUTLS_E_AGAIN) {
 			(void)snprintf(err, errsz, "no response data in %d s",
 			    HTTPS_TIMEOUT);

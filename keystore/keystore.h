@@ -63,9 +63,10 @@
  *
  * Writers (wkdctl) make every change inside one write transaction
  * (ks_txn_begin() ... ks_txn_commit()): it happens whole or not at all.
- * Readers (wkdd) call the one-shot ks_serve_*() functions, each in its own
- * short read transaction, and see every commit made by another process as
- * soon as it is made, without reopening.
+ * Readers read through a struct ks_reader per thread (wkdd), or the
+ * one-shot ks_serve_*() functions, each in its own short read transaction
+ * (wkdctl), and see every commit made by another process as soon as it is
+ * made, without reopening.
  *
  * LMDB's rules, which hold for the users of this library too:
  * - Never use a struct ks across fork(2): open it in the process that uses
@@ -494,6 +495,36 @@ int		 ks_stats(struct ks *, struct ks_stats *st);
 
 /* Frees data and zeroes the blob. */
 void		 ks_blob_free(struct ks_blob *);
+
+/*
+ * Readers: the daemon's way to read, one struct ks_reader per thread.  A
+ * reader keeps one LMDB read transaction, reset between requests and
+ * renewed by the first read of the next (no allocation, no lock of the
+ * reader table), so that several reads of one request see one snapshot.
+ * ks_reader_new() makes one (KS_OK, or ENOMEM or an LMDB code), to be
+ * used by one thread at a time; ks_reader_free() frees it (NULL is fine).
+ * ks_reader_begin() starts a transaction if none is live (the reads below
+ * call it); ks_reader_end() ends it: call it when the request's reads are
+ * done, since a live transaction pins the pages it sees and blocks the
+ * remapping of a store another process grew.  The reads fill *out (data
+ * malloc(3)ed, the caller's, as ks_serve_*()) or return KS_NOTFOUND:
+ * ks_reader_key() the key for (domain, hash); ks_reader_policy() the
+ * policy file and ks_reader_mtasts() the MTA-STS policy of a hosted
+ * domain; ks_reader_has_domain() KS_OK if domain is hosted.  Don't mix
+ * readers with ks_serve_*() on one struct ks in several threads.
+ */
+struct ks_reader;
+int		 ks_reader_new(struct ks *, struct ks_reader **rp);
+void		 ks_reader_free(struct ks_reader *);
+int		 ks_reader_begin(struct ks_reader *);
+void		 ks_reader_end(struct ks_reader *);
+int		 ks_reader_has_domain(struct ks_reader *, const char *domain);
+int		 ks_reader_key(struct ks_reader *, const char *domain,
+		    const char *hash, struct ks_blob *out);
+int		 ks_reader_policy(struct ks_reader *, const char *domain,
+		    struct ks_blob *out);
+int		 ks_reader_mtasts(struct ks_reader *, const char *domain,
+		    struct ks_blob *out);
 
 /*
  * Names and hashes (no store needed).

@@ -48,6 +48,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +103,8 @@ struct ks {
 	int		 blobs;		/* Blobs table open (format 3). */
 	int		 converting;	/* wkd records of format 2 remain. */
 	size_t		 psize;		/* LMDB's page size. */
+	pthread_rwlock_t maplock;	/* Readers: see ks_reader_begin(). */
+	int		 maplock_ok;
 };
 
 struct ks_txn {
@@ -480,6 +483,9 @@ ks_open(struct ks **ksp, const char *dir, int flags, size_t mapsize)
 	if ((ks = calloc(1, sizeof(*ks))) == NULL)
 		return (errno);
 	ks->flags = flags;
+	if ((rc = pthread_rwlock_init(&ks->maplock, NULL)) != 0)
+		goto fail;
+	ks->maplock_ok = 1;
 	if ((rc = mdb_env_create(&ks->env)) != 0)
 		goto fail;
 	if ((rc = mdb_env_set_maxdbs(ks->env, T_COUNT + 8)) != 0)
@@ -504,6 +510,8 @@ ks_open(struct ks **ksp, const char *dir, int flags, size_t mapsize)
 closeenv:
 	mdb_env_close(ks->env);
 fail:
+	if (ks->maplock_ok)
+		(void)pthread_rwlock_destroy(&ks->maplock);
 	free(ks);
 	return (ks_maperr(rc));
 }
@@ -530,6 +538,8 @@ ks_close(struct ks *ks)
 	if (ks == NULL)
 		return;
 	mdb_env_close(ks->env);
+	if (ks->maplock_ok)
+		(void)pthread_rwlock_destroy(&ks->maplock);
 	free(ks);
 }
 
@@ -3171,4 +3181,156 @@ abortsrc:
 closesrc:
 	mdb_env_close(src.env);
 	return (ks_maperr(rc));
+}
+
+/*
+ * Readers: the daemon's per-thread read transaction, renewed for each
+ * request (mdb_txn_renew: no allocation, no reader-table mutex) and reset
+ * after it.  The map lock is held for reading while a reader's
+ * transaction is live, so that the one thread that sees MDB_MAP_RESIZED
+ * (another process grew the store) can remap it while no reader points
+ * into it.
+ */
+struct ks_reader {
+	struct ks_txn	 t;
+	int		 live;	/* Between ks_reader_begin() and _end(). */
+};
+
+int
+ks_reader_new(struct ks *ks, struct ks_reader **rp)
+{
+	struct ks_reader	*r;
+
+	*rp = NULL;
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return (ENOMEM);
+	r->t.ks = ks;		/* The transaction comes at the first read. */
+	*rp = r;
+	return (KS_OK);
+}
+
+void
+ks_reader_free(struct ks_reader *r)
+{
+	if (r == NULL)
+		return;
+	ks_reader_end(r);
+	if (r->t.txn != NULL)
+		mdb_txn_abort(r->t.txn);
+	free(r);
+}
+
+/* The map grew under us: remap it, no reader being live meanwhile. */
+static int
+reader_remap(struct ks *ks)
+{
+	int	rc;
+
+	if ((rc = pthread_rwlock_wrlock(&ks->maplock)) != 0)
+		return (rc);
+	rc = mdb_env_set_mapsize(ks->env, 0);
+	(void)pthread_rwlock_unlock(&ks->maplock);
+	return (rc);
+}
+
+int
+ks_reader_begin(struct ks_reader *r)
+{
+	struct ks	*ks = r->t.ks;
+	int		 rc, tries;
+
+	if (r->live)
+		return (KS_OK);
+	for (tries = 0; tries < 2; tries++) {
+		if ((rc = pthread_rwlock_rdlock(&ks->maplock)) != 0)
+			return (rc);
+		if (r->t.txn == NULL)
+			rc = mdb_txn_begin(ks->env, NULL, MDB_RDONLY,
+			    &r->t.txn);
+		else
+			rc = mdb_txn_renew(r->t.txn);
+		if (rc == 0) {
+			r->live = 1;
+			return (KS_OK);
+		}
+		(void)pthread_rwlock_unlock(&ks->maplock);
+		if (rc != MDB_MAP_RESIZED)
+			break;
+		if (r->t.txn != NULL) {
+			mdb_txn_abort(r->t.txn);
+			r->t.txn = NULL;
+		}
+		if ((rc = reader_remap(ks)) != 0)
+			break;
+	}
+	return (ks_maperr(rc));
+}
+
+void
+ks_reader_end(struct ks_reader *r)
+{
+	if (!r->live)
+		return;
+	mdb_txn_reset(r->t.txn);
+	r->live = 0;
+	(void)pthread_rwlock_unlock(&r->t.ks->maplock);
+}
+
+/* A domain that can't be a table key is simply not there. */
+static int
+reader_domain_ok(const char *domain)
+{
+	return (domain[0] != '\0' && strlen(domain) < KS_DOMAIN_MAX);
+}
+
+int
+ks_reader_has_domain(struct ks_reader *r, const char *domain)
+{
+	MDB_val	v;
+	int	rc;
+
+	if (!reader_domain_ok(domain))
+		return (KS_NOTFOUND);
+	if ((rc = ks_reader_begin(r)) != KS_OK)
+		return (rc);
+	return (tget(&r->t, T_DOMAINS, domain, strlen(domain), &v));
+}
+
+int
+ks_reader_key(struct ks_reader *r, const char *domain, const char *hash,
+    struct ks_blob *out)
+{
+	int	rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = ks_reader_begin(r)) != KS_OK)
+		return (rc);
+	return (ks_wkd_get(&r->t, domain, hash, out));
+}
+
+int
+ks_reader_policy(struct ks_reader *r, const char *domain,
+    struct ks_blob *out)
+{
+	MDB_val	v;
+	int	rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = ks_reader_has_domain(r, domain)) != KS_OK)
+		return (rc);
+	if ((rc = tget(&r->t, T_POLICY, domain, strlen(domain), &v)) != KS_OK)
+		return (rc);
+	return (copyout(v.mv_data, v.mv_size, out));
+}
+
+int
+ks_reader_mtasts(struct ks_reader *r, const char *domain,
+    struct ks_blob *out)
+{
+	int	rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = ks_reader_has_domain(r, domain)) != KS_OK)
+		return (rc);
+	return (ks_mtasts_get(&r->t, domain, out));
 }

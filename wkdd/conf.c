@@ -82,6 +82,8 @@ static const struct directive conf_directives[] = {
 	{ "tls-key", CONF_PATH, STR(tls_key), 0, 0, 0, "/etc/wkdd/key.pem",
 	    NULL },
 	{ "tls-dir", CONF_PATH, STR(tls_dir), 0, 0, 0, NULL, NULL },
+	{ "tls-ticket-key", CONF_PATH, STR(tls_ticket_key), 0, 0, 0, NULL,
+	    NULL },
 	{ "user", CONF_NAME, STR(user), 0, 0, 0, NULL, NULL },
 	{ "www", CONF_PATH, STR(www), 0, 0, 0, NULL, NULL },
 	{ "max-connections", CONF_UINT, NUM(max_conns), 1, CONF_CONNS_MAX, 0,

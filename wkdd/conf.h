@@ -79,6 +79,7 @@ struct conf {
 	char			 access_log[PATH_MAX];	/* syslog, off, path. */
 	/* access-log-address: full, truncate, off. */
 	char			 access_log_address[16];
+	char			 tls_ticket_key[PATH_MAX];	/* Or "". */
 };
 
 /*

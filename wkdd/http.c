@@ -1,17 +1,40 @@
 /*
- * http.c: the libmicrohttpd side.  One MHD daemon per listening socket,
- * each with its own polling thread; the handler routes the request
- * (route.c), reads the store with one-shot read transactions, and answers
- * on its first call.  The only allocation per request beyond MHD's own is
- * the blob the keystore copies out, which MHD frees with the response.
+ * http.c: the libmicrohttpd side.  The handler routes the request
+ * (route.c), reads the store through its thread's reader (one snapshot per
+ * request, no transaction begun or freed), and answers on its second call.
+ *
+ * Threads.  Each listen address has a listener (struct http_listener).  An
+ * HTTPS listener runs one MHD daemon per CPU, each with its own polling
+ * thread and its own listening socket, bound to the same address with
+ * SO_REUSEPORT: the kernel spreads new connections over the sockets, and a
+ * handshake wakes only the thread that takes it (MHD's thread pool would
+ * put one shared socket in every worker's epoll set, without
+ * EPOLLEXCLUSIVE, and wake them all).  A plain HTTP listener (ACME, redirects)
+ * runs one daemon.
+ *
+ * What is per thread: its struct http_worker, which MHD hands to every
+ * callback of that thread's daemon (the request handler, the accept
+ * policy and the connection notifier, as their cls): the store reader
+ * (struct ks_reader) and the accept in progress.  What a listener's
+ * threads share: its connection counts (total and per client address,
+ * under lim_mtx), which carry max-connections and max-connections-per-ip
+ * across its daemons.  What all threads share, read only or atomic: the
+ * static responses, the page (http_page_cur), the store handle, tls.c's
+ * certificates and ticket key.  A hook that counts requests (per thread,
+ * then summed) belongs in http_queue(), the one place every request ends;
+ * one that counts handshakes, in http_notify().
  */
 #include <sys/stat.h>
+
+#include <sys/socket.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -41,6 +64,14 @@
 #define HTTP_404	"Not found\n"
 #define HTTP_405	"Method not allowed\n"
 #define HTTP_500	"Internal server error\n"
+#define HTTP_THREADS_MAX	64	/* Daemons of an HTTPS listener. */
+/*
+ * A connection's memory (MHD's default is 32 KiB, zeroed at every
+ * request): a WKD request and its response headers take under 1 KiB, and
+ * nginx's default is 1 KiB for headers, 8 KiB for a large request.
+ */
+#define HTTP_CONN_MEMORY	(8 * 1024)
+#define HTTP_LIM_BUCKETS	1024	/* Of the per-address counts. */
 
 /* What a handler answers; http_queue() sends it. */
 struct http_reply {
@@ -54,6 +85,37 @@ struct http_page {
 	struct MHD_Response	*resp;
 	size_t			 len;		/* Body bytes, for the log. */
 	struct http_page	*next;		/* Retired list. */
+};
+
+/* A client address's open connections to one listener. */
+struct http_peer {
+	unsigned char		 addr[16];	/* IPv4: first 4 bytes. */
+	int			 family;
+	unsigned		 conns;
+	unsigned		 bucket;
+	struct http_peer	*next;		/* In its bucket. */
+};
+
+struct http_listener;
+
+/* One thread: its daemon and everything only it touches. */
+struct http_worker {
+	struct http_listener	*l;
+	struct MHD_Daemon	*d;
+	int			 fd;		/* Its listening socket. */
+	struct ks_reader	*rd;
+	struct ks		*rd_ks;		/* The store rd reads. */
+	struct http_peer	*pending;	/* Accepted, not yet started. */
+};
+
+struct http_listener {
+	int			 plain;
+	size_t			 n;
+	struct http_worker	 w[HTTP_THREADS_MAX];
+	pthread_mutex_t		 lim_mtx;
+	unsigned		 max, max_per_ip;
+	unsigned		 conns;		/* All its daemons'. */
+	struct http_peer	*peers[HTTP_LIM_BUCKETS];
 };
 
 /* Swapped by http_store_swap() when the store was replaced. */
@@ -72,13 +134,14 @@ static enum MHD_Result	http_plain_handler(void *, struct MHD_Connection *,
 			    const char *, size_t *, void **);
 static int		http_wait_body(struct MHD_Connection *, void **,
 			    size_t *);
-static void		http_index(const struct route *, struct http_reply *);
-static void		http_mtasts(const struct route *,
+static void		http_index(struct ks_reader *, const struct route *,
 			    struct http_reply *);
-static void		http_policy(const struct route *,
+static void		http_mtasts(struct ks_reader *, const struct route *,
 			    struct http_reply *);
-static void		http_key(struct MHD_Connection *, const struct route *,
+static void		http_policy(struct ks_reader *, const struct route *,
 			    struct http_reply *);
+static void		http_key(struct ks_reader *, struct MHD_Connection *,
+			    const struct route *, struct http_reply *);
 static struct MHD_Response *http_etagged(struct MHD_Response *,
 			    const char *);
 static enum MHD_Result	http_queue(struct MHD_Connection *, const char *,
@@ -87,7 +150,17 @@ static enum MHD_Result	http_queue(struct MHD_Connection *, const char *,
 static struct MHD_Response *http_acme(const struct route *, size_t *);
 static struct MHD_Response *http_redirect(const struct route *,
 			    const char *);
-static int		http_hosted(const struct route *);
+static int		http_hosted(struct ks_reader *, const struct route *);
+static struct ks_reader *http_reader(struct http_worker *);
+static enum MHD_Result	http_accept(void *, const struct sockaddr *,
+			    socklen_t);
+static struct http_peer **http_peer_find(struct http_listener *,
+			    const struct sockaddr *, socklen_t,
+			    struct http_peer *);
+static void		http_peer_drop(struct http_listener *,
+			    struct http_peer *);
+static size_t		http_ncpu(void);
+static int		http_sibling(int, char *, size_t);
 static int		http_sni_match(struct MHD_Connection *, const char *);
 static size_t		http_unescape(void *, struct MHD_Connection *,
 			    char *);
@@ -172,6 +245,29 @@ struct ks *
 http_store_swap(struct ks *ks)
 {
 	return (atomic_exchange(&http_ks, ks));
+}
+
+/*
+ * The thread's reader of the store requests use now, made again when
+ * http_store_swap() replaced the store (the old handle stays open until
+ * exit).  NULL if it can't be made (logged).
+ */
+static struct ks_reader *
+http_reader(struct http_worker *w)
+{
+	struct ks	*ks = atomic_load(&http_ks);
+	int		 rc;
+
+	if (w->rd != NULL && w->rd_ks == ks)
+		return (w->rd);
+	ks_reader_free(w->rd);
+	w->rd = NULL;
+	if ((rc = ks_reader_new(ks, &w->rd)) != KS_OK) {
+		log_warnx("store reader: %s", ks_strerror(rc));
+		return (NULL);
+	}
+	w->rd_ks = ks;
+	return (w->rd);
 }
 
 void
@@ -486,31 +582,6 @@ http_done(struct MHD_Connection *c, const char *method, const struct route *r,
 }
 
 /*
- * MHD_OPTION_NOTIFY_CONNECTION, cls METRICS_HTTPS or METRICS_HTTP: a
- * connection opened or closed, and its TLS handshake (metrics.h).
- */
-static void
-http_notify(void *cls, struct MHD_Connection *c, void **socket_context,
-    enum MHD_ConnectionNotificationCode toe)
-{
-	const union MHD_ConnectionInfo	*ci;
-	int				 listener = (int)(intptr_t)cls;
-	gnutls_session_t		 s = NULL;
-
-	(void)socket_context;
-	if (listener == METRICS_HTTPS && (ci = MHD_get_connection_info(c,
-	    MHD_CONNECTION_INFO_GNUTLS_SESSION)) != NULL)
-		s = ci->tls_session;
-	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-		metrics_conn_open(listener);
-		metrics_tls_start(s);
-	} else {
-		metrics_tls_close(s);
-		metrics_conn_close(listener);
-	}
-}
-
-/*
  * The ETag header of etag (quoted; "" for none) added to r (may be NULL).
  * NULL if r was, or if out of memory (r is destroyed then).
  */
@@ -528,12 +599,13 @@ http_etagged(struct MHD_Response *r, const char *etag)
 
 /* "/" of a hosted domain: the www page, shared by every request. */
 static void
-http_index(const struct route *r, struct http_reply *rep)
+http_index(struct ks_reader *rd, const struct route *r,
+    struct http_reply *rep)
 {
 	struct http_page	*page;
 
 	page = atomic_load(&http_page_cur);
-	if (page != NULL && ks_has_domain(http_ks, r->domain) == KS_OK) {
+	if (page != NULL && ks_reader_has_domain(rd, r->domain) == KS_OK) {
 		rep->status = MHD_HTTP_OK;
 		rep->bytes = page->len;
 		rep->resp = page->resp;
@@ -543,15 +615,14 @@ http_index(const struct route *r, struct http_reply *rep)
 
 /* RFC 8461 3.3: the MTA-STS policy as "text/plain", never a redirect. */
 static void
-http_mtasts(const struct route *r, struct http_reply *rep)
+http_mtasts(struct ks_reader *rd, const struct route *r,
+    struct http_reply *rep)
 {
 	struct ks_blob	 b;
 	char		 etag[KS_ETAG_MAX];
 	int		 rc;
 
-	memset(&b, 0, sizeof(b));
-	if ((rc = ks_has_domain(http_ks, r->domain)) == KS_OK &&
-	    (rc = ks_serve_mtasts(http_ks, r->domain, &b)) == KS_OK) {
+	if ((rc = ks_reader_mtasts(rd, r->domain, &b)) == KS_OK) {
 		memcpy(etag, b.etag, sizeof(etag));
 		etag[sizeof(etag) - 1] = '\0';
 		rep->status = MHD_HTTP_OK;
@@ -564,13 +635,13 @@ http_mtasts(const struct route *r, struct http_reply *rep)
 }
 
 static void
-http_policy(const struct route *r, struct http_reply *rep)
+http_policy(struct ks_reader *rd, const struct route *r,
+    struct http_reply *rep)
 {
 	struct ks_blob	 b;
 	int		 rc;
 
-	memset(&b, 0, sizeof(b));
-	if ((rc = ks_serve_policy(http_ks, r->domain, &b)) == KS_OK) {
+	if ((rc = ks_reader_policy(rd, r->domain, &b)) == KS_OK) {
 		rep->status = MHD_HTTP_OK;
 		rep->bytes = b.len;
 		rep->resp = http_blob(&b, HTTP_TEXT);
@@ -582,16 +653,15 @@ http_policy(const struct route *r, struct http_reply *rep)
 
 /* A key, or 304 if the client's If-None-Match names its ETag. */
 static void
-http_key(struct MHD_Connection *c, const struct route *r,
-    struct http_reply *rep)
+http_key(struct ks_reader *rd, struct MHD_Connection *c,
+    const struct route *r, struct http_reply *rep)
 {
 	struct ks_blob	 b;
 	const char	*inm;
 	char		 etag[KS_ETAG_MAX];
 	int		 rc;
 
-	memset(&b, 0, sizeof(b));
-	if ((rc = ks_serve_key(http_ks, r->domain, r->hash, &b)) != KS_OK) {
+	if ((rc = ks_reader_key(rd, r->domain, r->hash, &b)) != KS_OK) {
 		if (rc != KS_NOTFOUND) {
 			log_warnx("key %s/%s: %s", r->domain, r->hash,
 			    ks_strerror(rc));
@@ -652,12 +722,13 @@ http_handler(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *upload_data,
     size_t *upload_data_size, void **con_cls)
 {
+	struct http_worker	*w = cls;
 	struct http_reply	 rep = { NULL, MHD_HTTP_NOT_FOUND, 0, 0 };
+	struct ks_reader	*rd;
 	struct route		 r;
 	struct timespec		 t0;
 	const char		*host;
 
-	(void)cls;
 	(void)version;
 	(void)upload_data;
 	if (http_wait_body(c, con_cls, upload_data_size))
@@ -682,16 +753,22 @@ http_handler(void *cls, struct MHD_Connection *c, const char *url,
 		rep.resp = http_options(c);
 		break;
 	case ROUTE_INDEX:
-		http_index(&r, &rep);
-		break;
 	case ROUTE_MTASTS:
-		http_mtasts(&r, &rep);
-		break;
 	case ROUTE_POLICY:
-		http_policy(&r, &rep);
-		break;
 	case ROUTE_KEY:
-		http_key(c, &r, &rep);
+		if ((rd = http_reader(w)) == NULL) {
+			rep.status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+			break;
+		}
+		if (r.kind == ROUTE_INDEX)
+			http_index(rd, &r, &rep);
+		else if (r.kind == ROUTE_MTASTS)
+			http_mtasts(rd, &r, &rep);
+		else if (r.kind == ROUTE_POLICY)
+			http_policy(rd, &r, &rep);
+		else
+			http_key(rd, c, &r, &rep);
+		ks_reader_end(rd);
 		break;
 	default:
 		break;
@@ -764,15 +841,19 @@ http_sni_match(struct MHD_Connection *c, const char *host)
 
 /* The Host, or the domain it is a service name of, is hosted? */
 static int
-http_hosted(const struct route *r)
+http_hosted(struct ks_reader *rd, const struct route *r)
 {
 	int	rc;
 
-	if ((rc = ks_has_domain(http_ks, r->host)) == KS_OK)
+	if (rd == NULL)
+		return (0);
+	if ((rc = ks_reader_has_domain(rd, r->host)) == KS_OK ||
+	    (strcmp(r->domain, r->host) != 0 &&
+	    (rc = ks_reader_has_domain(rd, r->domain)) == KS_OK)) {
+		ks_reader_end(rd);
 		return (1);
-	if (strcmp(r->domain, r->host) != 0 &&
-	    (rc = ks_has_domain(http_ks, r->domain)) == KS_OK)
-		return (1);
+	}
+	ks_reader_end(rd);
 	if (rc != KS_NOTFOUND)
 		log_warnx("domain %s: %s", r->domain, ks_strerror(rc));
 	return (0);
@@ -866,12 +947,12 @@ http_plain_handler(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *upload_data,
     size_t *upload_data_size, void **con_cls)
 {
+	struct http_worker	*w = cls;
 	struct http_reply	 rep = { NULL, MHD_HTTP_NOT_FOUND, 0, 0 };
 	struct route		 r;
 	struct timespec		 t0;
 	const char		*host;
 
-	(void)cls;
 	(void)version;
 	(void)upload_data;
 	if (http_wait_body(c, con_cls, upload_data_size))
@@ -888,12 +969,12 @@ http_plain_handler(void *cls, struct MHD_Connection *c, const char *url,
 		rep.shared = 1;
 		break;
 	case ROUTE_ACME:
-		if (http_hosted(&r) &&
+		if (http_hosted(http_reader(w), &r) &&
 		    (rep.resp = http_acme(&r, &rep.bytes)) != NULL)
 			rep.status = MHD_HTTP_OK;
 		break;
 	case ROUTE_REDIRECT:
-		if (http_hosted(&r)) {
+		if (http_hosted(http_reader(w), &r)) {
 			rep.status = MHD_HTTP_MOVED_PERMANENTLY;
 			rep.resp = http_redirect(&r, url);
 		}
@@ -904,45 +985,336 @@ http_plain_handler(void *cls, struct MHD_Connection *c, const char *url,
 	return (http_queue(c, method, &r, &rep, &t0));
 }
 
-struct MHD_Daemon *
-http_start(int fd, const struct conf *conf, int plain)
+/*
+ * The peer of a client address in l's table (lim_mtx held): a pointer to
+ * the link that holds it, or to the NULL ending its bucket (then add, if
+ * not NULL, is put there with the address).
+ */
+static struct http_peer **
+http_peer_find(struct http_listener *l, const struct sockaddr *sa,
+    socklen_t len, struct http_peer *add)
 {
-	struct MHD_Daemon	*d;
+	const struct sockaddr_in	*s4 = (const void *)sa;
+	const struct sockaddr_in6	*s6 = (const void *)sa;
+	struct http_peer		**pp;
+	unsigned char			 a[16];
+	uint32_t			 h = 2166136261u;
+	size_t				 i;
 
-	if (plain) {
-		d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-		    MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG,
-		    0, NULL, NULL, http_plain_handler, NULL,
-		    MHD_OPTION_EXTERNAL_LOGGER, http_mhdlog, NULL,
-		    MHD_OPTION_NOTIFY_CONNECTION, http_notify,
-		    (void *)(intptr_t)METRICS_HTTP,
-		    MHD_OPTION_LISTEN_SOCKET, fd,
-		    MHD_OPTION_CONNECTION_LIMIT, conf->max_conns,
-		    MHD_OPTION_PER_IP_CONNECTION_LIMIT, conf->max_conns_per_ip,
-		    MHD_OPTION_CONNECTION_TIMEOUT, conf->timeout,
-		    MHD_OPTION_UNESCAPE_CALLBACK, http_unescape, NULL,
-		    MHD_OPTION_END);
-		if (d == NULL)
-			log_warnx("cannot start the plain HTTP daemon");
-		return (d);
+	memset(a, 0, sizeof(a));
+	if (sa->sa_family == AF_INET6 && len >= sizeof(*s6))
+		memcpy(a, &s6->sin6_addr, 16);
+	else if (sa->sa_family == AF_INET && len >= sizeof(*s4))
+		memcpy(a, &s4->sin_addr, 4);
+	for (i = 0; i < sizeof(a); i++)
+		h = (h ^ a[i]) * 16777619u;
+	h %= HTTP_LIM_BUCKETS;
+	for (pp = &l->peers[h]; *pp != NULL; pp = &(*pp)->next)
+		if ((*pp)->family == sa->sa_family &&
+		    memcmp((*pp)->addr, a, sizeof(a)) == 0)
+			return (pp);
+	if (add != NULL) {
+		memcpy(add->addr, a, sizeof(a));
+		add->family = sa->sa_family;
+		add->conns = 0;
+		add->bucket = h;
+		add->next = NULL;
+		*pp = add;
 	}
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-	    MHD_USE_TLS | MHD_USE_ITC | MHD_USE_ERROR_LOG,
-	    0, NULL, NULL, http_handler, NULL,
-	    MHD_OPTION_EXTERNAL_LOGGER, http_mhdlog, NULL,
-	    MHD_OPTION_NOTIFY_CONNECTION, http_notify,
-	    (void *)(intptr_t)METRICS_HTTPS,
-	    MHD_OPTION_LISTEN_SOCKET, fd,
-	    MHD_OPTION_HTTPS_CERT_CALLBACK, tls_cert_cb,
-	    MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES,
-	    MHD_OPTION_CONNECTION_LIMIT, conf->max_conns,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, conf->max_conns_per_ip,
-	    MHD_OPTION_CONNECTION_TIMEOUT, conf->timeout,
-	    MHD_OPTION_UNESCAPE_CALLBACK, http_unescape, NULL,
-	    MHD_OPTION_END);
-	if (d == NULL)
-		log_warnx("cannot start the HTTP daemon");
-	return (d);
+	return (pp);
+}
+
+/* One connection of p's closed (lim_mtx held). */
+static void
+http_peer_drop(struct http_listener *l, struct http_peer *p)
+{
+	struct http_peer	**pp;
+
+	l->conns--;
+	if (--p->conns > 0)
+		return;
+	for (pp = &l->peers[p->bucket]; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == p) {
+			*pp = p->next;
+			free(p);
+			return;
+		}
+}
+
+/*
+ * MHD's accept policy: max-connections and max-connections-per-ip over
+ * all the listener's daemons.  The connection counts from here; its
+ * http_notify(STARTED), in the same thread right after, takes it over,
+ * and one MHD drops in between (out of memory) is given back at the
+ * thread's next accept.
+ */
+static enum MHD_Result
+http_accept(void *cls, const struct sockaddr *sa, socklen_t len)
+{
+	struct http_worker	*w = cls;
+	struct http_listener	*l = w->l;
+	struct http_peer	*p, *add;
+	enum MHD_Result		 ok = MHD_NO;
+
+	if ((add = malloc(sizeof(*add))) == NULL)
+		return (MHD_NO);
+	pthread_mutex_lock(&l->lim_mtx);
+	if (w->pending != NULL) {
+		http_peer_drop(l, w->pending);
+		w->pending = NULL;
+	}
+	if (l->conns < l->max) {
+		if ((p = *http_peer_find(l, sa, len, NULL)) == NULL) {
+			p = *http_peer_find(l, sa, len, add);
+			add = NULL;
+		}
+		if (p->conns < l->max_per_ip) {	/* max_per_ip >= 1. */
+			p->conns++;
+			l->conns++;
+			w->pending = p;
+			ok = MHD_YES;
+		}
+	}
+	pthread_mutex_unlock(&l->lim_mtx);
+	free(add);
+	return (ok);
+}
+
+/*
+ * A connection starts (before its TLS handshake) or closes.  Started: it
+ * takes the count http_accept() made, its TLS session gets tickets
+ * (tls.c's key), and metrics.c counts it and hooks its handshake.
+ * Closed: the count goes, and metrics.c counts that.
+ */
+static void
+http_notify(void *cls, struct MHD_Connection *c, void **ctx,
+    enum MHD_ConnectionNotificationCode what)
+{
+	struct http_worker		*w = cls;
+	const union MHD_ConnectionInfo	*ci;
+	int				 listener;
+	gnutls_session_t		 s = NULL;
+
+	listener = w->l->plain ? METRICS_HTTP : METRICS_HTTPS;
+	if (!w->l->plain && (ci = MHD_get_connection_info(c,
+	    MHD_CONNECTION_INFO_GNUTLS_SESSION)) != NULL)
+		s = ci->tls_session;
+	if (what == MHD_CONNECTION_NOTIFY_STARTED) {
+		*ctx = w->pending;
+		w->pending = NULL;
+		if (s != NULL)
+			tls_session_start(s);
+		metrics_conn_open(listener);
+		metrics_tls_start(s);
+		return;
+	}
+	metrics_tls_close(s);
+	metrics_conn_close(listener);
+	if (*ctx != NULL) {
+		pthread_mutex_lock(&w->l->lim_mtx);
+		http_peer_drop(w->l, *ctx);
+		pthread_mutex_unlock(&w->l->lim_mtx);
+		*ctx = NULL;
+	}
+}
+
+/* The CPUs this process may run on. */
+static size_t
+http_ncpu(void)
+{
+	cpu_set_t	set;
+	long		n;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		n = CPU_COUNT(&set);
+	else
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		return (1);
+	return (n > HTTP_THREADS_MAX ? HTTP_THREADS_MAX : (size_t)n);
+}
+
+/*
+ * Another listening socket on fd's address (fd has SO_REUSEPORT, and so
+ * does this one); -1 with err set.  Only sockets of the same user join a
+ * port's group: wkdd's, bound as root.
+ */
+static int
+http_sibling(int fd, char *err, size_t errsz)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
+	int			 s, on = 1;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1 ||
+	    (s = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0)) == -1) {
+		(void)snprintf(err, errsz, "socket: %s", strerror(errno));
+		return (-1);
+	}
+	if (setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1 ||
+	    setsockopt(s, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) == -1 ||
+	    (ss.ss_family == AF_INET6 && setsockopt(s, IPPROTO_IPV6,
+	    IPV6_V6ONLY, &on, sizeof(on)) == -1) ||
+	    bind(s, (struct sockaddr *)&ss, len) == -1 ||
+	    listen(s, SOMAXCONN) == -1) {
+		(void)snprintf(err, errsz, "SO_REUSEPORT socket: %s",
+		    strerror(errno));
+		(void)close(s);
+		return (-1);
+	}
+	return (s);
+}
+
+struct http_listener *
+http_listener_new(int fd, int plain, char *err, size_t errsz)
+{
+	struct http_listener	*l;
+	size_t			 i, n;
+
+	n = plain ? 1 : http_ncpu();
+	if ((l = calloc(1, sizeof(*l))) == NULL) {
+		(void)snprintf(err, errsz, "%s", strerror(errno));
+		return (NULL);
+	}
+	if (pthread_mutex_init(&l->lim_mtx, NULL) != 0) {
+		(void)snprintf(err, errsz, "pthread_mutex_init failed");
+		free(l);
+		return (NULL);
+	}
+	l->plain = plain;
+	l->w[0].fd = fd;
+	for (l->n = 1; l->n < n; l->n++)
+		if ((l->w[l->n].fd = http_sibling(fd, err, errsz)) == -1) {
+			for (i = 1; i < l->n; i++)
+				(void)close(l->w[i].fd);
+			pthread_mutex_destroy(&l->lim_mtx);
+			free(l);
+			return (NULL);
+		}
+	for (i = 0; i < l->n; i++)
+		l->w[i].l = l;
+	return (l);
+}
+
+size_t
+http_listener_threads(const struct http_listener *l)
+{
+	return (l->n);
+}
+
+int
+http_start(struct http_listener *l, const struct conf *conf)
+{
+	struct http_worker	*w;
+	unsigned		 flags;
+	size_t			 i;
+
+	l->max = conf->max_conns;
+	l->max_per_ip = conf->max_conns_per_ip;
+	/*
+	 * poll(2), not epoll: in MHD 0.9.75's epoll loop a TLS handshake
+	 * waiting for the client stays on the ready list (nothing clears its
+	 * read-ready state), and the thread spins, recv() and epoll_wait(0),
+	 * until the client's next flight comes: half the CPU of a full
+	 * handshake (BENCHMARKS.md).  A thread polls only its own share of
+	 * the connections.
+	 */
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
+	    MHD_USE_ERROR_LOG;
+	for (i = 0; i < l->n; i++) {
+		w = &l->w[i];
+		if (http_reader(w) == NULL)
+			return (-1);
+		/* The counts are ours (http_accept()): none per daemon. */
+		if (l->plain)
+			w->d = MHD_start_daemon(flags, 0, http_accept, w,
+			    http_plain_handler, w,
+			    MHD_OPTION_EXTERNAL_LOGGER, http_mhdlog, NULL,
+			    MHD_OPTION_LISTEN_SOCKET, w->fd,
+			    MHD_OPTION_CONNECTION_LIMIT, conf->max_conns,
+			    MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+			    (size_t)HTTP_CONN_MEMORY,
+			    MHD_OPTION_NOTIFY_CONNECTION, http_notify, w,
+			    MHD_OPTION_CONNECTION_TIMEOUT, conf->timeout,
+			    MHD_OPTION_UNESCAPE_CALLBACK, http_unescape, NULL,
+			    MHD_OPTION_END);
+		else
+			w->d = MHD_start_daemon(flags | MHD_USE_TLS, 0,
+			    http_accept, w, http_handler, w,
+			    MHD_OPTION_EXTERNAL_LOGGER, http_mhdlog, NULL,
+			    MHD_OPTION_LISTEN_SOCKET, w->fd,
+			    MHD_OPTION_HTTPS_CERT_CALLBACK, tls_cert_cb,
+			    MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES,
+			    MHD_OPTION_CONNECTION_LIMIT, conf->max_conns,
+			    MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+			    (size_t)HTTP_CONN_MEMORY,
+			    MHD_OPTION_NOTIFY_CONNECTION, http_notify, w,
+			    MHD_OPTION_CONNECTION_TIMEOUT, conf->timeout,
+			    MHD_OPTION_UNESCAPE_CALLBACK, http_unescape, NULL,
+			    MHD_OPTION_END);
+		if (w->d == NULL) {
+			log_warnx("cannot start the %sHTTP daemon",
+			    l->plain ? "plain " : "");
+			return (-1);
+		}
+	}
+	return (0);
+}
+
+void
+http_listener_stop(struct http_listener **ls, size_t n, unsigned wait_ms)
+{
+	const union MHD_DaemonInfo	*info;
+	struct timespec			 ts = { 0,
+					    HTTP_STOP_POLL_MS * 1000 * 1000 };
+	struct http_listener		*l;
+	struct http_peer		*p;
+	MHD_socket			 fd;
+	unsigned			 waited, open;
+	size_t				 i, j;
+
+	/* Stop accepting everywhere (the sockets are ours again)... */
+	for (i = 0; i < n; i++)
+		for (j = 0, l = ls[i]; j < l->n; j++)
+			if (l->w[j].d != NULL) {
+				fd = MHD_quiesce_daemon(l->w[j].d);
+				l->w[j].fd = fd == MHD_INVALID_SOCKET ? -1 : fd;
+			}
+	/* ...let open connections finish for a while... */
+	for (waited = 0; waited < wait_ms; waited += HTTP_STOP_POLL_MS) {
+		for (i = 0, open = 0; i < n; i++)
+			for (j = 0, l = ls[i]; j < l->n; j++) {
+				if (l->w[j].d == NULL)
+					continue;
+				info = MHD_get_daemon_info(l->w[j].d,
+				    MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+				if (info != NULL)
+					open += info->num_connections;
+			}
+		if (open == 0)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	/* ...close the rest, then the listening sockets (MHD's docs). */
+	for (i = 0; i < n; i++) {
+		l = ls[i];
+		for (j = 0; j < l->n; j++) {
+			if (l->w[j].d != NULL)
+				MHD_stop_daemon(l->w[j].d);
+			if (l->w[j].fd != -1)
+				(void)close(l->w[j].fd);
+			ks_reader_free(l->w[j].rd);
+		}
+		for (j = 0; j < HTTP_LIM_BUCKETS; j++)
+			while ((p = l->peers[j]) != NULL) {
+				l->peers[j] = p->next;
+				free(p);
+			}
+		pthread_mutex_destroy(&l->lim_mtx);
+		free(l);
+		ls[i] = NULL;
+	}
 }
 
 void

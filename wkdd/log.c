@@ -14,9 +14,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <paths.h>
 #include <stdarg.h>
 #include <stdatomic.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,14 @@
 
 static int	log_debug_mode = 1;	/* stderr until log_init(). */
 static int	log_verbose;
+/*
+ * Without a syslog daemon (no /dev/log), syslog(3) tries to connect for
+ * every message (a socket made and closed: 3 system calls, under libc's
+ * syslog lock) and drops it: look for /dev/log once a second instead,
+ * dropping the messages meanwhile as syslog(3) would.  The second
+ * (CLOCK_MONOTONIC) until which it is known to be missing; 0: present.
+ */
+static atomic_long	log_nosyslog_until;
 static int	log_starting;	/* Errors to stderr too: log_start(). */
 
 static void	log_stderr(const char *, va_list)
@@ -41,9 +50,33 @@ void
 log_init(int debug, int facility)
 {
 	log_debug_mode = debug;
-	if (!debug)
+	if (!debug) {
 		openlog("wkdd", LOG_PID | LOG_NDELAY, facility);
+		if (access(_PATH_LOG, W_OK) == -1)
+			atomic_store(&log_nosyslog_until, 1);
+	}
 	tzset();
+}
+
+/* Is there no syslog daemon to log to (as of a second ago at most)? */
+static int
+log_nosyslog(void)
+{
+	struct timespec	ts;
+	long		until;
+
+	if ((until = atomic_load_explicit(&log_nosyslog_until,
+	    memory_order_relaxed)) == 0)
+		return (0);
+	(void)clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	if (ts.tv_sec < until)
+		return (1);
+	if (access(_PATH_LOG, W_OK) == 0) {
+		atomic_store(&log_nosyslog_until, 0);
+		return (0);
+	}
+	atomic_store(&log_nosyslog_until, (long)ts.tv_sec + 1);
+	return (1);
 }
 
 void
@@ -93,7 +126,8 @@ vlog(int pri, const char *fmt, va_list ap)
 			log_stderr(fmt, aq);
 			va_end(aq);
 		}
-		vsyslog(pri, fmt, ap);
+		if (!log_nosyslog())
+			vsyslog(pri, fmt, ap);
 	}
 	errno = saved;
 }
@@ -226,6 +260,9 @@ log_syslog_send(const char *msg, size_t len)
 	char		buf[1200], stamp[32];
 	int		n;
 
+	/* No syslog daemon: a reconnect per line would cost 3 calls. */
+	if (log_nosyslog())
+		return;
 	if (localtime_r(&now, &tm) == NULL ||
 	    strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", &tm) == 0)
 		stamp[0] = '\0';
@@ -345,7 +382,8 @@ log_access(const struct sockaddr *client, const char *method,
 
 	/* Acquire: la_fd as log_access_open() set it before the mode. */
 	if ((mode = atomic_load_explicit(&la_mode,
-	    memory_order_acquire)) == LA_OFF)
+	    memory_order_acquire)) == LA_OFF ||
+	    (mode == LA_SYSLOG && log_nosyslog()))
 		return;
 	for (i = 0, p = method; *p != '\0' && i < sizeof(m) - 1; p++)
 		m[i++] = (*p >= 'A' && *p <= 'Z') ? *p : '?';

@@ -38,6 +38,8 @@ static struct ks	*store_retired[WKDD_RETIRED_MAX];
 static size_t		 store_nretired;
 
 static int	debug_mode;	/* -d: for the access log on reload. */
+/* The listen and listen-http addresses' listeners (http.c), as ls. */
+static struct http_listener	*listeners[HTTP_DAEMONS_MAX];
 
 struct opts;
 
@@ -71,7 +73,12 @@ usage(void)
 	exit(2);
 }
 
-/* A bound, listening socket for l; -1 with err set on error. */
+/*
+ * A bound, listening socket for l; -1 with err set on error.  SO_REUSEPORT
+ * comes after the bind, so that an address in use (another wkdd's too)
+ * is still refused, and before http.c binds a socket more to the address
+ * for each thread.
+ */
 static int
 listen_open(const struct conf_listen *l, char *err, size_t errsz)
 {
@@ -87,7 +94,8 @@ listen_open(const struct conf_listen *l, char *err, size_t errsz)
 		goto close;
 	if (bind(fd, (const struct sockaddr *)&l->ss, l->sslen) == -1)
 		goto close;
-	if (listen(fd, SOMAXCONN) == -1)
+	if (listen(fd, SOMAXCONN) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) == -1)
 		goto close;
 	return (fd);
 close:
@@ -348,7 +356,8 @@ startup(const char *path, struct conf **confp, struct tls_cred **credp,
 
 /*
  * As root: bind every listen, listen-http and metrics-listen address into
- * ls (in that order; room for HTTP_DAEMONS_MAX; returns how many), open
+ * ls (in that order; room for HTTP_DAEMONS_MAX; returns how many) and
+ * make the listeners of the first two kinds (their own sockets too), open
  * acme-webroot and the access log file, and check that the store opens
  * while errors still reach the terminal.
  * Exits on error.
@@ -367,6 +376,12 @@ listen_all(const struct conf *conf, int *ls)
 		if ((ls[conf->nlisten + i] = listen_open(&conf->listen_http[i],
 		    err, sizeof(err))) == -1)
 			fatalx("%s", err);
+	for (i = 0; i < conf->nlisten + conf->nlisten_http; i++)
+		if ((listeners[i] = http_listener_new(ls[i],
+		    i >= conf->nlisten, err, sizeof(err))) == NULL)
+			fatalx("listen %s: %s", i < conf->nlisten ?
+			    conf->listen[i].text :
+			    conf->listen_http[i - conf->nlisten].text, err);
 	for (i = 0; i < conf->nmetrics_listen; i++)
 		if ((ls[conf->nlisten + conf->nlisten_http + i] =
 		    listen_open(&conf->metrics_listen[i], err,
@@ -500,7 +515,10 @@ drop(const struct conf *conf, struct tls_cred *cred, struct http_page *page)
 	return (ks);
 }
 
-/* One MHD daemon per socket of listen_all(), into mhd.  Exits on error. */
+/*
+ * Start the listeners of listen_all(), and the metrics daemons into mhd
+ * (their places in it).  Exits on error.
+ */
 static void
 serve(const struct conf *conf, const int *ls, size_t nls,
     struct MHD_Daemon **mhd)
@@ -522,10 +540,13 @@ serve(const struct conf *conf, const int *ls, size_t nls,
 		plain = i >= conf->nlisten;
 		text = plain ? conf->listen_http[i - conf->nlisten].text :
 		    conf->listen[i].text;
-		if ((mhd[i] = http_start(ls[i], conf, plain)) == NULL)
+		mhd[i] = NULL;
+		if (http_start(listeners[i], conf) == -1)
 			fatalx("listen %s: cannot start", text);
-		log_info("listening on %s%s, port %u", text,
-		    plain ? " (plain HTTP)" : "", listen_port(ls[i]));
+		log_info("listening on %s%s, port %u, %zu thread%s", text,
+		    plain ? " (plain HTTP)" : "", listen_port(ls[i]),
+		    http_listener_threads(listeners[i]),
+		    http_listener_threads(listeners[i]) > 1 ? "s" : "");
 	}
 }
 
@@ -604,7 +625,7 @@ shutdown_all(struct MHD_Daemon **mhd, size_t nls, struct conf *conf)
 
 	/* A scraper's keep-alive connection isn't waited for. */
 	http_stop(mhd + nls - nm, nm, 0);
-	http_stop(mhd, nls - nm, WKDD_STOP_MS);
+	http_listener_stop(listeners, nls - nm, WKDD_STOP_MS);
 	pidfile_remove(conf);
 	ks = http_store();
 	http_cleanup();

@@ -18,6 +18,17 @@
  *
  * A live/NAME/ pair that doesn't load is logged and skipped; the pair the
  * previous set had for NAME, if any, stays.
+ *
+ * Session tickets (resumption without a certificate, a signature or a
+ * key exchange's worth of CPU): each set carries the master key GnuTLS
+ * derives its rotating ticket keys from, the SHA-512 of tls-ticket-key's
+ * contents, or else the key made at random by the first tls_load(), which
+ * every later set copies: a reload keeps tickets valid, and servers that
+ * share the file accept each other's tickets.  A resumed handshake skips
+ * tls_cert_cb, so a session must resume only under the server name it was
+ * made for (tls_hello_cb() keys tickets by name), and http.c answers only
+ * for the Host that the server name names: a ticket of one tenant's never
+ * gets another's keys (tests/integ/t_tls_resume.sh).
  */
 #include <sys/stat.h>
 
@@ -29,6 +40,7 @@
 #include <limits.h>
 #include <pwd.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +48,7 @@
 #include <unistd.h>
 
 #include <gnutls/abstract.h>
+#include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
@@ -61,6 +74,8 @@ static int	tls_secret_mode(const struct stat *);
 #define TLS_DIR_MAX	10000		/* live/ directories. */
 #define TLS_RETIRE_TRIES	1000	/* Of TLS_RETIRE_MS: a second. */
 #define TLS_RETIRE_MS		1
+#define TLS_TICKET_LEN		64	/* GnuTLS's master key size. */
+#define TLS_TICKET_FILE_MAX	4096
 
 /* One chain and its key; shared by the sets that use it. */
 struct tls_pair {
@@ -92,6 +107,7 @@ struct tls_cred {
 	size_t			 nlin;
 	struct tls_entry	*idx;		/* Sorted by name. */
 	size_t			 nidx;
+	unsigned char		 ticket[TLS_TICKET_LEN];	/* Master. */
 	struct tls_cred		*next;		/* Retired list. */
 };
 
@@ -99,6 +115,8 @@ static _Atomic(struct tls_cred *)	 tls_current;
 static struct tls_cred			*tls_retired;	/* Main thread. */
 static struct tls_pair			*tls_retired_pairs;
 static atomic_uint			 tls_inflight;	/* Callbacks. */
+static unsigned char			 tls_own_ticket[TLS_TICKET_LEN];
+static int				 tls_own_ticket_set;	/* Main. */
 
 static int	tls_read(const char *, const char *, int, gnutls_datum_t *,
 		    struct stat *, char *, size_t);
@@ -119,6 +137,8 @@ static void	tls_retire(struct tls_cred *);
 static void	tls_retire_pair(struct tls_pair *);
 static struct tls_pair *tls_lookup(const struct tls_cred *,
 		    const char *);
+static int	tls_ticket_load(const struct conf *, struct tls_cred *,
+		    char *, size_t);
 
 /*
  * A key's mode: no access for group or others, or Debian's: owned by
@@ -573,6 +593,51 @@ tls_index(struct tls_cred *c)
 	return (0);
 }
 
+/*
+ * c's ticket master key: the SHA-512 of tls-ticket-key's contents (at
+ * least TLS_TICKET_KEY_MIN bytes, a file only its owner can read), or the
+ * process's own key, made once.  -1 with err set.
+ */
+static int
+tls_ticket_load(const struct conf *conf, struct tls_cred *c, char *err,
+    size_t errsz)
+{
+	gnutls_datum_t	d;
+	int		rc;
+
+	if (conf->tls_ticket_key[0] == '\0') {
+		if (!tls_own_ticket_set) {
+			if ((rc = gnutls_rnd(GNUTLS_RND_KEY, tls_own_ticket,
+			    sizeof(tls_own_ticket))) < 0) {
+				(void)snprintf(err, errsz, "tls: ticket key: "
+				    "%s", gnutls_strerror(rc));
+				return (-1);
+			}
+			tls_own_ticket_set = 1;
+		}
+		memcpy(c->ticket, tls_own_ticket, sizeof(c->ticket));
+		return (0);
+	}
+	if (tls_read("tls-ticket-key", conf->tls_ticket_key, 1, &d, NULL,
+	    err, errsz) == -1)
+		return (-1);
+	rc = 0;
+	if (d.size < TLS_TICKET_KEY_MIN || d.size > TLS_TICKET_FILE_MAX) {
+		(void)snprintf(err, errsz, "tls-ticket-key %s: %u bytes, want "
+		    "%d to %d (head -c 64 /dev/urandom)", conf->tls_ticket_key,
+		    d.size, TLS_TICKET_KEY_MIN, TLS_TICKET_FILE_MAX);
+		rc = -1;
+	} else if ((rc = gnutls_hash_fast(GNUTLS_DIG_SHA512, d.data, d.size,
+	    c->ticket)) < 0) {
+		(void)snprintf(err, errsz, "tls-ticket-key: %s",
+		    gnutls_strerror(rc));
+		rc = -1;
+	}
+	gnutls_memset(d.data, 0, d.size);
+	free(d.data);
+	return (rc);
+}
+
 struct tls_cred *
 tls_load(const struct conf *conf, char *err, size_t errsz)
 {
@@ -596,6 +661,8 @@ tls_load(const struct conf *conf, char *err, size_t errsz)
 	}
 	if ((c->dflt = tls_pair_load("tls-cert", "tls-key", conf->tls_cert,
 	    conf->tls_key, err, errsz)) == NULL)
+		goto fail;
+	if (tls_ticket_load(conf, c, err, errsz) == -1)
 		goto fail;
 	if (conf->tls_dir[0] == '\0')
 		return (c);
@@ -630,6 +697,7 @@ tls_free(struct tls_cred *c)
 
 	if (c == NULL)
 		return;
+	gnutls_memset(c->ticket, 0, sizeof(c->ticket));
 	tls_pair_unref(c->dflt);
 	for (i = 0; i < c->nlin; i++)
 		tls_pair_unref(c->lin[i].pair);
@@ -678,6 +746,7 @@ tls_retire(struct tls_cred *old)
 	tls_retire_pair(old->dflt);
 	for (i = 0; i < old->nlin; i++)
 		tls_retire_pair(old->lin[i].pair);
+	gnutls_memset(old->ticket, 0, sizeof(old->ticket));
 	free(old->lin);
 	free(old->idx);
 	free(old);
@@ -701,6 +770,8 @@ tls_cleanup(void)
 	struct tls_pair	*p;
 
 	tls_free(atomic_exchange(&tls_current, NULL));
+	gnutls_memset(tls_own_ticket, 0, sizeof(tls_own_ticket));
+	tls_own_ticket_set = 0;
 	while ((c = tls_retired) != NULL) {
 		tls_retired = c->next;
 		tls_free(c);
@@ -789,6 +860,56 @@ tls_cert_cb(gnutls_session_t session, const gnutls_datum_t *req_ca_rdn,
 	*privkey = p->key;
 	atomic_fetch_sub_explicit(&tls_inflight, 1, memory_order_release);
 	return (0);
+}
+
+/*
+ * After the ClientHello (its server name known, its ticket or PSK not yet
+ * read): tickets for this session use keys of the server name's own, the
+ * HMAC-SHA-512 of the name (lowercase, no trailing dot; "" for none) under
+ * the set's master key.  A ticket issued under one name doesn't decrypt
+ * under another, so it resumes nothing there: a session resumes only under
+ * the name (and so the certificate) it was made for.  GnuTLS checks that
+ * for TLS 1.2 itself, but would resume a TLS 1.3 ticket under any name.
+ */
+static int
+tls_hello_cb(gnutls_session_t session)
+{
+	const struct tls_cred	*c;
+	gnutls_datum_t		 key;
+	unsigned char		 k[TLS_TICKET_LEN];
+	char			 sni[TLS_NAME_MAX + 1];
+	size_t			 len = sizeof(sni), i;
+	unsigned		 type;
+	int			 rc;
+
+	if (gnutls_server_name_get(session, sni, &len, &type, 0) !=
+	    GNUTLS_E_SUCCESS || type != GNUTLS_NAME_DNS || len >= sizeof(sni))
+		len = 0;
+	if (len > 0 && sni[len - 1] == '.')
+		len--;
+	for (i = 0; i < len; i++)
+		sni[i] = tolower((unsigned char)sni[i]);
+	/* In flight: see tls_retire(). */
+	atomic_fetch_add_explicit(&tls_inflight, 1, memory_order_seq_cst);
+	c = atomic_load_explicit(&tls_current, memory_order_seq_cst);
+	rc = c == NULL ? -1 : gnutls_hmac_fast(GNUTLS_MAC_SHA512, c->ticket,
+	    sizeof(c->ticket), sni, len, k);
+	atomic_fetch_sub_explicit(&tls_inflight, 1, memory_order_release);
+	if (rc < 0)
+		return (0);		/* No tickets, then. */
+	/* GnuTLS copies the key (and derives the rotating ones from it). */
+	key.data = k;
+	key.size = sizeof(k);
+	if ((rc = gnutls_session_ticket_enable_server(session, &key)) < 0)
+		log_warnx("tls: session tickets: %s", gnutls_strerror(rc));
+	gnutls_memset(k, 0, sizeof(k));
+	return (0);
+}
+
+void
+tls_session_start(gnutls_session_t session)
+{
+	gnutls_handshake_set_post_client_hello_function(session, tls_hello_cb);
 }
 
 int

@@ -59,8 +59,17 @@ int		 route_request(const char *method, const char *host,
 int		 route_plain(const char *method, const char *host,
 		    const char *path, struct route *r);
 
-/* tls.c: certificates.  TLS 1.2 and 1.3 only. */
-#define TLS_PRIORITIES	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+/*
+ * tls.c: certificates and the session ticket key.  TLS 1.2 and 1.3 only,
+ * ECDHE with AEAD ciphers only (no CBC, no SHA-1 signatures), X25519
+ * first: the hardening baseline, and the cheapest handshakes.
+ */
+#define TLS_PRIORITIES	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:" \
+	"-CIPHER-ALL:+AES-128-GCM:+CHACHA20-POLY1305:+AES-256-GCM:" \
+	"-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:-GROUP-ALL:" \
+	"+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1:" \
+	"-SIGN-RSA-SHA1:-SIGN-ECDSA-SHA1:%SERVER_PRECEDENCE"
+#define TLS_TICKET_KEY_MIN	32	/* Bytes of a tls-ticket-key file. */
 
 struct tls_cred;
 
@@ -91,11 +100,20 @@ void		 tls_cleanup(void);
 int		 tls_foreach(void (*cb)(const char *dir, const char *name,
 		    time_t expiry, void *arg), void *arg);
 gnutls_certificate_retrieve_function2	tls_cert_cb;
+/*
+ * A new server session (before its handshake) gets session tickets once
+ * its ClientHello is in, encrypted with keys of its server name's own,
+ * derived from the installed set's master key: tls-ticket-key's, or else
+ * one made at the first tls_load() and kept by every reload, so tickets
+ * stay valid across SIGHUP.  Any thread.
+ */
+void		 tls_session_start(gnutls_session_t);
 
 /* http.c: the MHD daemons and the request handlers. */
 /* HTTPS, plain, metrics. */
 #define HTTP_DAEMONS_MAX	(2 * CONF_LISTEN_MAX + CONF_METRICS_MAX)
 struct MHD_Daemon;
+struct http_listener;
 struct http_page;
 
 /* Shared responses and the store handle; before http_start(). */
@@ -104,7 +122,7 @@ void		 http_cleanup(void);
 /*
  * The store requests use; http_store_swap() makes ks it from the next
  * request on and returns the one replaced, which requests already under
- * way may still use: keep it open until http_stop().
+ * way may still use: keep it open until http_listener_stop().
  */
 struct ks	*http_store(void);
 struct ks	*http_store_swap(struct ks *);
@@ -114,14 +132,28 @@ struct ks	*http_store_swap(struct ks *);
  */
 int		 http_acme_open(const struct conf *, char *err, size_t errsz);
 /*
- * One MHD daemon on listening socket fd, with conf's limits: HTTPS, or
- * plain HTTP (ACME challenges and redirects) if plain is set.  NULL on
+ * As root, before privileges are dropped: the listener of listening socket
+ * fd (bound with SO_REUSEPORT), HTTPS or, if plain is set, plain HTTP
+ * (ACME challenges and redirects).  An HTTPS listener gets a socket more
+ * on fd's address for each CPU but the first.  NULL with err set.
+ */
+struct http_listener *http_listener_new(int fd, int plain, char *err,
+		    size_t errsz);
+size_t		 http_listener_threads(const struct http_listener *);
+/*
+ * Start the listener's daemons (a thread each) with conf's limits.  -1 on
  * error (logged).
  */
-struct MHD_Daemon *http_start(int fd, const struct conf *, int plain);
+int		 http_start(struct http_listener *, const struct conf *);
 /*
- * Stop the n (at most HTTP_DAEMONS_MAX) daemons ds: stop accepting, give
- * open connections up to wait_ms to finish, close them.
+ * Stop the n listeners ls: stop accepting, give open connections up to
+ * wait_ms to finish, close them and the sockets, free the listeners.
+ */
+void		 http_listener_stop(struct http_listener **ls, size_t n,
+		    unsigned wait_ms);
+/*
+ * The same for the n (at most HTTP_DAEMONS_MAX) daemons ds (the metrics
+ * listeners'): stop accepting, wait up to wait_ms, close them.
  */
 void		 http_stop(struct MHD_Daemon **ds, size_t n, unsigned wait_ms);
 /*

@@ -94,6 +94,7 @@ t_defaults(void)
 	is_int(conf->listen[1].ss.ss_family, AF_INET6, "default [::]");
 	is_int(port_of(&conf->listen[0]), 443, "default port 443");
 	is_str(conf->tls_dir, "", "default tls-dir: none");
+	is_str(conf->tls_ticket_key, "", "default tls-ticket-key: none");
 	is_int(conf->nlisten_http, 0, "default: no listen-http");
 	is_str(conf->acme_webroot, "", "default acme-webroot: none");
 	is_str(conf->acme_client, "none", "default acme-client none");
@@ -189,6 +190,7 @@ t_service(void)
 
 	is_int(parse(
 	    "tls-dir /etc/letsencrypt\n"
+	    "tls-ticket-key /etc/wkdd/ticket.key\n"
 	    "listen-http 127.0.0.1:80\n"
 	    "listen-http [::1]:0\n"
 	    "acme-webroot /var/www/acme\n"
@@ -207,6 +209,7 @@ t_service(void)
 		return;
 	}
 	is_str(conf->tls_dir, "/etc/letsencrypt", "tls-dir");
+	is_str(conf->tls_ticket_key, "/etc/wkdd/ticket.key", "tls-ticket-key");
 	is_int(conf->nlisten_http, 2, "two listen-http");
 	is_int(port_of(&conf->listen_http[0]), 80, "listen-http port 80");
 	is_str(conf->listen_http[1].text, "[::1]:0", "listen-http v6 text");
@@ -238,6 +241,8 @@ t_service(void)
 	conf_free(conf);
 
 	bad("tls-dir etc\n", 1, "tls-dir: \"etc\" is not an absolute path");
+	bad("tls-ticket-key k\n", 1,
+	    "tls-ticket-key: \"k\" is not an absolute path");
 	bad("acme-webroot www\n", 1, "acme-webroot: \"www\" is not an");
 	bad("pidfile wkdd.pid\n", 1, "pidfile: \"wkdd.pid\" is not an");
 	bad("listen-http 127.0.0.1\n", 1,
