@@ -98,6 +98,27 @@ log_getverbose(void)
 }
 
 /* One line on stderr, in one write. */
+/*
+ * All of p to fd, or as much as fd takes: a log line that can't be
+ * written is lost, with nowhere to say so.
+ */
+static void
+log_write(int fd, const char *p, size_t n)
+{
+	ssize_t	 w;
+	int	 saved = errno;
+
+	while (n > 0) {
+		if ((w = write(fd, p, n)) == -1 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		p += w;
+		n -= (size_t)w;
+	}
+	errno = saved;
+}
+
 static void
 log_stderr(const char *fmt, va_list ap)
 {
@@ -109,7 +130,7 @@ log_stderr(const char *fmt, va_list ap)
 	if ((size_t)n > sizeof(buf) - 2)
 		n = sizeof(buf) - 2;
 	buf[n++] = '\n';
-	(void)write(STDERR_FILENO, buf, n);
+	log_write(STDERR_FILENO, buf, n);
 }
 
 void
@@ -413,10 +434,10 @@ log_access(const struct sockaddr *client, const char *method,
 		log_syslog_send(line, n - 1);
 		break;
 	case LA_FILE:
-		(void)write(la_fd, line, n);
+		log_write(la_fd, line, n);
 		break;
 	default:
-		(void)write(STDERR_FILENO, line, n);
+		log_write(STDERR_FILENO, line, n);
 		break;
 	}
 out:

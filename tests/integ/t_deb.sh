@@ -202,7 +202,7 @@ inner() {
 	    "pidfile written by _wkdd"
 	like "$T/syslog.out" "^<30>.* wkdd\\[$WPID\\]: running as _wkdd \\(uid [0-9]+\\)\$" \
 	    "syslog: wkdd says it runs as _wkdd (daemon.info, ident wkdd)"
-	like "$T/syslog.out" "^<30>.* wkdd\\[$WPID\\]: listening on 0\\.0\\.0\\.0:443, port 443\$" \
+	like "$T/syslog.out" "^<30>.* wkdd\\[$WPID\\]: listening on 0\\.0\\.0\\.0:443, port 443, [0-9]+ threads?\$" \
 	    "syslog: listening on 0.0.0.0:443 (the namespace's)"
 
 	# curl: both methods.
