@@ -18,7 +18,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,26 +27,10 @@
 #include "log.h"
 #include "wkdd.h"
 
-static int	check_msg(char *, size_t, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
 static const char *check_whoami(char *, size_t);
 static int	check_store_access(const char *, int, char *, size_t);
 static int	check_dir_of(const char *, char *, size_t);
 static int	check_readable(const char *, const char *, const char *);
-
-/* Always -1. */
-static int
-check_msg(char *err, size_t errsz, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (errsz == 0)
-		return (-1);
-	va_start(ap, fmt);
-	(void)vsnprintf(err, errsz, fmt, ap);
-	va_end(ap);
-	return (-1);
-}
 
 /* "user NAME (uid N)" for the effective uid, into buf. */
 static const char *
@@ -93,10 +76,10 @@ check_user(const struct conf *conf, char *err, size_t errsz)
 		return (0);
 	errno = 0;
 	if ((pw = getpwnam(conf->user)) == NULL)
-		return (check_msg(err, errsz, "user %s: %s", conf->user,
+		return (conf_msg(err, errsz, "user %s: %s", conf->user,
 		    errno != 0 ? strerror(errno) : "no such user"));
 	if (pw->pw_uid == 0)
-		return (check_msg(err, errsz, "user %s: is root (uid 0): name "
+		return (conf_msg(err, errsz, "user %s: is root (uid 0): name "
 		    "an unprivileged user, or leave user out", conf->user));
 	return (0);
 }
@@ -126,19 +109,19 @@ check_pidfile(const struct conf *conf, char *err, size_t errsz)
 	if (conf->pidfile[0] == '\0')
 		return (0);
 	if (check_dir_of(conf->pidfile, dir, sizeof(dir)) == -1)
-		return (check_msg(err, errsz, "pidfile %s: bad path",
+		return (conf_msg(err, errsz, "pidfile %s: bad path",
 		    conf->pidfile));
 	if (stat(dir, &st) == -1)
-		return (check_msg(err, errsz, "pidfile %s: directory %s: %s",
+		return (conf_msg(err, errsz, "pidfile %s: directory %s: %s",
 		    conf->pidfile, dir, strerror(errno)));
 	if (!S_ISDIR(st.st_mode))
-		return (check_msg(err, errsz, "pidfile %s: %s is not a "
+		return (conf_msg(err, errsz, "pidfile %s: %s is not a "
 		    "directory", conf->pidfile, dir));
 	if (access(dir, W_OK | X_OK) == -1)
-		return (check_msg(err, errsz, "pidfile %s: directory %s: %s",
+		return (conf_msg(err, errsz, "pidfile %s: directory %s: %s",
 		    conf->pidfile, dir, strerror(errno)));
 	if (lstat(conf->pidfile, &st) == 0 && !S_ISREG(st.st_mode))
-		return (check_msg(err, errsz, "pidfile %s: not a regular file",
+		return (conf_msg(err, errsz, "pidfile %s: not a regular file",
 		    conf->pidfile));
 	return (0);
 }
@@ -156,26 +139,26 @@ check_store_access(const char *dir, int rc, char *err, size_t errsz)
 	if ((size_t)snprintf(lock, sizeof(lock), "%s/lock.mdb", dir) >=
 	    sizeof(lock) || (size_t)snprintf(data, sizeof(data),
 	    "%s/data.mdb", dir) >= sizeof(data))
-		return (check_msg(err, errsz, "store %s: path too long", dir));
+		return (conf_msg(err, errsz, "store %s: path too long", dir));
 	if (access(dir, X_OK) == -1)
-		return (check_msg(err, errsz, "store %s: %s: %s can't enter "
+		return (conf_msg(err, errsz, "store %s: %s: %s can't enter "
 		    "the directory", dir, strerror(errno), who));
 	if (access(data, R_OK) == -1)
-		return (check_msg(err, errsz, "store %s: %s: %s: %s can't "
+		return (conf_msg(err, errsz, "store %s: %s: %s: %s can't "
 		    "read it", dir, data, strerror(errno), who));
 	if (access(lock, F_OK) == 0) {
 		if (access(lock, R_OK | W_OK) == -1)
-			return (check_msg(err, errsz, "store %s: %s: %s: "
+			return (conf_msg(err, errsz, "store %s: %s: %s: "
 			    "lock.mdb must be writable by %s (LMDB readers "
 			    "record themselves there): make it and the store "
 			    "directory group-writable for a group of that user",
 			    dir, lock, strerror(errno), who));
 	} else if (access(dir, W_OK) == -1)
-		return (check_msg(err, errsz, "store %s: no lock.mdb, and %s "
+		return (conf_msg(err, errsz, "store %s: no lock.mdb, and %s "
 		    "can't create it (%s): lock.mdb must be writable by that "
 		    "user; run wkdctl once, or make the directory writable",
 		    dir, who, strerror(errno)));
-	return (check_msg(err, errsz, "store %s: %s (as %s)", dir,
+	return (conf_msg(err, errsz, "store %s: %s (as %s)", dir,
 	    ks_strerror(rc), who));
 }
 
@@ -190,11 +173,11 @@ check_store(const char *dir, size_t size, char *err, size_t errsz)
 		return (0);
 	}
 	if (rc == KS_NOTFOUND)
-		return (check_msg(err, errsz, "store %s: no store here (run "
+		return (conf_msg(err, errsz, "store %s: no store here (run "
 		    "\"wkdctl -s %s init\")", dir, dir));
 	if (rc == EACCES || rc == EPERM || rc == EROFS)
 		return (check_store_access(dir, rc, err, errsz));
-	return (check_msg(err, errsz, "store %s: %s", dir, ks_strerror(rc)));
+	return (conf_msg(err, errsz, "store %s: %s", dir, ks_strerror(rc)));
 }
 
 /* Warn unless path (of directive what) can be opened for reading. */

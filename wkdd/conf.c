@@ -137,8 +137,6 @@ static int	conf_set(struct conf_ctx *, struct conf *,
 		    const struct directive *, const char *);
 static int	conf_listen(struct conf_ctx *, const char *,
 		    struct conf_listen *, const char *);
-static int	conf_msg(char *, size_t, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
 static int	conf_printable(const char *);
 static int	conf_number(const char *, unsigned long long *, int);
 
@@ -266,8 +264,7 @@ conf_listen(struct conf_ctx *ctx, const char *name, struct conf_listen *l,
 	return (0);
 }
 
-/* A validator's message into err; always returns -1. */
-static int
+int
 conf_msg(char *err, size_t errsz, const char *fmt, ...)
 {
 	va_list	ap;

@@ -122,5 +122,8 @@ int		 conf_valid_host(const char *v, char *out, size_t outsz,
  * blanks, '"', '\' or ';' (which would break the TXT record).
  */
 int		 conf_valid_rua(const char *v, char *err, size_t errsz);
+/* A message into err (errsz 0: none); always returns -1. */
+int		 conf_msg(char *err, size_t errsz, const char *fmt, ...)
+		    __attribute__((format(printf, 3, 4)));
 
 #endif /* CONF_H */

@@ -59,7 +59,7 @@
 #define HTTP_METHODS	"GET, HEAD, OPTIONS"
 #define HTTP_REQHDR_MAX	512	/* Access-Control-Request-Headers kept. */
 #define HTTP_CORS_MAX_AGE	"86400"	/* Seconds a preflight is cached. */
-#define HTTP_STOP_POLL_MS	20	/* http_stop() counts connections. */
+#define HTTP_STOP_POLL_MS	20	/* http_listener_stop() counts connections. */
 #define HTTP_TEXT	"text/plain; charset=utf-8"
 #define HTTP_404	"Not found\n"
 #define HTTP_405	"Method not allowed\n"
@@ -1318,36 +1318,16 @@ http_listener_stop(struct http_listener **ls, size_t n, unsigned wait_ms)
 }
 
 void
-http_stop(struct MHD_Daemon **ds, size_t n, unsigned wait_ms)
+http_stop(struct MHD_Daemon **ds, size_t n)
 {
-	const union MHD_DaemonInfo	*info;
-	struct timespec			 ts = { 0,
-					    HTTP_STOP_POLL_MS * 1000 * 1000 };
-	MHD_socket			 fd[HTTP_DAEMONS_MAX];
-	unsigned			 waited, open;
-	size_t				 i;
+	MHD_socket	 fd;
+	size_t		 i;
 
-	/* Stop accepting everywhere... */
-	if (n > HTTP_DAEMONS_MAX)
-		n = HTTP_DAEMONS_MAX;
-	for (i = 0; i < n; i++)
-		fd[i] = MHD_quiesce_daemon(ds[i]);
-	/* ...let open connections finish for a while... */
-	for (waited = 0; waited < wait_ms; waited += HTTP_STOP_POLL_MS) {
-		for (i = 0, open = 0; i < n; i++) {
-			info = MHD_get_daemon_info(ds[i],
-			    MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-			if (info != NULL)
-				open += info->num_connections;
-		}
-		if (open == 0)
-			break;
-		nanosleep(&ts, NULL);
-	}
-	/* ...close the rest, then the listening sockets (MHD's docs). */
+	/* The connections, then the listening socket (MHD's docs). */
 	for (i = 0; i < n; i++) {
+		fd = MHD_quiesce_daemon(ds[i]);
 		MHD_stop_daemon(ds[i]);
-		if (fd[i] != MHD_INVALID_SOCKET)
-			(void)close(fd[i]);
+		if (fd != MHD_INVALID_SOCKET)
+			(void)close(fd);
 	}
 }

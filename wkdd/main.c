@@ -624,7 +624,7 @@ shutdown_all(struct MHD_Daemon **mhd, size_t nls, struct conf *conf)
 	size_t		 nm = conf->nmetrics_listen;
 
 	/* A scraper's keep-alive connection isn't waited for. */
-	http_stop(mhd + nls - nm, nm, 0);
+	http_stop(mhd + nls - nm, nm);
 	http_listener_stop(listeners, nls - nm, WKDD_STOP_MS);
 	pidfile_remove(conf);
 	ks = http_store();

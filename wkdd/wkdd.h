@@ -152,10 +152,10 @@ int		 http_start(struct http_listener *, const struct conf *);
 void		 http_listener_stop(struct http_listener **ls, size_t n,
 		    unsigned wait_ms);
 /*
- * The same for the n (at most HTTP_DAEMONS_MAX) daemons ds (the metrics
- * listeners'): stop accepting, wait up to wait_ms, close them.
+ * Stop the n daemons ds (the metrics listeners') at once, their
+ * connections and listening sockets closed.
  */
-void		 http_stop(struct MHD_Daemon **ds, size_t n, unsigned wait_ms);
+void		 http_stop(struct MHD_Daemon **ds, size_t n);
 /*
  * The page served at "/" from conf's www directory (index.html), NULL if
  * www is unset; sets *err and returns -1 on error.  install swaps it in
