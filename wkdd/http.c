@@ -59,7 +59,7 @@
 #define HTTP_METHODS	"GET, HEAD, OPTIONS"
 #define HTTP_REQHDR_MAX	512	/* Access-Control-Request-Headers kept. */
 #define HTTP_CORS_MAX_AGE	"86400"	/* Seconds a preflight is cached. */
-#define HTTP_STOP_POLL_MS	20	/* http_listener_stop() counts connections. */
+#define HTTP_STOP_POLL_MS	20	/* Stopping: connections counted. */
 #define HTTP_TEXT	"text/plain; charset=utf-8"
 #define HTTP_404	"Not found\n"
 #define HTTP_405	"Method not allowed\n"
