@@ -11,6 +11,9 @@
  * store.c	init; opening the store, transactions, address snapshots.
  * backup.c	backup, restore: the store as one file, copied whole.
  * audit.c	the audit log: written with every change; "log".
+ * token.c	token: the admin API's tokens, kept as hashes.
+ * api.c	serve: the admin API, a second front end (JSON over HTTP).
+ * apijson.c	the admin API's request bodies (jansson).
  * io.c		bounded file reading, writing, JSON and URL encoding.
  * pass.c	passphrases (--passphrase-fd, or the terminal).
  * domain.c	domain add, remove, policy, list, set.
