@@ -24,6 +24,7 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -560,6 +561,91 @@ api_keys_reach(struct api_req *r, struct ks_txn *txn,
 	return (0);
 }
 
+/* The sync report as "account sync --json" prints it, as JSON. */
+static json_t *
+api_sync_report(const struct sync_report *rep, int dry, int written)
+{
+	json_t	*j;
+	char	*s = NULL;
+	size_t	 len = 0;
+	FILE	*fp;
+
+	if ((fp = open_memstream(&s, &len)) == NULL)
+		return (NULL);
+	sync_print_json(fp, "(request)", rep, dry, written);
+	if (fclose(fp) != 0) {
+		free(s);
+		return (NULL);
+	}
+	j = json_loadb(s, len, 0, NULL);
+	free(s);
+	return (j);
+}
+
+/*
+ * POST /v1/accounts/sync[?dry_run=1]: the body is an "account sync" file
+ * (a line per account: primary, then aliases, tab-separated), applied as
+ * that command does, in one transaction.  A scoped token may name only
+ * addresses of its domains (else 404, nothing done).
+ */
+static void
+api_accounts_sync(struct api_req *r)
+{
+	struct sync_report	 rep;
+	struct ks_txn		*txn;
+	const char		*q;
+	FILE			*fp;
+	size_t			 i, j;
+	int			 rd, dry, written = 0;
+
+	memset(&rep, 0, sizeof(rep));
+	q = MHD_lookup_connection_value(r->c, MHD_GET_ARGUMENT_KIND,
+	    "dry_run");
+	dry = q != NULL && (strcmp(q, "1") == 0 || strcmp(q, "true") == 0);
+	if (!api_writable(r))
+		return;
+	if (r->len == 0 || (fp = fmemopen((void *)(uintptr_t)r->body, r->len,
+	    "r")) == NULL) {
+		api_error(r, MHD_HTTP_BAD_REQUEST, "bad_request",
+		    "no sync file in the body");
+		return;
+	}
+	rd = sync_read(fp, "(request)", &rep);
+	(void)fclose(fp);
+	if (rd == -1) {
+		api_refused(r, MHD_HTTP_BAD_REQUEST, "bad_request",
+		    "the sync file could not be read");
+		goto out;
+	}
+	for (i = 0; i < rep.n; i++)
+		for (j = 0; j < rep.v[i].n; j++)
+			if (rep.v[i].v[j].norm &&
+			    !api_addr_scoped(r->tk, rep.v[i].v[j].addr)) {
+				api_notfound(r);
+				goto out;
+			}
+	if (api_begin(r, 0, &txn) == -1)
+		goto out;
+	if (sync_accounts(txn, NULL, &rep) == -1) {
+		ks_txn_abort(txn);
+		api_refused(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "store_error",
+		    "the sync failed: nothing changed");
+		goto out;
+	}
+	if (dry || (rep.added == 0 && rep.aliases == 0))
+		ks_txn_abort(txn);
+	else if (api_commit(r, txn) == -1)
+		goto out;
+	else
+		written = 1;
+	r->status = rep.conflicts > 0 ? MHD_HTTP_MULTI_STATUS : MHD_HTTP_OK;
+	if ((r->out = api_sync_report(&rep, dry, written)) == NULL)
+		api_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
+		    "the report could not be made");
+out:
+	sync_report_free(&rep);
+}
+
 /* pgp_read()'s filter: UIDs of hosted domains the token reaches. */
 struct api_hosted {
 	struct ks_txn		*txn;
@@ -777,6 +863,7 @@ static const struct api_route {
 	{ "GET", 2, { "v1", "domains" }, api_domains },
 	{ "GET", 3, { "v1", "domains", "*" }, api_domain },
 	{ "POST", 2, { "v1", "accounts" }, api_account_create },
+	{ "POST", 3, { "v1", "accounts", "sync" }, api_accounts_sync },
 	{ "GET", 3, { "v1", "accounts", "*" }, api_account_show },
 	{ "POST", 4, { "v1", "accounts", "*", "aliases" }, api_alias_add },
 	{ "DELETE", 5, { "v1", "accounts", "*", "aliases", "*" },

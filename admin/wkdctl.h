@@ -504,6 +504,12 @@ int	 sync_read(FILE *fp, const char *name, struct sync_report *r);
 int	 sync_accounts(struct ks_txn *, struct io_progress *pg,
 	    struct sync_report *r);
 void	 sync_report_free(struct sync_report *);
+/*
+ * r as "account sync --json" prints it: one JSON object; name labels the
+ * input, dry and written say whether it was a dry run and was written.
+ */
+void	 sync_print_json(FILE *, const char *name, const struct sync_report *r,
+	    int dry, int written);
 
 /* import.c, importcli.c (cmd_import, the report's printing) */
 int	 cmd_import(struct ctl *, int, char **);

@@ -4,7 +4,9 @@
 # as a provider's platform and a customer would, and the real wkdd on
 # 127.0.0.1:443 serving what it changed:
 #   - a platform token creates an account and uploads the user's
-#     secret-key export (gpg's); gpg and sq then find the key by WKD;
+#     secret-key export (gpg's); gpg, sq and OpenPGP.js then find the key
+#     by WKD;
+#   - it syncs 20,000 accounts in one request (account sync's format);
 #   - it adds an alias, and the key is found there too; it revokes the
 #     key (the stored certificate), and gpg finds it revoked;
 #   - a customer token scoped to customer.example gets 404 for every
@@ -19,7 +21,10 @@ TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 O=${O:-$TOP/build}
 export TOP O
 . "$TOP/tests/interop/lib.sh"
-io_need dirmngr curl sq
+io_need dirmngr curl sq node npm python3
+# OpenPGP.js from the lock file, before the namespace (no network there).
+io_js_ready || { echo "not ok 1 - npm ci in tests/interop/js"; echo 1..1
+	exit 1; }
 io_enter
 
 T=$(mktemp -d /tmp/wkdd-api.XXXXXX) || exit 1
@@ -83,7 +88,7 @@ VIEWER=$(cat "$T/tok.viewer")
 
 SOCK=$T/api.sock
 serve() {
-	"$O/wkdctl" -s "$T/store" serve --socket "$SOCK" --max-body 65536 \
+	"$O/wkdctl" -s "$T/store" serve --socket "$SOCK" --max-body 2097152 \
 	    > "$T/serve.log" 2>&1 &
 	API_PID=$!
 	_i=0
@@ -195,6 +200,15 @@ sq_lookup() {
 }
 check "gpg finds the key at $ALICE by WKD" lookup alice "$ALICE" valid
 check "sq finds the key at $ALICE by WKD" sq_lookup alice.sq "$ALICE" valid
+js_lookup() {
+	io_js_get "$1" "$2" && grep -q "^key $FPR $3\$" "$T/$1.sum" &&
+	    [ "$(grep -c '^uid ' "$T/$1.sum")" -eq 1 ] &&
+	    grep -q "^uid .*$2" "$T/$1.sum" && return 0
+	show "$T/$1.err" "$T/$1.sum"
+	return 1
+}
+check "OpenPGP.js finds the key at $ALICE by WKD" \
+    js_lookup alice.js "$ALICE" valid
 
 api "$PLATFORM" POST "/v1/accounts/$ALICE/aliases" \
     -d "{\"alias\":\"$ALIAS\"}"
@@ -209,6 +223,33 @@ check "it serves both addresses" \
     [ "$(json served)" = "[\"$ALIAS\", \"$ALICE\"]" ]
 api "$PLATFORM" GET "/v1/accounts/$ALICE"
 expect 200 "platform: GET /v1/accounts/ADDR"
+
+# --- bulk: account sync's file, 20,000 accounts ------------------------
+
+awk -v d="$IO_D_ADV" 'BEGIN {
+	for (i = 0; i < 20000; i++)
+		printf "user%05d@%s\tu%05d.alias@%s\n", i, d, i, d }' \
+    > "$T/sync.txt"
+api "$PLATFORM" POST "/v1/accounts/sync?dry_run=1" \
+    -H 'Content-Type: text/tab-separated-values' --data-binary "@$T/sync.txt"
+expect 200 "platform: a dry run of 20,000 accounts"
+check "the dry run wrote nothing" \
+    [ "$(json written),$(json summary.accounts_added)" = "false,20000" ]
+api "$PLATFORM" POST /v1/accounts/sync \
+    -H 'Content-Type: text/tab-separated-values' --data-binary "@$T/sync.txt"
+expect 200 "platform: sync 20,000 accounts, each with an alias"
+check "the report: 20,000 accounts and aliases added, written" \
+    [ "$(json written),$(json summary.accounts_added),$(json summary.aliases_added)" = \
+    "true,20000,20000" ]
+W account list --json > "$T/accounts.json" 2>&1
+check "wkdctl account list shows them all" \
+    [ "$(python3 -c 'import json, sys
+print(len(json.load(open(sys.argv[1]))))' "$T/accounts.json")" -eq 20001 ]
+api "$PLATFORM" POST /v1/accounts/sync \
+    -H 'Content-Type: text/tab-separated-values' --data-binary "@$T/sync.txt"
+expect 200 "the same sync again: nothing to do"
+check "all 20,000 unchanged" \
+    [ "$(json written),$(json summary.unchanged)" = "false,20000" ]
 
 # --- the customer: only its own domain ----------------------------------
 
@@ -242,6 +283,11 @@ api "$CUSTOMER" POST "/v1/keys?account=$ALICE" \
 expect 404 "customer: upload a key for another tenant's account: 404"
 api "$CUSTOMER" POST /v1/keys --data-binary "@$T/keys/alice.sec"
 expect 404 "customer: upload another tenant's stored key: 404" not_found
+printf 'eve@%s\tx@%s\n' "$CUST" "$IO_D_ADV" > "$T/xsync.txt"
+api "$CUSTOMER" POST /v1/accounts/sync --data-binary "@$T/xsync.txt"
+expect 404 "customer: a sync naming an $IO_D_ADV address: 404, nothing done"
+api "$CUSTOMER" GET "/v1/accounts/user00001@$IO_D_ADV"
+expect 404 "customer: a synced account of $IO_D_ADV: 404"
 snapshot "$T/after"
 check "the store is unchanged by all of these" cmp "$T/before" "$T/after"
 
@@ -257,7 +303,7 @@ api "$VIEWER" GET "/v1/accounts/$ALICE"
 expect 200 "read-only token: reads"
 api "$VIEWER" POST /v1/accounts -d "{\"primary\":\"dave@$IO_D_ADV\"}"
 expect 403 "read-only token: no change (403)" read_only
-head -c 70000 /dev/zero > "$T/big"
+head -c 2100000 /dev/zero > "$T/big"
 api "$PLATFORM" POST "/v1/keys?account=$ALICE" --data-binary "@$T/big"
 expect 413 "a body over --max-body: 413" too_large
 printf 'not a key at all\n' > "$T/bad.key"
