@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -39,11 +40,22 @@
 #define API_SOCKET	"/run/wkdctl/api.sock"
 #define API_BODY_MAX	(4 * 1024 * 1024)	/* A key export: KS_CERT_MAX. */
 #define API_ALIASES_MAX	64
+#define API_RATE	100	/* Requests a second per token. */
 #define API_SEGS	6
+
+/* A token's request budget: a bucket of rate requests, refilled. */
+#define API_RATE_SLOTS	256
+struct api_rate {
+	char		 name[KS_TOKEN_NAME_MAX];
+	double		 left;
+	struct timespec	 last;
+};
 
 struct api {
 	struct ctl	*ctl;
 	size_t		 maxbody;
+	unsigned	 rate;		/* Per token per second; 0: none. */
+	struct api_rate	 rates[API_RATE_SLOTS];
 };
 
 /* One request: its body as read, then the answer. */
@@ -646,6 +658,81 @@ out:
 	sync_report_free(&rep);
 }
 
+/*
+ * DELETE /v1/accounts/{primary} (account remove): everything its
+ * addresses publish taken down; they stay bound to it for good.  A scoped
+ * token needs every address of the account in its domains.
+ */
+static void
+api_account_remove(struct api_req *r)
+{
+	struct ks_txn		*txn;
+	struct store_addrs	 l;
+	struct ks_addr		 a;
+	char			 addr[KS_ADDR_MAX];
+	size_t			 i, nunpub, nbound;
+
+	memset(&l, 0, sizeof(l));
+	if (!api_writable(r) || api_addr(r, r->seg[2], addr) == -1 ||
+	    api_begin(r, 0, &txn) == -1)
+		return;
+	if (ks_addr_get(txn, addr, &a) != KS_OK ||
+	    store_addrs(txn, a.account, &l) == -1) {
+		ks_txn_abort(txn);
+		api_notfound(r);
+		goto out;
+	}
+	for (i = 0; i < l.n; i++)
+		if (!api_addr_scoped(r->tk, l.v[i].addr)) {
+			ks_txn_abort(txn);
+			api_notfound(r);
+			goto out;
+		}
+	if (account_retire(txn, addr, &nunpub, &nbound) == -1) {
+		ks_txn_abort(txn);
+		api_refused(r, MHD_HTTP_CONFLICT, "rejected",
+		    "the account could not be removed");
+		goto out;
+	}
+	if (api_commit(r, txn) == -1)
+		goto out;
+	r->status = MHD_HTTP_OK;
+	r->out = json_pack("{s:s,s:b,s:I,s:I}", "account", addr, "removed",
+	    1, "unpublished", (json_int_t)nunpub, "bound",
+	    (json_int_t)nbound);
+out:
+	store_addrs_free(&l);
+}
+
+/* POST /v1/addresses/{addr}/unpublish and .../publish */
+static void
+api_address_publish(struct api_req *r)
+{
+	struct ks_txn	*txn;
+	char		 addr[KS_ADDR_MAX], fpr[KS_FPR_MAX];
+	int		 on = strcmp(r->seg[3], "publish") == 0, rc;
+
+	if (!api_writable(r) || api_addr(r, r->seg[2], addr) == -1 ||
+	    api_begin(r, 0, &txn) == -1)
+		return;
+	fpr[0] = '\0';
+	rc = on ? publish_on(txn, addr, fpr) : publish_off(txn, addr, fpr);
+	if (rc == -1) {
+		ks_txn_abort(txn);
+		api_refused(r, MHD_HTTP_CONFLICT, "rejected", on ?
+		    "the address could not be published" :
+		    "the address could not be unpublished");
+		return;
+	}
+	if (api_commit(r, txn) == -1)
+		return;
+	r->status = MHD_HTTP_OK;
+	r->out = on ? json_pack("{s:s,s:b,s:s?}", "address", addr,
+	    "published", rc == 1, "fpr", rc == 1 ? fpr : NULL) :
+	    json_pack("{s:s,s:b,s:s?}", "address", addr, "published", 0,
+	    "was", fpr[0] != '\0' ? fpr : NULL);
+}
+
 /* pgp_read()'s filter: UIDs of hosted domains the token reaches. */
 struct api_hosted {
 	struct ks_txn		*txn;
@@ -806,6 +893,7 @@ api_key_revoke(struct api_req *r)
 	struct ks_txn		*txn;
 	struct store_addrs	 l;
 	char			 fpr[KS_FPR_MAX], reason[32];
+	const char		*ct;
 	json_t			*a;
 	size_t			 i;
 	struct api_field	 f[] = {
@@ -819,9 +907,18 @@ api_key_revoke(struct api_req *r)
 	req.reason = PGP_REV_UNSPECIFIED;
 	if (!api_writable(r))
 		return;
-	if (r->len > 0 && api_body(r, f, 1) == -1)
+	ct = MHD_lookup_connection_value(r->c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_TYPE);
+	/* A revocation certificate made elsewhere (gpg's .rev), verified. */
+	if (r->len > 0 && ct != NULL &&
+	    (strncmp(ct, "application/pgp-signature", 25) == 0 ||
+	    strncmp(ct, "application/octet-stream", 24) == 0)) {
+		req.certdata = r->body;
+		req.certlen = r->len;
+		req.certname = "(request)";
+	} else if (r->len > 0 && api_body(r, f, 1) == -1)
 		return;
-	if (r->len > 0 && f[0].seen &&
+	if (req.certdata == NULL && r->len > 0 && f[0].seen &&
 	    (req.reason = pgp_reason_code(reason)) == -1) {
 		api_error(r, MHD_HTTP_BAD_REQUEST, "bad_request", "reason: "
 		    "one of compromised, superseded, retired, unspecified");
@@ -853,6 +950,46 @@ out:
 	store_addrs_free(&l);
 }
 
+/*
+ * DELETE /v1/keys/{fpr} (wkdctl remove): the key and all it published; a
+ * scoped token, only a key it reaches whole.
+ */
+static void
+api_key_remove(struct api_req *r)
+{
+	struct ks_txn		*txn;
+	struct store_addrs	 l, gone;
+	char			 fpr[KS_FPR_MAX];
+	json_t			*a;
+	size_t			 i;
+
+	memset(&l, 0, sizeof(l));
+	memset(&gone, 0, sizeof(gone));
+	if (!api_writable(r) || api_begin(r, 0, &txn) == -1)
+		return;
+	if (api_key(r, txn, r->seg[2], fpr, &l, 1) == -1) {
+		ks_txn_abort(txn);
+		goto out;
+	}
+	if (remove_key(txn, fpr, &gone) == -1) {
+		ks_txn_abort(txn);
+		api_refused(r, MHD_HTTP_CONFLICT, "rejected",
+		    "the key could not be removed");
+		goto out;
+	}
+	if (api_commit(r, txn) == -1)
+		goto out;
+	a = json_array();
+	for (i = 0; i < gone.n; i++)
+		json_array_append_new(a, json_string(gone.v[i].addr));
+	r->status = MHD_HTTP_OK;
+	r->out = json_pack("{s:s,s:b,s:o}", "fpr", fpr, "removed", 1,
+	    "unpublished", a);
+out:
+	store_addrs_free(&gone);
+	store_addrs_free(&l);
+}
+
 /* The routes: method, path segments after "v1" ("*": any one). */
 static const struct api_route {
 	const char	*method;
@@ -865,12 +1002,18 @@ static const struct api_route {
 	{ "POST", 2, { "v1", "accounts" }, api_account_create },
 	{ "POST", 3, { "v1", "accounts", "sync" }, api_accounts_sync },
 	{ "GET", 3, { "v1", "accounts", "*" }, api_account_show },
+	{ "DELETE", 3, { "v1", "accounts", "*" }, api_account_remove },
 	{ "POST", 4, { "v1", "accounts", "*", "aliases" }, api_alias_add },
 	{ "DELETE", 5, { "v1", "accounts", "*", "aliases", "*" },
 	    api_alias_retire },
 	{ "POST", 2, { "v1", "keys" }, api_keys_import },
 	{ "GET", 3, { "v1", "keys", "*" }, api_key_show },
+	{ "DELETE", 3, { "v1", "keys", "*" }, api_key_remove },
 	{ "POST", 4, { "v1", "keys", "*", "revoke" }, api_key_revoke },
+	{ "POST", 4, { "v1", "addresses", "*", "publish" },
+	    api_address_publish },
+	{ "POST", 4, { "v1", "addresses", "*", "unpublish" },
+	    api_address_publish },
 };
 
 static void
@@ -920,6 +1063,49 @@ api_auth(struct api *api, struct MHD_Connection *c, struct ks_token *tk)
 	rc = token_auth(txn, h + 7, tk);
 	ks_txn_abort(txn);
 	return (rc);
+}
+
+/*
+ * May token name make a request now?  Each token has a bucket of
+ * api->rate requests, refilled at api->rate a second; the least recently
+ * used slot goes to a token not seen lately.
+ */
+static int
+api_rate_ok(struct api *api, const char *name)
+{
+	struct api_rate	*b, *old = NULL;
+	struct timespec	 now;
+	double		 dt;
+	size_t		 i;
+
+	if (api->rate == 0)
+		return (1);
+	(void)clock_gettime(CLOCK_MONOTONIC, &now);
+	for (i = 0, b = NULL; i < API_RATE_SLOTS; i++) {
+		if (strcmp(api->rates[i].name, name) == 0) {
+			b = &api->rates[i];
+			break;
+		}
+		if (old == NULL || api->rates[i].last.tv_sec <
+		    old->last.tv_sec)
+			old = &api->rates[i];
+	}
+	if (b == NULL) {
+		b = old;
+		(void)snprintf(b->name, sizeof(b->name), "%s", name);
+		b->left = api->rate;
+	} else {
+		dt = (now.tv_sec - b->last.tv_sec) +
+		    (now.tv_nsec - b->last.tv_nsec) / 1e9;
+		b->left += dt * api->rate;
+		if (b->left > api->rate)
+			b->left = api->rate;
+	}
+	b->last = now;
+	if (b->left < 1)
+		return (0);
+	b->left -= 1;
+	return (1);
 }
 
 /* Split path ("/v1/a/b") into r's segments (MHD has decoded it). */
@@ -1029,6 +1215,11 @@ api_handler(void *cls, struct MHD_Connection *c, const char *url,
 		    json_pack("{s:{s:s,s:s}}", "error", "code",
 		    "unauthorized", "message", "authentication required")));
 	r.tk = &tk;
+	if (!api_rate_ok(api, tk.name)) {
+		api_error(&r, MHD_HTTP_TOO_MANY_REQUESTS, "rate_limited",
+		    "more than %u requests a second", api->rate);
+		return (api_respond(c, r.status, r.out));
+	}
 	if (ac->toobig) {
 		api_error(&r, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
 		    "the body is over %zu bytes", api->maxbody);
@@ -1121,12 +1312,14 @@ cmd_serve(struct ctl *ctl, int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "max-body", required_argument, NULL, 'm' },
+		{ "rate", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 }
 	};
 
 	memset(&api, 0, sizeof(api));
 	api.ctl = ctl;
 	api.maxbody = API_BODY_MAX;
+	api.rate = API_RATE;
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
@@ -1142,6 +1335,16 @@ cmd_serve(struct ctl *ctl, int argc, char **argv)
 				return (1);
 			}
 			api.maxbody = n;
+			break;
+		case 'r':
+			errno = 0;
+			n = strtoull(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || n > 100000) {
+				warnx("--rate %s: from 0 (no limit) to 100000 "
+				    "requests a second", optarg);
+				return (1);
+			}
+			api.rate = n;
 			break;
 		default:
 			return (cli_usage(SERVE_USAGE));

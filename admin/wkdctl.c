@@ -163,7 +163,9 @@ static const struct ctl_cmd cmds[] = {
 	    "Listens on path (default " "/run/wkdctl/api.sock" ", mode 660)\n"
 	    "until SIGTERM; each request runs as a command does, in one\n"
 	    "transaction, under its token's name in the audit log.  Bodies\n"
-	    "over --max-body bytes (default 4 MiB) get 413.  See api.yaml.\n" },
+	    "over --max-body bytes (default 4 MiB) get 413; more than --rate\n"
+	    "requests a second (default 100) from one token, 429.  See\n"
+	    "admin/api.yaml and wkdctl(8).\n" },
 	{ "mta-sts", cmd_mtasts, MTASTS_USAGE,
 	    "set, show or remove a domain's MTA-STS policy",
 	    "wkdd serves it at https://mta-sts.DOMAIN/.well-known/mta-sts.txt\n"

@@ -134,7 +134,8 @@ struct pgp_certs;
 #define TOKEN_USAGE	"token add [--domain domain ...] [--read-only] name\n" \
 			"token list\n" \
 			"token revoke name"
-#define SERVE_USAGE	"serve [--socket path] [--max-body bytes]"
+#define SERVE_USAGE	"serve [--socket path] [--max-body bytes] " \
+			"[--rate n]"
 
 /* What main() hands every command. */
 struct ctl {

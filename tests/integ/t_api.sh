@@ -51,6 +51,7 @@ io_step "trust store with the test CA" "$T/trust.log" io_trust with
 CUST=customer.example
 ALICE=alice@$IO_D_ADV
 ALIAS=alice.alias@$IO_D_ADV
+BOB=bob@$IO_D_ADV
 G=$(io_newhome gen)
 W() {
 	"$O/wkdctl" -s "$T/store" "$@"
@@ -66,7 +67,14 @@ mkkey() {
 	echo "$FPR" > "$T/keys/alice.fpr"
 	io_gpg "$G" --quick-add-uid "$FPR" "$ALIAS" &&
 	io_gpg "$G" --export-secret-keys "$FPR" > "$T/keys/alice.sec" &&
-	[ -s "$T/keys/alice.sec" ]
+	[ -s "$T/keys/alice.sec" ] || return 1
+	# Bob's: public only, with gpg's own revocation certificate.
+	io_gpg "$G" --status-fd 1 --quick-gen-key "$BOB" future-default \
+	    default never > "$T/keys/bob.status" || return 1
+	_f=$(awk '$2 == "KEY_CREATED" { print $4 }' "$T/keys/bob.status")
+	echo "$_f" > "$T/keys/bob.fpr"
+	io_gpg "$G" --export "$_f" > "$T/keys/bob.pub" &&
+	sed 's/^:-----/-----/' "$G/openpgp-revocs.d/$_f.rev" > "$T/keys/bob.rev"
 }
 
 # The operator's part: the store, the domains, the tokens.
@@ -81,6 +89,7 @@ store() {
 io_step "key (gpg)" "$T/key.log" mkkey
 gpgconf --homedir "$G" --kill all 2>/dev/null
 FPR=$(cat "$T/keys/alice.fpr")
+BOBFPR=$(cat "$T/keys/bob.fpr")
 io_step "store and tokens (wkdctl)" "$T/store.log" store
 PLATFORM=$(cat "$T/tok.platform")
 CUSTOMER=$(cat "$T/tok.customer")
@@ -278,6 +287,12 @@ api "$CUSTOMER" DELETE "/v1/accounts/$ALICE/aliases/$ALIAS"
 expect 404 "customer: retire another tenant's alias: 404"
 api "$CUSTOMER" POST "/v1/keys/$FPR/revoke"
 expect 404 "customer: revoke another tenant's key: 404"
+api "$CUSTOMER" DELETE "/v1/keys/$FPR"
+expect 404 "customer: remove another tenant's key: 404"
+api "$CUSTOMER" DELETE "/v1/accounts/$ALICE"
+expect 404 "customer: remove another tenant's account: 404"
+api "$CUSTOMER" POST "/v1/addresses/$ALIAS/unpublish"
+expect 404 "customer: unpublish another tenant's address: 404"
 api "$CUSTOMER" POST "/v1/keys?account=$ALICE" \
     --data-binary "@$T/keys/alice.sec"
 expect 404 "customer: upload a key for another tenant's account: 404"
@@ -325,11 +340,53 @@ expect 405 "a known route, another method: 405" method_not_allowed
 snapshot "$T/after"
 check "the store is unchanged by all of these" cmp "$T/before" "$T/after"
 
+# --- unpublish, publish; revoke by an uploaded certificate; remove -------
+
+api "$PLATFORM" POST "/v1/addresses/$ALIAS/unpublish"
+expect 200 "platform: unpublish the alias"
+check "wkdctl list: the alias is not served" \
+    sh -c "! '$O/wkdctl' -s '$T/store' list | grep -q '^$ALIAS	'"
+api "$PLATFORM" POST "/v1/addresses/$ALIAS/publish"
+expect 200 "platform: publish it again"
+check "it serves the key again" \
+    [ "$(json published),$(json fpr)" = "true,$FPR" ]
+
+api "$PLATFORM" POST /v1/accounts -d "{\"primary\":\"$BOB\"}"
+expect 201 "platform: creates $BOB"
+api "$PLATFORM" POST /v1/keys -H 'Content-Type: application/pgp-keys' \
+    --data-binary "@$T/keys/bob.pub"
+expect 200 "platform: uploads bob's public key"
+FPR_SAVE=$FPR
+FPR=$BOBFPR
+check "gpg finds bob's key" lookup bob "$BOB" valid
+printf 'garbage\n' > "$T/bad.rev"
+api "$PLATFORM" POST "/v1/keys/$BOBFPR/revoke" \
+    -H 'Content-Type: application/pgp-signature' --data-binary "@$T/bad.rev"
+check "a revocation certificate that isn't one: refused (4xx)" \
+    [ "${STATUS%??}" = 4 ]
+api "$PLATFORM" POST "/v1/keys/$BOBFPR/revoke" \
+    -H 'Content-Type: application/pgp-signature' \
+    --data-binary "@$T/keys/bob.rev"
+expect 200 "platform: revoke bob's key with gpg's revocation certificate"
+check "gpg finds bob's key revoked" lookup bob.rev "$BOB" revoked
+api "$PLATFORM" DELETE "/v1/keys/$BOBFPR"
+expect 200 "platform: remove bob's key"
+check "it unpublished bob" [ "$(json unpublished)" = "[\"$BOB\"]" ]
+api "$PLATFORM" GET "/v1/keys/$BOBFPR"
+expect 404 "the removed key: 404"
+api "$PLATFORM" DELETE "/v1/accounts/$BOB"
+expect 200 "platform: remove bob's account"
+api "$PLATFORM" POST /v1/accounts -d "{\"primary\":\"$BOB\"}"
+expect 409 "a removed account's address can't be bound again" rejected
+FPR=$FPR_SAVE
+
 # --- revoke -------------------------------------------------------------
 
 api "$PLATFORM" POST "/v1/keys/$FPR/revoke" -d '{"reason":"compromised"}'
 expect 200 "platform: revoke with the stored certificate"
 check "gpg finds the key revoked at $ALICE" lookup alice.rev "$ALICE" revoked
+check "sq finds it revoked" sq_lookup alice.sqrev "$ALICE" revoked
+check "OpenPGP.js finds it revoked" js_lookup alice.jsrev "$ALICE" revoked
 
 W log > "$T/log" 2>&1
 check "the audit log names the platform token" \
@@ -354,6 +411,29 @@ expect 401 "a revoked token: 401 at once"
 check "wkdctl restore of that backup" quiet W restore "$T/backup.mdb"
 api "$VIEWER" GET /v1/domains
 expect 200 "restored: the token is back"
+
+# --- a per-token request rate ------------------------------------------
+
+"$O/wkdctl" -s "$T/store" serve --socket "$T/rate.sock" --rate 1 \
+    > "$T/rate.log" 2>&1 &
+RATE_PID=$!
+_i=0
+while [ ! -S "$T/rate.sock" ] && [ $_i -lt 100 ]; do
+	sleep 0.1
+	_i=$((_i + 1))
+done
+: > "$T/rate.codes"
+for _n in 1 2 3 4 5; do
+	curl -sS --unix-socket "$T/rate.sock" -o "$T/resp" -w '%{http_code}\n' \
+	    -H "Authorization: Bearer $PLATFORM" http://localhost/v1/domains \
+	    >> "$T/rate.codes" 2>>"$T/curl.err"
+done
+check "--rate 1: five requests at once, some refused with 429" \
+    grep -q '^429$' "$T/rate.codes"
+check "the first one served" [ "$(head -n 1 "$T/rate.codes")" = 200 ]
+check "429's code is rate_limited" [ "$(json error.code)" = rate_limited ]
+kill -TERM "$RATE_PID"
+wait "$RATE_PID"
 
 kill -TERM "$API_PID"
 wait "$API_PID"
