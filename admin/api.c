@@ -62,8 +62,12 @@ struct api {
 struct api_conn {
 	unsigned char	*body;
 	size_t		 len, cap;
+	size_t		 seen;		/* Bytes sent, kept or not. */
 	int		 toobig;
 };
+
+/* A body over the cap is read and dropped up to this, then cut off. */
+#define API_DISCARD_MAX	((size_t)64 * 1024 * 1024)
 
 /* What a handler gets. */
 struct api_req {
@@ -1177,6 +1181,9 @@ api_handler(void *cls, struct MHD_Connection *c, const char *url,
 	}
 	if (*uploadsz > 0) {
 		/* Read it all, keeping at most maxbody bytes. */
+		ac->seen += *uploadsz;
+		if (ac->seen > api->maxbody + API_DISCARD_MAX)
+			return (MHD_NO);
 		if (!ac->toobig && *uploadsz > api->maxbody - ac->len) {
 			ac->toobig = 1;
 			io_wipe(ac->body, ac->cap);
