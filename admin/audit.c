@@ -25,6 +25,20 @@
 
 /* The command line, for the audit log: set once by main(). */
 static char	audit_cmdline[512];
+/* The API's token and request, when serving (audit_actor()). */
+static char	audit_user[64];
+static char	audit_cmd[512];
+static int	audit_api;
+
+void
+audit_actor(const char *user, const char *cmd)
+{
+	audit_api = user != NULL;
+	(void)snprintf(audit_user, sizeof(audit_user), "%s",
+	    user != NULL ? user : "");
+	(void)snprintf(audit_cmd, sizeof(audit_cmd), "%s",
+	    cmd != NULL ? cmd : "");
+}
 
 void
 audit_init(int argc, char **argv)
@@ -52,8 +66,12 @@ audit_log(struct ks_txn *txn, const char *subject, const char *fmt, ...)
 	int			 rc;
 
 	memset(&e, 0, sizeof(e));
+	(void)snprintf(e.cmd, sizeof(e.cmd), "%s", audit_api ? audit_cmd :
+	    audit_cmdline);
 	/* Under sudo, the operator is who ran sudo, as root's logs say. */
-	if (getuid() == 0 && (sudo = getenv("SUDO_USER")) != NULL &&
+	if (audit_api)
+		(void)snprintf(e.user, sizeof(e.user), "%s", audit_user);
+	else if (getuid() == 0 && (sudo = getenv("SUDO_USER")) != NULL &&
 	    sudo[0] != '\0' && strcmp(sudo, "root") != 0)
 		(void)snprintf(e.user, sizeof(e.user), "%s (sudo)", sudo);
 	else if ((pw = getpwuid(getuid())) != NULL)
@@ -61,7 +79,6 @@ audit_log(struct ks_txn *txn, const char *subject, const char *fmt, ...)
 	else
 		(void)snprintf(e.user, sizeof(e.user), "uid %lu",
 		    (unsigned long)getuid());
-	(void)snprintf(e.cmd, sizeof(e.cmd), "%s", audit_cmdline);
 	(void)snprintf(e.subject, sizeof(e.subject), "%s", subject);
 	va_start(ap, fmt);
 	(void)vsnprintf(e.detail, sizeof(e.detail), fmt, ap);

@@ -292,7 +292,7 @@ import_next(struct import_in *in, struct ks_txn *txn, struct pass *pp,
  * The account --account names (an alias names its account) into acct.
  * Returns 0, or -1 after warning.
  */
-static int
+int
 import_account(struct ks_txn *txn, const char *account,
     char acct[KS_ADDR_MAX])
 {
@@ -356,7 +356,7 @@ import_getopt(int argc, char **argv, const char **account, int *flags,
  * (published, unchanged or superseded), 3 if some were but others were
  * skipped or failed, 1 if none was.
  */
-static int
+int
 import_status(const struct import_report *r)
 {
 	size_t	 bad = r->count[IMPORT_SKIPPED] + r->count[IMPORT_FAILED];

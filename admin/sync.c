@@ -599,8 +599,7 @@ sync_print(FILE *fp, const char *name, const struct sync_report *r)
 	    r->unchanged, r->conflicts);
 }
 
-/* r as one JSON object. */
-static void
+void
 sync_print_json(FILE *fp, const char *name, const struct sync_report *r,
     int dry, int written)
 {

@@ -152,6 +152,20 @@ static const struct ctl_cmd cmds[] = {
 	    "replaces the whole store with it in one transaction: wkdd\n"
 	    "serves the restored store from its next request, without a\n"
 	    "reload.  Makes the store if there is none (a new replica).\n" },
+	{ "token", cmd_token, TOKEN_USAGE,
+	    "add, list or revoke tokens of the admin API",
+	    "add prints the new token's secret, once; the store keeps only\n"
+	    "its SHA-256.  --domain (repeat) confines it to those domains:\n"
+	    "anything else is \"not found\" to it.  --read-only: it may not\n"
+	    "change anything.  revoke deletes it at once.\n" },
+	{ "serve", cmd_serve, SERVE_USAGE,
+	    "serve the admin API (JSON over HTTP) on a unix socket",
+	    "Listens on path (default " "/run/wkdctl/api.sock" ", mode 660)\n"
+	    "until SIGTERM; each request runs as a command does, in one\n"
+	    "transaction, under its token's name in the audit log.  Bodies\n"
+	    "over --max-body bytes (default 4 MiB) get 413; more than --rate\n"
+	    "requests a second (default 100) from one token, 429.  See\n"
+	    "admin/api.yaml and wkdctl(8).\n" },
 	{ "mta-sts", cmd_mtasts, MTASTS_USAGE,
 	    "set, show or remove a domain's MTA-STS policy",
 	    "wkdd serves it at https://mta-sts.DOMAIN/.well-known/mta-sts.txt\n"

@@ -11,6 +11,9 @@
  * store.c	init; opening the store, transactions, address snapshots.
  * backup.c	backup, restore: the store as one file, copied whole.
  * audit.c	the audit log: written with every change; "log".
+ * token.c	token: the admin API's tokens, kept as hashes.
+ * api.c	serve: the admin API, a second front end (JSON over HTTP).
+ * apijson.c	the admin API's request bodies (jansson).
  * io.c		bounded file reading, writing, JSON and URL encoding.
  * pass.c	passphrases (--passphrase-fd, or the terminal).
  * domain.c	domain add, remove, policy, list, set.
@@ -127,6 +130,12 @@ struct pgp_certs;
 			"[--mx pattern ...] --max-age seconds\n" \
 			"mta-sts show domain\n" \
 			"mta-sts remove domain"
+
+#define TOKEN_USAGE	"token add [--domain domain ...] [--read-only] name\n" \
+			"token list\n" \
+			"token revoke name"
+#define SERVE_USAGE	"serve [--socket path] [--max-body bytes] " \
+			"[--rate n]"
 
 /* What main() hands every command. */
 struct ctl {
@@ -254,10 +263,59 @@ int	 audit_log(struct ks_txn *, const char *subject, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 int	 cmd_log(struct ctl *, int, char **);
 /*
+ * From now on, entries name user (e.g. "token:NAME") and cmd (the API
+ * request) instead of the OS user and the command line; NULL: back to
+ * those.
+ */
+void	 audit_actor(const char *user, const char *cmd);
+/*
  * Drop the audit entries older than before (the newest stays), logging
  * that; *n gets how many.  0, or -1 after warning.
  */
 int	 audit_prune(struct ks_txn *, int64_t before, size_t *n);
+
+/* token.c */
+int	 cmd_token(struct ctl *, int, char **);
+/* Is name a token name (1 to 64 of [A-Za-z0-9._-], no leading dot)? */
+int	 token_name_valid(const char *name);
+/*
+ * The token whose secret is secret into *tk: 0, or -1 if none (or the
+ * store failed).  Every stored hash is compared, in constant time.
+ */
+int	 token_auth(struct ks_txn *, const char *secret, struct ks_token *tk);
+/* May tk reach domain (an A-label)?  Unscoped tokens reach all. */
+int	 token_scoped(const struct ks_token *tk, const char *domain);
+
+/* api.c, apijson.c: wkdctl serve, the admin API. */
+int	 cmd_serve(struct ctl *, int, char **);
+
+/* A field of a JSON request body (api_json_parse()). */
+#define API_STR		1	/* A string, into str (size strsz). */
+#define API_STRV	2	/* An array of strings: strv, *nstrv. */
+#define API_BOOL	3	/* true or false, into *b. */
+struct api_field {
+	const char	*name;
+	int		 type;
+	int		 required;
+	char		*str;
+	size_t		 strsz;
+	char		(*strv)[KS_ADDR_MAX];
+	size_t		 maxstrv;
+	size_t		*nstrv;
+	int		*b;
+	int		 seen;		/* Set by api_json_parse(). */
+};
+
+/*
+ * Parse body (len bytes, not NUL-terminated) as one JSON object whose
+ * members are among fields (n of them), of their types; strings at most
+ * strsz - 1 (or KS_ADDR_MAX - 1) bytes, without NUL; arrays at most
+ * maxstrv long.  Anything else (bad JSON, an unknown or duplicated
+ * member, a wrong type, a required member missing) gives -1 and a
+ * message in err.  0 on success.
+ */
+int	 api_json_parse(const char *body, size_t len, struct api_field *fields,
+	    size_t n, char *err, size_t errsz);
 
 /* io.c */
 /*
@@ -447,6 +505,12 @@ int	 sync_read(FILE *fp, const char *name, struct sync_report *r);
 int	 sync_accounts(struct ks_txn *, struct io_progress *pg,
 	    struct sync_report *r);
 void	 sync_report_free(struct sync_report *);
+/*
+ * r as "account sync --json" prints it: one JSON object; name labels the
+ * input, dry and written say whether it was a dry run and was written.
+ */
+void	 sync_print_json(FILE *, const char *name, const struct sync_report *r,
+	    int dry, int written);
 
 /* import.c, importcli.c (cmd_import, the report's printing) */
 int	 cmd_import(struct ctl *, int, char **);
@@ -525,6 +589,14 @@ void	 import_report_free(struct import_report *);
 void	 import_print(FILE *fp, FILE *errfp, const struct import_report *r);
 void	 import_summary(FILE *, const struct import_report *r);
 void	 import_json(FILE *, const struct import_report *r, int committed);
+/*
+ * The account address account (normalised) names, its own or as alias,
+ * into acct: 0, or -1 after warning (unbound, a retired alias).
+ */
+int	 import_account(struct ks_txn *, const char *account,
+	    char acct[KS_ADDR_MAX]);
+/* 0: every key imported; 3: some skipped or failed; 1: none imported. */
+int	 import_status(const struct import_report *r);
 
 /* publish.c */
 int	 cmd_publish(struct ctl *, int, char **);

@@ -22,6 +22,9 @@
  *   blobs     sequence -> bytes                its bytes (format 3)
  *   mtasts    A-label -> etag + bytes          MTA-STS policy served for it
  *   log       sequence -> entry                audit log of every change
+ *   tokens    name -> hash, scope              the admin API's tokens (made
+ *                                              by the first write-open of
+ *                                              a store without it)
  *
  * and indexes over them, which the write functions below keep in the same
  * transaction (so they always agree with the tables): addresses by
@@ -415,6 +418,37 @@ int		 ks_log_prune(struct ks_txn *, int64_t before, size_t *n);
 int		 ks_log_foreach(struct ks_txn *, int64_t since,
 		    int (*cb)(const struct ks_logent *e, void *arg),
 		    void *arg);
+
+/*
+ * Tokens of the admin API (wkdctl token, wkdctl serve): a name, the
+ * SHA-256 of the secret (never the secret), read-only or not, and the
+ * domains (A-labels) it is confined to (none: all).  ks_token_put():
+ * KS_EXISTS if the name is taken, KS_INVALID for an empty or long name,
+ * too many domains or unknown flags; KS_RDONLYERR on a reader.
+ * ks_token_get(), ks_token_del(): KS_NOTFOUND if no such token (or no
+ * tokens table: a store no writer has opened since tokens came).
+ * ks_token_foreach(): each token in name order; cb's non-zero stops it.
+ */
+#define KS_TOKEN_NAME_MAX	65	/* Incl. NUL. */
+#define KS_TOKEN_DOMAINS	32
+#define KS_TOKEN_HASH_LEN	32	/* SHA-256. */
+#define KS_TOKEN_RDONLY		0x01
+
+struct ks_token {
+	char		 name[KS_TOKEN_NAME_MAX];
+	unsigned	 flags;		/* KS_TOKEN_* */
+	int64_t		 ctime;
+	unsigned char	 hash[KS_TOKEN_HASH_LEN];
+	size_t		 ndomains;
+	char		 domains[KS_TOKEN_DOMAINS][KS_DOMAIN_MAX];
+};
+
+int		 ks_token_put(struct ks_txn *, const struct ks_token *);
+int		 ks_token_get(struct ks_txn *, const char *name,
+		    struct ks_token *);
+int		 ks_token_del(struct ks_txn *, const char *name);
+int		 ks_token_foreach(struct ks_txn *,
+		    int (*cb)(const struct ks_token *, void *), void *arg);
 
 /*
  * MTA-STS policy (RFC 8461) served at https://mta-sts.DOMAIN/.well-known/

@@ -84,15 +84,21 @@
 enum ks_table { T_META, T_DOMAINS, T_POLICY, T_ADDRS, T_CERTS, T_WKD,
     T_CERTINFO, T_REVOCS, T_MTASTS, T_LOG,
     T_ADDR_ACCT, T_ADDR_DOM, T_ADDR_KEY, T_SUCC, T_UIDADDR, T_BLOBS,
-    T_COUNT };
+    T_TOKENS, T_COUNT };
 #define T_INDEX		T_ADDR_ACCT	/* The first index (format 2). */
 #define T_INDEX_END	T_BLOBS		/* After the last index. */
+/*
+ * The tables of format 3.  After them, tokens: made by the first
+ * write-open of a store of any format (older ones lack it), so a reader
+ * finds it or not (ks->tokens).
+ */
+#define T_CORE		T_TOKENS
 
 static const char *const tables[T_COUNT] = {
 	"meta", "domains", "policy", "addrs", "certs", "wkd", "certinfo",
 	"revocs", "mtasts", "log",
 	"addrs-by-account", "addrs-by-domain", "addrs-by-key",
-	"certinfo-by-successor", "certs-by-uid", "blobs"
+	"certinfo-by-successor", "certs-by-uid", "blobs", "tokens"
 };
 
 struct ks {
@@ -102,6 +108,7 @@ struct ks {
 	int		 indexed;	/* Index tables open (format >= 2). */
 	int		 blobs;		/* Blobs table open (format 3). */
 	int		 converting;	/* wkd records of format 2 remain. */
+	int		 tokens;	/* Tokens table open. */
 	size_t		 psize;		/* LMDB's page size. */
 	pthread_rwlock_t maplock;	/* Readers: see ks_reader_begin(). */
 	int		 maplock_ok;
@@ -327,6 +334,35 @@ read_format(struct ks *ks, MDB_txn *txn, int *format)
 }
 
 /*
+ * The tokens table: made if missing by a writer (a store of any format:
+ * older ones lack it), opened if there by a reader (ks->tokens says).
+ */
+static int
+tokens_open(struct ks *ks)
+{
+	MDB_txn	*txn;
+	int	 rc, rdonly = ks->flags & KS_RDONLY;
+
+	if ((rc = mdb_txn_begin(ks->env, NULL, rdonly ? MDB_RDONLY : 0,
+	    &txn)) != 0)
+		return (ks_maperr(rc));
+	rc = mdb_dbi_open(txn, tables[T_TOKENS], rdonly ? 0 : MDB_CREATE,
+	    &ks->dbi[T_TOKENS]);
+	if (rc == MDB_NOTFOUND && rdonly) {
+		mdb_txn_abort(txn);
+		return (KS_OK);
+	}
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return (ks_maperr(rc));
+	}
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		return (ks_maperr(rc));
+	ks->tokens = 1;
+	return (KS_OK);
+}
+
+/*
  * Upgrade a format 1 or 2 store to format 3, in one write transaction
  * (another process may have done it meanwhile): a format 1 store's
  * indexes built from its tables, the blobs table made, the format and
@@ -345,13 +381,13 @@ upgrade(struct ks *ks)
 	if ((rc = read_format(ks, txn, &format)) != 0)
 		goto abort;
 	if (format == 3) {
-		if ((rc = open_range(ks, txn, T_INDEX, T_COUNT, 0)) != 0)
+		if ((rc = open_range(ks, txn, T_INDEX, T_CORE, 0)) != 0)
 			goto abort;
 	} else if (format == 0) {
 		rc = KS_VERSION;
 		goto abort;
 	} else {
-		if ((rc = open_range(ks, txn, T_INDEX, T_COUNT,
+		if ((rc = open_range(ks, txn, T_INDEX, T_CORE,
 		    MDB_CREATE)) != 0)
 			goto abort;
 		if (format == 1 && (rc = index_build(ks, txn)) != 0)
@@ -398,10 +434,10 @@ open_tables(struct ks *ks, int create)
 		mkval(&k, "format", 6);
 		mkval(&v, KS_FORMAT, strlen(KS_FORMAT));
 		if ((rc = mdb_put(txn, ks->dbi[T_META], &k, &v, 0)) == 0)
-			rc = open_range(ks, txn, T_INDEX, T_COUNT, MDB_CREATE);
+			rc = open_range(ks, txn, T_INDEX, T_CORE, MDB_CREATE);
 		format = 3;
 	} else if (rc == 0 && format == 3)
-		rc = open_range(ks, txn, T_INDEX, T_COUNT, 0);
+		rc = open_range(ks, txn, T_INDEX, T_CORE, 0);
 	else if (rc == 0 && format == 2)
 		rc = open_range(ks, txn, T_INDEX, T_INDEX_END, 0);
 	else if (rc == 0 && format == 0)
@@ -413,10 +449,12 @@ open_tables(struct ks *ks, int create)
 	ks->indexed = format >= 2;
 	ks->blobs = format >= 3;
 	if (ks->flags & KS_RDONLY)
-		return (KS_OK);
+		return (tokens_open(ks));
 	if (format < 3)
-		return (upgrade(ks));
-	return (ks->converting ? wkd_convert(ks) : KS_OK);
+		rc = upgrade(ks);
+	else
+		rc = ks->converting ? wkd_convert(ks) : KS_OK;
+	return (rc != KS_OK ? rc : tokens_open(ks));
 abort:
 	mdb_txn_abort(txn);
 	if (rc == MDB_NOTFOUND && !create)
@@ -1690,6 +1728,135 @@ ks_revoc_del(struct ks_txn *t, const char *fpr)
 	return (tdel(t, T_REVOCS, fpr, strlen(fpr)));
 }
 
+/*
+ * Tokens of the admin API.  tokens: name -> v1: u8 1, u8 flags, u16 0,
+ * i64 ctime, u8[KS_TOKEN_HASH_LEN] hash, u8 ndomains, then each domain
+ * as u8 len + bytes.
+ */
+
+static int
+token_name_ok(const char *name)
+{
+	size_t	 len = strnlen(name, KS_TOKEN_NAME_MAX);
+
+	return (len > 0 && len < KS_TOKEN_NAME_MAX);
+}
+
+static int
+token_decode(const MDB_val *k, const MDB_val *v, struct ks_token *tk)
+{
+	const unsigned char	*p = v->mv_data, *end = p + v->mv_size;
+	size_t			 i, len;
+
+	memset(tk, 0, sizeof(*tk));
+	if (k->mv_size == 0 || k->mv_size >= KS_TOKEN_NAME_MAX ||
+	    memchr(k->mv_data, '\0', k->mv_size) != NULL ||
+	    v->mv_size < 13 + KS_TOKEN_HASH_LEN || p[0] != 1)
+		return (KS_CORRUPT);
+	memcpy(tk->name, k->mv_data, k->mv_size);
+	tk->flags = p[1];
+	tk->ctime = get_i64(p + 4);
+	memcpy(tk->hash, p + 12, KS_TOKEN_HASH_LEN);
+	tk->ndomains = p[12 + KS_TOKEN_HASH_LEN];
+	if (tk->ndomains > KS_TOKEN_DOMAINS)
+		return (KS_CORRUPT);
+	p += 13 + KS_TOKEN_HASH_LEN;
+	for (i = 0; i < tk->ndomains; i++) {
+		if (p >= end || (len = *p++) == 0 || len >= KS_DOMAIN_MAX ||
+		    (size_t)(end - p) < len || memchr(p, '\0', len) != NULL)
+			return (KS_CORRUPT);
+		memcpy(tk->domains[i], p, len);
+		p += len;
+	}
+	return (p == end ? KS_OK : KS_CORRUPT);
+}
+
+int
+ks_token_put(struct ks_txn *t, const struct ks_token *tk)
+{
+	unsigned char	 rec[13 + KS_TOKEN_HASH_LEN +
+			    KS_TOKEN_DOMAINS * KS_DOMAIN_MAX], *p;
+	size_t		 i, len;
+
+	if (!t->ks->tokens)
+		return (KS_RDONLYERR);
+	if (!token_name_ok(tk->name) || tk->ndomains > KS_TOKEN_DOMAINS ||
+	    (tk->flags & ~KS_TOKEN_RDONLY) != 0)
+		return (KS_INVALID);
+	memset(rec, 0, 13 + KS_TOKEN_HASH_LEN);
+	rec[0] = 1;
+	rec[1] = tk->flags;
+	put_i64(rec + 4, tk->ctime);
+	memcpy(rec + 12, tk->hash, KS_TOKEN_HASH_LEN);
+	rec[12 + KS_TOKEN_HASH_LEN] = tk->ndomains;
+	p = rec + 13 + KS_TOKEN_HASH_LEN;
+	for (i = 0; i < tk->ndomains; i++) {
+		len = strnlen(tk->domains[i], KS_DOMAIN_MAX);
+		if (len == 0 || len >= KS_DOMAIN_MAX)
+			return (KS_INVALID);
+		*p++ = len;
+		memcpy(p, tk->domains[i], len);
+		p += len;
+	}
+	return (tput(t, T_TOKENS, tk->name, strlen(tk->name), rec, p - rec,
+	    MDB_NOOVERWRITE));
+}
+
+int
+ks_token_get(struct ks_txn *t, const char *name, struct ks_token *tk)
+{
+	MDB_val	 k, v;
+	int	 rc;
+
+	memset(tk, 0, sizeof(*tk));
+	if (!t->ks->tokens)
+		return (KS_NOTFOUND);
+	if (!token_name_ok(name))
+		return (KS_INVALID);
+	if ((rc = tget(t, T_TOKENS, name, strlen(name), &v)) != KS_OK)
+		return (rc);
+	mkval(&k, name, strlen(name));
+	return (token_decode(&k, &v, tk));
+}
+
+int
+ks_token_del(struct ks_txn *t, const char *name)
+{
+	if (!t->ks->tokens)
+		return (KS_NOTFOUND);
+	if (!token_name_ok(name))
+		return (KS_INVALID);
+	return (tdel(t, T_TOKENS, name, strlen(name)));
+}
+
+int
+ks_token_foreach(struct ks_txn *t,
+    int (*cb)(const struct ks_token *, void *), void *arg)
+{
+	MDB_cursor	*c;
+	MDB_val		 k, v;
+	struct ks_token	*tk;
+	int		 rc;
+
+	if (!t->ks->tokens)
+		return (KS_OK);
+	if ((tk = ks_malloc(sizeof(*tk))) == NULL)
+		return (ENOMEM);
+	if ((rc = mdb_cursor_open(t->txn, t->ks->dbi[T_TOKENS], &c)) != 0) {
+		free(tk);
+		return (ks_maperr(rc));
+	}
+	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
+		if ((rc = token_decode(&k, &v, tk)) != KS_OK)
+			break;
+		if ((rc = cb(tk, arg)) != 0)
+			break;
+	}
+	mdb_cursor_close(c);
+	free(tk);
+	return (rc == MDB_NOTFOUND ? KS_OK : ks_maperr(rc));
+}
+
 /* Audit log. */
 
 static unsigned char *
@@ -2745,7 +2912,7 @@ index_build(struct ks *ks, MDB_txn *txn)
 
 	t.ks = ks;
 	t.txn = txn;
-	for (i = T_INDEX; i < T_COUNT; i++)
+	for (i = T_INDEX; i < T_CORE; i++)
 		if ((rc = mdb_drop(txn, ks->dbi[i], 0)) != 0)
 			return (ks_maperr(rc));
 	if ((rc = mdb_cursor_open(txn, ks->dbi[T_ADDRS], &c)) != 0)
@@ -2798,7 +2965,14 @@ out:
 static int
 tables_of(const struct ks *ks)
 {
-	return (ks->blobs ? T_COUNT : ks->indexed ? T_INDEX_END : T_INDEX);
+	return (ks->blobs ? T_CORE : ks->indexed ? T_INDEX_END : T_INDEX);
+}
+
+/* Has t's store table tb open (tokens: if it has that table)? */
+static int
+has_table(const struct ks *ks, int tb)
+{
+	return (tb < T_CORE ? tb < tables_of(ks) : ks->tokens);
 }
 
 /*
@@ -2839,6 +3013,7 @@ record_check(struct ks_txn *t, enum ks_table tb, const MDB_val *k,
 	struct ks_addr		 a;
 	struct ks_certinfo	 ci;
 	struct ks_logent	 e;
+	struct ks_token		 tk;
 	size_t			 elen;
 
 	switch (tb) {
@@ -2867,6 +3042,8 @@ record_check(struct ks_txn *t, enum ks_table tb, const MDB_val *k,
 		return (KS_OK);
 	case T_BLOBS:
 		return (k->mv_size == SEQ_LEN ? KS_OK : KS_CORRUPT);
+	case T_TOKENS:
+		return (token_decode(k, v, &tk));
 	default:
 		return (KS_OK);
 	}
@@ -3025,11 +3202,13 @@ file_walk(struct ks *src, MDB_txn *txn, size_t size,
 	MDB_val		 k, v;
 	MDB_stat	 ms;
 	const char	*base;
-	int		 i, rc, last = tables_of(src);
+	int		 i, rc;
 
 	if ((base = map_base(src->env)) == NULL)
 		return (KS_INVALID);
-	for (i = 0; i < last; i++) {
+	for (i = 0; i < T_COUNT; i++) {
+		if (!has_table(src, i))
+			continue;
 		if ((rc = mdb_cursor_open(txn, src->dbi[i], &c)) != 0)
 			return (ks_maperr(rc));
 		while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0)
@@ -3149,11 +3328,14 @@ ks_restore(struct ks *ks, const char *file,
 	if ((rc = begin(ks, 0, &dtxn)) != 0)
 		goto abortsrc;
 	for (i = 0; i < T_COUNT && rc == 0; i++)
-		rc = mdb_drop(dtxn, ks->dbi[i], 0);
+		if (has_table(ks, i))
+			rc = mdb_drop(dtxn, ks->dbi[i], 0);
 	st.ks = &src;
 	st.txn = stxn;
-	for (i = 0; i < tables_of(&src) && rc == 0; i++)
-		rc = table_copy(&st, dtxn, ks->dbi[i], i);
+	/* A copy without tokens (older) leaves the store with none. */
+	for (i = 0; i < T_COUNT && rc == 0; i++)
+		if (has_table(&src, i) && has_table(ks, i))
+			rc = table_copy(&st, dtxn, ks->dbi[i], i);
 	/*
 	 * A copy of format 1 or 2 keeps its keys inline (readers read both
 	 * records) until the next write-open moves them (upgrade()); a

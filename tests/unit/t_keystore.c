@@ -12,6 +12,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
+#include <lmdb.h>
+
 #include "keystore.h"
 #include "tap.h"
 
@@ -623,6 +627,105 @@ t_stats(void)
 	(void)system(cmd);
 }
 
+static int
+token_count_cb(const struct ks_token *tk, void *arg)
+{
+	(void)tk;
+	(*(int *)arg)++;
+	return (0);
+}
+
+/* The tokens table: its records, and a store made before it existed. */
+static void
+t_tokens(void)
+{
+	struct ks_token	 tk, got;
+	struct ks	*ks, *ro;
+	struct ks_txn	*t;
+	MDB_env		*env;
+	MDB_txn		*txn;
+	MDB_dbi		 dbi;
+	char		 file[64];
+	int		 n, fd;
+
+	ks = open_rw();
+	memset(&tk, 0, sizeof(tk));
+	(void)snprintf(tk.name, sizeof(tk.name), "customer");
+	tk.flags = KS_TOKEN_RDONLY;
+	tk.ctime = 1700000000;
+	memset(tk.hash, 0xab, sizeof(tk.hash));
+	tk.ndomains = 2;
+	(void)snprintf(tk.domains[0], sizeof(tk.domains[0]), "a.example");
+	(void)snprintf(tk.domains[1], sizeof(tk.domains[1]), "b.example");
+	E(ks_txn_begin(ks, 0, &t));
+	E(ks_token_put(t, &tk));
+	is_int(ks_token_put(t, &tk), KS_EXISTS, "token: a name once");
+	tk.flags = 0x80;
+	(void)snprintf(tk.name, sizeof(tk.name), "other");
+	is_int(ks_token_put(t, &tk), KS_INVALID, "token: unknown flags");
+	tk.flags = 0;
+	tk.name[0] = '\0';
+	is_int(ks_token_put(t, &tk), KS_INVALID, "token: empty name");
+	E(ks_txn_commit(t));
+
+	E(ks_open(&ro, dir, KS_RDONLY, 0));
+	E(ks_txn_begin(ro, KS_RDONLY, &t));
+	E(ks_token_get(t, "customer", &got));
+	ok(got.flags == KS_TOKEN_RDONLY && got.ctime == 1700000000 &&
+	    got.ndomains == 2 && strcmp(got.domains[1], "b.example") == 0 &&
+	    got.hash[31] == 0xab, "token: read back whole by a reader");
+	is_int(ks_token_get(t, "nobody", &got), KS_NOTFOUND,
+	    "token: unknown name");
+	ks_txn_abort(t);
+	ks_close(ro);
+
+	(void)snprintf(file, sizeof(file), "%s.bak", dir);
+	fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ok(fd != -1, "backup file");
+	E(ks_backup(ks, fd));
+	(void)close(fd);
+	is_int(ks_check_file(file, NULL), KS_OK,
+	    "backup with tokens: checked");
+	(void)unlink(file);
+
+	E(ks_txn_begin(ks, 0, &t));
+	E(ks_token_del(t, "customer"));
+	is_int(ks_token_del(t, "customer"), KS_NOTFOUND, "token: deleted");
+	E(ks_txn_commit(t));
+	ks_close(ks);
+
+	/* A store from before tokens: the table dropped behind our back. */
+	E(mdb_env_create(&env));
+	E(mdb_env_set_maxdbs(env, 64));
+	E(mdb_env_open(env, dir, 0, 0660));
+	E(mdb_txn_begin(env, NULL, 0, &txn));
+	E(mdb_dbi_open(txn, "tokens", 0, &dbi));
+	E(mdb_drop(txn, dbi, 1));
+	E(mdb_txn_commit(txn));
+	mdb_env_close(env);
+	E(ks_open(&ro, dir, KS_RDONLY, 0));
+	E(ks_txn_begin(ro, KS_RDONLY, &t));
+	is_int(ks_token_get(t, "customer", &got), KS_NOTFOUND,
+	    "no tokens table: a reader finds no token");
+	n = 0;
+	is_int(ks_token_foreach(t, token_count_cb, &n), KS_OK,
+	    "no tokens table: a walk of none");
+	ks_txn_abort(t);
+	ks_close(ro);
+	ks = open_rw();
+	E(ks_txn_begin(ks, 0, &t));
+	(void)snprintf(tk.name, sizeof(tk.name), "platform");
+	is_int(ks_token_put(t, &tk), KS_OK,
+	    "a write-open makes the tokens table");
+	E(ks_txn_commit(t));
+	E(ks_txn_begin(ks, KS_RDONLY, &t));
+	n = 0;
+	E(ks_token_foreach(t, token_count_cb, &n));
+	is_int(n, 1, "one token");
+	ks_txn_abort(t);
+	ks_close(ks);
+}
+
 int
 main(void)
 {
@@ -645,6 +748,7 @@ main(void)
 	t_nested(ks);
 	t_gone(ks);
 	ks_close(ks);
+	t_tokens();
 	t_full();
 	t_stats();
 	cleanup();
