@@ -16,12 +16,16 @@
  */
 
 #include <sys/socket.h>
+#include <sys/types.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
+#include <netdb.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -31,6 +35,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <jansson.h>
 #include <microhttpd.h>
 
@@ -42,6 +48,9 @@
 #define API_ALIASES_MAX	64
 #define API_RATE	100	/* Requests a second per token. */
 #define API_SEGS	6
+/* The TLS listener's versions: wkdd's (wkdd.h). */
+#define API_TLS_PRIORITIES	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+#define API_PEM_MAX	(1024 * 1024)
 
 /* A token's request budget: a bucket of rate requests, refilled. */
 #define API_RATE_SLOTS	256
@@ -52,6 +61,12 @@ struct api_rate {
 };
 
 struct api {
+	/*
+	 * The unix socket's daemon and the TLS listener's each have a
+	 * thread: requests are answered one at a time all the same (the
+	 * caught warnings, the audit actor and the rates are global).
+	 */
+	pthread_mutex_t	 lock;
 	struct ctl	*ctl;
 	size_t		 maxbody;
 	unsigned	 rate;		/* Per token per second; 0: none. */
@@ -79,9 +94,12 @@ struct api_req {
 	size_t			 nseg;
 	const unsigned char	*body;
 	size_t			 len;
-	/* The answer. */
+	/* The answer: JSON, or raw bytes (malloc(3)ed) of type ctype. */
 	int			 status;
 	json_t			*out;
+	unsigned char		*raw;
+	size_t			 rawlen;
+	const char		*ctype;
 };
 
 /* The warnings of an operation, caught (see the top). */
@@ -290,43 +308,175 @@ api_domains(struct api_req *r)
 	ks_txn_abort(txn);
 }
 
-/* GET /v1/domains/{d} */
+/* The domain of seg, hosted and reachable, into dom: 0, or -1 (404). */
+static int
+api_dom(struct api_req *r, struct ks_txn *txn, const char *seg,
+    char dom[KS_DOMAIN_MAX], struct ks_domain *d)
+{
+	if (ks_domain_norm(seg, dom, KS_DOMAIN_MAX) != KS_OK ||
+	    !token_scoped(r->tk, dom) || ks_domain_get(txn, dom, d) != KS_OK) {
+		api_notfound(r);
+		return (-1);
+	}
+	return (0);
+}
+
+/* wkdd.conf's service and certificates, as "dns" reads them, into dc. */
+static void
+api_zone_conf(struct api_req *r, struct zone_conf *dc)
+{
+	memset(dc, 0, sizeof(*dc));
+	dc->port = 443;
+	(void)zone_conf_apply(dc, r->api->ctl->conf);
+}
+
+/* The certificate served for openpgpkey.DOM, as JSON; NULL if none. */
+static json_t *
+api_cert(const struct zone_conf *dc, const char *dom)
+{
+	gnutls_x509_crt_t	 crt;
+	char			 path[PATH_MAX], host[KS_DOMAIN_MAX + 16];
+	char			 when[32];
+	time_t			 exp;
+	json_t			*j;
+
+	(void)snprintf(host, sizeof(host), "openpgpkey.%s", dom);
+	if (x509_cert_path(dc, host, path, sizeof(path)) == -1)
+		return (NULL);
+	if (x509_load(path, &crt) == -1)
+		return (json_pack("{s:s,s:b}", "file", path, "readable", 0));
+	exp = gnutls_x509_crt_get_expiration_time(crt);
+	io_date(exp, when, sizeof(when));
+	j = json_pack("{s:s,s:b,s:s,s:b,s:b}", "file", path, "readable", 1,
+	    "expires", when, "expired", exp < time(NULL), "names_host",
+	    gnutls_x509_crt_check_hostname(crt, host) != 0);
+	gnutls_x509_crt_deinit(crt);
+	return (j);
+}
+
+/*
+ * GET /v1/domains/{d}: its settings, how many addresses it has and
+ * publishes, its MTA-STS policy, the certificate served for it.  The
+ * last onboarding check ("domain check") is not stored yet: null.
+ */
 static void
 api_domain(struct api_req *r)
 {
 	struct ks_txn		*txn;
 	struct ks_domain	 d;
 	struct store_addrs	 l;
+	struct zone_conf	 dc;
+	struct ks_blob		 b;
 	char			 dom[KS_DOMAIN_MAX];
+	json_t			*cert;
 	size_t			 i, pub = 0;
+	int			 rc, mtasts;
 
-	if (ks_domain_norm(r->seg[2], dom, sizeof(dom)) != KS_OK ||
-	    !token_scoped(r->tk, dom)) {
-		api_notfound(r);
-		return;
-	}
 	if (api_begin(r, KS_RDONLY, &txn) == -1)
 		return;
 	memset(&l, 0, sizeof(l));
-	if (ks_domain_get(txn, dom, &d) != KS_OK) {
-		api_notfound(r);
+	memset(&b, 0, sizeof(b));
+	if (api_dom(r, txn, r->seg[2], dom, &d) == -1)
 		goto out;
-	}
-	if (store_addrs_domain(txn, dom, &l) == -1) {
+	if (store_addrs_domain(txn, dom, &l) == -1 ||
+	    ((rc = ks_mtasts_get(txn, dom, &b)) != KS_OK &&
+	    rc != KS_NOTFOUND)) {
 		api_refused(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "store_error",
 		    "the store failed");
 		goto out;
 	}
+	mtasts = rc == KS_OK;
 	for (i = 0; i < l.n; i++)
 		if (l.v[i].fpr[0] != '\0')
 			pub++;
+	api_zone_conf(r, &dc);
+	cert = api_cert(&dc, dom);
 	r->status = MHD_HTTP_OK;
-	r->out = json_pack("{s:s,s:b,s:I,s:I}", "name", d.name,
+	r->out = json_pack("{s:s,s:b,s:I,s:I,s:b,s:o,s:n}", "name", d.name,
 	    "keep_revoked", (d.flags & KS_DOM_KEEP_REVOKED) != 0,
-	    "addresses", (json_int_t)l.n, "published", (json_int_t)pub);
+	    "addresses", (json_int_t)l.n, "published", (json_int_t)pub,
+	    "mta_sts", mtasts, "certificate", cert != NULL ? cert :
+	    json_null(), "last_check");
 out:
+	ks_blob_free(&b);
 	store_addrs_free(&l);
 	ks_txn_abort(txn);
+}
+
+/*
+ * GET /v1/domains/{d}/dns: the records "wkdctl dns DOMAIN" prints (with
+ * wkdd.conf's service-name or service-address, acme-ca, tlsrpt-rua,
+ * tls-dir, tls-cert), as the zone text and as records.
+ */
+static void
+api_domain_dns(struct api_req *r)
+{
+	struct ks_txn		*txn;
+	struct ks_domain	 d;
+	struct zone_conf	 dc;
+	struct ks_blob		 b;
+	char			 dom[KS_DOMAIN_MAX], *z = NULL, *w, *line, *p;
+	char			*f[5];
+	size_t			 zlen = 0, nf;
+	json_t			*recs;
+	FILE			*fp;
+	int			 rc;
+
+	memset(&b, 0, sizeof(b));
+	if (api_begin(r, KS_RDONLY, &txn) == -1)
+		return;
+	if (api_dom(r, txn, r->seg[2], dom, &d) == -1) {
+		ks_txn_abort(txn);
+		return;
+	}
+	rc = ks_mtasts_get(txn, dom, &b);
+	ks_txn_abort(txn);
+	if (rc != KS_OK && rc != KS_NOTFOUND) {
+		api_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "store_error",
+		    "%s", store_strerror(rc));
+		return;
+	}
+	api_zone_conf(r, &dc);
+	if ((fp = open_memstream(&z, &zlen)) == NULL) {
+		ks_blob_free(&b);
+		api_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
+		    "out of memory");
+		return;
+	}
+	rc = zone_write(fp, &dc, dom, rc == KS_OK ? b.etag : NULL);
+	ks_blob_free(&b);
+	if (fclose(fp) != 0 || rc == -1) {
+		free(z);
+		api_refused(r, MHD_HTTP_CONFLICT, "no_service", rc == -1 ?
+		    "wkdd.conf names no service-name or service-address" :
+		    "out of memory");
+		return;
+	}
+	/* The records: the lines that aren't comments, by their tabs. */
+	recs = json_array();
+	if ((w = strdup(z)) != NULL) {
+		for (p = w; (line = strsep(&p, "\n")) != NULL;) {
+			if (*line == '\0' || *line == ';')
+				continue;
+			for (nf = 0; nf < 4 && line != NULL; nf++)
+				f[nf] = strsep(&line, "\t");
+			if (nf < 4 || line == NULL)
+				continue;
+			f[4] = line;
+			json_array_append_new(recs, json_pack("{s:s,s:I,s:s,"
+			    "s:s,s:s}", "name", f[0], "ttl",
+			    (json_int_t)strtol(f[1], NULL, 10), "class", f[2],
+			    "type", f[3], "data", f[4]));
+		}
+		free(w);
+	}
+	w = api_uncatch();
+	r->status = MHD_HTTP_OK;
+	r->out = json_pack("{s:s,s:s,s:o,s:s?}", "domain", dom, "zone", z,
+	    "records", recs, "warnings", w != NULL && *w != '\0' ? w : NULL);
+	free(w);
+	free(z);
+	api_catch();
 }
 
 /* POST /v1/accounts {"primary": ..., "aliases": [...]} */
@@ -859,32 +1009,295 @@ out:
 	pgp_certs_free(&certs);
 }
 
-/* GET /v1/keys/{fpr} */
+/* show_key_info()'s description as JSON, UIDs outside the scope left out. */
+static void
+api_key_describe(struct api_req *r, const char *d, json_t *o)
+{
+	json_t		*uids = json_array();
+	const char	*p, *nl, *t;
+	char		 line[1024], addr[KS_ADDR_MAX];
+	size_t		 len, tl;
+	int		 revoked;
+
+	for (p = d; p != NULL && *p != '\0'; p = *nl != '\0' ? nl + 1 : nl) {
+		if ((nl = strchr(p, '\n')) == NULL)
+			nl = p + strlen(p);
+		len = nl - p;
+		if (len >= sizeof(line))
+			continue;
+		memcpy(line, p, len);
+		line[len] = '\0';
+		if (strncmp(line, "uid: ", 5) == 0) {
+			t = line + 5;
+			tl = strlen(t);
+			if ((revoked = tl > 10 &&
+			    strcmp(t + tl - 10, " (revoked)") == 0))
+				tl -= 10;
+			/* A UID of a domain the token doesn't reach: not said. */
+			if (r->tk->ndomains > 0 && (ks_uid_addr(t, tl, addr,
+			    sizeof(addr)) != KS_OK ||
+			    !api_addr_scoped(r->tk, addr)))
+				continue;
+			json_array_append_new(uids, json_pack("{s:s%,s:b}",
+			    "uid", t, tl, "revoked", revoked));
+		} else if (strncmp(line, "subkeys: ", 9) == 0)
+			json_object_set_new(o, "subkeys", json_integer(
+			    strtol(line + 9, NULL, 10)));
+	}
+	json_object_set_new(o, "uids", uids);
+}
+
+/* GET /v1/keys/{fpr}: what "wkdctl show FPR" says. */
 static void
 api_key_show(struct api_req *r)
 {
 	struct ks_txn		*txn;
 	struct store_addrs	 l;
-	char			 fpr[KS_FPR_MAX], state[256];
-	json_t			*a;
+	struct show_keyinfo	 k;
+	char			 fpr[KS_FPR_MAX], when[32];
+	json_t			*a, *rv;
 	size_t			 i;
+	int			 rc;
 
 	memset(&l, 0, sizeof(l));
 	if (api_begin(r, KS_RDONLY, &txn) == -1)
 		return;
-	if (api_key(r, txn, r->seg[2], fpr, &l, 0) == -1)
+	if (api_key(r, txn, r->seg[2], fpr, &l, 0) == -1) {
+		ks_txn_abort(txn);
 		goto out;
-	if (show_state(txn, fpr, state, sizeof(state)) == -1)
-		(void)snprintf(state, sizeof(state), "unknown");
+	}
+	rc = show_key_info(txn, fpr, &k);
+	ks_txn_abort(txn);
+	if (rc == -1) {
+		api_refused(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "store_error",
+		    "the key could not be read");
+		goto out;
+	}
 	a = json_array();
-	for (i = 0; i < l.n; i++)
-		if (api_addr_scoped(r->tk, l.v[i].addr))
-			json_array_append_new(a, json_string(l.v[i].addr));
+	for (i = 0; i < k.served.n; i++)
+		if (api_addr_scoped(r->tk, k.served.v[i].addr))
+			json_array_append_new(a,
+			    json_string(k.served.v[i].addr));
+	rv = json_array();
+	for (i = 0; i < 4; i++)
+		if (k.revreasons & (1U << i))
+			json_array_append_new(rv,
+			    json_string(pgp_reason_name(i)));
+	r->out = json_pack("{s:s,s:s,s:I,s:o,s:{s:b,s:o}}", "fpr", fpr,
+	    "state", k.state, "size", (json_int_t)k.size, "served", a,
+	    "revocation_certificate", "stored", k.hasrev, "reasons", rv);
+	if (k.info) {
+		io_date(k.created, when, sizeof(when));
+		json_object_set_new(r->out, "created", json_string(when));
+		if (k.expires != 0) {
+			io_date(k.expires, when, sizeof(when));
+			json_object_set_new(r->out, "expires",
+			    json_string(when));
+		} else
+			json_object_set_new(r->out, "expires", json_null());
+		json_object_set_new(r->out, "revoked",
+		    json_boolean(k.revoked));
+		json_object_set_new(r->out, "expired",
+		    json_boolean(k.expired));
+	}
+	api_key_describe(r, k.describe, r->out);
 	r->status = MHD_HTTP_OK;
-	r->out = json_pack("{s:s,s:s,s:o}", "fpr", fpr, "state", state,
-	    "served", a);
+	show_keyinfo_free(&k);
 out:
 	store_addrs_free(&l);
+}
+
+/* ?armor=1: b armored into the answer; else b itself. b is taken. */
+static void
+api_export_answer(struct api_req *r, struct ks_blob *b)
+{
+	const char	*q;
+	char		*arm;
+	size_t		 alen;
+
+	q = MHD_lookup_connection_value(r->c, MHD_GET_ARGUMENT_KIND, "armor");
+	if (q != NULL && (strcmp(q, "1") == 0 || strcmp(q, "true") == 0)) {
+		if (pgp_armor(b->data, b->len, &arm, &alen) == -1) {
+			ks_blob_free(b);
+			api_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			    "internal", "the key could not be armored");
+			return;
+		}
+		ks_blob_free(b);
+		r->raw = (unsigned char *)arm;
+		r->rawlen = alen;
+		r->ctype = "application/pgp-keys";
+	} else if (q != NULL && strcmp(q, "0") != 0 &&
+	    strcmp(q, "false") != 0) {
+		ks_blob_free(b);
+		api_error(r, MHD_HTTP_BAD_REQUEST, "bad_request",
+		    "armor: 1 or 0");
+		return;
+	} else {
+		r->raw = b->data;
+		r->rawlen = b->len;
+		b->data = NULL;
+		r->ctype = "application/octet-stream";
+	}
+	r->status = MHD_HTTP_OK;
+}
+
+/*
+ * GET /v1/keys/{fpr}/export[?armor=1]: the stored certificate ("export
+ * --key").  A scoped token, only a key it reaches whole: its UIDs might
+ * name other tenants' addresses otherwise.
+ */
+static void
+api_key_export(struct api_req *r)
+{
+	struct ks_txn		*txn;
+	struct store_addrs	 l;
+	struct ks_blob		 b;
+	char			 fpr[KS_FPR_MAX];
+	int			 rc;
+
+	memset(&l, 0, sizeof(l));
+	if (api_begin(r, KS_RDONLY, &txn) == -1)
+		return;
+	if (api_key(r, txn, r->seg[2], fpr, &l, 1) == -1) {
+		ks_txn_abort(txn);
+		store_addrs_free(&l);
+		return;
+	}
+	store_addrs_free(&l);
+	rc = show_export(txn, NULL, fpr, &b);
+	ks_txn_abort(txn);
+	if (rc == -1) {
+		api_refused(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "store_error",
+		    "the key could not be read");
+		return;
+	}
+	api_export_answer(r, &b);
+}
+
+/* GET /v1/addresses/{addr}/export[?armor=1]: the bytes served there. */
+static void
+api_address_export(struct api_req *r)
+{
+	struct ks_txn	*txn;
+	struct ks_blob	 b;
+	char		 addr[KS_ADDR_MAX];
+	int		 rc;
+
+	if (api_addr(r, r->seg[2], addr) == -1 ||
+	    api_begin(r, KS_RDONLY, &txn) == -1)
+		return;
+	rc = show_export(txn, addr, NULL, &b);
+	ks_txn_abort(txn);
+	if (rc == -1) {
+		api_refused(r, MHD_HTTP_NOT_FOUND, "not_found",
+		    "no key published there");
+		return;
+	}
+	api_export_answer(r, &b);
+}
+
+/*
+ * GET /v1/keys[?domain=D | ?account=ADDR]: the published addresses and
+ * their keys, as "wkdctl list" has them, grouped by key.  A scoped token
+ * sees only its domains' addresses.
+ */
+static int
+api_keys_add(struct api_req *r, const struct show_list *l, json_t *keys)
+{
+	json_t		*k, *a;
+	size_t		 i;
+
+	for (i = 0; i < l->n; i++) {
+		if (!api_addr_scoped(r->tk, l->v[i].addr))
+			continue;
+		if ((k = json_object_get(keys, l->v[i].fpr)) == NULL) {
+			k = json_pack("{s:s,s:s,s:[]}", "fpr", l->v[i].fpr,
+			    "state", l->v[i].state, "addresses");
+			if (k == NULL || json_object_set_new(keys, l->v[i].fpr,
+			    k) == -1)
+				return (-1);
+		}
+		a = json_pack("{s:s,s:s}", "address", l->v[i].addr,
+		    "account", l->v[i].account);
+		if (json_array_append_new(json_object_get(k, "addresses"),
+		    a) == -1)
+			return (-1);
+	}
+	return (0);
+}
+
+static void
+api_keys_list(struct api_req *r)
+{
+	struct ks_txn		*txn;
+	struct show_list	 l;
+	struct ks_domain	 d;
+	const char		*qd, *qa;
+	char			 dom[KS_DOMAIN_MAX], addr[KS_ADDR_MAX];
+	char			 acct[KS_ADDR_MAX];
+	json_t			*keys, *v, *arr;
+	const char		*key;
+	size_t			 i;
+	int			 rc = 0;
+
+	qd = MHD_lookup_connection_value(r->c, MHD_GET_ARGUMENT_KIND,
+	    "domain");
+	qa = MHD_lookup_connection_value(r->c, MHD_GET_ARGUMENT_KIND,
+	    "account");
+	if (qd != NULL && qa != NULL) {
+		api_error(r, MHD_HTTP_BAD_REQUEST, "bad_request",
+		    "domain or account, not both");
+		return;
+	}
+	if (qa != NULL && api_addr(r, qa, addr) == -1)
+		return;
+	if (api_begin(r, KS_RDONLY, &txn) == -1)
+		return;
+	if ((keys = json_object()) == NULL)
+		goto fail;
+	if (qd != NULL) {
+		if (api_dom(r, txn, qd, dom, &d) == -1)
+			goto out;
+		rc = show_list(txn, dom, NULL, &l);
+		if (rc == 0 && api_keys_add(r, &l, keys) == -1)
+			rc = -1;
+		show_list_free(&l);
+	} else if (qa != NULL) {
+		if (api_account_of(r, txn, addr, acct) == -1)
+			goto out;
+		rc = show_list(txn, NULL, acct, &l);
+		if (rc == 0 && api_keys_add(r, &l, keys) == -1)
+			rc = -1;
+		show_list_free(&l);
+	} else if (r->tk->ndomains == 0) {
+		rc = show_list(txn, NULL, NULL, &l);
+		if (rc == 0 && api_keys_add(r, &l, keys) == -1)
+			rc = -1;
+		show_list_free(&l);
+	} else
+		for (i = 0; i < r->tk->ndomains && rc == 0; i++) {
+			if (ks_domain_get(txn, r->tk->domains[i], &d) != KS_OK)
+				continue;
+			rc = show_list(txn, r->tk->domains[i], NULL, &l);
+			if (rc == 0 && api_keys_add(r, &l, keys) == -1)
+				rc = -1;
+			show_list_free(&l);
+		}
+	if (rc == -1)
+		goto fail;
+	if ((arr = json_array()) == NULL)
+		goto fail;
+	json_object_foreach(keys, key, v)
+		json_array_append(arr, v);
+	r->status = MHD_HTTP_OK;
+	r->out = json_pack("{s:o}", "keys", arr);
+	goto out;
+fail:
+	api_refused(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "store_error",
+	    "the store failed");
+out:
+	json_decref(keys);
 	ks_txn_abort(txn);
 }
 
@@ -994,6 +1407,203 @@ out:
 	store_addrs_free(&l);
 }
 
+/*
+ * POST /v1/addresses/{addr}/republish, /v1/accounts/{addr}/republish,
+ * /v1/domains/{d}/republish: "wkdctl republish", its report as JSON.  A
+ * scoped token, an account only if all its addresses are in its domains.
+ */
+static void
+api_republish(struct api_req *r)
+{
+	static const char *const what[] = {
+	    "published", "unchanged", "nothing to publish", "skipped" };
+	struct republish_report	 rep;
+	struct ks_txn		*txn;
+	struct ks_domain	 d;
+	struct ks_addr		 a;
+	struct store_addrs	 l;
+	char			 addr[KS_ADDR_MAX], dom[KS_DOMAIN_MAX];
+	const char		*kind = r->seg[1];
+	json_t			*arr;
+	size_t			 i;
+
+	memset(&rep, 0, sizeof(rep));
+	memset(&l, 0, sizeof(l));
+	if (!api_writable(r))
+		return;
+	if (strcmp(kind, "domains") != 0 && api_addr(r, r->seg[2], addr) == -1)
+		return;
+	if (api_begin(r, 0, &txn) == -1)
+		return;
+	if (strcmp(kind, "domains") == 0) {
+		if (api_dom(r, txn, r->seg[2], dom, &d) == -1)
+			goto abort;
+	} else {
+		if (ks_addr_get(txn, addr, &a) != KS_OK ||
+		    store_addrs(txn, a.account, &l) == -1) {
+			api_notfound(r);
+			goto abort;
+		}
+		for (i = 0; i < l.n; i++)
+			if (strcmp(kind, "accounts") == 0 &&
+			    !api_addr_scoped(r->tk, l.v[i].addr)) {
+				api_notfound(r);
+				goto abort;
+			}
+	}
+	if (republish_addrs(txn, strcmp(kind, "domains") == 0 ? dom : NULL,
+	    strcmp(kind, "domains") == 0 ? NULL : a.account,
+	    strcmp(kind, "addresses") == 0 ? addr : NULL, &rep) == -1) {
+		api_refused(r, MHD_HTTP_CONFLICT, "rejected",
+		    "nothing could be republished");
+		goto abort;
+	}
+	if (api_commit(r, txn) == -1)
+		goto out;
+	arr = json_array();
+	for (i = 0; i < rep.n; i++)
+		json_array_append_new(arr, json_pack("{s:s,s:s,s:s?,s:s?,"
+		    "s:s?}", "address", rep.v[i].addr, "result",
+		    what[rep.v[i].what], "fpr",
+		    rep.v[i].what <= REPUBLISH_SAME ? rep.v[i].fpr : NULL,
+		    "was", rep.v[i].what == REPUBLISH_PUBLISHED &&
+		    rep.v[i].old[0] != '\0' ? rep.v[i].old : NULL, "why",
+		    rep.v[i].what > REPUBLISH_SAME ? rep.v[i].why : NULL));
+	r->status = MHD_HTTP_OK;
+	r->out = json_pack("{s:o}", "republished", arr);
+	goto out;
+abort:
+	ks_txn_abort(txn);
+out:
+	store_addrs_free(&l);
+	free(rep.v);
+}
+
+/*
+ * GET /v1/log: the audit log, oldest first, filtered (api_logq), a page
+ * at a time: "next" is the "after" of the next page, null at the end.  A
+ * scoped token sees entries about its domains and their addresses, and
+ * those it made itself (of keys it uploaded or revoked, say).
+ */
+struct api_log {
+	const struct ks_token	*tk;
+	struct api_logq		 q;
+	char			 self[KS_TOKEN_NAME_MAX + 8];
+	size_t			 n;
+	uint64_t		 last;
+	int			 more;
+	json_t			*a;
+};
+
+static int
+api_log_cb(const struct ks_logent *e, void *arg)
+{
+	struct api_log	*w = arg;
+	const char	*at;
+	char		 when[32];
+	struct tm	 tm;
+	time_t		 t = e->time;
+
+	if (w->q.until != 0 && e->time > w->q.until)
+		return (0);
+	if (w->q.subject[0] != '\0' && !audit_match(w->q.subject, w->q.kind,
+	    e))
+		return (0);
+	if (w->q.domain[0] != '\0' && !audit_match(w->q.domain, 2, e))
+		return (0);
+	if (w->q.actor[0] != '\0' && strcmp(w->q.actor, e->user) != 0)
+		return (0);
+	if (w->q.action[0] != '\0' && strstr(e->detail, w->q.action) == NULL)
+		return (0);
+	if (w->tk->ndomains > 0 && strcmp(e->user, w->self) != 0 &&
+	    ((at = strrchr(e->subject, '@')) != NULL ?
+	    !token_scoped(w->tk, at + 1) : !token_scoped(w->tk, e->subject)))
+		return (0);
+	if (w->n == w->q.limit) {
+		w->more = 1;
+		return (1);
+	}
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		(void)snprintf(when, sizeof(when), "@%lld",
+		    (long long)e->time);
+	json_array_append_new(w->a, json_pack("{s:I,s:s,s:I,s:s,s:s,s:s,s:s}",
+	    "seq", (json_int_t)e->seq, "time", when, "epoch",
+	    (json_int_t)e->time, "user", e->user, "command", e->cmd,
+	    "subject", e->subject, "detail", e->detail));
+	w->last = e->seq;
+	w->n++;
+	return (0);
+}
+
+/* MHD_get_connection_values()'s callback: each query argument into q. */
+struct api_args {
+	struct api_logq	*q;
+	char		 err[256];
+	int		 bad;
+};
+
+static enum MHD_Result
+api_log_args_cb(void *arg, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct api_args	*a = arg;
+
+	(void)kind;
+	if (api_log_arg(a->q, key, value, a->err, sizeof(a->err)) == -1) {
+		a->bad = 1;
+		return (MHD_NO);
+	}
+	return (MHD_YES);
+}
+
+static void
+api_log(struct api_req *r)
+{
+	struct api_log	 w;
+	struct api_args	 args;
+	struct ks_txn	*txn;
+	int		 rc;
+
+	memset(&w, 0, sizeof(w));
+	w.tk = r->tk;
+	(void)snprintf(w.self, sizeof(w.self), "token:%s", r->tk->name);
+	api_log_init(&w.q);
+	memset(&args, 0, sizeof(args));
+	args.q = &w.q;
+	(void)MHD_get_connection_values(r->c, MHD_GET_ARGUMENT_KIND,
+	    api_log_args_cb, &args);
+	if (args.bad) {
+		api_error(r, MHD_HTTP_BAD_REQUEST, "bad_request", "%s",
+		    args.err);
+		return;
+	}
+	/* A subject or domain out of scope is as one never logged. */
+	if ((w.q.domain[0] != '\0' && !token_scoped(r->tk, w.q.domain)) ||
+	    (w.q.subject[0] != '\0' && w.q.kind == 2 &&
+	    !token_scoped(r->tk, w.q.subject)) ||
+	    (w.q.subject[0] != '\0' && w.q.kind == 0 &&
+	    !api_addr_scoped(r->tk, w.q.subject))) {
+		api_notfound(r);
+		return;
+	}
+	if (api_begin(r, KS_RDONLY, &txn) == -1)
+		return;
+	w.a = json_array();
+	rc = ks_log_after(txn, w.q.after, w.q.since, api_log_cb, &w);
+	ks_txn_abort(txn);
+	if (rc != KS_OK && rc != 1) {
+		json_decref(w.a);
+		api_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "store_error",
+		    "%s", store_strerror(rc));
+		return;
+	}
+	r->status = MHD_HTTP_OK;
+	r->out = w.more ? json_pack("{s:o,s:I}", "entries", w.a, "next",
+	    (json_int_t)w.last) : json_pack("{s:o,s:n}", "entries", w.a,
+	    "next");
+}
+
 /* The routes: method, path segments after "v1" ("*": any one). */
 static const struct api_route {
 	const char	*method;
@@ -1003,21 +1613,29 @@ static const struct api_route {
 } api_routes[] = {
 	{ "GET", 2, { "v1", "domains" }, api_domains },
 	{ "GET", 3, { "v1", "domains", "*" }, api_domain },
+	{ "GET", 4, { "v1", "domains", "*", "dns" }, api_domain_dns },
+	{ "POST", 4, { "v1", "domains", "*", "republish" }, api_republish },
 	{ "POST", 2, { "v1", "accounts" }, api_account_create },
 	{ "POST", 3, { "v1", "accounts", "sync" }, api_accounts_sync },
 	{ "GET", 3, { "v1", "accounts", "*" }, api_account_show },
 	{ "DELETE", 3, { "v1", "accounts", "*" }, api_account_remove },
+	{ "POST", 4, { "v1", "accounts", "*", "republish" }, api_republish },
 	{ "POST", 4, { "v1", "accounts", "*", "aliases" }, api_alias_add },
 	{ "DELETE", 5, { "v1", "accounts", "*", "aliases", "*" },
 	    api_alias_retire },
+	{ "GET", 2, { "v1", "keys" }, api_keys_list },
 	{ "POST", 2, { "v1", "keys" }, api_keys_import },
 	{ "GET", 3, { "v1", "keys", "*" }, api_key_show },
 	{ "DELETE", 3, { "v1", "keys", "*" }, api_key_remove },
 	{ "POST", 4, { "v1", "keys", "*", "revoke" }, api_key_revoke },
+	{ "GET", 4, { "v1", "keys", "*", "export" }, api_key_export },
+	{ "GET", 2, { "v1", "log" }, api_log },
 	{ "POST", 4, { "v1", "addresses", "*", "publish" },
 	    api_address_publish },
 	{ "POST", 4, { "v1", "addresses", "*", "unpublish" },
 	    api_address_publish },
+	{ "POST", 4, { "v1", "addresses", "*", "republish" }, api_republish },
+	{ "GET", 4, { "v1", "addresses", "*", "export" }, api_address_export },
 };
 
 static void
@@ -1129,6 +1747,28 @@ api_split(char *path, struct api_req *r)
 	return (0);
 }
 
+/* Answer with raw bytes (malloc(3)ed, taken) of type ctype. */
+static enum MHD_Result
+api_respond_raw(struct MHD_Connection *c, int status, unsigned char *raw,
+    size_t len, const char *ctype)
+{
+	struct MHD_Response	*resp;
+	enum MHD_Result		 ret;
+
+	if ((resp = MHD_create_response_from_buffer(len, raw,
+	    MHD_RESPMEM_MUST_FREE)) == NULL) {
+		free(raw);
+		return (MHD_NO);
+	}
+	(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    ctype);
+	(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+	    "no-store");
+	ret = MHD_queue_response(c, status, resp);
+	MHD_destroy_response(resp);
+	return (ret);
+}
+
 static enum MHD_Result
 api_respond(struct MHD_Connection *c, int status, json_t *out)
 {
@@ -1159,6 +1799,9 @@ api_respond(struct MHD_Connection *c, int status, json_t *out)
 	return (ret);
 }
 
+static enum MHD_Result	api_answer(struct api *, struct MHD_Connection *,
+			    const char *, const char *, struct api_conn *);
+
 static enum MHD_Result
 api_handler(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *upload,
@@ -1166,11 +1809,9 @@ api_handler(void *cls, struct MHD_Connection *c, const char *url,
 {
 	struct api	*api = cls;
 	struct api_conn	*ac = *con_cls;
-	struct api_req	 r;
-	struct ks_token	 tk;
 	unsigned char	*nb;
-	char		*path, line[600], who[80];
 	size_t		 ncap;
+	enum MHD_Result	 ret;
 
 	(void)version;
 	if (ac == NULL) {
@@ -1210,6 +1851,21 @@ api_handler(void *cls, struct MHD_Connection *c, const char *url,
 		return (MHD_YES);
 	}
 
+	(void)pthread_mutex_lock(&api->lock);
+	ret = api_answer(api, c, url, method, ac);
+	(void)pthread_mutex_unlock(&api->lock);
+	return (ret);
+}
+
+/* The request, read whole: authenticated, limited, routed, answered. */
+static enum MHD_Result
+api_answer(struct api *api, struct MHD_Connection *c, const char *url,
+    const char *method, struct api_conn *ac)
+{
+	struct api_req	 r;
+	struct ks_token	 tk;
+	char		*path, line[600], who[80];
+
 	memset(&r, 0, sizeof(r));
 	r.api = api;
 	r.c = c;
@@ -1247,6 +1903,10 @@ api_handler(void *cls, struct MHD_Connection *c, const char *url,
 		audit_actor(NULL, NULL);
 	}
 	free(path);
+	if (r.raw != NULL && r.out == NULL)
+		return (api_respond_raw(c, r.status, r.raw, r.rawlen,
+		    r.ctype));
+	free(r.raw);
 	if (r.out == NULL)
 		api_error(&r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
 		    "no answer");
@@ -1305,12 +1965,126 @@ api_listen(const char *path)
 	return (fd);
 }
 
+/* A PEM file as a NUL-terminated string (MHD's form): NULL on failure. */
+static char *
+api_pem(const char *path)
+{
+	unsigned char	*data;
+	char		*s;
+	size_t		 len;
+
+	if (io_read_file(path, API_PEM_MAX, &data, &len) == -1)
+		return (NULL);
+	if ((s = malloc(len + 1)) == NULL) {
+		warn(NULL);
+		io_wipe(data, len);
+		return (NULL);
+	}
+	memcpy(s, data, len);
+	s[len] = '\0';
+	io_wipe(data, len);	/* The key's file. */
+	return (s);
+}
+
+/* "ADDRESS:PORT" ("[v6]:PORT") into sa: 0, or -1 after warning. */
+static int
+api_inet(const char *in, struct sockaddr_storage *sa, socklen_t *salen)
+{
+	struct addrinfo	 hints, *res;
+	char		 host[64];
+	const char	*port, *h = in;
+	size_t		 hl;
+	int		 rc;
+
+	if (in[0] == '[') {
+		if ((port = strstr(in, "]:")) == NULL)
+			goto bad;
+		h = in + 1;
+		hl = port - h;
+		port += 2;
+	} else {
+		if ((port = strrchr(in, ':')) == NULL)
+			goto bad;
+		hl = port - in;
+		port++;
+	}
+	if (hl == 0 || hl >= sizeof(host) || *port == '\0')
+		goto bad;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
+		warnx("--listen %s: %s", in, gai_strerror(rc));
+		return (-1);
+	}
+	memcpy(sa, res->ai_addr, res->ai_addrlen);
+	*salen = res->ai_addrlen;
+	freeaddrinfo(res);
+	return (0);
+bad:
+	warnx("--listen %s: want ADDRESS:PORT or [ADDRESS]:PORT", in);
+	return (-1);
+}
+
+/* The TLS listener on listen, with cert and key (PEM): NULL on failure. */
+static struct MHD_Daemon *
+api_tls_start(struct api *api, const char *listen, const char *certfile,
+    const char *keyfile)
+{
+	struct sockaddr_storage	 sa;
+	struct MHD_Daemon	*d;
+	const union MHD_DaemonInfo *di;
+	socklen_t		 salen;
+	char			*cert, *key;
+	unsigned		 flags = MHD_USE_INTERNAL_POLLING_THREAD |
+				    MHD_USE_ERROR_LOG | MHD_USE_TLS;
+
+	if (api_inet(listen, &sa, &salen) == -1)
+		return (NULL);
+	if (sa.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	if ((cert = api_pem(certfile)) == NULL)
+		return (NULL);
+	if ((key = api_pem(keyfile)) == NULL) {
+		free(cert);
+		return (NULL);
+	}
+	d = MHD_start_daemon(flags, 0, NULL, NULL, api_handler, api,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+	    MHD_OPTION_HTTPS_MEM_CERT, cert,
+	    MHD_OPTION_HTTPS_MEM_KEY, key,
+	    MHD_OPTION_HTTPS_PRIORITIES, API_TLS_PRIORITIES,
+	    MHD_OPTION_NOTIFY_COMPLETED, api_completed, NULL,
+	    MHD_OPTION_CONNECTION_TIMEOUT, 60U,
+	    MHD_OPTION_CONNECTION_LIMIT, 64U,
+	    MHD_OPTION_END);
+	/* MHD has its credentials: the PEM strings are no longer needed. */
+	explicit_bzero(key, strlen(key));
+	free(key);
+	free(cert);
+	if (d == NULL) {
+		warnx("--listen %s: the TLS listener did not start (address "
+		    "in use, or a certificate or key that can't be used)",
+		    listen);
+		return (NULL);
+	}
+	if ((di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)) != NULL)
+		fprintf(stderr, "wkdctl serve: listening on %.*s:%u (TLS)\n",
+		    (int)(strrchr(listen, ':') - listen), listen,
+		    (unsigned)di->port);
+	return (d);
+}
+
 int
 cmd_serve(struct ctl *ctl, int argc, char **argv)
 {
 	struct api		 api;
-	struct MHD_Daemon	*d;
-	const char		*sock = API_SOCKET;
+	struct MHD_Daemon	*d, *td = NULL;
+	const char		*sock = API_SOCKET, *listen = NULL;
+	const char		*certfile = NULL, *keyfile = NULL;
 	sigset_t		 set;
 	mode_t			 um;
 	char			*end;
@@ -1320,6 +2094,9 @@ cmd_serve(struct ctl *ctl, int argc, char **argv)
 		{ "socket", required_argument, NULL, 's' },
 		{ "max-body", required_argument, NULL, 'm' },
 		{ "rate", required_argument, NULL, 'r' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "tls-cert", required_argument, NULL, 'c' },
+		{ "tls-key", required_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 }
 	};
 
@@ -1353,12 +2130,31 @@ cmd_serve(struct ctl *ctl, int argc, char **argv)
 			}
 			api.rate = n;
 			break;
+		case 'l':
+			listen = optarg;
+			break;
+		case 'c':
+			certfile = optarg;
+			break;
+		case 'k':
+			keyfile = optarg;
+			break;
 		default:
 			return (cli_usage(SERVE_USAGE));
 		}
 	}
 	if (optind != argc)
 		return (cli_usage(SERVE_USAGE));
+	/* Over TCP, only TLS: tokens never cross a network in the clear. */
+	if ((listen != NULL) != (certfile != NULL) ||
+	    (certfile != NULL) != (keyfile != NULL)) {
+		warnx("--listen, --tls-cert and --tls-key go together");
+		return (cli_usage(SERVE_USAGE));
+	}
+	if (pthread_mutex_init(&api.lock, NULL) != 0) {
+		warnx("pthread_mutex_init failed");
+		return (1);
+	}
 	/* The store is opened now: a problem shows before serving. */
 	if (store_open(ctl, 0) == -1)
 		return (1);
@@ -1391,12 +2187,21 @@ cmd_serve(struct ctl *ctl, int argc, char **argv)
 		return (1);
 	}
 	fprintf(stderr, "wkdctl serve: listening on %s\n", sock);
+	if (listen != NULL &&
+	    (td = api_tls_start(&api, listen, certfile, keyfile)) == NULL) {
+		MHD_stop_daemon(d);
+		(void)close(fd);
+		(void)unlink(sock);
+		return (1);
+	}
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)
 			break;
 		if (sig == SIGTERM || sig == SIGINT)
 			break;
 	}
+	if (td != NULL)
+		MHD_stop_daemon(td);
 	MHD_stop_daemon(d);
 	(void)close(fd);
 	(void)unlink(sock);

@@ -115,6 +115,17 @@ log_match(const struct log_walk *w, const struct ks_logent *e)
 	}
 }
 
+int
+audit_match(const char *subject, int kind, const struct ks_logent *e)
+{
+	struct log_walk	 w;
+
+	memset(&w, 0, sizeof(w));
+	w.subject = subject;
+	w.kind = kind;
+	return (log_match(&w, e));
+}
+
 static int
 log_cb(const struct ks_logent *e, void *arg)
 {
@@ -152,12 +163,8 @@ log_cb(const struct ks_logent *e, void *arg)
 	return (0);
 }
 
-/*
- * A --since time: "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS][Z]" (UTC), or
- * "@SECONDS" since the epoch.
- */
-static int
-log_since(const char *s, int64_t *out)
+int
+audit_time(const char *s, int64_t *out)
 {
 	struct tm	 tm;
 	char		*end;
@@ -228,7 +235,7 @@ log_prune(struct ctl *ctl, int argc, char **argv)
 
 	if (argc != 3 || strcmp(argv[1], "--before") != 0)
 		return (cli_usage(LOG_USAGE));
-	if (log_since(argv[2], &before) == -1) {
+	if (audit_time(argv[2], &before) == -1) {
 		warnx("--before %s: not a time (YYYY-MM-DD, "
 		    "YYYY-MM-DDTHH:MM:SSZ or @seconds)", argv[2]);
 		return (EXIT_USAGE);
@@ -270,7 +277,7 @@ cmd_log(struct ctl *ctl, int argc, char **argv)
 			w.verbose = 1;
 			break;
 		case 's':
-			if (log_since(optarg, &since) == -1) {
+			if (audit_time(optarg, &since) == -1) {
 				warnx("--since %s: not a time (YYYY-MM-DD, "
 				    "YYYY-MM-DDTHH:MM:SSZ or @seconds)",
 				    optarg);

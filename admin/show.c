@@ -79,6 +79,52 @@ show_state(struct ks_txn *txn, const char *fpr, char *buf, size_t bufsz)
 	return (0);
 }
 
+void
+show_list_free(struct show_list *l)
+{
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+int
+show_list(struct ks_txn *txn, const char *domain, const char *account,
+    struct show_list *out)
+{
+	struct store_addrs	 l;
+	struct show_item	*it;
+	char			 local[KS_ADDR_MAX], ad[KS_DOMAIN_MAX];
+	size_t			 i;
+
+	memset(out, 0, sizeof(*out));
+	if ((domain != NULL ? store_addrs_domain(txn, domain, &l) :
+	    store_addrs(txn, account, &l)) == -1)
+		return (-1);
+	if (l.n > 0 && (out->v = calloc(l.n, sizeof(*out->v))) == NULL) {
+		warn(NULL);
+		store_addrs_free(&l);
+		return (-1);
+	}
+	for (i = 0; i < l.n; i++) {
+		if (l.v[i].fpr[0] == '\0')
+			continue;
+		if (domain != NULL && (wkd_split(l.v[i].addr, local,
+		    sizeof(local), ad, sizeof(ad)) == -1 ||
+		    strcmp(ad, domain) != 0))
+			continue;
+		it = &out->v[out->n++];
+		(void)snprintf(it->addr, sizeof(it->addr), "%s",
+		    l.v[i].addr);
+		(void)snprintf(it->account, sizeof(it->account), "%s",
+		    l.v[i].account);
+		(void)snprintf(it->fpr, sizeof(it->fpr), "%s", l.v[i].fpr);
+		(void)show_state(txn, l.v[i].fpr, it->state,
+		    sizeof(it->state));
+	}
+	store_addrs_free(&l);
+	return (0);
+}
+
 /*
  * list [--json] [domain]: every published address, its key and the key's
  * state; --json as an array of objects, for diffing against a provider's
@@ -88,10 +134,9 @@ int
 cmd_list(struct ctl *ctl, int argc, char **argv)
 {
 	struct ks_txn		*txn;
-	struct store_addrs	 l;
-	char			 d[KS_DOMAIN_MAX], local[KS_ADDR_MAX];
-	char			 ad[KS_DOMAIN_MAX], state[512];
-	size_t			 i, n = 0;
+	struct show_list	 l;
+	char			 d[KS_DOMAIN_MAX];
+	size_t			 i;
 	int			 ch, json = 0;
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
@@ -115,120 +160,165 @@ cmd_list(struct ctl *ctl, int argc, char **argv)
 		return (1);
 	if (store_begin(ctl, KS_RDONLY, &txn) == -1)
 		return (1);
-	if ((argc == 1 ? store_addrs_domain(txn, d, &l) :
-	    store_addrs(txn, NULL, &l)) == -1) {
+	if (show_list(txn, argc == 1 ? d : NULL, NULL, &l) == -1) {
 		ks_txn_abort(txn);
 		return (1);
 	}
+	ks_txn_abort(txn);
 	if (json)
 		printf("[");
 	for (i = 0; i < l.n; i++) {
-		if (l.v[i].fpr[0] == '\0')
-			continue;
-		if (argc == 1 && (wkd_split(l.v[i].addr, local, sizeof(local),
-		    ad, sizeof(ad)) == -1 || strcmp(ad, d) != 0))
-			continue;
-		(void)show_state(txn, l.v[i].fpr, state, sizeof(state));
 		if (!json) {
-			printf("%s\t%s\t%s\n", l.v[i].addr, l.v[i].fpr, state);
+			printf("%s\t%s\t%s\n", l.v[i].addr, l.v[i].fpr,
+			    l.v[i].state);
 			continue;
 		}
-		printf("%s{\"address\":", n++ == 0 ? "" : ",\n");
+		printf("%s{\"address\":", i == 0 ? "" : ",\n");
 		io_json_str(stdout, l.v[i].addr);
 		printf(",\"account\":");
 		io_json_str(stdout, l.v[i].account);
 		printf(",\"fpr\":");
 		io_json_str(stdout, l.v[i].fpr);
 		printf(",\"state\":");
-		io_json_str(stdout, state);
+		io_json_str(stdout, l.v[i].state);
 		printf("}");
 	}
 	if (json)
-		io_json_end(stdout, n);
-	ks_txn_abort(txn);
-	store_addrs_free(&l);
+		io_json_end(stdout, l.n);
+	show_list_free(&l);
 	return (0);
+}
+
+void
+show_keyinfo_free(struct show_keyinfo *k)
+{
+	free(k->describe);
+	k->describe = NULL;
+	store_addrs_free(&k->served);
+}
+
+int
+show_key_info(struct ks_txn *txn, const char *fpr, struct show_keyinfo *k)
+{
+	struct ks_blob		 b, rv;
+	struct store_addrs	 l;
+	struct pgp_info		 info;
+	const unsigned char	*sig;
+	FILE			*fp;
+	size_t			 i, slen, dlen = 0;
+	int			 rc, ret = -1;
+
+	memset(k, 0, sizeof(*k));
+	memset(&b, 0, sizeof(b));
+	memset(&rv, 0, sizeof(rv));
+	memset(&l, 0, sizeof(l));
+	if ((rc = ks_cert_get(txn, fpr, &b)) != KS_OK) {
+		warnx("key %s: %s", fpr, rc == KS_NOTFOUND ?
+		    "not in the store" : ks_strerror(rc));
+		return (-1);
+	}
+	if (store_addrs_key(txn, fpr, &l) == -1)
+		goto out;
+	(void)show_state(txn, fpr, k->state, sizeof(k->state));
+	if ((rc = ks_revoc_get(txn, fpr, &rv)) != KS_OK &&
+	    rc != KS_NOTFOUND) {
+		warnx("key %s: revocation certificate: %s", fpr,
+		    ks_strerror(rc));
+		goto out;
+	}
+	k->hasrev = rc == KS_OK;
+	if (pgp_info(fpr, b.data, b.len, &info) == 0) {
+		k->info = 1;
+		k->revoked = info.revoked;
+		k->created = info.created;
+		k->expires = info.expires;
+		k->expired = info.expired;
+	}
+	k->size = b.len;
+	if ((fp = open_memstream(&k->describe, &dlen)) == NULL) {
+		warn(NULL);
+		goto out;
+	}
+	/* Not readable by RNP: the rest is still said (show exits 1). */
+	k->undescribed = pgp_describe(fp, "", b.data, b.len) == -1;
+	if (fclose(fp) != 0) {
+		warn(NULL);
+		goto out;
+	}
+	/* Published at: the addresses serving it now. */
+	for (i = 0; i < l.n; i++)
+		if (strcmp(l.v[i].fpr, fpr) == 0 &&
+		    store_addrs_cb(&l.v[i], &k->served) != 0) {
+			warn(NULL);
+			goto out;
+		}
+	if (k->hasrev)
+		(void)pgp_revoc_pick(fpr, b.data, b.len, rv.data, rv.len, -1,
+		    &sig, &slen, &k->revreasons);
+	ret = 0;
+out:
+	if (ret == -1)
+		show_keyinfo_free(k);
+	store_addrs_free(&l);
+	ks_blob_free(&rv);
+	ks_blob_free(&b);
+	return (ret);
 }
 
 static int
 show_key(struct ctl *ctl, const char *fpr)
 {
 	struct ks_txn		*txn;
-	struct ks_blob		 b, rv;
-	struct store_addrs	 l;
-	struct pgp_info		 info;
-	const unsigned char	*sig;
-	char			 state[512], when[32];
-	size_t			 i, slen;
-	unsigned		 have = 0;
-	int			 rc, hasrev, r, revoked = 0;
+	struct show_keyinfo	 k;
+	char			 when[32];
+	size_t			 i;
+	int			 r, rc;
+	const char		*p, *nl;
 
-	memset(&b, 0, sizeof(b));
-	memset(&rv, 0, sizeof(rv));
 	if (store_begin(ctl, KS_RDONLY, &txn) == -1)
 		return (1);
-	if ((rc = ks_cert_get(txn, fpr, &b)) != KS_OK) {
-		warnx("key %s: %s", fpr, rc == KS_NOTFOUND ?
-		    "not in the store" : ks_strerror(rc));
-		ks_txn_abort(txn);
-		return (1);
-	}
-	if (store_addrs_key(txn, fpr, &l) == -1) {
-		ks_txn_abort(txn);
-		ks_blob_free(&b);
-		return (1);
-	}
-	(void)show_state(txn, fpr, state, sizeof(state));
-	if ((rc = ks_revoc_get(txn, fpr, &rv)) != KS_OK &&
-	    rc != KS_NOTFOUND) {
-		warnx("key %s: revocation certificate: %s", fpr,
-		    ks_strerror(rc));
-		ks_txn_abort(txn);
-		ks_blob_free(&b);
-		store_addrs_free(&l);
-		return (1);
-	}
-	hasrev = rc == KS_OK;
+	rc = show_key_info(txn, fpr, &k);
 	ks_txn_abort(txn);
+	if (rc == -1)
+		return (1);
 	printf("key %s\n", fpr);
-	printf("  state: %s\n", state);
-	if (pgp_info(fpr, b.data, b.len, &info) == 0) {
-		revoked = info.revoked;
-		io_date(info.created, when, sizeof(when));
+	printf("  state: %s\n", k.state);
+	if (k.info) {
+		io_date(k.created, when, sizeof(when));
 		printf("  created: %s\n", when);
-		if (info.expires != 0) {
-			io_date(info.expires, when, sizeof(when));
-			printf("  %s: %s\n", info.expired ? "expired" :
+		if (k.expires != 0) {
+			io_date(k.expires, when, sizeof(when));
+			printf("  %s: %s\n", k.expired ? "expired" :
 			    "expires", when);
 		} else
 			printf("  expires: never\n");
 	}
-	printf("  size: %zu bytes (stored certificate)\n", b.len);
-	rc = pgp_describe(stdout, "  ", b.data, b.len);
-	for (i = 0; i < l.n; i++)
-		if (strcmp(l.v[i].fpr, fpr) == 0)
-			printf("  published at: %s\n", l.v[i].addr);
-	if (hasrev)
-		(void)pgp_revoc_pick(fpr, b.data, b.len, rv.data, rv.len, -1,
-		    &sig, &slen, &have);
-	if (!hasrev)
+	printf("  size: %zu bytes (stored certificate)\n", k.size);
+	for (p = k.describe; p != NULL && *p != '\0'; p = nl + 1) {
+		if ((nl = strchr(p, '\n')) == NULL)
+			nl = p + strlen(p) - 1;
+		printf("  %.*s\n", (int)(nl - p + (*nl != '\n')), p);
+	}
+	for (i = 0; i < k.served.n; i++)
+		printf("  published at: %s\n", k.served.v[i].addr);
+	if (!k.hasrev)
 		printf("  revocation certificate: none stored\n");
-	else if (have == 0 && revoked)
+	else if (k.revreasons == 0 && k.revoked)
 		printf("  revocation certificate: stored, no longer needed "
 		    "(the key is revoked)\n");
 	else {
 		printf("  revocation certificate: stored");
 		for (r = 0; r < 4; r++)
-			if (have & (1U << r))
-				printf("%s%s", (have & ((1U << r) - 1)) ?
-				    ", " : " (reasons: ", pgp_reason_name(r));
+			if (k.revreasons & (1U << r))
+				printf("%s%s", (k.revreasons &
+				    ((1U << r) - 1)) ? ", " : " (reasons: ",
+				    pgp_reason_name(r));
 		printf("%s; not shown (wkdctl export-revocation)\n",
-		    have != 0 ? ")" : "");
+		    k.revreasons != 0 ? ")" : "");
 	}
-	store_addrs_free(&l);
-	ks_blob_free(&rv);
-	ks_blob_free(&b);
-	return (rc == 0 ? 0 : 1);
+	rc = k.undescribed ? 1 : 0;
+	show_keyinfo_free(&k);
+	return (rc);
 }
 
 static int
@@ -295,12 +385,7 @@ cmd_show(struct ctl *ctl, int argc, char **argv)
 	return (show_addr(ctl, argv[1]));
 }
 
-/*
- * What export writes: the bytes served for addr, or with key (a
- * fingerprint) the stored certificate of that key, into *b.  0, or -1
- * after warning.
- */
-static int
+int
 show_export(struct ks_txn *txn, const char *addr, const char *key,
     struct ks_blob *b)
 {
@@ -356,9 +441,11 @@ cmd_export(struct ctl *ctl, int argc, char **argv)
 	struct ks_txn	*txn;
 	struct ks_blob	 b;
 	const char	*out = NULL;
-	char		 addr[KS_ADDR_MAX], fpr[KS_FPR_MAX];
-	int		 ch, key = 0, rc;
+	char		 addr[KS_ADDR_MAX], fpr[KS_FPR_MAX], *arm;
+	size_t		 alen;
+	int		 ch, key = 0, armor = 0, rc;
 	static const struct option longopts[] = {
+		{ "armor", no_argument, NULL, 'a' },
 		{ "key", no_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -370,6 +457,9 @@ cmd_export(struct ctl *ctl, int argc, char **argv)
 			break;
 		case 'k':
 			key = 1;
+			break;
+		case 'a':
+			armor = 1;
 			break;
 		default:
 			return (cli_usage(EXPORT_USAGE));
@@ -387,7 +477,7 @@ cmd_export(struct ctl *ctl, int argc, char **argv)
 		return (1);
 	} else if (cli_addr(argv[0], addr, NULL) == -1)
 		return (1);
-	if (out == NULL && isatty(STDOUT_FILENO)) {
+	if (out == NULL && !armor && isatty(STDOUT_FILENO)) {
 		warnx("refusing to write binary data to a terminal "
 		    "(use -o file)");
 		return (1);
@@ -398,6 +488,16 @@ cmd_export(struct ctl *ctl, int argc, char **argv)
 	ks_txn_abort(txn);
 	if (rc == -1)
 		return (1);
+	if (armor) {
+		rc = pgp_armor(b.data, b.len, &arm, &alen);
+		ks_blob_free(&b);
+		if (rc == -1) {
+			warnx("%s: cannot armor the key", argv[0]);
+			return (1);
+		}
+		b.data = (unsigned char *)arm;
+		b.len = alen;
+	}
 	rc = show_write(out, &b);
 	ks_blob_free(&b);
 	return (rc == -1 ? 1 : 0);

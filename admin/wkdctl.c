@@ -79,7 +79,8 @@ static const struct ctl_cmd cmds[] = {
 	    "write the key served for an address, or a stored key",
 	    "Writes exactly the bytes served for address, binary; not to a\n"
 	    "terminal.  For a fingerprint (--key), the stored certificate of\n"
-	    "that key: public packets, every valid UID.\n" },
+	    "that key: public packets, every valid UID.  --armor: the\n"
+	    "same in ASCII armor.\n" },
 	{ "dns", cmd_dns, DNS_USAGE,
 	    "print the DNS records a hosted domain publishes",
 	    "--target name or --address ip ...: the service's host name\n"
@@ -164,7 +165,9 @@ static const struct ctl_cmd cmds[] = {
 	    "until SIGTERM; each request runs as a command does, in one\n"
 	    "transaction, under its token's name in the audit log.  Bodies\n"
 	    "over --max-body bytes (default 4 MiB) get 413; more than --rate\n"
-	    "requests a second (default 100) from one token, 429.  See\n"
+	    "requests a second (default 100) from one token, 429.  With\n"
+	    "--listen, also over TLS (--tls-cert, --tls-key: PEM files) on\n"
+	    "that address (port 0: one the kernel picks, printed).  See\n"
 	    "admin/api.yaml and wkdctl(8).\n" },
 	{ "mta-sts", cmd_mtasts, MTASTS_USAGE,
 	    "set, show or remove a domain's MTA-STS policy",

@@ -91,7 +91,7 @@ struct pgp_certs;
 			"[--passphrase-fd n] file ..."
 #define LIST_USAGE	"list [--json] [domain]"
 #define SHOW_USAGE	"show address | fingerprint"
-#define EXPORT_USAGE	"export [-o file] address | [--key] fingerprint"
+#define EXPORT_USAGE	"export [--armor] [-o file] address | [--key] fingerprint"
 #define DNS_USAGE	"dns [options] domain"
 #define HASH_USAGE	"hash address"
 #define REMOVE_USAGE	"remove fingerprint"
@@ -135,7 +135,9 @@ struct pgp_certs;
 			"token list\n" \
 			"token revoke name"
 #define SERVE_USAGE	"serve [--socket path] [--max-body bytes] " \
-			"[--rate n]"
+			"[--rate n]\n" \
+			"serve [options] --listen addr:port " \
+			"--tls-cert file --tls-key file"
 
 /* What main() hands every command. */
 struct ctl {
@@ -269,6 +271,16 @@ int	 cmd_log(struct ctl *, int, char **);
  */
 void	 audit_actor(const char *user, const char *cmd);
 /*
+ * Is entry e about subject (normalised; NULL: all), as "wkdctl log
+ * SUBJECT" selects?  kind: 0 an address, 1 a fingerprint, 2 a domain.
+ */
+int	 audit_match(const char *subject, int kind, const struct ks_logent *e);
+/*
+ * A time as "log --since" takes it: "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS]
+ * [Z]" (UTC), or "@SECONDS" since the epoch, into *out: 0, or -1.
+ */
+int	 audit_time(const char *s, int64_t *out);
+/*
  * Drop the audit entries older than before (the newest stays), logging
  * that; *n gets how many.  0, or -1 after warning.
  */
@@ -316,6 +328,36 @@ struct api_field {
  */
 int	 api_json_parse(const char *body, size_t len, struct api_field *fields,
 	    size_t n, char *err, size_t errsz);
+
+/*
+ * GET /v1/log's query, argument by argument (api_log_arg()): limit (1 to
+ * 1000), after (a sequence number: the previous page's "next"), since and
+ * until (times as "log --since" takes them), domain, subject (an address,
+ * fingerprint or domain, as "wkdctl log SUBJECT"), actor (the log's
+ * user: "token:NAME", an OS user) or token (NAME, for actor token:NAME),
+ * action (text in the entry's detail: "revoked", "account added").
+ */
+#define API_LOG_LIMIT	100
+#define API_LOG_MAX	1000
+struct api_logq {
+	size_t		 limit;
+	uint64_t	 after;
+	int64_t		 since, until;	/* until 0: none. */
+	char		 domain[KS_DOMAIN_MAX];		/* "": any. */
+	char		 subject[KS_ADDR_MAX];		/* "": any. */
+	int		 kind;		/* Of subject: as audit_match(). */
+	char		 actor[KS_TOKEN_NAME_MAX + 8];	/* "": any. */
+	char		 action[128];			/* "": any. */
+};
+
+/* Defaults into q. */
+void	 api_log_init(struct api_logq *q);
+/*
+ * Argument name=value (MHD has decoded both) into q: 0; -1 with a message
+ * in err for an unknown argument or a bad value.  Pure.
+ */
+int	 api_log_arg(struct api_logq *q, const char *name, const char *value,
+	    char *err, size_t errsz);
 
 /* io.c */
 /*
@@ -727,6 +769,50 @@ int	 cmd_hash(struct ctl *, int, char **);
  * DATE", "revoked (REASON)", each with ", superseded by FPR" if so.
  */
 int	 show_state(struct ks_txn *, const char *fpr, char *buf, size_t);
+/* What "show FPR" says of a stored key (show_key_info()). */
+struct show_keyinfo {
+	char		 state[512];	/* show_state()'s. */
+	int		 info;		/* created, expires... known. */
+	int64_t		 created, expires;
+	int		 expired, revoked;
+	size_t		 size;		/* Of the stored certificate. */
+	char		*describe;	/* pgp_describe()'s lines. */
+	int		 undescribed;	/* pgp_describe() failed. */
+	struct store_addrs served;	/* The addresses serving it. */
+	int		 hasrev;	/* A revocation certificate stored. */
+	unsigned	 revreasons;	/* Its reasons: 1 << PGP_REV_*. */
+};
+/*
+ * Stored key fpr into *k (show_keyinfo_free() it): 0, or -1 after
+ * warning (not in the store, a store error).
+ */
+int	 show_key_info(struct ks_txn *, const char *fpr, struct show_keyinfo *k);
+void	 show_keyinfo_free(struct show_keyinfo *k);
+/*
+ * What export writes: the bytes served for addr, or with key (a
+ * fingerprint) the stored certificate of that key, into *b
+ * (ks_blob_free() it).  0, or -1 after warning.
+ */
+int	 show_export(struct ks_txn *, const char *addr, const char *key,
+	    struct ks_blob *b);
+/*
+ * The published addresses (of domain, or of account, or all: both NULL)
+ * with their keys' state into *l: what "list" prints.  0, or -1 after
+ * warning.  show_list_free() it.
+ */
+struct show_item {
+	char		 addr[KS_ADDR_MAX];
+	char		 account[KS_ADDR_MAX];
+	char		 fpr[KS_FPR_MAX];
+	char		 state[512];
+};
+struct show_list {
+	struct show_item *v;
+	size_t		 n;
+};
+int	 show_list(struct ks_txn *, const char *domain, const char *account,
+	    struct show_list *l);
+void	 show_list_free(struct show_list *l);
 
 /* remove.c */
 int	 cmd_remove(struct ctl *, int, char **);
@@ -1287,6 +1373,15 @@ int	 zone_getopt(int argc, char **argv, struct zone_conf *dc, int check,
  * wkdctl dns [options] domain; store may be NULL (no MTA-STS then), conf
  * may be NULL.  Returns the exit status.
  */
+/*
+ * What "dns" prints for dom (an A-label) to fp: zone_print() with the
+ * TLSA hash of the certificate served for openpgpkey.DOM (dc's tls-dir or
+ * cert) and the MTA-STS id of mtasts_etag (the policy's ETag; NULL: no
+ * policy).  Warns of a certificate clients would refuse.  0, or -1 if dc
+ * names no service (target or addresses).
+ */
+int	 zone_write(FILE *fp, const struct zone_conf *dc, const char *dom,
+	    const char *mtasts_etag);
 int	 zone_cmd(const char *store, size_t mapsize, const struct conf *conf,
 	    int argc, char **argv);
 

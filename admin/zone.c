@@ -308,17 +308,32 @@ zone_served_tlsa(const struct zone_conf *dc, const char *host,
 }
 
 int
+zone_write(FILE *fp, const struct zone_conf *dc, const char *dom,
+    const char *mtasts_etag)
+{
+	char		 host[DNS_NAME_MAX];
+	char		 note[PATH_MAX + DNS_NAME_MAX + 64];
+	char		 id[33];
+	unsigned char	 tlsa[DNS_TLSA_LEN];
+	int		 have_tlsa, have_id;
+
+	have_id = mtasts_etag != NULL &&
+	    zone_mtasts_id(mtasts_etag, id, sizeof(id)) == 0;
+	(void)snprintf(host, sizeof(host), "openpgpkey.%s", dom);
+	have_tlsa = zone_served_tlsa(dc, host, tlsa, note, sizeof(note)) == 0;
+	return (zone_print(fp, dc, dom, have_tlsa ? tlsa : NULL, note,
+	    have_id ? id : NULL));
+}
+
+int
 zone_cmd(const char *store, size_t mapsize, const struct conf *conf,
     int argc, char **argv)
 {
 	struct zone_conf	 dc;
 	struct ks	*ks = NULL;
 	struct ks_blob	 b;
-	char		 dom[KS_DOMAIN_MAX], host[DNS_NAME_MAX];
-	char		 note[PATH_MAX + DNS_NAME_MAX + 64];
-	char		 id[33];
-	unsigned char	 tlsa[DNS_TLSA_LEN];
-	int		 i, rc, have_tlsa, have_id = 0;
+	char		 dom[KS_DOMAIN_MAX], etag[KS_ETAG_MAX];
+	int		 i, rc, have_id = 0;
 
 	if ((i = zone_getopt(argc, argv, &dc, 0, ZONE_USAGE)) == -1)
 		return (2);
@@ -356,8 +371,10 @@ zone_cmd(const char *store, size_t mapsize, const struct conf *conf,
 		}
 		memset(&b, 0, sizeof(b));
 		rc = ks_serve_mtasts(ks, dom, &b);
-		if (rc == KS_OK && zone_mtasts_id(b.etag, id, sizeof(id)) == 0)
+		if (rc == KS_OK) {
+			(void)snprintf(etag, sizeof(etag), "%s", b.etag);
 			have_id = 1;
+		}
 		else if (rc != KS_OK && rc != KS_NOTFOUND) {
 			warnx("%s: MTA-STS policy: %s", dom, ks_strerror(rc));
 			ks_close(ks);
@@ -366,10 +383,8 @@ zone_cmd(const char *store, size_t mapsize, const struct conf *conf,
 		ks_blob_free(&b);
 		ks_close(ks);
 	}
-	(void)snprintf(host, sizeof(host), "openpgpkey.%s", dom);
-	have_tlsa = zone_served_tlsa(&dc, host, tlsa, note, sizeof(note)) == 0;
-	if (zone_print(stdout, &dc, dom, have_tlsa ? tlsa : NULL, note,
-	    have_id ? id : NULL) == -1 || fflush(stdout) == EOF) {
+	if (zone_write(stdout, &dc, dom, have_id ? etag : NULL) == -1 ||
+	    fflush(stdout) == EOF) {
 		warn("stdout");
 		return (1);
 	}

@@ -418,6 +418,13 @@ int		 ks_log_prune(struct ks_txn *, int64_t before, size_t *n);
 int		 ks_log_foreach(struct ks_txn *, int64_t since,
 		    int (*cb)(const struct ks_logent *e, void *arg),
 		    void *arg);
+/*
+ * ks_log_after(): the same, from the first entry whose sequence number is
+ * over after (the last one a reader saw: a cursor), sought, not walked.
+ */
+int		 ks_log_after(struct ks_txn *, uint64_t after, int64_t since,
+		    int (*cb)(const struct ks_logent *e, void *arg),
+		    void *arg);
 
 /*
  * Tokens of the admin API (wkdctl token, wkdctl serve): a name, the

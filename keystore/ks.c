@@ -1943,18 +1943,35 @@ int
 ks_log_foreach(struct ks_txn *t, int64_t since,
     int (*cb)(const struct ks_logent *, void *), void *arg)
 {
+	return (ks_log_after(t, 0, since, cb, arg));
+}
+
+int
+ks_log_after(struct ks_txn *t, uint64_t after, int64_t since,
+    int (*cb)(const struct ks_logent *, void *), void *arg)
+{
 	MDB_cursor		*c;
 	MDB_val			 k, v;
 	struct ks_logent	*e;
-	int			 rc;
+	unsigned char		 key[8];
+	uint64_t		 from = after + 1;
+	int			 rc, i;
 
+	if (after == UINT64_MAX)
+		return (KS_OK);
 	if ((e = ks_malloc(sizeof(*e))) == NULL)
 		return (ENOMEM);
 	if ((rc = mdb_cursor_open(t->txn, t->ks->dbi[T_LOG], &c)) != 0) {
 		free(e);
 		return (ks_maperr(rc));
 	}
-	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
+	/* Keys are sequence numbers, big-endian: the first after after. */
+	for (i = 0; i < 8; i++)
+		key[i] = (from >> (56 - 8 * i)) & 0xff;
+	k.mv_size = sizeof(key);
+	k.mv_data = key;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		if ((rc = log_decode(&k, &v, e)) != KS_OK)
 			break;
 		if (e->time < since)
