@@ -246,14 +246,25 @@ install: all
 	install -m 644 $(O)/wkdd.service $(DESTDIR)$(UNITDIR)/wkdd.service
 	install -m 644 dist/sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/wkdd.conf
 	install -m 644 dist/tmpfiles.conf $(DESTDIR)$(TMPFILESDIR)/wkdd.conf
+	sed $(INSTALL_SED) dist/wkdctl-serve.service > $(O)/wkdctl-serve.service
+	install -m 644 $(O)/wkdctl-serve.service \
+	    $(DESTDIR)$(UNITDIR)/wkdctl-serve.service
+	install -m 644 dist/wkdctl-serve.sysusers \
+	    $(DESTDIR)$(SYSUSERSDIR)/wkdctl-serve.conf
+	install -m 644 dist/wkdctl-serve.tmpfiles \
+	    $(DESTDIR)$(TMPFILESDIR)/wkdctl-serve.conf
 	sed $(INSTALL_SED) dist/certbot-deploy-hook > $(O)/certbot-deploy-hook
 	install -m 755 $(O)/certbot-deploy-hook $(DESTDIR)$(LIBEXECDIR)/
 	@if [ -z "$(DESTDIR)" ] && command -v systemd-sysusers >/dev/null; \
 	then \
-		echo systemd-sysusers $(SYSUSERSDIR)/wkdd.conf; \
-		systemd-sysusers $(SYSUSERSDIR)/wkdd.conf && \
-		echo systemd-tmpfiles --create $(TMPFILESDIR)/wkdd.conf && \
-		systemd-tmpfiles --create $(TMPFILESDIR)/wkdd.conf; \
+		echo systemd-sysusers $(SYSUSERSDIR)/wkdd.conf \
+		    $(SYSUSERSDIR)/wkdctl-serve.conf; \
+		systemd-sysusers $(SYSUSERSDIR)/wkdd.conf \
+		    $(SYSUSERSDIR)/wkdctl-serve.conf && \
+		echo systemd-tmpfiles --create $(TMPFILESDIR)/wkdd.conf \
+		    $(TMPFILESDIR)/wkdctl-serve.conf && \
+		systemd-tmpfiles --create $(TMPFILESDIR)/wkdd.conf \
+		    $(TMPFILESDIR)/wkdctl-serve.conf; \
 	fi
 
 # Leaves /etc/wkdd, the store and the _wkdd user.
@@ -263,6 +274,9 @@ uninstall:
 	rm -f $(DESTDIR)$(MANDIR)/man5/wkdd.conf.5
 	rm -f $(DESTDIR)$(UNITDIR)/wkdd.service \
 	    $(DESTDIR)$(SYSUSERSDIR)/wkdd.conf $(DESTDIR)$(TMPFILESDIR)/wkdd.conf
+	rm -f $(DESTDIR)$(UNITDIR)/wkdctl-serve.service \
+	    $(DESTDIR)$(SYSUSERSDIR)/wkdctl-serve.conf \
+	    $(DESTDIR)$(TMPFILESDIR)/wkdctl-serve.conf
 	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(LIBEXECDIR)
 
 clean:

@@ -15,13 +15,24 @@
 #   - no token or a bad one: 401 with no detail; a read-only token: 403
 #     for a change; an oversized body: 413; an invalid key or malformed
 #     JSON: an error, the store unchanged;
-#   - each change is in the audit log under the token's name.
+#   - each change is in the audit log under the token's name; GET
+#     /v1/log pages through it (a cursor), filtered by token, action,
+#     domain, subject and time, as "wkdctl log" has it; a customer sees
+#     none of another tenant's entries;
+#   - keys listed (per account, per domain, as "wkdctl list"), shown and
+#     exported (binary and armored: "wkdctl export"'s bytes; gpg imports
+#     them); republish of an address and an account ("wkdctl republish"'s
+#     report);
+#   - a domain's status and its DNS records ("wkdctl dns"'s, byte for
+#     byte, with the TLSA of the certificate served);
+#   - the same API over TLS on 127.0.0.1 (curl verifying the certificate;
+#     plain HTTP and TLS 1.1 get nothing).
 # In network and mount namespaces, as tests/integ/t_revoke_gpg.sh.
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 O=${O:-$TOP/build}
 export TOP O
 . "$TOP/tests/interop/lib.sh"
-io_need dirmngr curl sq node npm python3
+io_need dirmngr curl sq node npm python3 gnutls-cli
 # OpenPGP.js from the lock file, before the namespace (no network there).
 io_js_ready || { echo "not ok 1 - npm ci in tests/interop/js"; echo 1..1
 	exit 1; }
@@ -96,19 +107,36 @@ CUSTOMER=$(cat "$T/tok.customer")
 VIEWER=$(cat "$T/tok.viewer")
 
 SOCK=$T/api.sock
+# serve's wkdd.conf: the service's name and certificate, as "dns" reads
+# them; the TLS listener on a port the kernel picks.
+cat > "$T/api.conf" <<EOF
+store $T/store
+service-name wkd.provider.test
+tls-cert $T/srv.crt
+tls-key $T/srv.key
+EOF
+WC() {
+	"$O/wkdctl" -f "$T/api.conf" -s "$T/store" "$@"
+}
 serve() {
-	"$O/wkdctl" -s "$T/store" serve --socket "$SOCK" --max-body 2097152 \
+	"$O/wkdctl" -f "$T/api.conf" -s "$T/store" serve --socket "$SOCK" \
+	    --max-body 2097152 --listen 127.0.0.1:0 \
+	    --tls-cert "$T/srv.crt" --tls-key "$T/srv.key" \
 	    > "$T/serve.log" 2>&1 &
 	API_PID=$!
 	_i=0
-	while [ ! -S "$SOCK" ]; do
+	while [ ! -S "$SOCK" ] || ! grep -q '(TLS)$' "$T/serve.log"; do
 		kill -0 "$API_PID" 2>/dev/null || return 1
 		[ "$_i" -ge 100 ] && return 1
 		_i=$((_i + 1))
 		sleep 0.1
 	done
+	TLSPORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\) (TLS)$/\1/p' \
+	    "$T/serve.log")
+	[ -n "$TLSPORT" ] && [ "$TLSPORT" -gt 0 ]
 }
-io_step "wkdctl serve on a unix socket" "$T/serve.start" serve
+io_step "wkdctl serve on a unix socket and TLS on 127.0.0.1" \
+    "$T/serve.start" serve
 io_step "wkdd listening on 127.0.0.1:443" "$T/start.log" io_server
 
 check "the socket is mode 660" \
@@ -132,6 +160,14 @@ v = json.load(open(sys.argv[1]))
 for k in sys.argv[2].split("."):
     v = v[int(k)] if isinstance(v, list) else v.get(k)
 print(json.dumps(v) if not isinstance(v, str) else v)' "$T/resp" "$1"
+}
+
+# jsonpy EXPR: a python expression of the last response (as v).
+jsonpy() {
+	python3 -c 'import json, sys
+v = json.load(open(sys.argv[1]))
+r = eval(sys.argv[2])
+sys.stdout.write(r if isinstance(r, str) else json.dumps(r))' "$T/resp" "$1"
 }
 
 # expect STATUS NAME [CODE]: the last response's status (and error code).
@@ -380,6 +416,156 @@ api "$PLATFORM" POST /v1/accounts -d "{\"primary\":\"$BOB\"}"
 expect 409 "a removed account's address can't be bound again" rejected
 FPR=$FPR_SAVE
 
+# --- keys: list, show, export; republish -------------------------------
+
+api "$PLATFORM" GET "/v1/keys?account=$ALICE"
+expect 200 "platform: GET /v1/keys?account=ADDR"
+check "it lists alice's key at both addresses" \
+    [ "$(jsonpy '[k["fpr"] + ":" + ",".join(sorted(a["address"] for a in k["addresses"])) for k in v["keys"]]')" = \
+    "[\"$FPR:$ALIAS,$ALICE\"]" ]
+W list --json "$IO_D_ADV" > "$T/list.json" 2>&1
+api "$PLATFORM" GET "/v1/keys?domain=$IO_D_ADV"
+expect 200 "platform: GET /v1/keys?domain=D"
+check "the same addresses and states as wkdctl list --json D" \
+    [ "$(jsonpy 'sorted((a["address"], k["fpr"], k["state"]) for k in v["keys"] for a in k["addresses"])')" = \
+    "$(python3 -c 'import json, sys
+sys.stdout.write(json.dumps(sorted((e["address"], e["fpr"], e["state"]) for e in json.load(open(sys.argv[1])))))' "$T/list.json")" ]
+api "$CUSTOMER" GET /v1/keys
+expect 200 "customer: GET /v1/keys"
+check "customer's list names no $IO_D_ADV address" \
+    sh -c "! grep -q '@$IO_D_ADV' '$T/resp'"
+api "$CUSTOMER" GET "/v1/keys?domain=$IO_D_ADV"
+expect 404 "customer: GET /v1/keys?domain=$IO_D_ADV: 404" not_found
+api "$CUSTOMER" GET "/v1/keys?account=$ALICE"
+expect 404 "customer: GET /v1/keys?account=(another tenant's): 404"
+
+api "$PLATFORM" GET "/v1/keys/$FPR"
+expect 200 "platform: GET /v1/keys/FPR"
+check "show: valid, created, the UIDs, a revocation certificate stored" \
+    [ "$(jsonpy '",".join([v["state"], str(bool(v["created"])), str(v["revocation_certificate"]["stored"])] + sorted(u["uid"] for u in v["uids"]))')" = \
+    "valid,True,True,$ALIAS,$ALICE" ]
+
+api "$PLATFORM" GET "/v1/keys/$FPR/export"
+expect 200 "platform: GET /v1/keys/FPR/export (binary)"
+cp "$T/resp" "$T/api.key"
+check "the same bytes as wkdctl export --key" \
+    sh -c "'$O/wkdctl' -s '$T/store' export --key '$FPR' -o '$T/cli.key' &&
+    cmp '$T/api.key' '$T/cli.key'"
+api "$PLATFORM" GET "/v1/keys/$FPR/export?armor=1"
+expect 200 "platform: GET /v1/keys/FPR/export?armor=1"
+cp "$T/resp" "$T/api.asc"
+check "armored: the same as wkdctl export --armor --key" \
+    sh -c "'$O/wkdctl' -s '$T/store' export --armor --key '$FPR' \
+    -o '$T/cli.asc' && cmp '$T/api.asc' '$T/cli.asc' &&
+    head -n 1 '$T/api.asc' | grep -q '^-----BEGIN PGP PUBLIC KEY BLOCK-----'"
+GI=$(io_newhome imp)
+check "gpg imports the armored export: alice's key, no secret" \
+    sh -c "gpg --batch --homedir '$GI' --import '$T/api.asc' 2>/dev/null &&
+    gpg --batch --homedir '$GI' --with-colons --list-keys '$FPR' |
+    grep -q '^fpr:::::::::$FPR:' &&
+    ! gpg --batch --homedir '$GI' --list-secret-keys '$FPR' 2>/dev/null"
+gpgconf --homedir "$GI" --kill all 2>/dev/null
+api "$PLATFORM" GET "/v1/addresses/$ALICE/export"
+expect 200 "platform: GET /v1/addresses/ADDR/export"
+cp "$T/resp" "$T/api.served"
+check "the bytes served, as wkdctl export ADDR" \
+    sh -c "'$O/wkdctl' -s '$T/store' export '$ALICE' -o '$T/cli.served' &&
+    cmp '$T/api.served' '$T/cli.served'"
+api "$PLATFORM" GET "/v1/keys/$FPR/export?armor=maybe"
+expect 400 "export?armor=maybe: 400" bad_request
+api "$CUSTOMER" GET "/v1/keys/$FPR/export"
+expect 404 "customer: export another tenant's key: 404"
+api "$CUSTOMER" GET "/v1/addresses/$ALICE/export"
+expect 404 "customer: export another tenant's address: 404"
+
+api "$PLATFORM" POST "/v1/addresses/$ALIAS/unpublish"
+expect 200 "platform: unpublish the alias again"
+snapshot "$T/before"
+api "$CUSTOMER" POST "/v1/addresses/$ALIAS/republish"
+expect 404 "customer: republish another tenant's address: 404"
+api "$CUSTOMER" POST "/v1/domains/$IO_D_ADV/republish"
+expect 404 "customer: republish another tenant's domain: 404"
+api "$CUSTOMER" POST "/v1/accounts/$ALICE/republish"
+expect 404 "customer: republish another tenant's account: 404"
+api "$VIEWER" POST "/v1/addresses/$ALIAS/republish"
+expect 403 "read-only token: republish refused (403)" read_only
+snapshot "$T/after"
+check "the store is unchanged by these" cmp "$T/before" "$T/after"
+api "$PLATFORM" POST "/v1/addresses/$ALIAS/republish"
+expect 200 "platform: POST /v1/addresses/ALIAS/republish"
+check "the report: published, alice's key" \
+    [ "$(json republished.0.result),$(json republished.0.fpr)" = \
+    "published,$FPR" ]
+check "wkdctl list: the alias is served again" \
+    sh -c "'$O/wkdctl' -s '$T/store' list | grep -q '^$ALIAS	$FPR	'"
+api "$PLATFORM" POST "/v1/accounts/$ALICE/republish"
+expect 200 "platform: POST /v1/accounts/ADDR/republish"
+check "both addresses unchanged" \
+    [ "$(jsonpy '",".join(sorted(e["address"] + "=" + e["result"] for e in v["republished"]))')" = \
+    "$ALIAS=unchanged,$ALICE=unchanged" ]
+check "wkdctl republish says the same" \
+    [ "$(W republish --account "$ALICE" | sort | tr '\n' ';')" = \
+    "$ALIAS: unchanged (key $FPR);$ALICE: unchanged (key $FPR);" ]
+
+# --- domains: status, the DNS records to publish -------------------------
+
+api "$PLATFORM" GET "/v1/domains/$IO_D_ADV"
+expect 200 "platform: GET /v1/domains/D"
+check "status: published as wkdctl list says, the certificate" \
+    [ "$(json published),$(json certificate.names_host),$(json certificate.expired),$(json last_check)" = \
+    "$(W list "$IO_D_ADV" | wc -l),true,false,null" ]
+api "$PLATFORM" GET "/v1/domains/$IO_D_ADV/dns"
+expect 200 "platform: GET /v1/domains/D/dns"
+jsonpy 'v["zone"]' > "$T/api.zone"
+WC dns "$IO_D_ADV" > "$T/cli.zone" 2>"$T/cli.zone.err"
+check "the zone is wkdctl dns D's, byte for byte" \
+    cmp "$T/api.zone" "$T/cli.zone"
+check "its records: the CNAME to the service, the TLSA of srv.crt" \
+    [ "$(jsonpy '",".join(r["type"] + " " + r["data"] for r in v["records"] if r["type"] in ("CNAME", "TLSA"))')" = \
+    "CNAME wkd.provider.test.,TLSA $(awk '$4 == "TLSA" { print $5, $6, $7, $8 }' "$T/cli.zone")" ]
+api "$CUSTOMER" GET "/v1/domains/$IO_D_ADV/dns"
+expect 404 "customer: another tenant's DNS records: 404" not_found
+api "$CUSTOMER" GET "/v1/domains/$CUST/dns"
+expect 200 "customer: its own domain's DNS records"
+
+# --- TLS: the same API on 127.0.0.1, curl verifying the certificate ------
+
+tapi() {
+	_tok=$1 _p=$2
+	shift 2
+	STATUS=$(curl -sS --max-time 30 --cacert "$T/ca.crt" \
+	    --resolve "openpgpkey.$IO_D_ADV:$TLSPORT:127.0.0.1" \
+	    ${_tok:+-H "Authorization: Bearer $_tok"} -o "$T/resp" \
+	    -w '%{http_code}' "$@" "https://openpgpkey.$IO_D_ADV:$TLSPORT$_p" \
+	    2>"$T/curl.err") || STATUS=000
+}
+tapi "$PLATFORM" /v1/domains
+expect 200 "TLS: GET /v1/domains, the certificate verified by curl"
+check "TLS: the same answer as on the socket" \
+    [ "$(json domains.0.name),$(json domains.1.name)" = "$IO_D_ADV,$CUST" ]
+tapi "" /v1/domains
+expect 401 "TLS: no token: 401" unauthorized
+tapi "$CUSTOMER" "/v1/keys/$FPR"
+expect 404 "TLS: customer, another tenant's key: 404" not_found
+tapi "$PLATFORM" "/v1/keys/$FPR/export?armor=1"
+check "TLS: the armored export, as on the socket" cmp "$T/resp" "$T/api.asc"
+STATUS=$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' \
+    --cacert "$T/ca.crt" --resolve "elsewhere.test:$TLSPORT:127.0.0.1" \
+    -H "Authorization: Bearer $PLATFORM" \
+    "https://elsewhere.test:$TLSPORT/v1/domains" 2>/dev/null) ||
+    STATUS=000
+check "TLS: curl refuses the certificate for a name it doesn't name" \
+    [ "$STATUS" = 000 ]
+STATUS=$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' \
+    -H "Authorization: Bearer $PLATFORM" \
+    "http://127.0.0.1:$TLSPORT/v1/domains" 2>/dev/null) || STATUS=000
+check "TLS: plain HTTP on the TLS port gets no answer" \
+    [ "$STATUS" = 000 ]
+check "TLS: TLS 1.1 is refused (gnutls-cli)" \
+    sh -c "! gnutls-cli --priority 'NORMAL:-VERS-ALL:+VERS-TLS1.1' \
+    --x509cafile '$T/ca.crt' -p '$TLSPORT' 127.0.0.1 </dev/null \
+    >/dev/null 2>&1"
+
 # --- revoke -------------------------------------------------------------
 
 api "$PLATFORM" POST "/v1/keys/$FPR/revoke" -d '{"reason":"compromised"}'
@@ -396,6 +582,65 @@ check "the audit log names the customer token" \
 W log -v > "$T/logv" 2>&1
 check "the audit log has the request as the command" \
     grep -q "api POST /v1/keys" "$T/logv"
+
+# --- GET /v1/log: filtered, paged, scoped --------------------------------
+
+W log --json > "$T/log.json" 2>&1
+# count FILTER: entries of wkdctl log --json where FILTER (python, e).
+count() {
+	python3 -c 'import json, sys
+print(sum(1 for e in json.load(open(sys.argv[1])) if eval(sys.argv[2])))' \
+	    "$T/log.json" "$1"
+}
+api "$PLATFORM" GET "/v1/log?token=platform&limit=7"
+expect 200 "platform: GET /v1/log?token=platform&limit=7"
+check "a page of 7, all the platform's, and a cursor" \
+    [ "$(jsonpy 'str(len(v["entries"])) + "," + str(all(e["user"] == "token:platform" for e in v["entries"])) + "," + str(v["next"] == v["entries"][-1]["seq"])')" = \
+    "7,True,True" ]
+# pages TOKEN QUERY: how many entries all pages hold, following "next".
+pages() {
+	_tok=$1 _q=$2 _after=0 _n=0 _pages=0
+	while :; do
+		api "$_tok" GET "/v1/log?$_q&limit=1000&after=$_after"
+		[ "$STATUS" = 200 ] || return 1
+		_n=$((_n + $(jsonpy 'len(v["entries"])')))
+		_pages=$((_pages + 1))
+		_after=$(json next)
+		[ "$_after" = null ] && break
+		[ "$_pages" -gt 1000 ] && return 1
+	done
+	echo "$_n"
+}
+check "all pages of token=platform: as many as wkdctl log has" \
+    [ "$(pages "$PLATFORM" token=platform)" = \
+    "$(count 'e["user"] == "token:platform"')" ]
+check "action=revoked&domain=D: as wkdctl log has them" \
+    [ "$(pages "$PLATFORM" "action=revoked&domain=$IO_D_ADV")" = \
+    "$(count '"revoked" in e["detail"] and (e["subject"] == "'"$IO_D_ADV"'" or e["subject"].endswith("@'"$IO_D_ADV"'"))')" ]
+api "$PLATFORM" GET "/v1/log?subject=$ALICE&since=2000-01-01&limit=1000"
+expect 200 "platform: GET /v1/log?subject=ADDR&since=..."
+check "subject=ADDR: entries about it, as wkdctl log ADDR" \
+    [ "$(jsonpy 'len(v["entries"])')" = \
+    "$(W log --json "$ALICE" | python3 -c 'import json, sys
+print(len(json.load(sys.stdin)))')" ]
+api "$PLATFORM" GET "/v1/log?until=@1"
+check "until=@1: nothing that old" [ "$(json entries)" = "[]" ]
+api "$PLATFORM" GET "/v1/log?after=18446744073709551615"
+check "after the last possible cursor: nothing" [ "$(json entries)" = "[]" ]
+api "$CUSTOMER" GET "/v1/log?limit=1000"
+expect 200 "customer: GET /v1/log"
+check "customer sees its own entries and none of $IO_D_ADV's" \
+    [ "$(jsonpy 'str(len(v["entries"]) > 0) + "," + str(any("'"$IO_D_ADV"'" in json.dumps(e) for e in v["entries"]))')" = \
+    "True,False" ]
+api "$CUSTOMER" GET "/v1/log?domain=$IO_D_ADV"
+expect 404 "customer: GET /v1/log?domain=$IO_D_ADV: 404" not_found
+api "$CUSTOMER" GET "/v1/log?subject=$ALICE"
+expect 404 "customer: GET /v1/log?subject=(another tenant's): 404"
+for _q in limit=0 limit=1001 after=-1 since=yesterday subject=nobody%40 \
+    nosuch=1; do
+	api "$PLATFORM" GET "/v1/log?$_q"
+	expect 400 "GET /v1/log?$_q: 400" bad_request
+done
 
 # --- tokens: revoked at once; backup and restore keep them ---------------
 
