@@ -4,7 +4,9 @@
  * fields of one of the routes that take a body; the rest is the body.
  * What comes back on success must fit its field: strings NUL-terminated
  * within their buffers, arrays within their bound; a refusal must say
- * why.
+ * why.  A first byte 'q' makes the rest GET /v1/log's query instead
+ * ("name=value&..."), argument by argument into api_log_arg(): what it
+ * accepts must be within its bounds.
  */
 #include <stdint.h>
 #include <stddef.h>
@@ -21,6 +23,39 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static char	 strv[NALIAS][KS_ADDR_MAX];
 
+/* The query in data (len bytes): each argument into q, as MHD hands them. */
+static void
+fuzz_query(const uint8_t *data, size_t len)
+{
+	struct api_logq	 q;
+	char		*buf, *p, *arg, *eq, err[256];
+
+	if ((buf = malloc(len + 1)) == NULL)
+		return;
+	memcpy(buf, data, len);
+	buf[len] = '\0';
+	api_log_init(&q);
+	for (p = buf; (arg = strsep(&p, "&")) != NULL;) {
+		if ((eq = strchr(arg, '=')) != NULL)
+			*eq++ = '\0';
+		err[0] = '\0';
+		if (api_log_arg(&q, arg, eq, err, sizeof(err)) == -1) {
+			if (err[0] == '\0' ||
+			    memchr(err, '\0', sizeof(err)) == NULL)
+				abort();
+			continue;
+		}
+		if (q.limit < 1 || q.limit > API_LOG_MAX ||
+		    q.kind < 0 || q.kind > 2 ||
+		    memchr(q.domain, '\0', sizeof(q.domain)) == NULL ||
+		    memchr(q.subject, '\0', sizeof(q.subject)) == NULL ||
+		    memchr(q.actor, '\0', sizeof(q.actor)) == NULL ||
+		    memchr(q.action, '\0', sizeof(q.action)) == NULL)
+			abort();
+	}
+	free(buf);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
@@ -31,6 +66,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 
 	if (len == 0)
 		return (0);
+	if (data[0] == 'q') {
+		fuzz_query(data + 1, len - 1);
+		return (0);
+	}
 	memset(f, 0, sizeof(f));
 	memset(a, 'x', sizeof(a));
 	memset(b, 'x', sizeof(b));
