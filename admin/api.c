@@ -1033,7 +1033,7 @@ api_key_describe(struct api_req *r, const char *d, json_t *o)
 			if ((revoked = tl > 10 &&
 			    strcmp(t + tl - 10, " (revoked)") == 0))
 				tl -= 10;
-			/* A UID of a domain the token doesn't reach: not said. */
+			/* Of a domain the token doesn't reach: not said. */
 			if (r->tk->ndomains > 0 && (ks_uid_addr(t, tl, addr,
 			    sizeof(addr)) != KS_OK ||
 			    !api_addr_scoped(r->tk, addr)))

@@ -91,7 +91,8 @@ struct pgp_certs;
 			"[--passphrase-fd n] file ..."
 #define LIST_USAGE	"list [--json] [domain]"
 #define SHOW_USAGE	"show address | fingerprint"
-#define EXPORT_USAGE	"export [--armor] [-o file] address | [--key] fingerprint"
+#define EXPORT_USAGE	"export [--armor] [-o file] address | " \
+			"[--key] fingerprint"
 #define DNS_USAGE	"dns [options] domain"
 #define HASH_USAGE	"hash address"
 #define REMOVE_USAGE	"remove fingerprint"
@@ -786,7 +787,8 @@ struct show_keyinfo {
  * Stored key fpr into *k (show_keyinfo_free() it): 0, or -1 after
  * warning (not in the store, a store error).
  */
-int	 show_key_info(struct ks_txn *, const char *fpr, struct show_keyinfo *k);
+int	 show_key_info(struct ks_txn *, const char *fpr,
+	    struct show_keyinfo *k);
 void	 show_keyinfo_free(struct show_keyinfo *k);
 /*
  * What export writes: the bytes served for addr, or with key (a
