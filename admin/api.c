@@ -102,6 +102,24 @@ struct api_req {
 	const char		*ctype;
 };
 
+/*
+ * MHD's own messages (a TLS handshake that failed, say) come from either
+ * daemon's thread, while a request may have stderr swapped for its
+ * catch: they go to a stream of their own on the same descriptor.
+ */
+static FILE	*api_mhdfp;
+
+static void
+api_mhdlog(void *arg, const char *fmt, va_list ap)
+{
+	(void)arg;
+	if (api_mhdfp == NULL)
+		return;
+	(void)fprintf(api_mhdfp, "wkdctl serve: ");
+	(void)vfprintf(api_mhdfp, fmt, ap);
+	(void)fflush(api_mhdfp);
+}
+
 /* The warnings of an operation, caught (see the top). */
 static FILE	*api_saved_stderr;
 static char	*api_caught;
@@ -2053,6 +2071,7 @@ api_tls_start(struct api *api, const char *listen, const char *certfile,
 		return (NULL);
 	}
 	d = MHD_start_daemon(flags, 0, NULL, NULL, api_handler, api,
+	    MHD_OPTION_EXTERNAL_LOGGER, api_mhdlog, NULL,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 	    MHD_OPTION_HTTPS_MEM_CERT, cert,
 	    MHD_OPTION_HTTPS_MEM_KEY, key,
@@ -2151,6 +2170,11 @@ cmd_serve(struct ctl *ctl, int argc, char **argv)
 		warnx("--listen, --tls-cert and --tls-key go together");
 		return (cli_usage(SERVE_USAGE));
 	}
+	if ((fd = dup(STDERR_FILENO)) == -1 ||
+	    (api_mhdfp = fdopen(fd, "w")) == NULL) {
+		warn("stderr");
+		return (1);
+	}
 	if (pthread_mutex_init(&api.lock, NULL) != 0) {
 		warnx("pthread_mutex_init failed");
 		return (1);
@@ -2175,6 +2199,7 @@ cmd_serve(struct ctl *ctl, int argc, char **argv)
 		return (1);
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
 	    MHD_USE_ERROR_LOG, 0, NULL, NULL, api_handler, &api,
+	    MHD_OPTION_EXTERNAL_LOGGER, api_mhdlog, NULL,
 	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
 	    MHD_OPTION_NOTIFY_COMPLETED, api_completed, NULL,
 	    MHD_OPTION_CONNECTION_TIMEOUT, 60U,
@@ -2205,5 +2230,7 @@ cmd_serve(struct ctl *ctl, int argc, char **argv)
 	MHD_stop_daemon(d);
 	(void)close(fd);
 	(void)unlink(sock);
+	(void)fclose(api_mhdfp);
+	api_mhdfp = NULL;
 	return (0);
 }

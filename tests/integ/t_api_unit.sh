@@ -33,9 +33,11 @@ chmod 755 "$T"
 R=$T/root
 UNIT=$R/lib/systemd/system/wkdctl-serve.service
 
+# -o all: the programs as built (with whatever flags), not made again.
 check "make install DESTDIR=...: the unit, sysusers.d, tmpfiles.d" \
-    sh -c "make -C '$TOP' O='$O' PREFIX=/usr UNITDIR=/lib/systemd/system \
-    DESTDIR='$R' install > '$T/install.out' 2>&1 && [ -f '$UNIT' ] &&
+    sh -c "make -C '$TOP' -o all O='$O' PREFIX=/usr \
+    UNITDIR=/lib/systemd/system DESTDIR='$R' install > '$T/install.out' \
+    2>&1 && [ -f '$UNIT' ] &&
     [ -f '$R/usr/lib/sysusers.d/wkdctl-serve.conf' ] &&
     [ -f '$R/usr/lib/tmpfiles.d/wkdctl-serve.conf' ]" ||
     show "$T/install.out"
