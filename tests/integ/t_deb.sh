@@ -503,6 +503,17 @@ grep '✗' "$T/security.out" | sed 's/^/#   /'
 unlike "$T/security.out" '✗ CapabilityBoundingSet=~CAP_[^N]' \
     "systemd-analyze security: no capability but CAP_NET_BIND_SERVICE"
 
+# The admin API's unit (tests/integ/t_api_unit.sh runs it as it would).
+SUNIT=/lib/systemd/system/wkdctl-serve.service
+check "$SUNIT installed, not enabled" sh -c "[ -f '$SUNIT' ] &&
+    [ ! -e /etc/systemd/system/multi-user.target.wants/wkdctl-serve.service ]"
+systemd-analyze verify "$SUNIT" > "$T/sverify.out" 2>&1
+rc=$?
+check "systemd-analyze verify $SUNIT: clean (exit $rc)" \
+    sh -c "[ $rc -eq 0 ] && [ ! -s '$T/sverify.out' ]" || show "$T/sverify.out"
+like /etc/group '^_wkdd:x:[0-9]+:(.*,)?_wkdctl(,|$)' \
+    "sysusers.d: _wkdctl, in the store's group _wkdd"
+
 # 3. The store, as _wkdd (and as root: the owner stays).
 wk() {
 	runuser -u _wkdd -- wkdctl "$@"
