@@ -1220,42 +1220,40 @@ api_address_export(struct api_req *r)
  * their keys, as "wkdctl list" has them, grouped by key.  A scoped token
  * sees only its domains' addresses.
  */
-static int
-api_keys_add(struct api_req *r, const struct show_list *l, json_t *keys)
-{
-	json_t		*k, *a;
-	size_t		 i;
+struct api_keys {
+	struct api_req	*r;
+	json_t		*keys;		/* By fingerprint. */
+};
 
-	for (i = 0; i < l->n; i++) {
-		if (!api_addr_scoped(r->tk, l->v[i].addr))
-			continue;
-		if ((k = json_object_get(keys, l->v[i].fpr)) == NULL) {
-			k = json_pack("{s:s,s:s,s:[]}", "fpr", l->v[i].fpr,
-			    "state", l->v[i].state, "addresses");
-			if (k == NULL || json_object_set_new(keys, l->v[i].fpr,
-			    k) == -1)
-				return (-1);
-		}
-		a = json_pack("{s:s,s:s}", "address", l->v[i].addr,
-		    "account", l->v[i].account);
-		if (json_array_append_new(json_object_get(k, "addresses"),
-		    a) == -1)
+static int
+api_keys_add(const struct show_item *it, void *arg)
+{
+	struct api_keys	*w = arg;
+	json_t		*k, *a;
+
+	if (!api_addr_scoped(w->r->tk, it->addr))
+		return (0);
+	if ((k = json_object_get(w->keys, it->fpr)) == NULL) {
+		k = json_pack("{s:s,s:s,s:[]}", "fpr", it->fpr, "state",
+		    it->state, "addresses");
+		if (k == NULL || json_object_set_new(w->keys, it->fpr, k) == -1)
 			return (-1);
 	}
-	return (0);
+	a = json_pack("{s:s,s:s}", "address", it->addr, "account",
+	    it->account);
+	return (json_array_append_new(json_object_get(k, "addresses"), a));
 }
 
 static void
 api_keys_list(struct api_req *r)
 {
 	struct ks_txn		*txn;
-	struct show_list	 l;
 	struct ks_domain	 d;
-	const char		*qd, *qa;
+	struct api_keys		 w;
+	const char		*qd, *qa, *key;
 	char			 dom[KS_DOMAIN_MAX], addr[KS_ADDR_MAX];
 	char			 acct[KS_ADDR_MAX];
-	json_t			*keys, *v, *arr;
-	const char		*key;
+	json_t			*v, *arr;
 	size_t			 i;
 	int			 rc = 0;
 
@@ -1272,41 +1270,27 @@ api_keys_list(struct api_req *r)
 		return;
 	if (api_begin(r, KS_RDONLY, &txn) == -1)
 		return;
-	if ((keys = json_object()) == NULL)
+	w.r = r;
+	if ((w.keys = json_object()) == NULL)
 		goto fail;
 	if (qd != NULL) {
 		if (api_dom(r, txn, qd, dom, &d) == -1)
 			goto out;
-		rc = show_list(txn, dom, NULL, &l);
-		if (rc == 0 && api_keys_add(r, &l, keys) == -1)
-			rc = -1;
-		show_list_free(&l);
+		rc = show_list(txn, dom, NULL, api_keys_add, &w);
 	} else if (qa != NULL) {
 		if (api_account_of(r, txn, addr, acct) == -1)
 			goto out;
-		rc = show_list(txn, NULL, acct, &l);
-		if (rc == 0 && api_keys_add(r, &l, keys) == -1)
-			rc = -1;
-		show_list_free(&l);
-	} else if (r->tk->ndomains == 0) {
-		rc = show_list(txn, NULL, NULL, &l);
-		if (rc == 0 && api_keys_add(r, &l, keys) == -1)
-			rc = -1;
-		show_list_free(&l);
-	} else
-		for (i = 0; i < r->tk->ndomains && rc == 0; i++) {
-			if (ks_domain_get(txn, r->tk->domains[i], &d) != KS_OK)
-				continue;
-			rc = show_list(txn, r->tk->domains[i], NULL, &l);
-			if (rc == 0 && api_keys_add(r, &l, keys) == -1)
-				rc = -1;
-			show_list_free(&l);
-		}
-	if (rc == -1)
+		rc = show_list(txn, NULL, acct, api_keys_add, &w);
+	} else if (r->tk->ndomains == 0)
+		rc = show_list(txn, NULL, NULL, api_keys_add, &w);
+	else
+		for (i = 0; i < r->tk->ndomains && rc == 0; i++)
+			if (ks_domain_get(txn, r->tk->domains[i], &d) == KS_OK)
+				rc = show_list(txn, r->tk->domains[i], NULL,
+				    api_keys_add, &w);
+	if (rc == -1 || (arr = json_array()) == NULL)
 		goto fail;
-	if ((arr = json_array()) == NULL)
-		goto fail;
-	json_object_foreach(keys, key, v)
+	json_object_foreach(w.keys, key, v)
 		json_array_append(arr, v);
 	r->status = MHD_HTTP_OK;
 	r->out = json_pack("{s:o}", "keys", arr);
@@ -1315,7 +1299,7 @@ fail:
 	api_refused(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "store_error",
 	    "the store failed");
 out:
-	json_decref(keys);
+	json_decref(w.keys);
 	ks_txn_abort(txn);
 }
 

@@ -79,49 +79,60 @@ show_state(struct ks_txn *txn, const char *fpr, char *buf, size_t bufsz)
 	return (0);
 }
 
-void
-show_list_free(struct show_list *l)
-{
-	free(l->v);
-	l->v = NULL;
-	l->n = 0;
-}
-
 int
 show_list(struct ks_txn *txn, const char *domain, const char *account,
-    struct show_list *out)
+    int (*cb)(const struct show_item *, void *), void *arg)
 {
 	struct store_addrs	 l;
-	struct show_item	*it;
+	struct show_item	 it;
 	char			 local[KS_ADDR_MAX], ad[KS_DOMAIN_MAX];
 	size_t			 i;
+	int			 rc = 0;
 
-	memset(out, 0, sizeof(*out));
 	if ((domain != NULL ? store_addrs_domain(txn, domain, &l) :
 	    store_addrs(txn, account, &l)) == -1)
 		return (-1);
-	if (l.n > 0 && (out->v = calloc(l.n, sizeof(*out->v))) == NULL) {
-		warn(NULL);
-		store_addrs_free(&l);
-		return (-1);
-	}
-	for (i = 0; i < l.n; i++) {
+	for (i = 0; i < l.n && rc == 0; i++) {
 		if (l.v[i].fpr[0] == '\0')
 			continue;
 		if (domain != NULL && (wkd_split(l.v[i].addr, local,
 		    sizeof(local), ad, sizeof(ad)) == -1 ||
 		    strcmp(ad, domain) != 0))
 			continue;
-		it = &out->v[out->n++];
-		(void)snprintf(it->addr, sizeof(it->addr), "%s",
-		    l.v[i].addr);
-		(void)snprintf(it->account, sizeof(it->account), "%s",
-		    l.v[i].account);
-		(void)snprintf(it->fpr, sizeof(it->fpr), "%s", l.v[i].fpr);
-		(void)show_state(txn, l.v[i].fpr, it->state,
-		    sizeof(it->state));
+		it.addr = l.v[i].addr;
+		it.account = l.v[i].account;
+		it.fpr = l.v[i].fpr;
+		(void)show_state(txn, l.v[i].fpr, it.state, sizeof(it.state));
+		rc = cb(&it, arg);
 	}
 	store_addrs_free(&l);
+	return (rc == 0 ? 0 : -1);
+}
+
+/* cmd_list()'s callback: an item as text or JSON. */
+struct list_out {
+	int	 json;
+	size_t	 n;
+};
+
+static int
+list_cb(const struct show_item *it, void *arg)
+{
+	struct list_out	*o = arg;
+
+	if (!o->json) {
+		printf("%s\t%s\t%s\n", it->addr, it->fpr, it->state);
+		return (0);
+	}
+	printf("%s{\"address\":", o->n++ == 0 ? "" : ",\n");
+	io_json_str(stdout, it->addr);
+	printf(",\"account\":");
+	io_json_str(stdout, it->account);
+	printf(",\"fpr\":");
+	io_json_str(stdout, it->fpr);
+	printf(",\"state\":");
+	io_json_str(stdout, it->state);
+	printf("}");
 	return (0);
 }
 
@@ -134,19 +145,19 @@ int
 cmd_list(struct ctl *ctl, int argc, char **argv)
 {
 	struct ks_txn		*txn;
-	struct show_list	 l;
+	struct list_out		 o;
 	char			 d[KS_DOMAIN_MAX];
-	size_t			 i;
-	int			 ch, json = 0;
+	int			 ch, rc;
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 }
 	};
 
+	memset(&o, 0, sizeof(o));
 	while ((ch = getopt_long(argc, argv, "j", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'j':
-			json = 1;
+			o.json = 1;
 			break;
 		default:
 			return (cli_usage(LIST_USAGE));
@@ -160,32 +171,17 @@ cmd_list(struct ctl *ctl, int argc, char **argv)
 		return (1);
 	if (store_begin(ctl, KS_RDONLY, &txn) == -1)
 		return (1);
-	if (show_list(txn, argc == 1 ? d : NULL, NULL, &l) == -1) {
-		ks_txn_abort(txn);
+	if (o.json)
+		printf("[");
+	rc = show_list(txn, argc == 1 ? d : NULL, NULL, list_cb, &o);
+	ks_txn_abort(txn);
+	if (rc == -1) {
+		if (o.json)
+			printf("]\n");
 		return (1);
 	}
-	ks_txn_abort(txn);
-	if (json)
-		printf("[");
-	for (i = 0; i < l.n; i++) {
-		if (!json) {
-			printf("%s\t%s\t%s\n", l.v[i].addr, l.v[i].fpr,
-			    l.v[i].state);
-			continue;
-		}
-		printf("%s{\"address\":", i == 0 ? "" : ",\n");
-		io_json_str(stdout, l.v[i].addr);
-		printf(",\"account\":");
-		io_json_str(stdout, l.v[i].account);
-		printf(",\"fpr\":");
-		io_json_str(stdout, l.v[i].fpr);
-		printf(",\"state\":");
-		io_json_str(stdout, l.v[i].state);
-		printf("}");
-	}
-	if (json)
-		io_json_end(stdout, l.n);
-	show_list_free(&l);
+	if (o.json)
+		io_json_end(stdout, o.n);
 	return (0);
 }
 

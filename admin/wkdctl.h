@@ -798,23 +798,19 @@ void	 show_keyinfo_free(struct show_keyinfo *k);
 int	 show_export(struct ks_txn *, const char *addr, const char *key,
 	    struct ks_blob *b);
 /*
- * The published addresses (of domain, or of account, or all: both NULL)
- * with their keys' state into *l: what "list" prints.  0, or -1 after
- * warning.  show_list_free() it.
+ * Each published address (of domain, or of account, or all: both NULL)
+ * with its key's state to cb, as "list" prints them; cb's non-zero stops
+ * the walk.  0; -1 after warning, or if cb stopped it.  The item lives
+ * until cb returns.
  */
 struct show_item {
-	char		 addr[KS_ADDR_MAX];
-	char		 account[KS_ADDR_MAX];
-	char		 fpr[KS_FPR_MAX];
-	char		 state[512];
-};
-struct show_list {
-	struct show_item *v;
-	size_t		 n;
+	const char	*addr;
+	const char	*account;
+	const char	*fpr;
+	char		 state[512];	/* show_state()'s. */
 };
 int	 show_list(struct ks_txn *, const char *domain, const char *account,
-	    struct show_list *l);
-void	 show_list_free(struct show_list *l);
+	    int (*cb)(const struct show_item *, void *), void *arg);
 
 /* remove.c */
 int	 cmd_remove(struct ctl *, int, char **);
