@@ -49,6 +49,7 @@
 #include <microhttpd.h>
 
 #include "keystore.h"
+#include "limit.h"
 #include "log.h"
 #include "metrics.h"
 #include "wkdd.h"
@@ -64,6 +65,7 @@
 #define HTTP_404	"Not found\n"
 #define HTTP_405	"Method not allowed\n"
 #define HTTP_500	"Internal server error\n"
+#define HTTP_429	"Too many requests\n"	/* limit.c's. */
 #define HTTP_THREADS_MAX	64	/* Daemons of an HTTPS listener. */
 /*
  * A connection's memory (MHD's default is 32 KiB, zeroed at every
@@ -172,6 +174,9 @@ static struct MHD_Response *http_blob(struct ks_blob *, const char *);
 static struct MHD_Response *http_options(struct MHD_Connection *);
 static int		http_etag_match(const char *, const char *);
 static int		http_has_body(struct MHD_Connection *);
+static const struct sockaddr *http_client(struct MHD_Connection *);
+static int		http_limited(struct MHD_Connection *,
+			    struct http_reply *);
 static size_t		http_static_len(const struct MHD_Response *);
 static void		http_done(struct MHD_Connection *, const char *,
 			    const struct route *, unsigned, size_t,
@@ -576,6 +581,8 @@ http_done(struct MHD_Connection *c, const char *method, const struct route *r,
 	us = (t1.tv_sec - t0->tv_sec) * 1000000 +
 	    (t1.tv_nsec - t0->tv_nsec) / 1000;
 	metrics_request(r->kind, r->domain, status, bytes, us);
+	if (status == MHD_HTTP_TOO_MANY_REQUESTS && !limit_log_limited())
+		return;		/* limit.c: a flood's lines summarised. */
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	log_access(ci != NULL ? ci->client_addr : NULL, method, r->host,
 	    http_route_name(r->kind), status, bytes, us);
@@ -684,6 +691,45 @@ http_key(struct ks_reader *rd, struct MHD_Connection *c,
 	    etag);
 }
 
+/* The client's address, or NULL. */
+static const struct sockaddr *
+http_client(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo	*ci;
+
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	return (ci != NULL ? ci->client_addr : NULL);
+}
+
+/*
+ * limit.c's hook, for every lookup route (key requests now; a JSON lookup
+ * endpoint later): 1 if c's client is over its limits, with rep set to
+ * 429 and Retry-After (or 500 if out of memory); else 0, a token taken.
+ */
+static int
+http_limited(struct MHD_Connection *c, struct http_reply *rep)
+{
+	char		 secs[16];
+	unsigned	 retry;
+
+	if (limit_take(http_client(c), &retry))
+		return (0);
+	rep->status = MHD_HTTP_TOO_MANY_REQUESTS;
+	rep->bytes = sizeof(HTTP_429) - 1;
+	(void)snprintf(secs, sizeof(secs), "%u", retry);
+	if ((rep->resp = http_typed(MHD_create_response_from_buffer(
+	    sizeof(HTTP_429) - 1, (void *)(uintptr_t)HTTP_429,
+	    MHD_RESPMEM_PERSISTENT), HTTP_TEXT)) != NULL &&
+	    MHD_add_response_header(rep->resp, MHD_HTTP_HEADER_RETRY_AFTER,
+	    secs) != MHD_YES) {
+		MHD_destroy_response(rep->resp);
+		rep->resp = NULL;
+	}
+	if (rep->resp == NULL)
+		rep->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+	return (1);
+}
+
 /*
  * Queue rep for the request (404 if it has no response, 500 if one
  * couldn't be built), free what it owns, log the request.
@@ -756,6 +802,9 @@ http_handler(void *cls, struct MHD_Connection *c, const char *url,
 	case ROUTE_MTASTS:
 	case ROUTE_POLICY:
 	case ROUTE_KEY:
+		/* limit.c: key lookups only, never policy (limit.h). */
+		if (r.kind == ROUTE_KEY && http_limited(c, &rep))
+			break;
 		if ((rd = http_reader(w)) == NULL) {
 			rep.status = MHD_HTTP_INTERNAL_SERVER_ERROR;
 			break;
@@ -766,8 +815,11 @@ http_handler(void *cls, struct MHD_Connection *c, const char *url,
 			http_mtasts(rd, &r, &rep);
 		else if (r.kind == ROUTE_POLICY)
 			http_policy(rd, &r, &rep);
-		else
+		else {
 			http_key(rd, c, &r, &rep);
+			if (rep.status == MHD_HTTP_NOT_FOUND)	/* limit.c */
+				limit_miss(http_client(c));
+		}
 		ks_reader_end(rd);
 		break;
 	default:
