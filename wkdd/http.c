@@ -48,6 +48,7 @@
 #include <gnutls/gnutls.h>
 #include <microhttpd.h>
 
+#include "frame.h"
 #include "keystore.h"
 #include "limit.h"
 #include "log.h"
@@ -66,6 +67,7 @@
 #define HTTP_405	"Method not allowed\n"
 #define HTTP_500	"Internal server error\n"
 #define HTTP_429	"Too many requests\n"	/* limit.c's. */
+#define HTTP_400	"Bad request\n"	/* frame.c's. */
 #define HTTP_THREADS_MAX	64	/* Daemons of an HTTPS listener. */
 /*
  * A connection's memory (MHD's default is 32 KiB, zeroed at every
@@ -123,6 +125,7 @@ struct http_listener {
 /* Swapped by http_store_swap() when the store was replaced. */
 static _Atomic(struct ks *)		 http_ks;
 static struct MHD_Response		*http_r404, *http_r405, *http_r500;
+static struct MHD_Response		*http_r400;	/* Connection: close. */
 static _Atomic(struct http_page *)	 http_page_cur;
 static struct http_page			*http_page_old;	/* Main thread. */
 static char				 http_waiting, http_answered;
@@ -136,6 +139,9 @@ static enum MHD_Result	http_plain_handler(void *, struct MHD_Connection *,
 			    const char *, size_t *, void **);
 static int		http_wait_body(struct MHD_Connection *, void **,
 			    size_t *);
+static int		http_refused(struct MHD_Connection *, const char *,
+			    const char *, const char *, void **,
+			    enum MHD_Result *);
 static void		http_index(struct ks_reader *, const struct route *,
 			    struct http_reply *);
 static void		http_mtasts(struct ks_reader *, const struct route *,
@@ -222,6 +228,8 @@ http_static_len(const struct MHD_Response *r)
 		return (sizeof(HTTP_404) - 1);
 	if (r == http_r405)
 		return (sizeof(HTTP_405) - 1);
+	if (r == http_r400)
+		return (sizeof(HTTP_400) - 1);
 	return (sizeof(HTTP_500) - 1);
 }
 
@@ -232,6 +240,9 @@ http_init(struct ks *ks)
 	if ((http_r404 = http_static(HTTP_404, HTTP_TEXT)) == NULL ||
 	    (http_r405 = http_static(HTTP_405, HTTP_TEXT)) == NULL ||
 	    (http_r500 = http_static(HTTP_500, HTTP_TEXT)) == NULL ||
+	    (http_r400 = http_static(HTTP_400, HTTP_TEXT)) == NULL ||
+	    MHD_add_response_header(http_r400, MHD_HTTP_HEADER_CONNECTION,
+	    "close") != MHD_YES ||
 	    MHD_add_response_header(http_r405, MHD_HTTP_HEADER_ALLOW,
 	    HTTP_METHODS) != MHD_YES) {
 		http_cleanup();
@@ -286,7 +297,9 @@ http_cleanup(void)
 		MHD_destroy_response(http_r405);
 	if (http_r500 != NULL)
 		MHD_destroy_response(http_r500);
-	http_r404 = http_r405 = http_r500 = NULL;
+	if (http_r400 != NULL)
+		MHD_destroy_response(http_r400);
+	http_r404 = http_r405 = http_r500 = http_r400 = NULL;
 	http_page_free(atomic_exchange(&http_page_cur, NULL));
 	while ((p = http_page_old) != NULL) {
 		http_page_old = p->next;
@@ -752,7 +765,7 @@ http_queue(struct MHD_Connection *c, const char *method,
 		}
 	}
 	if (rep->resp == http_r404 || rep->resp == http_r405 ||
-	    rep->resp == http_r500)
+	    rep->resp == http_r500 || rep->resp == http_r400)
 		rep->bytes = http_static_len(rep->resp);
 	if (strcmp(method, "HEAD") == 0)
 		rep->bytes = 0;
@@ -774,9 +787,11 @@ http_handler(void *cls, struct MHD_Connection *c, const char *url,
 	struct route		 r;
 	struct timespec		 t0;
 	const char		*host;
+	enum MHD_Result		 ret;
 
-	(void)version;
 	(void)upload_data;
+	if (http_refused(c, method, url, version, con_cls, &ret)) /* frame.c */
+		return (ret);
 	if (http_wait_body(c, con_cls, upload_data_size))
 		return (MHD_YES);
 
@@ -826,6 +841,32 @@ http_handler(void *cls, struct MHD_Connection *c, const char *url,
 		break;
 	}
 	return (http_queue(c, method, &r, &rep, &t0));
+}
+
+/*
+ * frame.c's hook: on a request's first call (its head complete), 1 if its
+ * framing is refused, with 400 queued (Connection: close: nothing after
+ * it is read) and *ret for the handler to return; else 0.
+ */
+static int
+http_refused(struct MHD_Connection *c, const char *method, const char *url,
+    const char *version, void **con_cls, enum MHD_Result *ret)
+{
+	struct http_reply	 rep = { NULL, MHD_HTTP_BAD_REQUEST, 0, 1 };
+	struct route		 r;
+	struct timespec		 t0;
+	const char		*why;
+
+	if (*con_cls != NULL ||
+	    (why = frame_check(c, method, url, version)) == NULL)
+		return (0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	log_debug("request refused: %s", why);
+	*con_cls = &http_answered;
+	memset(&r, 0, sizeof(r));
+	rep.resp = http_r400;
+	*ret = http_queue(c, method, &r, &rep, &t0);
+	return (1);
 }
 
 /*
@@ -1004,9 +1045,11 @@ http_plain_handler(void *cls, struct MHD_Connection *c, const char *url,
 	struct route		 r;
 	struct timespec		 t0;
 	const char		*host;
+	enum MHD_Result		 ret;
 
-	(void)version;
 	(void)upload_data;
+	if (http_refused(c, method, url, version, con_cls, &ret)) /* frame.c */
+		return (ret);
 	if (http_wait_body(c, con_cls, upload_data_size))
 		return (MHD_YES);
 
