@@ -88,7 +88,7 @@ static const struct directive conf_directives[] = {
 	{ "user", CONF_NAME, STR(user), 0, 0, 0, NULL, NULL },
 	{ "www", CONF_PATH, STR(www), 0, 0, 0, NULL, NULL },
 	{ "max-connections", CONF_UINT, NUM(max_conns), 1, CONF_CONNS_MAX, 0,
-	    "1024", NULL },
+	    "4096", NULL },
 	{ "max-connections-per-ip", CONF_UINT, NUM(max_conns_per_ip),
 	    1, CONF_CONNS_MAX, 0, "32", NULL },
 	{ "timeout", CONF_UINT, NUM(timeout), 1, 3600, 0, "30", NULL },

@@ -130,6 +130,9 @@ static _Atomic(struct http_page *)	 http_page_cur;
 static struct http_page			*http_page_old;	/* Main thread. */
 static char				 http_waiting, http_answered;
 static int				 http_acme_fd = -1;
+static _Atomic unsigned			 http_keepalive = 5;	/* Seconds. */
+/* Connections of every listener (max-connections counts them all). */
+static _Atomic unsigned			 http_conns_all;
 
 static enum MHD_Result	http_handler(void *, struct MHD_Connection *,
 			    const char *, const char *, const char *,
@@ -181,6 +184,7 @@ static struct MHD_Response *http_options(struct MHD_Connection *);
 static int		http_etag_match(const char *, const char *);
 static int		http_has_body(struct MHD_Connection *);
 static const struct sockaddr *http_client(struct MHD_Connection *);
+static struct limit_conn *http_conn(struct MHD_Connection *);
 static int		http_limited(struct MHD_Connection *,
 			    struct http_reply *);
 static size_t		http_static_len(const struct MHD_Response *);
@@ -704,6 +708,16 @@ http_key(struct ks_reader *rd, struct MHD_Connection *c,
 	    etag);
 }
 
+/* c's deadline (limit.c), or NULL. */
+static struct limit_conn *
+http_conn(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo	*ci;
+
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return (ci != NULL ? ci->socket_context : NULL);
+}
+
 /* The client's address, or NULL. */
 static const struct sockaddr *
 http_client(struct MHD_Connection *c)
@@ -770,6 +784,10 @@ http_queue(struct MHD_Connection *c, const char *method,
 	if (strcmp(method, "HEAD") == 0)
 		rep->bytes = 0;
 	ret = MHD_queue_response(c, rep->status, rep->resp);
+	/* limit.c: the next head by the deadline, a short idle till then. */
+	limit_conn_idle(http_conn(c));
+	(void)MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT,
+	    atomic_load_explicit(&http_keepalive, memory_order_relaxed));
 	if (!rep->shared)
 		MHD_destroy_response(rep->resp);
 	http_done(c, method, r, rep->status, rep->bytes, t0);
@@ -857,8 +875,10 @@ http_refused(struct MHD_Connection *c, const char *method, const char *url,
 	struct timespec		 t0;
 	const char		*why;
 
-	if (*con_cls != NULL ||
-	    (why = frame_check(c, method, url, version)) == NULL)
+	if (*con_cls != NULL)
+		return (0);
+	limit_conn_request(http_conn(c));	/* The head is in. */
+	if ((why = frame_check(c, method, url, version)) == NULL)
 		return (0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	log_debug("request refused: %s", why);
@@ -1096,10 +1116,17 @@ http_peer_find(struct http_listener *l, const struct sockaddr *sa,
 	uint32_t			 h = 2166136261u;
 	size_t				 i;
 
+	/*
+	 * An IPv6 source is its /64 (one host may hold all of it), an
+	 * IPv4-mapped one its IPv4 address.
+	 */
 	memset(a, 0, sizeof(a));
-	if (sa->sa_family == AF_INET6 && len >= sizeof(*s6))
-		memcpy(a, &s6->sin6_addr, 16);
-	else if (sa->sa_family == AF_INET && len >= sizeof(*s4))
+	if (sa->sa_family == AF_INET6 && len >= sizeof(*s6)) {
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+			memcpy(a, &s6->sin6_addr.s6_addr[12], 4);
+		else
+			memcpy(a, &s6->sin6_addr, 8);
+	} else if (sa->sa_family == AF_INET && len >= sizeof(*s4))
 		memcpy(a, &s4->sin_addr, 4);
 	for (i = 0; i < sizeof(a); i++)
 		h = (h ^ a[i]) * 16777619u;
@@ -1126,6 +1153,7 @@ http_peer_drop(struct http_listener *l, struct http_peer *p)
 	struct http_peer	**pp;
 
 	l->conns--;
+	atomic_fetch_sub(&http_conns_all, 1);
 	if (--p->conns > 0)
 		return;
 	for (pp = &l->peers[p->bucket]; *pp != NULL; pp = &(*pp)->next)
@@ -1158,7 +1186,7 @@ http_accept(void *cls, const struct sockaddr *sa, socklen_t len)
 		http_peer_drop(l, w->pending);
 		w->pending = NULL;
 	}
-	if (l->conns < l->max) {
+	if (l->conns < l->max && atomic_load(&http_conns_all) < l->max) {
 		if ((p = *http_peer_find(l, sa, len, NULL)) == NULL) {
 			p = *http_peer_find(l, sa, len, add);
 			add = NULL;
@@ -1166,6 +1194,7 @@ http_accept(void *cls, const struct sockaddr *sa, socklen_t len)
 		if (p->conns < l->max_per_ip) {	/* max_per_ip >= 1. */
 			p->conns++;
 			l->conns++;
+			atomic_fetch_add(&http_conns_all, 1);
 			w->pending = p;
 			ok = MHD_YES;
 		}
@@ -1187,7 +1216,8 @@ http_notify(void *cls, struct MHD_Connection *c, void **ctx,
 {
 	struct http_worker		*w = cls;
 	const union MHD_ConnectionInfo	*ci;
-	int				 listener;
+	struct http_peer		*p;
+	int				 listener, fd;
 	gnutls_session_t		 s = NULL;
 
 	listener = w->l->plain ? METRICS_HTTP : METRICS_HTTPS;
@@ -1195,7 +1225,17 @@ http_notify(void *cls, struct MHD_Connection *c, void **ctx,
 	    MHD_CONNECTION_INFO_GNUTLS_SESSION)) != NULL)
 		s = ci->tls_session;
 	if (what == MHD_CONNECTION_NOTIFY_STARTED) {
-		*ctx = w->pending;
+		/* limit.c: its deadline; the peer count rides along. */
+		fd = (ci = MHD_get_connection_info(c,
+		    MHD_CONNECTION_INFO_CONNECTION_FD)) != NULL ?
+		    ci->connect_fd : -1;
+		if (fd == -1 || (*ctx = limit_conn_open(fd, w->pending)) ==
+		    NULL) {
+			pthread_mutex_lock(&w->l->lim_mtx);	/* No memory. */
+			if (w->pending != NULL)
+				http_peer_drop(w->l, w->pending);
+			pthread_mutex_unlock(&w->l->lim_mtx);
+		}
 		w->pending = NULL;
 		if (s != NULL)
 			tls_session_start(s);
@@ -1206,9 +1246,13 @@ http_notify(void *cls, struct MHD_Connection *c, void **ctx,
 	metrics_tls_close(s);
 	metrics_conn_close(listener);
 	if (*ctx != NULL) {
-		pthread_mutex_lock(&w->l->lim_mtx);
-		http_peer_drop(w->l, *ctx);
-		pthread_mutex_unlock(&w->l->lim_mtx);
+		p = limit_conn_arg(*ctx);
+		limit_conn_close(*ctx);
+		if (p != NULL) {
+			pthread_mutex_lock(&w->l->lim_mtx);
+			http_peer_drop(w->l, p);
+			pthread_mutex_unlock(&w->l->lim_mtx);
+		}
 		*ctx = NULL;
 	}
 }
@@ -1307,6 +1351,7 @@ http_start(struct http_listener *l, const struct conf *conf)
 
 	l->max = conf->max_conns;
 	l->max_per_ip = conf->max_conns_per_ip;
+	atomic_store(&http_keepalive, conf->keepalive_timeout);
 	/*
 	 * poll(2), not epoll: in MHD 0.9.75's epoll loop a TLS handshake
 	 * waiting for the client stays on the ready list (nothing clears its

@@ -24,6 +24,7 @@
 #include <netinet/in.h>
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -39,6 +40,7 @@
 #define LIMIT_LOCKS	256	/* A power of 2, at most LIMIT_SETS. */
 #define LIMIT_MILLI	1000	/* A token, in the buckets' unit. */
 #define LIMIT_KEY	9	/* Kind, then up to 8 bytes of prefix. */
+#define LIMIT_STRIPES	16	/* Lists of connections, each its lock. */
 
 /* Kinds of bucket: the first byte of a key (0: a free bucket). */
 #define LIMIT_V4	1	/* An IPv4 address. */
@@ -67,6 +69,28 @@ static _Atomic long long	 limit_log_sec;
 static atomic_uint		 limit_log_n;
 static atomic_ullong		 limit_log_skipped;
 
+struct limit_conn {
+	int			 fd;
+	int			 stripe;
+	void			*arg;
+	_Atomic int64_t		 deadline;	/* Milliseconds; 0: none. */
+	struct limit_conn	*prev, *next;
+};
+
+static struct {
+	pthread_mutex_t		 mtx;
+	struct limit_conn	*head;
+} limit_conns[LIMIT_STRIPES];
+static _Atomic unsigned		 limit_req_ms;	/* request-timeout. */
+static atomic_ullong		 limit_reaped;
+static pthread_t		 limit_reaper;
+static int			 limit_reaping;
+static pthread_mutex_t		 limit_stop_mtx = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t		 limit_stop_cv = PTHREAD_COND_INITIALIZER;
+static int			 limit_stopping;
+
+static void	limit_conn_conf(const struct conf *);
+
 static int64_t
 limit_now(void)
 {
@@ -89,6 +113,8 @@ limit_init(const struct conf *conf)
 		return (-1);
 	for (i = 0; i < LIMIT_LOCKS; i++)
 		(void)pthread_mutex_init(&limit_mtx[i], NULL);
+	for (i = 0; i < LIMIT_STRIPES; i++)
+		(void)pthread_mutex_init(&limit_conns[i].mtx, NULL);
 	limit_conf(conf);
 	return (0);
 }
@@ -101,6 +127,7 @@ limit_conf(const struct conf *conf)
 	atomic_store(&limit_net.rate, conf->limit_net_rate);
 	atomic_store(&limit_net.burst, conf->limit_net_burst);
 	atomic_store(&limit_cost, conf->limit_miss_cost);
+	limit_conn_conf(conf);
 }
 
 void
@@ -108,6 +135,7 @@ limit_cleanup(void)
 {
 	size_t	i;
 
+	limit_reaper_stop();
 	if (limit_tab == NULL)
 		return;
 	for (i = 0; i < LIMIT_LOCKS; i++)
@@ -370,4 +398,152 @@ limit_counts(unsigned long long *allowed, unsigned long long *limited)
 {
 	*allowed = atomic_load_explicit(&limit_allowed, memory_order_relaxed);
 	*limited = atomic_load_explicit(&limit_limited, memory_order_relaxed);
+}
+
+/* Slow clients: the deadlines (limit.h). */
+
+static void
+limit_conn_conf(const struct conf *conf)
+{
+	atomic_store(&limit_req_ms, conf->request_timeout * 1000);
+}
+
+struct limit_conn *
+limit_conn_open(int fd, void *arg)
+{
+	struct limit_conn	*lc;
+	int			 s;
+
+	if ((lc = calloc(1, sizeof(*lc))) == NULL)
+		return (NULL);
+	lc->fd = fd;
+	lc->arg = arg;
+	lc->stripe = s = (unsigned)fd % LIMIT_STRIPES;
+	atomic_store(&lc->deadline, limit_now() + atomic_load(&limit_req_ms));
+	pthread_mutex_lock(&limit_conns[s].mtx);
+	if ((lc->next = limit_conns[s].head) != NULL)
+		lc->next->prev = lc;
+	limit_conns[s].head = lc;
+	pthread_mutex_unlock(&limit_conns[s].mtx);
+	return (lc);
+}
+
+void *
+limit_conn_arg(const struct limit_conn *lc)
+{
+	return (lc->arg);
+}
+
+void
+limit_conn_request(struct limit_conn *lc)
+{
+	if (lc != NULL)
+		atomic_store_explicit(&lc->deadline, 0, memory_order_relaxed);
+}
+
+void
+limit_conn_idle(struct limit_conn *lc)
+{
+	if (lc != NULL)
+		atomic_store_explicit(&lc->deadline, limit_now() +
+		    atomic_load_explicit(&limit_req_ms, memory_order_relaxed),
+		    memory_order_relaxed);
+}
+
+void
+limit_conn_close(struct limit_conn *lc)
+{
+	int	s;
+
+	if (lc == NULL)
+		return;
+	s = lc->stripe;
+	pthread_mutex_lock(&limit_conns[s].mtx);
+	if (lc->prev != NULL)
+		lc->prev->next = lc->next;
+	else
+		limit_conns[s].head = lc->next;
+	if (lc->next != NULL)
+		lc->next->prev = lc->prev;
+	pthread_mutex_unlock(&limit_conns[s].mtx);
+	free(lc);
+}
+
+/*
+ * Once a second: shut down each connection past its deadline.  Its fd is
+ * still open (limit_conn_close() comes before MHD closes it, and waits
+ * for the stripe's lock), so it is that connection's.  A connection is
+ * shut down once: its deadline is cleared.
+ */
+static void *
+limit_reap(void *unused)
+{
+	struct limit_conn	*lc;
+	struct timespec		 ts;
+	int64_t			 now, d;
+	int			 s;
+
+	(void)unused;
+	pthread_mutex_lock(&limit_stop_mtx);
+	while (!limit_stopping) {
+		(void)clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec++;
+		(void)pthread_cond_timedwait(&limit_stop_cv, &limit_stop_mtx,
+		    &ts);
+		if (limit_stopping)
+			break;
+		now = limit_now();
+		for (s = 0; s < LIMIT_STRIPES; s++) {
+			pthread_mutex_lock(&limit_conns[s].mtx);
+			for (lc = limit_conns[s].head; lc != NULL;
+			    lc = lc->next) {
+				d = atomic_load_explicit(&lc->deadline,
+				    memory_order_relaxed);
+				if (d == 0 || d > now)
+					continue;
+				atomic_store(&lc->deadline, 0);
+				(void)shutdown(lc->fd, SHUT_RDWR);
+				atomic_fetch_add(&limit_reaped, 1);
+			}
+			pthread_mutex_unlock(&limit_conns[s].mtx);
+		}
+	}
+	pthread_mutex_unlock(&limit_stop_mtx);
+	return (NULL);
+}
+
+/* Its signals blocked: main's sigwait() takes them all. */
+int
+limit_reaper_start(void)
+{
+	sigset_t	all, old;
+	int		rc;
+
+	(void)sigfillset(&all);
+	(void)pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&limit_reaper, NULL, limit_reap, NULL);
+	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0)
+		return (-1);
+	limit_reaping = 1;
+	return (0);
+}
+
+void
+limit_reaper_stop(void)
+{
+	if (!limit_reaping)
+		return;
+	pthread_mutex_lock(&limit_stop_mtx);
+	limit_stopping = 1;
+	pthread_cond_signal(&limit_stop_cv);
+	pthread_mutex_unlock(&limit_stop_mtx);
+	(void)pthread_join(limit_reaper, NULL);
+	limit_reaping = 0;
+}
+
+unsigned long long
+limit_conn_reaped(void)
+{
+	return (atomic_load(&limit_reaped));
 }

@@ -41,4 +41,31 @@ int		 limit_log_limited(void);
 void		 limit_counts(unsigned long long *allowed,
 		    unsigned long long *limited);
 
+/*
+ * Slow clients: a deadline from accept to a complete request head
+ * (handshake and headers: request-timeout), and again from each response
+ * to the next head, whatever MHD's idle timeout (which every byte
+ * restarts).  A reaper thread shuts down (shutdown(2): MHD then closes
+ * it) each connection past its deadline, once a second.
+ *
+ * limit_conn_open() at MHD's STARTED notification registers socket fd
+ * with arg for the caller (NULL if out of memory: no deadline then);
+ * limit_conn_close() at CLOSED, before MHD closes fd, unregisters it.
+ * limit_conn_request(): a head is complete, no deadline while it is
+ * answered; limit_conn_idle(): answered, the deadline runs again.  Any
+ * thread (a lock per 1/16 of the connections).
+ */
+struct limit_conn;
+
+struct limit_conn *limit_conn_open(int fd, void *arg);
+void		*limit_conn_arg(const struct limit_conn *);
+void		 limit_conn_request(struct limit_conn *);
+void		 limit_conn_idle(struct limit_conn *);
+void		 limit_conn_close(struct limit_conn *);
+/* The reaper, after limit_init(); -1 if it can't start. */
+int		 limit_reaper_start(void);
+void		 limit_reaper_stop(void);
+/* Connections shut down at their deadline, ever (for the metrics). */
+unsigned long long	limit_conn_reaped(void);
+
 #endif /* LIMIT_H */

@@ -511,7 +511,7 @@ drop(const struct conf *conf, struct tls_cred *cred, struct http_page *page)
 	if (conf->user[0] != '\0')
 		(void)check_dropped(conf);
 	if (http_init(ks) == -1 || metrics_init(conf) == -1 ||
-	    limit_init(conf) == -1)
+	    limit_init(conf) == -1 || limit_reaper_start() == -1)
 		fatalx("out of memory");
 	tls_install(cred);
 	http_page_install(page);
