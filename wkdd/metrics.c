@@ -490,6 +490,9 @@ metrics_render(char **out)
 	mb_printf(&b, "wkdd_lookup_limit_total{result=\"allowed\"} %llu\n"
 	    "wkdd_lookup_limit_total{result=\"limited\"} %llu\n", allowed,
 	    limited);
+	mb_head(&b, "wkdd_slow_closed_total", "counter",
+	    "Connections closed at request-timeout without a request head.");
+	mb_printf(&b, "wkdd_slow_closed_total %llu\n", limit_conn_reaped());
 
 	m_store(&b);
 	m_certs(&b);
