@@ -9,8 +9,9 @@ needs net.ipv6.ip_nonlocal_bind and a local route for the prefix), K
 connections.  idle: TCP only, nothing sent.  slow: a TLS handshake, then
 a request head one byte a second, never finished.  Holds them S seconds,
 then prints one line: opened (connects that succeeded), alive_max (held
-at once, at most), alive_end (still open at the end: not closed by the
-server).
+at once, at most), alive_at (held --sample seconds after the start, once
+the server has taken or refused every connection from its backlog),
+alive_end (still open at the end: not closed by the server).
 """
 import argparse, concurrent.futures, ipaddress, select, socket, ssl, sys, time
 
@@ -19,6 +20,7 @@ ap.add_argument("--dst"); ap.add_argument("--port", type=int)
 ap.add_argument("--src"); ap.add_argument("--per", type=int)
 ap.add_argument("--mode"); ap.add_argument("--hold", type=float)
 ap.add_argument("--ca"); ap.add_argument("--name")
+ap.add_argument("--sample", type=float, default=3)
 a = ap.parse_args()
 
 fam, base, n = a.src.split(":", 2) if a.src.startswith("v4") else (
@@ -62,6 +64,7 @@ with concurrent.futures.ThreadPoolExecutor(16) as ex:
             conns.append([s, 1])
 opened = len(conns)
 alive_max = 0
+alive_at = -1
 
 
 def reap():
@@ -94,6 +97,8 @@ def reap():
 while True:
     reap()
     alive_max = max(alive_max, len(conns))
+    if alive_at == -1 and time.monotonic() - t0 >= a.sample:
+        alive_at = len(conns)
     if time.monotonic() - t0 >= a.hold:
         break
     if a.mode == "slow":
@@ -112,4 +117,5 @@ while True:
                 except (OSError, ssl.SSLError):
                     pass
     time.sleep(1)
-print("opened=%d alive_max=%d alive_end=%d" % (opened, alive_max, len(conns)))
+print("opened=%d alive_max=%d alive_at=%d alive_end=%d" % (
+    opened, alive_max, alive_at, len(conns)))
