@@ -18,8 +18,12 @@
  * (struct ks_reader) and the accept in progress.  What a listener's
  * threads share: its connection counts (total and per client address,
  * under lim_mtx), which carry max-connections and max-connections-per-ip
- * across its daemons.  What all threads share, read only or atomic: the
- * static responses, the page (http_page_cur), the store handle, tls.c's
+ * across its daemons; the count over all listeners (http_conns_all,
+ * atomic), which max-connections bounds too.  limit.c's buckets and
+ * connection deadlines are shared under its own striped locks; a
+ * connection's socket context is its struct limit_conn (made at STARTED,
+ * carrying its http_peer).  What all threads share, read only or atomic:
+ * the static responses, the page (http_page_cur), the store handle, tls.c's
  * certificates and ticket key.  A hook that counts requests (per thread,
  * then summed) belongs in http_queue(), the one place every request ends;
  * one that counts handshakes, in http_notify().
