@@ -31,6 +31,7 @@
 #define CONF_SIZE_MIN	((size_t)1 << 20)
 #define CONF_SIZE_MAX	((size_t)1 << 40)
 #define CONF_CONNS_MAX	100000	/* max-connections, and per IP. */
+#define CONF_RATE_MAX	1000000	/* limit-*: tokens a minute, capacity. */
 
 enum conf_type {
 	CONF_PATH,		/* Absolute path, char[PATH_MAX]. */
@@ -87,7 +88,7 @@ static const struct directive conf_directives[] = {
 	{ "user", CONF_NAME, STR(user), 0, 0, 0, NULL, NULL },
 	{ "www", CONF_PATH, STR(www), 0, 0, 0, NULL, NULL },
 	{ "max-connections", CONF_UINT, NUM(max_conns), 1, CONF_CONNS_MAX, 0,
-	    "1024", NULL },
+	    "4096", NULL },
 	{ "max-connections-per-ip", CONF_UINT, NUM(max_conns_per_ip),
 	    1, CONF_CONNS_MAX, 0, "32", NULL },
 	{ "timeout", CONF_UINT, NUM(timeout), 1, 3600, 0, "30", NULL },
@@ -117,6 +118,22 @@ static const struct directive conf_directives[] = {
 	{ "access-log", CONF_LOG, STR(access_log), 0, 0, 0, "syslog", NULL },
 	{ "access-log-address", CONF_CHOICE, STR(access_log_address), 0, 0, 0,
 	    "full", "full truncate off" },
+	/* limit.c (enumeration limits): wkdd.conf(5) says why these. */
+	{ "limit-rate", CONF_UINT, NUM(limit_rate), 0, CONF_RATE_MAX, 0,
+	    "120", NULL },
+	{ "limit-burst", CONF_UINT, NUM(limit_burst), 1, CONF_RATE_MAX, 0,
+	    "600", NULL },
+	{ "limit-net-rate", CONF_UINT, NUM(limit_net_rate), 1, CONF_RATE_MAX,
+	    0, "480", NULL },
+	{ "limit-net-burst", CONF_UINT, NUM(limit_net_burst), 1,
+	    CONF_RATE_MAX, 0, "2400", NULL },
+	{ "limit-miss-cost", CONF_UINT, NUM(limit_miss_cost), 1, 100, 0, "4",
+	    NULL },
+	/* Slow clients (http.c): seconds. */
+	{ "request-timeout", CONF_UINT, NUM(request_timeout), 1, 3600, 0,
+	    "10", NULL },
+	{ "keepalive-timeout", CONF_UINT, NUM(keepalive_timeout), 1, 3600, 0,
+	    "5", NULL },
 };
 _Static_assert(sizeof(((struct conf *)0)->tlsrpt_rua) == CONF_RUA_MAX,
     "conf_valid_rua() checks the length for tlsrpt-rua");

@@ -80,6 +80,14 @@ struct conf {
 	/* access-log-address: full, truncate, off. */
 	char			 access_log_address[16];
 	char			 tls_ticket_key[PATH_MAX];	/* Or "". */
+	/* limit.c's lookup limits: tokens a minute, burst, miss cost. */
+	unsigned		 limit_rate;		/* 0: off. */
+	unsigned		 limit_burst;
+	unsigned		 limit_net_rate;	/* A /24, a /56. */
+	unsigned		 limit_net_burst;
+	unsigned		 limit_miss_cost;
+	unsigned		 request_timeout;	/* Accept to request. */
+	unsigned		 keepalive_timeout;	/* Idle between. */
 };
 
 /*

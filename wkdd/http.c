@@ -18,8 +18,12 @@
  * (struct ks_reader) and the accept in progress.  What a listener's
  * threads share: its connection counts (total and per client address,
  * under lim_mtx), which carry max-connections and max-connections-per-ip
- * across its daemons.  What all threads share, read only or atomic: the
- * static responses, the page (http_page_cur), the store handle, tls.c's
+ * across its daemons; the count over all listeners (http_conns_all,
+ * atomic), which max-connections bounds too.  limit.c's buckets and
+ * connection deadlines are shared under its own striped locks; a
+ * connection's socket context is its struct limit_conn (made at STARTED,
+ * carrying its http_peer).  What all threads share, read only or atomic:
+ * the static responses, the page (http_page_cur), the store handle, tls.c's
  * certificates and ticket key.  A hook that counts requests (per thread,
  * then summed) belongs in http_queue(), the one place every request ends;
  * one that counts handshakes, in http_notify().
@@ -48,7 +52,9 @@
 #include <gnutls/gnutls.h>
 #include <microhttpd.h>
 
+#include "frame.h"
 #include "keystore.h"
+#include "limit.h"
 #include "log.h"
 #include "metrics.h"
 #include "wkdd.h"
@@ -64,6 +70,8 @@
 #define HTTP_404	"Not found\n"
 #define HTTP_405	"Method not allowed\n"
 #define HTTP_500	"Internal server error\n"
+#define HTTP_429	"Too many requests\n"	/* limit.c's. */
+#define HTTP_400	"Bad request\n"	/* frame.c's. */
 #define HTTP_THREADS_MAX	64	/* Daemons of an HTTPS listener. */
 /*
  * A connection's memory (MHD's default is 32 KiB, zeroed at every
@@ -121,10 +129,14 @@ struct http_listener {
 /* Swapped by http_store_swap() when the store was replaced. */
 static _Atomic(struct ks *)		 http_ks;
 static struct MHD_Response		*http_r404, *http_r405, *http_r500;
+static struct MHD_Response		*http_r400;	/* Connection: close. */
 static _Atomic(struct http_page *)	 http_page_cur;
 static struct http_page			*http_page_old;	/* Main thread. */
 static char				 http_waiting, http_answered;
 static int				 http_acme_fd = -1;
+static _Atomic unsigned			 http_keepalive = 5;	/* Seconds. */
+/* Connections of every listener (max-connections counts them all). */
+static _Atomic unsigned			 http_conns_all;
 
 static enum MHD_Result	http_handler(void *, struct MHD_Connection *,
 			    const char *, const char *, const char *,
@@ -134,6 +146,9 @@ static enum MHD_Result	http_plain_handler(void *, struct MHD_Connection *,
 			    const char *, size_t *, void **);
 static int		http_wait_body(struct MHD_Connection *, void **,
 			    size_t *);
+static int		http_refused(struct MHD_Connection *, const char *,
+			    const char *, const char *, void **,
+			    enum MHD_Result *);
 static void		http_index(struct ks_reader *, const struct route *,
 			    struct http_reply *);
 static void		http_mtasts(struct ks_reader *, const struct route *,
@@ -172,6 +187,10 @@ static struct MHD_Response *http_blob(struct ks_blob *, const char *);
 static struct MHD_Response *http_options(struct MHD_Connection *);
 static int		http_etag_match(const char *, const char *);
 static int		http_has_body(struct MHD_Connection *);
+static const struct sockaddr *http_client(struct MHD_Connection *);
+static struct limit_conn *http_conn(struct MHD_Connection *);
+static int		http_limited(struct MHD_Connection *,
+			    struct http_reply *);
 static size_t		http_static_len(const struct MHD_Response *);
 static void		http_done(struct MHD_Connection *, const char *,
 			    const struct route *, unsigned, size_t,
@@ -217,6 +236,8 @@ http_static_len(const struct MHD_Response *r)
 		return (sizeof(HTTP_404) - 1);
 	if (r == http_r405)
 		return (sizeof(HTTP_405) - 1);
+	if (r == http_r400)
+		return (sizeof(HTTP_400) - 1);
 	return (sizeof(HTTP_500) - 1);
 }
 
@@ -227,6 +248,9 @@ http_init(struct ks *ks)
 	if ((http_r404 = http_static(HTTP_404, HTTP_TEXT)) == NULL ||
 	    (http_r405 = http_static(HTTP_405, HTTP_TEXT)) == NULL ||
 	    (http_r500 = http_static(HTTP_500, HTTP_TEXT)) == NULL ||
+	    (http_r400 = http_static(HTTP_400, HTTP_TEXT)) == NULL ||
+	    MHD_add_response_header(http_r400, MHD_HTTP_HEADER_CONNECTION,
+	    "close") != MHD_YES ||
 	    MHD_add_response_header(http_r405, MHD_HTTP_HEADER_ALLOW,
 	    HTTP_METHODS) != MHD_YES) {
 		http_cleanup();
@@ -281,7 +305,9 @@ http_cleanup(void)
 		MHD_destroy_response(http_r405);
 	if (http_r500 != NULL)
 		MHD_destroy_response(http_r500);
-	http_r404 = http_r405 = http_r500 = NULL;
+	if (http_r400 != NULL)
+		MHD_destroy_response(http_r400);
+	http_r404 = http_r405 = http_r500 = http_r400 = NULL;
 	http_page_free(atomic_exchange(&http_page_cur, NULL));
 	while ((p = http_page_old) != NULL) {
 		http_page_old = p->next;
@@ -576,6 +602,8 @@ http_done(struct MHD_Connection *c, const char *method, const struct route *r,
 	us = (t1.tv_sec - t0->tv_sec) * 1000000 +
 	    (t1.tv_nsec - t0->tv_nsec) / 1000;
 	metrics_request(r->kind, r->domain, status, bytes, us);
+	if (status == MHD_HTTP_TOO_MANY_REQUESTS && !limit_log_limited())
+		return;		/* limit.c: a flood's lines summarised. */
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	log_access(ci != NULL ? ci->client_addr : NULL, method, r->host,
 	    http_route_name(r->kind), status, bytes, us);
@@ -684,6 +712,55 @@ http_key(struct ks_reader *rd, struct MHD_Connection *c,
 	    etag);
 }
 
+/* c's deadline (limit.c), or NULL. */
+static struct limit_conn *
+http_conn(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo	*ci;
+
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return (ci != NULL ? ci->socket_context : NULL);
+}
+
+/* The client's address, or NULL. */
+static const struct sockaddr *
+http_client(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo	*ci;
+
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	return (ci != NULL ? ci->client_addr : NULL);
+}
+
+/*
+ * limit.c's hook, for every lookup route (key requests now; a JSON lookup
+ * endpoint later): 1 if c's client is over its limits, with rep set to
+ * 429 and Retry-After (or 500 if out of memory); else 0, a token taken.
+ */
+static int
+http_limited(struct MHD_Connection *c, struct http_reply *rep)
+{
+	char		 secs[16];
+	unsigned	 retry;
+
+	if (limit_take(http_client(c), &retry))
+		return (0);
+	rep->status = MHD_HTTP_TOO_MANY_REQUESTS;
+	rep->bytes = sizeof(HTTP_429) - 1;
+	(void)snprintf(secs, sizeof(secs), "%u", retry);
+	if ((rep->resp = http_typed(MHD_create_response_from_buffer(
+	    sizeof(HTTP_429) - 1, (void *)(uintptr_t)HTTP_429,
+	    MHD_RESPMEM_PERSISTENT), HTTP_TEXT)) != NULL &&
+	    MHD_add_response_header(rep->resp, MHD_HTTP_HEADER_RETRY_AFTER,
+	    secs) != MHD_YES) {
+		MHD_destroy_response(rep->resp);
+		rep->resp = NULL;
+	}
+	if (rep->resp == NULL)
+		rep->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+	return (1);
+}
+
 /*
  * Queue rep for the request (404 if it has no response, 500 if one
  * couldn't be built), free what it owns, log the request.
@@ -706,11 +783,15 @@ http_queue(struct MHD_Connection *c, const char *method,
 		}
 	}
 	if (rep->resp == http_r404 || rep->resp == http_r405 ||
-	    rep->resp == http_r500)
+	    rep->resp == http_r500 || rep->resp == http_r400)
 		rep->bytes = http_static_len(rep->resp);
 	if (strcmp(method, "HEAD") == 0)
 		rep->bytes = 0;
 	ret = MHD_queue_response(c, rep->status, rep->resp);
+	/* limit.c: the next head by the deadline, a short idle till then. */
+	limit_conn_idle(http_conn(c));
+	(void)MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT,
+	    atomic_load_explicit(&http_keepalive, memory_order_relaxed));
 	if (!rep->shared)
 		MHD_destroy_response(rep->resp);
 	http_done(c, method, r, rep->status, rep->bytes, t0);
@@ -728,9 +809,11 @@ http_handler(void *cls, struct MHD_Connection *c, const char *url,
 	struct route		 r;
 	struct timespec		 t0;
 	const char		*host;
+	enum MHD_Result		 ret;
 
-	(void)version;
 	(void)upload_data;
+	if (http_refused(c, method, url, version, con_cls, &ret)) /* frame.c */
+		return (ret);
 	if (http_wait_body(c, con_cls, upload_data_size))
 		return (MHD_YES);
 
@@ -756,6 +839,9 @@ http_handler(void *cls, struct MHD_Connection *c, const char *url,
 	case ROUTE_MTASTS:
 	case ROUTE_POLICY:
 	case ROUTE_KEY:
+		/* limit.c: key lookups only, never policy (limit.h). */
+		if (r.kind == ROUTE_KEY && http_limited(c, &rep))
+			break;
 		if ((rd = http_reader(w)) == NULL) {
 			rep.status = MHD_HTTP_INTERNAL_SERVER_ERROR;
 			break;
@@ -766,14 +852,45 @@ http_handler(void *cls, struct MHD_Connection *c, const char *url,
 			http_mtasts(rd, &r, &rep);
 		else if (r.kind == ROUTE_POLICY)
 			http_policy(rd, &r, &rep);
-		else
+		else {
 			http_key(rd, c, &r, &rep);
+			if (rep.status == MHD_HTTP_NOT_FOUND)	/* limit.c */
+				limit_miss(http_client(c));
+		}
 		ks_reader_end(rd);
 		break;
 	default:
 		break;
 	}
 	return (http_queue(c, method, &r, &rep, &t0));
+}
+
+/*
+ * frame.c's hook: on a request's first call (its head complete), 1 if its
+ * framing is refused, with 400 queued (Connection: close: nothing after
+ * it is read) and *ret for the handler to return; else 0.
+ */
+static int
+http_refused(struct MHD_Connection *c, const char *method, const char *url,
+    const char *version, void **con_cls, enum MHD_Result *ret)
+{
+	struct http_reply	 rep = { NULL, MHD_HTTP_BAD_REQUEST, 0, 1 };
+	struct route		 r;
+	struct timespec		 t0;
+	const char		*why;
+
+	if (*con_cls != NULL)
+		return (0);
+	limit_conn_request(http_conn(c));	/* The head is in. */
+	if ((why = frame_check(c, method, url, version)) == NULL)
+		return (0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	log_debug("request refused: %s", why);
+	*con_cls = &http_answered;
+	memset(&r, 0, sizeof(r));
+	rep.resp = http_r400;
+	*ret = http_queue(c, method, &r, &rep, &t0);
+	return (1);
 }
 
 /*
@@ -952,9 +1069,11 @@ http_plain_handler(void *cls, struct MHD_Connection *c, const char *url,
 	struct route		 r;
 	struct timespec		 t0;
 	const char		*host;
+	enum MHD_Result		 ret;
 
-	(void)version;
 	(void)upload_data;
+	if (http_refused(c, method, url, version, con_cls, &ret)) /* frame.c */
+		return (ret);
 	if (http_wait_body(c, con_cls, upload_data_size))
 		return (MHD_YES);
 
@@ -1001,10 +1120,17 @@ http_peer_find(struct http_listener *l, const struct sockaddr *sa,
 	uint32_t			 h = 2166136261u;
 	size_t				 i;
 
+	/*
+	 * An IPv6 source is its /64 (one host may hold all of it), an
+	 * IPv4-mapped one its IPv4 address.
+	 */
 	memset(a, 0, sizeof(a));
-	if (sa->sa_family == AF_INET6 && len >= sizeof(*s6))
-		memcpy(a, &s6->sin6_addr, 16);
-	else if (sa->sa_family == AF_INET && len >= sizeof(*s4))
+	if (sa->sa_family == AF_INET6 && len >= sizeof(*s6)) {
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+			memcpy(a, &s6->sin6_addr.s6_addr[12], 4);
+		else
+			memcpy(a, &s6->sin6_addr, 8);
+	} else if (sa->sa_family == AF_INET && len >= sizeof(*s4))
 		memcpy(a, &s4->sin_addr, 4);
 	for (i = 0; i < sizeof(a); i++)
 		h = (h ^ a[i]) * 16777619u;
@@ -1031,6 +1157,7 @@ http_peer_drop(struct http_listener *l, struct http_peer *p)
 	struct http_peer	**pp;
 
 	l->conns--;
+	atomic_fetch_sub(&http_conns_all, 1);
 	if (--p->conns > 0)
 		return;
 	for (pp = &l->peers[p->bucket]; *pp != NULL; pp = &(*pp)->next)
@@ -1063,7 +1190,7 @@ http_accept(void *cls, const struct sockaddr *sa, socklen_t len)
 		http_peer_drop(l, w->pending);
 		w->pending = NULL;
 	}
-	if (l->conns < l->max) {
+	if (l->conns < l->max && atomic_load(&http_conns_all) < l->max) {
 		if ((p = *http_peer_find(l, sa, len, NULL)) == NULL) {
 			p = *http_peer_find(l, sa, len, add);
 			add = NULL;
@@ -1071,6 +1198,7 @@ http_accept(void *cls, const struct sockaddr *sa, socklen_t len)
 		if (p->conns < l->max_per_ip) {	/* max_per_ip >= 1. */
 			p->conns++;
 			l->conns++;
+			atomic_fetch_add(&http_conns_all, 1);
 			w->pending = p;
 			ok = MHD_YES;
 		}
@@ -1092,7 +1220,8 @@ http_notify(void *cls, struct MHD_Connection *c, void **ctx,
 {
 	struct http_worker		*w = cls;
 	const union MHD_ConnectionInfo	*ci;
-	int				 listener;
+	struct http_peer		*p;
+	int				 listener, fd;
 	gnutls_session_t		 s = NULL;
 
 	listener = w->l->plain ? METRICS_HTTP : METRICS_HTTPS;
@@ -1100,7 +1229,17 @@ http_notify(void *cls, struct MHD_Connection *c, void **ctx,
 	    MHD_CONNECTION_INFO_GNUTLS_SESSION)) != NULL)
 		s = ci->tls_session;
 	if (what == MHD_CONNECTION_NOTIFY_STARTED) {
-		*ctx = w->pending;
+		/* limit.c: its deadline; the peer count rides along. */
+		fd = (ci = MHD_get_connection_info(c,
+		    MHD_CONNECTION_INFO_CONNECTION_FD)) != NULL ?
+		    ci->connect_fd : -1;
+		if (fd == -1 || (*ctx = limit_conn_open(fd, w->pending)) ==
+		    NULL) {
+			pthread_mutex_lock(&w->l->lim_mtx);	/* No memory. */
+			if (w->pending != NULL)
+				http_peer_drop(w->l, w->pending);
+			pthread_mutex_unlock(&w->l->lim_mtx);
+		}
 		w->pending = NULL;
 		if (s != NULL)
 			tls_session_start(s);
@@ -1111,9 +1250,13 @@ http_notify(void *cls, struct MHD_Connection *c, void **ctx,
 	metrics_tls_close(s);
 	metrics_conn_close(listener);
 	if (*ctx != NULL) {
-		pthread_mutex_lock(&w->l->lim_mtx);
-		http_peer_drop(w->l, *ctx);
-		pthread_mutex_unlock(&w->l->lim_mtx);
+		p = limit_conn_arg(*ctx);
+		limit_conn_close(*ctx);
+		if (p != NULL) {
+			pthread_mutex_lock(&w->l->lim_mtx);
+			http_peer_drop(w->l, p);
+			pthread_mutex_unlock(&w->l->lim_mtx);
+		}
 		*ctx = NULL;
 	}
 }
@@ -1212,6 +1355,7 @@ http_start(struct http_listener *l, const struct conf *conf)
 
 	l->max = conf->max_conns;
 	l->max_per_ip = conf->max_conns_per_ip;
+	atomic_store(&http_keepalive, conf->keepalive_timeout);
 	/*
 	 * poll(2), not epoll: in MHD 0.9.75's epoll loop a TLS handshake
 	 * waiting for the client stays on the ready list (nothing clears its

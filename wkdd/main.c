@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "keystore.h"
+#include "limit.h"
 #include "log.h"
 #include "metrics.h"
 #include "wkdd.h"
@@ -249,6 +250,7 @@ reload(const struct conf *run, const char *path)
 	cert_check(conf, cred, 0);
 	tls_install(cred);
 	http_page_install(page);
+	limit_conf(conf);
 	log_info("reloaded %s", path);
 	rc = 0;
 free:
@@ -508,7 +510,8 @@ drop(const struct conf *conf, struct tls_cred *cred, struct http_page *page)
 		fatalx("%s", err);
 	if (conf->user[0] != '\0')
 		(void)check_dropped(conf);
-	if (http_init(ks) == -1 || metrics_init(conf) == -1)
+	if (http_init(ks) == -1 || metrics_init(conf) == -1 ||
+	    limit_init(conf) == -1 || limit_reaper_start() == -1)
 		fatalx("out of memory");
 	tls_install(cred);
 	http_page_install(page);
@@ -630,6 +633,7 @@ shutdown_all(struct MHD_Daemon **mhd, size_t nls, struct conf *conf)
 	ks = http_store();
 	http_cleanup();
 	metrics_cleanup();
+	limit_cleanup();
 	tls_cleanup();
 	ks_close(ks);
 	while (store_nretired > 0)

@@ -18,6 +18,7 @@
 #include <microhttpd.h>
 
 #include "keystore.h"
+#include "limit.h"
 #include "log.h"
 #include "metrics.h"
 #include "wkdd.h"
@@ -39,7 +40,7 @@ static const char *const m_routes[MR_COUNT] = {
 
 /* The statuses wkdd answers with; anything else (none today) is "other". */
 static const unsigned m_statuses[] = {
-	200, 204, 301, 304, 400, 404, 405, 500, 503
+	200, 204, 301, 304, 400, 404, 405, 429, 500, 503
 };
 #define M_NSTATUS	(sizeof(m_statuses) / sizeof(m_statuses[0]) + 1)
 
@@ -407,7 +408,7 @@ metrics_render(char **out)
 	static const char *const listeners[2] = { "https", "http" };
 	static const char *const hs[3] = { "full", "resumed", "failed" };
 	struct m_buf		 b = { NULL, 0, 0, 0 };
-	unsigned long long	 n, cum;
+	unsigned long long	 n, cum, allowed, limited;
 	size_t			 r, i;
 
 	*out = NULL;
@@ -482,6 +483,16 @@ metrics_render(char **out)
 	mb_head(&b, "wkdd_log_suppressed_total", "counter",
 	    "libmicrohttpd messages not logged: over the limit per minute.");
 	mb_printf(&b, "wkdd_log_suppressed_total %llu\n", log_suppressed());
+	limit_counts(&allowed, &limited);	/* limit.c */
+	mb_head(&b, "wkdd_lookup_limit_total", "counter",
+	    "Key lookups through the enumeration limits: allowed, limited "
+	    "(429).");
+	mb_printf(&b, "wkdd_lookup_limit_total{result=\"allowed\"} %llu\n"
+	    "wkdd_lookup_limit_total{result=\"limited\"} %llu\n", allowed,
+	    limited);
+	mb_head(&b, "wkdd_slow_closed_total", "counter",
+	    "Connections closed at request-timeout without a request head.");
+	mb_printf(&b, "wkdd_slow_closed_total %llu\n", limit_conn_reaped());
 
 	m_store(&b);
 	m_certs(&b);

@@ -63,8 +63,9 @@ for h in z.test openpgpkey.z.test www.a.test mta-sts.openpgpkey.a.test; do
 	get "$h" /
 	is "$STATUS" 404 "redirect for $h (not hosted): 404"
 done
+# HTTP/1.1 without Host: 400 (RFC 9112 3.2; frame.c).
 get a.test "$A/$TOKEN" -H 'Host:'
-is "$STATUS" 404 "no Host: 404"
+is "$STATUS" 400 "no Host: 400"
 get a.test "$A/$TOKEN" -H 'Host: 127.0.0.1'
 is "$STATUS" 404 "Host 127.0.0.1: 404"
 

@@ -23,7 +23,7 @@ is "$RC" 0 "-n: good configuration: exit 0"
 is "$(tail -n 1 "$T/out")" "configuration OK" "-n: says configuration OK"
 run_wkdd -nn -f "$CONF"
 grep -qx 'timeout 10' "$T/out" && grep -qx 'listen 127.0.0.1:0' "$T/out" &&
-    grep -qx 'max-connections 1024' "$T/out"
+    grep -qx 'max-connections 4096' "$T/out"
 check "-nn: dumps every directive, defaults included" [ $? -eq 0 ]
 
 # bad_conf NAME WANT LINE...: -n on a configuration of these lines must

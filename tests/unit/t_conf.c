@@ -86,9 +86,16 @@ t_defaults(void)
 	is_str(conf->tls_key, "/etc/wkdd/key.pem", "default tls-key");
 	is_str(conf->user, "", "default user: none");
 	is_str(conf->www, "", "default www: none");
-	is_int(conf->max_conns, 1024, "default max-connections");
+	is_int(conf->max_conns, 4096, "default max-connections");
 	is_int(conf->max_conns_per_ip, 32, "default max-connections-per-ip");
 	is_int(conf->timeout, 30, "default timeout");
+	is_int(conf->request_timeout, 10, "default request-timeout");
+	is_int(conf->keepalive_timeout, 5, "default keepalive-timeout");
+	is_int(conf->limit_rate, 120, "default limit-rate");
+	is_int(conf->limit_burst, 600, "default limit-burst");
+	is_int(conf->limit_net_rate, 480, "default limit-net-rate");
+	is_int(conf->limit_net_burst, 2400, "default limit-net-burst");
+	is_int(conf->limit_miss_cost, 4, "default limit-miss-cost");
 	is_int(conf->nlisten, 2, "default: two listeners");
 	is_int(conf->listen[0].ss.ss_family, AF_INET, "default 0.0.0.0");
 	is_int(conf->listen[1].ss.ss_family, AF_INET6, "default [::]");
