@@ -43,7 +43,7 @@
  * treeout.c	export-tree: a static WKD tree of what wkdd serves.
  * treein.c	import-tree: an existing WKD tree into the store.
  * check.c	domain check: what a mail client meets, checked.
- * https.c	a small HTTPS GET client (GnuTLS) for check.c.
+ * https.c	HTTPS GET through libcurl: check.c, locate.c, refresh.c.
  */
 #ifndef WKDCTL_H
 #define WKDCTL_H
@@ -1333,8 +1333,9 @@ void	 check_https(struct check *);
 struct https_resp {
 	int		 status;	/* HTTP status, 0 if none. */
 	char		*headers;	/* Header lines, malloc(3)ed. */
-	unsigned char	*body;		/* malloc(3)ed. */
+	unsigned char	*body;		/* malloc(3)ed, NUL after bodylen. */
 	size_t		 bodylen;
+	char		*url;		/* https_fetch(): the last hop's. */
 };
 
 /*
@@ -1354,5 +1355,18 @@ int	 https_get(const struct sockaddr *addr, unsigned addrlen,
 int	 https_header(const struct https_resp *, const char *name, char *out,
 	    size_t outsz);
 void	 https_resp_free(struct https_resp *);
+/*
+ * GET url (https only) with the server's certificate verified by libcurl
+ * against cafile, or the system trust store if NULL, and its name.
+ * Redirects (301, 302, 303, 307, 308) are followed, at most
+ * HTTPS_REDIRECTS, each to an https URL only; a body over max bytes, a
+ * stalled or slow server (10 s to connect or between data, 30 s in all)
+ * fail.  Fills *resp (free with https_resp_free(); resp->url is the last
+ * URL) with the last response, whatever its status.  Returns 0, or -1
+ * with err set.
+ */
+#define HTTPS_REDIRECTS	5
+int	 https_fetch(const char *url, const char *cafile, size_t max,
+	    struct https_resp *resp, char *err, size_t errsz);
 
 #endif /* WKDCTL_H */
