@@ -134,6 +134,10 @@ struct pgp_certs;
 #define TOKEN_USAGE	"token add [--domain domain ...] [--read-only] name\n" \
 			"token list\n" \
 			"token revoke name"
+#define LOCATE_USAGE	"locate [--json] [--vks url | --no-vks] [--ca file] " \
+			"[-o file] address"
+#define REFRESH_USAGE	"refresh [--json] [--vks url] [--ca file] " \
+			"fingerprint ... | -"
 #define SERVE_USAGE	"serve [--socket path] [--max-body bytes] " \
 			"[--rate n]"
 
@@ -987,6 +991,15 @@ int	 pgp_revoke_apply(const char *name, const char *fpr,
 int	 pgp_revoc_pick(const char *fpr, const unsigned char *cert,
 	    size_t clen, const unsigned char *revs, size_t rlen, int reason,
 	    const unsigned char **sigp, size_t *siglenp, unsigned *have);
+/*
+ * A key from another server (locate, refresh): data (binary packets or an
+ * armored block) at most KS_BLOB_MAX bytes, OpenPGP packets, no secret
+ * key packet; its keys read into certs as pgp_read() does, name labelling
+ * them.  Returns 0, or -1 with the reason in err (certs may hold some:
+ * pgp_certs_free() them anyway).
+ */
+int	 pgp_accept(const char *name, const unsigned char *data, size_t len,
+	    struct pgp_certs *certs, char *err, size_t errsz);
 /* ASCII armor ("PGP PUBLIC KEY BLOCK") of data; *outp malloc(3)ed. */
 int	 pgp_armor(const unsigned char *, size_t, char **outp, size_t *lenp);
 void	 pgp_cert_free(struct pgp_cert *);
@@ -1368,5 +1381,28 @@ void	 https_resp_free(struct https_resp *);
 #define HTTPS_REDIRECTS	5
 int	 https_fetch(const char *url, const char *cafile, size_t max,
 	    struct https_resp *resp, char *err, size_t errsz);
+
+/* locate.c */
+#define LOCATE_VKS	"https://keys.openpgp.org"
+int	 cmd_locate(struct ctl *, int, char **);
+/*
+ * base (a VKS server's URL) + "/vks/v1/" what "/" arg into out: 0, or -1
+ * if it doesn't fit.
+ */
+int	 locate_vks_url(const char *base, const char *what, const char *arg,
+	    char *out, size_t outsz);
+/*
+ * Of a key server's answer data (pgp_accept()'s rules), the key to take,
+ * merged alone (self-signatures verified) into *out (pgp_cert_free()):
+ * with addr, the first (an unrevoked one before) with a valid UID for
+ * exactly addr, whose index goes into *uidx; with fpr, key fpr.  Returns
+ * 0, or -1 with the reason in err.
+ */
+int	 locate_pick(const char *name, const unsigned char *data, size_t len,
+	    const char *addr, const char *fpr, struct pgp_cert *out,
+	    ssize_t *uidx, char *err, size_t errsz);
+
+/* refresh.c */
+int	 cmd_refresh(struct ctl *, int, char **);
 
 #endif /* WKDCTL_H */
