@@ -174,6 +174,10 @@ locate_try(struct locate *L, const char *method, const char *url,
 		https_resp_free(&pr);
 		return (-1);
 	}
+	/* Redirected: the URL that gave it, without its query. */
+	if (r.url != NULL && strcmp(r.url, full) != 0)
+		(void)snprintf(t->url, sizeof(t->url), "%.*s",
+		    (int)strcspn(r.url, "?"), r.url);
 	if (locate_pick(url, r.body, r.bodylen, L->addr, NULL, &m, &ui,
 	    t->err, sizeof(t->err)) == -1) {
 		https_resp_free(&r);
