@@ -28,7 +28,7 @@
 #define LOCATE_TRIES	4
 
 struct locate_try {
-	const char	*method;	/* "wkd-advanced", "wkd-direct", "vks" */
+	const char	*method;	/* wkd-advanced, wkd-direct, vks */
 	char		 url[1024];	/* Without the query (l=). */
 	char		 err[512];	/* "" if it gave the key. */
 };

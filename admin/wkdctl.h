@@ -44,6 +44,8 @@
  * treein.c	import-tree: an existing WKD tree into the store.
  * check.c	domain check: what a mail client meets, checked.
  * https.c	HTTPS GET through libcurl: check.c, locate.c, refresh.c.
+ * locate.c	locate: another domain's key by WKD, then VKS; not stored.
+ * refresh.c	refresh: stored keys from VKS, merged by import's rules.
  */
 #ifndef WKDCTL_H
 #define WKDCTL_H
