@@ -17,6 +17,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,6 +132,15 @@ https_hdr_cb(char *p, size_t sz, size_t n, void *arg)
 	return (len);
 }
 
+static pthread_once_t	 https_once = PTHREAD_ONCE_INIT;
+static CURLcode		 https_init_rc;
+
+static void
+https_init(void)
+{
+	https_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
 /*
  * A handle for GET url with the limits set, writing into b.  NULL (err
  * set) if libcurl can't make one.
@@ -139,15 +149,13 @@ static CURL *
 https_handle(const char *url, const char *cafile, int verify,
     struct https_buf *b, char *ebuf, char *err, size_t errsz)
 {
-	static int	 init;
 	CURL		*h;
 
-	if (!init) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-			(void)snprintf(err, errsz, "libcurl: cannot start");
-			return (NULL);
-		}
-		init = 1;
+	/* Once per process, whichever thread (wkdctl serve's) comes first. */
+	(void)pthread_once(&https_once, https_init);
+	if (https_init_rc != CURLE_OK) {
+		(void)snprintf(err, errsz, "libcurl: cannot start");
+		return (NULL);
 	}
 	if ((h = curl_easy_init()) == NULL) {
 		(void)snprintf(err, errsz, "libcurl: out of memory");
@@ -322,7 +330,9 @@ https_get(const struct sockaddr *addr, unsigned addrlen, const char *host,
 	b.max = HTTPS_MAX;
 	if ((h = https_handle(url, NULL, 0, &b, ebuf, err, errsz)) == NULL)
 		goto out;
+	/* That address itself: no proxy from the environment. */
 	if (curl_easy_setopt(h, CURLOPT_RESOLVE, res) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_NOPROXY, "*") != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_CERTINFO, 1L) != CURLE_OK) {
 		(void)snprintf(err, errsz, "libcurl: cannot set options");
 		goto out;

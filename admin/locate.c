@@ -65,8 +65,8 @@ locate_vks_url(const char *base, const char *what, const char *arg,
 
 int
 locate_pick(const char *name, const unsigned char *data, size_t len,
-    const char *addr, const char *fpr, struct pgp_cert *out, ssize_t *uidx,
-    char *err, size_t errsz)
+    const char *addr, struct pgp_cert *out, ssize_t *uidx, char *err,
+    size_t errsz)
 {
 	struct pgp_certs	 certs;
 	struct pgp_cert		 m;
@@ -83,13 +83,11 @@ locate_pick(const char *name, const unsigned char *data, size_t len,
 		return (-1);
 	}
 	for (i = 0; i < certs.n; i++) {
-		if (fpr != NULL && strcasecmp(certs.v[i].fpr, fpr) != 0)
-			continue;
 		if (pgp_merge(certs.v[i].fpr, NULL, 0, certs.v[i].data,
 		    certs.v[i].len, &m) == -1)
 			continue;
 		for (j = 0; j < m.nuids; j++) {
-			if (addr == NULL || m.uids[j].kind != PGP_UID_OK ||
+			if (m.uids[j].kind != PGP_UID_OK ||
 			    strcasecmp(m.uids[j].addr, addr) != 0) {
 				if (m.uids[j].addr[0] != '\0' && ol <
 				    sizeof(other) - 1) {
@@ -116,19 +114,12 @@ locate_pick(const char *name, const unsigned char *data, size_t len,
 			}
 			break;
 		}
-		if (fpr != NULL && addr == NULL && best == -1) {
-			*out = m;
-			memset(&m, 0, sizeof(m));
-			best = (int)i;
-		}
 		pgp_cert_free(&m);
 	}
 	pgp_certs_free(&certs);
 	if (best != -1)
 		return (0);
-	if (fpr != NULL && addr == NULL)
-		(void)snprintf(err, errsz, "no key %s in it", fpr);
-	else if (ol > 0)
+	if (ol > 0)
 		(void)snprintf(err, errsz, "no valid self-signed User ID for "
 		    "%s (it has: %s)", addr, other);
 	else
@@ -178,7 +169,7 @@ locate_try(struct locate *L, const char *method, const char *url,
 	if (r.url != NULL && strcmp(r.url, full) != 0)
 		(void)snprintf(t->url, sizeof(t->url), "%.*s",
 		    (int)strcspn(r.url, "?"), r.url);
-	if (locate_pick(url, r.body, r.bodylen, L->addr, NULL, &m, &ui,
+	if (locate_pick(url, r.body, r.bodylen, L->addr, &m, &ui,
 	    t->err, sizeof(t->err)) == -1) {
 		https_resp_free(&r);
 		return (-1);

@@ -116,8 +116,6 @@ refresh_one(struct ctl *ctl, const char *vks, const char *cafile,
 	struct ks_keystate	 before, after;
 	struct ks_txn		*txn = NULL;
 	struct ks_blob		 b;
-	struct pgp_cert		 m;
-	ssize_t			 ui;
 	char			 url[1024], err[512];
 	const char		*acct;
 	size_t			 i, keep;
@@ -158,14 +156,6 @@ refresh_one(struct ctl *ctl, const char *vks, const char *cafile,
 		    "not on the key server", url, r.status);
 		goto out;
 	}
-	/* The answer must hold this key, validly self-signed. */
-	if (locate_pick(url, r.body, r.bodylen, NULL, res->fpr, &m, &ui, err,
-	    sizeof(err)) == -1) {
-		(void)snprintf(res->what, sizeof(res->what), "%s: %s", url,
-		    err);
-		goto out;
-	}
-	pgp_cert_free(&m);
 	if (store_begin(ctl, 0, &txn) == -1) {
 		(void)snprintf(res->what, sizeof(res->what), "store: cannot "
 		    "write");
@@ -192,6 +182,15 @@ refresh_one(struct ctl *ctl, const char *vks, const char *cafile,
 		keep++;
 	}
 	certs.n = keep;
+	/*
+	 * A key server may send it without UIDs (none verified): the merge
+	 * keeps the stored ones, and checks every signature it takes.
+	 */
+	if (keep == 0) {
+		(void)snprintf(res->what, sizeof(res->what), "%s: the answer "
+		    "holds no key %s", url, res->fpr);
+		goto abort;
+	}
 	refresh_state(txn, res->fpr, &before);
 	acct = NULL;
 	if (ks_certinfo_get(txn, res->fpr, &ci) == KS_OK &&

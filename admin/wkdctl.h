@@ -1394,15 +1394,15 @@ int	 cmd_locate(struct ctl *, int, char **);
 int	 locate_vks_url(const char *base, const char *what, const char *arg,
 	    char *out, size_t outsz);
 /*
- * Of a key server's answer data (pgp_accept()'s rules), the key to take,
- * merged alone (self-signatures verified) into *out (pgp_cert_free()):
- * with addr, the first (an unrevoked one before) with a valid UID for
- * exactly addr, whose index goes into *uidx; with fpr, key fpr.  Returns
- * 0, or -1 with the reason in err.
+ * Of another server's answer data (pgp_accept()'s rules), the key to take
+ * for addr, merged alone (self-signatures verified) into *out (free with
+ * pgp_cert_free()): the first (an unrevoked one before) with a valid UID
+ * for exactly addr, whose index goes into *uidx.  Returns 0, or -1 with
+ * the reason in err.
  */
 int	 locate_pick(const char *name, const unsigned char *data, size_t len,
-	    const char *addr, const char *fpr, struct pgp_cert *out,
-	    ssize_t *uidx, char *err, size_t errsz);
+	    const char *addr, struct pgp_cert *out, ssize_t *uidx, char *err,
+	    size_t errsz);
 
 /* refresh.c */
 int	 cmd_refresh(struct ctl *, int, char **);

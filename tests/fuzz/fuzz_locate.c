@@ -24,16 +24,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	unsigned	 counts[64];
 	size_t		 blen;
 	ssize_t		 ui;
-	char		 err[512], fpr[KS_FPR_MAX];
+	char		 err[512];
 	int		 secret;
 
 	secret = len > 0 && (data[0] & 0x80) &&
 	    ks_pgp_scan(data, len, NULL) == KS_SECRET;
-	if (locate_pick("fuzz", data, len, "alice@example.org", NULL, &m,
-	    &ui, err, sizeof(err)) == 0) {
+	if (locate_pick("fuzz", data, len, "alice@example.org", &m, &ui, err,
+	    sizeof(err)) == 0) {
 		if (secret || ui < 0 || (size_t)ui >= m.nuids)
 			abort();
-		(void)snprintf(fpr, sizeof(fpr), "%s", m.fpr);
 		if (pgp_shape(&m, m.uids[ui].text, &blob, &blen) == 0) {
 			memset(counts, 0, sizeof(counts));
 			if (ks_pgp_scan(blob, blen, counts) != KS_OK ||
@@ -41,11 +40,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 				abort();
 			free(blob);
 		}
-		pgp_cert_free(&m);
-		/* refresh's way: the key by its fingerprint. */
-		if (locate_pick("fuzz", data, len, NULL, fpr, &m, &ui, err,
-		    sizeof(err)) != 0)
-			abort();
 		pgp_cert_free(&m);
 	}
 	return (0);

@@ -405,16 +405,19 @@ else
 	fail "refresh: the VKS's copy is ours: unchanged"
 	show "$T/r.out" "$T/r.err"
 fi
+# As a VKS serves a key whose owner verified no address: without UIDs.
 gpg -q --batch --pinentry-mode loopback --passphrase '' \
     --quick-add-key "$FD" cv25519 encr never >/dev/null 2>&1
-gpg -q --batch --armor --export "$FD" > "$V/by-fingerprint/$FD"
+gpg -q --batch --armor --export --export-filter keep-uid='uid =~ nobody' \
+    "$FD" > "$V/by-fingerprint/$FD"
+[ "$(uids "$V/by-fingerprint/$FD")" = "" ] || diag "the VKS copy has UIDs"
 rctl "$FD"
 ofetch
 if [ "$rc" -eq 0 ] && grep -q "^$FD: updated: 1 new subkey" "$T/r.out" &&
     [ "$(nsub "$T/served")" -eq $((n0 + 1)) ]; then
-	pass "refresh: a new subkey merged, and served by our wkdd"
+	pass "refresh: a new subkey (VKS copy without UIDs) merged, served"
 else
-	fail "refresh: a new subkey merged, and served by our wkdd"
+	fail "refresh: a new subkey (VKS copy without UIDs) merged, served"
 	show "$T/r.out" "$T/r.err"
 fi
 sed 's/^:-----/-----/' "$GNUPGHOME/openpgp-revocs.d/$FD.rev" > "$T/dave.rev"
