@@ -809,9 +809,11 @@ int
 pgp_accept(const char *name, const unsigned char *data, size_t len,
     struct pgp_certs *certs, char *err, size_t errsz)
 {
-	unsigned char	*bin = NULL;
-	size_t		 blen = 0;
-	int		 rc, ret = -1;
+	static const char	 secblk[] = "-----BEGIN PGP PRIVATE KEY BLOCK";
+	static const char	 secblk2[] = "-----BEGIN PGP SECRET KEY BLOCK";
+	unsigned char		*bin = NULL;
+	size_t			 blen = 0;
+	int			 rc, ret = -1;
 
 	if (len == 0) {
 		(void)snprintf(err, errsz, "empty answer");
@@ -819,6 +821,13 @@ pgp_accept(const char *name, const unsigned char *data, size_t len,
 	}
 	if (len > KS_BLOB_MAX) {
 		(void)snprintf(err, errsz, "over %d bytes", KS_BLOB_MAX);
+		return (-1);
+	}
+	/* Armored: no secret block anywhere, not only in the one decoded. */
+	if (!(data[0] & 0x80) && (memmem(data, len, secblk,
+	    sizeof(secblk) - 1) != NULL || memmem(data, len, secblk2,
+	    sizeof(secblk2) - 1) != NULL)) {
+		(void)snprintf(err, errsz, "secret key material: refused");
 		return (-1);
 	}
 	if (pgp_binary(data, len, &bin, &blen) == -1 || blen == 0) {

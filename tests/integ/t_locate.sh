@@ -34,7 +34,7 @@ finish() {
 TAP_BAIL=finish
 
 NGINX=$(command -v nginx || { [ -x /usr/sbin/nginx ] && echo /usr/sbin/nginx; })
-for t in certtool gpg timeout curl python3; do
+for t in certtool gpg timeout curl python3 perl; do
 	command -v $t >/dev/null 2>&1 || skip_all "$t not installed"
 done
 [ -n "$NGINX" ] || skip_all "nginx not installed"
@@ -110,7 +110,7 @@ fpr() {		# UID
 }
 for k in "Alice <alice@adv.test>" "Bob <bob@dir.test>" \
     "Mallory <mallory@evil.test>" "Sam <secret@bad.test>" \
-    "Hop <hop@bad.test>" "Dave <dave@our.test>"; do
+    "Hop <hop@bad.test>" "Dave <dave@our.test>" "Forge <forge@bad.test>"; do
 	genkey "$k" || { fail "gpg: key $k"; finish; }
 done
 gpg -q --batch --pinentry-mode loopback --passphrase '' --quick-add-uid \
@@ -174,6 +174,12 @@ gpg -q --batch --export "=Mallory <mallory@evil.test>" > "$B/hu/$(hash wrong@bad
 gpg -q --batch --pinentry-mode loopback --passphrase '' \
     --export-secret-keys "=Sam <secret@bad.test>" > "$B/hu/$(hash secret@bad.test)"
 gpg -q --batch --export "$FH" > "$W/openpgpkey.bad.test/hop/key.pgp"
+gpg -q --batch --pinentry-mode loopback --passphrase '' --armor \
+    --export-secret-keys "=Sam <secret@bad.test>" > "$B/hu/$(hash asecret@bad.test)"
+# forge@bad.test: its only self-signature broken (the last byte flipped).
+gpg -q --batch --export "=Forge <forge@bad.test>" > "$T/forge.pgp"
+perl "$TOP/tests/integ/pgpkt.pl" corrupt "$T/forge.pgp" \
+    "$B/hu/$(hash forge@bad.test)" 2
 printf 'garbage, not a key\n' > "$B/hu/$(hash junk@bad.test)"
 cp "$T/alice.pgp" "$W/openpgpkey.tls.test/.well-known/openpgpkey/tls.test/hu/$(hash alice@tls.test)"
 N=$T/nginx
@@ -361,6 +367,12 @@ refused wrong 'no valid self-signed User ID for wrong@bad.test \(it has: mallory
 loc secret secret@bad.test
 refused secret 'wkd-advanced .*: secret key material: refused' \
     "a secret key refused"
+loc asecret asecret@bad.test
+refused asecret 'wkd-advanced .*: secret key material: refused' \
+    "an armored secret key refused"
+loc forge forge@bad.test
+refused forge 'no valid self-signed User ID for forge@bad.test \(it has: forge@bad.test \(not validly self-signed\)\)' \
+    "a UID whose self-signature fails refused"
 loc redir redir@bad.test
 refused redir 'redirect to http://openpgpkey.bad.test/hop/key.pgp refused: not https' \
     "a redirect off https refused"
