@@ -96,6 +96,8 @@ locate_pick(const char *name, const unsigned char *data, size_t len,
 					    ol > 0 ? ", " : "",
 					    m.uids[j].addr,
 					    m.uids[j].kind == PGP_UID_OK ? "" :
+					    m.uids[j].kind == PGP_UID_REVOKED ?
+					    " (revoked)" :
 					    " (not validly self-signed)");
 					if (n > 0)
 						ol += (size_t)n;

@@ -117,6 +117,10 @@ gpg -q --batch --pinentry-mode loopback --passphrase '' --quick-add-uid \
     "=Bob <bob@dir.test>" "Bob <bob@elsewhere.test>" >/dev/null 2>&1
 genkey "Carol <carol@miss.test>" "Carol <carol@elsewhere.test>" ||
     { fail "gpg: key carol"; finish; }
+genkey "Rev <rev2@bad.test>" "Rev <rev@bad.test>" &&
+    gpg -q --batch --pinentry-mode loopback --passphrase '' \
+    --quick-revoke-uid "=Rev <rev2@bad.test>" "Rev <rev@bad.test>" \
+    >/dev/null 2>&1 || { fail "gpg: key rev, a UID revoked"; finish; }
 FA=$(fpr "Alice <alice@adv.test>")
 FB=$(fpr "Bob <bob@dir.test>")
 FC=$(fpr "Carol <carol@miss.test>")
@@ -176,6 +180,7 @@ gpg -q --batch --pinentry-mode loopback --passphrase '' \
 gpg -q --batch --export "$FH" > "$W/openpgpkey.bad.test/hop/key.pgp"
 gpg -q --batch --pinentry-mode loopback --passphrase '' --armor \
     --export-secret-keys "=Sam <secret@bad.test>" > "$B/hu/$(hash asecret@bad.test)"
+gpg -q --batch --export "=Rev <rev2@bad.test>" > "$B/hu/$(hash rev@bad.test)"
 # forge@bad.test: its only self-signature broken (the last byte flipped).
 gpg -q --batch --export "=Forge <forge@bad.test>" > "$T/forge.pgp"
 perl "$TOP/tests/integ/pgpkt.pl" corrupt "$T/forge.pgp" \
@@ -373,6 +378,9 @@ refused asecret 'wkd-advanced .*: secret key material: refused' \
 loc forge forge@bad.test
 refused forge 'no valid self-signed User ID for forge@bad.test \(it has: forge@bad.test \(not validly self-signed\)\)' \
     "a UID whose self-signature fails refused"
+loc rev rev@bad.test
+refused rev 'no valid self-signed User ID for rev@bad.test \(it has: .*rev@bad.test \(revoked\)' \
+    "a key whose UID for the address is revoked refused"
 loc redir redir@bad.test
 refused redir 'redirect to http://openpgpkey.bad.test/hop/key.pgp refused: not https' \
     "a redirect off https refused"
