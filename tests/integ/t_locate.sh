@@ -117,10 +117,13 @@ gpg -q --batch --pinentry-mode loopback --passphrase '' --quick-add-uid \
     "=Bob <bob@dir.test>" "Bob <bob@elsewhere.test>" >/dev/null 2>&1
 genkey "Carol <carol@miss.test>" "Carol <carol@elsewhere.test>" ||
     { fail "gpg: key carol"; finish; }
-genkey "Rev <rev2@bad.test>" "Rev <rev@bad.test>" &&
-    gpg -q --batch --pinentry-mode loopback --passphrase '' \
+if ! genkey "Rev <rev2@bad.test>" "Rev <rev@bad.test>" ||
+    ! gpg -q --batch --pinentry-mode loopback --passphrase '' \
     --quick-revoke-uid "=Rev <rev2@bad.test>" "Rev <rev@bad.test>" \
-    >/dev/null 2>&1 || { fail "gpg: key rev, a UID revoked"; finish; }
+    >/dev/null 2>&1; then
+	fail "gpg: key rev, a UID revoked"
+	finish
+fi
 FA=$(fpr "Alice <alice@adv.test>")
 FB=$(fpr "Bob <bob@dir.test>")
 FC=$(fpr "Carol <carol@miss.test>")
