@@ -237,6 +237,25 @@ locate_run(struct locate *L, const char *vks)
 	return (locate_try(L, "vks", url, "", NULL));
 }
 
+/* The key armored, NUL-terminated (for JSON): 0 or -1. */
+static int
+locate_armor(const struct locate *L, char **armorp, size_t *lenp)
+{
+	char	*a, *na;
+	size_t	 len;
+
+	if (pgp_armor(L->blob, L->len, &a, &len) == -1)
+		return (-1);
+	if ((na = realloc(a, len + 1)) == NULL) {
+		free(a);
+		return (-1);
+	}
+	na[len] = '\0';
+	*armorp = na;
+	*lenp = len;
+	return (0);
+}
+
 static void
 locate_json(const struct locate *L, const char *armor)
 {
@@ -323,8 +342,8 @@ cmd_locate(struct ctl *ctl, int argc, char **argv)
 		warnx("%s: cannot hash", argv[optind]);
 		return (1);
 	}
-	if (locate_run(&L, vks) == 0 &&
-	    pgp_armor(L.blob, L.len, &armor, &alen) == -1) {
+	if (locate_run(&L, vks) == 0 && locate_armor(&L, &armor,
+	    &alen) == -1) {
 		warnx("%s: cannot armor the key", L.addr);
 		goto out;
 	}
