@@ -1,39 +1,54 @@
 /*
- * https.c: a small HTTPS GET client (GnuTLS) for wkdctl domain check: one
- * request per connection, "Connection: close", the response read to the
- * end.  It verifies the server's certificate as a mail client would
- * (trust store, host name, dates) but reports instead of refusing, so that
- * the check can say what is wrong.
+ * https.c: HTTPS GET through libcurl (Debian's GnuTLS flavour), for
+ * "wkdctl domain check", "locate" and "refresh".  libcurl does the HTTP
+ * (HTTP/1.1 or 2, chunked bodies, header parsing) and TLS with SNI; this
+ * file sets the policy: https only, the body capped, timeouts, redirects
+ * followed by hand so that each hop is checked to be https.
+ *
+ * https_get() (domain check) reports on the certificate instead of
+ * refusing it: libcurl's verification is off there, the chain is taken
+ * with CURLOPT_CERTINFO and verified here with GnuTLS, against the same
+ * trust (cafile or the system's) and host name.  https_fetch() (locate,
+ * refresh) lets libcurl verify and refuses what fails.
  */
 #include <sys/socket.h>
-#include <sys/time.h>
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
-#include <unistd.h>
 
+#include <curl/curl.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
 #include "keystore.h"
 #include "wkdctl.h"
 
-
-#define HTTPS_TIMEOUT	10		/* Seconds, each step. */
+#define HTTPS_TIMEOUT	10		/* Seconds: connecting, stalling. */
+#define HTTPS_TOTAL	30		/* Seconds: one request, whole. */
 #define HTTPS_MAX	(KS_BLOB_MAX + 64 * 1024)
+#define HTTPS_HDR_MAX	(64 * 1024)
+
+/* What one transfer gathers. */
+struct https_buf {
+	struct https_resp *r;
+	size_t		 max;		/* Body cap. */
+	size_t		 hlen;
+	int		 over;		/* The body went over max. */
+};
 
 void
 https_resp_free(struct https_resp *r)
 {
 	free(r->headers);
 	free(r->body);
+	free(r->url);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -55,7 +70,7 @@ https_header(const struct https_resp *r, const char *name, char *out,
 		for (v = p + nl + 1; v < e && (*v == ' ' || *v == '\t'); v++)
 			continue;
 		len = (size_t)(e - v);
-		while (len > 0 && isspace((unsigned char)v[len - 1]))
+		while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t'))
 			len--;
 		if (len >= outsz)
 			return (-1);
@@ -66,263 +81,203 @@ https_header(const struct https_resp *r, const char *name, char *out,
 	return (-1);
 }
 
-/* Decode a chunked body in place; -1 if malformed. */
-static int
-https_dechunk(unsigned char *b, size_t *lenp)
+static size_t
+https_body_cb(char *p, size_t sz, size_t n, void *arg)
 {
-	size_t		 in = 0, out = 0, len = *lenp, n;
-	unsigned long	 sz;
-	char		 num[32], *end;
+	struct https_buf	*b = arg;
+	struct https_resp	*r = b->r;
+	unsigned char		*nb;
+	size_t			 len = sz * n;
 
-	for (;;) {
-		for (n = 0; in + n < len && b[in + n] != '\n'; n++)
-			continue;
-		if (in + n >= len || n == 0 || n >= sizeof(num))
-			return (-1);
-		memcpy(num, b + in, n);
-		num[n] = '\0';
-		errno = 0;
-		sz = strtoul(num, &end, 16);
-		if (end == num || errno != 0 || sz > len)
-			return (-1);
-		in += n + 1;
-		if (sz == 0)
-			break;
-		if (len - in < sz + 2)
-			return (-1);
-		memmove(b + out, b + in, sz);
-		out += sz;
-		in += sz + 2;		/* Data, CRLF. */
+	if (len > b->max - r->bodylen) {
+		b->over = 1;
+		return (0);		/* libcurl: CURLE_WRITE_ERROR. */
 	}
-	*lenp = out;
-	return (0);
-}
-
-/* Split raw (len bytes) into status, headers and body. */
-static int
-https_parse(unsigned char *raw, size_t len, struct https_resp *r)
-{
-	unsigned char	*hend = NULL;
-	char		 val[64], *end;
-	size_t		 i, hlen, blen;
-	long		 cl;
-
-	for (i = 0; i + 3 < len; i++)
-		if (memcmp(raw + i, "\r\n\r\n", 4) == 0) {
-			hend = raw + i;
-			break;
-		}
-	if (hend == NULL || len < 12 || memcmp(raw, "HTTP/1.", 7) != 0 ||
-	    !isdigit(raw[9]) || !isdigit(raw[10]) || !isdigit(raw[11]))
-		return (-1);
-	r->status = (raw[9] - '0') * 100 + (raw[10] - '0') * 10 +
-	    (raw[11] - '0');
-	hlen = (size_t)(hend - raw);
-	if ((r->headers = malloc(hlen + 1)) == NULL)
-		return (-1);
-	/* Header lines without CRs, the status line skipped. */
-	for (i = 0, blen = 0; i < hlen; i++)
-		if (raw[i] != '\r')
-			r->headers[blen++] = (char)raw[i];
-	r->headers[blen] = '\0';
-	if ((end = strchr(r->headers, '\n')) != NULL)
-		memmove(r->headers, end + 1, strlen(end + 1) + 1);
-	else
-		r->headers[0] = '\0';
-	blen = len - hlen - 4;
-	if ((r->body = malloc(blen + 1)) == NULL)
-		return (-1);
-	memcpy(r->body, hend + 4, blen);
-	r->bodylen = blen;
-	if (https_header(r, "Transfer-Encoding", val, sizeof(val)) == 0 &&
-	    strcasecmp(val, "chunked") == 0)
-		return (https_dechunk(r->body, &r->bodylen));
-	if (https_header(r, "Content-Length", val, sizeof(val)) == 0) {
-		errno = 0;
-		cl = strtol(val, &end, 10);
-		if (end == val || *end != '\0' || errno != 0 || cl < 0 ||
-		    (size_t)cl > r->bodylen)
-			return (-1);
-		r->bodylen = (size_t)cl;
-	}
-	return (0);
-}
-
-/* A TCP connection to addr, with send and receive timeouts; -1 if none. */
-static int
-https_connect(const struct sockaddr *addr, unsigned addrlen, char *err,
-    size_t errsz)
-{
-	struct timeval	 tv = { HTTPS_TIMEOUT, 0 };
-	int		 fd;
-
-	if ((fd = socket(addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC,
-	    0)) == -1 ||
-	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1 ||
-	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1) {
-		(void)snprintf(err, errsz, "socket: %s", strerror(errno));
-		if (fd != -1)
-			close(fd);
-		return (-1);
-	}
-	if (connect(fd, addr, addrlen) == -1) {
-		(void)snprintf(err, errsz, "connect: %s", strerror(errno));
-		close(fd);
-		return (-1);
-	}
-	return (fd);
-}
-
-/*
- * Credentials trusting cafile, or the system trust store if NULL, into
- * *credp.  Returns 0, or -1 with err set.
- */
-static int
-https_cred(const char *cafile, gnutls_certificate_credentials_t *credp,
-    char *err, size_t errsz)
-{
-	int	 rc;
-
-	if ((rc = gnutls_certificate_allocate_credentials(credp)) < 0) {
-		*credp = NULL;
-		(void)snprintf(err, errsz, "TLS: %s", gnutls_strerror(rc));
-		return (-1);
-	}
-	if (cafile != NULL)
-		rc = gnutls_certificate_set_x509_trust_file(*credp, cafile,
-		    GNUTLS_X509_FMT_PEM);
-	else
-		rc = gnutls_certificate_set_x509_system_trust(*credp);
-	if (rc <= 0) {
-		(void)snprintf(err, errsz, "%s: no trusted certificates%s%s",
-		    cafile != NULL ? cafile : "system trust store",
-		    rc < 0 ? ": " : "", rc < 0 ? gnutls_strerror(rc) : "");
-		return (-1);
-	}
-	return (0);
-}
-
-/*
- * The TLS handshake on fd with host's name, then the verification status
- * into *verify and the server's certificate into *crtp (NULL if none).
- * Returns 0, or a GnuTLS error code.
- */
-static int
-https_handshake(gnutls_session_t s, gnutls_certificate_credentials_t cred,
-    int fd, const char *host, gnutls_x509_crt_t *crtp, unsigned *verify)
-{
-	const gnutls_datum_t	*peers;
-	unsigned		 npeers;
-	int			 rc;
-
-	if ((rc = gnutls_set_default_priority(s)) < 0 ||
-	    (rc = gnutls_server_name_set(s, GNUTLS_NAME_DNS, host,
-	    strlen(host))) < 0 ||
-	    (rc = gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, cred)) < 0)
-		return (rc);
-	gnutls_transport_set_int(s, fd);
-	gnutls_handshake_set_timeout(s, HTTPS_TIMEOUT * 1000);
-	do {
-		rc = gnutls_handshake(s);
-	} while (rc < 0 && !gnutls_error_is_fatal(rc));
-	if (rc < 0)
-		return (rc);
-	if ((rc = gnutls_certificate_verify_peers3(s, host, verify)) < 0)
-		return (rc);
-	if ((peers = gnutls_certificate_get_peers(s, &npeers)) == NULL ||
-	    npeers == 0)
+	if ((nb = realloc(r->body, r->bodylen + len + 1)) == NULL)
 		return (0);
-	if ((rc = gnutls_x509_crt_init(crtp)) < 0) {
-		*crtp = NULL;
-		return (rc);
-	}
-	if (gnutls_x509_crt_import(*crtp, &peers[0], GNUTLS_X509_FMT_DER) < 0) {
-		gnutls_x509_crt_deinit(*crtp);
-		*crtp = NULL;
-	}
-	return (0);
-}
-
-/* Send req whole; 0, or -1 with err set. */
-static int
-https_send(gnutls_session_t s, const char *req, char *err, size_t errsz)
-{
-	size_t	 off, len = strlen(req);
-	ssize_t	 n;
-
-	for (off = 0; off < len; off += (size_t)n) {
-		n = gnutls_record_send(s, req + off, len - off);
-		if (n == GNUTLS_E_INTERRUPTED) {
-			n = 0;
-			continue;
-		}
-		/* The socket blocks: EAGAIN is SO_SNDTIMEO expiring. */
-		if (n == GNUTLS_E_AGAIN) {
-			(void)snprintf(err, errsz, "no progress in %d s",
-			    HTTPS_TIMEOUT);
-			return (-1);
-		}
-		if (n < 0) {
-			(void)snprintf(err, errsz, "TLS: %s",
-			    gnutls_strerror((int)n));
-			return (-1);
-		}
-	}
-	return (0);
+	r->body = nb;
+	memcpy(r->body + r->bodylen, p, len);
+	r->bodylen += len;
+	r->body[r->bodylen] = '\0';
+	return (len);
 }
 
 /*
- * Read the response to its end (at most HTTPS_MAX bytes) into *rawp
- * (malloc(3)ed), *lenp.  0, or -1 with err set.
+ * Header lines without CRs, status lines left out; a new response (after
+ * a 100 Continue, or an interim one) starts them again.
  */
-static int
-https_recv(gnutls_session_t s, unsigned char **rawp, size_t *lenp,
+static size_t
+https_hdr_cb(char *p, size_t sz, size_t n, void *arg)
+{
+	struct https_buf	*b = arg;
+	struct https_resp	*r = b->r;
+	char			*nh;
+	size_t			 len = sz * n, i;
+
+	if (len >= 5 && memcmp(p, "HTTP/", 5) == 0) {
+		b->hlen = 0;
+		if (r->headers != NULL)
+			r->headers[0] = '\0';
+		return (len);
+	}
+	if (b->hlen + len > HTTPS_HDR_MAX)
+		return (0);
+	if ((nh = realloc(r->headers, b->hlen + len + 1)) == NULL)
+		return (0);
+	r->headers = nh;
+	for (i = 0; i < len; i++)
+		if (p[i] != '\r')
+			r->headers[b->hlen++] = p[i];
+	r->headers[b->hlen] = '\0';
+	return (len);
+}
+
+static pthread_once_t	 https_once = PTHREAD_ONCE_INIT;
+static CURLcode		 https_init_rc;
+
+static void
+https_init(void)
+{
+	https_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+/*
+ * A handle for GET url with the limits set, writing into b.  NULL (err
+ * set) if libcurl can't make one.
+ */
+static CURL *
+https_handle(const char *url, const char *cafile, int verify,
+    struct https_buf *b, char *ebuf, char *err, size_t errsz)
+{
+	CURL		*h;
+
+	/* Once per process, whichever thread (wkdctl serve's) comes first. */
+	(void)pthread_once(&https_once, https_init);
+	if (https_init_rc != CURLE_OK) {
+		(void)snprintf(err, errsz, "libcurl: cannot start");
+		return (NULL);
+	}
+	if ((h = curl_easy_init()) == NULL) {
+		(void)snprintf(err, errsz, "libcurl: out of memory");
+		return (NULL);
+	}
+	ebuf[0] = '\0';
+	if (curl_easy_setopt(h, CURLOPT_URL, url) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https") != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)HTTPS_TIMEOUT) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)HTTPS_TOTAL) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (long)HTTPS_TIMEOUT) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE,
+	    (curl_off_t)b->max) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_USERAGENT, "wkdctl") != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, ebuf) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, https_body_cb) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_WRITEDATA, b) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, https_hdr_cb) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_HEADERDATA, b) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, verify ? 1L : 0L) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, verify ? 2L : 0L) !=
+	    CURLE_OK ||
+	    (cafile != NULL && curl_easy_setopt(h, CURLOPT_CAINFO, cafile) !=
+	    CURLE_OK)) {
+		(void)snprintf(err, errsz, "libcurl: cannot set options");
+		curl_easy_cleanup(h);
+		return (NULL);
+	}
+	return (h);
+}
+
+/* err from rc: libcurl's own words, or what the cap says. */
+static void
+https_error(CURLcode rc, const struct https_buf *b, const char *ebuf,
     char *err, size_t errsz)
 {
-	struct timespec	 t0, t;
-	unsigned char	*raw;
-	size_t		 len = 0;
-	ssize_t		 n;
+	if (b->over || rc == CURLE_FILESIZE_EXCEEDED)
+		(void)snprintf(err, errsz, "response over %zu bytes", b->max);
+	else if (rc == CURLE_PEER_FAILED_VERIFICATION ||
+	    rc == CURLE_SSL_CACERT_BADFILE)
+		(void)snprintf(err, errsz, "TLS: certificate refused: %s",
+		    ebuf[0] != '\0' ? ebuf : curl_easy_strerror(rc));
+	else
+		(void)snprintf(err, errsz, "%s", ebuf[0] != '\0' ? ebuf :
+		    curl_easy_strerror(rc));
+}
 
-	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
-	if ((*rawp = raw = malloc(HTTPS_MAX)) == NULL) {
-		(void)snprintf(err, errsz, "%s", strerror(errno));
-		return (-1);
-	}
-	for (;;) {
-		if (len == HTTPS_MAX) {
-			(void)snprintf(err, errsz, "response over %d bytes",
-			    HTTPS_MAX);
-			return (-1);
-		}
-		n = gnutls_record_recv(s, raw + len, HTTPS_MAX - len);
-		if (n == GNUTLS_E_INTERRUPTED)
-			continue;
-		/*
-		 * SO_RCVTIMEO expired: a server that stalls is given up on.
-		 * GnuTLS says AGAIN too once it has taken in a TLS 1.3 session
-		 * ticket, at once: read on then.
-		 */
-		(void)clock_gettime(CLOCK_MONOTONIC, &t);
-		if (n == GNUTLS_E_AGAIN && t.tv_sec - t0.tv_sec < HTTPS_TIMEOUT)
-			continue;
-		if (n == GNUTLS_E_AGAIN) {
-			(void)snprintf(err, errsz, "no response data in %d s",
-			    HTTPS_TIMEOUT);
-			return (-1);
-		}
-		/* A server closing without close_notify ends it too. */
-		if (n == 0 || n == GNUTLS_E_PREMATURE_TERMINATION)
+/*
+ * The server's certificate, as libcurl gave it (CURLOPT_CERTINFO, PEM),
+ * into *crtp, and its verification against cafile (or the system's trust)
+ * and host into *verify, as gnutls_certificate_verify_peers3() says it.
+ */
+static void
+https_peer(CURL *h, const char *host, const char *cafile,
+    gnutls_x509_crt_t *crtp, unsigned *verify)
+{
+	struct curl_certinfo	*ci = NULL;
+	struct curl_slist	*s;
+	gnutls_x509_trust_list_t tl = NULL;
+	gnutls_x509_crt_t	 chain[16];
+	gnutls_typed_vdata_st	 vd[2];
+	gnutls_datum_t		 d;
+	unsigned		 n = 0, i;
+	int			 k;
+
+	*crtp = NULL;
+	*verify = GNUTLS_CERT_INVALID;
+	if (curl_easy_getinfo(h, CURLINFO_CERTINFO, &ci) != CURLE_OK ||
+	    ci == NULL || ci->num_of_certs <= 0)
+		return;
+	for (k = 0; k < ci->num_of_certs && n < 16; k++)
+		for (s = ci->certinfo[k]; s != NULL; s = s->next) {
+			if (strncmp(s->data, "Cert:", 5) != 0)
+				continue;
+			d.data = (unsigned char *)s->data + 5;
+			d.size = (unsigned)strlen(s->data + 5);
+			if (gnutls_x509_crt_init(&chain[n]) < 0)
+				goto out;
+			if (gnutls_x509_crt_import(chain[n], &d,
+			    GNUTLS_X509_FMT_PEM) < 0) {
+				gnutls_x509_crt_deinit(chain[n]);
+				goto out;
+			}
+			n++;
 			break;
-		if (n < 0) {
-			(void)snprintf(err, errsz, "TLS: %s",
-			    gnutls_strerror((int)n));
-			return (-1);
 		}
-		len += (size_t)n;
+	if (n == 0)
+		return;
+	if (gnutls_x509_trust_list_init(&tl, 0) < 0) {
+		tl = NULL;
+		goto out;
 	}
-	*lenp = len;
-	return (0);
+	if ((cafile != NULL ? gnutls_x509_trust_list_add_trust_file(tl,
+	    cafile, NULL, GNUTLS_X509_FMT_PEM, 0, 0) :
+	    gnutls_x509_trust_list_add_system_trust(tl, 0, 0)) <= 0)
+		goto out;
+	memset(vd, 0, sizeof(vd));
+	vd[0].type = GNUTLS_DT_DNS_HOSTNAME;
+	vd[0].data = (unsigned char *)(uintptr_t)host;
+	vd[1].type = GNUTLS_DT_KEY_PURPOSE_OID;
+	vd[1].data = (unsigned char *)(uintptr_t)GNUTLS_KP_TLS_WWW_SERVER;
+	if (gnutls_x509_trust_list_verify_crt2(tl, chain, n, vd, 2, 0,
+	    verify, NULL) < 0)
+		*verify = GNUTLS_CERT_INVALID;
+out:
+	if (tl != NULL)
+		gnutls_x509_trust_list_deinit(tl, 1);
+	for (i = 0; i < n; i++) {
+		if (i == 0)
+			*crtp = chain[0];
+		else
+			gnutls_x509_crt_deinit(chain[i]);
+	}
 }
 
 int
@@ -330,52 +285,167 @@ https_get(const struct sockaddr *addr, unsigned addrlen, const char *host,
     const char *path, const char *cafile, gnutls_x509_crt_t *crtp,
     unsigned *verify, struct https_resp *resp, char *err, size_t errsz)
 {
-	gnutls_certificate_credentials_t cred = NULL;
-	gnutls_session_t	 s = NULL;
-	unsigned char		*raw = NULL;
-	char			 req[2048];
-	size_t			 len = 0;
-	int			 fd = -1, rc, ret = -1;
+	const struct sockaddr_in	*sin = (const void *)addr;
+	const struct sockaddr_in6	*sin6 = (const void *)addr;
+	struct curl_slist	*res = NULL;
+	struct https_buf	 b;
+	CURL			*h;
+	CURLcode		 rc;
+	char			 ip[INET6_ADDRSTRLEN], url[2048], pin[2200];
+	char			 ebuf[CURL_ERROR_SIZE];
+	unsigned		 port;
+	long			 status = 0;
+	int			 n, ret = -1;
 
 	*crtp = NULL;
 	*verify = 0;
 	memset(resp, 0, sizeof(*resp));
 	err[0] = '\0';
-	rc = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s\r\n"
-	    "User-Agent: wkdctl-check\r\nAccept: */*\r\n"
-	    "Connection: close\r\n\r\n", path, host);
-	if (rc < 0 || (size_t)rc >= sizeof(req)) {
+	if (addr->sa_family == AF_INET && addrlen >= sizeof(*sin) &&
+	    inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof(ip)) != NULL)
+		port = ntohs(sin->sin_port);
+	else if (addr->sa_family == AF_INET6 && addrlen >= sizeof(*sin6) &&
+	    inet_ntop(AF_INET6, &sin6->sin6_addr, ip, sizeof(ip)) != NULL)
+		port = ntohs(sin6->sin6_port);
+	else {
+		(void)snprintf(err, errsz, "not an IP address");
+		return (-1);
+	}
+	/* The name is host's, the address addr's: CURLOPT_RESOLVE. */
+	n = snprintf(url, sizeof(url), "https://%s:%u%s", host, port, path);
+	if (n < 0 || (size_t)n >= sizeof(url)) {
 		(void)snprintf(err, errsz, "request too long");
 		return (-1);
 	}
-	if ((fd = https_connect(addr, addrlen, err, errsz)) == -1 ||
-	    https_cred(cafile, &cred, err, errsz) == -1)
+	n = snprintf(pin, sizeof(pin), "%s:%u:%s%s%s", host, port,
+	    addr->sa_family == AF_INET6 ? "[" : "", ip,
+	    addr->sa_family == AF_INET6 ? "]" : "");
+	if (n < 0 || (size_t)n >= sizeof(pin) ||
+	    (res = curl_slist_append(NULL, pin)) == NULL) {
+		(void)snprintf(err, errsz, "request too long");
+		return (-1);
+	}
+	memset(&b, 0, sizeof(b));
+	b.r = resp;
+	b.max = HTTPS_MAX;
+	if ((h = https_handle(url, NULL, 0, &b, ebuf, err, errsz)) == NULL)
 		goto out;
-	if ((rc = gnutls_init(&s, GNUTLS_CLIENT)) < 0) {
-		s = NULL;
-		(void)snprintf(err, errsz, "TLS: %s", gnutls_strerror(rc));
+	/* That address itself: no proxy from the environment. */
+	if (curl_easy_setopt(h, CURLOPT_RESOLVE, res) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_NOPROXY, "*") != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_CERTINFO, 1L) != CURLE_OK) {
+		(void)snprintf(err, errsz, "libcurl: cannot set options");
 		goto out;
 	}
-	if ((rc = https_handshake(s, cred, fd, host, crtp, verify)) < 0) {
-		(void)snprintf(err, errsz, "TLS: %s", gnutls_strerror(rc));
+	rc = curl_easy_perform(h);
+	/* The certificate, if the handshake got that far. */
+	https_peer(h, host, cafile, crtp, verify);
+	if (*crtp == NULL)
+		*verify = 0;
+	if (rc != CURLE_OK) {
+		https_error(rc, &b, ebuf, err, errsz);
 		goto out;
 	}
-	if (https_send(s, req, err, errsz) == -1 ||
-	    https_recv(s, &raw, &len, err, errsz) == -1)
-		goto out;
-	if (https_parse(raw, len, resp) == -1) {
-		https_resp_free(resp);
-		(void)snprintf(err, errsz, "not an HTTP response");
-		goto out;
-	}
+	(void)curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	resp->status = (int)status;
 	ret = 0;
 out:
-	free(raw);
-	if (s != NULL)
-		gnutls_deinit(s);
-	if (cred != NULL)
-		gnutls_certificate_free_credentials(cred);
-	if (fd != -1)
-		close(fd);
+	if (ret == -1) {
+		free(resp->headers);
+		free(resp->body);
+		memset(resp, 0, sizeof(*resp));
+	}
+	if (h != NULL)
+		curl_easy_cleanup(h);
+	curl_slist_free_all(res);
+	return (ret);
+}
+
+/* Is url an https URL? */
+static int
+https_is_https(const char *url)
+{
+	return (strncasecmp(url, "https://", 8) == 0);
+}
+
+int
+https_fetch(const char *url, const char *cafile, size_t max,
+    struct https_resp *resp, char *err, size_t errsz)
+{
+	struct https_buf	 b;
+	CURL			*h = NULL;
+	CURLcode		 rc;
+	char			 ebuf[CURL_ERROR_SIZE], *cur = NULL;
+	char			*loc = NULL;
+	long			 status = 0;
+	int			 hops = 0, ret = -1;
+
+	memset(resp, 0, sizeof(*resp));
+	err[0] = '\0';
+	if (!https_is_https(url)) {
+		(void)snprintf(err, errsz, "%s: not an https URL", url);
+		return (-1);
+	}
+	if ((cur = strdup(url)) == NULL) {
+		(void)snprintf(err, errsz, "%s", strerror(errno));
+		return (-1);
+	}
+	for (;;) {
+		memset(&b, 0, sizeof(b));
+		b.r = resp;
+		b.max = max;
+		if ((h = https_handle(cur, cafile, 1, &b, ebuf, err,
+		    errsz)) == NULL)
+			goto out;
+		if ((rc = curl_easy_perform(h)) != CURLE_OK) {
+			https_error(rc, &b, ebuf, err, errsz);
+			goto out;
+		}
+		(void)curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+		resp->status = (int)status;
+		if (status != 301 && status != 302 && status != 303 &&
+		    status != 307 && status != 308)
+			break;
+		/* A redirect: followed while it stays on https. */
+		loc = NULL;
+		if (curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &loc) !=
+		    CURLE_OK || loc == NULL) {
+			(void)snprintf(err, errsz, "status %ld without a "
+			    "usable Location", status);
+			goto out;
+		}
+		if (!https_is_https(loc)) {
+			(void)snprintf(err, errsz, "redirect to %.200s "
+			    "refused: not https", loc);
+			goto out;
+		}
+		if (++hops > HTTPS_REDIRECTS) {
+			(void)snprintf(err, errsz, "more than %d redirects",
+			    HTTPS_REDIRECTS);
+			goto out;
+		}
+		free(cur);
+		if ((cur = strdup(loc)) == NULL) {
+			(void)snprintf(err, errsz, "%s", strerror(errno));
+			goto out;
+		}
+		curl_easy_cleanup(h);
+		h = NULL;
+		free(resp->headers);
+		free(resp->body);
+		memset(resp, 0, sizeof(*resp));
+	}
+	resp->url = cur;
+	cur = NULL;
+	ret = 0;
+out:
+	if (ret == -1) {
+		free(resp->headers);
+		free(resp->body);
+		memset(resp, 0, sizeof(*resp));
+	}
+	if (h != NULL)
+		curl_easy_cleanup(h);
+	free(cur);
 	return (ret);
 }

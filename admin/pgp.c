@@ -800,3 +800,60 @@ pgp_precheck(struct pgp_certs *certs)
 		(void)pthread_join(tids[i], NULL);
 	pgp_loud(saved);
 }
+
+/*
+ * locate and refresh (locate.c, refresh.c): what they take of a key
+ * another server sent.
+ */
+int
+pgp_accept(const char *name, const unsigned char *data, size_t len,
+    struct pgp_certs *certs, char *err, size_t errsz)
+{
+	static const char	 secblk[] = "-----BEGIN PGP PRIVATE KEY BLOCK";
+	static const char	 secblk2[] = "-----BEGIN PGP SECRET KEY BLOCK";
+	unsigned char		*bin = NULL;
+	size_t			 blen = 0;
+	int			 rc, ret = -1;
+
+	if (len == 0) {
+		(void)snprintf(err, errsz, "empty answer");
+		return (-1);
+	}
+	if (len > KS_BLOB_MAX) {
+		(void)snprintf(err, errsz, "over %d bytes", KS_BLOB_MAX);
+		return (-1);
+	}
+	/* Armored: no secret block anywhere, not only in the one decoded. */
+	if (!(data[0] & 0x80) && (memmem(data, len, secblk,
+	    sizeof(secblk) - 1) != NULL || memmem(data, len, secblk2,
+	    sizeof(secblk2) - 1) != NULL)) {
+		(void)snprintf(err, errsz, "secret key material: refused");
+		return (-1);
+	}
+	if (pgp_binary(data, len, &bin, &blen) == -1 || blen == 0) {
+		(void)snprintf(err, errsz, "not OpenPGP data (neither binary "
+		    "packets nor an armored key)");
+		goto out;
+	}
+	if ((rc = ks_pgp_scan(bin, blen, NULL)) == KS_SECRET) {
+		(void)snprintf(err, errsz, "secret key material: refused");
+		goto out;
+	}
+	if (rc != KS_OK) {
+		(void)snprintf(err, errsz, "not OpenPGP packets: %s",
+		    ks_strerror(rc));
+		goto out;
+	}
+	if (pgp_read(name, bin, blen, NULL, certs) == -1) {
+		(void)snprintf(err, errsz, "no OpenPGP key can be read");
+		goto out;
+	}
+	if (certs->n == 0) {
+		(void)snprintf(err, errsz, "no OpenPGP key in it");
+		goto out;
+	}
+	ret = 0;
+out:
+	free(bin);
+	return (ret);
+}

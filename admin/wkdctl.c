@@ -95,6 +95,23 @@ static const struct ctl_cmd cmds[] = {
 	    "unicode-hash, if printed, is the hash clients that lowercase all\n"
 	    "of Unicode (sq, OpenPGP.js, Thunderbird) ask for; it is served\n"
 	    "too.  Needs no store.\n" },
+	/* locate, refresh (locate.c, refresh.c). */
+	{ "locate", cmd_locate, LOCATE_USAGE,
+	    "find another domain's key for an address: WKD, then VKS",
+	    "WKD as GnuPG asks it (advanced if openpgpkey.DOMAIN resolves,\n"
+	    "else direct), then the key server's by-email (--vks url,\n"
+	    "default " LOCATE_VKS "; --no-vks: WKD only).\n"
+	    "The key must be OpenPGP under 256 KiB, hold no secret key and a\n"
+	    "valid self-signed User ID for exactly address; it is printed\n"
+	    "armored with that UID alone (-o file: binary, to file), where\n"
+	    "it came from on stderr.  --ca file: trust only its CAs.  Nothing\n"
+	    "is stored.  Needs no store.\n" },
+	{ "refresh", cmd_refresh, REFRESH_USAGE,
+	    "update stored keys from the key server (VKS by-fingerprint)",
+	    "Each key's current copy is merged by import's rules (new\n"
+	    "revocations, subkeys, expiry; valid self-signatures only) and\n"
+	    "served at once; \"-\": fingerprints on stdin, one a line.\n"
+	    "Exit 0: all refreshed; 3: some failed; 1: all failed.\n" },
 	{ "remove", cmd_remove, REMOVE_USAGE,
 	    "remove a key and all it published", NULL },
 	{ "log", cmd_log, LOG_USAGE,
@@ -294,8 +311,8 @@ main(int argc, char *argv[])
 	}
 	if ((rc = cli_help(cmd, argc, argv)) != -1)
 		return (rc);
-	/* "hash" needs no store, hence no config either. */
-	if (cmd->fn != cmd_hash &&
+	/* "hash" and "locate" need no store, hence no config either. */
+	if (cmd->fn != cmd_hash && cmd->fn != cmd_locate &&
 	    wkdctl_config(&ctl, file, explicit, &conf) == -1)
 		return (1);
 	ctl.conf = conf;

@@ -43,7 +43,9 @@
  * treeout.c	export-tree: a static WKD tree of what wkdd serves.
  * treein.c	import-tree: an existing WKD tree into the store.
  * check.c	domain check: what a mail client meets, checked.
- * https.c	a small HTTPS GET client (GnuTLS) for check.c.
+ * https.c	HTTPS GET through libcurl: check.c, locate.c, refresh.c.
+ * locate.c	locate: another domain's key by WKD, then VKS; not stored.
+ * refresh.c	refresh: stored keys from VKS, merged by import's rules.
  */
 #ifndef WKDCTL_H
 #define WKDCTL_H
@@ -135,6 +137,10 @@ struct pgp_certs;
 #define TOKEN_USAGE	"token add [--domain domain ...] [--read-only] name\n" \
 			"token list\n" \
 			"token revoke name"
+#define LOCATE_USAGE	"locate [--json] [--vks url | --no-vks] [--ca file] " \
+			"[-o file] address"
+#define REFRESH_USAGE	"refresh [--json] [--vks url] [--ca file] " \
+			"fingerprint ... | -"
 #define SERVE_USAGE	"serve [--socket path] [--max-body bytes] " \
 			"[--rate n]\n" \
 			"serve [options] --listen addr:port " \
@@ -1071,6 +1077,15 @@ int	 pgp_revoke_apply(const char *name, const char *fpr,
 int	 pgp_revoc_pick(const char *fpr, const unsigned char *cert,
 	    size_t clen, const unsigned char *revs, size_t rlen, int reason,
 	    const unsigned char **sigp, size_t *siglenp, unsigned *have);
+/*
+ * A key from another server (locate, refresh): data (binary packets or an
+ * armored block) at most KS_BLOB_MAX bytes, OpenPGP packets, no secret
+ * key packet; its keys read into certs as pgp_read() does, name labelling
+ * them.  Returns 0, or -1 with the reason in err (certs may hold some:
+ * pgp_certs_free() them anyway).
+ */
+int	 pgp_accept(const char *name, const unsigned char *data, size_t len,
+	    struct pgp_certs *certs, char *err, size_t errsz);
 /* ASCII armor ("PGP PUBLIC KEY BLOCK") of data; *outp malloc(3)ed. */
 int	 pgp_armor(const unsigned char *, size_t, char **outp, size_t *lenp);
 void	 pgp_cert_free(struct pgp_cert *);
@@ -1426,8 +1441,9 @@ void	 check_https(struct check *);
 struct https_resp {
 	int		 status;	/* HTTP status, 0 if none. */
 	char		*headers;	/* Header lines, malloc(3)ed. */
-	unsigned char	*body;		/* malloc(3)ed. */
+	unsigned char	*body;		/* malloc(3)ed, NUL after bodylen. */
 	size_t		 bodylen;
+	char		*url;		/* https_fetch(): the last hop's. */
 };
 
 /*
@@ -1447,5 +1463,41 @@ int	 https_get(const struct sockaddr *addr, unsigned addrlen,
 int	 https_header(const struct https_resp *, const char *name, char *out,
 	    size_t outsz);
 void	 https_resp_free(struct https_resp *);
+/*
+ * GET url (https only) with the server's certificate verified by libcurl
+ * against cafile, or the system trust store if NULL, and its name.
+ * Redirects (301, 302, 303, 307, 308) are followed, at most
+ * HTTPS_REDIRECTS, each to an https URL only; a body over max bytes, a
+ * stalled or slow server (10 s to connect or between data, 30 s in all)
+ * fail.  Fills *resp (free with https_resp_free(); resp->url is the last
+ * URL) with the last response, whatever its status.  Returns 0, or -1
+ * with err set.
+ */
+#define HTTPS_REDIRECTS	5
+int	 https_fetch(const char *url, const char *cafile, size_t max,
+	    struct https_resp *resp, char *err, size_t errsz);
+
+/* locate.c */
+#define LOCATE_VKS	"https://keys.openpgp.org"
+int	 cmd_locate(struct ctl *, int, char **);
+/*
+ * base (a VKS server's URL) + "/vks/v1/" what "/" arg into out: 0, or -1
+ * if it doesn't fit.
+ */
+int	 locate_vks_url(const char *base, const char *what, const char *arg,
+	    char *out, size_t outsz);
+/*
+ * Of another server's answer data (pgp_accept()'s rules), the key to take
+ * for addr, merged alone (self-signatures verified) into *out (free with
+ * pgp_cert_free()): the first (an unrevoked one before) with a valid UID
+ * for exactly addr, whose index goes into *uidx.  Returns 0, or -1 with
+ * the reason in err.
+ */
+int	 locate_pick(const char *name, const unsigned char *data, size_t len,
+	    const char *addr, struct pgp_cert *out, ssize_t *uidx, char *err,
+	    size_t errsz);
+
+/* refresh.c */
+int	 cmd_refresh(struct ctl *, int, char **);
 
 #endif /* WKDCTL_H */
