@@ -374,8 +374,9 @@ api_cert(const struct zone_conf *dc, const char *dom)
 
 /*
  * GET /v1/domains/{d}: its settings, how many addresses it has and
- * publishes, its MTA-STS policy, the certificate served for it.  The
- * last onboarding check ("domain check") is not stored yet: null.
+ * publishes, its MTA-STS policy, the certificate served for it, and its
+ * last onboarding check ("domain check"'s stored document; null if never
+ * checked).
  */
 static void
 api_domain(struct api_req *r)
@@ -386,7 +387,7 @@ api_domain(struct api_req *r)
 	struct zone_conf	 dc;
 	struct ks_blob		 b;
 	char			 dom[KS_DOMAIN_MAX];
-	json_t			*cert;
+	json_t			*cert, *check = NULL;
 	size_t			 i, pub = 0;
 	int			 rc, mtasts;
 
@@ -404,18 +405,28 @@ api_domain(struct api_req *r)
 		goto out;
 	}
 	mtasts = rc == KS_OK;
+	ks_blob_free(&b);
+	if ((rc = ks_check_get(txn, dom, &b)) == KS_OK)
+		check = json_loadb((const char *)b.data, b.len, 0, NULL);
+	else if (rc != KS_NOTFOUND) {
+		api_refused(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "store_error",
+		    "the store failed");
+		goto out;
+	}
 	for (i = 0; i < l.n; i++)
 		if (l.v[i].fpr[0] != '\0')
 			pub++;
 	api_zone_conf(r, &dc);
 	cert = api_cert(&dc, dom);
 	r->status = MHD_HTTP_OK;
-	r->out = json_pack("{s:s,s:b,s:I,s:I,s:b,s:o,s:n}", "name", d.name,
+	r->out = json_pack("{s:s,s:b,s:I,s:I,s:b,s:o,s:o}", "name", d.name,
 	    "keep_revoked", (d.flags & KS_DOM_KEEP_REVOKED) != 0,
 	    "addresses", (json_int_t)l.n, "published", (json_int_t)pub,
 	    "mta_sts", mtasts, "certificate", cert != NULL ? cert :
-	    json_null(), "last_check");
+	    json_null(), "last_check", check != NULL ? check : json_null());
+	check = NULL;
 out:
+	json_decref(check);
 	ks_blob_free(&b);
 	store_addrs_free(&l);
 	ks_txn_abort(txn);

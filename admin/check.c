@@ -5,6 +5,19 @@
  * check: "ok: ...", "warn: ..." or "FAIL: ... — fix: ...".  Exit status 0
  * only if nothing failed: warnings (no TLSA record, a certificate expiring
  * within 14 days) leave it 0.
+ *
+ * Each result is also kept (check->results) for the JSON document that
+ * --json prints and that is stored as the domain's last check (ks_check_put:
+ * the admin API's last_check, wkdd's status page).  Schema, version 1:
+ *
+ *   { "version": 1, "domain": A-label, "host": "openpgpkey.DOMAIN",
+ *     "checked": "YYYY-MM-DDTHH:MM:SSZ", "failed": n, "warnings": n,
+ *     "results": [ { "area": "store" | "dns" | "caa" | "https" | "tlsa" |
+ *                    "mta-sts",
+ *                    "status": "ok" | "warn" | "fail",
+ *                    "detail": text, "fix": text (fail only) }, ... ] }
+ *
+ * No result names a local part: the key fetched is named by its size only.
  */
 
 #include <sys/socket.h>
@@ -26,6 +39,7 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
+#include <jansson.h>
 
 #include "keystore.h"
 #include "conf.h"
@@ -34,7 +48,9 @@
 #define CHECK_USAGE	"domain check [--target name | --address ip ...] " \
 			"[--caa ca]\n           [--tlsrpt uri] [--cert file] " \
 			"[--tls-dir dir] [--cafile file]\n" \
-			"           [--port port] domain"
+			"           [--port port] [--json] [--no-store] " \
+			"domain\n" \
+			"domain check --last [--json] domain"
 
 /* snprintf(3) that may truncate: for messages and names known to fit. */
 void
@@ -47,12 +63,29 @@ check_fmt(char *buf, size_t bufsz, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* One result line: "ok: ...", "warn: ..." or "FAIL: ... — fix: FIX". */
-static void __attribute__((format(printf, 3, 0)))
-check_line(const char *tag, const char *fix, const char *fmt, va_list ap)
+/*
+ * One result: kept for the record and, unless --json, printed as a line:
+ * "ok: ...", "warn: ..." or "FAIL: ... — fix: FIX".
+ */
+static void __attribute__((format(printf, 4, 0)))
+check_line(struct check *c, const char *status, const char *fix,
+    const char *fmt, va_list ap)
 {
-	printf("%s: ", tag);
-	vprintf(fmt, ap);
+	char	 detail[2048];
+	json_t	*r;
+
+	(void)vsnprintf(detail, sizeof(detail), fmt, ap);
+	if (c->results != NULL && (r = json_pack("{s:s, s:s, s:s}", "area",
+	    c->area != NULL ? c->area : "store", "status", status, "detail",
+	    detail)) != NULL) {
+		if (fix != NULL)
+			(void)json_object_set_new(r, "fix", json_string(fix));
+		(void)json_array_append_new(c->results, r);
+	}
+	if (c->dc->json)
+		return;
+	printf("%s: %s", strcmp(status, "fail") == 0 ? "FAIL" : status,
+	    detail);
 	if (fix != NULL)
 		printf(" — fix: %s", fix);
 	printf("\n");
@@ -63,9 +96,8 @@ check_ok(struct check *c, const char *fmt, ...)
 {
 	va_list	 ap;
 
-	(void)c;
 	va_start(ap, fmt);
-	check_line("ok", NULL, fmt, ap);
+	check_line(c, "ok", NULL, fmt, ap);
 	va_end(ap);
 }
 
@@ -76,7 +108,7 @@ check_warn(struct check *c, const char *fmt, ...)
 
 	c->warns++;
 	va_start(ap, fmt);
-	check_line("warn", NULL, fmt, ap);
+	check_line(c, "warn", NULL, fmt, ap);
 	va_end(ap);
 }
 
@@ -87,7 +119,7 @@ check_fail(struct check *c, const char *fix, const char *fmt, ...)
 
 	c->fails++;
 	va_start(ap, fmt);
-	check_line("FAIL", fix, fmt, ap);
+	check_line(c, "fail", fix, fmt, ap);
 	va_end(ap);
 }
 
@@ -613,13 +645,124 @@ check_mtasts(struct check *c)
 		check_ok(c, "%s: %s", name, txt);
 }
 
+/* The check's document (schema at the top), or NULL without memory. */
+static json_t *
+check_doc(struct check *c)
+{
+	char		 when[32];
+	struct tm	 tm;
+	time_t		 now = time(NULL);
+
+	if (gmtime_r(&now, &tm) == NULL ||
+	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		return (NULL);
+	return (json_pack("{s:i, s:s, s:s, s:s, s:i, s:i, s:O}", "version", 1,
+	    "domain", c->dom, "host", c->host, "checked", when, "failed",
+	    c->fails, "warnings", c->warns, "results", c->results));
+}
+
+/*
+ * Keep doc as dom's last check, in a write transaction of its own after
+ * the network work (the check took seconds; no writer waited on it).
+ * 0, or -1 after warning.
+ */
+static int
+check_store(struct ctl *ctl, const char *dom, const char *doc,
+    int fails, int warns)
+{
+	struct ks_txn	*txn;
+	int		 rc;
+
+	if (store_begin(ctl, 0, &txn) == -1)
+		return (-1);
+	if ((rc = ks_check_put(txn, dom, doc, strlen(doc))) != KS_OK) {
+		warnx("%s: keeping the check's result: %s", dom,
+		    store_strerror(rc));
+		return (-store_abort(txn));
+	}
+	if (audit_log(txn, dom, "domain checked: %d failed, %d warning%s",
+	    fails, warns, warns == 1 ? "" : "s") != KS_OK)
+		return (-store_abort(txn));
+	return (store_commit(ctl, txn));
+}
+
+/* --last: the stored result, as JSON or as the lines it was printed as. */
+static int
+check_last(struct ctl *ctl, const char *dom, int asjson)
+{
+	struct ks_txn	*txn;
+	struct ks_blob	 b;
+	json_t		*doc, *r;
+	json_error_t	 je;
+	size_t		 i;
+	int		 rc;
+
+	if (store_begin(ctl, KS_RDONLY, &txn) == -1)
+		return (1);
+	if ((rc = ks_check_get(txn, dom, &b)) != KS_OK) {
+		ks_txn_abort(txn);
+		if (rc == KS_NOTFOUND)
+			warnx("%s: never checked (wkdctl domain check %s)",
+			    dom, dom);
+		else
+			warnx("%s: %s", dom, store_strerror(rc));
+		return (1);
+	}
+	ks_txn_abort(txn);
+	if ((doc = json_loadb((const char *)b.data, b.len, 0, &je)) == NULL ||
+	    !json_is_array(json_object_get(doc, "results"))) {
+		ks_blob_free(&b);
+		json_decref(doc);
+		warnx("%s: the stored check is not a check's result", dom);
+		return (1);
+	}
+	ks_blob_free(&b);
+	if (asjson) {
+		rc = json_dumpf(doc, stdout, JSON_INDENT(2)) == 0 ? 0 : 1;
+		printf("\n");
+	} else {
+		printf("checked %s\n", json_string_value(json_object_get(doc,
+		    "checked")) != NULL ? json_string_value(json_object_get(
+		    doc, "checked")) : "?");
+		json_array_foreach(json_object_get(doc, "results"), i, r) {
+			const char *st = json_string_value(json_object_get(r,
+			    "status"));
+			const char *fix = json_string_value(json_object_get(r,
+			    "fix"));
+
+			printf("%s: %s", st != NULL && strcmp(st, "fail") ==
+			    0 ? "FAIL" : st != NULL ? st : "?",
+			    json_string_value(json_object_get(r, "detail")) !=
+			    NULL ? json_string_value(json_object_get(r,
+			    "detail")) : "");
+			if (fix != NULL)
+				printf(" — fix: %s", fix);
+			printf("\n");
+		}
+		printf("%s: %lld failed, %lld warning%s\n", dom,
+		    (long long)json_integer_value(json_object_get(doc,
+		    "failed")), (long long)json_integer_value(
+		    json_object_get(doc, "warnings")),
+		    json_integer_value(json_object_get(doc, "warnings")) ==
+		    1 ? "" : "s");
+		rc = 0;
+	}
+	json_decref(doc);
+	if (fflush(stdout) == EOF) {
+		warn("stdout");
+		return (1);
+	}
+	return (rc);
+}
+
 int
-check_cmd(const char *store, size_t mapsize, const struct conf *conf,
-    int argc, char **argv)
+check_cmd(struct ctl *ctl, int argc, char **argv)
 {
 	struct zone_conf	 dc;
 	struct check	 c;
-	int		 i;
+	json_t		*doc;
+	char		*text = NULL;
+	int		 i, hosted, rc;
 
 	if ((i = zone_getopt(argc, argv, &dc, 1, CHECK_USAGE)) == -1)
 		return (2);
@@ -631,34 +774,64 @@ check_cmd(const char *store, size_t mapsize, const struct conf *conf,
 		warnx("--target and --address exclude each other");
 		return (2);
 	}
-	if (zone_conf_apply(&dc, conf) == -1)
-		return (1);
 	memset(&c, 0, sizeof(c));
 	c.dc = &dc;
 	if (cli_domain(argv[i], c.dom) == -1)
 		return (1);
+	if (dc.last)
+		return (check_last(ctl, c.dom, dc.json));
+	if (zone_conf_apply(&dc, ctl->conf) == -1)
+		return (1);
 	check_fmt(c.host, sizeof(c.host), "openpgpkey.%s", c.dom);
+	if ((c.results = json_array()) == NULL) {
+		warnx("out of memory");
+		return (1);
+	}
 
-	check_hosted(&c, store, mapsize);
+	c.area = "store";
+	check_hosted(&c, ctl->store, ctl->mapsize);
+	hosted = c.ks != NULL && ks_has_domain(c.ks, c.dom) == KS_OK;
+	c.area = "dns";
 	check_host(&c);
+	c.area = "caa";
 	check_caa(&c);
+	c.area = "https";
 	check_https(&c);
+	c.area = "tlsa";
 	check_tlsa(&c);
+	c.area = "mta-sts";
 	check_mtasts(&c);
 
 	if (c.ks != NULL)
 		ks_close(c.ks);
-	printf("%s: %d failed, %d warning%s\n", c.dom, c.fails, c.warns,
-	    c.warns == 1 ? "" : "s");
+	c.ks = NULL;
+	rc = c.fails > 0 ? 1 : 0;
+	if ((doc = check_doc(&c)) == NULL ||
+	    (text = json_dumps(doc, JSON_COMPACT)) == NULL) {
+		warnx("out of memory");
+		rc = 1;
+	} else if (hosted && !dc.nostore && check_store(ctl, c.dom, text,
+	    c.fails, c.warns) == -1)
+		rc = 1;
+	if (dc.json && doc != NULL) {
+		if (json_dumpf(doc, stdout, JSON_INDENT(2)) != 0)
+			rc = 1;
+		printf("\n");
+	} else if (!dc.json)
+		printf("%s: %d failed, %d warning%s\n", c.dom, c.fails,
+		    c.warns, c.warns == 1 ? "" : "s");
+	free(text);
+	json_decref(doc);
+	json_decref(c.results);
 	if (fflush(stdout) == EOF) {
 		warn("stdout");
 		return (1);
 	}
-	return (c.fails > 0 ? 1 : 0);
+	return (rc);
 }
 
 int
 cmd_domain_check(struct ctl *ctl, int argc, char **argv)
 {
-	return (check_cmd(ctl->store, ctl->mapsize, ctl->conf, argc, argv));
+	return (check_cmd(ctl, argc, argv));
 }

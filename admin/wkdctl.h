@@ -1358,6 +1358,9 @@ struct zone_conf {
 	const char	*cafile;	/* check: trust only these CAs. */
 	unsigned	 port;		/* check: HTTPS port, 443. */
 	int		 acme;		/* acme-client configured. */
+	int		 json;		/* check: print the result as JSON. */
+	int		 nostore;	/* check: don't store the result. */
+	int		 last;		/* check: print the stored result. */
 };
 int	 cmd_dns(struct ctl *, int, char **);
 int	 zone_conf_apply(struct zone_conf *, const struct conf *);
@@ -1401,14 +1404,17 @@ int	 zone_cmd(const char *store, size_t mapsize, const struct conf *conf,
 /* check.c, checkhttps.c */
 int	 cmd_domain_check(struct ctl *, int, char **);	/* argv[0]: "check" */
 /* wkdctl domain check [options] domain; argv[0] is "check". */
-int	 check_cmd(const char *store, size_t mapsize, const struct conf *conf,
-	    int argc, char **argv);
+int	 check_cmd(struct ctl *, int argc, char **argv);
 
 #define CHECK_ADDRS_MAX	16
+
+struct json_t;
 
 /* One run of "domain check": what it found so far. */
 struct check {
 	const struct zone_conf	*dc;
+	const char		*area;	/* Of the next results: "dns", ... */
+	struct json_t		*results; /* Each result, for the record. */
 	struct ks		*ks;	/* NULL: no store. */
 	char			 dom[KS_DOMAIN_MAX];
 	char			 host[DNS_NAME_MAX];	/* openpgpkey.DOMAIN */

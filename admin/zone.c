@@ -126,7 +126,7 @@ zone_print(FILE *fp, const struct zone_conf *dc, const char *domain,
 
 enum {
 	OPT_TARGET = 256, OPT_ADDRESS, OPT_CAA, OPT_TLSRPT, OPT_CERT,
-	OPT_TLSDIR, OPT_CAFILE, OPT_PORT
+	OPT_TLSDIR, OPT_CAFILE, OPT_PORT, OPT_JSON, OPT_NOSTORE, OPT_LAST
 };
 
 int
@@ -142,6 +142,9 @@ zone_getopt(int argc, char **argv, struct zone_conf *dc, int check,
 		{ "tls-dir", required_argument, NULL, OPT_TLSDIR },
 		{ "cafile", required_argument, NULL, OPT_CAFILE },
 		{ "port", required_argument, NULL, OPT_PORT },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "no-store", no_argument, NULL, OPT_NOSTORE },
+		{ "last", no_argument, NULL, OPT_LAST },
 		{ NULL, 0, NULL, 0 }
 	};
 	unsigned char	 buf[sizeof(struct in6_addr)];
@@ -213,6 +216,18 @@ zone_getopt(int argc, char **argv, struct zone_conf *dc, int check,
 				goto usage;
 			}
 			dc->port = (unsigned)l;
+			break;
+		case OPT_JSON:
+		case OPT_NOSTORE:
+		case OPT_LAST:
+			if (!check)
+				goto usage;
+			if (ch == OPT_JSON)
+				dc->json = 1;
+			else if (ch == OPT_NOSTORE)
+				dc->nostore = 1;
+			else
+				dc->last = 1;
 			break;
 		default:
 			goto usage;

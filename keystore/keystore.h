@@ -25,6 +25,8 @@
  *   tokens    name -> hash, scope              the admin API's tokens (made
  *                                              by the first write-open of
  *                                              a store without it)
+ *   checks    A-label -> etag + JSON           the domain's last onboarding
+ *                                              check (made as tokens are)
  *
  * and indexes over them, which the write functions below keep in the same
  * transaction (so they always agree with the tables): addresses by
@@ -458,6 +460,23 @@ int		 ks_token_foreach(struct ks_txn *,
 		    int (*cb)(const struct ks_token *, void *), void *arg);
 
 /*
+ * The last onboarding check of a hosted domain ("wkdctl domain check"), a
+ * JSON document (its schema: wkdctl(8), DOMAIN CHECK RESULTS) of at most
+ * KS_CHECK_MAX bytes, kept with an ETag.  ks_check_put() replaces it:
+ * KS_NOTFOUND for a domain not hosted, KS_TOOBIG, KS_INVALID for len 0,
+ * KS_RDONLYERR in a store without the table (opened read-only before any
+ * writer made it).  ks_check_get(): into *out (malloc(3)ed, the caller's)
+ * or KS_NOTFOUND if never checked.  ks_check_del(): KS_NOTFOUND if none.
+ * Removing the domain removes it.
+ */
+#define KS_CHECK_MAX	(64 * 1024)
+int		 ks_check_put(struct ks_txn *, const char *domain,
+		    const void *json, size_t len);
+int		 ks_check_get(struct ks_txn *, const char *domain,
+		    struct ks_blob *out);
+int		 ks_check_del(struct ks_txn *, const char *domain);
+
+/*
  * MTA-STS policy (RFC 8461) served at https://mta-sts.DOMAIN/.well-known/
  * mta-sts.txt for a hosted domain; ks_mtasts_put() with len 0 removes it,
  * and says KS_NOTFOUND for a domain not hosted.  ks_mtasts_get():
@@ -550,8 +569,9 @@ void		 ks_blob_free(struct ks_blob *);
  * remapping of a store another process grew.  The reads fill *out (data
  * malloc(3)ed, the caller's, as ks_serve_*()) or return KS_NOTFOUND:
  * ks_reader_key() the key for (domain, hash); ks_reader_policy() the
- * policy file and ks_reader_mtasts() the MTA-STS policy of a hosted
- * domain; ks_reader_has_domain() KS_OK if domain is hosted.  Don't mix
+ * policy file, ks_reader_mtasts() the MTA-STS policy and ks_reader_check()
+ * the last onboarding check of a hosted domain; ks_reader_has_domain()
+ * KS_OK if domain is hosted.  Don't mix
  * readers with ks_serve_*() on one struct ks in several threads.
  */
 struct ks_reader;
@@ -565,6 +585,8 @@ int		 ks_reader_key(struct ks_reader *, const char *domain,
 int		 ks_reader_policy(struct ks_reader *, const char *domain,
 		    struct ks_blob *out);
 int		 ks_reader_mtasts(struct ks_reader *, const char *domain,
+		    struct ks_blob *out);
+int		 ks_reader_check(struct ks_reader *, const char *domain,
 		    struct ks_blob *out);
 
 /*

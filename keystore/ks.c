@@ -84,13 +84,13 @@
 enum ks_table { T_META, T_DOMAINS, T_POLICY, T_ADDRS, T_CERTS, T_WKD,
     T_CERTINFO, T_REVOCS, T_MTASTS, T_LOG,
     T_ADDR_ACCT, T_ADDR_DOM, T_ADDR_KEY, T_SUCC, T_UIDADDR, T_BLOBS,
-    T_TOKENS, T_COUNT };
+    T_TOKENS, T_CHECKS, T_COUNT };
 #define T_INDEX		T_ADDR_ACCT	/* The first index (format 2). */
 #define T_INDEX_END	T_BLOBS		/* After the last index. */
 /*
- * The tables of format 3.  After them, tokens: made by the first
- * write-open of a store of any format (older ones lack it), so a reader
- * finds it or not (ks->tokens).
+ * The tables of format 3.  After them, tokens and checks: made by the
+ * first write-open of a store of any format (older ones lack them), so a
+ * reader finds each or not (ks->tokens, ks->checks).
  */
 #define T_CORE		T_TOKENS
 
@@ -98,7 +98,7 @@ static const char *const tables[T_COUNT] = {
 	"meta", "domains", "policy", "addrs", "certs", "wkd", "certinfo",
 	"revocs", "mtasts", "log",
 	"addrs-by-account", "addrs-by-domain", "addrs-by-key",
-	"certinfo-by-successor", "certs-by-uid", "blobs", "tokens"
+	"certinfo-by-successor", "certs-by-uid", "blobs", "tokens", "checks"
 };
 
 struct ks {
@@ -109,6 +109,7 @@ struct ks {
 	int		 blobs;		/* Blobs table open (format 3). */
 	int		 converting;	/* wkd records of format 2 remain. */
 	int		 tokens;	/* Tokens table open. */
+	int		 checks;	/* Checks table open. */
 	size_t		 psize;		/* LMDB's page size. */
 	pthread_rwlock_t maplock;	/* Readers: see ks_reader_begin(). */
 	int		 maplock_ok;
@@ -334,11 +335,12 @@ read_format(struct ks *ks, MDB_txn *txn, int *format)
 }
 
 /*
- * The tokens table: made if missing by a writer (a store of any format:
- * older ones lack it), opened if there by a reader (ks->tokens says).
+ * A table younger than format 3 (tokens, checks): made if missing by a
+ * writer (a store of any format: older ones lack it), opened if there by
+ * a reader (*open says).
  */
 static int
-tokens_open(struct ks *ks)
+extra_open(struct ks *ks, int tb, int *open)
 {
 	MDB_txn	*txn;
 	int	 rc, rdonly = ks->flags & KS_RDONLY;
@@ -346,8 +348,8 @@ tokens_open(struct ks *ks)
 	if ((rc = mdb_txn_begin(ks->env, NULL, rdonly ? MDB_RDONLY : 0,
 	    &txn)) != 0)
 		return (ks_maperr(rc));
-	rc = mdb_dbi_open(txn, tables[T_TOKENS], rdonly ? 0 : MDB_CREATE,
-	    &ks->dbi[T_TOKENS]);
+	rc = mdb_dbi_open(txn, tables[tb], rdonly ? 0 : MDB_CREATE,
+	    &ks->dbi[tb]);
 	if (rc == MDB_NOTFOUND && rdonly) {
 		mdb_txn_abort(txn);
 		return (KS_OK);
@@ -358,8 +360,18 @@ tokens_open(struct ks *ks)
 	}
 	if ((rc = mdb_txn_commit(txn)) != 0)
 		return (ks_maperr(rc));
-	ks->tokens = 1;
+	*open = 1;
 	return (KS_OK);
+}
+
+static int
+extras_open(struct ks *ks)
+{
+	int	rc;
+
+	if ((rc = extra_open(ks, T_TOKENS, &ks->tokens)) != KS_OK)
+		return (rc);
+	return (extra_open(ks, T_CHECKS, &ks->checks));
 }
 
 /*
@@ -449,12 +461,12 @@ open_tables(struct ks *ks, int create)
 	ks->indexed = format >= 2;
 	ks->blobs = format >= 3;
 	if (ks->flags & KS_RDONLY)
-		return (tokens_open(ks));
+		return (extras_open(ks));
 	if (format < 3)
 		rc = upgrade(ks);
 	else
 		rc = ks->converting ? wkd_convert(ks) : KS_OK;
-	return (rc != KS_OK ? rc : tokens_open(ks));
+	return (rc != KS_OK ? rc : extras_open(ks));
 abort:
 	mdb_txn_abort(txn);
 	if (rc == MDB_NOTFOUND && !create)
@@ -1006,6 +1018,9 @@ ks_domain_del(struct ks_txn *t, const char *name)
 	    rc != KS_NOTFOUND)
 		return (rc);
 	if ((rc = tdel(t, T_MTASTS, name, dlen)) != KS_OK &&
+	    rc != KS_NOTFOUND)
+		return (rc);
+	if (t->ks->checks && (rc = tdel(t, T_CHECKS, name, dlen)) != KS_OK &&
 	    rc != KS_NOTFOUND)
 		return (rc);
 	(void)snprintf(prefix, sizeof(prefix), "%s/", name);
@@ -2763,6 +2778,48 @@ ks_mtasts_get(struct ks_txn *t, const char *domain, struct ks_blob *out)
 	return (etag_decode(&v, out));
 }
 
+/*
+ * The last onboarding check of a domain (wkdctl domain check): JSON,
+ * with an ETag as served.
+ */
+int
+ks_check_put(struct ks_txn *t, const char *domain, const void *json,
+    size_t len)
+{
+	MDB_val	 v;
+	int	 rc;
+
+	if (!t->ks->checks)
+		return (KS_RDONLYERR);
+	if (len == 0 || len > KS_CHECK_MAX)
+		return (len == 0 ? KS_INVALID : KS_TOOBIG);
+	if ((rc = tget(t, T_DOMAINS, domain, strlen(domain), &v)) != KS_OK)
+		return (rc);
+	return (tput_etag(t, T_CHECKS, domain, strlen(domain), json, len));
+}
+
+int
+ks_check_get(struct ks_txn *t, const char *domain, struct ks_blob *out)
+{
+	MDB_val	 v;
+	int	 rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!t->ks->checks)
+		return (KS_NOTFOUND);
+	if ((rc = tget(t, T_CHECKS, domain, strlen(domain), &v)) != KS_OK)
+		return (rc);
+	return (etag_decode(&v, out));
+}
+
+int
+ks_check_del(struct ks_txn *t, const char *domain)
+{
+	if (!t->ks->checks)
+		return (KS_NOTFOUND);
+	return (tdel(t, T_CHECKS, domain, strlen(domain)));
+}
+
 /* One-shot reads for the daemon. */
 
 /*
@@ -2985,11 +3042,13 @@ tables_of(const struct ks *ks)
 	return (ks->blobs ? T_CORE : ks->indexed ? T_INDEX_END : T_INDEX);
 }
 
-/* Has t's store table tb open (tokens: if it has that table)? */
+/* Has t's store table tb open (tokens, checks: if it has that table)? */
 static int
 has_table(const struct ks *ks, int tb)
 {
-	return (tb < T_CORE ? tb < tables_of(ks) : ks->tokens);
+	if (tb < T_CORE)
+		return (tb < tables_of(ks));
+	return (tb == T_TOKENS ? ks->tokens : ks->checks);
 }
 
 /*
@@ -3053,6 +3112,7 @@ record_check(struct ks_txn *t, enum ks_table tb, const MDB_val *k,
 	case T_WKD:
 		return (wkd_check(t, k, v));
 	case T_MTASTS:
+	case T_CHECKS:
 		if (v->mv_size < 2 || p[0] != 1 || (elen = p[1]) >=
 		    KS_ETAG_MAX || v->mv_size < 2 + elen)
 			return (KS_CORRUPT);
@@ -3532,4 +3592,16 @@ ks_reader_mtasts(struct ks_reader *r, const char *domain,
 	if ((rc = ks_reader_has_domain(r, domain)) != KS_OK)
 		return (rc);
 	return (ks_mtasts_get(&r->t, domain, out));
+}
+
+int
+ks_reader_check(struct ks_reader *r, const char *domain,
+    struct ks_blob *out)
+{
+	int	rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = ks_reader_has_domain(r, domain)) != KS_OK)
+		return (rc);
+	return (ks_check_get(&r->t, domain, out));
 }

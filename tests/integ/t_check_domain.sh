@@ -194,9 +194,9 @@ expect good.test 0 '^ok: 192.0.2.1 port 443: valid certificate for openpgpkey.go
     "certificate valid"
 expect good.test 0 '^ok: 192.0.2.1 port 443: policy file served' \
     "policy fetched"
-expect good.test 0 '^ok: 192.0.2.1 port 443: key [a-z0-9]{32} served .*as stored' \
+expect good.test 0 '^ok: 192.0.2.1 port 443: a published key served .*as stored' \
     "key fetched, the stored bytes"
-expect good.test 0 '^ok: \[2001:db8::1\] port 443: key [a-z0-9]{32} served .*as stored' \
+expect good.test 0 '^ok: \[2001:db8::1\] port 443: a published key served .*as stored' \
     "key fetched over IPv6 too"
 expect good.test 0 '^ok: TLSA 3 1 1 of openpgpkey.good.test matches the certificate served' \
     "TLSA matches the certificate served"
@@ -236,8 +236,120 @@ expect expired.test 1 '^FAIL: 192.0.2.3 port 443: clients refuse the certificate
 domain_check soon.test soon.service.test
 expect soon.test 0 '^warn: 192.0.2.4 port 443: the certificate for openpgpkey.soon.test expires within 14 days' \
     "certificate expiring in 5 days: a warning, exit 0"
-expect soon.test 0 '^ok: 192.0.2.4 port 443: key [a-z0-9]{32} served' \
+expect soon.test 0 '^ok: 192.0.2.4 port 443: a published key served' \
     "and the rest passes"
+
+# The stored result: each check above was kept as its domain's last check
+# (ks_check_put), the document --json prints; the admin API's last_check.
+jq_() { python3 -c "import json,sys; v=json.load(open(sys.argv[1])); print($2)" "$1"; }
+if ctl domain check --last --json good.test > "$T/good.last" 2>&1 &&
+    [ "$(jq_ "$T/good.last" 'v["version"], v["domain"], v["host"], v["failed"]')" = \
+    "1 good.test openpgpkey.good.test 0" ] &&
+    [ "$(jq_ "$T/good.last" 'len(v["results"]) > 5 and all(r["status"] in ("ok","warn","fail") for r in v["results"])')" = True ] &&
+    jq_ "$T/good.last" 'v["checked"]' | grep -Eq '^20[0-9]{2}-[01][0-9]-[0-3][0-9]T[0-9:]{8}Z$'; then
+	pass "good.test: the check was stored (--last --json)"
+else
+	fail "good.test: the check was stored (--last --json)"
+	sed 's/^/#   /' "$T/good.last"
+fi
+# Its results are the lines printed, in order, area by area.
+grep -E '^(ok|warn|FAIL): ' "$T/good.test.out" > "$T/good.lines"
+ctl domain check --last good.test 2>&1 | grep -E '^(ok|warn|FAIL): ' \
+    > "$T/good.lastlines"
+if [ -s "$T/good.lines" ] && cmp -s "$T/good.lines" "$T/good.lastlines" &&
+    [ "$(jq_ "$T/good.last" '" ".join(sorted(set(r["area"] for r in v["results"])))')" = \
+    "caa dns https store tlsa" ]; then
+	pass "good.test: --last prints the lines the check printed"
+else
+	fail "good.test: --last prints the lines the check printed"
+	diff "$T/good.lines" "$T/good.lastlines" | sed 's/^/#   /'
+fi
+HASH=$(ctl hash alice@good.test 2>/dev/null | awk '{ print $NF }' | grep -Eo '[a-z0-9]{32}' | head -1)
+if [ -n "$HASH" ] && ! grep -qi -e alice -e "$HASH" "$T/good.last"; then
+	pass "stored result names neither the local part nor its hash"
+else
+	fail "stored result names neither the local part nor its hash ($HASH)"
+fi
+if ctl domain check --last --json nocname.test > "$T/nocname.last" &&
+    [ "$(jq_ "$T/nocname.last" '[r["fix"] for r in v["results"] if r["status"] == "fail"][0]')" = \
+    'publish "openpgpkey.nocname.test. CNAME wkd.service.test."' ]; then
+	pass "nocname.test: the failure and its fix stored"
+else
+	fail "nocname.test: the failure and its fix stored"
+	sed 's/^/#   /' "$T/nocname.last"
+fi
+if ctl log good.test 2>&1 | grep -q 'domain checked: 0 failed'; then
+	pass "the audit log records the check"
+else
+	fail "the audit log records the check"
+fi
+
+ctl domain add unchecked.test > /dev/null
+ctl domain check --last unchecked.test > "$T/never.out" 2>&1
+rc=$?
+expect never 1 'unchecked.test: never checked' "a domain never checked: said so, exit 1"
+netns_cli "$WKDCTL" -s "$S" domain check --no-store --json --target \
+    wkd.service.test --cafile "$T/ca.pem" unchecked.test > "$T/nostore.json" 2>&1
+ctl domain check --last unchecked.test > "$T/never.out" 2>&1
+rc=$?
+if [ "$(jq_ "$T/nostore.json" 'v["domain"], v["failed"] > 0')" = "unchecked.test True" ]; then
+	expect never 1 'unchecked.test: never checked' "--no-store --json: printed, not stored"
+else
+	fail "--no-store --json: printed, not stored"
+	sed 's/^/#   /' "$T/nostore.json"
+fi
+netns_cli "$WKDCTL" -s "$S" domain check --json --target wkd.service.test \
+    --cafile "$T/ca.pem" notthere.test > "$T/unhosted.json" 2>&1
+ctl domain add notthere.test > /dev/null
+ctl domain check --last notthere.test > "$T/never.out" 2>&1
+rc=$?
+expect never 1 'never checked' "a domain not hosted when checked: nothing stored"
+
+# The admin API: GET /v1/domains/D's last_check is the stored document.
+SOCK=$T/api.sock
+ctl token add viewer-t > "$T/tok" 2>/dev/null
+"$WKDCTL" -s "$S" serve --socket "$SOCK" > "$T/serve.log" 2>&1 &
+API_PID=$!
+_i=0
+while [ ! -S "$SOCK" ] && [ $_i -lt 100 ]; do sleep 0.1; _i=$((_i + 1)); done
+apiget() {
+	curl -sS --max-time 10 --unix-socket "$SOCK" \
+	    -H "Authorization: Bearer $(cat "$T/tok")" -o "$2" \
+	    "http://localhost/v1/domains/$1"
+}
+if apiget good.test "$T/api.good" &&
+    [ "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["last_check"] == json.load(open(sys.argv[2])))' \
+    "$T/api.good" "$T/good.last")" = True ] &&
+    apiget unchecked.test "$T/api.never" &&
+    [ "$(jq_ "$T/api.never" 'v["last_check"]')" = None ]; then
+	pass "admin API: last_check is the stored check, null if none"
+else
+	fail "admin API: last_check is the stored check, null if none"
+	sed 's/^/#   /' "$T/api.good" "$T/api.never" "$T/serve.log" 2>/dev/null
+fi
+kill "$API_PID" 2>/dev/null
+wait "$API_PID" 2>/dev/null
+
+# A backup carries the checks; removing a domain removes its check.
+mkdir -p "$T/restored"
+if ctl backup "$T/bk" > /dev/null 2>&1 &&
+    "$WKDCTL" -s "$T/restored" init > /dev/null 2>&1 &&
+    "$WKDCTL" -s "$T/restored" restore "$T/bk" > /dev/null 2>&1 &&
+    "$WKDCTL" -s "$T/restored" domain check --last --json good.test \
+    > "$T/restored.last" 2>&1 && cmp -s "$T/good.last" "$T/restored.last"; then
+	pass "backup and restore carry the stored check"
+else
+	fail "backup and restore carry the stored check"
+	sed 's/^/#   /' "$T/restored.last"
+fi
+if ctl domain remove wildok.test > /dev/null 2>&1 &&
+    ctl domain add --no-cert wildok.test > /dev/null 2>&1; then
+	ctl domain check --last wildok.test > "$T/never.out" 2>&1
+	rc=$?
+	expect never 1 'wildok.test: never checked' "a removed domain's check goes with it"
+else
+	fail "a removed domain's check goes with it (remove/add)"
+fi
 
 # Still serving, logs clean.
 for p in wkdd wkdd-old wkdd-soon; do

@@ -262,6 +262,9 @@ t_lifecycle(struct ks *ks)
 	/* A signature packet (tag 2), new format, 3 bytes. */
 	const unsigned char	 sig[] = { 0xc2, 3, 4, 0x20, 0 };
 	const char		*pol = "version: STSv1\r\nmode: testing\r\n";
+	const char		*chk = "{\"version\":1,\"failed\":0}";
+	static char		 big[KS_CHECK_MAX + 1];
+	struct ks_reader	*r;
 
 	memset(&ci, 0, sizeof(ci));
 	(void)snprintf(ci.fpr, sizeof(ci.fpr), FPR_A);
@@ -343,10 +346,29 @@ t_lifecycle(struct ks *ks)
 	is_int(ks_mtasts_put(t, "nope.org", pol, strlen(pol)), KS_NOTFOUND,
 	    "MTA-STS policy for an unknown domain refused");
 	E(ks_mtasts_put(t, "example.org", pol, strlen(pol)));
+	is_int(ks_check_put(t, "nope.org", chk, strlen(chk)), KS_NOTFOUND,
+	    "check result for an unknown domain refused");
+	is_int(ks_check_put(t, "example.org", chk, 0), KS_INVALID,
+	    "empty check result refused");
+	is_int(ks_check_put(t, "example.org", big, KS_CHECK_MAX + 1),
+	    KS_TOOBIG, "check result over KS_CHECK_MAX refused");
+	is_int(ks_check_get(t, "example.org", &b), KS_NOTFOUND,
+	    "never checked: KS_NOTFOUND");
+	E(ks_check_put(t, "example.org", "{}", 2));
+	E(ks_check_put(t, "example.org", chk, strlen(chk)));
 	E(ks_txn_commit(t));
 	E(ks_serve_mtasts(ks, "example.org", &b));
 	ok(b.len == strlen(pol) && b.etag[0] == '"', "MTA-STS policy served");
 	ks_blob_free(&b);
+	E(ks_reader_new(ks, &r));
+	E(ks_reader_check(r, "example.org", &b));
+	ok(b.len == strlen(chk) && memcmp(b.data, chk, b.len) == 0 &&
+	    b.etag[0] == '"', "check result read back by a reader, replaced");
+	ks_blob_free(&b);
+	is_int(ks_reader_check(r, "nope.org", &b), KS_NOTFOUND,
+	    "reader: no check for a domain not hosted");
+	ks_reader_end(r);
+	ks_reader_free(r);
 
 	E(ks_txn_begin(ks, 0, &t));
 	E(ks_cert_del(t, FPR_A));
@@ -373,6 +395,10 @@ t_domain_del(struct ks *ks)
 	    "removed domain's policy is gone");
 	is_int(ks_serve_mtasts(ks, "example.org", &b), KS_NOTFOUND,
 	    "removed domain's MTA-STS policy is gone");
+	E(ks_txn_begin(ks, KS_RDONLY, &t));
+	is_int(ks_check_get(t, "example.org", &b), KS_NOTFOUND,
+	    "removed domain's check result is gone");
+	ks_txn_abort(t);
 	E(ks_has_domain(ks, "example.net"));
 	E(ks_txn_begin(ks, KS_RDONLY, &t));
 	E(ks_addr_get(t, "al@example.org", &a));
