@@ -63,6 +63,17 @@ check_fmt(char *buf, size_t bufsz, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* A result as a line: "ok: ...", "warn: ..." or "FAIL: ... — fix: FIX". */
+static void
+check_print(const char *status, const char *detail, const char *fix)
+{
+	printf("%s: %s", strcmp(status, "fail") == 0 ? "FAIL" : status,
+	    detail);
+	if (fix != NULL)
+		printf(" — fix: %s", fix);
+	printf("\n");
+}
+
 /*
  * One result: kept for the record and, unless --json, printed as a line:
  * "ok: ...", "warn: ..." or "FAIL: ... — fix: FIX".
@@ -82,13 +93,8 @@ check_line(struct check *c, const char *status, const char *fix,
 			(void)json_object_set_new(r, "fix", json_string(fix));
 		(void)json_array_append_new(c->results, r);
 	}
-	if (c->dc->json)
-		return;
-	printf("%s: %s", strcmp(status, "fail") == 0 ? "FAIL" : status,
-	    detail);
-	if (fix != NULL)
-		printf(" — fix: %s", fix);
-	printf("\n");
+	if (!c->dc->json)
+		check_print(status, detail, fix);
 }
 
 void
@@ -256,8 +262,10 @@ check_hosted(struct check *c, const char *store, size_t mapsize)
 		c->ks = NULL;
 		return;
 	}
-	if ((rc = ks_has_domain(c->ks, c->dom)) == KS_OK)
+	if ((rc = ks_has_domain(c->ks, c->dom)) == KS_OK) {
+		c->hosted = 1;
 		check_ok(c, "%s is hosted here", c->dom);
+	}
 	else if (rc == KS_NOTFOUND) {
 		check_fmt(fix, sizeof(fix), "wkdctl domain add %s", c->dom);
 		check_fail(c, fix, "%s is not hosted here", c->dom);
@@ -686,6 +694,15 @@ check_store(struct ctl *ctl, const char *dom, const char *doc,
 	return (store_commit(ctl, txn));
 }
 
+/* The string at key of o, or dflt. */
+static const char *
+check_str(const json_t *o, const char *key, const char *dflt)
+{
+	const char	*v = json_string_value(json_object_get(o, key));
+
+	return (v != NULL ? v : dflt);
+}
+
 /* --last: the stored result, as JSON or as the lines it was printed as. */
 static int
 check_last(struct ctl *ctl, const char *dom, int asjson)
@@ -693,14 +710,15 @@ check_last(struct ctl *ctl, const char *dom, int asjson)
 	struct ks_txn	*txn;
 	struct ks_blob	 b;
 	json_t		*doc, *r;
-	json_error_t	 je;
+	json_int_t	 warns;
 	size_t		 i;
 	int		 rc;
 
 	if (store_begin(ctl, KS_RDONLY, &txn) == -1)
 		return (1);
-	if ((rc = ks_check_get(txn, dom, &b)) != KS_OK) {
-		ks_txn_abort(txn);
+	rc = ks_check_get(txn, dom, &b);
+	ks_txn_abort(txn);
+	if (rc != KS_OK) {
 		if (rc == KS_NOTFOUND)
 			warnx("%s: never checked (wkdctl domain check %s)",
 			    dom, dom);
@@ -708,44 +726,27 @@ check_last(struct ctl *ctl, const char *dom, int asjson)
 			warnx("%s: %s", dom, store_strerror(rc));
 		return (1);
 	}
-	ks_txn_abort(txn);
-	if ((doc = json_loadb((const char *)b.data, b.len, 0, &je)) == NULL ||
-	    !json_is_array(json_object_get(doc, "results"))) {
-		ks_blob_free(&b);
+	doc = json_loadb((const char *)b.data, b.len, 0, NULL);
+	ks_blob_free(&b);
+	if (doc == NULL || !json_is_array(json_object_get(doc, "results"))) {
 		json_decref(doc);
 		warnx("%s: the stored check is not a check's result", dom);
 		return (1);
 	}
-	ks_blob_free(&b);
+	rc = 0;
 	if (asjson) {
 		rc = json_dumpf(doc, stdout, JSON_INDENT(2)) == 0 ? 0 : 1;
 		printf("\n");
 	} else {
-		printf("checked %s\n", json_string_value(json_object_get(doc,
-		    "checked")) != NULL ? json_string_value(json_object_get(
-		    doc, "checked")) : "?");
-		json_array_foreach(json_object_get(doc, "results"), i, r) {
-			const char *st = json_string_value(json_object_get(r,
-			    "status"));
-			const char *fix = json_string_value(json_object_get(r,
-			    "fix"));
-
-			printf("%s: %s", st != NULL && strcmp(st, "fail") ==
-			    0 ? "FAIL" : st != NULL ? st : "?",
-			    json_string_value(json_object_get(r, "detail")) !=
-			    NULL ? json_string_value(json_object_get(r,
-			    "detail")) : "");
-			if (fix != NULL)
-				printf(" — fix: %s", fix);
-			printf("\n");
-		}
+		printf("checked %s\n", check_str(doc, "checked", "?"));
+		json_array_foreach(json_object_get(doc, "results"), i, r)
+			check_print(check_str(r, "status", "?"),
+			    check_str(r, "detail", ""),
+			    check_str(r, "fix", NULL));
+		warns = json_integer_value(json_object_get(doc, "warnings"));
 		printf("%s: %lld failed, %lld warning%s\n", dom,
 		    (long long)json_integer_value(json_object_get(doc,
-		    "failed")), (long long)json_integer_value(
-		    json_object_get(doc, "warnings")),
-		    json_integer_value(json_object_get(doc, "warnings")) ==
-		    1 ? "" : "s");
-		rc = 0;
+		    "failed")), (long long)warns, warns == 1 ? "" : "s");
 	}
 	json_decref(doc);
 	if (fflush(stdout) == EOF) {
@@ -762,7 +763,7 @@ check_cmd(struct ctl *ctl, int argc, char **argv)
 	struct check	 c;
 	json_t		*doc;
 	char		*text = NULL;
-	int		 i, hosted, rc;
+	int		 i, rc;
 
 	if ((i = zone_getopt(argc, argv, &dc, 1, CHECK_USAGE)) == -1)
 		return (2);
@@ -790,7 +791,6 @@ check_cmd(struct ctl *ctl, int argc, char **argv)
 
 	c.area = "store";
 	check_hosted(&c, ctl->store, ctl->mapsize);
-	hosted = c.ks != NULL && ks_has_domain(c.ks, c.dom) == KS_OK;
 	c.area = "dns";
 	check_host(&c);
 	c.area = "caa";
@@ -810,7 +810,7 @@ check_cmd(struct ctl *ctl, int argc, char **argv)
 	    (text = json_dumps(doc, JSON_COMPACT)) == NULL) {
 		warnx("out of memory");
 		rc = 1;
-	} else if (hosted && !dc.nostore && check_store(ctl, c.dom, text,
+	} else if (c.hosted && !dc.nostore && check_store(ctl, c.dom, text,
 	    c.fails, c.warns) == -1)
 		rc = 1;
 	if (dc.json && doc != NULL) {

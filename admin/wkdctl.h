@@ -1425,6 +1425,7 @@ struct check {
 	size_t			 naddrs;
 	/* TLSA hash of the certificate served (HTTPS) or configured. */
 	int			 host_ok;	/* Reaches the service. */
+	int			 hosted;	/* The domain is hosted here. */
 	unsigned char		 tlsa[DNS_TLSA_LEN];
 	int			 have_tlsa;
 	const char		*tlsa_from;

@@ -2766,16 +2766,23 @@ ks_mtasts_put(struct ks_txn *t, const char *domain, const void *data,
 	return (tput_etag(t, T_MTASTS, domain, strlen(domain), data, len));
 }
 
-int
-ks_mtasts_get(struct ks_txn *t, const char *domain, struct ks_blob *out)
+/* The etag + bytes record of domain in table tb into *out. */
+static int
+etag_get(struct ks_txn *t, int tb, const char *domain, struct ks_blob *out)
 {
 	MDB_val	 v;
 	int	 rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = tget(t, T_MTASTS, domain, strlen(domain), &v)) != KS_OK)
+	if ((rc = tget(t, tb, domain, strlen(domain), &v)) != KS_OK)
 		return (rc);
 	return (etag_decode(&v, out));
+}
+
+int
+ks_mtasts_get(struct ks_txn *t, const char *domain, struct ks_blob *out)
+{
+	return (etag_get(t, T_MTASTS, domain, out));
 }
 
 /*
@@ -2801,15 +2808,11 @@ ks_check_put(struct ks_txn *t, const char *domain, const void *json,
 int
 ks_check_get(struct ks_txn *t, const char *domain, struct ks_blob *out)
 {
-	MDB_val	 v;
-	int	 rc;
-
-	memset(out, 0, sizeof(*out));
-	if (!t->ks->checks)
+	if (!t->ks->checks) {
+		memset(out, 0, sizeof(*out));
 		return (KS_NOTFOUND);
-	if ((rc = tget(t, T_CHECKS, domain, strlen(domain), &v)) != KS_OK)
-		return (rc);
-	return (etag_decode(&v, out));
+	}
+	return (etag_get(t, T_CHECKS, domain, out));
 }
 
 int
