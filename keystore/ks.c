@@ -45,6 +45,7 @@
  * is.
  */
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -66,6 +67,12 @@
 #define KS_FORMAT_1	"1"	/* And without indexes. */
 #define UPGRADE_KEY	"wkd-upgrade"	/* meta: format 2 wkd records left. */
 #define KS_MAPSIZE	((size_t)1 << 30)
+/*
+ * Free bytes under which an EIO of a commit is the filesystem filling up
+ * (ks_writeerr()): LMDB writes up to 64 pages at once, each at most a
+ * 256 KiB key's overflow run.
+ */
+#define KS_DISKFULL_SLACK	(64ULL * 256 * 1024)
 #define KS_LMDB_KEY_MAX	511	/* mdb_env_get_maxkeysize(), as built. */
 
 /*
@@ -158,9 +165,36 @@ ks_maperr(int rc)
 		return (KS_EXISTS);
 	case MDB_MAP_FULL:
 		return (KS_FULL);
+	case ENOSPC:
+	case EDQUOT:
+		return (KS_DISKFULL);
 	default:
 		return (rc);
 	}
+}
+
+/*
+ * A write of ks's that failed with rc: LMDB turns a short write(2), the
+ * way a full filesystem first shows, into EIO.  If statvfs(2) then finds
+ * the store's filesystem full (less free than LMDB writes at once), say
+ * so: KS_DISKFULL.  Else as ks_maperr().
+ */
+static int
+ks_writeerr(struct ks *ks, int rc)
+{
+	struct statvfs	 sv;
+	const char	*dir;
+	unsigned long long free;
+
+	if (rc == EIO && mdb_env_get_path(ks->env, &dir) == 0 &&
+	    statvfs(dir, &sv) == 0) {
+		/* root may write into the blocks kept for it. */
+		free = (unsigned long long)(geteuid() == 0 ? sv.f_bfree :
+		    sv.f_bavail) * sv.f_frsize;
+		if (free < KS_DISKFULL_SLACK)
+			return (KS_DISKFULL);
+	}
+	return (ks_maperr(rc));
 }
 
 /* Fault-injection wrappers around the LMDB calls that change things. */
@@ -215,6 +249,8 @@ ks_strerror(int rc)
 		return ("store opened read-only");
 	case KS_FAULT:
 		return ("injected fault");
+	case KS_DISKFULL:
+		return ("disk full");
 	default:
 		/* errno values and LMDB's own codes. */
 		return (mdb_strerror(rc));
@@ -667,8 +703,9 @@ ks_txn_commit(struct ks_txn *t)
 		rc = KS_FAULT;
 	} else
 		rc = mdb_txn_commit(t->txn);	/* Frees txn even on error. */
+	rc = ks_writeerr(t->ks, rc);
 	free(t);
-	return (ks_maperr(rc));
+	return (rc);
 }
 
 void
