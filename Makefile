@@ -164,14 +164,17 @@ test: test-deps
 	@$(MAKE) --no-print-directory test-bins
 	@O=$(O) tests/run
 
-# Benchmarks (bench/run): BENCH_N, BENCH_DIR, BENCH_KEEP, BENCH_WKS; the
+# Benchmarks (bench/run): BENCH_N, BENCH_DIR, BENCH_KEEP, BENCH_WKS,
+# BENCH_CRASH, BENCH_PART; the
 # figures go to stdout and, as markdown, to $(O)/bench/results.md.
 BENCH_N	?= 1000 100000 1000000 10000000
+# bench/crash.sh's kill -9 trials (t_crash's 50 in make test).
+BENCH_CRASH ?= 500
 bench:
 	@scripts/deps bench
 	@$(MAKE) --no-print-directory all $(O)/bench/gen $(O)/bench/split \
 	    $(O)/bench/noresume.so $(O)/tests/t_pgpfast
-	@O=$(O) BENCH_N="$(BENCH_N)" bench/run
+	@O=$(O) BENCH_N="$(BENCH_N)" BENCH_CRASH="$(BENCH_CRASH)" bench/run
 
 run: deps
 	@$(MAKE) --no-print-directory all
