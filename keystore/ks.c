@@ -44,6 +44,7 @@
  * records alike, so a store of any of the three formats is served as it
  * is.
  */
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
@@ -3167,43 +3168,27 @@ record_check(struct ks_txn *t, enum ks_table tb, const MDB_val *k,
 }
 
 /*
- * LMDB's two meta pages, read before LMDB maps the file: their magic,
- * and the same page size in both (which places the second), fitting the
- * file.  LMDB itself would read a meta page wherever a damaged size says,
- * past the end of the file.
+ * The file's LMDB structure, checked on its bytes before LMDB maps it
+ * (lmdbfile.c): LMDB itself would follow a damaged page number, offset or
+ * size past a page or the file, and assert or fault.  KS_INVALID if it is
+ * no LMDB file, KS_CORRUPT if a damaged one.
  */
-#define LMDB_MAGIC	0xBEEFC0DEU
-#define LMDB_OFF_MAGIC	16	/* After the page header. */
-#define LMDB_OFF_PSIZE	40	/* mm_dbs[FREE_DBI].md_pad. */
 static int
 file_header(const char *file, size_t size)
 {
-	unsigned char	 b[LMDB_OFF_PSIZE + 4];
-	uint32_t	 magic, psize, first = 0;
-	ssize_t		 n;
-	int		 fd, i;
+	void	*p;
+	int	 fd, rc;
 
 	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1)
 		return (errno);
-	/* Both meta pages: page 0, then page 1 one page size further. */
-	for (i = 0; i < 2; i++) {
-		n = pread(fd, b, sizeof(b), (off_t)first * i);
-		memcpy(&magic, b + LMDB_OFF_MAGIC, sizeof(magic));
-		memcpy(&psize, b + LMDB_OFF_PSIZE, sizeof(psize));
-		if (n != (ssize_t)sizeof(b) || magic != LMDB_MAGIC) {
-			(void)close(fd);
-			return (i == 0 ? KS_INVALID : KS_CORRUPT);
-		}
-		if (psize < 512 || psize > 65536 ||
-		    (psize & (psize - 1)) != 0 || 2 * (size_t)psize > size ||
-		    (i == 1 && psize != first)) {
-			(void)close(fd);
-			return (KS_CORRUPT);
-		}
-		first = psize;
-	}
+	p = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+	rc = errno;
 	(void)close(fd);
-	return (KS_OK);
+	if (p == MAP_FAILED)
+		return (rc);
+	rc = ks_lmdb_check(p, size);
+	(void)munmap(p, size);
+	return (rc);
 }
 
 /*
