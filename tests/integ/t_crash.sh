@@ -1,7 +1,8 @@
 #!/bin/sh
 # t_crash: kill -9 of wkdctl import at random points of a large import
 # (Debian's keyring, 900 keys, in batches of 25), CRASH_TRIALS times
-# (default 50, stopping early after CRASH_BUDGET seconds, default 75),
+# (default 50; no trial starts after CRASH_BUDGET seconds, default 240:
+# about 45 s on 2 idle CPUs, more under ASan or a loaded machine),
 # while wkdd serves the store throughout: after each kill the store
 # opens, every address the import had reported as published is published,
 # every address the store publishes is served with the key it names
@@ -28,7 +29,7 @@ start_wkdd || finish
 python3 "$TOP/tests/integ/crash.py" --wkdctl "$WKDCTL" --store "$STORE" \
     --base "$T/base.mdb" --ring "$DK_RING" --users "$T/dk/users.tsv" \
     --port "$PORT" --ca "$T/ca.pem" --trials "$TRIALS" \
-    --budget "${CRASH_BUDGET:-75}" > "$T/crash.out" 2>&1
+    --budget "${CRASH_BUDGET:-240}" > "$T/crash.out" 2>&1
 rc=$?
 show "$T/crash.out"
 fig() {
@@ -37,7 +38,7 @@ fig() {
 ok $rc "crash.py: no problem found"
 is "$(fig trials)" "$TRIALS" "$TRIALS trials"
 check "most kills landed mid-import ($(fig killed) of $(fig trials))" \
-    test "$(fig killed)" -ge $((TRIALS * 3 / 4))
+    test "$(fig killed)" -ge $((TRIALS / 2))
 is "$(fig problems)" 0 "after each kill: the store opens, what was reported is published, all it publishes served as named, backup checks"
 check "the client made requests throughout ($(fig requests))" \
     test "$(fig requests)" -gt "$TRIALS"
