@@ -9,14 +9,14 @@
 # made, the same import succeeds.  A full map ("store full (raise
 # store-size)") is t_import_bad's.
 if [ -z "${WKDD_DISKFULL_NS:-}" ] && [ "$(id -u)" = 0 ] &&
-    command -v unshare >/dev/null 2>&1; then
+    unshare -m --propagation private true 2>/dev/null; then
 	WKDD_DISKFULL_NS=1 exec unshare -m --propagation private sh "$0" "$@"
 fi
 . "${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/integ/lib.sh"
 . "$TOP/tests/integ/debkeys.sh"
 
 [ -n "${WKDD_DISKFULL_NS:-}" ] ||
-    skip_all "needs root and unshare(1) (a tmpfs in a mount namespace)"
+    skip_all "needs root and unshare -m (a tmpfs in a mount namespace)"
 need curl certtool mdb_dump
 need_wkdctl
 debian_keys
