@@ -175,19 +175,20 @@ ks_maperr(int rc)
 }
 
 /*
- * A write of ks's that failed with rc: LMDB turns a short write(2), the
- * way a full filesystem first shows, into EIO.  If statvfs(2) then finds
- * the store's filesystem full (less free than LMDB writes at once), say
- * so: KS_DISKFULL.  Else as ks_maperr().
+ * A write to env's file that failed with rc: LMDB turns a short write(2),
+ * the way a full filesystem first shows, into EIO.  If statvfs(2) then
+ * finds the store's filesystem full (less free than LMDB writes at once),
+ * say so: KS_DISKFULL.  Else as ks_maperr().  A commit writes; so may a
+ * put, when a large transaction spills its dirty pages to the file.
  */
 static int
-ks_writeerr(struct ks *ks, int rc)
+ks_writeerr(MDB_env *env, int rc)
 {
 	struct statvfs	 sv;
 	const char	*dir;
 	unsigned long long free;
 
-	if (rc == EIO && mdb_env_get_path(ks->env, &dir) == 0 &&
+	if (rc == EIO && mdb_env_get_path(env, &dir) == 0 &&
 	    statvfs(dir, &sv) == 0) {
 		/* root may write into the blocks kept for it. */
 		free = (unsigned long long)(geteuid() == 0 ? sv.f_bfree :
@@ -202,9 +203,13 @@ ks_writeerr(struct ks *ks, int rc)
 static int
 db_put(MDB_txn *t, MDB_dbi d, MDB_val *k, MDB_val *v, unsigned fl)
 {
+	int	 rc;
+
 	if (KS_FAULT_HIT())
 		return (KS_FAULT);
-	return (mdb_put(t, d, k, v, fl));
+	if ((rc = mdb_put(t, d, k, v, fl)) == EIO)
+		rc = ks_writeerr(mdb_txn_env(t), rc);
+	return (rc);
 }
 
 static int
@@ -704,7 +709,7 @@ ks_txn_commit(struct ks_txn *t)
 		rc = KS_FAULT;
 	} else
 		rc = mdb_txn_commit(t->txn);	/* Frees txn even on error. */
-	rc = ks_writeerr(t->ks, rc);
+	rc = ks_writeerr(t->ks->env, rc);
 	free(t);
 	return (rc);
 }
