@@ -21,7 +21,7 @@ SAN	 = $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-sanitize-recover=all \
 O	?= build$(if $(SANITIZE),-san)
 
 WKDD_PKGS  = libmicrohttpd gnutls lmdb libidn2 libsystemd
-ADMIN_PKGS = librnp gnutls lmdb libidn2 libmicrohttpd jansson libcurl
+ADMIN_PKGS = librnp gnutls lmdb libidn2 libmicrohttpd jansson libcurl libunbound
 KS_PKGS	   = gnutls lmdb libidn2
 
 CPPFLAGS += -D_GNU_SOURCE -Ikeystore -Iwkdd -DWKDD_VERSION='"$(VERSION)"'

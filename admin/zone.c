@@ -126,7 +126,8 @@ zone_print(FILE *fp, const struct zone_conf *dc, const char *domain,
 
 enum {
 	OPT_TARGET = 256, OPT_ADDRESS, OPT_CAA, OPT_TLSRPT, OPT_CERT,
-	OPT_TLSDIR, OPT_CAFILE, OPT_PORT, OPT_JSON, OPT_NOSTORE, OPT_LAST
+	OPT_TLSDIR, OPT_CAFILE, OPT_PORT, OPT_JSON, OPT_NOSTORE, OPT_LAST,
+	OPT_ALL, OPT_RESOLVER, OPT_ANCHOR, OPT_CAAREC
 };
 
 int
@@ -145,6 +146,9 @@ zone_getopt(int argc, char **argv, struct zone_conf *dc, int check,
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "no-store", no_argument, NULL, OPT_NOSTORE },
 		{ "last", no_argument, NULL, OPT_LAST },
+		{ "all", no_argument, NULL, OPT_ALL },
+		{ "resolver", required_argument, NULL, OPT_RESOLVER },
+		{ "trust-anchor", required_argument, NULL, OPT_ANCHOR },
 		{ NULL, 0, NULL, 0 }
 	};
 	unsigned char	 buf[sizeof(struct in6_addr)];
@@ -186,6 +190,7 @@ zone_getopt(int argc, char **argv, struct zone_conf *dc, int check,
 				    "letsencrypt.org)", msg);
 				goto usage;
 			}
+			dc->caa_on = 1;
 			break;
 		case OPT_TLSRPT:	/* As tlsrpt-rua. */
 			if (conf_valid_rua(optarg, msg, sizeof(msg)) == -1) {
@@ -216,6 +221,21 @@ zone_getopt(int argc, char **argv, struct zone_conf *dc, int check,
 				goto usage;
 			}
 			dc->port = (unsigned)l;
+			break;
+		case OPT_RESOLVER:
+			if (!check)
+				goto usage;
+			dc->resolver = optarg;
+			break;
+		case OPT_ANCHOR:
+			if (!check)
+				goto usage;
+			dc->anchor = optarg;
+			break;
+		case OPT_ALL:
+			if (!check)
+				goto usage;
+			dc->all = 1;
 			break;
 		case OPT_JSON:
 		case OPT_NOSTORE:

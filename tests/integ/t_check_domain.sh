@@ -47,7 +47,7 @@ ctl() { "$WKDCTL" -s "$S" "$@"; }
 # by wkdd at 192.0.2.1, one that expired in 2020 for the wkdd at 192.0.2.3,
 # one expiring in 5 days for the wkdd at 192.0.2.4.
 DOMS="good.test nocname.test wild.test badtlsa.test caa.test expired.test
-    soon.test wildok.test"
+    soon.test wildok.test unsigned.test bogus.test"
 mkcert() {	# OUT KEY TEMPLATE-LINES
 	(umask 077 && certtool --generate-privkey --key-type=ecdsa \
 	    --outfile "$2" >/dev/null 2>&1) &&
@@ -64,6 +64,7 @@ if certtool --generate-privkey --key-type=ecdsa --outfile "$T/ca.key" \
     --template "$T/ca.tmpl" --outfile "$T/ca.pem" >/dev/null 2>&1 &&
     mkcert "$T/cert.pem" "$T/key.pem" "cn = \"openpgpkey.good.test\"
 $(for d in $DOMS; do echo "dns_name = \"openpgpkey.$d\""; done)
+dns_name = "nocname.test"
 tls_www_server
 expiration_days = 30" &&
     mkcert "$T/soon.pem" "$T/soon.key" 'cn = "openpgpkey.soon.test"
@@ -90,7 +91,8 @@ ctl init >/dev/null || ok=0
 for d in $DOMS; do
 	ctl domain add "$d" >/dev/null || ok=0
 done
-for a in alice@good.test alice@expired.test alice@soon.test; do
+for a in alice@good.test alice@expired.test alice@soon.test \
+    alice@nocname.test; do
 	gpg -q --batch --pinentry-mode loopback --passphrase '' \
 	    --quick-gen-key "Alice <$a>" ed25519 default never >/dev/null 2>&1 &&
 	gpg -q --batch --export "=Alice <$a>" > "$T/$a.pgp" &&
@@ -123,7 +125,10 @@ else
 	finish
 fi
 
-# DNS.  good.test's zone is what wkdctl dns prints (comments dropped).
+# DNS, DNSSEC-signed: a root zone (its DS the trust anchor) and test.
+# delegate to each zone; all signed but unsigned.test and bogus.test.
+# good.test's zone is what wkdctl dns prints (comments dropped).
+netns_dnssec || { fail "netns_dnssec (ldnsutils)"; finish; }
 if ctl dns --target wkd.service.test --caa testca.test \
     --cert "$T/cert.pem" good.test > "$T/good.dns" 2> "$T/dns.err" &&
     grep -q '^openpgpkey.good.test.	3600	IN	CNAME	wkd.service.test.$' \
@@ -140,11 +145,21 @@ wkd	AAAA	$NETNS_SRV6
 old	A	192.0.2.3
 soon	A	192.0.2.4
 EOF
+# No openpgpkey record; the apex is wkdd (the direct method works).
 netns_zone nocname.test <<EOF
+@	A	$NETNS_SRV4
 www	A	192.0.2.50
 EOF
+# The wildcard captures openpgpkey.wild.test: a host without HTTPS.
+netns_addr 192.0.2.50 || { fail "setup: netns_addr 192.0.2.50"; finish; }
 netns_zone wild.test <<EOF
 *	A	192.0.2.50
+EOF
+netns_zone unsigned.test unsigned <<EOF
+openpgpkey	CNAME	wkd.service.test.
+EOF
+netns_zone bogus.test bogus <<EOF
+openpgpkey	CNAME	wkd.service.test.
 EOF
 netns_zone wildok.test <<EOF
 *	CNAME	wkd.service.test.
@@ -172,7 +187,8 @@ fi
 # in $T/DOMAIN.out, exit status in $rc.
 domain_check() {
 	netns_cli "$WKDCTL" -s "$S" domain check --target "$2" \
-	    --caa testca.test --cafile "$T/ca.pem" "$1" > "$T/$1.out" 2>&1
+	    --caa testca.test --cafile "$T/ca.pem" \
+	    --trust-anchor "$NETNS_ANCHOR" "$1" > "$T/$1.out" 2>&1
 	rc=$?
 }
 # expect DOMAIN RC REGEX NAME: exit status and a line matching REGEX.
@@ -239,12 +255,92 @@ expect soon.test 0 '^warn: 192.0.2.4 port 443: the certificate for openpgpkey.so
 expect soon.test 0 '^ok: 192.0.2.4 port 443: a published key served' \
     "and the rest passes"
 
+# DNSSEC: each DNS verdict says whether it was validated.
+expect good.test 0 '^ok: good.test is signed: DNSSEC validates' \
+    "signed zone: secure"
+domain_check unsigned.test wkd.service.test
+expect unsigned.test 0 '^ok: unsigned.test is unsigned \(no DNSSEC\)' \
+    "unsigned zone reported as unsigned, exit 0"
+expect unsigned.test 0 '^ok: no TLSA record for openpgpkey.unsigned.test; its zone is unsigned, and TLSA \(DANE\) needs DNSSEC' \
+    "unsigned zone: no TLSA advice, DANE needs DNSSEC"
+domain_check bogus.test wkd.service.test
+expect bogus.test 1 '^FAIL: bogus.test: DNSSEC validation fails \(bogus: .*signature.* — fix: fix the zone.s DNSSEC signatures' \
+    "bad signatures: bogus, with the fix"
+expect bogus.test 1 '^FAIL: openpgpkey.bogus.test: DNSSEC validation fails \(bogus\)' \
+    "bogus: openpgpkey record unusable"
+
+# No resolver: said so, the zone not blamed, nothing stored.
+netns_cli "$WKDCTL" -s "$S" domain check --target wkd.service.test \
+    --cafile "$T/ca.pem" --trust-anchor "$NETNS_ANCHOR" \
+    --resolver 192.0.2.1@5353 unsigned.test > "$T/nores.out" 2>&1
+rc=$?
+expect nores 1 '^FAIL: no working resolver at 192.0.2.1@5353: nothing checked in DNS' \
+    "no resolver: said so, exit 1"
+if ! grep -Eq 'openpgpkey.unsigned.test|^GnuPG' "$T/nores.out" &&
+    grep -q 'not stored' "$T/nores.out"; then
+	pass "no resolver: nothing said of the zone, nothing stored"
+else
+	fail "no resolver: nothing said of the zone, nothing stored"
+	sed 's/^/#   /' "$T/nores.out"
+fi
+
+# Per-client verdicts, as in the stored document (version 2).
+jq_() { python3 -c "import json,sys; v=json.load(open(sys.argv[1])); print($2)" "$1"; }
+# verdicts DOMAIN NAME WANT: "client method status" of each client.
+verdicts() {
+	ctl domain check --last --json "$1" > "$T/$1.v" 2>&1
+	got=$(jq_ "$T/$1.v" '"; ".join("%s %s %s" % (c["client"], c["method"], c["status"]) for c in v["clients"])')
+	if [ "$got" = "$3" ]; then
+		pass "$1: clients: $2"
+	else
+		fail "$1: clients: $2"
+		echo "#   got:  $got"
+		echo "#   want: $3"
+		grep -E '^[A-Z].*method' "$T/$1.out" | sed 's/^/#   /'
+	fi
+}
+verdicts good.test "all find keys by the advanced method" \
+    "GnuPG advanced ok; Sequoia advanced ok; Thunderbird advanced ok; OpenPGP.js/Mailvelope advanced ok; OpenKeychain advanced ok"
+verdicts nocname.test "no openpgpkey record: all use the direct method, which works" \
+    "GnuPG direct ok; Sequoia direct ok; Thunderbird direct ok; OpenPGP.js/Mailvelope direct ok; OpenKeychain direct ok"
+verdicts wild.test "wildcard captures openpgpkey: gpg, Mailvelope, OpenKeychain stuck on it" \
+    "GnuPG advanced fail; Sequoia direct fail; Thunderbird direct fail; OpenPGP.js/Mailvelope advanced fail; OpenKeychain advanced fail"
+verdicts expired.test "expired certificate: no fall-back for gpg and OpenKeychain" \
+    "GnuPG advanced fail; Sequoia direct fail; Thunderbird direct fail; OpenPGP.js/Mailvelope advanced fail; OpenKeychain advanced fail"
+if [ "$(jq_ "$T/wild.test.v" '[c["fix"] for c in v["clients"] if c["client"] == "GnuPG"][0]')" = \
+    'publish "openpgpkey.wild.test. CNAME wkd.service.test."' ] &&
+    jq_ "$T/wild.test.v" '[c["detail"] for c in v["clients"] if c["client"] == "GnuPG"][0]' |
+    grep -q 'does not fall back: the wildcard' &&
+    [ "$(jq_ "$T/expired.test.v" '[c["fix"] for c in v["clients"] if c["client"] == "OpenKeychain"][0]')" = \
+    'renew the certificate' ]; then
+	pass "client verdicts carry the cause and the fix"
+else
+	fail "client verdicts carry the cause and the fix"
+	sed 's/^/#   /' "$T/wild.test.v"
+fi
+if [ "$(jq_ "$T/good.test.v" 'v["dnssec"], v["resolver"], v["methods"]["advanced"]["status"], v["methods"]["advanced"]["host"], v["methods"]["direct"]["resolves"]')" = \
+    "secure $NETNS_DNS ok openpgpkey.good.test False" ] &&
+    [ "$(jq_ "$T/nocname.test.v" 'v["methods"]["advanced"]["resolves"], v["methods"]["direct"]["status"], v["methods"]["direct"]["key"]')" = \
+    "False ok True" ] &&
+    [ "$(ctl domain check --last --json unsigned.test | python3 -c 'import json,sys; v=json.load(sys.stdin); print(v["dnssec"], sorted(set(r.get("dnssec", "-") for r in v["results"] if r["area"] in ("dns", "tlsa"))))')" = \
+    "insecure ['insecure']" ] &&
+    [ "$(ctl domain check --last --json bogus.test | python3 -c 'import json,sys; print(json.load(sys.stdin)["dnssec"])')" = bogus ]; then
+	pass "stored v2 document: resolver, dnssec, methods"
+else
+	fail "stored v2 document: resolver, dnssec, methods"
+	sed 's/^/#   /' "$T/good.test.v"
+fi
+if grep -qi -e alice "$T"/*.v; then
+	fail "verdicts name no local part"
+else
+	pass "verdicts name no local part"
+fi
+
 # The stored result: each check above was kept as its domain's last check
 # (ks_check_put), the document --json prints; the admin API's last_check.
-jq_() { python3 -c "import json,sys; v=json.load(open(sys.argv[1])); print($2)" "$1"; }
 if ctl domain check --last --json good.test > "$T/good.last" 2>&1 &&
     [ "$(jq_ "$T/good.last" 'v["version"], v["domain"], v["host"], v["failed"]')" = \
-    "1 good.test openpgpkey.good.test 0" ] &&
+    "2 good.test openpgpkey.good.test 0" ] &&
     [ "$(jq_ "$T/good.last" 'len(v["results"]) > 5 and all(r["status"] in ("ok","warn","fail") for r in v["results"])')" = True ] &&
     jq_ "$T/good.last" 'v["checked"]' | grep -Eq '^20[0-9]{2}-[01][0-9]-[0-3][0-9]T[0-9:]{8}Z$'; then
 	pass "good.test: the check was stored (--last --json)"
@@ -258,7 +354,7 @@ ctl domain check --last good.test 2>&1 | grep -E '^(ok|warn|FAIL): ' \
     > "$T/good.lastlines"
 if [ -s "$T/good.lines" ] && cmp -s "$T/good.lines" "$T/good.lastlines" &&
     [ "$(jq_ "$T/good.last" '" ".join(sorted(set(r["area"] for r in v["results"])))')" = \
-    "caa dns https store tlsa" ]; then
+    "caa dns dnssec https store tlsa" ]; then
 	pass "good.test: --last prints the lines the check printed"
 else
 	fail "good.test: --last prints the lines the check printed"
@@ -289,7 +385,8 @@ ctl domain check --last unchecked.test > "$T/never.out" 2>&1
 rc=$?
 expect never 1 'unchecked.test: never checked' "a domain never checked: said so, exit 1"
 netns_cli "$WKDCTL" -s "$S" domain check --no-store --json --target \
-    wkd.service.test --cafile "$T/ca.pem" unchecked.test > "$T/nostore.json" 2>&1
+    wkd.service.test --cafile "$T/ca.pem" --trust-anchor "$NETNS_ANCHOR" \
+    unchecked.test > "$T/nostore.json" 2>&1
 ctl domain check --last unchecked.test > "$T/never.out" 2>&1
 rc=$?
 if [ "$(jq_ "$T/nostore.json" 'v["domain"], v["failed"] > 0')" = "unchecked.test True" ]; then
@@ -299,7 +396,8 @@ else
 	sed 's/^/#   /' "$T/nostore.json"
 fi
 netns_cli "$WKDCTL" -s "$S" domain check --json --target wkd.service.test \
-    --cafile "$T/ca.pem" notthere.test > "$T/unhosted.json" 2>&1
+    --cafile "$T/ca.pem" --trust-anchor "$NETNS_ANCHOR" notthere.test \
+    > "$T/unhosted.json" 2>&1
 ctl domain add notthere.test > /dev/null
 ctl domain check --last notthere.test > "$T/never.out" 2>&1
 rc=$?
