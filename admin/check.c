@@ -284,19 +284,29 @@ check_list(char v[][INET6_ADDRSTRLEN], size_t n, char *buf, size_t bufsz)
 	}
 }
 
-static void
-check_hosted(struct check *c, const char *store, size_t mapsize)
+/*
+ * Is the domain hosted here?  The store of ctl if open (--all, the admin
+ * API: LMDB wants one handle per process), else opened read-only for the
+ * check and closed before its result is stored.
+ */
+static int
+check_hosted(struct check *c, struct ctl *ctl)
 {
 	char	 fix[KS_DOMAIN_MAX + 32];
-	int	 rc;
+	int	 rc, borrowed = 0;
 
-	if (store == NULL)
-		return;
-	if ((rc = ks_open(&c->ks, store, KS_RDONLY, mapsize)) != KS_OK) {
+	if (ctl->store == NULL)
+		return (0);
+	if (ctl->ks != NULL) {
+		c->ks = ctl->ks;
+		borrowed = 1;
+	} else if ((rc = ks_open(&c->ks, ctl->store, KS_RDONLY,
+	    ctl->mapsize)) != KS_OK) {
 		check_fail(c, "check the store directory (-s or \"store\")",
-		    "cannot open the store %s: %s", store, ks_strerror(rc));
+		    "cannot open the store %s: %s", ctl->store,
+		    ks_strerror(rc));
 		c->ks = NULL;
-		return;
+		return (0);
 	}
 	if ((rc = ks_has_domain(c->ks, c->dom)) == KS_OK) {
 		c->hosted = 1;
@@ -309,6 +319,7 @@ check_hosted(struct check *c, const char *store, size_t mapsize)
 	else
 		check_fail(c, "check the store", "%s: %s", c->dom,
 		    ks_strerror(rc));
+	return (borrowed);
 }
 
 /*
@@ -1183,7 +1194,7 @@ check_one(struct ctl *ctl, const struct zone_conf *dc, const char *dom,
 	struct check	 c;
 	json_t		*doc;
 	char		*text = NULL, err[256];
-	int		 rc, noresolver = 0;
+	int		 rc, noresolver = 0, borrowed;
 
 	*docp = NULL;
 	memset(&c, 0, sizeof(c));
@@ -1199,7 +1210,7 @@ check_one(struct ctl *ctl, const struct zone_conf *dc, const char *dom,
 	}
 	(void)pthread_mutex_lock(&check_lock);
 	c.area = "store";
-	check_hosted(&c, ctl->store, ctl->mapsize);
+	borrowed = check_hosted(&c, ctl);
 	c.area = "dns";
 	if (dns_init(dc->resolver, dc->anchor, c.resolver,
 	    sizeof(c.resolver), err, sizeof(err)) == -1) {
@@ -1230,7 +1241,7 @@ check_one(struct ctl *ctl, const struct zone_conf *dc, const char *dom,
 	dns_done();
 	(void)pthread_mutex_unlock(&check_lock);
 
-	if (c.ks != NULL)
+	if (c.ks != NULL && !borrowed)
 		ks_close(c.ks);
 	c.ks = NULL;
 	rc = c.fails > 0 ? 1 : 0;

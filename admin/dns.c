@@ -48,6 +48,7 @@ static const char *const dns_anchors[] = {
 
 static struct ub_ctx	*dns_ub;	/* NULL: glibc's resolver. */
 static int		 dns_validating;	/* A trust anchor is loaded. */
+static FILE		*dns_logfp;	/* libunbound's stderr. */
 
 const char *
 dns_sec_name(int sec)
@@ -103,8 +104,8 @@ dns_resolvconf(char *out, size_t outsz)
 	return (off > 0 ? 0 : -1);
 }
 
-int
-dns_init(const char *resolver, const char *anchor, char *used,
+static int
+dns_init_ub(const char *resolver, const char *anchor, char *used,
     size_t usedsz, char *err, size_t errsz)
 {
 	char	 list[1024], *p, *q;
@@ -125,9 +126,14 @@ dns_init(const char *resolver, const char *anchor, char *used,
 		(void)snprintf(err, errsz, "libunbound: out of memory");
 		return (-1);
 	}
-	/* Forwarders on loopback (a local resolver) are what we want. */
+	/*
+	 * Forwarders on loopback (a local resolver) are what we want; a
+	 * forwarder that refuses (ICMP) is given up after 2 tries, not 5
+	 * (2 s, not 17, to say "no working resolver").
+	 */
 	if ((rc = ub_ctx_set_option(dns_ub, "do-not-query-localhost:",
-	    "no")) != 0)
+	    "no")) != 0 || (rc = ub_ctx_set_option(dns_ub,
+	    "outbound-msg-retry:", "2")) != 0)
 		goto fail;
 	for (p = list; (q = strsep(&p, " ")) != NULL; )
 		if (*q != '\0' && (rc = ub_ctx_set_fwd(dns_ub, q)) != 0) {
@@ -162,6 +168,29 @@ fail:
 	(void)snprintf(err, errsz, "libunbound: %s", ub_strerror(rc));
 	dns_done();
 	return (-1);
+}
+
+int
+dns_init(const char *resolver, const char *anchor, char *used,
+    size_t usedsz, char *err, size_t errsz)
+{
+	FILE	*saved = stderr;
+	int	 fd, rc;
+
+	/*
+	 * libunbound logs to the stderr it first meets (creating or
+	 * finalising a context), and fclose()s that FILE when stderr is
+	 * another by then: as in wkdctl serve, which swaps stderr per request
+	 * (api_catch()).  It meets a FILE of its own on descriptor 2 only.
+	 */
+	if (dns_logfp == NULL && (fd = dup(STDERR_FILENO)) != -1 &&
+	    (dns_logfp = fdopen(fd, "w")) == NULL)
+		(void)close(fd);
+	if (dns_logfp != NULL)
+		stderr = dns_logfp;
+	rc = dns_init_ub(resolver, anchor, used, usedsz, err, errsz);
+	stderr = saved;
+	return (rc);
 }
 
 int

@@ -143,6 +143,8 @@ struct pgp_certs;
 			"fingerprint ... | -"
 #define SERVE_USAGE	"serve [--socket path] [--max-body bytes] " \
 			"[--rate n]\n" \
+			"      [--resolver addr] [--trust-anchor file] " \
+			"[--cafile file]\n" \
 			"serve [options] --listen addr:port " \
 			"--tls-cert file --tls-key file"
 

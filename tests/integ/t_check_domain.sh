@@ -29,7 +29,7 @@ finish() {
 	exit
 }
 
-for t in certtool gpg timeout; do
+for t in certtool gpg timeout mdb_load; do
 	command -v $t >/dev/null 2>&1 || skip_all "$t not installed"
 done
 netns_require || skip_all "$netns_why"
@@ -403,10 +403,17 @@ ctl domain check --last notthere.test > "$T/never.out" 2>&1
 rc=$?
 expect never 1 'never checked' "a domain not hosted when checked: nothing stored"
 
-# The admin API: GET /v1/domains/D's last_check is the stored document.
+# The admin API: GET /v1/domains/D's last_check is the stored document;
+# POST /v1/domains/D/check runs the check (serve in the client namespace,
+# with the test's trust anchor), stores it and answers it.
 SOCK=$T/api.sock
 ctl token add viewer-t > "$T/tok" 2>/dev/null
-"$WKDCTL" -s "$S" serve --socket "$SOCK" > "$T/serve.log" 2>&1 &
+ctl token add --read-only ro-t > "$T/tok.ro" 2>/dev/null
+ctl token add --domain wild.test wild-t > "$T/tok.wild" 2>/dev/null
+{ cat "$T/new.conf"; printf 'service-name wkd.service.test\nacme-ca testca.test\n'; } \
+    > "$T/svc.conf"
+netns_cli "$WKDCTL" -s "$S" -f "$T/svc.conf" serve --socket "$SOCK" \
+    --trust-anchor "$NETNS_ANCHOR" --cafile "$T/ca.pem" > "$T/serve.log" 2>&1 &
 API_PID=$!
 _i=0
 while [ ! -S "$SOCK" ] && [ $_i -lt 100 ]; do sleep 0.1; _i=$((_i + 1)); done
@@ -414,6 +421,12 @@ apiget() {
 	curl -sS --max-time 10 --unix-socket "$SOCK" \
 	    -H "Authorization: Bearer $(cat "$T/tok")" -o "$2" \
 	    "http://localhost/v1/domains/$1"
+}
+# apipost DOMAIN OUT [TOKENFILE]: the HTTP status in $code.
+apipost() {
+	code=$(curl -sS --max-time 60 --unix-socket "$SOCK" -X POST \
+	    -H "Authorization: Bearer $(cat "${3:-$T/tok}")" -o "$2" \
+	    -w '%{http_code}' "http://localhost/v1/domains/$1/check")
 }
 if apiget good.test "$T/api.good" &&
     [ "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["last_check"] == json.load(open(sys.argv[2])))' \
@@ -425,8 +438,76 @@ else
 	fail "admin API: last_check is the stored check, null if none"
 	sed 's/^/#   /' "$T/api.good" "$T/api.never" "$T/serve.log" 2>/dev/null
 fi
+before=$(jq_ "$T/good.last" 'v["checked"]')
+sleep 1
+apipost good.test "$T/post.good"
+if [ "$code" = 200 ] &&
+    [ "$(jq_ "$T/post.good" 'v["version"], v["domain"], v["failed"], v["dnssec"], [c["status"] for c in v["clients"]] == ["ok"] * 5')" = \
+    "2 good.test 0 secure True" ] &&
+    apiget good.test "$T/api.good2" &&
+    [ "$(python3 -c 'import json,sys; a=json.load(open(sys.argv[1])); print(a["last_check"] == json.load(open(sys.argv[2])), a["last_check"]["checked"] != sys.argv[3])' \
+    "$T/api.good2" "$T/post.good" "$before")" = "True True" ]; then
+	pass "admin API: POST check runs it, stores it, answers the document"
+else
+	fail "admin API: POST check runs it, stores it, answers the document ($code)"
+	sed 's/^/#   /' "$T/post.good" "$T/serve.log"
+fi
+apipost wild.test "$T/post.wild" "$T/tok.wild"
+c1=$code
+apipost good.test "$T/post.scope" "$T/tok.wild"
+c2=$code
+apipost good.test "$T/post.ro" "$T/tok.ro"
+c3=$code
+apipost nosuch.test "$T/post.none"
+c4=$code
+if [ "$c1 $c2 $c3 $c4" = "200 404 403 404" ] &&
+    [ "$(jq_ "$T/post.wild" 'v["domain"], v["failed"] > 0')" = "wild.test True" ]; then
+	pass "admin API: POST check: the token's domains only, not read-only"
+else
+	fail "admin API: POST check: the token's domains only, not read-only ($c1 $c2 $c3 $c4)"
+	sed 's/^/#   /' "$T/post.wild" "$T/post.scope" "$T/post.ro"
+fi
 kill "$API_PID" 2>/dev/null
 wait "$API_PID" 2>/dev/null
+
+# --all: every hosted domain, one stored result each; exit 1 (some fail).
+netns_cli "$WKDCTL" -s "$S" domain check --all --json --target \
+    wkd.service.test --caa testca.test --cafile "$T/ca.pem" \
+    --trust-anchor "$NETNS_ANCHOR" > "$T/all.json" 2> "$T/all.err"
+rc=$?
+ctl domain list > "$T/domains" 2>&1
+want=$(grep -Eo '^[a-z0-9.-]+\.test' "$T/domains" | sort | tr '\n' ' ')
+got=$(jq_ "$T/all.json" '" ".join(sorted(d["domain"] for d in v)) + " "')
+same=1
+for d in $want; do
+	[ "$(ctl domain check --last --json "$d" | python3 -c 'import json,sys; print(json.load(sys.stdin)["checked"])')" = \
+	    "$(jq_ "$T/all.json" "[d['checked'] for d in v if d['domain'] == '$d'][0]")" ] || same=0
+done
+if [ "$rc" -eq 1 ] && [ -n "$want" ] && [ "$got" = "$want" ] && [ $same = 1 ]; then
+	pass "--all: every hosted domain checked and stored, exit 1 as some fail"
+else
+	fail "--all: every hosted domain checked and stored (exit $rc, same $same)"
+	echo "#   want: $want"
+	echo "#   got:  $got"
+	sed 's/^/#   /' "$T/all.err"
+fi
+
+# --last reads a version 1 document (as stored before version 2).
+V1='{"version":1,"domain":"unchecked.test","host":"openpgpkey.unchecked.test","checked":"2026-01-02T03:04:05Z","failed":1,"warnings":0,"results":[{"area":"dns","status":"fail","detail":"openpgpkey.unchecked.test does not exist","fix":"publish it"}]}'
+if printf 'VERSION=3\nformat=print\ntype=btree\nHEADER=END\n unchecked.test\n \\01\\12%s%s\nDATA=END\n' \
+    "$(printf '%018d' 0)" "$V1" | mdb_load -s checks "$S" 2> "$T/load.err" &&
+    ctl domain check --last unchecked.test > "$T/v1.out" 2>&1 &&
+    grep -q '^checked 2026-01-02T03:04:05Z$' "$T/v1.out" &&
+    grep -q '^FAIL: openpgpkey.unchecked.test does not exist — fix: publish it$' "$T/v1.out" &&
+    grep -q '^unchecked.test: 1 failed, 0 warnings$' "$T/v1.out" &&
+    ! grep -q 'method' "$T/v1.out" &&
+    ctl domain check --last --json unchecked.test > "$T/v1.json" &&
+    [ "$(jq_ "$T/v1.json" 'v["version"]')" = 1 ]; then
+	pass "--last of a version 1 document"
+else
+	fail "--last of a version 1 document"
+	sed 's/^/#   /' "$T/load.err" "$T/v1.out"
+fi
 
 # A backup carries the checks; removing a domain removes its check.
 mkdir -p "$T/restored"
@@ -434,7 +515,9 @@ if ctl backup "$T/bk" > /dev/null 2>&1 &&
     "$WKDCTL" -s "$T/restored" init > /dev/null 2>&1 &&
     "$WKDCTL" -s "$T/restored" restore "$T/bk" > /dev/null 2>&1 &&
     "$WKDCTL" -s "$T/restored" domain check --last --json good.test \
-    > "$T/restored.last" 2>&1 && cmp -s "$T/good.last" "$T/restored.last"; then
+    > "$T/restored.last" 2>&1 &&
+    ctl domain check --last --json good.test > "$T/good.now" 2>&1 &&
+    cmp -s "$T/good.now" "$T/restored.last"; then
 	pass "backup and restore carry the stored check"
 else
 	fail "backup and restore carry the stored check"
