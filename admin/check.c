@@ -567,7 +567,9 @@ check_cert_tlsa(struct check *c)
 		return;
 	if (x509_load(path, &crt) == -1)
 		return;
-	if (x509_tlsa(crt, c->tlsa) == 0) {
+	/* Not a fallback certificate's: clients refuse it for this host. */
+	if (gnutls_x509_crt_check_hostname(crt, c->host) &&
+	    x509_tlsa(crt, c->tlsa) == 0) {
 		c->have_tlsa = 1;
 		c->tlsa_from = "the configured certificate";
 	}

@@ -96,7 +96,9 @@ check_crt(struct check *c, const char *where, gnutls_x509_crt_t crt,
 		    "certificate", where);
 		return (-1);
 	}
-	if (c->m == &c->adv && !c->silent && x509_tlsa(crt, c->tlsa) == 0) {
+	if (c->m == &c->adv && !c->silent &&
+	    gnutls_x509_crt_check_hostname(crt, c->host) &&
+	    x509_tlsa(crt, c->tlsa) == 0) {
 		c->have_tlsa = 1;
 		c->tlsa_from = "the certificate served";
 	}

@@ -87,16 +87,23 @@ zone_print(FILE *fp, const struct zone_conf *dc, const char *domain,
 	    "record from capturing the name.\n", domain);
 	(void)snprintf(host, sizeof(host), "openpgpkey.%s", domain);
 	zone_host(fp, dc, host);
+	/*
+	 * A CAA record pasted into a zone without any restricts the whole
+	 * domain (mail, web) to this one CA: a comment, unless --caa asks.
+	 */
 	if (dc->caa[0] != '\0') {
 		fprintf(fp, ";\n; CAA: certificates for openpgpkey.%s come "
-		    "from %s.\n; Needed only if %s or a parent has CAA "
-		    "records: add it to them.\n", domain, dc->caa, domain);
-		fprintf(fp, "%s.\t%u\tIN\tCAA\t0 issue \"%s\"\n", domain,
-		    DNS_TTL, dc->caa);
+		    "from %s.\n; Needed only if %s or a parent already has "
+		    "CAA records: add it to them.\n; Alone, it would let no "
+		    "other CA issue for all of %s.\n", domain, dc->caa,
+		    domain, domain);
+		fprintf(fp, "%s%s.\t%u\tIN\tCAA\t0 issue \"%s\"\n",
+		    dc->caa_on ? "" : "; ", domain, DNS_TTL, dc->caa);
 	}
 	fprintf(fp, ";\n; DANE (RFC 6698): SHA-256 of the public key of the "
 	    "certificate served for\n; openpgpkey.%s.  It changes with "
-	    "that key: renew keeping the key.\n", domain);
+	    "that key: renew keeping the key.\n; TLSA needs DNSSEC: it "
+	    "means something only in a signed zone.\n", domain);
 	if (tlsa != NULL) {
 		x509_hex(tlsa, DNS_TLSA_LEN, hex);
 		fprintf(fp, "_443._tcp.%s.\t%u\tIN\tTLSA\t3 1 1 %s\n", host,
@@ -333,9 +340,14 @@ zone_served_tlsa(const struct zone_conf *dc, const char *host,
 		(void)snprintf(note, notesz, "cannot read %s", path);
 		return (-1);
 	}
-	if (!gnutls_x509_crt_check_hostname(crt, host))
+	if (!gnutls_x509_crt_check_hostname(crt, host)) {
 		warnx("warning: %s does not name %s: clients will refuse it",
 		    path, host);
+		(void)snprintf(note, notesz, "%s does not name %s; run again "
+		    "once a certificate for it is served", path, host);
+		gnutls_x509_crt_deinit(crt);
+		return (-1);
+	}
 	if (gnutls_x509_crt_get_expiration_time(crt) < now)
 		warnx("warning: %s has expired", path);
 	gnutls_x509_crt_deinit(crt);
