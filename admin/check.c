@@ -916,6 +916,7 @@ check_clients(const struct check *c)
 {
 	const struct check_method *a = &c->adv, *d = &c->dir;
 	const char	*afix = a->fix;
+	char		 kfix[2 * KS_DOMAIN_MAX + 128];
 	const char	*nokey = "publish a key (wkdctl import FILE)";
 	const char	*adet = a->detail[0] ? a->detail : "it does not work";
 	const char	*ddet = d->detail[0] ? d->detail : "it does not work";
@@ -924,6 +925,9 @@ check_clients(const struct check *c)
 	int		 abw = check_works(a, 1), dbw = check_works(d, 1);
 	int		 nk = c->adv.key == -1 && c->dir.key == -1;
 
+	check_fmt(kfix, sizeof(kfix), "wkdctl domain set %s keep-revoked "
+	    "off (then wkdctl republish %s), if OpenKeychain users matter "
+	    "more than spreading the revocation", c->dom, c->dom);
 	if ((v = json_array()) == NULL)
 		return (NULL);
 #define OKK(w)	((w) && nk ? "warn" : "ok")
@@ -1004,7 +1008,13 @@ check_clients(const struct check *c)
 		    "");
 
 	/* OpenKeychain (K-9 Mail, Thunderbird for Android). */
-	if (aw)
+	if (aw && a->nkeys > 1)
+		check_client(v, "OpenKeychain", "advanced", "fail", kfix,
+		    "uses the advanced method, but the key served holds %d "
+		    "keys (the replaced, revoked one too: keep-revoked) and "
+		    "it takes only one (\"Expected single keyring in "
+		    "stream\")", a->nkeys);
+	else if (aw)
 		check_client(v, "OpenKeychain", "advanced", OKK(1), KFIX,
 		    "uses the advanced method, which works%s", KEYS);
 	else if (a->resolves && check_transport_fails(a))

@@ -237,6 +237,8 @@ check_key_at(struct check *c, const struct check_key *k,
 	}
 	if (r.status != 200 || r.bodylen == 0 || (r.body[0] & 0x80) == 0)
 		c->m->key = 0;
+	else if (c->m->nkeys == 0)
+		c->m->nkeys = pgp_nkeys(r.body, r.bodylen);
 	if (r.status != 200)
 		check_fail(c, "check wkdd's log and store", "%s: GET %s: "
 		    "status %d", where, path, r.status);

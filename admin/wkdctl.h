@@ -1090,6 +1090,8 @@ int	 pgp_accept(const char *name, const unsigned char *data, size_t len,
 	    struct pgp_certs *certs, char *err, size_t errsz);
 /* ASCII armor ("PGP PUBLIC KEY BLOCK") of data; *outp malloc(3)ed. */
 int	 pgp_armor(const unsigned char *, size_t, char **outp, size_t *lenp);
+/* How many primary keys data (binary packets) holds; -1 if unreadable. */
+int	 pgp_nkeys(const unsigned char *data, size_t len);
 void	 pgp_cert_free(struct pgp_cert *);
 void	 pgp_certs_free(struct pgp_certs *);
 /* The addr-spec of a UID ("Name <a@b>" or "a@b"), copied into out. */
@@ -1455,6 +1457,7 @@ struct check_method {
 	int		 policy;	/* Policy file served (200). */
 	int		 cors;		/* Access-Control-Allow-Origin: *. */
 	int		 key;		/* 1 served, 0 not, -1 none to fetch. */
+	int		 nkeys;		/* Keys in the one served, or 0. */
 	char		 detail[512];	/* The first problem, or "". */
 	char		 fix[512];
 };

@@ -47,7 +47,7 @@ ctl() { "$WKDCTL" -s "$S" "$@"; }
 # by wkdd at 192.0.2.1, one that expired in 2020 for the wkdd at 192.0.2.3,
 # one expiring in 5 days for the wkdd at 192.0.2.4.
 DOMS="good.test nocname.test wild.test badtlsa.test caa.test expired.test
-    soon.test wildok.test unsigned.test bogus.test"
+    soon.test wildok.test unsigned.test bogus.test multi.test"
 mkcert() {	# OUT KEY TEMPLATE-LINES
 	(umask 077 && certtool --generate-privkey --key-type=ecdsa \
 	    --outfile "$2" >/dev/null 2>&1) &&
@@ -102,6 +102,27 @@ done
 if [ $ok = 1 ]; then pass "store made with wkdctl"; else
 	fail "store made with wkdctl"
 	finish
+fi
+# multi.test: keep-revoked on, alice's key replaced and the old one
+# revoked: the key served holds two keys (OpenKeychain takes one).
+ok=1
+for n in Old New; do
+	gpg -q --batch --pinentry-mode loopback --passphrase '' \
+	    --quick-gen-key "$n <alice@multi.test>" ed25519 default never \
+	    >/dev/null 2>&1 || ok=0
+done
+fold=$(gpg --with-colons --list-keys '=Old <alice@multi.test>' 2>/dev/null |
+    awk -F: '$1 == "fpr" { print $10; exit }')
+gpg -q --batch --pinentry-mode loopback --passphrase '' \
+    --export-secret-keys "=Old <alice@multi.test>" > "$T/multi.old" &&
+gpg -q --batch --export "=New <alice@multi.test>" > "$T/multi.new" &&
+ctl account add alice@multi.test >/dev/null &&
+ctl import "$T/multi.old" >/dev/null 2>&1 &&
+ctl import "$T/multi.new" >/dev/null 2>&1 &&
+ctl revoke --reason superseded "$fold" >/dev/null 2>&1 &&
+ctl domain set multi.test keep-revoked on >/dev/null 2>&1 || ok=0
+if [ $ok = 1 ]; then pass "multi.test: a replaced, revoked key served too"; else
+	fail "multi.test: a replaced, revoked key served too"
 fi
 
 # wkdd: the service (wkd.service.test, 192.0.2.1 and 2001:db8::1), an old instance whose
@@ -159,6 +180,9 @@ netns_zone unsigned.test unsigned <<EOF
 openpgpkey	CNAME	wkd.service.test.
 EOF
 netns_zone bogus.test bogus <<EOF
+openpgpkey	CNAME	wkd.service.test.
+EOF
+netns_zone multi.test <<EOF
 openpgpkey	CNAME	wkd.service.test.
 EOF
 netns_zone wildok.test <<EOF
@@ -303,6 +327,15 @@ verdicts good.test "all find keys by the advanced method" \
     "GnuPG advanced ok; Sequoia advanced ok; Thunderbird advanced ok; OpenPGP.js/Mailvelope advanced ok; OpenKeychain advanced ok"
 verdicts nocname.test "no openpgpkey record: all use the direct method, which works" \
     "GnuPG direct ok; Sequoia direct ok; Thunderbird direct ok; OpenPGP.js/Mailvelope direct ok; OpenKeychain direct ok"
+domain_check multi.test wkd.service.test
+verdicts multi.test "two keys served (keep-revoked): OpenKeychain fails" \
+    "GnuPG advanced ok; Sequoia advanced ok; Thunderbird advanced ok; OpenPGP.js/Mailvelope advanced ok; OpenKeychain advanced fail"
+if jq_ "$T/multi.test.v" '[c["fix"] for c in v["clients"] if c["client"] == "OpenKeychain"][0]' |
+    grep -q '^wkdctl domain set multi.test keep-revoked off'; then
+	pass "multi.test: OpenKeychain's fix is keep-revoked off"
+else
+	fail "multi.test: OpenKeychain's fix is keep-revoked off"
+fi
 verdicts wild.test "wildcard captures openpgpkey: gpg, Mailvelope, OpenKeychain stuck on it" \
     "GnuPG advanced fail; Sequoia direct fail; Thunderbird direct fail; OpenPGP.js/Mailvelope advanced fail; OpenKeychain advanced fail"
 verdicts expired.test "expired certificate: no fall-back for gpg and OpenKeychain" \
