@@ -902,6 +902,18 @@ check_client(json_t *a, const char *client, const char *method,
 	(void)json_array_append_new(a, o);
 }
 
+/* Cause in as a clause into out: trailing full stops and spaces cut. */
+static void
+check_clause(char *out, size_t outsz, const char *in)
+{
+	size_t	 n;
+
+	check_fmt(out, outsz, "%s", in[0] != '\0' ? in : "it does not work");
+	n = strlen(out);
+	while (n > 0 && (out[n - 1] == '.' || out[n - 1] == ' '))
+		out[--n] = '\0';
+}
+
 /*
  * How each client will look up keys of DOMAIN, and whether it finds them
  * (docs: wkd-clients.md).  GnuPG (dirmngr) uses the advanced method only
@@ -918,13 +930,15 @@ check_clients(const struct check *c)
 	const char	*afix = a->fix;
 	char		 kfix[2 * KS_DOMAIN_MAX + 128];
 	const char	*nokey = "publish a key (wkdctl import FILE)";
-	const char	*adet = a->detail[0] ? a->detail : "it does not work";
-	const char	*ddet = d->detail[0] ? d->detail : "it does not work";
+	char		 adet[sizeof(a->detail)], ddet[sizeof(d->detail)];
 	json_t		*v;
 	int		 aw = check_works(a, 0), dw = check_works(d, 0);
 	int		 abw = check_works(a, 1), dbw = check_works(d, 1);
 	int		 nk = c->adv.key == -1 && c->dir.key == -1;
 
+	/* The causes, quoted inside sentences: no final full stop. */
+	check_clause(adet, sizeof(adet), a->detail);
+	check_clause(ddet, sizeof(ddet), d->detail);
 	check_fmt(kfix, sizeof(kfix), "wkdctl domain set %s keep-revoked "
 	    "off (then wkdctl republish %s), if OpenKeychain users matter "
 	    "more than spreading the revocation", c->dom, c->dom);
