@@ -79,7 +79,7 @@ struct pgp_certs;
 			"domain cert [--mta-sts] domain\n" \
 			"domain remove domain\n" \
 			"domain policy domain file\n" \
-			"domain check [options] domain\n" \
+			"domain check [options] domain | --all\n" \
 			"domain list\n" \
 			"domain set domain keep-revoked on | off"
 #define ACCOUNT_USAGE	"account add primary [--alias address ...]\n" \
