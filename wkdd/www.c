@@ -1337,6 +1337,20 @@ www_jstr(const json_t *o, const char *key)
 	return (s != NULL ? s : "");
 }
 
+/* The check's time, "YYYY-MM-DDTHH:MM:SSZ", as a person reads it. */
+static void
+www_checked(struct www_buf *b, const char *t)
+{
+	if (strlen(t) != 20 || t[4] != '-' || t[7] != '-' || t[10] != 'T' ||
+	    t[13] != ':' || t[16] != ':' || t[19] != 'Z' ||
+	    strspn(t, "0123456789-T:Z") != 20) {
+		www_buf_html(b, t);
+		return;
+	}
+	www_buf_fmt(b, "<time datetime=\"%s\">%.10s %.5s UTC</time>", t, t,
+	    t + 11);
+}
+
 int
 www_status_html(const char *doc, size_t len, struct www_buf *b)
 {
@@ -1363,9 +1377,9 @@ www_status_html(const char *doc, size_t len, struct www_buf *b)
 	    "Working, with warnings: " : "Working: ");
 	www_buf_fmt(b, "%lld failed, %lld warning%s.", failed, warnings,
 	    warnings == 1 ? "" : "s");
-	www_buf_str(b, " Checked <time>");
-	www_buf_html(b, www_jstr(root, "checked"));
-	www_buf_str(b, "</time> for <code>");
+	www_buf_str(b, " Checked ");
+	www_checked(b, www_jstr(root, "checked"));
+	www_buf_str(b, " for <code>");
 	www_buf_html(b, www_jstr(root, "host"));
 	www_buf_str(b, "</code>.</p>");
 
