@@ -1106,10 +1106,12 @@ www_addr(struct MHD_Connection *c, struct www_found *w, const char **why)
 {
 	const char	*raw;
 	char		 in[KS_ADDR_MAX], dom[KS_DOMAIN_MAX], *at;
+	int		 n = 0;
 
 	raw = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "addr");
-	if (raw == NULL || www_arg(raw, in, sizeof(in)) <= 0) {
-		*why = "Type a mail address to look up.";
+	if (raw == NULL || (n = www_arg(raw, in, sizeof(in))) <= 0) {
+		*why = raw == NULL || n == 0 ? "Type a mail address to look "
+		    "up." : "That is not a mail address.";
 		return (KS_INVALID);
 	}
 	if (ks_addr_norm(in, w->addr, sizeof(w->addr), dom, sizeof(dom)) !=

@@ -61,6 +61,10 @@ setup "import bob's key" ctl import "$T/bob@good.test.pgp"
 setup "wkdctl revoke bob's key (retired)" ctl revoke --reason retired \
     --message "Left the project" --with-key "$T/bob@good.test.sec" "$FB"
 HA=$(hash_of alice@good.test)
+FJ=$(keygen Jürgen jürgen@good.test) && [ -n "$FJ" ] ||
+    { fail "gpg: jürgen's key"; finish; }
+setup "jürgen's account" ctl account add jürgen@good.test
+setup "import jürgen's key" ctl import "$T/jürgen@good.test.pgp"
 
 # --- the stored checks: wkdctl domain check in network namespaces ---------
 
@@ -197,6 +201,13 @@ is "$(jq_ "$T/bob.json" 'v["state"], v["revoked"], v["revocation"]["reason"], v[
 likev "$(ctl show "$FB")" "state: revoked \\(retired: Left the project\\)" \
     "wkdctl show says the same of bob's key"
 
+fetch good.test '/lookup.json?addr=J%C3%BCrgen%40good.test'
+is "$STATUS" 200 "lookup.json: a non-ASCII local part (UTF-8, any case)"
+is "$(jq_ "$T/body" 'v["fingerprint"], v["uid"], v["address"]')" \
+    "$FJ Jürgen <jürgen@good.test> jürgen@good.test" \
+    "lookup.json: jürgen's key, UID and address"
+fetch good.test '/lookup?addr=j%FCrgen%40good.test'
+is "$STATUS" 400 "a Latin-1 local part: not an address (400)"
 fetch good.test '/lookup.json?addr=carol@good.test'
 is "$STATUS" 404 "lookup.json carol: 404"
 is "$(jq_ "$T/body" 'v["published"], v["error"]')" "False no key published" \
