@@ -825,6 +825,25 @@ www_file(struct ks_reader *rd, struct MHD_Connection *c,
 
 /* Lookups. */
 
+/*
+ * Facts as wkdctl writes them: fingerprints of hex digits only (they go
+ * into markup and JSON as they are).
+ */
+static int
+www_facts_ok(const struct ks_facts *f)
+{
+	size_t	 i;
+
+	if (strspn(f->fpr, "0123456789ABCDEF") != strlen(f->fpr) ||
+	    f->fpr[0] == '\0')
+		return (0);
+	for (i = 0; f->state.known && i < f->state.nsub; i++)
+		if (strspn(f->state.sub[i].fpr, "0123456789ABCDEF") !=
+		    strlen(f->state.sub[i].fpr))
+			return (0);
+	return (1);
+}
+
 /* What a lookup found, for the renderers. */
 struct www_found {
 	const struct route	*r;
@@ -1023,9 +1042,11 @@ www_json_key(struct www_buf *b, const struct www_found *w)
 		}
 		www_buf_str(b, "]");
 	}
-	www_buf_fmt(b, ",\"links\":{\"wkd\":\"https://openpgpkey.%s/"
-	    ".well-known/openpgpkey/%s/hu/%s\",\"pgp\":\"", w->r->domain,
-	    w->r->domain, w->hash);
+	/* Each %s alone: two domains could pass www_buf_fmt()'s bound. */
+	www_buf_fmt(b, ",\"links\":{\"wkd\":\"https://openpgpkey.%s",
+	    w->r->domain);
+	www_buf_fmt(b, "/.well-known/openpgpkey/%s", w->r->domain);
+	www_buf_fmt(b, "/hu/%s\",\"pgp\":\"", w->hash);
 	www_wkd_path(b, w);
 	www_buf_str(b, "\",\"asc\":\"/lookup.asc?addr=");
 	www_buf_url(b, w->addr);
@@ -1185,6 +1206,11 @@ www_lookup(struct ks_reader *rd, struct MHD_Connection *c,
 			w->hasfacts = rc == KS_OK;
 			if (rc == KS_NOTFOUND)
 				rc = KS_OK;
+			if (w->hasfacts && !www_facts_ok(&w->facts)) {
+				log_warnx("lookup in %s: facts not as wkdctl "
+				    "writes them: not shown", r->domain);
+				w->hasfacts = 0;
+			}
 		}
 		if (rc != KS_OK && rc != KS_NOTFOUND) {
 			/* The domain only: the hash would name the address. */
