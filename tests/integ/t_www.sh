@@ -184,6 +184,12 @@ is "$(jq_ "$T/alice.json" 'sorted(v.keys())')" \
 is "$(jq_ "$T/alice.json" 'v["links"]["pgp"]')" \
     "/.well-known/openpgpkey/good.test/hu/$HA" \
     "lookup.json: the WKD URL of this origin"
+likev "$(cat "$T/alice.addr")" "lookup facts: $FA, Alice <alice@good.test>$" \
+    "wkdctl show: the facts the page shows"
+setup "wkdctl republish good.test" ctl republish good.test
+fetch openpgpkey.good.test '/lookup.json?addr=alice%40good.test'
+is "$(jq_ "$T/body" 'v["fingerprint"], v["uid"]')" \
+    "$FA Alice <alice@good.test>" "republished: the facts recorded again"
 fetch openpgpkey.good.test "/.well-known/openpgpkey/good.test/hu/$HA"
 cp "$T/body" "$T/alice.bin"
 fetch good.test '/lookup.asc?addr=Alice@good.test'
