@@ -99,7 +99,8 @@ fi
 
 # --- wkdd on loopback, with the page ---------------------------------------
 
-write_conf "www $TOP/www" "access-log $T/access.log"
+cp -R "$TOP/www" "$T/www"
+write_conf "www $T/www" "access-log $T/access.log"
 start_wkdd || finish
 
 fetch good.test /
@@ -295,10 +296,27 @@ else
 	fi
 fi
 
+# --- reload: the directory read again, or kept if it has no index.html -------
+
+fetch good.test /style.css
+old=$(header ETag)
+printf '/* changed */\n' >> "$T/www/style.css"
+reload_wkdd
+fetch good.test /style.css
+check "SIGHUP: the changed file is served" sh -c \
+    "[ '$(header ETag)' != '$old' ] && tail -n 1 '$T/body' | grep -q changed"
+mv "$T/www/index.html" "$T/index.html.away"
+reload_wkdd
+check "SIGHUP: a www without index.html is refused" \
+    grep -q "not reloading" "$LOG"
+fetch good.test /
+is "$STATUS" 200 "... and the page kept"
+mv "$T/index.html.away" "$T/www/index.html"
+
 # --- the key lookups' limits ---------------------------------------------------
 
 # A reload with a burst of 3: lookups and key requests share the buckets.
-write_conf "www $TOP/www" "access-log $T/access.log" "limit-rate 1" \
+write_conf "www $T/www" "access-log $T/access.log" "limit-rate 1" \
     "limit-burst 3" "limit-net-burst 1000"
 reload_wkdd
 from() { fetch good.test "$2" --interface "$1"; }
