@@ -791,8 +791,9 @@ www_file(struct ks_reader *rd, struct MHD_Connection *c,
 	const struct www_file	*f;
 	int			 rc;
 
+	/* status.html is /status's: empty without the check. */
 	if ((f = www_find(p, r->kind == ROUTE_INDEX ? "index.html" :
-	    r->token)) == NULL)
+	    r->token)) == NULL || strcmp(f->name, "status.html") == 0)
 		return;
 	if ((rc = ks_reader_has_domain(rd, r->domain)) != KS_OK) {
 		if (rc != KS_NOTFOUND) {

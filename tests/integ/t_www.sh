@@ -151,6 +151,8 @@ is "$(header Content-Type)" "text/javascript; charset=utf-8" \
 is "$(header X-Content-Type-Options)" nosniff "app.js: nosniff"
 fetch good.test /nothere.css
 is "$STATUS" 404 "a file not in www: 404"
+fetch good.test /status.html
+is "$STATUS" 404 "status.html only as /status"
 fetch good.test /.well-known/../style.css
 is "$STATUS" 404 "no way out of the route table"
 fetch other.good.test /style.css
