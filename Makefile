@@ -20,7 +20,7 @@ SAN	 = $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-sanitize-recover=all \
 	   -fno-omit-frame-pointer)
 O	?= build$(if $(SANITIZE),-san)
 
-WKDD_PKGS  = libmicrohttpd gnutls lmdb libidn2 libsystemd
+WKDD_PKGS  = libmicrohttpd gnutls lmdb libidn2 libsystemd jansson
 ADMIN_PKGS = librnp gnutls lmdb libidn2 libmicrohttpd jansson libcurl libunbound
 KS_PKGS	   = gnutls lmdb libidn2
 
@@ -223,7 +223,8 @@ install: all
 	    $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) \
 	    $(DESTDIR)$(LIBEXECDIR)
 	install -m 755 $(O)/wkdd $(O)/wkdctl $(DESTDIR)$(SBINDIR)/
-	install -m 644 www/index.html $(DESTDIR)$(DATADIR)/www/
+	install -m 644 www/index.html www/status.html www/style.css www/app.js \
+	    $(DESTDIR)$(DATADIR)/www/
 	install -m 644 wkdd.conf.example $(DESTDIR)$(DATADIR)/
 	install -m 644 wkdd/wkdd.8 admin/wkdctl.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 644 wkdd/wkdd.conf.5 $(DESTDIR)$(MANDIR)/man5/

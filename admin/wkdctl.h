@@ -755,9 +755,12 @@ int	 wkd_split(const char *addr, char *local, size_t localsz,
  */
 int	 wkd_hashes(const char *addr, char ascii[KS_HASH_LEN + 1],
 	    char uni[KS_HASH_LEN + 1], char *lower);
-/* Publish blob for address addr under its hash(es). */
+/*
+ * Publish blob for address addr under its hash(es), with its facts f (the
+ * web page's lookup; may be NULL: none recorded).
+ */
 int	 wkd_put(struct ks_txn *, const char *addr, const unsigned char *,
-	    size_t);
+	    size_t, const struct ks_facts *f);
 /* What addr serves under its draft hash into *b: KS_OK, KS_NOTFOUND. */
 int	 wkd_get(struct ks_txn *, const char *addr, struct ks_blob *b);
 /* Remove what is published for addr (only entries that are addr's). */
