@@ -20,8 +20,8 @@ SAN	 = $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-sanitize-recover=all \
 	   -fno-omit-frame-pointer)
 O	?= build$(if $(SANITIZE),-san)
 
-WKDD_PKGS  = libmicrohttpd gnutls lmdb libidn2 libsystemd
-ADMIN_PKGS = librnp gnutls lmdb libidn2 libmicrohttpd jansson libcurl
+WKDD_PKGS  = libmicrohttpd gnutls lmdb libidn2 libsystemd jansson
+ADMIN_PKGS = librnp gnutls lmdb libidn2 libmicrohttpd jansson libcurl libunbound
 KS_PKGS	   = gnutls lmdb libidn2
 
 CPPFLAGS += -D_GNU_SOURCE -Ikeystore -Iwkdd -DWKDD_VERSION='"$(VERSION)"'
@@ -228,7 +228,8 @@ install: all
 	    $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) \
 	    $(DESTDIR)$(LIBEXECDIR)
 	install -m 755 $(O)/wkdd $(O)/wkdctl $(DESTDIR)$(SBINDIR)/
-	install -m 644 www/index.html $(DESTDIR)$(DATADIR)/www/
+	install -m 644 www/index.html www/status.html www/style.css www/app.js \
+	    $(DESTDIR)$(DATADIR)/www/
 	install -m 644 wkdd.conf.example $(DESTDIR)$(DATADIR)/
 	install -m 644 wkdd/wkdd.8 admin/wkdctl.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 644 wkdd/wkdd.conf.5 $(DESTDIR)$(MANDIR)/man5/
@@ -254,6 +255,11 @@ install: all
 	sed $(INSTALL_SED) dist/wkdctl-serve.service > $(O)/wkdctl-serve.service
 	install -m 644 $(O)/wkdctl-serve.service \
 	    $(DESTDIR)$(UNITDIR)/wkdctl-serve.service
+	sed $(INSTALL_SED) dist/wkdctl-check.service > $(O)/wkdctl-check.service
+	install -m 644 $(O)/wkdctl-check.service \
+	    $(DESTDIR)$(UNITDIR)/wkdctl-check.service
+	install -m 644 dist/wkdctl-check.timer \
+	    $(DESTDIR)$(UNITDIR)/wkdctl-check.timer
 	install -m 644 dist/wkdctl-serve.sysusers \
 	    $(DESTDIR)$(SYSUSERSDIR)/wkdctl-serve.conf
 	install -m 644 dist/wkdctl-serve.tmpfiles \
@@ -279,6 +285,8 @@ uninstall:
 	rm -f $(DESTDIR)$(MANDIR)/man5/wkdd.conf.5
 	rm -f $(DESTDIR)$(UNITDIR)/wkdd.service \
 	    $(DESTDIR)$(SYSUSERSDIR)/wkdd.conf $(DESTDIR)$(TMPFILESDIR)/wkdd.conf
+	rm -f $(DESTDIR)$(UNITDIR)/wkdctl-check.service \
+	    $(DESTDIR)$(UNITDIR)/wkdctl-check.timer
 	rm -f $(DESTDIR)$(UNITDIR)/wkdctl-serve.service \
 	    $(DESTDIR)$(SYSUSERSDIR)/wkdctl-serve.conf \
 	    $(DESTDIR)$(TMPFILESDIR)/wkdctl-serve.conf

@@ -27,6 +27,10 @@
  *                                              a store without it)
  *   checks    A-label -> etag + JSON           the domain's last onboarding
  *                                              check (made as tokens are)
+ *   facts     "domain/hash" -> key facts       what the key served there
+ *                                              says (fingerprint, UID,
+ *                                              state), for the web page
+ *                                              (made as tokens are)
  *
  * and indexes over them, which the write functions below keep in the same
  * transaction (so they always agree with the tables): addresses by
@@ -483,6 +487,33 @@ int		 ks_check_get(struct ks_txn *, const char *domain,
 int		 ks_check_del(struct ks_txn *, const char *domain);
 
 /*
+ * Facts of a published key, for wkdd's web page (lookup): what wkdctl
+ * read from the bytes it published for (domain, hash) when it published
+ * them, so that wkdd says what a key is without parsing OpenPGP: the
+ * primary key's fingerprint, the one User ID served, and the key's state
+ * (struct ks_keystate; known 0 where wkdctl couldn't read it without
+ * RNP).  ks_facts_put() replaces them: KS_NOTFOUND if nothing is
+ * published at (domain, hash), KS_INVALID for a bad fingerprint, an
+ * empty UID or one of KS_FACTS_UID_MAX bytes or more, KS_RDONLYERR in a
+ * store without the table.  ks_wkd_put() (new bytes) and ks_wkd_del()
+ * drop them, and so does ks_domain_del(): facts never outlive the bytes
+ * they describe.  ks_facts_get(): into *out, KS_NOTFOUND if none (keys
+ * published by an earlier version: "wkdctl republish" records them).
+ */
+#define KS_FACTS_UID_MAX	1024	/* Incl. NUL. */
+
+struct ks_facts {
+	char		 fpr[KS_FPR_MAX];
+	char		 uid[KS_FACTS_UID_MAX];
+	struct ks_keystate state;
+};
+
+int		 ks_facts_put(struct ks_txn *, const char *domain,
+		    const char *hash, const struct ks_facts *);
+int		 ks_facts_get(struct ks_txn *, const char *domain,
+		    const char *hash, struct ks_facts *out);
+
+/*
  * MTA-STS policy (RFC 8461) served at https://mta-sts.DOMAIN/.well-known/
  * mta-sts.txt for a hosted domain; ks_mtasts_put() with len 0 removes it,
  * and says KS_NOTFOUND for a domain not hosted.  ks_mtasts_get():
@@ -576,8 +607,9 @@ void		 ks_blob_free(struct ks_blob *);
  * malloc(3)ed, the caller's, as ks_serve_*()) or return KS_NOTFOUND:
  * ks_reader_key() the key for (domain, hash); ks_reader_policy() the
  * policy file, ks_reader_mtasts() the MTA-STS policy and ks_reader_check()
- * the last onboarding check of a hosted domain; ks_reader_has_domain()
- * KS_OK if domain is hosted.  Don't mix
+ * the last onboarding check of a hosted domain; ks_reader_facts() the
+ * facts of the key for (domain, hash) (ks_facts_get()) into *out, no
+ * allocation; ks_reader_has_domain() KS_OK if domain is hosted.  Don't mix
  * readers with ks_serve_*() on one struct ks in several threads.
  */
 struct ks_reader;
@@ -594,6 +626,8 @@ int		 ks_reader_mtasts(struct ks_reader *, const char *domain,
 		    struct ks_blob *out);
 int		 ks_reader_check(struct ks_reader *, const char *domain,
 		    struct ks_blob *out);
+int		 ks_reader_facts(struct ks_reader *, const char *domain,
+		    const char *hash, struct ks_facts *out);
 
 /*
  * Names and hashes (no store needed).

@@ -92,13 +92,13 @@
 enum ks_table { T_META, T_DOMAINS, T_POLICY, T_ADDRS, T_CERTS, T_WKD,
     T_CERTINFO, T_REVOCS, T_MTASTS, T_LOG,
     T_ADDR_ACCT, T_ADDR_DOM, T_ADDR_KEY, T_SUCC, T_UIDADDR, T_BLOBS,
-    T_TOKENS, T_CHECKS, T_COUNT };
+    T_TOKENS, T_CHECKS, T_FACTS, T_COUNT };
 #define T_INDEX		T_ADDR_ACCT	/* The first index (format 2). */
 #define T_INDEX_END	T_BLOBS		/* After the last index. */
 /*
- * The tables of format 3.  After them, tokens and checks: made by the
- * first write-open of a store of any format (older ones lack them), so a
- * reader finds each or not (ks->tokens, ks->checks).
+ * The tables of format 3.  After them, tokens, checks and facts: made by
+ * the first write-open of a store of any format (older ones lack them),
+ * so a reader finds each or not (ks->tokens, ks->checks, ks->facts).
  */
 #define T_CORE		T_TOKENS
 
@@ -106,7 +106,8 @@ static const char *const tables[T_COUNT] = {
 	"meta", "domains", "policy", "addrs", "certs", "wkd", "certinfo",
 	"revocs", "mtasts", "log",
 	"addrs-by-account", "addrs-by-domain", "addrs-by-key",
-	"certinfo-by-successor", "certs-by-uid", "blobs", "tokens", "checks"
+	"certinfo-by-successor", "certs-by-uid", "blobs", "tokens", "checks",
+	"facts"
 };
 
 struct ks {
@@ -118,6 +119,7 @@ struct ks {
 	int		 converting;	/* wkd records of format 2 remain. */
 	int		 tokens;	/* Tokens table open. */
 	int		 checks;	/* Checks table open. */
+	int		 facts;		/* Facts table open. */
 	size_t		 psize;		/* LMDB's page size. */
 	pthread_rwlock_t maplock;	/* Readers: see ks_reader_begin(). */
 	int		 maplock_ok;
@@ -348,6 +350,7 @@ static int	 wkd_convert(struct ks *);
 static int	 blob_clean(struct ks_txn *, size_t);
 #define CLEAN_RUNS	4	/* See blob_clean(). */
 static int	 wkd_unref(struct ks_txn *, const MDB_val *);
+static int	 facts_drop(struct ks_txn *, const char *, size_t);
 
 /*
  * The format recorded in txn: 1, 2 or 3 (KS_FORMAT); 0 for another;
@@ -411,9 +414,10 @@ extras_open(struct ks *ks)
 {
 	int	rc;
 
-	if ((rc = extra_open(ks, T_TOKENS, &ks->tokens)) != KS_OK)
+	if ((rc = extra_open(ks, T_TOKENS, &ks->tokens)) != KS_OK ||
+	    (rc = extra_open(ks, T_CHECKS, &ks->checks)) != KS_OK)
 		return (rc);
-	return (extra_open(ks, T_CHECKS, &ks->checks));
+	return (extra_open(ks, T_FACTS, &ks->facts));
 }
 
 /*
@@ -1067,6 +1071,10 @@ ks_domain_del(struct ks_txn *t, const char *name)
 	    rc != KS_NOTFOUND)
 		return (rc);
 	(void)snprintf(prefix, sizeof(prefix), "%s/", name);
+	if (t->ks->facts && (rc = del_prefix(t, T_FACTS, prefix, &i)) !=
+	    KS_OK)
+		return (rc);
+	i = 0;
 	if ((rc = del_prefix(t, T_WKD, prefix, &i)) != KS_OK ||
 	    (rc = blob_clean(t, CLEAN_RUNS * i)) != KS_OK)
 		return (rc);
@@ -2626,6 +2634,9 @@ ks_wkd_put(struct ks_txn *t, const char *domain, const char *hash,
 		return (rc);
 	if ((rc = etag_make(data, len, tag)) != KS_OK)
 		return (rc);
+	/* New bytes: the facts of the old ones no longer hold. */
+	if ((rc = facts_drop(t, key, klen)) != KS_OK)
+		return (rc);
 	return (wkd_write(t, key, klen, tag, data, len));
 }
 
@@ -2680,7 +2691,8 @@ ks_wkd_del(struct ks_txn *t, const char *domain, const char *hash)
 	if ((rc = tget(t, T_WKD, key, klen, &v)) != KS_OK)
 		return (rc);
 	if ((rc = wkd_unref(t, &v)) != KS_OK ||
-	    (rc = tdel(t, T_WKD, key, klen)) != KS_OK)
+	    (rc = tdel(t, T_WKD, key, klen)) != KS_OK ||
+	    (rc = facts_drop(t, key, klen)) != KS_OK)
 		return (rc);
 	return (blob_clean(t, CLEAN_RUNS));
 }
@@ -2864,6 +2876,110 @@ ks_check_del(struct ks_txn *t, const char *domain)
 	if (!t->ks->checks)
 		return (KS_NOTFOUND);
 	return (tdel(t, T_CHECKS, domain, strlen(domain)));
+}
+
+/*
+ * Facts of a published key (wkdctl computes them from the bytes it
+ * publishes, so that wkdd parses no OpenPGP to describe a key): facts
+ * "domain/hash" -> v1: u8 1, u8 fprlen, fpr, u16 uidlen, uid, u8 known
+ * [, the state as in certinfo (state_put())].  They go with the wkd entry
+ * they describe: ks_wkd_put() (other bytes) and ks_wkd_del() drop them,
+ * as does ks_domain_del().
+ */
+#define FACTS_MAX	(1 + 1 + KS_FPR_MAX + 2 + KS_FACTS_UID_MAX + 1 + \
+			    CI_STATE_MAX)
+
+static int
+facts_decode(const MDB_val *v, struct ks_facts *f)
+{
+	const unsigned char	*p = v->mv_data, *end = p + v->mv_size;
+	size_t			 n;
+
+	memset(f, 0, sizeof(*f));
+	if (v->mv_size < 2 || p[0] != 1 || (n = p[1]) >= sizeof(f->fpr) ||
+	    (size_t)(end - p) < 2 + n)
+		return (KS_CORRUPT);
+	memcpy(f->fpr, p + 2, n);
+	p += 2 + n;
+	if ((p = get_str(p, end, f->uid, sizeof(f->uid))) == NULL ||
+	    end - p < 1 || p[0] > 1 || strlen(f->uid) == 0)
+		return (KS_CORRUPT);
+	if (p[0] == 0)
+		return (p + 1 == end ? KS_OK : KS_CORRUPT);
+	return (state_get(p + 1, end, &f->state));
+}
+
+static int
+facts_check(const MDB_val *k, const MDB_val *v)
+{
+	struct ks_facts	 f;
+
+	if (k->mv_size < KS_HASH_LEN + 2 || memchr(k->mv_data, '/',
+	    k->mv_size) == NULL)
+		return (KS_CORRUPT);
+	return (facts_decode(v, &f));
+}
+
+/* Drop the facts of wkd key key, if any. */
+static int
+facts_drop(struct ks_txn *t, const char *key, size_t klen)
+{
+	int	rc;
+
+	if (!t->ks->facts)
+		return (KS_OK);
+	rc = tdel(t, T_FACTS, key, klen);
+	return (rc == KS_NOTFOUND ? KS_OK : rc);
+}
+
+int
+ks_facts_put(struct ks_txn *t, const char *domain, const char *hash,
+    const struct ks_facts *f)
+{
+	unsigned char	 buf[FACTS_MAX], *p = buf;
+	char		 key[KS_DOMAIN_MAX + KS_HASH_LEN + 2];
+	size_t		 klen, n, ulen;
+	MDB_val		 v;
+	int		 rc;
+
+	if (!t->ks->facts)
+		return (KS_RDONLYERR);
+	if ((rc = wkd_key(domain, hash, key, sizeof(key), &klen)) != KS_OK)
+		return (rc);
+	n = strnlen(f->fpr, sizeof(f->fpr));
+	ulen = strnlen(f->uid, sizeof(f->uid));
+	if (!fpr_valid(f->fpr) || ulen == 0 || ulen >= sizeof(f->uid) ||
+	    (f->state.known && f->state.nsub > KS_SUBKEY_MAX))
+		return (KS_INVALID);
+	if ((rc = tget(t, T_WKD, key, klen, &v)) != KS_OK)
+		return (rc);
+	*p++ = 1;
+	*p++ = n;
+	memcpy(p, f->fpr, n);
+	p = put_str(p + n, f->uid, sizeof(f->uid));
+	*p++ = f->state.known ? 1 : 0;
+	if (f->state.known)
+		p += state_put(p, &f->state);
+	return (tput(t, T_FACTS, key, klen, buf, p - buf, 0));
+}
+
+int
+ks_facts_get(struct ks_txn *t, const char *domain, const char *hash,
+    struct ks_facts *out)
+{
+	char	 key[KS_DOMAIN_MAX + KS_HASH_LEN + 2];
+	size_t	 klen;
+	MDB_val	 v;
+	int	 rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!t->ks->facts)
+		return (KS_NOTFOUND);
+	if ((rc = wkd_key(domain, hash, key, sizeof(key), &klen)) != KS_OK)
+		return (rc);
+	if ((rc = tget(t, T_FACTS, key, klen, &v)) != KS_OK)
+		return (rc);
+	return (facts_decode(&v, out));
 }
 
 /* One-shot reads for the daemon. */
@@ -3094,7 +3210,14 @@ has_table(const struct ks *ks, int tb)
 {
 	if (tb < T_CORE)
 		return (tb < tables_of(ks));
-	return (tb == T_TOKENS ? ks->tokens : ks->checks);
+	switch (tb) {
+	case T_TOKENS:
+		return (ks->tokens);
+	case T_CHECKS:
+		return (ks->checks);
+	default:
+		return (ks->facts);
+	}
 }
 
 /*
@@ -3167,6 +3290,8 @@ record_check(struct ks_txn *t, enum ks_table tb, const MDB_val *k,
 		return (k->mv_size == SEQ_LEN ? KS_OK : KS_CORRUPT);
 	case T_TOKENS:
 		return (token_decode(k, v, &tk));
+	case T_FACTS:
+		return (facts_check(k, v));
 	default:
 		return (KS_OK);
 	}
@@ -3634,4 +3759,16 @@ ks_reader_check(struct ks_reader *r, const char *domain,
 	if ((rc = ks_reader_has_domain(r, domain)) != KS_OK)
 		return (rc);
 	return (ks_check_get(&r->t, domain, out));
+}
+
+int
+ks_reader_facts(struct ks_reader *r, const char *domain, const char *hash,
+    struct ks_facts *out)
+{
+	int	rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = ks_reader_begin(r)) != KS_OK)
+		return (rc);
+	return (ks_facts_get(&r->t, domain, hash, out));
 }

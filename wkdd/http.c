@@ -59,7 +59,6 @@
 #include "metrics.h"
 #include "wkdd.h"
 
-#define HTTP_PAGE_MAX	(64 * 1024)
 #define HTTP_TOKEN_MAX	4096	/* An ACME key authorization is ~90. */
 #define HTTP_ACME_DIR	".well-known/acme-challenge/"
 #define HTTP_METHODS	"GET, HEAD, OPTIONS"
@@ -81,19 +80,6 @@
 #define HTTP_CONN_MEMORY	(8 * 1024)
 #define HTTP_LIM_BUCKETS	1024	/* Of the per-address counts. */
 
-/* What a handler answers; http_queue() sends it. */
-struct http_reply {
-	struct MHD_Response	*resp;	/* NULL: 404, or 500 if status isn't. */
-	unsigned		 status;
-	size_t			 bytes;	/* Body bytes, for the log. */
-	int			 shared;	/* resp outlives the request. */
-};
-
-struct http_page {
-	struct MHD_Response	*resp;
-	size_t			 len;		/* Body bytes, for the log. */
-	struct http_page	*next;		/* Retired list. */
-};
 
 /* A client address's open connections to one listener. */
 struct http_peer {
@@ -130,8 +116,6 @@ struct http_listener {
 static _Atomic(struct ks *)		 http_ks;
 static struct MHD_Response		*http_r404, *http_r405, *http_r500;
 static struct MHD_Response		*http_r400;	/* Connection: close. */
-static _Atomic(struct http_page *)	 http_page_cur;
-static struct http_page			*http_page_old;	/* Main thread. */
 static char				 http_waiting, http_answered;
 static int				 http_acme_fd = -1;
 static _Atomic unsigned			 http_keepalive = 5;	/* Seconds. */
@@ -149,8 +133,6 @@ static int		http_wait_body(struct MHD_Connection *, void **,
 static int		http_refused(struct MHD_Connection *, const char *,
 			    const char *, const char *, void **,
 			    enum MHD_Result *);
-static void		http_index(struct ks_reader *, const struct route *,
-			    struct http_reply *);
 static void		http_mtasts(struct ks_reader *, const struct route *,
 			    struct http_reply *);
 static void		http_policy(struct ks_reader *, const struct route *,
@@ -185,7 +167,6 @@ static struct MHD_Response *http_typed(struct MHD_Response *, const char *);
 static struct MHD_Response *http_static(const char *, const char *);
 static struct MHD_Response *http_blob(struct ks_blob *, const char *);
 static struct MHD_Response *http_options(struct MHD_Connection *);
-static int		http_etag_match(const char *, const char *);
 static int		http_has_body(struct MHD_Connection *);
 static const struct sockaddr *http_client(struct MHD_Connection *);
 static struct limit_conn *http_conn(struct MHD_Connection *);
@@ -297,8 +278,6 @@ http_reader(struct http_worker *w)
 void
 http_cleanup(void)
 {
-	struct http_page	*p;
-
 	if (http_r404 != NULL)
 		MHD_destroy_response(http_r404);
 	if (http_r405 != NULL)
@@ -308,11 +287,7 @@ http_cleanup(void)
 	if (http_r400 != NULL)
 		MHD_destroy_response(http_r400);
 	http_r404 = http_r405 = http_r500 = http_r400 = NULL;
-	http_page_free(atomic_exchange(&http_page_cur, NULL));
-	while ((p = http_page_old) != NULL) {
-		http_page_old = p->next;
-		http_page_free(p);
-	}
+	www_cleanup();
 	http_ks = NULL;
 	if (http_acme_fd != -1)
 		(void)close(http_acme_fd);
@@ -331,97 +306,6 @@ http_acme_open(const struct conf *conf, char *err, size_t errsz)
 		return (-1);
 	}
 	return (0);
-}
-
-int
-http_page_load(const struct conf *conf, struct http_page **pagep, char *err,
-    size_t errsz)
-{
-	struct http_page	*p;
-	struct stat		 st;
-	char			 path[PATH_MAX], *buf;
-	ssize_t			 n;
-	size_t			 len = 0;
-	int			 fd;
-
-	*pagep = NULL;
-	if (conf->www[0] == '\0')
-		return (0);
-	n = snprintf(path, sizeof(path), "%s/index.html", conf->www);
-	if (n < 0 || (size_t)n >= sizeof(path)) {
-		(void)snprintf(err, errsz, "www %s: path too long", conf->www);
-		return (-1);
-	}
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		(void)snprintf(err, errsz, "www: %s: %s", path,
-		    strerror(errno));
-		return (-1);
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    st.st_size > HTTP_PAGE_MAX) {
-		(void)snprintf(err, errsz, "www: %s: not a regular file of at "
-		    "most %d bytes", path, HTTP_PAGE_MAX);
-		goto close;
-	}
-	if ((buf = malloc(st.st_size + 1)) == NULL) {
-		(void)snprintf(err, errsz, "www: %s", strerror(errno));
-		goto close;
-	}
-	while (len < (size_t)st.st_size) {
-		if ((n = read(fd, buf + len, st.st_size - len)) == -1 &&
-		    errno == EINTR)
-			continue;
-		if (n <= 0) {
-			(void)snprintf(err, errsz, "www: %s: %s", path,
-			    n == 0 ? "short read" : strerror(errno));
-			goto freebuf;
-		}
-		len += n;
-	}
-	if ((p = calloc(1, sizeof(*p))) == NULL ||
-	    (p->resp = MHD_create_response_from_buffer_with_free_callback(len,
-	    buf, free)) == NULL) {
-		(void)snprintf(err, errsz, "www: out of memory");
-		free(p);
-		goto freebuf;
-	}
-	buf = NULL;	/* Owned by the response now. */
-	p->len = len;
-	if ((p->resp = http_typed(p->resp, "text/html; charset=utf-8")) ==
-	    NULL) {
-		(void)snprintf(err, errsz, "www: out of memory");
-		free(p);
-		goto close;
-	}
-	(void)close(fd);
-	*pagep = p;
-	return (0);
-freebuf:
-	free(buf);
-close:
-	(void)close(fd);
-	return (-1);
-}
-
-void
-http_page_install(struct http_page *p)
-{
-	struct http_page	*old;
-
-	old = atomic_exchange(&http_page_cur, p);
-	if (old != NULL) {
-		old->next = http_page_old;
-		http_page_old = old;
-	}
-}
-
-void
-http_page_free(struct http_page *p)
-{
-	if (p == NULL)
-		return;
-	MHD_destroy_response(p->resp);
-	free(p);
 }
 
 /*
@@ -533,7 +417,7 @@ http_has_body(struct MHD_Connection *c)
 }
 
 /* If-None-Match value inm against our (quoted) etag; weak comparison. */
-static int
+int
 http_etag_match(const char *inm, const char *etag)
 {
 	const char	*p = inm, *q;
@@ -570,6 +454,12 @@ http_route_name(int kind)
 		return ("policy");
 	case ROUTE_INDEX:
 		return ("index");
+	case ROUTE_WWW:
+		return ("www");
+	case ROUTE_LOOKUP:
+		return ("lookup");
+	case ROUTE_STATUS:
+		return ("status");
 	case ROUTE_OPTIONS:
 		return ("options");
 	case ROUTE_METHOD:
@@ -623,22 +513,6 @@ http_etagged(struct MHD_Response *r, const char *etag)
 		return (NULL);
 	}
 	return (r);
-}
-
-/* "/" of a hosted domain: the www page, shared by every request. */
-static void
-http_index(struct ks_reader *rd, const struct route *r,
-    struct http_reply *rep)
-{
-	struct http_page	*page;
-
-	page = atomic_load(&http_page_cur);
-	if (page != NULL && ks_reader_has_domain(rd, r->domain) == KS_OK) {
-		rep->status = MHD_HTTP_OK;
-		rep->bytes = page->len;
-		rep->resp = page->resp;
-		rep->shared = 1;
-	}
 }
 
 /* RFC 8461 3.3: the MTA-STS policy as "text/plain", never a redirect. */
@@ -836,18 +710,29 @@ http_handler(void *cls, struct MHD_Connection *c, const char *url,
 		rep.resp = http_options(c);
 		break;
 	case ROUTE_INDEX:
+	case ROUTE_WWW:
+	case ROUTE_LOOKUP:
+	case ROUTE_STATUS:
 	case ROUTE_MTASTS:
 	case ROUTE_POLICY:
 	case ROUTE_KEY:
 		/* limit.c: key lookups only, never policy (limit.h). */
-		if (r.kind == ROUTE_KEY && http_limited(c, &rep))
+		if ((r.kind == ROUTE_KEY || r.kind == ROUTE_LOOKUP) &&
+		    http_limited(c, &rep))
 			break;
 		if ((rd = http_reader(w)) == NULL) {
 			rep.status = MHD_HTTP_INTERNAL_SERVER_ERROR;
 			break;
 		}
-		if (r.kind == ROUTE_INDEX)
-			http_index(rd, &r, &rep);
+		if (r.kind == ROUTE_INDEX || r.kind == ROUTE_WWW)
+			www_file(rd, c, &r, &rep);
+		else if (r.kind == ROUTE_LOOKUP) {
+			www_lookup(rd, c, &r, &rep);
+			if (rep.status == MHD_HTTP_NOT_FOUND ||	/* limit.c */
+			    rep.status == MHD_HTTP_BAD_REQUEST)
+				limit_miss(http_client(c));
+		} else if (r.kind == ROUTE_STATUS)
+			www_status(rd, c, &r, &rep);
 		else if (r.kind == ROUTE_MTASTS)
 			http_mtasts(rd, &r, &rep);
 		else if (r.kind == ROUTE_POLICY)

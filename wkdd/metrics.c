@@ -33,9 +33,10 @@
 #define M_DOMAINS_MAX	4096	/* Per-domain slots (a power of two). */
 
 /* Routes as the metrics name them. */
-enum { MR_KEY, MR_POLICY, MR_MTASTS, MR_INDEX, MR_ACME, MR_OTHER, MR_COUNT };
+enum { MR_KEY, MR_POLICY, MR_MTASTS, MR_INDEX, MR_ACME, MR_LOOKUP,
+    MR_OTHER, MR_COUNT };
 static const char *const m_routes[MR_COUNT] = {
-	"key", "policy", "mta-sts", "index", "acme", "other"
+	"key", "policy", "mta-sts", "index", "acme", "lookup", "other"
 };
 
 /* The statuses wkdd answers with; anything else (none today) is "other". */
@@ -133,7 +134,11 @@ m_route(int kind)
 	case ROUTE_MTASTS:
 		return (MR_MTASTS);
 	case ROUTE_INDEX:
-		return (MR_INDEX);
+	case ROUTE_WWW:
+	case ROUTE_STATUS:
+		return (MR_INDEX);	/* The web page. */
+	case ROUTE_LOOKUP:
+		return (MR_LOOKUP);
 	case ROUTE_ACME:
 		return (MR_ACME);
 	default:

@@ -379,6 +379,102 @@ t_lifecycle(struct ks *ks)
 	ks_txn_abort(t);
 }
 
+/* Facts: with the wkd entry they describe, gone with it, backed up. */
+static void
+t_facts(struct ks *ks)
+{
+	struct ks_txn		*t;
+	struct ks_reader	*r;
+	struct ks_facts		 f, got;
+	char			 file[64];
+	int			 fd;
+
+	memset(&f, 0, sizeof(f));
+	(void)snprintf(f.fpr, sizeof(f.fpr), FPR_A);
+	(void)snprintf(f.uid, sizeof(f.uid), "Alice <alice@facts.example>");
+	f.state.known = 1;
+	f.state.primary.created = 1700000000;
+	f.state.primary.expires = 1800000000;
+	f.state.primary.alg = 22;
+	f.state.primary.bits = 255;
+	f.state.primary.usage = KS_USE_CERTIFY | KS_USE_SIGN;
+	f.state.nsub = 1;
+	(void)snprintf(f.state.sub[0].fpr, sizeof(f.state.sub[0].fpr),
+	    "ABCDEF0123456789ABCDEF0123456789ABCDEF01");
+	f.state.sub[0].alg = 18;
+	f.state.sub[0].bits = 255;
+	f.state.sub[0].usage = KS_USE_ENCRYPT;
+
+	E(ks_txn_begin(ks, 0, &t));
+	E(ks_domain_add(t, "facts.example"));
+	is_int(ks_facts_put(t, "facts.example", HASH_A, &f), KS_NOTFOUND,
+	    "facts: nothing published there, refused");
+	E(ks_wkd_put(t, "facts.example", HASH_A, pubkey, sizeof(pubkey)));
+	is_int(ks_facts_get(t, "facts.example", HASH_A, &got), KS_NOTFOUND,
+	    "facts: none recorded yet");
+	(void)snprintf(got.fpr, sizeof(got.fpr), "%s", f.fpr);
+	f.fpr[0] = 'x';
+	is_int(ks_facts_put(t, "facts.example", HASH_A, &f), KS_INVALID,
+	    "facts: bad fingerprint refused");
+	f.fpr[0] = '0';
+	f.uid[0] = '\0';
+	is_int(ks_facts_put(t, "facts.example", HASH_A, &f), KS_INVALID,
+	    "facts: empty UID refused");
+	f.uid[0] = 'A';
+	E(ks_facts_put(t, "facts.example", HASH_A, &f));
+	E(ks_facts_get(t, "facts.example", HASH_A, &got));
+	is_str(got.uid, f.uid, "facts: UID read back");
+	is_str(got.fpr, FPR_A, "facts: fingerprint read back");
+	ok(got.state.known && got.state.primary.alg == 22 &&
+	    got.state.primary.expires == 1800000000 && got.state.nsub == 1 &&
+	    got.state.sub[0].usage == KS_USE_ENCRYPT &&
+	    strcmp(got.state.sub[0].fpr, f.state.sub[0].fpr) == 0,
+	    "facts: state read back");
+	E(ks_wkd_put(t, "facts.example", HASH_A, pubkey, sizeof(pubkey)));
+	is_int(ks_facts_get(t, "facts.example", HASH_A, &got), KS_NOTFOUND,
+	    "facts: dropped when the bytes are replaced");
+	f.state.known = 0;
+	E(ks_facts_put(t, "facts.example", HASH_A, &f));
+	E(ks_facts_get(t, "facts.example", HASH_A, &got));
+	ok(!got.state.known && strcmp(got.uid, f.uid) == 0,
+	    "facts: without a state");
+	f.state.known = 1;
+	E(ks_facts_put(t, "facts.example", HASH_A, &f));
+	E(ks_txn_commit(t));
+
+	E(ks_reader_new(ks, &r));
+	E(ks_reader_facts(r, "facts.example", HASH_A, &got));
+	ok(got.state.known && strcmp(got.uid, f.uid) == 0,
+	    "facts: read by a reader");
+	is_int(ks_reader_facts(r, "facts.example", HASH_B, &got),
+	    KS_NOTFOUND, "facts: reader, none for another hash");
+	ks_reader_end(r);
+
+	(void)snprintf(file, sizeof(file), "%s.bak", dir);
+	if ((fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0600)) == -1)
+		err(1, "%s", file);
+	E(ks_backup(ks, fd));
+	(void)close(fd);
+	E(ks_check_file(file, NULL));
+	E(ks_txn_begin(ks, 0, &t));
+	E(ks_wkd_del(t, "facts.example", HASH_A));
+	is_int(ks_facts_get(t, "facts.example", HASH_A, &got), KS_NOTFOUND,
+	    "facts: removed with the key");
+	E(ks_txn_commit(t));
+	E(ks_restore(ks, file, NULL, NULL));
+	E(ks_reader_facts(r, "facts.example", HASH_A, &got));
+	is_str(got.uid, f.uid, "facts: a backup restored carries them");
+	ks_reader_end(r);
+	(void)unlink(file);
+
+	E(ks_txn_begin(ks, 0, &t));
+	E(ks_domain_del(t, "facts.example"));
+	is_int(ks_facts_get(t, "facts.example", HASH_A, &got), KS_NOTFOUND,
+	    "facts: removed with the domain");
+	E(ks_txn_commit(t));
+	ks_reader_free(r);
+}
+
 static void
 t_domain_del(struct ks *ks)
 {
@@ -768,6 +864,7 @@ main(void)
 	t_addrs(ks);
 	t_keys(ks);
 	t_lifecycle(ks);
+	t_facts(ks);
 	t_domain_del(ks);
 	t_rdonly();
 	t_visibility(ks);
