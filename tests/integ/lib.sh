@@ -329,10 +329,12 @@ fetch() {
 }
 
 # is_key_path PATH: PATH (its query aside) names a key under WKD's direct
-# (/.well-known/openpgpkey/hu/H) or advanced (.../DOMAIN/hu/H) method.
+# (/.well-known/openpgpkey/hu/H) or advanced (.../DOMAIN/hu/H) method, or
+# the page's armored download (/lookup.asc).
 is_key_path() {
 	case ${1%%\?*} in
-	/.well-known/openpgpkey/hu/?* | /.well-known/openpgpkey/*/hu/?*)
+	/.well-known/openpgpkey/hu/?* | /.well-known/openpgpkey/*/hu/?* | \
+	/lookup.asc)
 		return 0 ;;
 	esac
 	return 1

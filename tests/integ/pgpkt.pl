@@ -11,7 +11,8 @@
 #   pgpkt.pl contains FILE HEX   exit 0 if FILE's bytes contain HEX
 #   pgpkt.pl corrupt IN OUT N... flip the last byte of packets N (from 0):
 #                                for a signature, that breaks it
-#   pgpkt.pl served FILE         exit 0 if FILE is a blob WKD may serve:
+#   pgpkt.pl served FILE         exit 0 if FILE is a blob WKD may serve
+#                                (binary, or a public key block armored):
 #                                OpenPGP packets that parse, no secret
 #                                (sub)key packet, exactly one User ID per
 #                                certificate (a revoked predecessor is a
@@ -109,6 +110,19 @@ if ($cmd eq 'tags') {
 } elsif ($cmd eq 'served') {
 	my $d = slurp($ARGV[0]);
 	my @why;
+	# Armored (the page's /lookup.asc): a public key block, dearmored.
+	if ($d =~ /^-----BEGIN PGP ([A-Z ]+)-----\r?\n/) {
+		my $kind = $1;
+		if ($kind ne 'PUBLIC KEY BLOCK') {
+			print "armored $kind, not a public key block\n";
+			exit 1;
+		}
+		my ($body) = $d =~ /\r?\n\r?\n(.*?)^=/sm;
+		$body = '' unless defined $body;
+		$body =~ s/\s+//g;
+		require MIME::Base64;
+		$d = MIME::Base64::decode_base64($body);
+	}
 	push @why, 'empty' if $d eq '';
 	push @why, length($d) . ' bytes (over 256 KiB)' if length($d) > 262144;
 	my @p = eval { packets($d) };
