@@ -195,6 +195,17 @@ static const struct ctl_cmd cmds[] = {
 	    "(repeat, or list patterns after the domain); --max-age: from 0\n"
 	    "to 31557600 seconds.  The _mta-sts TXT record's id (wkdctl dns)\n"
 	    "changes with the policy.\n" },
+	{ "tlsrpt", cmd_tlsrpt, TLSRPT_USAGE,
+	    "receive, ingest and summarise TLS reports (RFC 8460)",
+	    "Reports wait in the spool (tlsrpt-spool, or --spool dir): wkdd\n"
+	    "writes those POSTed to https://mta-sts.DOMAIN/tlsrpt; receive\n"
+	    "takes a report mail on stdin (an MTA's pipe: the mailto: rua).\n"
+	    "Each is validated first: a report for a domain not hosted is\n"
+	    "refused.  ingest stores the spool's reports (a report-id once\n"
+	    "per domain), removes the files, moves malformed ones to\n"
+	    "rejected/ (exit 3).  summary: per domain, sessions, failures by\n"
+	    "result type, sending organisations, MX hosts, policy types;\n"
+	    "--days n or --since time: reports ending since then.\n" },
 };
 
 static void

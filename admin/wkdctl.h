@@ -36,6 +36,7 @@
  *		pgpread.c and pgprev.c include rnp.h (and pgp.h, their
  *		shared internals).
  * mtasts.c	mta-sts: the MTA-STS policy served under mta-sts.DOMAIN.
+ * tlsrpt.c	tlsrpt: TLS reports (RFC 8460) received, stored, summarised.
  * acme.c	domain cert: certificates for openpgpkey.DOMAIN from a CA.
  * dns.c	a DNS client (the resolver only) and its reply parsers.
  * x509.c	the certificate wkdd serves for a name; TLSA hashes.
@@ -129,6 +130,10 @@ struct pgp_certs;
 #define RESTORE_USAGE	"restore file"
 #define IMPTREE_USAGE	"import-tree [--create-accounts] [--dry-run] " \
 			"[--domain domain] dir"
+#define TLSRPT_USAGE	"tlsrpt receive [--spool dir]\n" \
+			"tlsrpt ingest [--spool dir] [--json]\n" \
+			"tlsrpt summary [--days n | --since time] [--json] " \
+			"[domain]"
 #define MTASTS_USAGE	"mta-sts set domain --mode enforce|testing|none " \
 			"[--mx pattern ...] --max-age seconds\n" \
 			"mta-sts show domain\n" \
@@ -1098,6 +1103,9 @@ int	 pgp_uid_addr(const char *uid, char *out, size_t outsz);
  * PGP_UID_NOADDR.  Returns 0, or -1 if it names none.
  */
 int	 pgp_uid_fill(struct pgp_uid *u);
+
+/* tlsrpt.c */
+int	 cmd_tlsrpt(struct ctl *, int, char **);
 
 /* mtasts.c */
 int	 cmd_mtasts(struct ctl *, int, char **);

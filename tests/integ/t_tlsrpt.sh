@@ -1,0 +1,243 @@
+#!/bin/sh
+# t_tlsrpt: TLS reports (RFC 8460) for hosted domains.  Reports built from
+# RFC 8460's example and real-world shapes (tests/integ/tlsrpt/: several
+# policies, failure details, sts, tlsa and no-policy-found, fractions and
+# offsets in dates) reach the spool two ways: POSTed to the real wkdd over
+# TLS (application/tlsrpt+gzip and +json) and mailed to `wkdctl tlsrpt
+# receive` (multipart/report, base64); malformed, oversized, gzip bombs,
+# unhosted domains and wrong content types are refused with the spool
+# unchanged.  `wkdctl tlsrpt ingest` stores them (dedup by report-id,
+# malformed files to rejected/), `summary` adds them up (text and --json,
+# by exact figures), wkdd's metrics carry the failure counts, backups
+# carry the reports and removing a domain drops them.
+. "${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/integ/lib.sh"
+
+need curl certtool python3 gzip
+need_wkdctl
+
+R=$TOP/tests/integ/tlsrpt
+SPOOL=$T/spool
+mkdir -p "$SPOOL"
+make_certs a.test '*.a.test' b.test '*.b.test' c.test '*.c.test'
+make_store a.test b.test
+write_conf "tlsrpt-spool $SPOOL" "metrics-listen 127.0.0.1:0" \
+    "metrics-domains on"
+
+# tctl ARGS...: wkdctl with the test's wkdd.conf (its tlsrpt-spool).
+tctl() {
+	"$WKDCTL" -s "$STORE" -f "$CONF" "$@"
+}
+
+# spool_state: the spool's listing, names and sizes (rejected/ too).
+spool_state() {
+	(cd "$SPOOL" && find . -type f | sort | xargs -r ls -l |
+	    awk '{ print $5, $9 }')
+}
+
+# mail TYPE FILE [ENCODING]: a report mail as Google and Microsoft send
+# it: multipart/report (report-type=tlsrpt), a text part, then FILE as
+# TYPE (gzip: compressed), base64 unless ENCODING says 7bit.
+mail() {
+	python3 - "$1" "$2" "${3:-base64}" <<'EOF'
+import sys, gzip
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.mime.application import MIMEApplication
+from email import encoders
+typ, path, enc = sys.argv[1], sys.argv[2], sys.argv[3]
+data = open(path, 'rb').read()
+if typ.endswith('gzip'):
+    data = gzip.compress(data)
+m = MIMEMultipart('report', report_type='tlsrpt')
+m['From'] = 'noreply-smtp-tls-reporting@google.example'
+m['To'] = 'tlsrpt@a.test'
+m['Subject'] = 'Report Domain: a.test Submitter: google.com Report-ID: <x>'
+m['TLS-Report-Domain'] = 'a.test'
+m['TLS-Report-Submitter'] = 'google.com'
+m.attach(MIMEText('This is an aggregate TLS report from google.com\n'))
+p = MIMEApplication(data, typ.split('/')[1],
+    _encoder=encoders.encode_base64 if enc == 'base64' else
+    encoders.encode_7or8bit)
+p.add_header('Content-Disposition', 'attachment',
+    filename='google.com!a.test!1!2!001.json' + ('.gz' if
+    typ.endswith('gzip') else ''))
+m.attach(p)
+sys.stdout.write(m.as_string())
+EOF
+}
+
+# --- wkdctl tlsrpt receive -----------------------------------------------
+
+mail application/tlsrpt+gzip "$R/rfc8460.json" > "$T/m1"
+tctl tlsrpt receive < "$T/m1" > "$T/out" 2>&1
+is "$?" 0 "receive: RFC 8460's example, gzip, base64, multipart/report"
+like "$T/out" "report 5065427c-23d3-47ca-b6e0-946ea0e8c4be from Company-X spooled" \
+    "receive names the report and its sender"
+is "$(ls "$SPOOL" | grep -c '\.json$')" 1 "one file in the spool"
+f=$(ls "$SPOOL" | head -n 1)
+cmp -s "$SPOOL/$f" "$R/rfc8460.json"
+check "the spooled file is the report's JSON, decompressed" [ $? -eq 0 ]
+is "$(stat -c %a "$SPOOL/$f")" 640 "spooled file mode 640"
+mail application/tlsrpt+json "$R/google.json" 7bit > "$T/m2"
+tctl tlsrpt receive < "$T/m2" >/dev/null
+is "$?" 0 "receive: a +json part, 7bit"
+
+# Refused: nothing spooled.
+before=$(spool_state)
+# refuse NAME FILE: receive of mail FILE exits 1 with a message.
+refuse() {
+	tctl tlsrpt receive < "$2" > "$T/out" 2> "$T/err"
+	_rc=$?
+	if [ "$_rc" -eq 1 ] && [ -s "$T/err" ]; then
+		pass "receive refuses $1 ($(head -n 1 "$T/err"))"
+	else
+		fail "receive refuses $1 (rc $_rc)"
+		show "$T/out" "$T/err"
+	fi
+}
+sed 's/"a.test"/"c.test"/' "$R/rfc8460.json" > "$T/unhosted.json"
+mail application/tlsrpt+gzip "$T/unhosted.json" > "$T/m"
+refuse "a domain not hosted" "$T/m"
+printf '{"organization-name": "X", "report-id": "1"' > "$T/trunc.json"
+mail application/tlsrpt+json "$T/trunc.json" > "$T/m"
+refuse "truncated JSON" "$T/m"
+sed 's/"sts"/"dane"/' "$R/rfc8460.json" > "$T/badtype.json"
+mail application/tlsrpt+json "$T/badtype.json" > "$T/m"
+refuse "an unknown policy-type" "$T/m"
+sed 's/"total-failure-session-count": 303/"total-failure-session-count": -3/' \
+    "$R/rfc8460.json" > "$T/neg.json"
+mail application/tlsrpt+json "$T/neg.json" > "$T/m"
+refuse "a negative session count" "$T/m"
+sed 's/2016-04-01T23:59:59Z/2016-03-31T23:59:59Z/' "$R/rfc8460.json" \
+    > "$T/range.json"
+mail application/tlsrpt+json "$T/range.json" > "$T/m"
+refuse "a date-range ending before it starts" "$T/m"
+# A gzip bomb: 64 MiB of zeros, 64 KiB compressed.
+head -c 67108864 /dev/zero | gzip -9 > "$T/bomb.gz"
+python3 - "$T/bomb.gz" > "$T/m" <<'EOF'
+import sys, base64
+data = open(sys.argv[1], 'rb').read()
+print('Content-Type: application/tlsrpt+gzip\nContent-Transfer-Encoding: base64\n')
+print(base64.encodebytes(data).decode())
+EOF
+refuse "a gzip bomb (64 MiB of zeros)" "$T/m"
+like "$T/err" "tlsrpt-max-size" "the bomb: over tlsrpt-max-size"
+printf 'From: x@y\nContent-Type: text/plain\n\nhello\n' > "$T/m"
+refuse "a mail without a report part" "$T/m"
+printf 'Content-Type: application/tlsrpt+gzip\nContent-Transfer-Encoding: base64\n\nnot*base64\n' \
+    > "$T/m"
+refuse "bad base64" "$T/m"
+printf 'Content-Type: application/tlsrpt+gzip\n\nnot gzip at all\n' > "$T/m"
+refuse "a +gzip part that isn't gzip" "$T/m"
+is "$(spool_state)" "$before" "refused reports changed nothing in the spool"
+
+# --- ingest ----------------------------------------------------------------
+
+mail application/tlsrpt+gzip "$R/microsoft.json" > "$T/m3"
+tctl tlsrpt receive < "$T/m3" >/dev/null
+is "$?" 0 "receive: Microsoft's shape (tlsa, no-policy-found)"
+mail application/tlsrpt+gzip "$R/b.json" > "$T/m4"
+tctl tlsrpt receive < "$T/m4" >/dev/null
+is "$?" 0 "receive: b.test's report"
+# A file that isn't a report, dropped into the spool by hand.
+printf 'junk' > "$SPOOL/0.junk.json"
+out=$(tctl tlsrpt ingest 2>"$T/err")
+is "$?" 3 "ingest: exit 3 with a file rejected"
+is "$out" "5 files: 4 reports stored, 0 duplicates, 1 rejected" \
+    "ingest counts files, reports, duplicates, rejected"
+like "$T/err" "0.junk.json: not a TLS report" "the bad file named"
+is "$(ls "$SPOOL" | grep -c json)" 0 "ingested files removed from the spool"
+check "the bad file moved to rejected/" [ -f "$SPOOL/rejected/0.junk.json" ]
+
+# Dedup: the same report again (another copy of a mail) is stored once.
+tctl tlsrpt receive < "$T/m1" >/dev/null
+tctl tlsrpt receive < "$T/m3" >/dev/null
+out=$(tctl tlsrpt ingest --json)
+is "$?" 0 "ingest again: exit 0"
+is "$out" '{"files":2,"stored":0,"duplicates":2,"rejected":0}' \
+    "the same reports again: duplicates, nothing stored (--json)"
+out=$(tctl tlsrpt ingest)
+is "$out" "0 files: 0 reports stored, 0 duplicates, 0 rejected" \
+    "an empty spool: nothing to do"
+
+# --- summary ---------------------------------------------------------------
+
+cat > "$T/want.a" <<'EOF'
+a.test: 3 reports, 2016-04-01 00:00:00Z to 2016-04-02 23:59:59Z
+  sessions: 6573 successful, 306 failed
+  failures: certificate-expired 100, starttls-not-supported 201, tlsa-invalid 2, validation-failure 3
+  organizations: Company-X 1, Google Inc. 1, Microsoft Corporation 1
+  mx hosts (failed sessions): *.mail.a.test 0, mx-backup.mail.a.test 3, mx1.mail.a.test 102, mx2.mail.a.test 200, mx3.mail.a.test 1
+  policy types (sessions): no-policy-found 8, sts 6829, tlsa 42
+EOF
+tctl tlsrpt summary a.test > "$T/got.a"
+is "$?" 0 "summary a.test"
+cmp -s "$T/got.a" "$T/want.a"
+check "summary a.test: sessions, failures by type, organisations, MX hosts, policy types" \
+    [ $? -eq 0 ]
+[ $? -eq 0 ] || show "$T/got.a"
+tctl tlsrpt summary > "$T/got.all"
+is "$(grep -c '^[a-z].*: [0-9]* reports\?,' "$T/got.all")" 2 \
+    "summary of all domains: a.test and b.test"
+like "$T/got.all" "b.test: 1 report, " "b.test's report"
+like "$T/got.all" "failures: sts-policy-fetch-error 4" \
+    "b.test's failure"
+
+tctl tlsrpt summary --json a.test > "$T/got.json"
+is "$?" 0 "summary --json"
+python3 - "$T/got.json" > "$T/jcheck" 2>&1 <<'EOF'
+import json, sys
+j = json.load(open(sys.argv[1]))
+d = j["domains"]
+assert len(d) == 1, d
+d = d[0]
+assert d["domain"] == "a.test"
+assert d["reports"] == 3
+assert d["successful_sessions"] == 6573
+assert d["failed_sessions"] == 306
+assert d["failures"] == {"certificate-expired": 100,
+    "starttls-not-supported": 201, "tlsa-invalid": 2,
+    "validation-failure": 3}, d["failures"]
+assert d["organizations"] == {"Company-X": 1, "Google Inc.": 1,
+    "Microsoft Corporation": 1}
+assert d["policy_types"] == {"sts": 6829, "tlsa": 42,
+    "no-policy-found": 8}
+assert d["mx_hosts"]["mx1.mail.a.test"] == 102
+assert d["first"] == "2016-04-01 00:00:00Z"
+assert d["last"] == "2016-04-02 23:59:59Z"
+print("ok")
+EOF
+is "$(cat "$T/jcheck")" ok "summary --json: the same figures"
+[ "$(cat "$T/jcheck")" = ok ] || show "$T/jcheck" "$T/got.json"
+
+tctl tlsrpt summary --since 2016-04-02 a.test > "$T/out"
+like "$T/out" "a.test: 2 reports, 2016-04-02 00:00:00Z" \
+    "--since: the reports ending since then"
+like "$T/out" "sessions: 1247 successful, 3 failed" "--since: their sessions"
+out=$(tctl tlsrpt summary --days 30 a.test)
+is "$out" "no reports for a.test" "--days 30: none of 2016's"
+tctl tlsrpt summary c.test > /dev/null 2>&1
+is "$?" 1 "summary of a domain not hosted: exit 1"
+tctl tlsrpt summary --days 0 > /dev/null 2>&1
+is "$?" 2 "--days 0: usage"
+tctl tlsrpt bogus > /dev/null 2>&1
+is "$?" 2 "unknown subcommand: usage"
+tctl log tlsrpt > "$T/out"
+like "$T/out" "tls reports ingested: 4 stored" \
+    "ingest is in the audit log"
+
+# --- backup, domain removal ------------------------------------------------
+
+tctl backup "$T/backup.mdb" > /dev/null
+is "$?" 0 "backup"
+tctl domain remove b.test > /dev/null 2>&1
+is "$?" 0 "domain remove b.test"
+tctl tlsrpt summary > "$T/out"
+unlike "$T/out" "b.test" "b.test's reports went with the domain"
+tctl restore "$T/backup.mdb" > /dev/null 2>&1
+is "$?" 0 "restore"
+tctl tlsrpt summary > "$T/out"
+like "$T/out" "b.test: 1 report" \
+    "the backup carried b.test's reports"
+
+finish
