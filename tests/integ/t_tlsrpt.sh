@@ -20,8 +20,8 @@ SPOOL=$T/spool
 mkdir -p "$SPOOL"
 make_certs a.test '*.a.test' b.test '*.b.test' c.test '*.c.test'
 make_store a.test b.test
-write_conf "tlsrpt-spool $SPOOL" "metrics-listen 127.0.0.1:0" \
-    "metrics-domains on"
+write_conf "tlsrpt-spool $SPOOL" "tlsrpt-spool-max 4" \
+    "metrics-listen 127.0.0.1:0" "metrics-domains on"
 
 # tctl ARGS...: wkdctl with the test's wkdd.conf (its tlsrpt-spool).
 tctl() {
@@ -226,6 +226,121 @@ tctl log tlsrpt > "$T/out"
 like "$T/out" "tls reports ingested: 4 stored" \
     "ingest is in the audit log"
 
+# --- POST /tlsrpt to wkdd ---------------------------------------------------
+
+start_wkdd || finish
+MPORT=$(echo "$PORTS" | sed -n 2p)
+# Copies with report-ids of their own: new to the store.
+for f in rfc8460 google microsoft b; do
+	sed 's/"report-id": *"\([^"]*\)"/"report-id":"\1-https"/' \
+	    "$R/$f.json" > "$T/$f.json"
+	gzip -9nc "$T/$f.json" > "$T/$f.json.gz"
+done
+# post HOST TYPE FILE [CURL-ARGS...]: POST FILE to https://HOST/tlsrpt.
+post() {
+	_h=$1 _ty=$2 _f=$3
+	shift 3
+	fetch "$_h" /tlsrpt -X POST -H "Content-Type: $_ty" \
+	    --data-binary "@$_f" "$@"
+}
+post mta-sts.a.test application/tlsrpt+gzip "$T/rfc8460.json.gz"
+is "$STATUS" 200 "POST gzip to https://mta-sts.a.test/tlsrpt: 200"
+is "$(ls "$SPOOL" | grep -c '\.json$')" 1 "spooled"
+f=$(ls "$SPOOL" | grep '\.json$' | head -n 1)
+cmp -s "$SPOOL/$f" "$T/rfc8460.json"
+check "the spooled file is the report, inflated" [ $? -eq 0 ]
+post a.test 'application/tlsrpt+json; charset=utf-8' "$T/google.json"
+is "$STATUS" 200 "POST +json (a parameter after the type) to the domain"
+post openpgpkey.b.test application/tlsrpt+gzip "$T/b.json.gz"
+is "$STATUS" 200 "POST to openpgpkey.b.test: 200"
+
+before=$(spool_state)
+# refused STATUS NAME HOST TYPE FILE [CURL-ARGS...]
+refused() {
+	_st=$1 _n=$2
+	shift 2
+	post "$@"
+	is "$STATUS" "$_st" \
+	    "POST $_n: $_st ($(head -c 100 "$T/body" | tr -d '\n'))"
+}
+refused 404 "to a name not hosted (c.test)" mta-sts.c.test \
+    application/tlsrpt+json "$T/google.json"
+refused 404 "of a report for c.test" mta-sts.a.test \
+    application/tlsrpt+json "$T/unhosted.json"
+like "$T/body" "policy-domain c.test is not hosted" "the 404 says why"
+refused 415 "as text/plain" mta-sts.a.test text/plain "$T/google.json"
+refused 415 "as application/json" mta-sts.a.test application/json \
+    "$T/google.json"
+refused 415 "without a Content-Type" mta-sts.a.test "" "$T/google.json"
+refused 400 "truncated JSON" mta-sts.a.test application/tlsrpt+json \
+    "$T/trunc.json"
+like "$T/body" "not JSON" "the 400 says why"
+refused 400 "an unknown policy-type" mta-sts.a.test \
+    application/tlsrpt+json "$T/badtype.json"
+refused 400 "JSON sent as +gzip" mta-sts.a.test application/tlsrpt+gzip \
+    "$T/google.json"
+head -c 100 "$T/rfc8460.json.gz" > "$T/cut.gz"
+refused 400 "cut gzip" mta-sts.a.test application/tlsrpt+gzip "$T/cut.gz"
+refused 413 "a gzip bomb (64 MiB of zeros)" mta-sts.a.test \
+    application/tlsrpt+gzip "$T/bomb.gz"
+python3 -c '
+import json, sys
+j = json.load(open(sys.argv[1]))
+j["policies"][0]["policy"]["policy-string"] = ["x" * 1000] * 1200
+print(json.dumps(j))' "$T/rfc8460.json" > "$T/big.json"
+refused 413 "of 1.2 MB (Content-Length)" mta-sts.a.test \
+    application/tlsrpt+json "$T/big.json"
+refused 413 "of 1.2 MB, chunked" mta-sts.a.test application/tlsrpt+json \
+    "$T/big.json" -H "Transfer-Encoding: chunked"
+fetch mta-sts.a.test /tlsrpt
+is "$STATUS" 405 "GET /tlsrpt: 405"
+is "$(header Allow)" POST "405 with Allow: POST"
+is "$(spool_state)" "$before" "refused POSTs changed nothing in the spool"
+
+post mta-sts.a.test application/tlsrpt+gzip "$T/microsoft.json.gz"
+is "$STATUS" 200 "a fourth report: 200"
+post mta-sts.a.test application/tlsrpt+gzip "$T/microsoft.json.gz"
+is "$STATUS" 507 "the spool full (tlsrpt-spool-max 4): 507"
+is "$(ls "$SPOOL" | grep -c '\.json$')" 4 "four files in the spool"
+check_wkdd "after the POSTs"
+
+tctl tlsrpt ingest > "$T/out"
+is "$(cat "$T/out")" "4 files: 4 reports stored, 0 duplicates, 0 rejected" \
+    "ingest of what wkdd spooled"
+tctl tlsrpt summary a.test > "$T/out"
+like "$T/out" "^a.test: 6 reports" "a.test: 6 reports now"
+like "$T/out" "sessions: 13146 successful, 612 failed" "their sessions"
+
+curl -sS --max-time 20 -o "$T/scrape" "http://127.0.0.1:$MPORT/metrics"
+is "$?" 0 "scrape /metrics"
+# metric NAME: its value in the scrape.
+metric() {
+	awk -v m="$1" '$1 == m { print $2 }' "$T/scrape"
+}
+is "$(metric 'wkdd_tlsrpt_reports_total{result="accepted"}')" 4 \
+    "metrics: 4 reports accepted"
+is "$(metric 'wkdd_tlsrpt_reports_total{result="malformed"}')" 4 \
+    "metrics: 4 malformed"
+is "$(metric 'wkdd_tlsrpt_reports_total{result="too-large"}')" 3 \
+    "metrics: 3 too large"
+is "$(metric 'wkdd_tlsrpt_reports_total{result="unhosted"}')" 1 \
+    "metrics: 1 for a domain not hosted (the Host's 404 is not a report's)"
+is "$(metric 'wkdd_tlsrpt_reports_total{result="content-type"}')" 3 \
+    "metrics: 3 of the wrong type"
+is "$(metric 'wkdd_tlsrpt_reports_total{result="spool-full"}')" 1 \
+    "metrics: 1 refused, the spool full"
+is "$(metric 'wkdd_tlsrpt_failed_sessions_total{domain="a.test"}')" 612 \
+    "metrics: a.test's failed sessions, from the store"
+is "$(metric 'wkdd_tlsrpt_successful_sessions_total{domain="b.test"}')" \
+    20 "metrics: b.test's successful sessions"
+is "$(metric 'wkdd_requests_total{route="tlsrpt",status="200"}')" 4 \
+    "metrics: route tlsrpt, status 200"
+if command -v promtool >/dev/null; then
+	promtool check metrics < "$T/scrape" > "$T/promtool.out" 2>&1
+	check "promtool check metrics: clean" [ $? -eq 0 ] ||
+	    show "$T/promtool.out"
+fi
+
 # --- backup, domain removal ------------------------------------------------
 
 tctl backup "$T/backup.mdb" > /dev/null
@@ -237,7 +352,7 @@ unlike "$T/out" "b.test" "b.test's reports went with the domain"
 tctl restore "$T/backup.mdb" > /dev/null 2>&1
 is "$?" 0 "restore"
 tctl tlsrpt summary > "$T/out"
-like "$T/out" "b.test: 1 report" \
+like "$T/out" "b.test: 2 reports" \
     "the backup carried b.test's reports"
 
 finish
