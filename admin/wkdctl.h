@@ -1361,6 +1361,7 @@ struct zone_conf {
 	size_t		 naddrs;
 	char		 caa[KS_DOMAIN_MAX];	/* CA's domain, or "". */
 	const char	*tlsrpt;	/* TLSRPT rua URI(s), or NULL. */
+	int		 tlsrpt_https;	/* tlsrpt-spool: wkdd takes reports. */
 	const char	*cert;		/* tls-cert, or NULL. */
 	const char	*tls_dir;	/* live/NAME/fullchain.pem, or NULL. */
 	const char	*cafile;	/* check: trust only these CAs. */

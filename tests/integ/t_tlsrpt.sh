@@ -66,6 +66,21 @@ sys.stdout.write(m.as_string())
 EOF
 }
 
+# --- wkdctl dns: the rua that points here ---------------------------------
+
+ctl mta-sts set a.test --mode testing --mx '*.mail.a.test' --max-age 86400 \
+    > /dev/null
+tab=$(printf '\t')
+tctl dns --target wkd.service.test a.test > "$T/out" 2>&1
+like "$T/out" "^_smtp\._tls\.a\.test\.${tab}3600${tab}IN${tab}TXT${tab}\"v=TLSRPTv1; rua=https://mta-sts\.a\.test/tlsrpt\"$" \
+    "dns with tlsrpt-spool: rua=https://mta-sts.a.test/tlsrpt"
+tctl dns --target wkd.service.test --tlsrpt mailto:tls@a.test a.test \
+    > "$T/out" 2>&1
+like "$T/out" "rua=mailto:tls@a\.test,https://mta-sts\.a\.test/tlsrpt\"$" \
+    "dns --tlsrpt mailto: both URIs"
+ctl dns --target wkd.service.test a.test > "$T/out" 2>&1
+unlike "$T/out" "/tlsrpt" "dns without tlsrpt-spool: no https rua"
+
 # --- wkdctl tlsrpt receive -----------------------------------------------
 
 mail application/tlsrpt+gzip "$R/rfc8460.json" > "$T/m1"
