@@ -468,6 +468,9 @@ report_spool_put(int dirfd, const void *data, size_t len, unsigned max,
 		if (errno != EEXIST || tries == 8)
 			return (errno);
 	}
+	/* Whatever the umask (wkdd.service's is 077): for ingest's group. */
+	if (fchmod(fd, 0640) == -1)
+		goto fail;
 	while (len > 0) {
 		if ((w = write(fd, p, len)) == -1) {
 			if (errno == EINTR)
