@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -71,6 +72,8 @@ struct api {
 	size_t		 maxbody;
 	unsigned	 rate;		/* Per token per second; 0: none. */
 	struct api_rate	 rates[API_RATE_SLOTS];
+	const char	*vks;		/* locate: the key server, or NULL. */
+	const char	*cafile;	/* locate: trust only these CAs. */
 };
 
 /* One request: its body as read, then the answer. */
@@ -1618,6 +1621,35 @@ api_log(struct api_req *r)
 }
 
 /* The routes: method, path segments after "v1" ("*": any one). */
+/*
+ * GET /v1/locate?addr=ADDR: "wkdctl locate --json" for another domain's
+ * address (any token: nothing of ours is read or changed), by WKD then
+ * serve's --vks; 200 with found true or false, the tries and their
+ * errors.  Requests wait meanwhile (one at a time): each try is bounded
+ * by https_fetch()'s timeouts.
+ */
+static void
+api_locate(struct api_req *r)
+{
+	const char	*q;
+	char		 addr[KS_ADDR_MAX], dom[KS_DOMAIN_MAX];
+
+	q = MHD_lookup_connection_value(r->c, MHD_GET_ARGUMENT_KIND, "addr");
+	if (q == NULL || ks_addr_norm(q, addr, sizeof(addr), dom,
+	    sizeof(dom)) != KS_OK) {
+		api_error(r, MHD_HTTP_BAD_REQUEST, "bad_address",
+		    "addr: not a mail address");
+		return;
+	}
+	if ((r->out = locate_lookup(addr, r->api->vks, r->api->cafile)) ==
+	    NULL) {
+		api_refused(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "locate_failed",
+		    "the address could not be looked up");
+		return;
+	}
+	r->status = MHD_HTTP_OK;
+}
+
 static const struct api_route {
 	const char	*method;
 	size_t		 nseg;
@@ -1649,6 +1681,7 @@ static const struct api_route {
 	    api_address_publish },
 	{ "POST", 4, { "v1", "addresses", "*", "republish" }, api_republish },
 	{ "GET", 4, { "v1", "addresses", "*", "export" }, api_address_export },
+	{ "GET", 2, { "v1", "locate" }, api_locate },
 };
 
 static void
@@ -2111,6 +2144,9 @@ cmd_serve(struct ctl *ctl, int argc, char **argv)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "tls-cert", required_argument, NULL, 'c' },
 		{ "tls-key", required_argument, NULL, 'k' },
+		{ "vks", required_argument, NULL, 'v' },
+		{ "no-vks", no_argument, NULL, 'n' },
+		{ "ca", required_argument, NULL, 'a' },
 		{ NULL, 0, NULL, 0 }
 	};
 
@@ -2118,6 +2154,7 @@ cmd_serve(struct ctl *ctl, int argc, char **argv)
 	api.ctl = ctl;
 	api.maxbody = API_BODY_MAX;
 	api.rate = API_RATE;
+	api.vks = LOCATE_VKS;
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
@@ -2152,6 +2189,19 @@ cmd_serve(struct ctl *ctl, int argc, char **argv)
 			break;
 		case 'k':
 			keyfile = optarg;
+			break;
+		case 'v':
+			if (strncasecmp(optarg, "https://", 8) != 0) {
+				warnx("--vks %s: not an https URL", optarg);
+				return (EXIT_USAGE);
+			}
+			api.vks = optarg;
+			break;
+		case 'n':
+			api.vks = NULL;
+			break;
+		case 'a':
+			api.cafile = optarg;
 			break;
 		default:
 			return (cli_usage(SERVE_USAGE));

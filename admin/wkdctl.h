@@ -147,7 +147,7 @@ struct pgp_certs;
 #define REFRESH_USAGE	"refresh [--json] [--vks url] [--ca file] " \
 			"fingerprint ... | -"
 #define SERVE_USAGE	"serve [--socket path] [--max-body bytes] " \
-			"[--rate n]\n" \
+			"[--rate n] [--vks url | --no-vks] [--ca file]\n" \
 			"serve [options] --listen addr:port " \
 			"--tls-cert file --tls-key file"
 
@@ -1496,6 +1496,14 @@ int	 https_fetch(const char *url, const char *cafile, size_t max,
 /* locate.c */
 #define LOCATE_VKS	"https://keys.openpgp.org"
 int	 cmd_locate(struct ctl *, int, char **);
+/*
+ * locate for address addr (normalised), by WKD then vks (NULL: WKD only),
+ * trusting cafile's CAs (NULL: the system's): the object "locate --json"
+ * prints (found, method, url, fingerprint, key armored, tried), a new
+ * reference; NULL if addr can't be hashed or out of memory.
+ */
+struct json_t *locate_lookup(const char *addr, const char *vks,
+	    const char *cafile);
 /*
  * base (a VKS server's URL) + "/vks/v1/" what "/" arg into out: 0, or -1
  * if it doesn't fit.
