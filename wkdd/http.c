@@ -147,9 +147,9 @@ static enum MHD_Result	http_plain_handler(void *, struct MHD_Connection *,
 static int		http_wait_body(struct MHD_Connection *, void **,
 			    size_t *);
 static int		http_is_tlsrpt(void *);
-static enum MHD_Result	http_tlsrpt_start(struct http_worker *,
+static int		http_tlsrpt_start(struct http_worker *,
 			    struct MHD_Connection *, const char *,
-			    const char *, void **);
+			    const char *, void **, enum MHD_Result *);
 static enum MHD_Result	http_tlsrpt_body(struct http_worker *,
 			    struct MHD_Connection *, const char *,
 			    const char *, size_t *, void **);
@@ -828,8 +828,9 @@ http_handler(void *cls, struct MHD_Connection *c, const char *url,
 	if (http_refused(c, method, url, version, con_cls, &ret)) /* frame.c */
 		return (ret);
 	if (*con_cls == NULL && tlsrpt_enabled() &&
-	    strncmp(url, ROUTE_TLSRPT_PATH, sizeof(ROUTE_TLSRPT_PATH) - 1) == 0)
-		return (http_tlsrpt_start(w, c, method, url, con_cls));
+	    strncmp(url, ROUTE_TLSRPT_PATH, sizeof(ROUTE_TLSRPT_PATH) - 1) ==
+	    0 && http_tlsrpt_start(w, c, method, url, con_cls, &ret))
+		return (ret);
 	if (http_wait_body(c, con_cls, upload_data_size))
 		return (MHD_YES);
 
@@ -929,9 +930,11 @@ http_tlsrpt_text(unsigned status)
 	}
 }
 
-static enum MHD_Result
+/* 1 if the request is POST /tlsrpt's (*ret to return), else 0. */
+static int
 http_tlsrpt_start(struct http_worker *w, struct MHD_Connection *c,
-    const char *method, const char *url, void **con_cls)
+    const char *method, const char *url, void **con_cls,
+    enum MHD_Result *ret)
 {
 	struct http_reply	 rep = { NULL, MHD_HTTP_NOT_FOUND, 0, 0 };
 	struct tlsrpt_req	*q;
@@ -944,18 +947,14 @@ http_tlsrpt_start(struct http_worker *w, struct MHD_Connection *c,
 	host = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_HOST);
 	route_request(method, host, url, &r);
-	if (r.kind != ROUTE_TLSRPT) {
-		/* "/tlsrpt..." but another path: as any request. */
-		if (!http_has_body(c)) {
-			*con_cls = &http_waiting;
-			return (MHD_YES);
-		}
-		*con_cls = &http_answered;
-		return (http_queue(c, method, &r, &rep, &t0));
-	}
+	if (r.kind != ROUTE_TLSRPT)
+		return (0);	/* "/tlsrpt..." but another path. */
 	*con_cls = &http_answered;
-	if (!http_sni_match(c, r.host) || !http_hosted(http_reader(w), &r))
-		return (http_queue(c, method, &r, &rep, &t0));
+	*ret = MHD_YES;
+	if (!http_sni_match(c, r.host) || !http_hosted(http_reader(w), &r)) {
+		*ret = http_queue(c, method, &r, &rep, &t0);
+		return (1);
+	}
 	if (strcmp(method, "POST") != 0) {
 		http_text(&rep, MHD_HTTP_METHOD_NOT_ALLOWED, HTTP_405);
 		if (rep.resp != NULL && MHD_add_response_header(rep.resp,
@@ -963,21 +962,24 @@ http_tlsrpt_start(struct http_worker *w, struct MHD_Connection *c,
 			MHD_destroy_response(rep.resp);
 			rep.resp = NULL;
 		}
-		return (http_queue(c, method, &r, &rep, &t0));
+		*ret = http_queue(c, method, &r, &rep, &t0);
+		return (1);
 	}
 	if (http_limited(c, &rep)) {		/* limit.c */
 		metrics_tlsrpt(METRICS_TR_LIMITED);
-		return (http_queue(c, method, &r, &rep, &t0));
+		*ret = http_queue(c, method, &r, &rep, &t0);
+		return (1);
 	}
 	status = tlsrpt_begin(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_CONTENT_TYPE), MHD_lookup_connection_value(c,
 	    MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH), &q);
 	if (status != 0) {
 		http_text(&rep, status, http_tlsrpt_text(status));
-		return (http_queue(c, method, &r, &rep, &t0));
+		*ret = http_queue(c, method, &r, &rep, &t0);
+		return (1);
 	}
 	*con_cls = q;
-	return (MHD_YES);
+	return (1);
 }
 
 static enum MHD_Result

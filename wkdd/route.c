@@ -14,6 +14,8 @@
  * else, directories included, is not found.
  *
  *   MTA-STS   Host: mta-sts.D       /.well-known/mta-sts.txt
+ *   TLSRPT    Host: D, mta-sts.D,   /tlsrpt (any method: tlsrpt.c takes
+ *             openpgpkey.D          POST, else 405; D is the domain)
  *
  * Plain HTTP (route_plain()): /.well-known/acme-challenge/TOKEN, or a
  * redirect to https.

@@ -356,6 +356,22 @@ if command -v promtool >/dev/null; then
 	    show "$T/promtool.out"
 fi
 
+post mta-sts.a.test application/tlsrpt+gzip "$T/rfc8460.json.gz" \
+    -X PUT
+is "$STATUS" 405 "PUT /tlsrpt: 405"
+fetch a.test /tlsrptx -X POST -H "Content-Type: application/tlsrpt+json" \
+    --data-binary "@$T/google.json"
+is "$STATUS" 405 "POST /tlsrptx: as any other path, 405"
+
+# Without tlsrpt-spool: no reports taken, nothing written.
+check "wkdd stops" stop_wkdd
+write_conf
+start_wkdd || finish
+before=$(spool_state)
+post mta-sts.a.test application/tlsrpt+gzip "$T/rfc8460.json.gz"
+is "$STATUS" 404 "without tlsrpt-spool: POST /tlsrpt is 404"
+is "$(spool_state)" "$before" "and nothing is written"
+
 # --- backup, domain removal ------------------------------------------------
 
 tctl backup "$T/backup.mdb" > /dev/null
