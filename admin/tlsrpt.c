@@ -370,33 +370,30 @@ tlsrpt_check(struct ctl *ctl, const unsigned char *json, size_t len,
 	return (0);
 }
 
-static int
-tlsrpt_receive(struct ctl *ctl, const char *spool)
+int
+tlsrpt_mail(const char *mail, size_t len, size_t max, unsigned char **json,
+    size_t *jsonlen, char *err, size_t errsz)
 {
 	struct mime_part	 m;
-	struct report		 r;
-	unsigned char		*mail = NULL, *raw = NULL, *json = NULL;
+	unsigned char		*raw = NULL;
 	const unsigned char	*body;
-	size_t			 maillen, rawlen, bodylen, jsonlen;
-	char			 err[256], name[128];
-	int			 dfd = -1, rc, ret = 1;
+	size_t			 rawlen, bodylen;
+	int			 rc;
 
-	if ((dfd = tlsrpt_spool_open(ctl, spool)) == -1)
-		return (1);
-	if (io_read_file("-", TLSRPT_MAIL_MAX, &mail, &maillen) == -1)
-		goto done;
-	if (mime_find((const char *)mail, (const char *)mail + maillen,
-	    TLSRPT_DEPTH, &m) == -1) {
-		warnx("receive: no application/tlsrpt+gzip or "
+	*json = NULL;
+	*jsonlen = 0;
+	if (mime_find(mail, mail + len, TLSRPT_DEPTH, &m) == -1) {
+		(void)snprintf(err, errsz, "no application/tlsrpt+gzip or "
 		    "application/tlsrpt+json part in the mail");
-		goto done;
+		return (REPORT_BAD);
 	}
 	body = (const unsigned char *)m.body;
 	bodylen = m.bodylen;
 	if (strcasecmp(m.encoding, "base64") == 0) {
 		if (b64_decode(m.body, m.bodylen, &raw, &rawlen) == -1) {
-			warnx("receive: the report part's base64 is bad");
-			goto done;
+			(void)snprintf(err, errsz, "the report part's base64 "
+			    "is bad");
+			return (REPORT_BAD);
 		}
 		body = raw;
 		bodylen = rawlen;
@@ -404,12 +401,31 @@ tlsrpt_receive(struct ctl *ctl, const char *spool)
 	    strcasecmp(m.encoding, "7bit") != 0 &&
 	    strcasecmp(m.encoding, "8bit") != 0 &&
 	    strcasecmp(m.encoding, "binary") != 0) {
-		warnx("receive: transfer encoding %s not supported",
-		    m.encoding);
-		goto done;
+		(void)snprintf(err, errsz, "transfer encoding %s not "
+		    "supported", m.encoding);
+		return (REPORT_BAD);
 	}
-	if ((rc = tlsrpt_body(m.type, body, bodylen, tlsrpt_max(ctl), &json,
-	    &jsonlen, err, sizeof(err))) != 0) {
+	rc = tlsrpt_body(m.type, body, bodylen, max, json, jsonlen, err,
+	    errsz);
+	free(raw);
+	return (rc);
+}
+
+static int
+tlsrpt_receive(struct ctl *ctl, const char *spool)
+{
+	struct report		 r;
+	unsigned char		*mail = NULL, *json = NULL;
+	size_t			 maillen, jsonlen;
+	char			 err[256], name[128];
+	int			 dfd = -1, rc, ret = 1;
+
+	if ((dfd = tlsrpt_spool_open(ctl, spool)) == -1)
+		return (1);
+	if (io_read_file("-", TLSRPT_MAIL_MAX, &mail, &maillen) == -1)
+		goto done;
+	if ((rc = tlsrpt_mail((const char *)mail, maillen, tlsrpt_max(ctl),
+	    &json, &jsonlen, err, sizeof(err))) != 0) {
 		if (rc == REPORT_TOOBIG)
 			warnx("receive: report over tlsrpt-max-size (%zu "
 			    "bytes)", tlsrpt_max(ctl));
@@ -421,7 +437,7 @@ tlsrpt_receive(struct ctl *ctl, const char *spool)
 	if (tlsrpt_check(ctl, json, jsonlen, "receive", &r) == -1)
 		goto done;
 	rc = report_spool_put(dfd, json, jsonlen, ctl->conf != NULL ?
-	    ctl->conf->tlsrpt_spool_max : 0, name, sizeof(name));
+	    ctl->conf->tlsrpt_spool_max : 1000, name, sizeof(name));
 	if (rc != 0)
 		warnx("receive: report %s: spool: %s", r.id, rc == ENOSPC ?
 		    "full (tlsrpt-spool-max files): run wkdctl tlsrpt ingest" :
@@ -434,7 +450,6 @@ tlsrpt_receive(struct ctl *ctl, const char *spool)
 	report_free(&r);
 done:
 	free(mail);
-	free(raw);
 	free(json);
 	if (dfd != -1)
 		close(dfd);

@@ -1106,6 +1106,15 @@ int	 pgp_uid_fill(struct pgp_uid *u);
 
 /* tlsrpt.c */
 int	 cmd_tlsrpt(struct ctl *, int, char **);
+/*
+ * The report of a TLSRPT mail (len bytes; RFC 8460 section 3): the first
+ * application/tlsrpt+gzip or +json part, through multipart bodies,
+ * base64 or 7bit/8bit/binary, inflated to at most max bytes, into *json
+ * (malloc(3)ed, the caller's).  0, or a REPORT_* code (report.h) with
+ * err set for REPORT_BAD.  Not validated: report_parse() does that.
+ */
+int	 tlsrpt_mail(const char *mail, size_t len, size_t max,
+	    unsigned char **json, size_t *jsonlen, char *err, size_t errsz);
 
 /* mtasts.c */
 int	 cmd_mtasts(struct ctl *, int, char **);
