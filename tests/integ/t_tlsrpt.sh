@@ -365,12 +365,17 @@ is "$STATUS" 405 "POST /tlsrptx: as any other path, 405"
 
 # Without tlsrpt-spool: no reports taken, nothing written.
 check "wkdd stops" stop_wkdd
-write_conf
+write_conf "metrics-listen 127.0.0.1:0"
 start_wkdd || finish
+MPORT=$(echo "$PORTS" | sed -n 2p)
 before=$(spool_state)
 post mta-sts.a.test application/tlsrpt+gzip "$T/rfc8460.json.gz"
 is "$STATUS" 404 "without tlsrpt-spool: POST /tlsrpt is 404"
 is "$(spool_state)" "$before" "and nothing is written"
+curl -sS --max-time 20 -o "$T/scrape" "http://127.0.0.1:$MPORT/metrics"
+is "$(metric wkdd_tlsrpt_failed_sessions_total)" 620 \
+    "metrics-domains off: the failed sessions of all domains, summed"
+unlike "$T/scrape" 'domain=' "and no domain label"
 
 # --- backup, domain removal ------------------------------------------------
 
