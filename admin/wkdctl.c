@@ -186,7 +186,9 @@ static const struct ctl_cmd cmds[] = {
 	    "over --max-body bytes (default 4 MiB) get 413; more than --rate\n"
 	    "requests a second (default 100) from one token, 429.  With\n"
 	    "--listen, also over TLS (--tls-cert, --tls-key: PEM files) on\n"
-	    "that address (port 0: one the kernel picks, printed).  See\n"
+	    "that address (port 0: one the kernel picks, printed).\n"
+	    "GET /v1/locate asks --vks url (default " LOCATE_VKS ";\n"
+	    "--no-vks: WKD only) after WKD, trusting --ca file's CAs.  See\n"
 	    "admin/api.yaml and wkdctl(8).\n" },
 	{ "mta-sts", cmd_mtasts, MTASTS_USAGE,
 	    "set, show or remove a domain's MTA-STS policy",
