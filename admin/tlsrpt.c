@@ -39,13 +39,14 @@
 #define TLSRPT_MAIL_MAX	(8 * 1024 * 1024)	/* Of a mail, before base64. */
 #define TLSRPT_DEPTH	4	/* multipart levels looked into. */
 
-enum { OPT_SPOOL = 256, OPT_JSON, OPT_DAYS, OPT_SINCE };
+enum { OPT_SPOOL = 256, OPT_JSON, OPT_DAYS, OPT_SINCE, OPT_BEFORE };
 
 static const struct option tlsrpt_opts[] = {
 	{ "spool", required_argument, NULL, OPT_SPOOL },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "days", required_argument, NULL, OPT_DAYS },
 	{ "since", required_argument, NULL, OPT_SINCE },
+	{ "before", required_argument, NULL, OPT_BEFORE },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -982,12 +983,38 @@ tlsrpt_summary(struct ctl *ctl, const char *domain, int64_t since,
 	return (rc ? 1 : 0);
 }
 
+/* prune: the reports that ended before before go (sums made again). */
+static int
+tlsrpt_prune(struct ctl *ctl, int64_t before)
+{
+	struct ks_txn	*txn;
+	char		 when[32];
+	size_t		 n;
+	int		 rc;
+
+	if (store_begin(ctl, 0, &txn) == -1)
+		return (1);
+	if ((rc = ks_tlsrpt_prune(txn, before, &n)) != KS_OK) {
+		warnx("tlsrpt prune: %s", store_strerror(rc));
+		return (store_abort(txn));
+	}
+	io_date(before, when, sizeof(when));
+	if (n > 0 && audit_log(txn, "tlsrpt", "tls reports pruned: %zu "
+	    "ending before %s", n, when) != KS_OK)
+		return (store_abort(txn));
+	if (store_commit(ctl, txn) == -1)
+		return (1);
+	printf("%zu report%s ending before %s pruned\n", n, n == 1 ? "" :
+	    "s", when);
+	return (0);
+}
+
 int
 cmd_tlsrpt(struct ctl *ctl, int argc, char **argv)
 {
 	const char	*spool = NULL, *sub;
 	char		*end;
-	int64_t		 since = 0;
+	int64_t		 since = 0, before = 0;
 	long		 days;
 	int		 ch, json_out = 0;
 
@@ -1016,6 +1043,14 @@ cmd_tlsrpt(struct ctl *ctl, int argc, char **argv)
 			}
 			since = (int64_t)time(NULL) - (int64_t)days * 86400;
 			break;
+		case OPT_BEFORE:
+			if (audit_time(optarg, &before) == -1) {
+				warnx("--before %s: not YYYY-MM-DD, "
+				    "YYYY-MM-DDTHH:MM[:SS][Z] or @seconds",
+				    optarg);
+				return (EXIT_USAGE);
+			}
+			break;
 		case OPT_SINCE:
 			if (audit_time(optarg, &since) == -1) {
 				warnx("--since %s: not YYYY-MM-DD, "
@@ -1030,6 +1065,11 @@ cmd_tlsrpt(struct ctl *ctl, int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	if (strcmp(sub, "prune") == 0 && argc == 0 && !json_out &&
+	    spool == NULL && (before != 0) != (since != 0))
+		return (tlsrpt_prune(ctl, before != 0 ? before : since));
+	if (before != 0)
+		return (cli_usage(TLSRPT_USAGE));
 	if (strcmp(sub, "receive") == 0 && argc == 0 && !json_out &&
 	    since == 0)
 		return (tlsrpt_receive(ctl, spool));

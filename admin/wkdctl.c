@@ -207,7 +207,9 @@ static const struct ctl_cmd cmds[] = {
 	    "per domain), removes the files, moves malformed ones to\n"
 	    "rejected/ (exit 3).  summary: per domain, sessions, failures by\n"
 	    "result type, sending organisations, MX hosts, policy types;\n"
-	    "--days n or --since time: reports ending since then.\n" },
+	    "--days n or --since time: reports ending since then.\n"
+	    "prune drops the stored reports that ended before --before time\n"
+	    "(or more than --days n ago).\n" },
 };
 
 static void

@@ -133,7 +133,8 @@ struct pgp_certs;
 #define TLSRPT_USAGE	"tlsrpt receive [--spool dir]\n" \
 			"tlsrpt ingest [--spool dir] [--json]\n" \
 			"tlsrpt summary [--days n | --since time] [--json] " \
-			"[domain]"
+			"[domain]\n" \
+			"tlsrpt prune --before time | --days n"
 #define MTASTS_USAGE	"mta-sts set domain --mode enforce|testing|none " \
 			"[--mx pattern ...] --max-age seconds\n" \
 			"mta-sts show domain\n" \

@@ -495,6 +495,8 @@ int		 ks_check_del(struct ks_txn *, const char *domain);
  * in the callback only); cb's non-zero stops the walk and is returned.
  * ks_tlsrpt_sum_foreach(): each domain's sums, in domain order.
  * ks_reader_tlsrpt(): the same through a reader (the daemon's metrics).
+ * ks_tlsrpt_prune(): drops the reports whose end is before before (*n
+ * gets how many) and makes every domain's sums again from those left.
  * Removing a domain removes its reports and sums; backups carry them.
  */
 #define KS_TLSRPT_ID_MAX	256	/* Incl. NUL. */
@@ -524,6 +526,7 @@ int		 ks_tlsrpt_foreach(struct ks_txn *, const char *domain,
 int		 ks_tlsrpt_sum_foreach(struct ks_txn *,
 		    int (*cb)(const struct ks_tlsrpt_sum *, void *),
 		    void *arg);
+int		 ks_tlsrpt_prune(struct ks_txn *, int64_t before, size_t *n);
 
 /*
  * MTA-STS policy (RFC 8461) served at https://mta-sts.DOMAIN/.well-known/

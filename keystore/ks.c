@@ -1223,6 +1223,113 @@ ks_tlsrpt_sum_foreach(struct ks_txn *t,
 	return (tlsrpt_sums(t, cb, arg));
 }
 
+/* s as a tlsrpt-domains record. */
+static int
+tlsrpt_sum_put(struct ks_txn *t, const struct ks_tlsrpt_sum *s)
+{
+	unsigned char	 sum[TR_SUM];
+
+	memset(sum, 0, sizeof(sum));
+	sum[0] = 1;
+	put_i64(sum + 8, (int64_t)s->reports);
+	put_i64(sum + 16, (int64_t)s->success);
+	put_i64(sum + 24, (int64_t)s->failure);
+	put_i64(sum + 32, s->first);
+	put_i64(sum + 40, s->last);
+	return (tput(t, T_TLSRPT_DOM, s->domain, strlen(s->domain), sum,
+	    sizeof(sum), 0));
+}
+
+/* Every domain's sums made again from its reports (adjacent by key). */
+static int
+tlsrpt_resum(struct ks_txn *t, struct ks_tlsrpt *r)
+{
+	MDB_cursor		*c;
+	MDB_val			 k, v;
+	struct ks_tlsrpt_sum	 s;
+	int			 rc, have = 0;
+
+	if ((rc = mdb_drop(t->txn, t->ks->dbi[T_TLSRPT_DOM], 0)) != 0)
+		return (ks_maperr(rc));
+	if ((rc = mdb_cursor_open(t->txn, t->ks->dbi[T_TLSRPT], &c)) != 0)
+		return (ks_maperr(rc));
+	memset(&s, 0, sizeof(s));
+	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
+		if ((rc = tlsrpt_decode(&k, &v, r)) != KS_OK)
+			break;
+		if (have && strcmp(r->domain, s.domain) != 0) {
+			if ((rc = tlsrpt_sum_put(t, &s)) != KS_OK)
+				break;
+			have = 0;
+		}
+		if (!have) {
+			memset(&s, 0, sizeof(s));
+			memcpy(s.domain, r->domain, sizeof(s.domain));
+			s.first = r->start;
+			s.last = r->end;
+			have = 1;
+		}
+		s.reports++;
+		s.success += r->success;
+		s.failure += r->failure;
+		if (r->start < s.first)
+			s.first = r->start;
+		if (r->end > s.last)
+			s.last = r->end;
+	}
+	mdb_cursor_close(c);
+	if (rc == MDB_NOTFOUND && have)
+		rc = tlsrpt_sum_put(t, &s);
+	return (rc == MDB_NOTFOUND ? KS_OK : ks_maperr(rc));
+}
+
+int
+ks_tlsrpt_prune(struct ks_txn *t, int64_t before, size_t *np)
+{
+	MDB_cursor		*c;
+	MDB_val			 k, v;
+	struct ks_tlsrpt	*r;
+	char			 key[KS_LMDB_KEY_MAX + 1];
+	size_t			 klen;
+	int			 rc;
+
+	*np = 0;
+	if (!t->ks->tlsrpt)
+		return (KS_OK);
+	if ((r = ks_malloc(sizeof(*r))) == NULL)
+		return (ENOMEM);
+	if ((rc = mdb_cursor_open(t->txn, t->ks->dbi[T_TLSRPT], &c)) != 0) {
+		free(r);
+		return (ks_maperr(rc));
+	}
+	rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+	while (rc == 0) {
+		if ((rc = tlsrpt_decode(&k, &v, r)) != KS_OK)
+			break;
+		if (r->end >= before) {
+			rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+			continue;
+		}
+		if (KS_FAULT_HIT()) {
+			rc = KS_FAULT;
+			break;
+		}
+		/* Sought again after the delete, as del_prefix() does. */
+		klen = k.mv_size;
+		memcpy(key, k.mv_data, klen);
+		if ((rc = mdb_cursor_del(c, 0)) != 0)
+			break;
+		(*np)++;
+		mkval(&k, key, klen);
+		rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	}
+	mdb_cursor_close(c);
+	if (rc == MDB_NOTFOUND)
+		rc = tlsrpt_resum(t, r);
+	free(r);
+	return (ks_maperr(rc));
+}
+
 /* A removed domain's reports and sums go with it. */
 static int
 tlsrpt_domain_del(struct ks_txn *t, const char *name)

@@ -391,4 +391,20 @@ tctl tlsrpt summary > "$T/out"
 like "$T/out" "b.test: 2 reports" \
     "the backup carried b.test's reports"
 
+# --- prune -----------------------------------------------------------------
+
+tctl tlsrpt prune --before 2016-04-02 > "$T/out"
+is "$(cat "$T/out")" "2 reports ending before 2016-04-02 00:00:00Z pruned" \
+    "prune --before: RFC 8460's example, both copies"
+tctl tlsrpt summary a.test > "$T/out"
+like "$T/out" "^a.test: 4 reports, 2016-04-02 00:00:00Z to " \
+    "the rest stays"
+like "$T/out" "sessions: 2494 successful, 6 failed" "their sessions"
+tctl tlsrpt prune --before 2016-04-02 --days 3 > /dev/null 2>&1
+is "$?" 2 "prune --before and --days: usage"
+tctl tlsrpt prune --days 1 > "$T/out"
+like "$T/out" "^6 reports ending before " "prune --days 1: all of 2016's"
+tctl tlsrpt summary > "$T/out"
+is "$(cat "$T/out")" "no reports" "nothing left"
+
 finish

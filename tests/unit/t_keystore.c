@@ -847,6 +847,18 @@ t_tlsrpt(struct ks *ks)
 	ks_reader_free(rd);
 
 	E(ks_txn_begin(ks, 0, &t));
+	E(ks_tlsrpt_prune(t, 2500, &n));
+	is_int(n, 1, "tlsrpt: prune before 2500: the one ending at 2000");
+	memset(&sum, 0, sizeof(sum));
+	E(ks_tlsrpt_sum_foreach(t, tr_sum_cb, &sum));
+	ok(sum.reports == 2 && sum.success == 10 && sum.failure == 2 &&
+	    sum.first == 3000 && sum.last == 4000,
+	    "tlsrpt: prune made the sums again from the reports left");
+	E(ks_tlsrpt_prune(t, 2500, &n));
+	is_int(n, 0, "tlsrpt: prune again: nothing");
+	E(ks_txn_commit(t));
+
+	E(ks_txn_begin(ks, 0, &t));
 	E(ks_domain_del(t, "tr.example"));
 	n = 0;
 	E(ks_tlsrpt_foreach(t, NULL, 0, tr_count_cb, &n));
