@@ -1078,11 +1078,28 @@ tlsrpt_record_check(int tb, const MDB_val *k, const MDB_val *v)
 	return (tlsrpt_sum_decode(k, v, &s));
 }
 
+/* s as a tlsrpt-domains record. */
+static int
+tlsrpt_sum_put(struct ks_txn *t, const struct ks_tlsrpt_sum *s)
+{
+	unsigned char	 sum[TR_SUM];
+
+	memset(sum, 0, sizeof(sum));
+	sum[0] = 1;
+	put_i64(sum + 8, (int64_t)s->reports);
+	put_i64(sum + 16, (int64_t)s->success);
+	put_i64(sum + 24, (int64_t)s->failure);
+	put_i64(sum + 32, s->first);
+	put_i64(sum + 40, s->last);
+	return (tput(t, T_TLSRPT_DOM, s->domain, strlen(s->domain), sum,
+	    sizeof(sum), 0));
+}
+
 int
 ks_tlsrpt_put(struct ks_txn *t, const struct ks_tlsrpt *r)
 {
 	struct ks_tlsrpt_sum	 s;
-	unsigned char		 sum[TR_SUM], *rec;
+	unsigned char		*rec;
 	char			 key[KS_LMDB_KEY_MAX + 1];
 	MDB_val			 k, v;
 	size_t			 klen;
@@ -1125,6 +1142,7 @@ ks_tlsrpt_put(struct ks_txn *t, const struct ks_tlsrpt *r)
 			return (rc);
 	} else if (rc == KS_NOTFOUND) {
 		memset(&s, 0, sizeof(s));
+		memcpy(s.domain, r->domain, strlen(r->domain) + 1);
 		s.first = r->start;
 		s.last = r->end;
 	} else
@@ -1136,15 +1154,7 @@ ks_tlsrpt_put(struct ks_txn *t, const struct ks_tlsrpt *r)
 		s.first = r->start;
 	if (r->end > s.last)
 		s.last = r->end;
-	memset(sum, 0, sizeof(sum));
-	sum[0] = 1;
-	put_i64(sum + 8, (int64_t)s.reports);
-	put_i64(sum + 16, (int64_t)s.success);
-	put_i64(sum + 24, (int64_t)s.failure);
-	put_i64(sum + 32, s.first);
-	put_i64(sum + 40, s.last);
-	return (tput(t, T_TLSRPT_DOM, r->domain, strlen(r->domain), sum,
-	    sizeof(sum), 0));
+	return (tlsrpt_sum_put(t, &s));
 }
 
 int
@@ -1221,23 +1231,6 @@ ks_tlsrpt_sum_foreach(struct ks_txn *t,
     int (*cb)(const struct ks_tlsrpt_sum *, void *), void *arg)
 {
 	return (tlsrpt_sums(t, cb, arg));
-}
-
-/* s as a tlsrpt-domains record. */
-static int
-tlsrpt_sum_put(struct ks_txn *t, const struct ks_tlsrpt_sum *s)
-{
-	unsigned char	 sum[TR_SUM];
-
-	memset(sum, 0, sizeof(sum));
-	sum[0] = 1;
-	put_i64(sum + 8, (int64_t)s->reports);
-	put_i64(sum + 16, (int64_t)s->success);
-	put_i64(sum + 24, (int64_t)s->failure);
-	put_i64(sum + 32, s->first);
-	put_i64(sum + 40, s->last);
-	return (tput(t, T_TLSRPT_DOM, s->domain, strlen(s->domain), sum,
-	    sizeof(sum), 0));
 }
 
 /* Every domain's sums made again from its reports (adjacent by key). */

@@ -887,8 +887,8 @@ http_handler(void *cls, struct MHD_Connection *c, const char *url,
  * checked on the first call (answered at once if refused: MHD closes the
  * connection then, the body unread); the body is gathered into the
  * request's struct tlsrpt_req (its MHD context, freed by
- * http_completed()) and the report answered once it is all in.  The
- * route and start time wait in the context with it.
+ * http_completed()) and the report answered once it is all in (routed
+ * again then, for the log and the metrics).
  */
 /* A request's context is a report's (not NULL nor a mark of ours)? */
 static int
