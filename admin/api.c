@@ -1650,6 +1650,81 @@ api_locate(struct api_req *r)
 	r->status = MHD_HTTP_OK;
 }
 
+/*
+ * GET /v1/tlsrpt[?domain=D][&days=N | &since=TIME]: "wkdctl tlsrpt
+ * summary --json", the stored TLS reports per domain; a scoped token
+ * sees its domains' only (another domain is 404).
+ */
+static void
+api_tlsrpt(struct api_req *r)
+{
+	struct ks_txn		*txn;
+	struct ks_domain	 d;
+	const char		*qd, *qn, *qs;
+	char			 dom[KS_DOMAIN_MAX], *end, when[32];
+	int64_t			 since = 0;
+	long			 days;
+	json_t			*a;
+	size_t			 i;
+	int			 rc = 0;
+
+	qd = MHD_lookup_connection_value(r->c, MHD_GET_ARGUMENT_KIND,
+	    "domain");
+	qn = MHD_lookup_connection_value(r->c, MHD_GET_ARGUMENT_KIND, "days");
+	qs = MHD_lookup_connection_value(r->c, MHD_GET_ARGUMENT_KIND,
+	    "since");
+	if (qn != NULL && qs != NULL) {
+		api_error(r, MHD_HTTP_BAD_REQUEST, "bad_request",
+		    "days or since, not both");
+		return;
+	}
+	if (qn != NULL) {
+		errno = 0;
+		days = strtol(qn, &end, 10);
+		if (errno != 0 || end == qn || *end != '\0' || days < 1 ||
+		    days > 36500) {
+			api_error(r, MHD_HTTP_BAD_REQUEST, "bad_request",
+			    "days: from 1 to 36500");
+			return;
+		}
+		since = (int64_t)time(NULL) - (int64_t)days * 86400;
+	}
+	if (qs != NULL && audit_time(qs, &since) == -1) {
+		api_error(r, MHD_HTTP_BAD_REQUEST, "bad_request",
+		    "since: YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS]Z or @SECONDS");
+		return;
+	}
+	if (api_begin(r, KS_RDONLY, &txn) == -1)
+		return;
+	if ((a = json_array()) == NULL)
+		goto fail;
+	if (qd != NULL) {
+		if (api_dom(r, txn, qd, dom, &d) == -1)
+			goto out;
+		rc = tlsrpt_summary_add(txn, dom, since, a);
+	} else if (r->tk->ndomains == 0)
+		rc = tlsrpt_summary_add(txn, NULL, since, a);
+	else
+		for (i = 0; i < r->tk->ndomains && rc == 0; i++)
+			rc = tlsrpt_summary_add(txn, r->tk->domains[i], since,
+			    a);
+	if (rc == -1)
+		goto fail;
+	r->status = MHD_HTTP_OK;
+	r->out = json_pack("{s:O}", "domains", a);
+	if (r->out != NULL && since != 0) {
+		io_date(since, when, sizeof(when));
+		json_object_set_new(r->out, "since", json_string(when));
+	}
+	goto out;
+fail:
+	api_refused(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "store_error",
+	    "the store failed");
+out:
+	json_decref(a);
+	ks_txn_abort(txn);
+}
+
 static const struct api_route {
 	const char	*method;
 	size_t		 nseg;
@@ -1682,6 +1757,7 @@ static const struct api_route {
 	{ "POST", 4, { "v1", "addresses", "*", "republish" }, api_republish },
 	{ "GET", 4, { "v1", "addresses", "*", "export" }, api_address_export },
 	{ "GET", 2, { "v1", "locate" }, api_locate },
+	{ "GET", 2, { "v1", "tlsrpt" }, api_tlsrpt },
 };
 
 static void

@@ -897,6 +897,50 @@ sum_list(const char *what, json_t *o, const char *unit)
 	free(keys);
 }
 
+/* s's domains as summary --json's objects, appended to a: 0 or -1. */
+static int
+sum_json(const struct sum *s, json_t *a)
+{
+	const struct sum_dom	*d;
+	json_t			*o;
+	char			 t1[32], t2[32];
+	size_t			 i;
+
+	for (i = 0; i < s->n; i++) {
+		d = &s->v[i];
+		io_date(d->first, t1, sizeof(t1));
+		io_date(d->last, t2, sizeof(t2));
+		o = json_pack("{s:s,s:I,s:s,s:s,s:I,s:I,s:O,s:O,s:O,s:O}",
+		    "domain", d->domain, "reports", (json_int_t)d->reports,
+		    "first", t1, "last", t2,
+		    "successful_sessions", (json_int_t)d->success,
+		    "failed_sessions", (json_int_t)d->failure,
+		    "failures", d->failures, "organizations", d->orgs,
+		    "mx_hosts", d->mx, "policy_types", d->types);
+		if (o == NULL || json_array_append_new(a, o) == -1)
+			return (-1);
+	}
+	return (0);
+}
+
+int
+tlsrpt_summary_add(struct ks_txn *txn, const char *domain, int64_t since,
+    struct json_t *a)
+{
+	struct sum	 s = { NULL, 0, 0 };
+	int		 rc;
+
+	if ((rc = ks_tlsrpt_foreach(txn, domain, since, sum_cb, &s)) !=
+	    KS_OK) {
+		warnx("tlsrpt: %s", store_strerror(rc));
+		sum_free(&s);
+		return (-1);
+	}
+	rc = sum_json(&s, a);
+	sum_free(&s);
+	return (rc);
+}
+
 static int
 tlsrpt_summary(struct ctl *ctl, const char *domain, int64_t since,
     int json_out)
@@ -905,7 +949,7 @@ tlsrpt_summary(struct ctl *ctl, const char *domain, int64_t since,
 	struct ks_domain kd;
 	struct sum	 s = { NULL, 0, 0 };
 	struct sum_dom	*d;
-	json_t		*out, *a, *o;
+	json_t		*out, *a = NULL;
 	char		 dom[KS_DOMAIN_MAX], t1[32], t2[32];
 	size_t		 i;
 	int		 rc;
@@ -928,27 +972,12 @@ tlsrpt_summary(struct ctl *ctl, const char *domain, int64_t since,
 	}
 	if (json_out) {
 		if ((out = json_object()) == NULL || (a = json_array()) ==
-		    NULL) {
+		    NULL || sum_json(&s, a) == -1) {
 			warnx("out of memory");
 			json_decref(out);
+			json_decref(a);
 			sum_free(&s);
 			return (1);
-		}
-		for (i = 0; i < s.n; i++) {
-			d = &s.v[i];
-			io_date(d->first, t1, sizeof(t1));
-			io_date(d->last, t2, sizeof(t2));
-			o = json_pack("{s:s,s:I,s:s,s:s,s:I,s:I,s:O,s:O,s:O,"
-			    "s:O}", "domain", d->domain,
-			    "reports", (json_int_t)d->reports,
-			    "first", t1, "last", t2,
-			    "successful_sessions", (json_int_t)d->success,
-			    "failed_sessions", (json_int_t)d->failure,
-			    "failures", d->failures,
-			    "organizations", d->orgs,
-			    "mx_hosts", d->mx,
-			    "policy_types", d->types);
-			json_array_append_new(a, o);
 		}
 		json_object_set_new(out, "domains", a);
 		if (since > 0) {

@@ -1106,6 +1106,7 @@ int	 pgp_uid_addr(const char *uid, char *out, size_t outsz);
 int	 pgp_uid_fill(struct pgp_uid *u);
 
 /* tlsrpt.c */
+struct json_t;			/* jansson's. */
 int	 cmd_tlsrpt(struct ctl *, int, char **);
 /*
  * The report of a TLSRPT mail (len bytes; RFC 8460 section 3): the first
@@ -1116,6 +1117,13 @@ int	 cmd_tlsrpt(struct ctl *, int, char **);
  */
 int	 tlsrpt_mail(const char *mail, size_t len, size_t max,
 	    unsigned char **json, size_t *jsonlen, char *err, size_t errsz);
+/*
+ * The stored reports of domain (NULL: all) that ended at or after since,
+ * per domain, as "tlsrpt summary --json"'s objects appended to array a
+ * (a jansson array): 0, or -1 after warning.
+ */
+int	 tlsrpt_summary_add(struct ks_txn *, const char *domain,
+	    int64_t since, struct json_t *a);
 
 /* mtasts.c */
 int	 cmd_mtasts(struct ctl *, int, char **);

@@ -377,6 +377,51 @@ is "$(metric wkdd_tlsrpt_failed_sessions_total)" 620 \
     "metrics-domains off: the failed sessions of all domains, summed"
 unlike "$T/scrape" 'domain=' "and no domain label"
 
+# --- the admin API: GET /v1/tlsrpt ----------------------------------------
+
+tctl token add --read-only viewer > "$T/tok.all" 2>/dev/null
+tctl token add --read-only --domain b.test bonly > "$T/tok.b" 2>/dev/null
+ASOCK=$T/api.sock
+tctl serve --socket "$ASOCK" > "$T/serve.log" 2>&1 &
+SERVE_PID=$!
+_i=0
+while [ ! -S "$ASOCK" ] && [ $_i -lt 100 ] && kill -0 $SERVE_PID 2>/dev/null
+do
+	sleep 0.1	# Polling for the socket, not timing the server.
+	_i=$((_i + 1))
+done
+check "wkdctl serve: its socket" [ -S "$ASOCK" ]
+# api TOKENFILE QUERY: GET /v1/tlsrpt?QUERY; STATUS, body in $T/api.json.
+api() {
+	STATUS=$(curl -sS --max-time 20 --unix-socket "$ASOCK" \
+	    -H "Authorization: Bearer $(cat "$1")" -o "$T/api.json" \
+	    -w '%{http_code}' "http://localhost/v1/tlsrpt?$2" \
+	    2>"$T/curl.err") || STATUS=000
+}
+# jdomains: "domain reports failed" of each item of the last answer.
+jdomains() {
+	python3 -c 'import json, sys
+for d in json.load(open(sys.argv[1]))["domains"]:
+    print(d["domain"], d["reports"], d["failed_sessions"])' "$T/api.json"
+}
+api "$T/tok.all" ""
+is "$STATUS" 200 "GET /v1/tlsrpt: 200"
+is "$(jdomains | tr '\n' ';')" "a.test 6 612;b.test 2 8;" \
+    "GET /v1/tlsrpt: both domains, as summary --json"
+api "$T/tok.all" "domain=A.Test&since=2016-04-02"
+is "$(jdomains)" "a.test 4 6" "?domain=A.Test&since=2016-04-02"
+api "$T/tok.b" ""
+is "$(jdomains | tr '\n' ';')" "b.test 2 8;" "a token for b.test: b.test's only"
+api "$T/tok.b" "domain=a.test"
+is "$STATUS" 404 "a token for b.test asking for a.test: 404"
+api "$T/tok.all" "days=0"
+is "$STATUS" 400 "?days=0: 400"
+api "$T/tok.all" "days=1&since=2016-01-01"
+is "$STATUS" 400 "?days and ?since: 400"
+kill -TERM $SERVE_PID 2>/dev/null
+wait $SERVE_PID 2>/dev/null
+SERVE_PID=
+
 # --- backup, domain removal ------------------------------------------------
 
 tctl backup "$T/backup.mdb" > /dev/null
