@@ -540,10 +540,13 @@ ingest_read(int dfd, const char *name, size_t max, unsigned char **data,
 	if ((fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) ==
 	    -1)
 		return (-1);
-	if (fstat(fd, &st) == -1 || (size_t)st.st_size > max) {
-		if (errno == 0 || (size_t)st.st_size > max)
-			errno = EFBIG;
+	if (fstat(fd, &st) == -1) {
 		close(fd);
+		return (-1);
+	}
+	if ((size_t)st.st_size > max) {
+		close(fd);
+		errno = EFBIG;
 		return (-1);
 	}
 	if ((b = malloc(st.st_size + 1)) == NULL) {
