@@ -38,6 +38,8 @@
 #define TLSRPT_STALE	3600	/* A temporary this old is a crash's. */
 #define TLSRPT_MAIL_MAX	(8 * 1024 * 1024)	/* Of a mail, before base64. */
 #define TLSRPT_DEPTH	4	/* multipart levels looked into. */
+#define INGEST_FILES	256	/* Of an ingest transaction, at most; */
+#define INGEST_BYTES	(32 * 1024 * 1024)	/* and of reports, about. */
 
 enum { OPT_SPOOL = 256, OPT_JSON, OPT_DAYS, OPT_SINCE, OPT_BEFORE };
 
@@ -461,7 +463,8 @@ done:
 
 struct ingest_file {
 	char		 name[NAME_MAX + 1];
-	int		 bad;
+	int		 bad;		/* To rejected/. */
+	int		 gone;		/* Taken meanwhile. */
 };
 
 static int
@@ -514,7 +517,7 @@ ingest_list(int dfd, struct ingest_file **fp, size_t *np)
 		}
 		v = nv;
 		memcpy(v[n].name, de->d_name, len + 1);
-		v[n].bad = 0;
+		v[n].bad = v[n].gone = 0;
 		n++;
 	}
 	closedir(d);
@@ -640,29 +643,39 @@ ingest_report(struct ks_txn *txn, const struct report *r, const char *json,
 	return (KS_OK);
 }
 
-static int
-tlsrpt_ingest(struct ctl *ctl, const char *spool, int json_out)
-{
-	struct ingest_file	*files = NULL;
-	struct ks_txn		*txn = NULL;
-	struct report		 r;
-	unsigned char		*data, *compact;
-	size_t			 n, i, len, stored = 0, dups = 0, bad = 0;
-	size_t			 nread = 0;
-	char			 err[256];
-	int			 dfd, rc, ret = 1;
+/* What ingest did, over its batches. */
+struct ingest_counts {
+	size_t		 read, stored, dups, bad;
+};
 
-	if ((dfd = tlsrpt_spool_open(ctl, spool)) == -1)
-		return (1);
-	if (ingest_list(dfd, &files, &n) == -1)
-		goto done;
+/*
+ * Files from *ip on, in one transaction, until INGEST_FILES of them or
+ * INGEST_BYTES of reports (so that a full spool of large reports fits
+ * any store); committed, their files are removed (the bad ones moved to
+ * rejected/) and *ip is past them.  0, or -1 after warning (nothing of
+ * the batch is stored then, and its files stay).
+ */
+static int
+ingest_batch(struct ctl *ctl, int dfd, struct ingest_file *files, size_t n,
+    size_t *ip, struct ingest_counts *c)
+{
+	struct ks_txn	*txn;
+	struct report	 r;
+	unsigned char	*data, *compact;
+	size_t		 i, len, bytes = 0, stored = 0, dups = 0, nread = 0;
+	char		 err[256];
+	int		 rc;
+
 	if (store_begin(ctl, 0, &txn) == -1)
-		goto done;
-	for (i = 0; i < n; i++) {
+		return (-1);
+	for (i = *ip; i < n && i - *ip < INGEST_FILES &&
+	    bytes < INGEST_BYTES; i++) {
 		if (ingest_read(dfd, files[i].name, KS_TLSRPT_MAX, &data,
 		    &len) == -1) {
-			if (errno == ENOENT)	/* Another ingest took it. */
+			if (errno == ENOENT) {	/* Another ingest took it. */
+				files[i].gone = 1;
 				continue;
+			}
 			warn("tlsrpt: %s", files[i].name);
 			files[i].bad = 1;
 			continue;
@@ -683,8 +696,10 @@ tlsrpt_ingest(struct ctl *ctl, const char *spool, int json_out)
 		    JSON_COMPACT)) == NULL) {
 			warnx("tlsrpt: %s: out of memory", files[i].name);
 			report_free(&r);
-			goto abort;
+			(void)store_abort(txn);
+			return (-1);
 		}
+		bytes += strlen((char *)compact);
 		rc = ingest_report(txn, &r, (const char *)compact,
 		    strlen((char *)compact), &stored, &dups);
 		free(compact);
@@ -699,38 +714,58 @@ tlsrpt_ingest(struct ctl *ctl, const char *spool, int json_out)
 			warnx("tlsrpt: %s: %s", files[i].name,
 			    store_strerror(rc));
 			report_free(&r);
-			goto abort;
+			(void)store_abort(txn);
+			return (-1);
 		}
 		report_free(&r);
 	}
 	if (stored > 0 && audit_log(txn, "tlsrpt", "tls reports ingested: "
-	    "%zu stored, %zu duplicates", stored, dups) != KS_OK)
-		goto abort;
-	if (store_commit(ctl, txn) == -1) {
-		txn = NULL;
-		goto done;
+	    "%zu stored, %zu duplicates", stored, dups) != KS_OK) {
+		(void)store_abort(txn);
+		return (-1);
 	}
-	txn = NULL;
+	if (store_commit(ctl, txn) == -1)
+		return (-1);
 	/* Committed: the files can go. */
-	for (i = 0; i < n; i++) {
-		if (files[i].bad) {
-			ingest_reject(dfd, files[i].name);
-			bad++;
-		} else if (unlinkat(dfd, files[i].name, 0) == -1 &&
+	for (; *ip < i; (*ip)++) {
+		if (files[*ip].gone)
+			continue;
+		if (files[*ip].bad) {
+			ingest_reject(dfd, files[*ip].name);
+			c->bad++;
+		} else if (unlinkat(dfd, files[*ip].name, 0) == -1 &&
 		    errno != ENOENT)
-			warn("tlsrpt: %s", files[i].name);
+			warn("tlsrpt: %s", files[*ip].name);
 	}
+	c->read += nread;
+	c->stored += stored;
+	c->dups += dups;
+	return (0);
+}
+
+static int
+tlsrpt_ingest(struct ctl *ctl, const char *spool, int json_out)
+{
+	struct ingest_file	*files = NULL;
+	struct ingest_counts	 c = { 0, 0, 0, 0 };
+	size_t			 n, i = 0;
+	int			 dfd, ret = 1;
+
+	if ((dfd = tlsrpt_spool_open(ctl, spool)) == -1)
+		return (1);
+	if (ingest_list(dfd, &files, &n) == -1)
+		goto done;
+	do {
+		if (ingest_batch(ctl, dfd, files, n, &i, &c) == -1)
+			goto done;
+	} while (i < n);
 	if (json_out)
 		printf("{\"files\":%zu,\"stored\":%zu,\"duplicates\":%zu,"
-		    "\"rejected\":%zu}\n", nread, stored, dups, bad);
+		    "\"rejected\":%zu}\n", c.read, c.stored, c.dups, c.bad);
 	else
 		printf("%zu files: %zu reports stored, %zu duplicates, "
-		    "%zu rejected\n", nread, stored, dups, bad);
-	ret = bad > 0 ? 3 : 0;
-	goto done;
-abort:
-	store_abort(txn);
-	txn = NULL;
+		    "%zu rejected\n", c.read, c.stored, c.dups, c.bad);
+	ret = c.bad > 0 ? 3 : 0;
 done:
 	free(files);
 	close(dfd);

@@ -452,4 +452,26 @@ like "$T/out" "^6 reports ending before " "prune --days 1: all of 2016's"
 tctl tlsrpt summary > "$T/out"
 is "$(cat "$T/out")" "no reports" "nothing left"
 
+# --- ingest in batches: 300 reports, two transactions ------------------------
+
+python3 -c '
+import json, sys
+j = json.load(open(sys.argv[1]))
+for i in range(300):
+    j["report-id"] = "batch-%03d" % i
+    open("%s/batch-%03d.json" % (sys.argv[2], i), "w").write(json.dumps(j))
+' "$R/google.json" "$SPOOL"
+# (wkdd.conf has no tlsrpt-spool now: --spool.)
+tctl tlsrpt ingest --spool "$SPOOL" > "$T/out" 2> "$T/err"
+show "$T/err"
+is "$(cat "$T/out")" "300 files: 300 reports stored, 0 duplicates, 0 rejected" \
+    "ingest of 300 files"
+tctl log tlsrpt > "$T/out"
+is "$(grep -c 'tls reports ingested: 256 stored' "$T/out")" 1 \
+    "the first transaction took 256"
+is "$(grep -c 'tls reports ingested: 44 stored' "$T/out")" 1 \
+    "the second the other 44"
+tctl tlsrpt summary a.test > "$T/out"
+like "$T/out" "^a.test: 300 reports" "all 300 stored"
+
 finish
