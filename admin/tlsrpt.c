@@ -6,11 +6,13 @@
  * https://NAME/tlsrpt, "tlsrpt receive" those mailed (an MTA pipes the
  * mail in).  Both validate with report.c first and spool only a valid
  * report whose policy domains are all hosted.  "ingest" moves the spool
- * into the store (dedup by domain and report-id, ks_tlsrpt_put()), in one
- * transaction, and only then deletes the files: a crash between the two
- * ingests them again, as duplicates.  A file that isn't a report (or no
- * longer names a hosted domain) is moved to the spool's rejected/.
- * "summary" reads the stored reports back, per domain and period.
+ * into the store (dedup by domain and report-id, ks_tlsrpt_put()), a
+ * batch of files a transaction, and deletes a batch's files once it has
+ * committed: a crash between the two ingests them again, as duplicates.
+ * A file that isn't a report (or no longer names a hosted domain) is
+ * moved to the spool's rejected/.
+ * "summary" reads the stored reports back, per domain and period;
+ * "prune" drops old ones.
  */
 #include <sys/stat.h>
 
