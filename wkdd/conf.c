@@ -115,6 +115,8 @@ static const struct directive conf_directives[] = {
 	    0, "1000", NULL },
 	{ "tlsrpt-max-size", CONF_SIZE, NUM(tlsrpt_max_size), 4096,
 	    64UL << 20, 0, "1M", NULL },
+	{ "tlsrpt-rate", CONF_UINT, NUM(tlsrpt_rate), 0, CONF_RATE_MAX, 0,
+	    "120", NULL },
 	{ "metrics-listen", CONF_LISTEN, ARR(metrics_listen, nmetrics_listen),
 	    0, CONF_METRICS_MAX, 1, NULL, NULL },
 	{ "metrics-remote", CONF_CHOICE, STR(metrics_remote), 0, 0, 0, "off",

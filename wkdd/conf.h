@@ -91,6 +91,7 @@ struct conf {
 	char			 tlsrpt_spool[PATH_MAX];	/* "": off. */
 	unsigned		 tlsrpt_spool_max;	/* Files. */
 	size_t			 tlsrpt_max_size;	/* JSON bytes. */
+	unsigned		 tlsrpt_rate;	/* A minute, all; 0: off. */
 };
 
 /*

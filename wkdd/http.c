@@ -941,7 +941,8 @@ http_tlsrpt_start(struct http_worker *w, struct MHD_Connection *c,
 	struct route		 r;
 	struct timespec		 t0;
 	const char		*host;
-	unsigned		 status;
+	char			 secs[16];
+	unsigned		 status, retry = 1;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	host = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
@@ -965,8 +966,14 @@ http_tlsrpt_start(struct http_worker *w, struct MHD_Connection *c,
 		*ret = http_queue(c, method, &r, &rep, &t0);
 		return (1);
 	}
-	if (http_limited(c, &rep)) {		/* limit.c */
-		metrics_tlsrpt(METRICS_TR_LIMITED);
+	if (!tlsrpt_take(&retry)) {
+		http_text(&rep, MHD_HTTP_TOO_MANY_REQUESTS, HTTP_429);
+		(void)snprintf(secs, sizeof(secs), "%u", retry);
+		if (rep.resp != NULL && MHD_add_response_header(rep.resp,
+		    MHD_HTTP_HEADER_RETRY_AFTER, secs) != MHD_YES) {
+			MHD_destroy_response(rep.resp);
+			rep.resp = NULL;
+		}
 		*ret = http_queue(c, method, &r, &rep, &t0);
 		return (1);
 	}

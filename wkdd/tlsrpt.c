@@ -11,7 +11,9 @@
  * hosted (404); then it is spooled (report_spool_put(): a file written,
  * fsync(2)ed and renamed into tlsrpt-spool) for wkdctl tlsrpt ingest,
  * and answered 200.  A spool of tlsrpt-spool-max files refuses with 507.
- * POSTs take a token of limit.c's bucket, as a key lookup does (429).
+ * POSTs take a token of one bucket for all senders (tlsrpt-rate a minute,
+ * as many at once): more get 429, so that reports can't make the daemon
+ * inflate and parse without end.
  * Nothing here writes to the store: the daemon stays read-only towards
  * it, and the spool is the one directory it writes.
  *
@@ -51,6 +53,10 @@ static int		 tlsrpt_fd = -1;	/* The spool; -1: off. */
 static pthread_mutex_t	 tlsrpt_mtx = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic size_t	 tlsrpt_max = REPORT_MAX_DEFAULT;
 static _Atomic unsigned	 tlsrpt_files = 1000;
+/* The rate's bucket, under tlsrpt_mtx: tokens, and when last filled. */
+static unsigned		 tlsrpt_rate = 120;
+static double		 tlsrpt_tokens = 120;
+static struct timespec	 tlsrpt_filled;
 
 int
 tlsrpt_open(const struct conf *conf, char *err, size_t errsz)
@@ -73,6 +79,43 @@ tlsrpt_conf(const struct conf *conf)
 	atomic_store(&tlsrpt_max, conf->tlsrpt_max_size != 0 ?
 	    conf->tlsrpt_max_size : REPORT_MAX_DEFAULT);
 	atomic_store(&tlsrpt_files, conf->tlsrpt_spool_max);
+	(void)pthread_mutex_lock(&tlsrpt_mtx);
+	tlsrpt_rate = conf->tlsrpt_rate;
+	if (tlsrpt_tokens > tlsrpt_rate)
+		tlsrpt_tokens = tlsrpt_rate;
+	(void)pthread_mutex_unlock(&tlsrpt_mtx);
+}
+
+int
+tlsrpt_take(unsigned *retry)
+{
+	struct timespec	 now;
+	double		 dt;
+	int		 ok;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	(void)pthread_mutex_lock(&tlsrpt_mtx);
+	if (tlsrpt_rate == 0) {
+		(void)pthread_mutex_unlock(&tlsrpt_mtx);
+		return (1);
+	}
+	if (tlsrpt_filled.tv_sec != 0 || tlsrpt_filled.tv_nsec != 0) {
+		dt = (now.tv_sec - tlsrpt_filled.tv_sec) +
+		    (now.tv_nsec - tlsrpt_filled.tv_nsec) / 1e9;
+		tlsrpt_tokens += dt * tlsrpt_rate / 60.0;
+		if (tlsrpt_tokens > tlsrpt_rate)
+			tlsrpt_tokens = tlsrpt_rate;
+	}
+	tlsrpt_filled = now;
+	if ((ok = tlsrpt_tokens >= 1.0))
+		tlsrpt_tokens -= 1.0;
+	else
+		*retry = (unsigned)((1.0 - tlsrpt_tokens) * 60.0 /
+		    tlsrpt_rate) + 1;
+	(void)pthread_mutex_unlock(&tlsrpt_mtx);
+	if (!ok)
+		metrics_tlsrpt(METRICS_TR_LIMITED);
+	return (ok);
 }
 
 int

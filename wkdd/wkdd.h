@@ -65,6 +65,8 @@ int		 route_plain(const char *method, const char *host,
  * tlsrpt.c: TLS reports POSTed to /tlsrpt, spooled (see its top).
  * tlsrpt_open(): as root, at startup: the tlsrpt-spool directory (none:
  * off); -1 with err.  tlsrpt_conf(): the limits (also on reload).
+ * tlsrpt_take(): a token of tlsrpt-rate's bucket: 1, or 0 with *retry
+ * the seconds until one (Retry-After).
  * tlsrpt_begin(): a POST's head, Content-Type and Content-Length (NULL
  * if absent): 0 with *qp made to gather the body, else the status to
  * answer at once (415, 413, 500).  tlsrpt_body(): more of it; -1: close
@@ -78,6 +80,7 @@ int		 tlsrpt_open(const struct conf *, char *err, size_t errsz);
 void		 tlsrpt_conf(const struct conf *);
 int		 tlsrpt_enabled(void);
 int		 tlsrpt_is(const void *);
+int		 tlsrpt_take(unsigned *retry);
 unsigned	 tlsrpt_begin(const char *type, const char *length,
 		    struct tlsrpt_req **qp);
 int		 tlsrpt_body(struct tlsrpt_req *, const char *, size_t);

@@ -377,6 +377,20 @@ is "$(metric wkdd_tlsrpt_failed_sessions_total)" 620 \
     "metrics-domains off: the failed sessions of all domains, summed"
 unlike "$T/scrape" 'domain=' "and no domain label"
 
+# tlsrpt-rate: one bucket for all senders.
+check "wkdd stops" stop_wkdd
+write_conf "tlsrpt-spool $SPOOL" "tlsrpt-rate 2"
+start_wkdd || finish
+before=$(spool_state)
+post mta-sts.a.test text/plain "$T/google.json"
+is "$STATUS" 415 "tlsrpt-rate 2: a first POST (of the wrong type)"
+post mta-sts.b.test text/plain "$T/google.json"
+is "$STATUS" 415 "a second, under another name"
+post mta-sts.a.test application/tlsrpt+json "$T/google.json"
+is "$STATUS" 429 "a third: 429"
+check "with Retry-After" [ -n "$(header Retry-After)" ]
+is "$(spool_state)" "$before" "nothing written"
+
 # --- the admin API: GET /v1/tlsrpt ----------------------------------------
 
 tctl token add --read-only viewer > "$T/tok.all" 2>/dev/null

@@ -325,8 +325,9 @@ t_tlsrpt_conf(void)
 	if (conf != NULL) {
 		ok(conf->tlsrpt_spool[0] == '\0' &&
 		    conf->tlsrpt_spool_max == 1000 &&
-		    conf->tlsrpt_max_size == 1024 * 1024,
-		    "tlsrpt defaults: no spool, 1000 files, 1M");
+		    conf->tlsrpt_max_size == 1024 * 1024 &&
+		    conf->tlsrpt_rate == 120,
+		    "tlsrpt defaults: no spool, 1000 files, 1M, 120 a minute");
 		conf_free(conf);
 	}
 	conf = NULL;
