@@ -21,7 +21,8 @@ SAN	 = $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-sanitize-recover=all \
 O	?= build$(if $(SANITIZE),-san)
 
 WKDD_PKGS  = libmicrohttpd gnutls lmdb libidn2 libsystemd jansson zlib
-ADMIN_PKGS = librnp gnutls lmdb libidn2 libmicrohttpd jansson libcurl zlib
+ADMIN_PKGS = librnp gnutls lmdb libidn2 libmicrohttpd jansson libcurl \
+	     libunbound zlib
 KS_PKGS	   = gnutls lmdb libidn2
 
 CPPFLAGS += -D_GNU_SOURCE -Ikeystore -Iwkdd -DWKDD_VERSION='"$(VERSION)"'
@@ -252,6 +253,11 @@ install: all
 	sed $(INSTALL_SED) dist/wkdctl-serve.service > $(O)/wkdctl-serve.service
 	install -m 644 $(O)/wkdctl-serve.service \
 	    $(DESTDIR)$(UNITDIR)/wkdctl-serve.service
+	sed $(INSTALL_SED) dist/wkdctl-check.service > $(O)/wkdctl-check.service
+	install -m 644 $(O)/wkdctl-check.service \
+	    $(DESTDIR)$(UNITDIR)/wkdctl-check.service
+	install -m 644 dist/wkdctl-check.timer \
+	    $(DESTDIR)$(UNITDIR)/wkdctl-check.timer
 	install -m 644 dist/wkdctl-serve.sysusers \
 	    $(DESTDIR)$(SYSUSERSDIR)/wkdctl-serve.conf
 	install -m 644 dist/wkdctl-serve.tmpfiles \
@@ -277,6 +283,8 @@ uninstall:
 	rm -f $(DESTDIR)$(MANDIR)/man5/wkdd.conf.5
 	rm -f $(DESTDIR)$(UNITDIR)/wkdd.service \
 	    $(DESTDIR)$(SYSUSERSDIR)/wkdd.conf $(DESTDIR)$(TMPFILESDIR)/wkdd.conf
+	rm -f $(DESTDIR)$(UNITDIR)/wkdctl-check.service \
+	    $(DESTDIR)$(UNITDIR)/wkdctl-check.timer
 	rm -f $(DESTDIR)$(UNITDIR)/wkdctl-serve.service \
 	    $(DESTDIR)$(SYSUSERSDIR)/wkdctl-serve.conf \
 	    $(DESTDIR)$(TMPFILESDIR)/wkdctl-serve.conf

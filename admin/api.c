@@ -72,8 +72,10 @@ struct api {
 	size_t		 maxbody;
 	unsigned	 rate;		/* Per token per second; 0: none. */
 	struct api_rate	 rates[API_RATE_SLOTS];
+	const char	*resolver;	/* POST .../check: --resolver. */
+	const char	*anchor;	/* --trust-anchor. */
+	const char	*cafile;	/* --cafile: check's, locate's. */
 	const char	*vks;		/* locate: the key server, or NULL. */
-	const char	*cafile;	/* locate: trust only these CAs. */
 };
 
 /* One request: its body as read, then the answer. */
@@ -433,6 +435,45 @@ out:
 	ks_blob_free(&b);
 	store_addrs_free(&l);
 	ks_txn_abort(txn);
+}
+
+/*
+ * POST /v1/domains/{d}/check: run "wkdctl domain check D" (wkdd.conf's
+ * service and certificates; serve's --resolver and --trust-anchor), store
+ * it as the domain's last check and answer its document, failed or not.
+ * It takes seconds, during which the API answers nothing else.
+ */
+static void
+api_domain_check(struct api_req *r)
+{
+	struct ks_txn		*txn;
+	struct ks_domain	 d;
+	struct zone_conf	 dc;
+	char			 dom[KS_DOMAIN_MAX];
+	json_t			*doc;
+	int			 rc;
+
+	if (!api_writable(r))
+		return;
+	if (api_begin(r, KS_RDONLY, &txn) == -1)
+		return;
+	rc = api_dom(r, txn, r->seg[2], dom, &d);
+	ks_txn_abort(txn);
+	if (rc == -1)
+		return;
+	api_zone_conf(r, &dc);
+	dc.json = 1;
+	dc.resolver = r->api->resolver;
+	dc.anchor = r->api->anchor;
+	dc.cafile = r->api->cafile;
+	(void)check_one(r->api->ctl, &dc, dom, &doc);
+	if (doc == NULL) {
+		api_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
+		    "out of memory");
+		return;
+	}
+	r->status = MHD_HTTP_OK;
+	r->out = doc;
 }
 
 /*
@@ -1735,6 +1776,7 @@ static const struct api_route {
 	{ "GET", 3, { "v1", "domains", "*" }, api_domain },
 	{ "GET", 4, { "v1", "domains", "*", "dns" }, api_domain_dns },
 	{ "POST", 4, { "v1", "domains", "*", "republish" }, api_republish },
+	{ "POST", 4, { "v1", "domains", "*", "check" }, api_domain_check },
 	{ "POST", 2, { "v1", "accounts" }, api_account_create },
 	{ "POST", 3, { "v1", "accounts", "sync" }, api_accounts_sync },
 	{ "GET", 3, { "v1", "accounts", "*" }, api_account_show },
@@ -2220,9 +2262,11 @@ cmd_serve(struct ctl *ctl, int argc, char **argv)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "tls-cert", required_argument, NULL, 'c' },
 		{ "tls-key", required_argument, NULL, 'k' },
+		{ "resolver", required_argument, NULL, 'R' },
+		{ "trust-anchor", required_argument, NULL, 'A' },
+		{ "cafile", required_argument, NULL, 'C' },
 		{ "vks", required_argument, NULL, 'v' },
 		{ "no-vks", no_argument, NULL, 'n' },
-		{ "ca", required_argument, NULL, 'a' },
 		{ NULL, 0, NULL, 0 }
 	};
 
@@ -2235,6 +2279,15 @@ cmd_serve(struct ctl *ctl, int argc, char **argv)
 		switch (ch) {
 		case 's':
 			sock = optarg;
+			break;
+		case 'R':
+			api.resolver = optarg;
+			break;
+		case 'A':
+			api.anchor = optarg;
+			break;
+		case 'C':
+			api.cafile = optarg;
 			break;
 		case 'm':
 			errno = 0;
@@ -2275,9 +2328,6 @@ cmd_serve(struct ctl *ctl, int argc, char **argv)
 			break;
 		case 'n':
 			api.vks = NULL;
-			break;
-		case 'a':
-			api.cafile = optarg;
 			break;
 		default:
 			return (cli_usage(SERVE_USAGE));

@@ -188,7 +188,7 @@ static const struct ctl_cmd cmds[] = {
 	    "--listen, also over TLS (--tls-cert, --tls-key: PEM files) on\n"
 	    "that address (port 0: one the kernel picks, printed).\n"
 	    "GET /v1/locate asks --vks url (default " LOCATE_VKS ";\n"
-	    "--no-vks: WKD only) after WKD, trusting --ca file's CAs.  See\n"
+	    "--no-vks: WKD only) after WKD, trusting --cafile's CAs.  See\n"
 	    "admin/api.yaml and wkdctl(8).\n" },
 	{ "mta-sts", cmd_mtasts, MTASTS_USAGE,
 	    "set, show or remove a domain's MTA-STS policy",
