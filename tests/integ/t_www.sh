@@ -81,14 +81,17 @@ if netns_require; then
 	grep -v '^;' "$T/good.dns" | netns_zone good.test
 	printf 'wkd\tA\t%s\n' "$NETNS_SRV4" | netns_zone service.test
 	printf 'www\tA\t192.0.2.50\n' | netns_zone broken.test
+	setup "DNSSEC for the zones (ldnsutils)" netns_dnssec
 	setup "nsd serves the zones" nsd_start
 	netns_cli "$WKDCTL" -s "$STORE" domain check --target wkd.service.test \
-	    --caa testca.test --cafile "$T/ca.pem" good.test \
+	    --caa testca.test --cafile "$T/ca.pem" \
+	    --trust-anchor "$NETNS_ANCHOR" good.test \
 	    > "$T/good.check" 2>&1
 	is "$?" 0 "wkdctl domain check good.test passes (stored)"
 	grep -E '^(warn|FAIL): ' "$T/good.check" | sed 's/^/# good.test: /'
 	netns_cli "$WKDCTL" -s "$STORE" domain check --target wkd.service.test \
-	    --caa testca.test --cafile "$T/ca.pem" broken.test \
+	    --caa testca.test --cafile "$T/ca.pem" \
+	    --trust-anchor "$NETNS_ANCHOR" broken.test \
 	    > "$T/broken.check" 2>&1
 	is "$?" 1 "wkdctl domain check broken.test fails (stored)"
 	[ "$tap_fail" -eq 0 ] || sed 's/^/#   /' "$T/good.check" "$T/broken.check"
