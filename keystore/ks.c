@@ -2828,6 +2828,12 @@ wkd_parse(struct ks_txn *t, const MDB_val *v, struct wkd_rec *r)
 	r->ref.len = get_u32(p);
 	r->ref.seq = (uint64_t)get_u32(p + 4) | (uint64_t)get_u32(p + 8) << 32;
 	r->ref.nrec = get_u16(p + 12);
+	/*
+	 * ks_wkd_put() stores no more than KS_BLOB_MAX: a bigger length is
+	 * damage, not a size to allocate (fuzz_backup: 4 GiB).
+	 */
+	if (r->ref.len == 0 || r->ref.len > KS_BLOB_MAX)
+		return (KS_CORRUPT);
 	return (KS_OK);
 }
 
