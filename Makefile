@@ -6,7 +6,7 @@
 #   make run              demo store, certificate and wkdd on loopback
 #   make lint             banned functions and style checks
 #   make valgrind         unit tests under valgrind, failing on any report
-#   make fuzz             libFuzzer targets, bounded run (FUZZTIME seconds each)
+#   make fuzz             libFuzzer targets, bounded (FUZZTIME s / FUZZRUNS each)
 #   make bench            import and scale benchmarks (bench/run: BENCH_N...)
 
 PREFIX	?= /usr/local
@@ -131,15 +131,17 @@ $(O)/tests/fuzz_%-lf: tests/fuzz/fuzz_%.c $(LIBS_ALL)
 	    $(call pc_cflags,$(PKGS_ALL)) -o $@ $< $(LIBS_ALL) $(LDFLAGS) \
 	    $(call pc_libs,$(PKGS_ALL)) -lunistring -lresolv
 
+# make fuzz: each target of FUZZTARGETS (default all) in turn for
+# FUZZTIME seconds or FUZZRUNS executions (0: time only), whichever ends
+# first, e.g. make fuzz FUZZRUNS=10000000 FUZZTIME=300; crashes are kept
+# in build-fuzz/artifacts and a summary ends it (scripts/fuzz).
 FUZZTIME ?= 60
+FUZZRUNS ?= 0
+FUZZTARGETS ?= $(FUZZ_NAMES)
 fuzz: test-deps
 	$(MAKE) O=build-fuzz CC=clang SANITIZE=address,undefined \
-	    XCFLAGS=-fsanitize=fuzzer-no-link $(FUZZ_NAMES:%=build-fuzz/tests/%-lf)
-	@set -e; for t in $(FUZZ_NAMES); do \
-		mkdir -p build-fuzz/corpus/$$t; \
-		build-fuzz/tests/$$t-lf -max_total_time=$(FUZZTIME) \
-		    build-fuzz/corpus/$$t tests/fuzz/corpus/$$t; \
-	done
+	    XCFLAGS=-fsanitize=fuzzer-no-link $(FUZZTARGETS:%=build-fuzz/tests/%-lf)
+	@scripts/fuzz build-fuzz $(FUZZTIME) $(FUZZRUNS) $(FUZZTARGETS)
 
 # The store generator of make bench and tests/integ/t_scale.sh, gen, uses
 # keystore.h only, like the daemon;
@@ -168,14 +170,17 @@ test: test-deps
 	@$(MAKE) --no-print-directory test-bins
 	@O=$(O) tests/run
 
-# Benchmarks (bench/run): BENCH_N, BENCH_DIR, BENCH_KEEP, BENCH_WKS; the
+# Benchmarks (bench/run): BENCH_N, BENCH_DIR, BENCH_KEEP, BENCH_WKS,
+# BENCH_CRASH, BENCH_PART; the
 # figures go to stdout and, as markdown, to $(O)/bench/results.md.
 BENCH_N	?= 1000 100000 1000000 10000000
+# bench/crash.sh's kill -9 trials (t_crash's 50 in make test).
+BENCH_CRASH ?= 500
 bench:
 	@scripts/deps bench
 	@$(MAKE) --no-print-directory all $(O)/bench/gen $(O)/bench/split \
 	    $(O)/bench/noresume.so $(O)/tests/t_pgpfast
-	@O=$(O) BENCH_N="$(BENCH_N)" bench/run
+	@O=$(O) BENCH_N="$(BENCH_N)" BENCH_CRASH="$(BENCH_CRASH)" bench/run
 
 run: deps
 	@$(MAKE) --no-print-directory all

@@ -102,7 +102,10 @@ cmd_backup(struct ctl *ctl, int argc, char **argv)
 		return (1);
 	}
 	if ((rc = ks_backup(ctl->ks, fd)) != KS_OK) {
-		warnx("%s: backup: %s", ctl->store, ks_strerror(rc));
+		if (rc == KS_DISKFULL)
+			warnx("disk full: %s", tmp);
+		else
+			warnx("%s: backup: %s", ctl->store, ks_strerror(rc));
 		goto fail;
 	}
 	if (fsync(fd) == -1 || close(fd) == -1) {

@@ -464,19 +464,28 @@ cmd_import(struct ctl *ctl, int argc, char **argv)
 			goto abort;
 		if (!more)
 			break;
-		/* A large input: this batch done, on to the next. */
+		/*
+		 * A large input: this batch done, on to the next.  Its keys
+		 * are reported once committed, never before: what the
+		 * standard output says is stored is, even if wkdctl is
+		 * killed the next moment (tests/integ/t_crash.sh).
+		 */
 		batched = 1;
 		pg.before += certs.n;
+		if (!(flags & IMPORT_STRICT)) {
+			rc = store_commit(ctl, txn);
+			txn = NULL;
+			if (rc == -1)
+				goto abort;
+		}
 		import_batch_print(&rep, &tot, json);
 		import_report_free(&rep);
 		pgp_certs_free(&certs);
 		memset(&certs, 0, sizeof(certs));
 		if (!(flags & IMPORT_STRICT)) {
-			rc = store_commit(ctl, txn);
-			txn = NULL;
-			if (rc == -1 || store_begin(ctl, 0, &txn) == -1)
-				goto abort;
 			stored = 1;
+			if (store_begin(ctl, 0, &txn) == -1)
+				goto abort;
 		}
 		if ((more = import_next(&in, txn, &pp, &certs)) == -1)
 			goto abort;
@@ -522,7 +531,13 @@ abort:
 		ks_txn_abort(txn);
 	ret = 1;
 	if (batched) {
-		import_batch_print(&rep, &tot, json);
+		/* The batch that failed is not stored: not on stdout. */
+		if (json)
+			import_batch_print(&rep, &tot, json);
+		else {
+			import_print(stderr, stderr, &rep);
+			import_add(&tot, &rep);
+		}
 		import_batch_end(&tot, json, 0);
 		if (stored)
 			warnx("import failed: the keys of the batches before "

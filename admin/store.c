@@ -127,6 +127,8 @@ store_open(struct ctl *ctl, int flags)
 			    ctl->store);
 		else if (rc == EACCES)
 			store_denied(ctl->store);
+		else if (rc == KS_DISKFULL)
+			warnx("disk full: %s", ctl->store);
 		else
 			warnx("%s: %s", ctl->store, ks_strerror(rc));
 		ctl->ks = NULL;
@@ -163,7 +165,13 @@ store_commit(struct ctl *ctl, struct ks_txn *txn)
 	int	 rc;
 
 	if ((rc = ks_txn_commit(txn)) != KS_OK) {
-		warnx("%s: %s; nothing changed", ctl->store, ks_strerror(rc));
+		/* The store is as it was: LMDB writes its meta page last. */
+		if (rc == KS_DISKFULL)
+			warnx("disk full: %s (free some space on its "
+			    "filesystem); nothing changed", ctl->store);
+		else
+			warnx("%s: %s; nothing changed", ctl->store,
+			    store_strerror(rc));
 		return (-1);
 	}
 	return (0);
@@ -176,6 +184,9 @@ store_strerror(int rc)
 
 	if (rc == KS_FULL)
 		return ("store full (raise store-size in wkdd.conf)");
+	if (rc == KS_DISKFULL)
+		return ("disk full (free some space on the store's "
+		    "filesystem)");
 	if (rc == KS_TOOBIG) {
 		(void)snprintf(toobig, sizeof(toobig), "too big to publish "
 		    "(over %d KiB)", KS_BLOB_MAX / 1024);

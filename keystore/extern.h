@@ -25,4 +25,11 @@ int			 ks_fault(void);
 void		*ks_malloc(size_t);
 int		 ks_maperr(int);
 
+/*
+ * lmdbfile.c: the LMDB file of size bytes at p (a backup from elsewhere)
+ * walked, every page and node bound-checked, before LMDB may read it.
+ * KS_OK, KS_INVALID (no LMDB file), KS_CORRUPT or ENOMEM.
+ */
+int		 ks_lmdb_check(const unsigned char *p, size_t size);
+
 #endif /* KS_EXTERN_H */

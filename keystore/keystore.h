@@ -110,7 +110,12 @@
  * (for a get, delete or update of something that isn't there), KS_INVALID
  * (a malformed argument), KS_CORRUPT (a record that can't be decoded),
  * ENOMEM, KS_FULL (a write into a full map), KS_RDONLYERR (a write in a
- * read transaction) or another LMDB code.
+ * read transaction) or another LMDB code.  A commit (or ks_open() making a
+ * store, or ks_backup()) that the filesystem has no room for returns
+ * KS_DISKFULL: ENOSPC and EDQUOT, and the EIO that LMDB makes of a short
+ * write when statvfs(2) then finds the store's filesystem full.  Either
+ * way the store is as it was before the transaction (LMDB writes the meta
+ * page last).
  */
 #ifndef KEYSTORE_H
 #define KEYSTORE_H
@@ -132,6 +137,7 @@ struct ks_txn;			/* Transaction; one thread. */
 #define KS_VERSION	(-8)	/* Store made by another format version. */
 #define KS_RDONLYERR	(-9)	/* Write on a handle opened KS_RDONLY. */
 #define KS_FAULT	(-10)	/* Injected failure (KS_FAULTS builds). */
+#define KS_DISKFULL	(-11)	/* No room on the store's filesystem. */
 
 #define KS_DOMAIN_MAX	256	/* Incl. NUL: RFC 1035 name, 253 + NUL. */
 #define KS_ADDR_MAX	512	/* Incl. NUL: local (<= 254) @ domain. */

@@ -50,7 +50,9 @@
  * records alike, so a store of any of the three formats is served as it
  * is.
  */
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -72,6 +74,12 @@
 #define KS_FORMAT_1	"1"	/* And without indexes. */
 #define UPGRADE_KEY	"wkd-upgrade"	/* meta: format 2 wkd records left. */
 #define KS_MAPSIZE	((size_t)1 << 30)
+/*
+ * Free bytes under which an EIO of a commit is the filesystem filling up
+ * (ks_writeerr()): LMDB writes up to 64 pages at once, each at most a
+ * 256 KiB key's overflow run.
+ */
+#define KS_DISKFULL_SLACK	(64ULL * 256 * 1024)
 #define KS_LMDB_KEY_MAX	511	/* mdb_env_get_maxkeysize(), as built. */
 
 /*
@@ -168,18 +176,50 @@ ks_maperr(int rc)
 		return (KS_EXISTS);
 	case MDB_MAP_FULL:
 		return (KS_FULL);
+	case ENOSPC:
+	case EDQUOT:
+		return (KS_DISKFULL);
 	default:
 		return (rc);
 	}
+}
+
+/*
+ * A write to env's file that failed with rc: LMDB turns a short write(2),
+ * the way a full filesystem first shows, into EIO.  If statvfs(2) then
+ * finds the store's filesystem full (less free than LMDB writes at once),
+ * say so: KS_DISKFULL.  Else as ks_maperr().  A commit writes; so may a
+ * put, when a large transaction spills its dirty pages to the file.
+ */
+static int
+ks_writeerr(MDB_env *env, int rc)
+{
+	struct statvfs	 sv;
+	const char	*dir;
+	unsigned long long free;
+
+	if (rc == EIO && mdb_env_get_path(env, &dir) == 0 &&
+	    statvfs(dir, &sv) == 0) {
+		/* root may write into the blocks kept for it. */
+		free = (unsigned long long)(geteuid() == 0 ? sv.f_bfree :
+		    sv.f_bavail) * sv.f_frsize;
+		if (free < KS_DISKFULL_SLACK)
+			return (KS_DISKFULL);
+	}
+	return (ks_maperr(rc));
 }
 
 /* Fault-injection wrappers around the LMDB calls that change things. */
 static int
 db_put(MDB_txn *t, MDB_dbi d, MDB_val *k, MDB_val *v, unsigned fl)
 {
+	int	 rc;
+
 	if (KS_FAULT_HIT())
 		return (KS_FAULT);
-	return (mdb_put(t, d, k, v, fl));
+	if ((rc = mdb_put(t, d, k, v, fl)) == EIO)
+		rc = ks_writeerr(mdb_txn_env(t), rc);
+	return (rc);
 }
 
 static int
@@ -225,6 +265,8 @@ ks_strerror(int rc)
 		return ("store opened read-only");
 	case KS_FAULT:
 		return ("injected fault");
+	case KS_DISKFULL:
+		return ("disk full");
 	default:
 		/* errno values and LMDB's own codes. */
 		return (mdb_strerror(rc));
@@ -685,8 +727,9 @@ ks_txn_commit(struct ks_txn *t)
 		rc = KS_FAULT;
 	} else
 		rc = mdb_txn_commit(t->txn);	/* Frees txn even on error. */
+	rc = ks_writeerr(t->ks->env, rc);
 	free(t);
-	return (ks_maperr(rc));
+	return (rc);
 }
 
 void
@@ -2785,6 +2828,12 @@ wkd_parse(struct ks_txn *t, const MDB_val *v, struct wkd_rec *r)
 	r->ref.len = get_u32(p);
 	r->ref.seq = (uint64_t)get_u32(p + 4) | (uint64_t)get_u32(p + 8) << 32;
 	r->ref.nrec = get_u16(p + 12);
+	/*
+	 * ks_wkd_put() stores no more than KS_BLOB_MAX: a bigger length is
+	 * damage, not a size to allocate (fuzz_backup: 4 GiB).
+	 */
+	if (r->ref.len == 0 || r->ref.len > KS_BLOB_MAX)
+		return (KS_CORRUPT);
 	return (KS_OK);
 }
 
@@ -3620,43 +3669,27 @@ record_check(struct ks_txn *t, enum ks_table tb, const MDB_val *k,
 }
 
 /*
- * LMDB's two meta pages, read before LMDB maps the file: their magic,
- * and the same page size in both (which places the second), fitting the
- * file.  LMDB itself would read a meta page wherever a damaged size says,
- * past the end of the file.
+ * The file's LMDB structure, checked on its bytes before LMDB maps it
+ * (lmdbfile.c): LMDB itself would follow a damaged page number, offset or
+ * size past a page or the file, and assert or fault.  KS_INVALID if it is
+ * no LMDB file, KS_CORRUPT if a damaged one.
  */
-#define LMDB_MAGIC	0xBEEFC0DEU
-#define LMDB_OFF_MAGIC	16	/* After the page header. */
-#define LMDB_OFF_PSIZE	40	/* mm_dbs[FREE_DBI].md_pad. */
 static int
 file_header(const char *file, size_t size)
 {
-	unsigned char	 b[LMDB_OFF_PSIZE + 4];
-	uint32_t	 magic, psize, first = 0;
-	ssize_t		 n;
-	int		 fd, i;
+	void	*p;
+	int	 fd, rc;
 
 	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1)
 		return (errno);
-	/* Both meta pages: page 0, then page 1 one page size further. */
-	for (i = 0; i < 2; i++) {
-		n = pread(fd, b, sizeof(b), (off_t)first * i);
-		memcpy(&magic, b + LMDB_OFF_MAGIC, sizeof(magic));
-		memcpy(&psize, b + LMDB_OFF_PSIZE, sizeof(psize));
-		if (n != (ssize_t)sizeof(b) || magic != LMDB_MAGIC) {
-			(void)close(fd);
-			return (i == 0 ? KS_INVALID : KS_CORRUPT);
-		}
-		if (psize < 512 || psize > 65536 ||
-		    (psize & (psize - 1)) != 0 || 2 * (size_t)psize > size ||
-		    (i == 1 && psize != first)) {
-			(void)close(fd);
-			return (KS_CORRUPT);
-		}
-		first = psize;
-	}
+	p = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+	rc = errno;
 	(void)close(fd);
-	return (KS_OK);
+	if (p == MAP_FAILED)
+		return (rc);
+	rc = ks_lmdb_check(p, size);
+	(void)munmap(p, size);
+	return (rc);
 }
 
 /*

@@ -68,6 +68,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		if (r.host[0] == '\0' || r.domain[0] == '\0')
 			abort();
 		break;
+	case ROUTE_TLSRPT:
+		/* The Host's domain, its prefix (mta-sts., openpgpkey.) off. */
+		if (r.host[0] == '\0' || r.domain[0] == '\0' ||
+		    strstr(r.host, r.domain) == NULL ||
+		    strcmp(r.host + strlen(r.host) - strlen(r.domain),
+		    r.domain) != 0)
+			abort();
+		break;
 	case ROUTE_NOTFOUND:
 	case ROUTE_INDEX:
 	case ROUTE_OPTIONS:

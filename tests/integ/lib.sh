@@ -103,6 +103,10 @@ finish() {
 		fi
 		check "log clean after exit (no leak report)" log_clean
 	fi
+	if [ -s "$T/served.n" ]; then
+		diag "$(wc -l < "$T/served.n" | tr -d ' ') served keys checked:" \
+		    "no secret packet, one User ID each, <= 256 KiB"
+	fi
 	if [ "$tap_fail" -gt 0 ]; then
 		dump_log
 	fi
@@ -308,7 +312,8 @@ dump_log() {
 # fetch HOST PATH [CURL-ARGS...]: one HTTPS request to wkdd, name HOST
 # resolved to 127.0.0.1 and checked against the test CA.  The path is sent
 # as is.  Sets STATUS ("000" if curl failed); body in $T/body, headers of
-# the (last) response in $T/headers.
+# the (last) response in $T/headers.  A key it gets is checked by
+# check_served.
 fetch() {
 	_host=$1 _path=$2
 	shift 2
@@ -318,6 +323,50 @@ fetch() {
 	    --resolve "$_host:$PORT:127.0.0.1" "$@" \
 	    "https://$_host:$PORT$_path" 2>"$T/curl.err") || STATUS=000
 	touch "$T/body" "$T/headers"
+	if [ "$STATUS" = 200 ] && is_key_path "$_path" && ! is_head "$@"; then
+		check_served "$T/body" "https://$_host$_path"
+	fi
+}
+
+# is_key_path PATH: PATH (its query aside) names a key under WKD's direct
+# (/.well-known/openpgpkey/hu/H) or advanced (.../DOMAIN/hu/H) method, or
+# the page's armored download (/lookup.asc).
+is_key_path() {
+	case ${1%%\?*} in
+	/.well-known/openpgpkey/hu/?* | /.well-known/openpgpkey/*/hu/?* | \
+	/lookup.asc)
+		return 0 ;;
+	esac
+	return 1
+}
+
+# is_head CURL-ARGS...: the request is a HEAD (no body to check).
+is_head() {
+	_m=
+	for _a; do
+		case $_m$_a in
+		-I | --head | -XHEAD | -X\ HEAD | --request\ HEAD)
+			return 0 ;;
+		esac
+		_m=
+		case $_a in -X | --request) _m="$_a " ;; esac
+	done
+	return 1
+}
+
+# check_served FILE WHAT: the secret-material check every key served in
+# the tests passes (hooked into fetch, so each test gets it once): FILE
+# parses as OpenPGP, holds no secret (sub)key packet, exactly one User ID
+# per certificate, and 256 KiB at most (tests/integ/pgpkt.pl served).
+# Silent when it passes (counted in $T/served.n, said at finish); a
+# failed check of the test when it doesn't.
+check_served() {
+	if _why=$(perl "$TOP/tests/integ/pgpkt.pl" served "$1" 2>&1); then
+		echo "$2" >> "$T/served.n"
+		return 0
+	fi
+	fail "served blob $2: $_why"
+	return 1
 }
 
 # header NAME: a header's value from the last fetch ("" if absent).

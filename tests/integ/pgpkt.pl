@@ -11,6 +11,13 @@
 #   pgpkt.pl contains FILE HEX   exit 0 if FILE's bytes contain HEX
 #   pgpkt.pl corrupt IN OUT N... flip the last byte of packets N (from 0):
 #                                for a signature, that breaks it
+#   pgpkt.pl served FILE         exit 0 if FILE is a blob WKD may serve
+#                                (binary, or a public key block armored):
+#                                OpenPGP packets that parse, no secret
+#                                (sub)key packet, exactly one User ID per
+#                                certificate (a revoked predecessor is a
+#                                certificate of its own), 256 KiB at most;
+#                                else exit 1 and say why on stdout
 use strict;
 use warnings;
 
@@ -100,9 +107,47 @@ if ($cmd eq 'tags') {
 	}
 	open(my $fh, '>:raw', $outf) or die "$outf: $!\n";
 	print $fh $o;
+} elsif ($cmd eq 'served') {
+	my $d = slurp($ARGV[0]);
+	my @why;
+	# Armored (the page's /lookup.asc): a public key block, dearmored.
+	if ($d =~ /^-----BEGIN PGP ([A-Z ]+)-----\r?\n/) {
+		my $kind = $1;
+		if ($kind ne 'PUBLIC KEY BLOCK') {
+			print "armored $kind, not a public key block\n";
+			exit 1;
+		}
+		my ($body) = $d =~ /\r?\n\r?\n(.*?)^=/sm;
+		$body = '' unless defined $body;
+		$body =~ s/\s+//g;
+		require MIME::Base64;
+		$d = MIME::Base64::decode_base64($body);
+	}
+	push @why, 'empty' if $d eq '';
+	push @why, length($d) . ' bytes (over 256 KiB)' if length($d) > 262144;
+	my @p = eval { packets($d) };
+	push @why, "not OpenPGP packets: $@" if $@;
+	chomp @why;
+	my ($certs, @uids) = (0);
+	for my $p (@p) {
+		my $t = $p->[0];
+		push @why, "secret key packet (tag $t)" if $t == 5 || $t == 7;
+		if ($t == 6 || $t == 5) { $certs++; push @uids, 0; }
+		elsif ($t == 13) {
+			if (@uids) { $uids[-1]++; }
+			else { push @why, 'User ID before any primary key'; }
+		}
+	}
+	push @why, 'no certificate (no primary key packet)'
+	    if !$@ && @p && !$certs;
+	for my $i (0 .. $#uids) {
+		push @why, "certificate $i has $uids[$i] User IDs, not 1"
+		    if $uids[$i] != 1;
+	}
+	if (@why) { print join('; ', @why), "\n"; exit 1; }
 } elsif ($cmd eq 'contains') {
 	my $needle = pack('H*', $ARGV[1]);
 	exit(index(slurp($ARGV[0]), $needle) >= 0 ? 0 : 1);
 } else {
-	die "usage: pgpkt.pl tags|strip-uids|secrets|hexvals|contains ...\n";
+	die "usage: pgpkt.pl tags|strip-uids|secrets|hexvals|contains|corrupt|served ...\n";
 }

@@ -131,6 +131,9 @@ nfetch() {
 	NSTATUS=$(curl -sS --max-time 20 -o "$T/nbody" -w '%{http_code}' \
 	    --cacert "$T/ca.pem" --resolve "a.test:$NPORT:127.0.0.1" \
 	    "https://a.test:$NPORT$1" 2>"$T/curl.err") || NSTATUS=000
+	if [ "$NSTATUS" = 200 ] && is_key_path "$1"; then
+		check_served "$T/nbody" "nginx: https://a.test$1"
+	fi
 }
 
 nfetch "$KEY"
