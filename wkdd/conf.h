@@ -88,6 +88,7 @@ struct conf {
 	unsigned		 limit_miss_cost;
 	unsigned		 request_timeout;	/* Accept to request. */
 	unsigned		 keepalive_timeout;	/* Idle between. */
+	char			 sandbox[4];		/* "yes", "no". */
 };
 
 /*

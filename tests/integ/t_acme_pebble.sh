@@ -90,6 +90,7 @@ acme-webroot	$T/www
 acme-client	certbot
 acme-server	$PEBBLE_URL
 pidfile		$T/wkdd.pid
+user		root
 EOF
 ctl() { "$WKDCTL" -f "$CONF" "$@"; }
 # sctl ARGS...: wkdctl in the server namespace (where certbot reaches
