@@ -138,6 +138,9 @@ static const struct directive conf_directives[] = {
 	    "5", NULL },
 	/* sandbox.c: Landlock and seccomp once listening. */
 	{ "sandbox", CONF_CHOICE, STR(sandbox), 0, 0, 0, "yes", "yes no" },
+	/* Strict-Transport-Security's max-age on HTTPS answers, or off. */
+	{ "hsts", CONF_UINT, NUM(hsts), 1, CONF_HSTS_MAX, 0, "31536000",
+	    "off" },
 };
 _Static_assert(sizeof(((struct conf *)0)->tlsrpt_rua) == CONF_RUA_MAX,
     "conf_valid_rua() checks the length for tlsrpt-rua");

@@ -89,6 +89,7 @@ struct conf {
 	unsigned		 request_timeout;	/* Accept to request. */
 	unsigned		 keepalive_timeout;	/* Idle between. */
 	char			 sandbox[4];		/* "yes", "no". */
+	unsigned		 hsts;			/* max-age; 0: off. */
 };
 
 /*

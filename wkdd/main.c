@@ -233,8 +233,9 @@ reload(const struct conf *run, const char *path)
 		(void)snprintf(conf->user, sizeof(conf->user), "%s", run->user);
 	if (strcmp(conf->user, run->user) != 0)
 		log_warnx("user changes on restart only");
-	if (strcmp(conf->sandbox, run->sandbox) != 0)
-		log_warnx("sandbox changes on restart only");
+	if (strcmp(conf->sandbox, run->sandbox) != 0 ||
+	    conf->hsts != http_hsts_age())
+		log_warnx("sandbox and hsts change on restart only");
 	if (strcmp(conf->acme_webroot, run->acme_webroot) != 0 ||
 	    strcmp(conf->pidfile, run->pidfile) != 0)
 		log_warnx("acme-webroot and pidfile change on restart only");
@@ -370,6 +371,7 @@ startup(const char *path, struct conf **confp, struct tls_cred **credp,
 		fatalx("%s", err);
 	if ((*credp = tls_load(*confp, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
+	http_hsts_set(*confp);
 	if (http_page_load(*confp, pagep, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if (urc == -1)

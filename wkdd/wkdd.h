@@ -118,6 +118,13 @@ struct http_page;
 
 /* Shared responses and the store handle; before http_start(). */
 int		 http_init(struct ks *);
+/*
+ * conf's hsts for every HTTPS answer (Strict-Transport-Security), set
+ * once before http_page_load() and http_init(); a restart changes it.
+ * http_hsts_age(): the max-age set, 0 for off.
+ */
+void		 http_hsts_set(const struct conf *);
+unsigned	 http_hsts_age(void);
 void		 http_cleanup(void);
 /*
  * The store requests use; http_store_swap() makes ks it from the next
