@@ -175,7 +175,7 @@ static const char *const sandbox_calls[] = {
 	"setrlimit", "open", "stat", "lstat", "readlink", "readlinkat",
 	"access", "faccessat", "faccessat2", "kill", "getpgrp",
 	"gettimeofday", "getuid", "getgid", "getegid", "dup", "dup3",
-	"writev", "readv", "process_vm_readv", "statx",
+	"writev", "readv", "process_vm_readv", "statx", "getdents",
 #endif
 };
 
