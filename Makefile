@@ -20,8 +20,10 @@ SAN	 = $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-sanitize-recover=all \
 	   -fno-omit-frame-pointer)
 O	?= build$(if $(SANITIZE),-san)
 
-WKDD_PKGS  = libmicrohttpd gnutls lmdb libidn2 libsystemd libseccomp
-ADMIN_PKGS = librnp gnutls lmdb libidn2 libmicrohttpd jansson libcurl
+WKDD_PKGS  = libmicrohttpd gnutls lmdb libidn2 libsystemd jansson zlib \
+	     libseccomp
+ADMIN_PKGS = librnp gnutls lmdb libidn2 libmicrohttpd jansson libcurl \
+	     libunbound zlib
 KS_PKGS	   = gnutls lmdb libidn2
 
 CPPFLAGS += -D_GNU_SOURCE -Ikeystore -Iwkdd -DWKDD_VERSION='"$(VERSION)"' \
@@ -37,9 +39,11 @@ KS_OBJS	   = $(patsubst %.c,$(O)/obj/%.o,$(wildcard keystore/*.c))
 # Everything but main() goes into a library, so that unit tests and fuzz
 # targets link exactly the code under test.  wkdctl reads the daemon's
 # wkdd.conf with the daemon's parser (as bgpctl builds bgpd's files):
-# conf.c alone, as libconf.a, which needs only libkeystore.a.
-CONF_OBJS  = $(O)/obj/wkdd/conf.o
-WKDD_OBJS  = $(patsubst %.c,$(O)/obj/%.o,$(filter-out wkdd/main.c wkdd/conf.c,$(wildcard wkdd/*.c)))
+# conf.c alone, as libconf.a, which needs only libkeystore.a; and the
+# TLSRPT report parser and spool (report.c: jansson, zlib), which both
+# validate with one parser.
+CONF_OBJS  = $(O)/obj/wkdd/conf.o $(O)/obj/wkdd/report.o
+WKDD_OBJS  = $(patsubst %.c,$(O)/obj/%.o,$(filter-out wkdd/main.c wkdd/conf.c wkdd/report.c,$(wildcard wkdd/*.c)))
 ADMIN_OBJS = $(patsubst %.c,$(O)/obj/%.o,$(filter-out admin/wkdctl.c,$(wildcard admin/*.c)))
 LIBS_ALL   = $(if $(ADMIN_OBJS),$(O)/libadmin.a) $(if $(WKDD_OBJS),$(O)/libwkdd.a) \
 	     $(O)/libconf.a $(O)/libkeystore.a
@@ -112,7 +116,8 @@ $(O)/obj/wkdd/%.o: wkdd/%.c $(wildcard wkdd/*.h) keystore/keystore.h
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(WKDD_PKGS)) -c -o $@ $<
 
-$(O)/obj/admin/%.o: admin/%.c $(wildcard admin/*.h) wkdd/conf.h keystore/keystore.h
+$(O)/obj/admin/%.o: admin/%.c $(wildcard admin/*.h) wkdd/conf.h wkdd/report.h \
+    keystore/keystore.h
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Iadmin $(CFLAGS) $(call pc_cflags,$(ADMIN_PKGS)) -c -o $@ $<
 
@@ -236,7 +241,8 @@ install: all
 	    $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) \
 	    $(DESTDIR)$(LIBEXECDIR)
 	install -m 755 $(O)/wkdd $(O)/wkdctl $(DESTDIR)$(SBINDIR)/
-	install -m 644 www/index.html $(DESTDIR)$(DATADIR)/www/
+	install -m 644 www/index.html www/status.html www/style.css www/app.js \
+	    $(DESTDIR)$(DATADIR)/www/
 	install -m 644 wkdd.conf.example $(DESTDIR)$(DATADIR)/
 	install -m 644 wkdd/wkdd.8 admin/wkdctl.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 644 wkdd/wkdd.conf.5 $(DESTDIR)$(MANDIR)/man5/
@@ -262,6 +268,11 @@ install: all
 	sed $(INSTALL_SED) dist/wkdctl-serve.service > $(O)/wkdctl-serve.service
 	install -m 644 $(O)/wkdctl-serve.service \
 	    $(DESTDIR)$(UNITDIR)/wkdctl-serve.service
+	sed $(INSTALL_SED) dist/wkdctl-check.service > $(O)/wkdctl-check.service
+	install -m 644 $(O)/wkdctl-check.service \
+	    $(DESTDIR)$(UNITDIR)/wkdctl-check.service
+	install -m 644 dist/wkdctl-check.timer \
+	    $(DESTDIR)$(UNITDIR)/wkdctl-check.timer
 	install -m 644 dist/wkdctl-serve.sysusers \
 	    $(DESTDIR)$(SYSUSERSDIR)/wkdctl-serve.conf
 	install -m 644 dist/wkdctl-serve.tmpfiles \
@@ -287,6 +298,8 @@ uninstall:
 	rm -f $(DESTDIR)$(MANDIR)/man5/wkdd.conf.5
 	rm -f $(DESTDIR)$(UNITDIR)/wkdd.service \
 	    $(DESTDIR)$(SYSUSERSDIR)/wkdd.conf $(DESTDIR)$(TMPFILESDIR)/wkdd.conf
+	rm -f $(DESTDIR)$(UNITDIR)/wkdctl-check.service \
+	    $(DESTDIR)$(UNITDIR)/wkdctl-check.timer
 	rm -f $(DESTDIR)$(UNITDIR)/wkdctl-serve.service \
 	    $(DESTDIR)$(SYSUSERSDIR)/wkdctl-serve.conf \
 	    $(DESTDIR)$(TMPFILESDIR)/wkdctl-serve.conf

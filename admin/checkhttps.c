@@ -81,8 +81,8 @@ check_cert_fix(const struct check *c, unsigned v, char *buf, size_t bufsz)
 	return ("serve a valid certificate from a public CA");
 }
 
-/* The certificate the server presented, as a client judges it. */
-static void
+/* The certificate the server presented, as a client judges it: 0 if fine. */
+static int
 check_crt(struct check *c, const char *where, gnutls_x509_crt_t crt,
     unsigned verify)
 {
@@ -94,9 +94,11 @@ check_crt(struct check *c, const char *where, gnutls_x509_crt_t crt,
 	if (crt == NULL) {
 		check_fail(c, "serve a certificate", "%s presented no "
 		    "certificate", where);
-		return;
+		return (-1);
 	}
-	if (x509_tlsa(crt, c->tlsa) == 0) {
+	if (c->m == &c->adv && !c->silent &&
+	    gnutls_x509_crt_check_hostname(crt, c->host) &&
+	    x509_tlsa(crt, c->tlsa) == 0) {
 		c->have_tlsa = 1;
 		c->tlsa_from = "the certificate served";
 	}
@@ -116,7 +118,7 @@ check_crt(struct check *c, const char *where, gnutls_x509_crt_t crt,
 		    "%s", where, c->host,
 		    date, txt.data != NULL ? (char *)txt.data : "invalid");
 		gnutls_free(txt.data);
-		return;
+		return (-1);
 	}
 	if (exp != (time_t)-1 && exp - now < WKDD_CERT_SOON)
 		check_warn(c, "%s: the certificate for %s expires within %d "
@@ -125,6 +127,7 @@ check_crt(struct check *c, const char *where, gnutls_x509_crt_t crt,
 	else
 		check_ok(c, "%s: valid certificate for %s, until %s", where,
 		    c->host, date);
+	return (0);
 }
 
 /* Address text ip, port into *ss; its length, or 0 if not an address. */
@@ -163,35 +166,40 @@ check_policy_at(struct check *c, const struct sockaddr_storage *ss,
 	char			 val[256], fix[512];
 	int			 rc;
 
-	check_fmt(path, sizeof(path), "/.well-known/openpgpkey/%s/policy",
-	    c->dom);
+	check_fmt(path, sizeof(path), "%s/policy", c->wkpath);
+	c->m->tried = 1;
 	rc = https_get((const struct sockaddr *)ss, sslen, c->host, path,
 	    c->dc->cafile, &crt, &verify, &r, err, sizeof(err));
 	if (rc == -1 && crt == NULL) {
+		c->m->tls = 0;
 		check_fmt(fix, sizeof(fix), "run wkdd with a certificate for "
 		    "%s on %s", c->host, where);
 		check_fail(c, fix, "%s: no HTTPS for %s: %s", where, c->host,
 		    err);
 		return (-1);
 	}
-	check_crt(c, where, crt, verify);
+	if (check_crt(c, where, crt, verify) == -1)
+		c->m->tls = 0;
 	if (crt != NULL)
 		gnutls_x509_crt_deinit(crt);
 	if (rc == -1) {
+		c->m->tls = 0;
 		check_fail(c, "check wkdd's log", "%s: GET %s: %s", where,
 		    path, err);
 		return (-1);
 	}
-	if (r.status != 200)
+	if (r.status != 200) {
+		c->m->policy = 0;
 		check_fail(c, "wkdctl domain add (it writes the policy)",
 		    "%s: GET %s: status %d: clients stop looking up keys of "
 		    "%s", where, path, r.status, c->dom);
-	else if (https_header(&r, "Access-Control-Allow-Origin", val,
-	    sizeof(val)) == -1 || strcmp(val, "*") != 0)
+	} else if (https_header(&r, "Access-Control-Allow-Origin", val,
+	    sizeof(val)) == -1 || strcmp(val, "*") != 0) {
+		c->m->cors = 0;
 		check_fail(c, "serve it with wkdd", "%s: GET %s: no "
 		    "\"Access-Control-Allow-Origin: *\": browser clients fail",
 		    where, path);
-	else
+	} else
 		check_ok(c, "%s: policy file served", where);
 	https_resp_free(&r);
 	return (0);
@@ -210,8 +218,7 @@ check_key_at(struct check *c, const struct check_key *k,
 	int			 rc;
 
 	(void)io_pct(k->local, l, sizeof(l));
-	check_fmt(path, sizeof(path), "/.well-known/openpgpkey/%s/hu/%s?l=%s",
-	    c->dom, k->hash, l);
+	check_fmt(path, sizeof(path), "%s/hu/%s?l=%s", c->wkpath, k->hash, l);
 	rc = https_get((const struct sockaddr *)ss, sslen, c->host, path,
 	    c->dc->cafile, &crt, &verify, &r, err, sizeof(err));
 	if (crt != NULL)
@@ -223,10 +230,15 @@ check_key_at(struct check *c, const struct check_key *k,
 	 */
 	check_fmt(path, sizeof(path), "a published key");
 	if (rc == -1) {
+		c->m->key = 0;
 		check_fail(c, "check wkdd's log", "%s: GET %s: %s", where,
 		    path, err);
 		return;
 	}
+	if (r.status != 200 || r.bodylen == 0 || (r.body[0] & 0x80) == 0)
+		c->m->key = 0;
+	else if (c->m->nkeys == 0)
+		c->m->nkeys = pgp_nkeys(r.body, r.bodylen);
 	if (r.status != 200)
 		check_fail(c, "check wkdd's log and store", "%s: GET %s: "
 		    "status %d", where, path, r.status);
@@ -243,53 +255,133 @@ check_key_at(struct check *c, const struct check_key *k,
 		check_fail(c, "check that this server serves the store",
 		    "%s: GET %s: not the key in the store", where, path);
 	else if (https_header(&r, "Access-Control-Allow-Origin", val,
-	    sizeof(val)) == -1 || strcmp(val, "*") != 0)
+	    sizeof(val)) == -1 || strcmp(val, "*") != 0) {
+		c->m->cors = 0;
 		check_fail(c, "serve it with wkdd", "%s: GET %s: no "
 		    "\"Access-Control-Allow-Origin: *\"", where, path);
-	else
+	} else
 		check_ok(c, "%s: %s served (%zu bytes, as stored)", where,
 		    path, r.bodylen);
 	https_resp_free(&r);
 }
 
+/* One published key of c->dom, from the store, into *k; 1 if found. */
+static int
+check_find_key(struct check *c, struct check_key *k)
+{
+	int	 have = 0;
+
+	memset(k, 0, sizeof(*k));
+	k->dom = c->dom;
+	if (c->ks != NULL && ks_txn_begin(c->ks, KS_RDONLY, &k->txn) == KS_OK) {
+		have = ks_addr_foreach_domain(k->txn, c->dom, check_key_cb,
+		    k) == 1;
+		ks_txn_abort(k->txn);
+	}
+	return (have);
+}
+
+/*
+ * The policy file and key k (if have_key) at addresses v of c->host, under
+ * c->wkpath, into c->m; all of them, or only the first if once.
+ */
+static void
+check_site(struct check *c, char v[][INET6_ADDRSTRLEN], size_t n,
+    const struct check_key *k, int have_key, int once)
+{
+	struct sockaddr_storage	 ss;
+	unsigned		 sslen;
+	char			 where[INET6_ADDRSTRLEN + 16];
+	size_t			 i;
+
+	c->m->tls = c->m->policy = c->m->cors = 1;
+	c->m->key = have_key ? 1 : -1;
+	for (i = 0; i < n; i++) {
+		if ((sslen = check_sockaddr(v[i], c->dc->port, &ss)) == 0)
+			continue;
+		check_fmt(where, sizeof(where), "%s%s%s port %u",
+		    strchr(v[i], ':') ? "[" : "", v[i],
+		    strchr(v[i], ':') ? "]" : "", c->dc->port);
+		if (check_policy_at(c, &ss, sslen, where) == 0 && have_key)
+			check_key_at(c, k, &ss, sslen, where);
+		if (once)
+			break;
+	}
+}
+
 /*
  * Over HTTPS, at each address of openpgpkey.DOMAIN: the certificate, the
  * policy file and one published key, exactly as a client fetches them.
+ * If it does not reach this service, a silent look at what clients meet
+ * there instead (for the verdicts).
  */
 void
 check_https(struct check *c)
 {
 	struct check_key	 k;
-	struct sockaddr_storage	 ss;
-	unsigned		 sslen;
-	char			 where[INET6_ADDRSTRLEN + 16];
-	size_t			 i;
-	int			 have_key = 0;
+	char			 wk[KS_DOMAIN_MAX + 32];
+	int			 have_key;
 
+	have_key = check_find_key(c, &k);
+	check_fmt(wk, sizeof(wk), "/.well-known/openpgpkey/%s", c->dom);
+	c->wkpath = wk;
+	c->m = &c->adv;
 	if (!c->host_ok) {
-		if (c->naddrs > 0)
-			printf("skip: HTTPS checks: %s does not reach this "
-			    "service\n", c->host);
-		return;
+		if (c->naddrs > 0) {
+			if (!c->dc->json)
+				printf("skip: HTTPS checks: %s does not reach "
+				    "this service\n", c->host);
+			c->silent = 1;
+			check_site(c, c->addrs, c->naddrs, &k, have_key, 1);
+			c->silent = 0;
+		}
+	} else {
+		if (c->ks != NULL && !have_key)
+			check_warn(c, "%s has no published key to fetch",
+			    c->dom);
+		check_site(c, c->addrs, c->naddrs, &k, have_key, 0);
 	}
-	memset(&k, 0, sizeof(k));
-	k.dom = c->dom;
-	if (c->ks != NULL && ks_txn_begin(c->ks, KS_RDONLY, &k.txn) == KS_OK) {
-		have_key = ks_addr_foreach_domain(k.txn, c->dom, check_key_cb,
-		    &k) == 1;
-		ks_txn_abort(k.txn);
+	c->m = NULL;
+	c->wkpath = NULL;
+	ks_blob_free(&k.blob);
+}
+
+/*
+ * The direct method, as a client falling back to it meets it: DOMAIN's
+ * addresses, then the policy file and a key at https://DOMAIN/.  Silent:
+ * only c->dir is filled in (the service does not need it).
+ */
+void
+check_direct(struct check *c)
+{
+	struct check_key	 k;
+	char			 v[CHECK_ADDRS_MAX][INET6_ADDRSTRLEN];
+	char			 host[DNS_NAME_MAX], cname[DNS_NAME_MAX];
+	size_t			 n = 0;
+	int			 have_key, st = DNS_FAIL;
+
+	have_key = check_find_key(c, &k);
+	c->m = &c->dir;
+	c->silent = 1;
+	if (check_addrs(c->dom, v, CHECK_ADDRS_MAX, &n, &st, cname,
+	    sizeof(cname)) == -1 || n == 0) {
+		check_fmt(c->dir.detail, sizeof(c->dir.detail), "%s has no "
+		    "address (%s)", c->dom, st == DNS_FAIL ?
+		    "its look-up fails" : "no A or AAAA record");
+	} else {
+		c->dir.resolves = 1;
+		memcpy(host, c->host, sizeof(host));
+		check_fmt(c->host, sizeof(c->host), "%s", c->dom);
+		c->wkpath = "/.well-known/openpgpkey";
+		check_site(c, v, n, &k, have_key, 1);
+		memcpy(c->host, host, sizeof(c->host));
+		c->wkpath = NULL;
 	}
-	if (c->ks != NULL && !have_key)
-		check_warn(c, "%s has no published key to fetch", c->dom);
-	for (i = 0; i < c->naddrs; i++) {
-		if ((sslen = check_sockaddr(c->addrs[i], c->dc->port,
-		    &ss)) == 0)
-			continue;
-		check_fmt(where, sizeof(where), "%s%s%s port %u",
-		    strchr(c->addrs[i], ':') ? "[" : "", c->addrs[i],
-		    strchr(c->addrs[i], ':') ? "]" : "", c->dc->port);
-		if (check_policy_at(c, &ss, sslen, where) == 0 && have_key)
-			check_key_at(c, &k, &ss, sslen, where);
-	}
+	check_fmt(c->dir.fix, sizeof(c->dir.fix), "serve https://%s/"
+	    ".well-known/openpgpkey/ too: reverse-proxy it to this service "
+	    "keeping the Host, or redirect it (same site) to "
+	    "https://%s/.well-known/openpgpkey/%s/", c->dom, c->host, c->dom);
+	c->silent = 0;
+	c->m = NULL;
 	ks_blob_free(&k.blob);
 }

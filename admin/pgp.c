@@ -686,6 +686,42 @@ out:
 	return (rc);
 }
 
+int
+pgp_nkeys(const unsigned char *data, size_t len)
+{
+	rnp_ffi_t			 ffi;
+	rnp_identifier_iterator_t	 it = NULL;
+	rnp_key_handle_t		 key = NULL;
+	const char			*id;
+	bool				 primary;
+	int				 n = 0;
+
+	if (pgp_ffi(&ffi) == -1)
+		return (-1);
+	if (pgp_load(ffi, data, len) != RNP_SUCCESS ||
+	    rnp_identifier_iterator_create(ffi, &it, "fingerprint") !=
+	    RNP_SUCCESS) {
+		n = -1;
+		goto out;
+	}
+	while (rnp_identifier_iterator_next(it, &id) == RNP_SUCCESS &&
+	    id != NULL) {
+		if (rnp_locate_key(ffi, "fingerprint", id, &key) !=
+		    RNP_SUCCESS || key == NULL) {
+			n = -1;
+			goto out;
+		}
+		if (rnp_key_is_primary(key, &primary) == RNP_SUCCESS &&
+		    primary)
+			n++;
+		rnp_key_handle_destroy(key);
+		key = NULL;
+	}
+out:
+	pgp_done(ffi, it, key);
+	return (n);
+}
+
 void
 pgp_cert_free(struct pgp_cert *c)
 {

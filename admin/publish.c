@@ -249,6 +249,25 @@ publish_supersede(struct ks_txn *txn, const char *old, const char *new,
 }
 
 /*
+ * The facts of blob (the one-UID key shaped for u, before a predecessor is
+ * appended) for wkdd's lookup: the fingerprint, the UID and the key's
+ * state as pgp_state() reads it (known 0 where only RNP could say).  An
+ * UID too long to record leaves f->uid "": no facts.
+ */
+static void
+publish_facts(const struct pgp_cert *m, const struct pgp_uid *u,
+    const unsigned char *blob, size_t blen, struct ks_facts *f)
+{
+	memset(f, 0, sizeof(*f));
+	if (u->text == NULL || strlen(u->text) >= sizeof(f->uid))
+		return;
+	(void)snprintf(f->fpr, sizeof(f->fpr), "%s", m->fpr);
+	(void)snprintf(f->uid, sizeof(f->uid), "%s", u->text);
+	if (pgp_state(blob, blen, &f->state) != 0)
+		memset(&f->state, 0, sizeof(f->state));
+}
+
+/*
  * Publish UID u of m at its address, whose record is *a (updated): shape
  * the blob, append the revoked predecessor's if the domain keeps it,
  * serve it under the address's hash(es), log it.  Errors go to errfp (the
@@ -258,6 +277,7 @@ int
 publish_uid(struct ks_txn *txn, const struct pgp_cert *m,
     const struct pgp_uid *u, struct ks_addr *a, FILE *errfp)
 {
+	struct ks_facts	 facts;
 	unsigned char	*blob, *pblob = NULL, *nb;
 	size_t		 blen, plen = 0;
 	char		 pred[KS_FPR_MAX], old[KS_FPR_MAX];
@@ -265,6 +285,7 @@ publish_uid(struct ks_txn *txn, const struct pgp_cert *m,
 
 	if (pgp_shape(m, u->text, &blob, &blen) == -1)
 		return (-1);
+	publish_facts(m, u, blob, blen, &facts);
 	if (blen > KS_BLOB_MAX) {
 		io_err(errfp, "key %s: %s: the key to publish is %zu "
 		    "bytes, over the %d KiB limit", m->fpr, u->addr, blen,
@@ -296,7 +317,8 @@ publish_uid(struct ks_txn *txn, const struct pgp_cert *m,
 		free(pblob);
 	} else
 		pred[0] = '\0';
-	rc = wkd_put(txn, u->addr, blob, blen);
+	rc = wkd_put(txn, u->addr, blob, blen, facts.uid[0] != '\0' ?
+	    &facts : NULL);
 	free(blob);
 	(void)snprintf(old, sizeof(old), "%s", a->fpr);
 	if (rc == KS_OK) {

@@ -326,7 +326,8 @@ show_addr(struct ctl *ctl, const char *in)
 	char		 addr[KS_ADDR_MAX], domain[KS_DOMAIN_MAX];
 	char		 ascii[KS_HASH_LEN + 1], uni[KS_HASH_LEN + 1];
 	char		 kstate[512];
-	int		 rc;
+	struct ks_facts	 f;
+	int		 rc, facts;
 
 	memset(&b, 0, sizeof(b));
 	if (cli_lookup(ctl, in, addr, domain, &txn, &a) == -1)
@@ -344,6 +345,9 @@ show_addr(struct ctl *ctl, const char *in)
 	}
 	if (a.fpr[0] != '\0')
 		(void)show_state(txn, a.fpr, kstate, sizeof(kstate));
+	/* What the web page's lookup says (wkdd(8), THE WEB PAGE). */
+	facts = a.fpr[0] != '\0' && ks_facts_get(txn, domain, ascii, &f) ==
+	    KS_OK;
 	ks_txn_abort(txn);
 	printf("address %s\n", addr);
 	printf("  account: %s\n", a.account);
@@ -357,6 +361,12 @@ show_addr(struct ctl *ctl, const char *in)
 		printf("  key: %s\n", a.fpr);
 		printf("  key state: %s\n", kstate);
 		printf("  served: %zu bytes, etag %s\n", b.len, b.etag);
+		if (facts)
+			printf("  lookup facts: %s, %s%s\n", f.fpr, f.uid,
+			    f.state.known ? "" : " (state not recorded)");
+		else
+			printf("  lookup facts: none (wkdctl republish records "
+			    "them)\n");
 	} else
 		printf("  key: none published\n");
 	ks_blob_free(&b);

@@ -180,9 +180,22 @@ wkd_bind(struct ks_txn *txn, const char *addr)
 	return (rc == KS_NOTFOUND ? KS_OK : rc);
 }
 
+/* blob, and its facts if f isn't NULL, under (domain, hash). */
+static int
+wkd_put_one(struct ks_txn *txn, const char *domain, const char *hash,
+    const unsigned char *blob, size_t len, const struct ks_facts *f)
+{
+	int	 rc;
+
+	if ((rc = ks_wkd_put(txn, domain, hash, blob, len)) != KS_OK ||
+	    f == NULL)
+		return (rc);
+	return (ks_facts_put(txn, domain, hash, f));
+}
+
 int
 wkd_put(struct ks_txn *txn, const char *addr, const unsigned char *blob,
-    size_t len)
+    size_t len, const struct ks_facts *f)
 {
 	char	 domain[KS_DOMAIN_MAX];
 	char	 ascii[KS_HASH_LEN + 1], uni[KS_HASH_LEN + 1];
@@ -191,10 +204,10 @@ wkd_put(struct ks_txn *txn, const char *addr, const unsigned char *blob,
 
 	if ((rc = wkd_where(addr, domain, ascii, uni, lower)) != KS_OK)
 		return (rc);
-	if ((rc = ks_wkd_put(txn, domain, ascii, blob, len)) != KS_OK)
+	if ((rc = wkd_put_one(txn, domain, ascii, blob, len, f)) != KS_OK)
 		return (rc);
 	if (uni[0] != '\0' && wkd_uni_own(txn, addr, lower))
-		rc = ks_wkd_put(txn, domain, uni, blob, len);
+		rc = wkd_put_one(txn, domain, uni, blob, len, f);
 	return (rc);
 }
 

@@ -36,6 +36,7 @@
  *		pgpread.c and pgprev.c include rnp.h (and pgp.h, their
  *		shared internals).
  * mtasts.c	mta-sts: the MTA-STS policy served under mta-sts.DOMAIN.
+ * tlsrpt.c	tlsrpt: TLS reports (RFC 8460) received, stored, summarised.
  * acme.c	domain cert: certificates for openpgpkey.DOMAIN from a CA.
  * dns.c	a DNS client (the resolver only) and its reply parsers.
  * x509.c	the certificate wkdd serves for a name; TLSA hashes.
@@ -79,7 +80,7 @@ struct pgp_certs;
 			"domain cert [--mta-sts] domain\n" \
 			"domain remove domain\n" \
 			"domain policy domain file\n" \
-			"domain check [options] domain\n" \
+			"domain check [options] domain | --all\n" \
 			"domain list\n" \
 			"domain set domain keep-revoked on | off"
 #define ACCOUNT_USAGE	"account add primary [--alias address ...]\n" \
@@ -129,6 +130,11 @@ struct pgp_certs;
 #define RESTORE_USAGE	"restore file"
 #define IMPTREE_USAGE	"import-tree [--create-accounts] [--dry-run] " \
 			"[--domain domain] dir"
+#define TLSRPT_USAGE	"tlsrpt receive [--spool dir]\n" \
+			"tlsrpt ingest [--spool dir] [--json]\n" \
+			"tlsrpt summary [--days n | --since time] [--json] " \
+			"[domain]\n" \
+			"tlsrpt prune --before time | --days n"
 #define MTASTS_USAGE	"mta-sts set domain --mode enforce|testing|none " \
 			"[--mx pattern ...] --max-age seconds\n" \
 			"mta-sts show domain\n" \
@@ -142,7 +148,9 @@ struct pgp_certs;
 #define REFRESH_USAGE	"refresh [--json] [--vks url] [--ca file] " \
 			"fingerprint ... | -"
 #define SERVE_USAGE	"serve [--socket path] [--max-body bytes] " \
-			"[--rate n]\n" \
+			"[--rate n] [--vks url | --no-vks]\n" \
+			"      [--resolver addr] [--trust-anchor file] " \
+			"[--cafile file]\n" \
 			"serve [options] --listen addr:port " \
 			"--tls-cert file --tls-key file"
 
@@ -753,9 +761,12 @@ int	 wkd_split(const char *addr, char *local, size_t localsz,
  */
 int	 wkd_hashes(const char *addr, char ascii[KS_HASH_LEN + 1],
 	    char uni[KS_HASH_LEN + 1], char *lower);
-/* Publish blob for address addr under its hash(es). */
+/*
+ * Publish blob for address addr under its hash(es), with its facts f (the
+ * web page's lookup; may be NULL: none recorded).
+ */
 int	 wkd_put(struct ks_txn *, const char *addr, const unsigned char *,
-	    size_t);
+	    size_t, const struct ks_facts *f);
 /* What addr serves under its draft hash into *b: KS_OK, KS_NOTFOUND. */
 int	 wkd_get(struct ks_txn *, const char *addr, struct ks_blob *b);
 /* Remove what is published for addr (only entries that are addr's). */
@@ -1088,6 +1099,8 @@ int	 pgp_accept(const char *name, const unsigned char *data, size_t len,
 	    struct pgp_certs *certs, char *err, size_t errsz);
 /* ASCII armor ("PGP PUBLIC KEY BLOCK") of data; *outp malloc(3)ed. */
 int	 pgp_armor(const unsigned char *, size_t, char **outp, size_t *lenp);
+/* How many primary keys data (binary packets) holds; -1 if unreadable. */
+int	 pgp_nkeys(const unsigned char *data, size_t len);
 void	 pgp_cert_free(struct pgp_cert *);
 void	 pgp_certs_free(struct pgp_certs *);
 /* The addr-spec of a UID ("Name <a@b>" or "a@b"), copied into out. */
@@ -1098,6 +1111,26 @@ int	 pgp_uid_addr(const char *uid, char *out, size_t outsz);
  * PGP_UID_NOADDR.  Returns 0, or -1 if it names none.
  */
 int	 pgp_uid_fill(struct pgp_uid *u);
+
+/* tlsrpt.c */
+struct json_t;			/* jansson's. */
+int	 cmd_tlsrpt(struct ctl *, int, char **);
+/*
+ * The report of a TLSRPT mail (len bytes; RFC 8460 section 3): the first
+ * application/tlsrpt+gzip or +json part, through multipart bodies,
+ * base64 or 7bit/8bit/binary, inflated to at most max bytes, into *json
+ * (malloc(3)ed, the caller's).  0, or a REPORT_* code (report.h) with
+ * err set for REPORT_BAD.  Not validated: report_parse() does that.
+ */
+int	 tlsrpt_mail(const char *mail, size_t len, size_t max,
+	    unsigned char **json, size_t *jsonlen, char *err, size_t errsz);
+/*
+ * The stored reports of domain (NULL: all) that ended at or after since,
+ * per domain, as "tlsrpt summary --json"'s objects appended to array a
+ * (a jansson array): 0, or -1 after warning.
+ */
+int	 tlsrpt_summary_add(struct ks_txn *, const char *domain,
+	    int64_t since, struct json_t *a);
 
 /* mtasts.c */
 int	 cmd_mtasts(struct ctl *, int, char **);
@@ -1265,7 +1298,9 @@ int	 acme_cmd(struct ctl *, int, char **);
 
 /* Record types not every header names. */
 #define DNS_T_A		1
+#define DNS_T_NS	2
 #define DNS_T_CNAME	5
+#define DNS_T_SOA	6
 #define DNS_T_TXT	16
 #define DNS_T_AAAA	28
 #define DNS_T_TLSA	52
@@ -1275,6 +1310,12 @@ int	 acme_cmd(struct ctl *, int, char **);
 #define DNS_NODATA	1	/* The name exists, without such records. */
 #define DNS_NXDOMAIN	2	/* The name does not exist. */
 #define DNS_FAIL	3	/* No answer, SERVFAIL, REFUSED, bad reply. */
+
+/* DNSSEC, as libunbound validated an answer; ordered, worst last. */
+#define DNS_SEC_SECURE		0	/* Signed, the chain validated. */
+#define DNS_SEC_INSECURE	1	/* Provably unsigned. */
+#define DNS_SEC_UNKNOWN		2	/* Not validated (no anchor). */
+#define DNS_SEC_BOGUS		3	/* Validation failed: no data. */
 
 struct dns_rr {
 	unsigned	 type;
@@ -1292,6 +1333,8 @@ struct dns_rr {
  */
 struct dns_ans {
 	int		 status;
+	int		 sec;		/* DNS_SEC_*; bogus: status DNS_FAIL. */
+	char		 why[256];	/* Bogus: libunbound's reason. */
 	int		 rcode;
 	char		 cname[DNS_NAME_MAX];
 	struct dns_rr	*rr;
@@ -1307,9 +1350,29 @@ int	 dns_parse(const unsigned char *msg, size_t len, const char *name,
 	    unsigned type, struct dns_ans *ans);
 /*
  * Ask the resolvers of /etc/resolv.conf (no search list, TCP on
- * truncation) for name and type.  Returns ans->status.
+ * truncation) for name and type, or after dns_init() libunbound, which
+ * sets ans->sec.  Returns ans->status.
  */
 int	 dns_query(const char *name, unsigned type, struct dns_ans *ans);
+/*
+ * From now on, dns_query() validates DNSSEC with libunbound, forwarding to
+ * resolver (addresses, space-separated, "ADDR@PORT" for a port) or, if
+ * NULL, to the nameservers of /etc/resolv.conf; with the trust anchors of
+ * file anchor (zone file format: DS or DNSKEY records) or, if NULL, of
+ * the root's from dns-root-data or unbound-anchor if installed, or none if
+ * "" (without, answers are DNS_SEC_UNKNOWN).  used gets the resolvers'
+ * addresses.
+ * 0, or -1 with err set.  dns_done() frees it all.
+ */
+int	 dns_init(const char *resolver, const char *anchor, char *used,
+	    size_t usedsz, char *err, size_t errsz);
+void	 dns_done(void);
+/* 1 if dns_init() loaded a trust anchor. */
+int	 dns_validates(void);
+/* "secure", "insecure", "bogus", "unknown". */
+const char *dns_sec_name(int sec);
+/* The worse of two DNS_SEC_* values. */
+int	 dns_sec_worse(int, int);
 void	 dns_ans_free(struct dns_ans *);
 /*
  * The character-strings of TXT record rr, joined, into out (always
@@ -1353,6 +1416,7 @@ struct zone_conf {
 	size_t		 naddrs;
 	char		 caa[KS_DOMAIN_MAX];	/* CA's domain, or "". */
 	const char	*tlsrpt;	/* TLSRPT rua URI(s), or NULL. */
+	int		 tlsrpt_https;	/* tlsrpt-spool: wkdd takes reports. */
 	const char	*cert;		/* tls-cert, or NULL. */
 	const char	*tls_dir;	/* live/NAME/fullchain.pem, or NULL. */
 	const char	*cafile;	/* check: trust only these CAs. */
@@ -1361,6 +1425,10 @@ struct zone_conf {
 	int		 json;		/* check: print the result as JSON. */
 	int		 nostore;	/* check: don't store the result. */
 	int		 last;		/* check: print the stored result. */
+	int		 all;		/* check: every hosted domain. */
+	int		 caa_on;	/* dns: print CAA as a record. */
+	const char	*resolver;	/* check: forwarder, or NULL. */
+	const char	*anchor;	/* check: trust anchor file, or NULL. */
 };
 int	 cmd_dns(struct ctl *, int, char **);
 int	 zone_conf_apply(struct zone_conf *, const struct conf *);
@@ -1411,6 +1479,19 @@ int	 check_cmd(struct ctl *, int argc, char **argv);
 struct json_t;
 
 /* One run of "domain check": what it found so far. */
+/* A WKD method as a client meets it (check.c's "methods"). */
+struct check_method {
+	int		 resolves;	/* The host has addresses. */
+	int		 tried;		/* HTTPS was tried at them. */
+	int		 tls;		/* Connected, certificate accepted. */
+	int		 policy;	/* Policy file served (200). */
+	int		 cors;		/* Access-Control-Allow-Origin: *. */
+	int		 key;		/* 1 served, 0 not, -1 none to fetch. */
+	int		 nkeys;		/* Keys in the one served, or 0. */
+	char		 detail[512];	/* The first problem, or "". */
+	char		 fix[512];
+};
+
 struct check {
 	const struct zone_conf	*dc;
 	const char		*area;	/* Of the next results: "dns", ... */
@@ -1429,6 +1510,18 @@ struct check {
 	unsigned char		 tlsa[DNS_TLSA_LEN];
 	int			 have_tlsa;
 	const char		*tlsa_from;
+	int			 dnssec;	/* DNS_SEC_* of the zone. */
+	int			 sec;	/* Of the next results, or -1. */
+	char			 resolver[256];	/* Forwarders asked. */
+	/*
+	 * What a client meets with each method.  While m is set, the first
+	 * failure (detail, fix) is kept there; while silent, results are
+	 * neither printed, kept nor counted (probes for the verdicts).
+	 */
+	struct check_method	 adv, dir;
+	struct check_method	*m;
+	int			 silent;
+	const char		*wkpath; /* /.well-known/openpgpkey[/D] */
 };
 
 /* snprintf(3) that may truncate: for messages and names known to fit. */
@@ -1443,6 +1536,25 @@ void	 check_fail(struct check *, const char *fix, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 /* The certificate, policy file and a key at each address (checkhttps.c). */
 void	 check_https(struct check *);
+/*
+ * Check domain dom (an A-label) with options dc; prints the result lines
+ * unless dc->json; stores the result if the domain is hosted (unless
+ * dc->nostore).  *docp: the document (schema in check.c), decref it; NULL
+ * without memory.  Returns 0 if nothing failed, else 1.  Serialised: one
+ * check at a time in a process.
+ */
+#define CHECK_DOC_VERSION	2
+int	 check_one(struct ctl *, const struct zone_conf *dc, const char *dom,
+	    struct json_t **docp);
+/* The direct method at https://DOMAIN/, into c->dir (checkhttps.c). */
+void	 check_direct(struct check *);
+/*
+ * Addresses (A and AAAA, CNAMEs followed) of name into v (max), their
+ * number in *np, the DNS_* status in *status, the CNAME chain's end in
+ * cname.  -1 on a DNS failure.
+ */
+int	 check_addrs(const char *name, char v[][INET6_ADDRSTRLEN], size_t max,
+	    size_t *np, int *status, char *cname, size_t cnamesz);
 
 /* https.c */
 struct https_resp {
@@ -1487,6 +1599,14 @@ int	 https_fetch(const char *url, const char *cafile, size_t max,
 /* locate.c */
 #define LOCATE_VKS	"https://keys.openpgp.org"
 int	 cmd_locate(struct ctl *, int, char **);
+/*
+ * locate for address addr (normalised), by WKD then vks (NULL: WKD only),
+ * trusting cafile's CAs (NULL: the system's): the object "locate --json"
+ * prints (found, method, url, fingerprint, key armored, tried), a new
+ * reference; NULL if addr can't be hashed or out of memory.
+ */
+struct json_t *locate_lookup(const char *addr, const char *vks,
+	    const char *cafile);
 /*
  * base (a VKS server's URL) + "/vks/v1/" what "/" arg into out: 0, or -1
  * if it doesn't fit.

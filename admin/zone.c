@@ -87,16 +87,23 @@ zone_print(FILE *fp, const struct zone_conf *dc, const char *domain,
 	    "record from capturing the name.\n", domain);
 	(void)snprintf(host, sizeof(host), "openpgpkey.%s", domain);
 	zone_host(fp, dc, host);
+	/*
+	 * A CAA record pasted into a zone without any restricts the whole
+	 * domain (mail, web) to this one CA: a comment, unless --caa asks.
+	 */
 	if (dc->caa[0] != '\0') {
 		fprintf(fp, ";\n; CAA: certificates for openpgpkey.%s come "
-		    "from %s.\n; Needed only if %s or a parent has CAA "
-		    "records: add it to them.\n", domain, dc->caa, domain);
-		fprintf(fp, "%s.\t%u\tIN\tCAA\t0 issue \"%s\"\n", domain,
-		    DNS_TTL, dc->caa);
+		    "from %s.\n; Needed only if %s or a parent already has "
+		    "CAA records: add it to them.\n; Alone, it would let no "
+		    "other CA issue for all of %s.\n", domain, dc->caa,
+		    domain, domain);
+		fprintf(fp, "%s%s.\t%u\tIN\tCAA\t0 issue \"%s\"\n",
+		    dc->caa_on ? "" : "; ", domain, DNS_TTL, dc->caa);
 	}
 	fprintf(fp, ";\n; DANE (RFC 6698): SHA-256 of the public key of the "
 	    "certificate served for\n; openpgpkey.%s.  It changes with "
-	    "that key: renew keeping the key.\n", domain);
+	    "that key: renew keeping the key.\n; TLSA needs DNSSEC: it "
+	    "means something only in a signed zone.\n", domain);
 	if (tlsa != NULL) {
 		x509_hex(tlsa, DNS_TLSA_LEN, hex);
 		fprintf(fp, "_443._tcp.%s.\t%u\tIN\tTLSA\t3 1 1 %s\n", host,
@@ -114,10 +121,18 @@ zone_print(FILE *fp, const struct zone_conf *dc, const char *domain,
 	zone_host(fp, dc, host);
 	fprintf(fp, "_mta-sts.%s.\t%u\tIN\tTXT\t\"v=STSv1; id=%s\"\n", domain,
 	    DNS_TTL, mtasts_id);
-	if (dc->tlsrpt != NULL) {
-		fprintf(fp, ";\n; SMTP TLS reporting (RFC 8460).\n");
+	if (dc->tlsrpt != NULL || dc->tlsrpt_https) {
+		fprintf(fp, ";\n; SMTP TLS reporting (RFC 8460).%s\n",
+		    dc->tlsrpt_https ? "  wkdd takes the reports at "
+		    "https://mta-sts.DOMAIN/tlsrpt\n; (tlsrpt-spool): "
+		    "wkdctl tlsrpt ingest, then summary." : "");
 		fprintf(fp, "_smtp._tls.%s.\t%u\tIN\tTXT\t"
-		    "\"v=TLSRPTv1; rua=%s\"\n", domain, DNS_TTL, dc->tlsrpt);
+		    "\"v=TLSRPTv1; rua=%s%s", domain, DNS_TTL,
+		    dc->tlsrpt != NULL ? dc->tlsrpt : "",
+		    dc->tlsrpt != NULL && dc->tlsrpt_https ? "," : "");
+		if (dc->tlsrpt_https)
+			fprintf(fp, "https://mta-sts.%s/tlsrpt", domain);
+		fprintf(fp, "\"\n");
 	} else
 		fprintf(fp, "; (no TLSRPT record: give --tlsrpt "
 		    "mailto:ADDRESS)\n");
@@ -126,7 +141,8 @@ zone_print(FILE *fp, const struct zone_conf *dc, const char *domain,
 
 enum {
 	OPT_TARGET = 256, OPT_ADDRESS, OPT_CAA, OPT_TLSRPT, OPT_CERT,
-	OPT_TLSDIR, OPT_CAFILE, OPT_PORT, OPT_JSON, OPT_NOSTORE, OPT_LAST
+	OPT_TLSDIR, OPT_CAFILE, OPT_PORT, OPT_JSON, OPT_NOSTORE, OPT_LAST,
+	OPT_ALL, OPT_RESOLVER, OPT_ANCHOR, OPT_CAAREC
 };
 
 int
@@ -145,6 +161,9 @@ zone_getopt(int argc, char **argv, struct zone_conf *dc, int check,
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "no-store", no_argument, NULL, OPT_NOSTORE },
 		{ "last", no_argument, NULL, OPT_LAST },
+		{ "all", no_argument, NULL, OPT_ALL },
+		{ "resolver", required_argument, NULL, OPT_RESOLVER },
+		{ "trust-anchor", required_argument, NULL, OPT_ANCHOR },
 		{ NULL, 0, NULL, 0 }
 	};
 	unsigned char	 buf[sizeof(struct in6_addr)];
@@ -186,6 +205,7 @@ zone_getopt(int argc, char **argv, struct zone_conf *dc, int check,
 				    "letsencrypt.org)", msg);
 				goto usage;
 			}
+			dc->caa_on = 1;
 			break;
 		case OPT_TLSRPT:	/* As tlsrpt-rua. */
 			if (conf_valid_rua(optarg, msg, sizeof(msg)) == -1) {
@@ -216,6 +236,21 @@ zone_getopt(int argc, char **argv, struct zone_conf *dc, int check,
 				goto usage;
 			}
 			dc->port = (unsigned)l;
+			break;
+		case OPT_RESOLVER:
+			if (!check)
+				goto usage;
+			dc->resolver = optarg;
+			break;
+		case OPT_ANCHOR:
+			if (!check)
+				goto usage;
+			dc->anchor = optarg;
+			break;
+		case OPT_ALL:
+			if (!check)
+				goto usage;
+			dc->all = 1;
 			break;
 		case OPT_JSON:
 		case OPT_NOSTORE:
@@ -281,6 +316,7 @@ zone_conf_apply(struct zone_conf *dc, const struct conf *conf)
 		}
 		dc->tlsrpt = conf->tlsrpt_rua;
 	}
+	dc->tlsrpt_https = conf->tlsrpt_spool[0] != '\0';
 	if (dc->tls_dir == NULL && conf->tls_dir[0] != '\0')
 		dc->tls_dir = conf->tls_dir;
 	if (dc->cert == NULL && conf->tls_cert[0] != '\0')
@@ -313,9 +349,14 @@ zone_served_tlsa(const struct zone_conf *dc, const char *host,
 		(void)snprintf(note, notesz, "cannot read %s", path);
 		return (-1);
 	}
-	if (!gnutls_x509_crt_check_hostname(crt, host))
+	if (!gnutls_x509_crt_check_hostname(crt, host)) {
 		warnx("warning: %s does not name %s: clients will refuse it",
 		    path, host);
+		(void)snprintf(note, notesz, "%s does not name %s; run again "
+		    "once a certificate for it is served", path, host);
+		gnutls_x509_crt_deinit(crt);
+		return (-1);
+	}
 	if (gnutls_x509_crt_get_expiration_time(crt) < now)
 		warnx("warning: %s has expired", path);
 	gnutls_x509_crt_deinit(crt);

@@ -27,6 +27,15 @@
  *                                              a store without it)
  *   checks    A-label -> etag + JSON           the domain's last onboarding
  *                                              check (made as tokens are)
+ *   facts     "domain/hash" -> key facts       what the key served there
+ *                                              says (fingerprint, UID,
+ *                                              state), for the web page
+ *                                              (made as tokens are)
+ *   tlsrpt    "domain/report-id" -> report     TLS reports (RFC 8460) about
+ *                                              a hosted domain (made as
+ *                                              tokens are)
+ *   tlsrpt-domains  A-label -> sums            each domain's report count
+ *                                              and session totals
  *
  * and indexes over them, which the write functions below keep in the same
  * transaction (so they always agree with the tables): addresses by
@@ -477,6 +486,80 @@ int		 ks_check_get(struct ks_txn *, const char *domain,
 int		 ks_check_del(struct ks_txn *, const char *domain);
 
 /*
+ * Facts of a published key, for wkdd's web page (lookup): what wkdctl
+ * read from the bytes it published for (domain, hash) when it published
+ * them, so that wkdd says what a key is without parsing OpenPGP: the
+ * primary key's fingerprint, the one User ID served, and the key's state
+ * (struct ks_keystate; known 0 where wkdctl couldn't read it without
+ * RNP).  ks_facts_put() replaces them: KS_NOTFOUND if nothing is
+ * published at (domain, hash), KS_INVALID for a bad fingerprint, an
+ * empty UID or one of KS_FACTS_UID_MAX bytes or more, KS_RDONLYERR in a
+ * store without the table.  ks_wkd_put() (new bytes) and ks_wkd_del()
+ * drop them, and so does ks_domain_del(): facts never outlive the bytes
+ * they describe.  ks_facts_get(): into *out, KS_NOTFOUND if none (keys
+ * published by an earlier version: "wkdctl republish" records them).
+ */
+#define KS_FACTS_UID_MAX	1024	/* Incl. NUL. */
+
+struct ks_facts {
+	char		 fpr[KS_FPR_MAX];
+	char		 uid[KS_FACTS_UID_MAX];
+	struct ks_keystate state;
+};
+
+int		 ks_facts_put(struct ks_txn *, const char *domain,
+		    const char *hash, const struct ks_facts *);
+int		 ks_facts_get(struct ks_txn *, const char *domain,
+		    const char *hash, struct ks_facts *out);
+
+/*
+ * TLS reports (RFC 8460) about hosted domains (wkdctl tlsrpt ingest): one
+ * record per policy domain and report-id, with the report's JSON (as
+ * validated by wkdd/report.c) and the domain's policies' session counts,
+ * and per domain the sums of its records, kept in the same transaction.
+ * ks_tlsrpt_put(): KS_EXISTS if that (domain, id) is stored (a report
+ * sent twice, or ingested again), KS_NOTFOUND for a domain not hosted,
+ * KS_INVALID for an empty or long id or empty JSON, KS_TOOBIG over
+ * KS_TLSRPT_MAX, KS_RDONLYERR in a store without the tables.
+ * ks_tlsrpt_foreach(): the reports of domain (NULL: all) whose end is at
+ * or after since, in (domain, id) order; json points into the map (valid
+ * in the callback only); cb's non-zero stops the walk and is returned.
+ * ks_tlsrpt_sum_foreach(): each domain's sums, in domain order.
+ * ks_reader_tlsrpt(): the same through a reader (the daemon's metrics).
+ * ks_tlsrpt_prune(): drops the reports whose end is before before (*n
+ * gets how many) and makes every domain's sums again from those left.
+ * Removing a domain removes its reports and sums; backups carry them.
+ */
+#define KS_TLSRPT_ID_MAX	256	/* Incl. NUL. */
+#define KS_TLSRPT_MAX		(16 * 1024 * 1024)
+
+struct ks_tlsrpt {
+	char		 domain[KS_DOMAIN_MAX];
+	char		 id[KS_TLSRPT_ID_MAX];
+	int64_t		 start, end;	/* The report's date-range. */
+	int64_t		 received;	/* When it was ingested. */
+	uint64_t	 success, failure;	/* Its policies' sessions. */
+	const void	*json;
+	size_t		 len;
+};
+
+struct ks_tlsrpt_sum {
+	char		 domain[KS_DOMAIN_MAX];
+	uint64_t	 reports;
+	uint64_t	 success, failure;
+	int64_t		 first, last;	/* Earliest start, latest end. */
+};
+
+int		 ks_tlsrpt_put(struct ks_txn *, const struct ks_tlsrpt *);
+int		 ks_tlsrpt_foreach(struct ks_txn *, const char *domain,
+		    int64_t since, int (*cb)(const struct ks_tlsrpt *, void *),
+		    void *arg);
+int		 ks_tlsrpt_sum_foreach(struct ks_txn *,
+		    int (*cb)(const struct ks_tlsrpt_sum *, void *),
+		    void *arg);
+int		 ks_tlsrpt_prune(struct ks_txn *, int64_t before, size_t *n);
+
+/*
  * MTA-STS policy (RFC 8461) served at https://mta-sts.DOMAIN/.well-known/
  * mta-sts.txt for a hosted domain; ks_mtasts_put() with len 0 removes it,
  * and says KS_NOTFOUND for a domain not hosted.  ks_mtasts_get():
@@ -570,8 +653,9 @@ void		 ks_blob_free(struct ks_blob *);
  * malloc(3)ed, the caller's, as ks_serve_*()) or return KS_NOTFOUND:
  * ks_reader_key() the key for (domain, hash); ks_reader_policy() the
  * policy file, ks_reader_mtasts() the MTA-STS policy and ks_reader_check()
- * the last onboarding check of a hosted domain; ks_reader_has_domain()
- * KS_OK if domain is hosted.  Don't mix
+ * the last onboarding check of a hosted domain; ks_reader_facts() the
+ * facts of the key for (domain, hash) (ks_facts_get()) into *out, no
+ * allocation; ks_reader_has_domain() KS_OK if domain is hosted.  Don't mix
  * readers with ks_serve_*() on one struct ks in several threads.
  */
 struct ks_reader;
@@ -588,6 +672,11 @@ int		 ks_reader_mtasts(struct ks_reader *, const char *domain,
 		    struct ks_blob *out);
 int		 ks_reader_check(struct ks_reader *, const char *domain,
 		    struct ks_blob *out);
+int		 ks_reader_facts(struct ks_reader *, const char *domain,
+		    const char *hash, struct ks_facts *out);
+int		 ks_reader_tlsrpt(struct ks_reader *,
+		    int (*cb)(const struct ks_tlsrpt_sum *, void *),
+		    void *arg);
 
 /*
  * Names and hashes (no store needed).

@@ -59,7 +59,6 @@
 #include "metrics.h"
 #include "wkdd.h"
 
-#define HTTP_PAGE_MAX	(64 * 1024)
 #define HTTP_TOKEN_MAX	4096	/* An ACME key authorization is ~90. */
 #define HTTP_ACME_DIR	".well-known/acme-challenge/"
 #define HTTP_METHODS	"GET, HEAD, OPTIONS"
@@ -81,19 +80,6 @@
 #define HTTP_CONN_MEMORY	(8 * 1024)
 #define HTTP_LIM_BUCKETS	1024	/* Of the per-address counts. */
 
-/* What a handler answers; http_queue() sends it. */
-struct http_reply {
-	struct MHD_Response	*resp;	/* NULL: 404, or 500 if status isn't. */
-	unsigned		 status;
-	size_t			 bytes;	/* Body bytes, for the log. */
-	int			 shared;	/* resp outlives the request. */
-};
-
-struct http_page {
-	struct MHD_Response	*resp;
-	size_t			 len;		/* Body bytes, for the log. */
-	struct http_page	*next;		/* Retired list. */
-};
 
 /* A client address's open connections to one listener. */
 struct http_peer {
@@ -134,8 +120,6 @@ static struct MHD_Response		*http_r400;	/* Connection: close. */
 static struct MHD_Response		*http_s404, *http_s405, *http_s500;
 static struct MHD_Response		*http_s400;
 static char				 http_hsts[48];	/* Value, or "". */
-static _Atomic(struct http_page *)	 http_page_cur;
-static struct http_page			*http_page_old;	/* Main thread. */
 static char				 http_waiting, http_answered;
 static int				 http_acme_fd = -1;
 static _Atomic unsigned			 http_keepalive = 5;	/* Seconds. */
@@ -150,11 +134,18 @@ static enum MHD_Result	http_plain_handler(void *, struct MHD_Connection *,
 			    const char *, size_t *, void **);
 static int		http_wait_body(struct MHD_Connection *, void **,
 			    size_t *);
+static int		http_is_tlsrpt(void *);
+static int		http_tlsrpt_start(struct http_worker *,
+			    struct MHD_Connection *, const char *,
+			    const char *, void **, enum MHD_Result *);
+static enum MHD_Result	http_tlsrpt_body(struct http_worker *,
+			    struct MHD_Connection *, const char *,
+			    const char *, size_t *, void **);
+static void		http_completed(void *, struct MHD_Connection *,
+			    void **, enum MHD_RequestTerminationCode);
 static int		http_refused(struct MHD_Connection *, const char *,
 			    const char *, const char *, void **,
 			    enum MHD_Result *);
-static void		http_index(struct ks_reader *, const struct route *,
-			    struct http_reply *);
 static void		http_mtasts(struct ks_reader *, const struct route *,
 			    struct http_reply *);
 static void		http_policy(struct ks_reader *, const struct route *,
@@ -189,7 +180,6 @@ static struct MHD_Response *http_typed(struct MHD_Response *, const char *);
 static struct MHD_Response *http_static(const char *, const char *);
 static struct MHD_Response *http_blob(struct ks_blob *, const char *);
 static struct MHD_Response *http_options(struct MHD_Connection *);
-static int		http_etag_match(const char *, const char *);
 static int		http_has_body(struct MHD_Connection *);
 static const struct sockaddr *http_client(struct MHD_Connection *);
 static struct limit_conn *http_conn(struct MHD_Connection *);
@@ -262,11 +252,11 @@ http_hsts_age(void)
 	    NULL, 10));
 }
 
-/* r with Strict-Transport-Security, if hsts is on; -1 if out of memory. */
-static int
+int
 http_hsts_add(struct MHD_Response *r)
 {
-	if (r == NULL || http_hsts[0] == '\0')
+	if (r == NULL || http_hsts[0] == '\0' || MHD_get_response_header(r,
+	    "Strict-Transport-Security") != NULL)
 		return (0);
 	return (MHD_add_response_header(r, "Strict-Transport-Security",
 	    http_hsts) == MHD_YES ? 0 : -1);
@@ -343,8 +333,6 @@ http_reader(struct http_worker *w)
 void
 http_cleanup(void)
 {
-	struct http_page	*p;
-
 	if (http_r404 != NULL)
 		MHD_destroy_response(http_r404);
 	if (http_r405 != NULL)
@@ -363,11 +351,7 @@ http_cleanup(void)
 	if (http_s400 != NULL)
 		MHD_destroy_response(http_s400);
 	http_s404 = http_s405 = http_s500 = http_s400 = NULL;
-	http_page_free(atomic_exchange(&http_page_cur, NULL));
-	while ((p = http_page_old) != NULL) {
-		http_page_old = p->next;
-		http_page_free(p);
-	}
+	www_cleanup();
 	http_ks = NULL;
 	if (http_acme_fd != -1)
 		(void)close(http_acme_fd);
@@ -386,100 +370,6 @@ http_acme_open(const struct conf *conf, char *err, size_t errsz)
 		return (-1);
 	}
 	return (0);
-}
-
-int
-http_page_load(const struct conf *conf, struct http_page **pagep, char *err,
-    size_t errsz)
-{
-	struct http_page	*p;
-	struct stat		 st;
-	char			 path[PATH_MAX], *buf;
-	ssize_t			 n;
-	size_t			 len = 0;
-	int			 fd;
-
-	*pagep = NULL;
-	if (conf->www[0] == '\0')
-		return (0);
-	n = snprintf(path, sizeof(path), "%s/index.html", conf->www);
-	if (n < 0 || (size_t)n >= sizeof(path)) {
-		(void)snprintf(err, errsz, "www %s: path too long", conf->www);
-		return (-1);
-	}
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		(void)snprintf(err, errsz, "www: %s: %s", path,
-		    strerror(errno));
-		return (-1);
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    st.st_size > HTTP_PAGE_MAX) {
-		(void)snprintf(err, errsz, "www: %s: not a regular file of at "
-		    "most %d bytes", path, HTTP_PAGE_MAX);
-		goto close;
-	}
-	if ((buf = malloc(st.st_size + 1)) == NULL) {
-		(void)snprintf(err, errsz, "www: %s", strerror(errno));
-		goto close;
-	}
-	while (len < (size_t)st.st_size) {
-		if ((n = read(fd, buf + len, st.st_size - len)) == -1 &&
-		    errno == EINTR)
-			continue;
-		if (n <= 0) {
-			(void)snprintf(err, errsz, "www: %s: %s", path,
-			    n == 0 ? "short read" : strerror(errno));
-			goto freebuf;
-		}
-		len += n;
-	}
-	if ((p = calloc(1, sizeof(*p))) == NULL ||
-	    (p->resp = MHD_create_response_from_buffer_with_free_callback(len,
-	    buf, free)) == NULL) {
-		(void)snprintf(err, errsz, "www: out of memory");
-		free(p);
-		goto freebuf;
-	}
-	buf = NULL;	/* Owned by the response now. */
-	p->len = len;
-	/* Served over HTTPS only. */
-	if ((p->resp = http_typed(p->resp, "text/html; charset=utf-8")) ==
-	    NULL || http_hsts_add(p->resp) == -1) {
-		if (p->resp != NULL)
-			MHD_destroy_response(p->resp);
-		(void)snprintf(err, errsz, "www: out of memory");
-		free(p);
-		goto close;
-	}
-	(void)close(fd);
-	*pagep = p;
-	return (0);
-freebuf:
-	free(buf);
-close:
-	(void)close(fd);
-	return (-1);
-}
-
-void
-http_page_install(struct http_page *p)
-{
-	struct http_page	*old;
-
-	old = atomic_exchange(&http_page_cur, p);
-	if (old != NULL) {
-		old->next = http_page_old;
-		http_page_old = old;
-	}
-}
-
-void
-http_page_free(struct http_page *p)
-{
-	if (p == NULL)
-		return;
-	MHD_destroy_response(p->resp);
-	free(p);
 }
 
 /*
@@ -591,7 +481,7 @@ http_has_body(struct MHD_Connection *c)
 }
 
 /* If-None-Match value inm against our (quoted) etag; weak comparison. */
-static int
+int
 http_etag_match(const char *inm, const char *etag)
 {
 	const char	*p = inm, *q;
@@ -628,6 +518,12 @@ http_route_name(int kind)
 		return ("policy");
 	case ROUTE_INDEX:
 		return ("index");
+	case ROUTE_WWW:
+		return ("www");
+	case ROUTE_LOOKUP:
+		return ("lookup");
+	case ROUTE_STATUS:
+		return ("status");
 	case ROUTE_OPTIONS:
 		return ("options");
 	case ROUTE_METHOD:
@@ -638,6 +534,8 @@ http_route_name(int kind)
 		return ("acme");
 	case ROUTE_REDIRECT:
 		return ("redirect");
+	case ROUTE_TLSRPT:
+		return ("tlsrpt");
 	default:
 		return ("-");
 	}
@@ -681,22 +579,6 @@ http_etagged(struct MHD_Response *r, const char *etag)
 		return (NULL);
 	}
 	return (r);
-}
-
-/* "/" of a hosted domain: the www page, shared by every request. */
-static void
-http_index(struct ks_reader *rd, const struct route *r,
-    struct http_reply *rep)
-{
-	struct http_page	*page;
-
-	page = atomic_load(&http_page_cur);
-	if (page != NULL && ks_reader_has_domain(rd, r->domain) == KS_OK) {
-		rep->status = MHD_HTTP_OK;
-		rep->bytes = page->len;
-		rep->resp = page->resp;
-		rep->shared = 1;
-	}
 }
 
 /* RFC 8461 3.3: the MTA-STS policy as "text/plain", never a redirect. */
@@ -888,8 +770,14 @@ http_handler(void *cls, struct MHD_Connection *c, const char *url,
 	const char		*host;
 	enum MHD_Result		 ret;
 
-	(void)upload_data;
+	if (http_is_tlsrpt(*con_cls))	/* tlsrpt.c: a report's body. */
+		return (http_tlsrpt_body(w, c, method, upload_data,
+		    upload_data_size, con_cls));
 	if (http_refused(c, method, url, version, con_cls, &ret)) /* frame.c */
+		return (ret);
+	if (*con_cls == NULL && tlsrpt_enabled() &&
+	    strncmp(url, ROUTE_TLSRPT_PATH, sizeof(ROUTE_TLSRPT_PATH) - 1) ==
+	    0 && http_tlsrpt_start(w, c, method, url, con_cls, &ret))
 		return (ret);
 	if (http_wait_body(c, con_cls, upload_data_size))
 		return (MHD_YES);
@@ -913,18 +801,29 @@ http_handler(void *cls, struct MHD_Connection *c, const char *url,
 		rep.resp = http_options(c);
 		break;
 	case ROUTE_INDEX:
+	case ROUTE_WWW:
+	case ROUTE_LOOKUP:
+	case ROUTE_STATUS:
 	case ROUTE_MTASTS:
 	case ROUTE_POLICY:
 	case ROUTE_KEY:
 		/* limit.c: key lookups only, never policy (limit.h). */
-		if (r.kind == ROUTE_KEY && http_limited(c, &rep))
+		if ((r.kind == ROUTE_KEY || r.kind == ROUTE_LOOKUP) &&
+		    http_limited(c, &rep))
 			break;
 		if ((rd = http_reader(w)) == NULL) {
 			rep.status = MHD_HTTP_INTERNAL_SERVER_ERROR;
 			break;
 		}
-		if (r.kind == ROUTE_INDEX)
-			http_index(rd, &r, &rep);
+		if (r.kind == ROUTE_INDEX || r.kind == ROUTE_WWW)
+			www_file(rd, c, &r, &rep);
+		else if (r.kind == ROUTE_LOOKUP) {
+			www_lookup(rd, c, &r, &rep);
+			if (rep.status == MHD_HTTP_NOT_FOUND ||	/* limit.c */
+			    rep.status == MHD_HTTP_BAD_REQUEST)
+				limit_miss(http_client(c));
+		} else if (r.kind == ROUTE_STATUS)
+			www_status(rd, c, &r, &rep);
 		else if (r.kind == ROUTE_MTASTS)
 			http_mtasts(rd, &r, &rep);
 		else if (r.kind == ROUTE_POLICY)
@@ -940,6 +839,165 @@ http_handler(void *cls, struct MHD_Connection *c, const char *url,
 		break;
 	}
 	return (http_queue(c, method, &r, &rep, &t0));
+}
+
+/*
+ * TLS reports (tlsrpt.c): POST /tlsrpt under a hosted name.  The head is
+ * checked on the first call (answered at once if refused: MHD closes the
+ * connection then, the body unread); the body is gathered into the
+ * request's struct tlsrpt_req (its MHD context, freed by
+ * http_completed()) and the report answered once it is all in (routed
+ * again then, for the log and the metrics).
+ */
+/* A request's context is a report's (not NULL nor a mark of ours)? */
+static int
+http_is_tlsrpt(void *ctx)
+{
+	return (ctx != NULL && ctx != &http_waiting && ctx != &http_answered &&
+	    tlsrpt_is(ctx));
+}
+
+/* A text response of status with body text (a static string or msg). */
+static void
+http_text(struct http_reply *rep, unsigned status, const char *text)
+{
+	rep->status = status;
+	rep->bytes = strlen(text);
+	rep->resp = http_typed(MHD_create_response_from_buffer(rep->bytes,
+	    (void *)(uintptr_t)text, MHD_RESPMEM_MUST_COPY), HTTP_TEXT);
+}
+
+static const char *
+http_tlsrpt_text(unsigned status)
+{
+	switch (status) {
+	case 200:
+		return ("Report accepted\n");
+	case 404:
+		return (HTTP_404);
+	case 405:
+		return (HTTP_405);
+	case 413:
+		return ("Report too large\n");
+	case 415:
+		return ("Not application/tlsrpt+gzip or "
+		    "application/tlsrpt+json\n");
+	case 507:
+		return ("Report spool full: try later\n");
+	default:
+		return (HTTP_500);
+	}
+}
+
+/* 1 if the request is POST /tlsrpt's (*ret to return), else 0. */
+static int
+http_tlsrpt_start(struct http_worker *w, struct MHD_Connection *c,
+    const char *method, const char *url, void **con_cls,
+    enum MHD_Result *ret)
+{
+	struct http_reply	 rep = { NULL, MHD_HTTP_NOT_FOUND, 0, 0 };
+	struct tlsrpt_req	*q;
+	struct route		 r;
+	struct timespec		 t0;
+	const char		*host;
+	char			 secs[16];
+	unsigned		 status, retry = 1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	host = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_HOST);
+	route_request(method, host, url, &r);
+	if (r.kind != ROUTE_TLSRPT)
+		return (0);	/* "/tlsrpt..." but another path. */
+	*con_cls = &http_answered;
+	*ret = MHD_YES;
+	if (!http_sni_match(c, r.host) || !http_hosted(http_reader(w), &r)) {
+		*ret = http_queue(c, method, &r, &rep, &t0);
+		return (1);
+	}
+	if (strcmp(method, "POST") != 0) {
+		http_text(&rep, MHD_HTTP_METHOD_NOT_ALLOWED, HTTP_405);
+		if (rep.resp != NULL && MHD_add_response_header(rep.resp,
+		    MHD_HTTP_HEADER_ALLOW, "POST") != MHD_YES) {
+			MHD_destroy_response(rep.resp);
+			rep.resp = NULL;
+		}
+		*ret = http_queue(c, method, &r, &rep, &t0);
+		return (1);
+	}
+	if (!tlsrpt_take(&retry)) {
+		http_text(&rep, MHD_HTTP_TOO_MANY_REQUESTS, HTTP_429);
+		(void)snprintf(secs, sizeof(secs), "%u", retry);
+		if (rep.resp != NULL && MHD_add_response_header(rep.resp,
+		    MHD_HTTP_HEADER_RETRY_AFTER, secs) != MHD_YES) {
+			MHD_destroy_response(rep.resp);
+			rep.resp = NULL;
+		}
+		*ret = http_queue(c, method, &r, &rep, &t0);
+		return (1);
+	}
+	status = tlsrpt_begin(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_TYPE), MHD_lookup_connection_value(c,
+	    MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH), &q);
+	if (status != 0) {
+		http_text(&rep, status, http_tlsrpt_text(status));
+		*ret = http_queue(c, method, &r, &rep, &t0);
+		return (1);
+	}
+	*con_cls = q;
+	return (1);
+}
+
+static enum MHD_Result
+http_tlsrpt_body(struct http_worker *w, struct MHD_Connection *c,
+    const char *method, const char *data, size_t *size, void **con_cls)
+{
+	struct http_reply	 rep = { NULL, MHD_HTTP_NOT_FOUND, 0, 0 };
+	struct tlsrpt_req	*q = *con_cls;
+	struct ks_reader	*rd;
+	struct route		 r;
+	struct timespec		 t0;
+	const char		*host;
+	char			 msg[320], text[400];
+	unsigned		 status;
+
+	if (*size > 0) {
+		if (tlsrpt_body(q, data, *size) == -1)
+			return (MHD_NO);	/* Closed. */
+		*size = 0;
+		return (MHD_YES);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	host = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_HOST);
+	route_request(method, host, ROUTE_TLSRPT_PATH, &r);
+	if ((rd = http_reader(w)) == NULL)
+		status = 500;
+	else
+		status = tlsrpt_end(q, rd, msg, sizeof(msg));
+	*con_cls = &http_answered;
+	tlsrpt_free(q);
+	if ((status == 400 || status == 404) && msg[0] != '\0') {
+		(void)snprintf(text, sizeof(text), "%s: %s\n", status == 400 ?
+		    "Not a TLS report" : "Not found", msg);
+		http_text(&rep, status, text);
+	} else
+		http_text(&rep, status, http_tlsrpt_text(status));
+	return (http_queue(c, method, &r, &rep, &t0));
+}
+
+/* MHD's request completed: a report's context, if left, freed. */
+static void
+http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	(void)cls;
+	(void)c;
+	(void)toe;
+	if (http_is_tlsrpt(*con_cls)) {
+		tlsrpt_free(*con_cls);
+		*con_cls = NULL;
+	}
 }
 
 /*
@@ -1466,6 +1524,7 @@ http_start(struct http_listener *l, const struct conf *conf)
 			    MHD_OPTION_EXTERNAL_LOGGER, http_mhdlog, NULL,
 			    MHD_OPTION_LISTEN_SOCKET, w->fd,
 			    MHD_OPTION_HTTPS_CERT_CALLBACK, tls_cert_cb,
+			    MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL,
 			    MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES,
 			    MHD_OPTION_CONNECTION_LIMIT, conf->max_conns,
 			    MHD_OPTION_CONNECTION_MEMORY_LIMIT,

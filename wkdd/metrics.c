@@ -33,14 +33,15 @@
 #define M_DOMAINS_MAX	4096	/* Per-domain slots (a power of two). */
 
 /* Routes as the metrics name them. */
-enum { MR_KEY, MR_POLICY, MR_MTASTS, MR_INDEX, MR_ACME, MR_OTHER, MR_COUNT };
+enum { MR_KEY, MR_POLICY, MR_MTASTS, MR_INDEX, MR_ACME, MR_LOOKUP,
+    MR_TLSRPT, MR_OTHER, MR_COUNT };
 static const char *const m_routes[MR_COUNT] = {
-	"key", "policy", "mta-sts", "index", "acme", "other"
+	"key", "policy", "mta-sts", "index", "acme", "lookup", "tlsrpt", "other"
 };
 
 /* The statuses wkdd answers with; anything else (none today) is "other". */
 static const unsigned m_statuses[] = {
-	200, 204, 301, 304, 400, 404, 405, 429, 500, 503
+	200, 204, 301, 304, 400, 404, 405, 413, 415, 429, 500, 503, 507
 };
 #define M_NSTATUS	(sizeof(m_statuses) / sizeof(m_statuses[0]) + 1)
 
@@ -58,6 +59,11 @@ static atomic_ullong	m_bytes[MR_COUNT];
 static atomic_llong	m_open[2];
 static atomic_ullong	m_conns[2];
 static atomic_ullong	m_hs[3];
+static atomic_ullong	m_tlsrpt[METRICS_TR_COUNT];
+static const char *const m_tlsrpt_names[METRICS_TR_COUNT] = {
+	"accepted", "malformed", "too-large", "unhosted", "content-type",
+	"spool-full", "limited", "error"
+};
 static char		m_hs_done;	/* Its address marks a session. */
 
 /*
@@ -133,9 +139,15 @@ m_route(int kind)
 	case ROUTE_MTASTS:
 		return (MR_MTASTS);
 	case ROUTE_INDEX:
-		return (MR_INDEX);
+	case ROUTE_WWW:
+	case ROUTE_STATUS:
+		return (MR_INDEX);	/* The web page. */
+	case ROUTE_LOOKUP:
+		return (MR_LOOKUP);
 	case ROUTE_ACME:
 		return (MR_ACME);
+	case ROUTE_TLSRPT:
+		return (MR_TLSRPT);
 	default:
 		return (MR_OTHER);
 	}
@@ -159,6 +171,13 @@ metrics_request(int kind, const char *domain, unsigned status, size_t bytes,
 	if (m_domains != NULL && r != MR_OTHER && r != MR_ACME &&
 	    (status == 200 || status == 304) && domain[0] != '\0')
 		m_domain_count(domain, r);
+}
+
+void
+metrics_tlsrpt(int result)
+{
+	if (result >= 0 && result < METRICS_TR_COUNT)
+		ADD(m_tlsrpt[result], 1);
 }
 
 /* FNV-1a; the table is for counting, not a defence (hosted names only). */
@@ -380,6 +399,63 @@ m_store(struct m_buf *b)
 	mb_printf(b, "wkdd_certificates %llu\n", (unsigned long long)st.certs);
 }
 
+/*
+ * The stored TLS reports' session counts (wkdctl tlsrpt ingest's sums):
+ * per domain with metrics-domains on, else summed.
+ */
+struct m_tr {
+	struct m_buf		*b;
+	int			 pass;	/* 0: failed, 1: successful. */
+	unsigned long long	 sum;
+};
+
+static int
+m_tr_cb(const struct ks_tlsrpt_sum *s, void *arg)
+{
+	struct m_tr	*t = arg;
+	uint64_t	 n = t->pass ? s->success : s->failure;
+
+	if (m_domains == NULL) {
+		t->sum += n;
+		return (0);
+	}
+	mb_printf(t->b, "wkdd_tlsrpt_%s_sessions_total{domain=\"",
+	    t->pass ? "successful" : "failed");
+	mb_label(t->b, s->domain);
+	mb_printf(t->b, "\"} %llu\n", (unsigned long long)n);
+	return (0);
+}
+
+static void
+m_tlsrpt_store(struct m_buf *b)
+{
+	struct ks_reader	*rd;
+	struct m_tr		 t = { b, 0, 0 };
+	int			 rc = KS_NOTFOUND;
+
+	if (http_store() == NULL ||
+	    ks_reader_new(http_store(), &rd) != KS_OK)
+		return;
+	for (t.pass = 0; t.pass < 2; t.pass++) {
+		t.sum = 0;
+		mb_head(b, t.pass ? "wkdd_tlsrpt_successful_sessions_total" :
+		    "wkdd_tlsrpt_failed_sessions_total", "counter",
+		    t.pass ? "Successful sessions in the stored TLS reports "
+		    "(by domain with metrics-domains on)." :
+		    "Failed sessions in the stored TLS reports (by domain "
+		    "with metrics-domains on).");
+		if ((rc = ks_reader_tlsrpt(rd, m_tr_cb, &t)) != KS_OK)
+			break;
+		if (m_domains == NULL)
+			mb_printf(b, "wkdd_tlsrpt_%s_sessions_total %llu\n",
+			    t.pass ? "successful" : "failed", t.sum);
+	}
+	ks_reader_end(rd);
+	ks_reader_free(rd);
+	if (rc != KS_OK)
+		log_warnx("metrics: tlsrpt: %s", ks_strerror(rc));
+}
+
 static void
 m_cert_cb(const char *dir, const char *name, time_t expiry, void *arg)
 {
@@ -494,7 +570,14 @@ metrics_render(char **out)
 	    "Connections closed at request-timeout without a request head.");
 	mb_printf(&b, "wkdd_slow_closed_total %llu\n", limit_conn_reaped());
 
+	mb_head(&b, "wkdd_tlsrpt_reports_total", "counter",
+	    "TLS reports POSTed to /tlsrpt, by what became of them.");
+	for (i = 0; i < METRICS_TR_COUNT; i++)
+		mb_printf(&b, "wkdd_tlsrpt_reports_total{result=\"%s\"} "
+		    "%llu\n", m_tlsrpt_names[i], GET(m_tlsrpt[i]));
+
 	m_store(&b);
+	m_tlsrpt_store(&b);
 	m_certs(&b);
 
 	if (m_domains != NULL) {

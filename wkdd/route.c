@@ -14,6 +14,12 @@
  * else, directories included, is not found.
  *
  *   MTA-STS   Host: mta-sts.D       /.well-known/mta-sts.txt
+ *   TLSRPT    Host: D, mta-sts.D,   /tlsrpt (any method: tlsrpt.c takes
+ *             openpgpkey.D          POST, else 405; D is the domain)
+ *
+ * The web page (www.c), on D and openpgpkey.D alike:
+ *
+ *   /, /index.html, /lookup, /lookup.json, /lookup.asc, /status, /NAME
  *
  * Plain HTTP (route_plain()): /.well-known/acme-challenge/TOKEN, or a
  * redirect to https.
@@ -32,10 +38,12 @@
 #define ROUTE_ACME_PATH		"/.well-known/acme-challenge/"
 #define ROUTE_PATH_MAX		2048	/* Redirected. */
 #define ROUTE_INDEX_HTML	"/index.html"	/* Served as "/". */
+#define ROUTE_WWW_NAME_MAX	64	/* www.c's longest name + 1. */
 
 static int	route_hex(int);
 static int	route_host(const char *, char *, size_t);
 static int	route_decode(const char *, size_t, char *, size_t);
+static int	route_www(const char *, size_t, struct route *);
 
 static int
 route_hex(int c)
@@ -83,6 +91,46 @@ route_decode(const char *in, size_t len, char *out, size_t outsz)
 	return ((int)n);
 }
 
+/*
+ * The web page's paths (www.c), one segment name (len bytes, after the
+ * '/'): the lookups, the status page, or a file's name, which is
+ * [a-z0-9][a-z0-9._-]* (no escapes, no way out of the directory).  Sets
+ * r->kind (and r->fmt or r->token) and returns it; ROUTE_NOTFOUND if it
+ * is none of them.
+ */
+static int
+route_www(const char *name, size_t len, struct route *r)
+{
+	static const struct {
+		const char	*name;
+		int		 kind, fmt;
+	} pages[] = {
+		{ "lookup", ROUTE_LOOKUP, ROUTE_FMT_HTML },
+		{ "lookup.json", ROUTE_LOOKUP, ROUTE_FMT_JSON },
+		{ "lookup.asc", ROUTE_LOOKUP, ROUTE_FMT_ASC },
+		{ "status", ROUTE_STATUS, 0 },
+	};
+	size_t	 i;
+
+	for (i = 0; i < sizeof(pages) / sizeof(pages[0]); i++)
+		if (strlen(pages[i].name) == len &&
+		    memcmp(pages[i].name, name, len) == 0) {
+			r->fmt = pages[i].fmt;
+			return (r->kind = pages[i].kind);
+		}
+	if (len == 0 || len >= ROUTE_WWW_NAME_MAX || !((name[0] >= 'a' &&
+	    name[0] <= 'z') || (name[0] >= '0' && name[0] <= '9')))
+		return (ROUTE_NOTFOUND);
+	for (i = 0; i < len; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') ||
+		    (name[i] >= '0' && name[i] <= '9') ||
+		    name[i] == '.' || name[i] == '_' || name[i] == '-'))
+			return (ROUTE_NOTFOUND);
+	memcpy(r->token, name, len);
+	r->token[len] = '\0';
+	return (r->kind = ROUTE_WWW);
+}
+
 /* The Host header to a normalised name in out; -1 if it isn't one. */
 static int
 route_host(const char *host, char *out, size_t outsz)
@@ -119,6 +167,25 @@ route_request(const char *method, const char *host, const char *path,
 	memset(r, 0, sizeof(*r));
 	if (route_host(host, r->host, sizeof(r->host)) == -1)
 		r->host[0] = '\0';
+	if (path != NULL && strncmp(path, ROUTE_TLSRPT_PATH,
+	    sizeof(ROUTE_TLSRPT_PATH) - 1) == 0 &&
+	    (path[sizeof(ROUTE_TLSRPT_PATH) - 1] == '\0' ||
+	    path[sizeof(ROUTE_TLSRPT_PATH) - 1] == '?')) {
+		/* Reports about the Host's domain (tlsrpt.c checks it). */
+		if (r->host[0] == '\0')
+			return (r->kind = ROUTE_NOTFOUND);
+		plen = sizeof(ROUTE_MTA_PREFIX) - 1;
+		if (strncmp(r->host, ROUTE_MTA_PREFIX, plen) != 0 ||
+		    r->host[plen] == '\0') {
+			plen = sizeof(ROUTE_PREFIX) - 1;
+			if (strncmp(r->host, ROUTE_PREFIX, plen) != 0 ||
+			    r->host[plen] == '\0')
+				plen = 0;
+		}
+		(void)snprintf(r->domain, sizeof(r->domain), "%s",
+		    r->host + plen);
+		return (r->kind = ROUTE_TLSRPT);
+	}
 	if (strcmp(method, "OPTIONS") == 0)
 		return (r->kind = ROUTE_OPTIONS);
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
@@ -152,6 +219,11 @@ route_request(const char *method, const char *host, const char *path,
 		(void)snprintf(r->domain, sizeof(r->domain), "%s",
 		    r->host + (r->advanced ? plen : 0));
 		return (r->kind = ROUTE_INDEX);
+	}
+	if (route_www(path + 1, end - path - 1, r) != ROUTE_NOTFOUND) {
+		(void)snprintf(r->domain, sizeof(r->domain), "%s",
+		    r->host + (r->advanced ? plen : 0));
+		return (r->kind);
 	}
 
 	/* Decoded segments; an empty one ("//", a trailing '/') is 404. */

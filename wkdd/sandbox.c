@@ -9,9 +9,10 @@
  *   certificate, key, ticket key and configuration file read-only (SIGHUP
  *   reads them again, and certbot's renewals are new files there), the
  *   access log's directory to append and create, the pidfile's to remove
- *   it.  No TCP bind or connect (ABI 4: the sockets are bound already);
- *   no signals or abstract sockets out of the sandbox (ABI 6).  Without
- *   Landlock, one line is logged and seccomp still applies.
+ *   it, tlsrpt-spool's to write TLS reports in.  No TCP bind or connect
+ *   (ABI 4: the sockets are bound already); no signals or abstract
+ *   sockets out of the sandbox (ABI 6).  Without Landlock, one line is
+ *   logged and seccomp still applies.
  * - seccomp (libseccomp): an allow-list of the system calls the daemon
  *   makes from here on, measured with strace -f over the test suite;
  *   any other kills the process (SCMP_ACT_KILL_PROCESS).  A fork, or a
@@ -76,9 +77,11 @@ struct sb_ruleset_attr {
 #define SB_APPEND	(LANDLOCK_ACCESS_FS_WRITE_FILE | \
 			 LANDLOCK_ACCESS_FS_MAKE_REG)
 #define SB_UNLINK	LANDLOCK_ACCESS_FS_REMOVE_FILE
-/* A spool directory wkdd writes files into and renames them in. */
-#define SB_SPOOL	(LANDLOCK_ACCESS_FS_READ_FILE | \
-			 LANDLOCK_ACCESS_FS_READ_DIR | \
+/*
+ * A spool directory wkdd writes files into (a temporary file, fsync'ed,
+ * renamed), lists (a bound on its files), and never reads.
+ */
+#define SB_SPOOL	(LANDLOCK_ACCESS_FS_READ_DIR | \
 			 LANDLOCK_ACCESS_FS_MAKE_REG | \
 			 LANDLOCK_ACCESS_FS_WRITE_FILE | \
 			 LANDLOCK_ACCESS_FS_REMOVE_FILE | \
@@ -122,8 +125,8 @@ static const struct sandbox_rule {
 	{ "access-log", offsetof(struct conf, access_log), SB_DIR,
 	    SB_APPEND },
 	{ "pidfile", offsetof(struct conf, pidfile), SB_DIR, SB_UNLINK },
-	/* { "tlsrpt-spool", offsetof(struct conf, tlsrpt_spool), SB_SELF,
-	    SB_SPOOL }, */
+	{ "tlsrpt-spool", offsetof(struct conf, tlsrpt_spool), SB_SELF,
+	    SB_SPOOL },
 };
 
 /* Beyond the configuration: ready() sends stderr to /dev/null. */
@@ -141,8 +144,8 @@ static const char *const sandbox_fixed[] = {
  * socket: connect, sendto), MHD's threads started and stopped, the
  * pidfile removed, sd_notify.  Not seen but kept: restart_syscall (a
  * stopped and continued process), rt_sigreturn, tgkill and gettid
- * (abort()), mremap (realloc), clock_nanosleep, sched_yield; the spool
- * directory's fsync, rename, unlink and ftruncate (TLS reports).  clone,
+ * (abort()), mremap (realloc), clock_nanosleep, sched_yield; the TLS
+ * report spool's (report.c) fchmod, fsync, renameat, unlinkat.  clone,
  * clone3, socket and prctl are allowed by argument below.
  */
 static const char *const sandbox_calls[] = {
@@ -158,8 +161,8 @@ static const char *const sandbox_calls[] = {
 	"openat", "close", "read", "write", "pread64", "lseek", "fstat",
 	"newfstatat", "fstatfs", "uname", "fcntl", "getdents64", "dup2",
 	"geteuid",
-	"unlink", "unlinkat", "fsync", "fdatasync", "ftruncate", "rename",
-	"renameat", "renameat2",
+	"unlink", "unlinkat", "fsync", "fdatasync", "ftruncate", "fchmod",
+	"rename", "renameat", "renameat2",
 	/* The network: what is open already, and AF_UNIX sockets. */
 	"poll", "epoll_create1", "epoll_ctl", "epoll_wait", "eventfd2",
 	"accept4", "recvfrom", "sendto", "sendmsg", "shutdown", "setsockopt",

@@ -29,7 +29,15 @@
 #define ROUTE_MTASTS	6	/* ks_serve_mtasts(domain): Host mta-sts.D. */
 #define ROUTE_ACME	7	/* Plain HTTP: webroot's token, if hosted. */
 #define ROUTE_REDIRECT	8	/* Plain HTTP: 301 to https, if hosted. */
+#define ROUTE_WWW	9	/* "/NAME": a file of www (token: NAME). */
+#define ROUTE_LOOKUP	10	/* "/lookup[.json|.asc]": www.c, fmt. */
+#define ROUTE_STATUS	11	/* "/status": the domain's last check. */
+#define ROUTE_TLSRPT	12	/* Any method on /tlsrpt: tlsrpt.c's. */
+#define ROUTE_TLSRPT_PATH "/tlsrpt"
 #define ROUTE_TOKEN_MAX	256	/* Incl. NUL. */
+#define ROUTE_FMT_HTML	0	/* ROUTE_LOOKUP's: the page, */
+#define ROUTE_FMT_JSON	1	/* its data, */
+#define ROUTE_FMT_ASC	2	/* the key armored. */
 
 struct route {
 	int		 kind;			/* ROUTE_* */
@@ -37,7 +45,8 @@ struct route {
 	char		 host[KS_DOMAIN_MAX];	/* Normalised; "" if bad. */
 	char		 domain[KS_DOMAIN_MAX];	/* A-label. */
 	char		 hash[KS_HASH_LEN + 1];
-	char		 token[ROUTE_TOKEN_MAX];	/* ROUTE_ACME. */
+	char		 token[ROUTE_TOKEN_MAX];	/* ROUTE_ACME, _WWW. */
+	int		 fmt;			/* ROUTE_LOOKUP: ROUTE_FMT_* */
 };
 
 /*
@@ -58,6 +67,33 @@ int		 route_request(const char *method, const char *host,
  */
 int		 route_plain(const char *method, const char *host,
 		    const char *path, struct route *r);
+
+/*
+ * tlsrpt.c: TLS reports POSTed to /tlsrpt, spooled (see its top).
+ * tlsrpt_open(): as root, at startup: the tlsrpt-spool directory (none:
+ * off); -1 with err.  tlsrpt_conf(): the limits (also on reload).
+ * tlsrpt_take(): a token of tlsrpt-rate's bucket: 1, or 0 with *retry
+ * the seconds until one (Retry-After).
+ * tlsrpt_begin(): a POST's head, Content-Type and Content-Length (NULL
+ * if absent): 0 with *qp made to gather the body, else the status to
+ * answer at once (415, 413, 500).  tlsrpt_body(): more of it; -1: close
+ * the connection (far over the limit, or out of memory).  tlsrpt_end():
+ * the body is in: the status (200, 400, 404, 413, 500, 507), and a
+ * reason in msg for 400 and 404.  tlsrpt_is(): is an MHD request
+ * context a struct tlsrpt_req?
+ */
+struct tlsrpt_req;
+int		 tlsrpt_open(const struct conf *, char *err, size_t errsz);
+void		 tlsrpt_conf(const struct conf *);
+int		 tlsrpt_enabled(void);
+int		 tlsrpt_is(const void *);
+int		 tlsrpt_take(unsigned *retry);
+unsigned	 tlsrpt_begin(const char *type, const char *length,
+		    struct tlsrpt_req **qp);
+int		 tlsrpt_body(struct tlsrpt_req *, const char *, size_t);
+unsigned	 tlsrpt_end(struct tlsrpt_req *, struct ks_reader *, char *msg,
+		    size_t msgsz);
+void		 tlsrpt_free(struct tlsrpt_req *);
 
 /*
  * tls.c: certificates and the session ticket key.  TLS 1.2 and 1.3 only,
@@ -113,6 +149,7 @@ void		 tls_session_start(gnutls_session_t);
 /* HTTPS, plain, metrics. */
 #define HTTP_DAEMONS_MAX	(2 * CONF_LISTEN_MAX + CONF_METRICS_MAX)
 struct MHD_Daemon;
+struct MHD_Response;
 struct http_listener;
 struct http_page;
 
@@ -125,6 +162,11 @@ int		 http_init(struct ks *);
  */
 void		 http_hsts_set(const struct conf *);
 unsigned	 http_hsts_age(void);
+/*
+ * Strict-Transport-Security on r (a response only HTTPS sends), unless off
+ * or there already; 0, or -1 if out of memory.
+ */
+int		 http_hsts_add(struct MHD_Response *r);
 void		 http_cleanup(void);
 /*
  * The store requests use; http_store_swap() makes ks it from the next
@@ -163,15 +205,78 @@ void		 http_listener_stop(struct http_listener **ls, size_t n,
  * connections and listening sockets closed.
  */
 void		 http_stop(struct MHD_Daemon **ds, size_t n);
+/* What a handler answers; http_queue() sends it. */
+struct http_reply {
+	struct MHD_Response	*resp;	/* NULL: 404, or 500 if status isn't. */
+	unsigned		 status;
+	size_t			 bytes;	/* Body bytes, for the log. */
+	int			 shared;	/* resp outlives the request. */
+};
+/* If-None-Match value inm names (quoted) etag?  Weak comparison. */
+int		 http_etag_match(const char *inm, const char *etag);
+
 /*
- * The page served at "/" from conf's www directory (index.html), NULL if
- * www is unset; sets *err and returns -1 on error.  install swaps it in
- * (the old one lives until http_cleanup()).
+ * www.c: the web page.  http_page_load() reads conf's www directory
+ * (index.html, which must be there, status.html, style.css, app.js and
+ * other files of known types: at most 32, each at most 256 KiB) into a
+ * set, NULL if www is unset; sets *err and returns -1 on error.  install
+ * swaps it in (the old one lives until www_cleanup(), which http_cleanup()
+ * calls).
  */
 int		 http_page_load(const struct conf *, struct http_page **,
 		    char *err, size_t errsz);
 void		 http_page_install(struct http_page *);
 void		 http_page_free(struct http_page *);
+void		 www_cleanup(void);
+/*
+ * The handlers, for a hosted r->domain (else rep stays 404), reading
+ * through rd; each fills rep.  www_file(): ROUTE_INDEX and ROUTE_WWW;
+ * www_lookup(): ROUTE_LOOKUP (the caller applies limit.c's limits: a 404
+ * or 400 is a miss); www_status(): ROUTE_STATUS.
+ */
+struct ks_reader;
+struct MHD_Connection;
+void		 www_file(struct ks_reader *, struct MHD_Connection *,
+		    const struct route *, struct http_reply *);
+void		 www_lookup(struct ks_reader *, struct MHD_Connection *,
+		    const struct route *, struct http_reply *);
+void		 www_status(struct ks_reader *, struct MHD_Connection *,
+		    const struct route *, struct http_reply *);
+/*
+ * Pure parts, for tests and fuzzing.  A growing buffer: data malloc(3)ed
+ * and NUL-terminated, the caller's (www_buf_free()); failed set, and data
+ * freed, once out of memory.  _html() escapes for HTML text and quoted
+ * attributes (& < > " ' and control characters; bytes that aren't UTF-8
+ * become U+FFFD); _json() appends a quoted JSON string (likewise, and
+ * "<" as \u003c).  www_arg(): a query argument's value (not decoded by
+ * MHD: http_unescape()) percent-decoded, '+' a blank, leading and trailing
+ * blanks dropped, into out: its length, or -1 (a bad escape, a control
+ * character or NUL, no room).  www_template(): t (len bytes) with each
+ * {{name}} of vars (name, value: value inserted as it is) replaced, other
+ * {{...}} kept.  www_armor(): RFC 4880 6.2 armor of a public key's bytes
+ * (base64, CRC-24).  www_status_html(): the HTML of a stored check
+ * document (admin/check.c's schema, versions 1 and 2); -1 if it isn't one.
+ */
+struct www_buf {
+	char		*data;
+	size_t		 len;
+	size_t		 size;
+	int		 failed;
+};
+void		 www_buf_add(struct www_buf *, const void *, size_t);
+void		 www_buf_str(struct www_buf *, const char *);
+void		 www_buf_fmt(struct www_buf *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+void		 www_buf_html(struct www_buf *, const char *);
+void		 www_buf_json(struct www_buf *, const char *);
+void		 www_buf_free(struct www_buf *);
+int		 www_arg(const char *in, char *out, size_t outsz);
+void		 www_template(const char *t, size_t len,
+		    const char *const vars[][2], size_t nvars,
+		    struct www_buf *);
+void		 www_armor(const unsigned char *, size_t, struct www_buf *);
+int		 www_status_html(const char *doc, size_t len,
+		    struct www_buf *);
 
 /*
  * priv.c: as root with user set, become that user (groups, gid, uid, all

@@ -56,6 +56,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		    r.domain[0] == '\0')
 			abort();
 		break;
+	case ROUTE_WWW:
+		/* One name, no way out of the www directory. */
+		if (r.token[0] == '.' || r.token[0] == '\0' ||
+		    strspn(r.token, "abcdefghijklmnopqrstuvwxyz0123456789._-")
+		    != strlen(r.token))
+			abort();
+		/* FALLTHROUGH */
+	case ROUTE_LOOKUP:
+	case ROUTE_STATUS:
+		if (r.host[0] == '\0' || r.domain[0] == '\0')
+			abort();
+		break;
 	case ROUTE_NOTFOUND:
 	case ROUTE_INDEX:
 	case ROUTE_OPTIONS:

@@ -33,8 +33,17 @@
 #			 1 with the reason in $netns_why
 #   netns_up		 create the namespaces and $NETNS_DIR (a temp dir)
 #   netns_addr IP[/LEN]	 add an address to the server end (v4 /24, v6 /64)
-#   netns_zone NAME	 zone file for NAME from stdin (SOA and NS added);
-#			 call before nsd_start, or call nsd_reload after
+#   netns_zone NAME [unsigned|bogus]
+#			 zone file for NAME from stdin (SOA and NS added);
+#			 call before nsd_start, or call nsd_reload after.
+#			 With netns_dnssec, the zone is signed unless
+#			 "unsigned"; "bogus": signed, then every signature
+#			 but the DNSKEY set's spoilt (validation fails)
+#   netns_dnssec	 before nsd_start: serve a signed root zone and
+#			 every parent zone up to it, delegating (NS, glue,
+#			 DS) to each zone written; the root's DS, the trust
+#			 anchor, is in $NETNS_ANCHOR (ldns-keygen and
+#			 ldns-signzone, Debian: ldnsutils)
 #   nsd_start		 start nsd; returns once it answers on port 53
 #   nsd_reload		 restart nsd with the current zones
 #   netns_srv CMD...	 run CMD in the server namespace
@@ -66,6 +75,8 @@ NETNS_CLI4=192.0.2.100
 NETNS_CLI6=2001:db8::100
 NETNS_DNS=$NETNS_SRV4
 NETNS_DIR=
+NETNS_DNSSEC=
+NETNS_ANCHOR=
 netns_why=
 
 netns_require() {
@@ -196,14 +207,102 @@ netns_kill() {
 
 netns_zone() {
 	_nn_z=$1
+	_nn_o=$_nn_z.
+	_nn_s=$_nn_o
+	[ "$_nn_z" = . ] && _nn_o=. && _nn_s=
 	{
-		printf '$ORIGIN %s.\n$TTL 60\n' "$_nn_z"
-		printf '@ IN SOA ns.%s. hostmaster.%s. 1 3600 600 86400 60\n' \
-		    "$_nn_z" "$_nn_z"
-		printf '@ IN NS ns.%s.\nns IN A %s\n' "$_nn_z" "$NETNS_DNS"
+		printf '$ORIGIN %s\n$TTL 60\n' "$_nn_o"
+		printf '@ IN SOA ns.%s hostmaster.%s 1 3600 600 86400 60\n' \
+		    "$_nn_s" "$_nn_s"
+		printf '@ IN NS ns.%s\nns IN A %s\n' "$_nn_s" "$NETNS_DNS"
 		cat
-	} > "$NETNS_DIR/zones/$_nn_z.zone" || return 1
+	} > "$NETNS_DIR/zones/$(netns__zfile "$_nn_z")" || return 1
 	echo "$_nn_z" >> "$NETNS_DIR/zones/list"
+	rm -f "$NETNS_DIR/zones/$_nn_z.mode"
+	[ -z "${2:-}" ] || echo "$2" > "$NETNS_DIR/zones/$_nn_z.mode"
+}
+
+# The zone file's name for zone $1 ("." is root).
+netns__zfile() {
+	if [ "$1" = . ]; then echo root.zone; else echo "$1.zone"; fi
+}
+
+# The zone above $1: "a.b" -> "b", "b" -> ".".
+netns__parent() {
+	case $1 in
+	*.*)	echo "${1#*.}" ;;
+	*)	echo . ;;
+	esac
+}
+
+netns_dnssec() {
+	for _nn_t in ldns-keygen ldns-signzone; do
+		command -v "$_nn_t" >/dev/null 2>&1 || {
+			echo "netns_dnssec: $_nn_t not installed" >&2
+			return 1
+		}
+	done
+	NETNS_DNSSEC=1
+}
+
+# Add the missing parent zones, delegate to each zone, sign them from the
+# leaves up (each DS goes to the parent before the parent is signed).
+netns__sign() {
+	_nn_d=$NETNS_DIR/zones
+	mkdir -p "$NETNS_DIR/keys" || return 1
+	_nn_i=0
+	while [ $_nn_i -lt 10 ]; do
+		for _nn_z in $(sort -u "$_nn_d/list"); do
+			[ "$_nn_z" = . ] && continue
+			_nn_p=$(netns__parent "$_nn_z")
+			grep -qxF -- "$_nn_p" "$_nn_d/list" ||
+			    netns_zone "$_nn_p" < /dev/null || return 1
+		done
+		_nn_i=$((_nn_i + 1))
+	done
+	# What is added goes to copies, *.full (nsd_reload starts afresh).
+	for _nn_z in $(sort -u "$_nn_d/list"); do
+		_nn_f=$_nn_d/$(netns__zfile "$_nn_z")
+		cp "$_nn_f" "$_nn_f.full" || return 1
+	done
+	for _nn_z in $(sort -u "$_nn_d/list"); do
+		[ "$_nn_z" = . ] && continue
+		_nn_p=$(netns__parent "$_nn_z")
+		printf '%s. IN NS ns.%s.\nns.%s. IN A %s\n' "$_nn_z" "$_nn_z" \
+		    "$_nn_z" "$NETNS_DNS" \
+		    >> "$_nn_d/$(netns__zfile "$_nn_p").full" || return 1
+	done
+	# Deepest first: by the number of labels.
+	for _nn_z in $(sort -u "$_nn_d/list" | awk -F. '
+	    { print ($0 == "." ? 0 : NF) " " $0 }' | sort -rn | cut -d' ' -f2)
+	do
+		_nn_f=$_nn_d/$(netns__zfile "$_nn_z").full
+		_nn_m=$(cat "$_nn_d/$_nn_z.mode" 2>/dev/null || echo signed)
+		[ "$_nn_m" = unsigned ] && continue
+		_nn_o=$_nn_z.
+		[ "$_nn_z" = . ] && _nn_o=.
+		_nn_k=$(cd "$NETNS_DIR/keys" &&
+		    ldns-keygen -a ECDSAP256SHA256 -k "$_nn_o") || return 1
+		(cd "$NETNS_DIR/keys" && ldns-signzone -o "$_nn_o" -f \
+		    "$_nn_f.signed" "$_nn_f" "$_nn_k") || return 1
+		if [ "$_nn_m" = bogus ]; then
+			# Flip the first character of each signature.
+			awk '$4 == "RRSIG" && $5 != "DNSKEY" {
+				c = substr($NF, 1, 1)
+				$NF = (c == "A" ? "B" : "A") substr($NF, 2)
+			} { print }' "$_nn_f.signed" > "$_nn_f.bogus" &&
+			    mv "$_nn_f.bogus" "$_nn_f.signed" || return 1
+		fi
+		if [ "$_nn_z" = . ]; then
+			NETNS_ANCHOR=$NETNS_DIR/root.key
+			cp "$NETNS_DIR/keys/$_nn_k.ds" "$NETNS_ANCHOR" ||
+			    return 1
+		else
+			_nn_p=$(netns__parent "$_nn_z")
+			cat "$NETNS_DIR/keys/$_nn_k.ds" \
+			    >> "$_nn_d/$(netns__zfile "$_nn_p").full" || return 1
+		fi
+	done
 }
 
 netns__nsdconf() {
@@ -228,13 +327,23 @@ remote-control:
 	control-enable: no
 EOF
 		sort -u "$NETNS_DIR/zones/list" | while read -r _nn_z; do
-			printf 'zone:\n\tname: "%s"\n\tzonefile: "%s.zone"\n' \
-			    "$_nn_z" "$_nn_z"
+			_nn_f=$(netns__zfile "$_nn_z")
+			if [ -f "$NETNS_DIR/zones/$_nn_f.full.signed" ]; then
+				_nn_f=$_nn_f.full.signed
+			elif [ -f "$NETNS_DIR/zones/$_nn_f.full" ]; then
+				_nn_f=$_nn_f.full
+			fi
+			printf 'zone:\n\tname: "%s"\n\tzonefile: "%s"\n' \
+			    "$_nn_z" "$_nn_f"
 		done
 	} > "$NETNS_DIR/nsd.conf"
 }
 
 nsd_start() {
+	if [ -n "$NETNS_DNSSEC" ]; then
+		rm -f "$NETNS_DIR"/zones/*.full "$NETNS_DIR"/zones/*.signed
+		netns__sign || return 1
+	fi
 	netns__nsdconf || return 1
 	_nn_nsd=nsd
 	command -v nsd >/dev/null 2>&1 || _nn_nsd=/usr/sbin/nsd

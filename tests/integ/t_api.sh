@@ -122,7 +122,7 @@ serve() {
 	"$O/wkdctl" -f "$T/api.conf" -s "$T/store" serve --socket "$SOCK" \
 	    --max-body 2097152 --listen 127.0.0.1:0 \
 	    --tls-cert "$T/srv.crt" --tls-key "$T/srv.key" \
-	    > "$T/serve.log" 2>&1 &
+	    --resolver 127.0.0.1@9 > "$T/serve.log" 2>&1 &
 	API_PID=$!
 	_i=0
 	while [ ! -S "$SOCK" ] || ! grep -q '(TLS)$' "$T/serve.log"; do
@@ -477,6 +477,24 @@ api "$CUSTOMER" GET "/v1/keys/$FPR/export"
 expect 404 "customer: export another tenant's key: 404"
 api "$CUSTOMER" GET "/v1/addresses/$ALICE/export"
 expect 404 "customer: export another tenant's address: 404"
+
+# POST /v1/domains/D/check (DNS checks in t_check_domain): here no
+# resolver answers (serve --resolver 127.0.0.1@9): said so, not stored.
+api "$VIEWER" POST "/v1/domains/$CUST/check"
+expect 403 "read-only token: POST check refused (403)" read_only
+api "$CUSTOMER" POST "/v1/domains/$IO_D_ADV/check"
+expect 404 "customer: POST check of another tenant's domain: 404"
+api "$PLATFORM" GET "/v1/domains/$CUST/check"
+expect 405 "GET /v1/domains/D/check: 405" method_not_allowed
+api "$CUSTOMER" POST "/v1/domains/$CUST/check"
+expect 200 "customer: POST check of its domain: the document"
+check "the check says no resolver works, and names it" \
+    [ "$(json version),$(json domain),$(json results.1.status)" = \
+    "2,$CUST,fail" ] &&
+    json results.1.detail | grep -q '^no working resolver at 127.0.0.1@9'
+api "$CUSTOMER" GET "/v1/domains/$CUST"
+check "a check without a resolver is not stored (last_check null)" \
+    [ "$STATUS,$(json last_check)" = "200,null" ]
 
 api "$PLATFORM" POST "/v1/addresses/$ALIAS/unpublish"
 expect 200 "platform: unpublish the alias again"

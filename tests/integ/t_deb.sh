@@ -511,6 +511,18 @@ systemd-analyze verify "$SUNIT" > "$T/sverify.out" 2>&1
 rc=$?
 check "systemd-analyze verify $SUNIT: clean (exit $rc)" \
     sh -c "[ $rc -eq 0 ] && [ ! -s '$T/sverify.out' ]" || show "$T/sverify.out"
+# The daily check of every domain (wkdctl domain check --all).
+CUNIT=/lib/systemd/system/wkdctl-check.service
+CTIMER=/lib/systemd/system/wkdctl-check.timer
+check "$CUNIT and $CTIMER installed, the timer not enabled" sh -c "
+    [ -f '$CUNIT' ] && [ -f '$CTIMER' ] &&
+    [ ! -e /etc/systemd/system/timers.target.wants/wkdctl-check.timer ]"
+like "$CUNIT" '^ExecStart=/usr/sbin/wkdctl -f /etc/wkdd/wkdd.conf domain check --all$' \
+    "wkdctl-check.service runs domain check --all"
+systemd-analyze verify "$CUNIT" "$CTIMER" > "$T/cverify.out" 2>&1
+rc=$?
+check "systemd-analyze verify wkdctl-check.service and .timer: clean (exit $rc)" \
+    sh -c "[ $rc -eq 0 ] && [ ! -s '$T/cverify.out' ]" || show "$T/cverify.out"
 like /etc/group '^_wkdd:x:[0-9]+:(.*,)?_wkdctl(,|$)' \
     "sysusers.d: _wkdctl, in the store's group _wkdd"
 

@@ -68,7 +68,12 @@ run 0 "dns --target" ctl dns --target WKD.Service.Test --caa letsencrypt.org \
     --cert "$T/cert.pem" Example.Test.
 has '^openpgpkey\.example\.test\.	3600	IN	CNAME	wkd\.service\.test\.$' \
     "CNAME to the normalised service name"
-has '^example\.test\.	3600	IN	CAA	0 issue "letsencrypt\.org"$' "CAA"
+has '^example\.test\.	3600	IN	CAA	0 issue "letsencrypt\.org"$' \
+    "--caa: the CAA record"
+has '^; Alone, it would let no other CA issue for all of example\.test\.$' \
+    "CAA: said what it does alone"
+has '^; TLSA needs DNSSEC: it means something only in a signed zone\.$' \
+    "TLSA: says it needs DNSSEC"
 has "^_443\._tcp\.openpgpkey\.example\.test\.	3600	IN	TLSA	3 1 1 $want\$" \
     "TLSA 3 1 1 equals openssl's SHA-256 of the SubjectPublicKeyInfo"
 if grep -q mta-sts "$T/out"; then fail "no MTA-STS lines without a policy"
@@ -85,6 +90,24 @@ has '^openpgpkey\.example\.test\.	3600	IN	A	192\.0\.2\.1$' "A"
 has '^openpgpkey\.example\.test\.	3600	IN	AAAA	2001:db8::1$' "AAAA"
 has '^; \(no TLSA record: no certificate for openpgpkey\.example\.test' \
     "no certificate: no TLSA line, and why"
+
+# A fallback certificate (naming only the service): no TLSA for it, and why.
+printf 'cn = "wkd.service.test"\ndns_name = "wkd.service.test"\ntls_www_server\nexpiration_days = 30\n' \
+    > "$T/tmpl.fb"
+certtool --generate-self-signed --load-privkey "$T/key.pem" \
+    --template "$T/tmpl.fb" --outfile "$T/fallback.pem" >/dev/null 2>&1
+run 0 "dns with a fallback certificate" ctl dns --target wkd.service.test \
+    --cert "$T/fallback.pem" example.test
+has "^; \(no TLSA record: $T/fallback.pem does not name openpgpkey\.example\.test" \
+    "fallback certificate: no TLSA line, and why"
+if ! grep -q 'TLSA	3 1 1' "$T/out" &&
+    grep -q 'does not name openpgpkey.example.test: clients will refuse it' \
+    "$T/err"; then
+	pass "fallback certificate: no TLSA record, a warning"
+else
+	fail "fallback certificate: no TLSA record, a warning"
+	sed 's/^/#   /' "$T/out" "$T/err"
+fi
 
 # tls-dir: live/openpgpkey.DOMAIN/fullchain.pem wins over tls-cert.
 mkdir -p "$T/tls/live/openpgpkey.example.test"
@@ -130,8 +153,8 @@ run 0 "dns, values from wkdd.conf" "$WKDCTL" -f "$T/wkdd.conf" dns \
     example.test
 has '^openpgpkey\.example\.test\.	3600	IN	CNAME	wkd\.service\.test\.$' \
     "conf: CNAME to service-name"
-has '^example\.test\.	3600	IN	CAA	0 issue "letsencrypt\.org"$' \
-    "conf: CAA from acme-ca"
+has '^; example\.test\.	3600	IN	CAA	0 issue "letsencrypt\.org"$' \
+    "conf: CAA from acme-ca, as a comment (not asked for with --caa)"
 has "^_443\._tcp\.openpgpkey\.example\.test\.	3600	IN	TLSA	3 1 1 $want\$" \
     "conf: TLSA of tls-cert"
 run 0 "dns, an option wins over wkdd.conf" "$WKDCTL" -f "$T/wkdd.conf" dns \

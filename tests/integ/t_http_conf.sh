@@ -67,7 +67,7 @@ bad_conf "a group-readable key" \
 make_cert "$T/other.pem" "$T/other.key" b.test
 bad_conf "a key that doesn't match" "do not match" \
     "tls-cert $T/other.pem" "tls-key $T/key.pem"
-bad_conf "a missing www page" "www: $T/nowww/index.html: No such file" \
+bad_conf "a missing www directory" "www: $T/nowww: No such file" \
     "tls-cert $T/cert.pem" "tls-key $T/key.pem" "www $T/nowww"
 
 # An expired certificate: a warning, not an error.

@@ -379,6 +379,102 @@ t_lifecycle(struct ks *ks)
 	ks_txn_abort(t);
 }
 
+/* Facts: with the wkd entry they describe, gone with it, backed up. */
+static void
+t_facts(struct ks *ks)
+{
+	struct ks_txn		*t;
+	struct ks_reader	*r;
+	struct ks_facts		 f, got;
+	char			 file[64];
+	int			 fd;
+
+	memset(&f, 0, sizeof(f));
+	(void)snprintf(f.fpr, sizeof(f.fpr), FPR_A);
+	(void)snprintf(f.uid, sizeof(f.uid), "Alice <alice@facts.example>");
+	f.state.known = 1;
+	f.state.primary.created = 1700000000;
+	f.state.primary.expires = 1800000000;
+	f.state.primary.alg = 22;
+	f.state.primary.bits = 255;
+	f.state.primary.usage = KS_USE_CERTIFY | KS_USE_SIGN;
+	f.state.nsub = 1;
+	(void)snprintf(f.state.sub[0].fpr, sizeof(f.state.sub[0].fpr),
+	    "ABCDEF0123456789ABCDEF0123456789ABCDEF01");
+	f.state.sub[0].alg = 18;
+	f.state.sub[0].bits = 255;
+	f.state.sub[0].usage = KS_USE_ENCRYPT;
+
+	E(ks_txn_begin(ks, 0, &t));
+	E(ks_domain_add(t, "facts.example"));
+	is_int(ks_facts_put(t, "facts.example", HASH_A, &f), KS_NOTFOUND,
+	    "facts: nothing published there, refused");
+	E(ks_wkd_put(t, "facts.example", HASH_A, pubkey, sizeof(pubkey)));
+	is_int(ks_facts_get(t, "facts.example", HASH_A, &got), KS_NOTFOUND,
+	    "facts: none recorded yet");
+	(void)snprintf(got.fpr, sizeof(got.fpr), "%s", f.fpr);
+	f.fpr[0] = 'x';
+	is_int(ks_facts_put(t, "facts.example", HASH_A, &f), KS_INVALID,
+	    "facts: bad fingerprint refused");
+	f.fpr[0] = '0';
+	f.uid[0] = '\0';
+	is_int(ks_facts_put(t, "facts.example", HASH_A, &f), KS_INVALID,
+	    "facts: empty UID refused");
+	f.uid[0] = 'A';
+	E(ks_facts_put(t, "facts.example", HASH_A, &f));
+	E(ks_facts_get(t, "facts.example", HASH_A, &got));
+	is_str(got.uid, f.uid, "facts: UID read back");
+	is_str(got.fpr, FPR_A, "facts: fingerprint read back");
+	ok(got.state.known && got.state.primary.alg == 22 &&
+	    got.state.primary.expires == 1800000000 && got.state.nsub == 1 &&
+	    got.state.sub[0].usage == KS_USE_ENCRYPT &&
+	    strcmp(got.state.sub[0].fpr, f.state.sub[0].fpr) == 0,
+	    "facts: state read back");
+	E(ks_wkd_put(t, "facts.example", HASH_A, pubkey, sizeof(pubkey)));
+	is_int(ks_facts_get(t, "facts.example", HASH_A, &got), KS_NOTFOUND,
+	    "facts: dropped when the bytes are replaced");
+	f.state.known = 0;
+	E(ks_facts_put(t, "facts.example", HASH_A, &f));
+	E(ks_facts_get(t, "facts.example", HASH_A, &got));
+	ok(!got.state.known && strcmp(got.uid, f.uid) == 0,
+	    "facts: without a state");
+	f.state.known = 1;
+	E(ks_facts_put(t, "facts.example", HASH_A, &f));
+	E(ks_txn_commit(t));
+
+	E(ks_reader_new(ks, &r));
+	E(ks_reader_facts(r, "facts.example", HASH_A, &got));
+	ok(got.state.known && strcmp(got.uid, f.uid) == 0,
+	    "facts: read by a reader");
+	is_int(ks_reader_facts(r, "facts.example", HASH_B, &got),
+	    KS_NOTFOUND, "facts: reader, none for another hash");
+	ks_reader_end(r);
+
+	(void)snprintf(file, sizeof(file), "%s.bak", dir);
+	if ((fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0600)) == -1)
+		err(1, "%s", file);
+	E(ks_backup(ks, fd));
+	(void)close(fd);
+	E(ks_check_file(file, NULL));
+	E(ks_txn_begin(ks, 0, &t));
+	E(ks_wkd_del(t, "facts.example", HASH_A));
+	is_int(ks_facts_get(t, "facts.example", HASH_A, &got), KS_NOTFOUND,
+	    "facts: removed with the key");
+	E(ks_txn_commit(t));
+	E(ks_restore(ks, file, NULL, NULL));
+	E(ks_reader_facts(r, "facts.example", HASH_A, &got));
+	is_str(got.uid, f.uid, "facts: a backup restored carries them");
+	ks_reader_end(r);
+	(void)unlink(file);
+
+	E(ks_txn_begin(ks, 0, &t));
+	E(ks_domain_del(t, "facts.example"));
+	is_int(ks_facts_get(t, "facts.example", HASH_A, &got), KS_NOTFOUND,
+	    "facts: removed with the domain");
+	E(ks_txn_commit(t));
+	ks_reader_free(r);
+}
+
 static void
 t_domain_del(struct ks *ks)
 {
@@ -752,6 +848,123 @@ t_tokens(void)
 	ks_close(ks);
 }
 
+/* TLS reports: dedup by (domain, id), sums kept, walks, domain removal. */
+static int
+tr_count_cb(const struct ks_tlsrpt *r, void *arg)
+{
+	size_t	*n = arg;
+
+	if (r->len == 0 || ((const char *)r->json)[0] != '{')
+		return (-1);
+	(*n)++;
+	return (0);
+}
+
+static int
+tr_sum_cb(const struct ks_tlsrpt_sum *s, void *arg)
+{
+	struct ks_tlsrpt_sum	*out = arg;
+
+	if (strcmp(s->domain, "tr.example") == 0)
+		*out = *s;
+	return (0);
+}
+
+static void
+t_tlsrpt(struct ks *ks)
+{
+	struct ks_txn		*t;
+	struct ks_tlsrpt	 r;
+	struct ks_tlsrpt_sum	 sum;
+	struct ks_reader	*rd;
+	const char		*json = "{\"report-id\":\"x\"}";
+	static char		 longid[KS_TLSRPT_ID_MAX + 1];
+	size_t			 n;
+
+	E(ks_txn_begin(ks, 0, &t));
+	E(ks_domain_add(t, "tr.example"));
+	memset(&r, 0, sizeof(r));
+	(void)snprintf(r.domain, sizeof(r.domain), "tr.example");
+	(void)snprintf(r.id, sizeof(r.id), "r1");
+	r.start = 1000;
+	r.end = 2000;
+	r.success = 10;
+	r.failure = 3;
+	r.json = json;
+	r.len = strlen(json);
+	E(ks_tlsrpt_put(t, &r));
+	is_int(ks_tlsrpt_put(t, &r), KS_EXISTS, "tlsrpt: the same id again: "
+	    "KS_EXISTS");
+	(void)snprintf(r.id, sizeof(r.id), "r2");
+	r.start = 3000;
+	r.end = 4000;
+	r.success = 5;
+	r.failure = 1;
+	E(ks_tlsrpt_put(t, &r));
+	(void)snprintf(r.domain, sizeof(r.domain), "nope.example");
+	is_int(ks_tlsrpt_put(t, &r), KS_NOTFOUND, "tlsrpt: a domain not "
+	    "hosted refused");
+	(void)snprintf(r.domain, sizeof(r.domain), "tr.example");
+	memset(longid, 'a', KS_TLSRPT_ID_MAX);
+	memcpy(r.id, longid, sizeof(r.id) - 1);
+	r.id[sizeof(r.id) - 1] = '\0';
+	E(ks_tlsrpt_put(t, &r));
+	r.id[0] = '\0';
+	is_int(ks_tlsrpt_put(t, &r), KS_INVALID, "tlsrpt: an empty id refused");
+	(void)snprintf(r.id, sizeof(r.id), "r3");
+	r.len = 0;
+	is_int(ks_tlsrpt_put(t, &r), KS_INVALID, "tlsrpt: empty JSON refused");
+	r.len = KS_TLSRPT_MAX + 1;
+	is_int(ks_tlsrpt_put(t, &r), KS_TOOBIG, "tlsrpt: over KS_TLSRPT_MAX "
+	    "refused");
+	E(ks_txn_commit(t));
+
+	E(ks_txn_begin(ks, KS_RDONLY, &t));
+	n = 0;
+	E(ks_tlsrpt_foreach(t, "tr.example", 0, tr_count_cb, &n));
+	is_int(n, 3, "tlsrpt: three reports of the domain (one id longest)");
+	n = 0;
+	E(ks_tlsrpt_foreach(t, "tr.example", 3500, tr_count_cb, &n));
+	is_int(n, 2, "tlsrpt: since 3500: those ending then or after");
+	n = 0;
+	E(ks_tlsrpt_foreach(t, "tr.exampl", 0, tr_count_cb, &n));
+	is_int(n, 0, "tlsrpt: a prefix of the domain is another domain");
+	memset(&sum, 0, sizeof(sum));
+	E(ks_tlsrpt_sum_foreach(t, tr_sum_cb, &sum));
+	ok(sum.reports == 3 && sum.success == 20 && sum.failure == 5 &&
+	    sum.first == 1000 && sum.last == 4000,
+	    "tlsrpt: the domain's sums kept with its reports");
+	ks_txn_abort(t);
+	E(ks_reader_new(ks, &rd));
+	memset(&sum, 0, sizeof(sum));
+	E(ks_reader_tlsrpt(rd, tr_sum_cb, &sum));
+	is_int(sum.failure, 5, "tlsrpt: a reader reads the sums");
+	ks_reader_end(rd);
+	ks_reader_free(rd);
+
+	E(ks_txn_begin(ks, 0, &t));
+	E(ks_tlsrpt_prune(t, 2500, &n));
+	is_int(n, 1, "tlsrpt: prune before 2500: the one ending at 2000");
+	memset(&sum, 0, sizeof(sum));
+	E(ks_tlsrpt_sum_foreach(t, tr_sum_cb, &sum));
+	ok(sum.reports == 2 && sum.success == 10 && sum.failure == 2 &&
+	    sum.first == 3000 && sum.last == 4000,
+	    "tlsrpt: prune made the sums again from the reports left");
+	E(ks_tlsrpt_prune(t, 2500, &n));
+	is_int(n, 0, "tlsrpt: prune again: nothing");
+	E(ks_txn_commit(t));
+
+	E(ks_txn_begin(ks, 0, &t));
+	E(ks_domain_del(t, "tr.example"));
+	n = 0;
+	E(ks_tlsrpt_foreach(t, NULL, 0, tr_count_cb, &n));
+	is_int(n, 0, "tlsrpt: removing the domain removed its reports");
+	memset(&sum, 0, sizeof(sum));
+	E(ks_tlsrpt_sum_foreach(t, tr_sum_cb, &sum));
+	is_int(sum.reports, 0, "tlsrpt: and its sums");
+	E(ks_txn_commit(t));
+}
+
 int
 main(void)
 {
@@ -768,11 +981,13 @@ main(void)
 	t_addrs(ks);
 	t_keys(ks);
 	t_lifecycle(ks);
+	t_facts(ks);
 	t_domain_del(ks);
 	t_rdonly();
 	t_visibility(ks);
 	t_nested(ks);
 	t_gone(ks);
+	t_tlsrpt(ks);
 	ks_close(ks);
 	t_tokens();
 	t_full();

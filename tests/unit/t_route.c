@@ -40,8 +40,32 @@ kind_name(int k)
 		return ("acme");
 	case ROUTE_REDIRECT:
 		return ("redirect");
+	case ROUTE_WWW:
+		return ("www");
+	case ROUTE_LOOKUP:
+		return ("lookup");
+	case ROUTE_STATUS:
+		return ("status");
+	case ROUTE_TLSRPT:
+		return ("tlsrpt");
 	}
 	return ("?");
+}
+
+/* The lookups' formats, and a file's name in token. */
+static void
+t_www_fmt(void)
+{
+	struct route	r;
+
+	route_request("GET", "a.test", "/lookup.json?addr=x", &r);
+	is_int(r.fmt, ROUTE_FMT_JSON, "/lookup.json: JSON");
+	route_request("GET", "a.test", "/lookup.asc", &r);
+	is_int(r.fmt, ROUTE_FMT_ASC, "/lookup.asc: armored");
+	route_request("GET", "a.test", "/lookup?addr=x", &r);
+	is_int(r.fmt, ROUTE_FMT_HTML, "/lookup: the page");
+	route_request("GET", "a.test", "/app.js?x", &r);
+	is_str(r.token, "app.js", "a file's name, without the query");
 }
 
 /* method host path must route to kind with domain (NULL: don't care). */
@@ -197,7 +221,7 @@ t_layouts(void)
 	notfound("a.test", WK "/HU/" H);
 	notfound("a.test", WK "/POLICY");
 	notfound("openpgpkey.a.test", WK "/a.test/hu/" H "/x/y");
-	notfound("a.test", "/robots.txt");
+	route("GET", "a.test", "/robots.txt", ROUTE_WWW, "a.test", 0);
 	notfound("a.test", "*");
 	notfound("a.test", "");
 	notfound("a.test", "https://a.test" WK "/hu/" H);
@@ -251,8 +275,29 @@ t_layouts(void)
 	route("GET", "a.test", "/?x", ROUTE_INDEX, "a.test", 0);
 	route("GET", "a.test", "/index.html", ROUTE_INDEX, "a.test", 0);
 	route("GET", "openpgpkey.a.test", "/", ROUTE_INDEX, "a.test", 1);
-	notfound("a.test", "/index.htm");
 	notfound("a.test", "//");
+
+	/* The web page's other paths (www.c); the file must exist there. */
+	route("GET", "a.test", "/index.htm", ROUTE_WWW, "a.test", 0);
+	route("GET", "a.test", "/style.css", ROUTE_WWW, "a.test", 0);
+	route("GET", "openpgpkey.a.test", "/app.js?v=1", ROUTE_WWW, "a.test",
+	    1);
+	route("GET", "a.test", "/lookup?addr=x%40a.test", ROUTE_LOOKUP,
+	    "a.test", 0);
+	route("GET", "openpgpkey.a.test", "/lookup.json?addr=x", ROUTE_LOOKUP,
+	    "a.test", 1);
+	route("HEAD", "a.test", "/lookup.asc", ROUTE_LOOKUP, "a.test", 0);
+	route("GET", "openpgpkey.a.test", "/status", ROUTE_STATUS, "a.test",
+	    1);
+	notfound("a.test", "/.htaccess");
+	notfound("a.test", "/Style.css");
+	notfound("a.test", "/style%2ecss");
+	notfound("a.test", "/../etc/passwd");
+	notfound("a.test", "/a/b.css");
+	notfound("a.test", "/status/");
+	notfound("a.test", "/" "0123456789012345678901234567890123456789"
+	    "012345678901234567890123.css");
+	t_www_fmt();
 
 }
 
@@ -284,6 +329,21 @@ t_service(void)
 	    ROUTE_POLICY, "mta-sts.a.test");
 	https("mta-sts.a.test", "/.well-known/openpgpkey/a.test/policy",
 	    ROUTE_NOTFOUND, NULL);
+
+	/* TLS reports: /tlsrpt under D, mta-sts.D, openpgpkey.D; any method. */
+	route("POST", "mta-sts.a.test", "/tlsrpt", ROUTE_TLSRPT, "a.test", 0);
+	route("POST", "openpgpkey.a.test", "/tlsrpt", ROUTE_TLSRPT, "a.test",
+	    0);
+	route("POST", "A.Test.:443", "/tlsrpt?x=1", ROUTE_TLSRPT, "a.test", 0);
+	route("GET", "mta-sts.a.test", "/tlsrpt", ROUTE_TLSRPT, "a.test", 0);
+	route("OPTIONS", "a.test", "/tlsrpt", ROUTE_TLSRPT, "a.test", 0);
+	route("POST", "mta-sts.", "/tlsrpt", ROUTE_TLSRPT, "mta-sts", 0);
+	route("POST", NULL, "/tlsrpt", ROUTE_NOTFOUND, NULL, 0);
+	route("POST", "[::1]", "/tlsrpt", ROUTE_NOTFOUND, NULL, 0);
+	route("POST", "a.test", "/tlsrpt/", ROUTE_METHOD, NULL, 0);
+	route("POST", "a.test", "/tlsrptx", ROUTE_METHOD, NULL, 0);
+	route("GET", "a.test", "/tlsrpt/x", ROUTE_NOTFOUND, NULL, 0);
+	route("POST", "a.test", "/.well-known/tlsrpt", ROUTE_METHOD, NULL, 0);
 
 	/* ACME challenges: base64url tokens, any hosted-looking Host. */
 	plain("GET", "a.test", ACME TOK, ROUTE_ACME, "a.test", TOK);
