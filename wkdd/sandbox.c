@@ -142,7 +142,8 @@ static const char *const sandbox_fixed[] = {
  * fstatfs, uname, fcntl locks), SIGHUP's reload (files opened and read, tls-dir
  * listed, the access log reopened with dup2), logging (syslog's AF_UNIX
  * socket: connect, sendto), MHD's threads started and stopped, the
- * pidfile removed, sd_notify.  Not seen but kept: restart_syscall (a
+ * pidfile removed, sd_notify (getuid: seen under t_deb's NOTIFY_SOCKET,
+ * by the kernel's audit line of a kill).  Not seen but kept: restart_syscall (a
  * stopped and continued process), rt_sigreturn, tgkill and gettid
  * (abort()), mremap (realloc), clock_nanosleep, sched_yield; the TLS
  * report spool's (report.c) fchmod, fsync, renameat, unlinkat.  clone,
@@ -160,7 +161,8 @@ static const char *const sandbox_calls[] = {
 	/* Files: the store, reload, logs, the pidfile; the spool. */
 	"openat", "close", "read", "write", "pread64", "lseek", "fstat",
 	"newfstatat", "fstatfs", "uname", "fcntl", "getdents64", "dup2",
-	"geteuid",
+	/* Ids: the pidfile's owner check; libsystemd's sd_notify (t_deb). */
+	"getuid", "geteuid", "getgid", "getegid",
 	"unlink", "unlinkat", "fsync", "fdatasync", "ftruncate", "fchmod",
 	"rename", "renameat", "renameat2",
 	/* The network: what is open already, and AF_UNIX sockets. */
@@ -177,7 +179,7 @@ static const char *const sandbox_calls[] = {
 	"sched_setaffinity", "getppid", "getrlimit", "prlimit64",
 	"setrlimit", "open", "stat", "lstat", "readlink", "readlinkat",
 	"access", "faccessat", "faccessat2", "kill", "getpgrp",
-	"gettimeofday", "getuid", "getgid", "getegid", "dup", "dup3",
+	"gettimeofday", "dup", "dup3",
 	"writev", "readv", "process_vm_readv", "statx", "getdents",
 #endif
 };
