@@ -20,12 +20,14 @@ SAN	 = $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-sanitize-recover=all \
 	   -fno-omit-frame-pointer)
 O	?= build$(if $(SANITIZE),-san)
 
-WKDD_PKGS  = libmicrohttpd gnutls lmdb libidn2 libsystemd jansson zlib
+WKDD_PKGS  = libmicrohttpd gnutls lmdb libidn2 libsystemd jansson zlib \
+	     libseccomp
 ADMIN_PKGS = librnp gnutls lmdb libidn2 libmicrohttpd jansson libcurl \
 	     libunbound zlib
 KS_PKGS	   = gnutls lmdb libidn2
 
-CPPFLAGS += -D_GNU_SOURCE -Ikeystore -Iwkdd -DWKDD_VERSION='"$(VERSION)"'
+CPPFLAGS += -D_GNU_SOURCE -Ikeystore -Iwkdd -DWKDD_VERSION='"$(VERSION)"' \
+	    $(if $(SANITIZE),-DWKDD_SANITIZER)
 CFLAGS	 = $(OPT) $(W) $(SAN) -std=c11 -pthread $(if $(WERROR),-Werror) \
 	   $(XCFLAGS)
 LDFLAGS	+= $(SAN) -pthread
@@ -69,6 +71,18 @@ $(O)/libadmin.a: $(ADMIN_OBJS)
 	$(AR) rcs $@ $^
 
 $(O)/wkdd: $(O)/obj/wkdd/main.o $(O)/libwkdd.a $(O)/libconf.a \
+    $(O)/libkeystore.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(WKDD_PKGS))
+
+# wkdd-test: wkdd with WKDD_TEST_HOOKS (sandbox.c's test hook on SIGUSR1
+# and SIGUSR2), for tests/integ/t_sandbox.sh; never installed.
+WKDD_TEST_OBJS = $(O)/obj-test/wkdd/main.o $(O)/obj-test/wkdd/sandbox.o
+$(O)/obj-test/wkdd/%.o: wkdd/%.c $(wildcard wkdd/*.h) keystore/keystore.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -DWKDD_TEST_HOOKS $(CFLAGS) \
+	    $(call pc_cflags,$(WKDD_PKGS)) -c -o $@ $<
+$(O)/obj-test/wkdd/main.o: VERSION
+$(O)/wkdd-test: $(WKDD_TEST_OBJS) $(O)/libwkdd.a $(O)/libconf.a \
     $(O)/libkeystore.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(WKDD_PKGS))
 
@@ -157,7 +171,7 @@ $(O)/bench/noresume.so: bench/noresume.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -shared -o $@ $< -ldl
 
 test-bins: all $(UNIT_BINS) $(FUZZ_BINS) $(O)/bench/gen \
-	   $(O)/bench/split
+	   $(O)/bench/split $(O)/wkdd-test
 
 deps:
 	@scripts/deps build

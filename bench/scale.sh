@@ -165,6 +165,7 @@ for N in $BENCH_N; do
 		echo "store $S"
 		echo "tls-cert $RUN/cert.pem"
 		echo "tls-key $RUN/key.pem"
+		[ "$(id -u)" != 0 ] || echo "user root"
 	} > "$RUN/wkdd.conf"
 	rm -f "$RUN/ready"
 	mkfifo "$RUN/ready"

@@ -132,6 +132,7 @@ tls-cert $SV/cert.pem
 tls-key $SV/key.pem
 pidfile $SV/wkdd.pid
 max-connections-per-ip 1024
+$([ "$(id -u)" != 0 ] || echo "user root")
 EOF
 
 NGINX_PID= WPORT=

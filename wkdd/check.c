@@ -1,7 +1,7 @@
 /*
  * check.c: what start-up needs beyond a valid file, checked while errors
  * still reach the terminal, and by wkdd -n as start-up would: that user
- * exists and isn't root, that the pidfile's directory exists, that the
+ * exists, that the pidfile's directory exists, that the
  * store opens read-only for the user wkdd runs as (a reader writes its
  * slot into lock.mdb), and that what SIGHUP reads again (certificate,
  * key, page) stays readable once privileges are dropped.
@@ -72,15 +72,13 @@ check_user(const struct conf *conf, char *err, size_t errsz)
 {
 	struct passwd	*pw;
 
+	/* Root (uid 0) too: "user root" keeps it, with a warning. */
 	if (conf->user[0] == '\0')
 		return (0);
 	errno = 0;
 	if ((pw = getpwnam(conf->user)) == NULL)
 		return (conf_msg(err, errsz, "user %s: %s", conf->user,
 		    errno != 0 ? strerror(errno) : "no such user"));
-	if (pw->pw_uid == 0)
-		return (conf_msg(err, errsz, "user %s: is root (uid 0): name "
-		    "an unprivileged user, or leave user out", conf->user));
 	return (0);
 }
 

@@ -32,11 +32,12 @@
 #define CONF_SIZE_MAX	((size_t)1 << 40)
 #define CONF_CONNS_MAX	100000	/* max-connections, and per IP. */
 #define CONF_RATE_MAX	1000000	/* limit-*: tokens a minute, capacity. */
+#define CONF_HSTS_MAX	630720000	/* hsts: 20 years of seconds. */
 
 enum conf_type {
 	CONF_PATH,		/* Absolute path, char[PATH_MAX]. */
 	CONF_NAME,		/* User name, char[]. */
-	CONF_UINT,		/* unsigned in [min, max]. */
+	CONF_UINT,		/* unsigned in [min, max]; or choices: 0. */
 	CONF_SIZE,		/* size_t, bytes, K/M/G suffix; 0 or >= 1M. */
 	CONF_LISTEN,		/* Address:port, appended to an array. */
 	CONF_HOST,		/* DNS name, stored as a lowercase A-label. */
@@ -61,7 +62,8 @@ struct directive {
 	unsigned long	 min, max;	/* CONF_UINT; arrays: max count. */
 	int		 repeat;	/* May appear several times. */
 	const char	*dflt;		/* Space-separated; NULL: none. */
-	const char	*choices;	/* CONF_CHOICE: space-separated. */
+	/* CONF_CHOICE: space-separated; CONF_UINT: the word for 0. */
+	const char	*choices;
 };
 
 /* Where directive d's value, and an array's count, are in conf. */
@@ -142,6 +144,11 @@ static const struct directive conf_directives[] = {
 	    "10", NULL },
 	{ "keepalive-timeout", CONF_UINT, NUM(keepalive_timeout), 1, 3600, 0,
 	    "5", NULL },
+	/* sandbox.c: Landlock and seccomp once listening. */
+	{ "sandbox", CONF_CHOICE, STR(sandbox), 0, 0, 0, "yes", "yes no" },
+	/* Strict-Transport-Security's max-age on HTTPS answers, or off. */
+	{ "hsts", CONF_UINT, NUM(hsts), 1, CONF_HSTS_MAX, 0, "31536000",
+	    "off" },
 };
 _Static_assert(sizeof(((struct conf *)0)->tlsrpt_rua) == CONF_RUA_MAX,
     "conf_valid_rua() checks the length for tlsrpt-rua");
@@ -397,9 +404,15 @@ conf_set_uint(struct conf_ctx *ctx, struct conf *conf,
 {
 	unsigned long long	n;
 
+	if (d->choices != NULL && strcmp(v, d->choices) == 0) {
+		*(unsigned *)(void *)CONF_MEMBER(conf, d) = 0;
+		return (0);
+	}
 	if (conf_number(v, &n, 0) == -1 || n < d->min || n > d->max)
-		return (conf_error(ctx, "%s: \"%s\" is not a number from %lu "
-		    "to %lu", d->name, v, d->min, d->max));
+		return (conf_error(ctx, "%s: \"%s\" is not %s%s%sa number "
+		    "from %lu to %lu", d->name, v, d->choices ? "\"" : "",
+		    d->choices ? d->choices : "", d->choices ? "\" or " : "",
+		    d->min, d->max));
 	*(unsigned *)(void *)CONF_MEMBER(conf, d) = (unsigned)n;
 	return (0);
 }
@@ -905,8 +918,12 @@ conf_dump(const struct conf *conf, FILE *fp)
 				fprintf(fp, "%s %s\n", d->name, base);
 			break;
 		case CONF_UINT:
-			fprintf(fp, "%s %u\n", d->name,
-			    *(const unsigned *)(const void *)base);
+			if (d->choices != NULL &&
+			    *(const unsigned *)(const void *)base == 0)
+				fprintf(fp, "%s %s\n", d->name, d->choices);
+			else
+				fprintf(fp, "%s %u\n", d->name,
+				    *(const unsigned *)(const void *)base);
 			break;
 		case CONF_SIZE:
 			fprintf(fp, "%s %zu\n", d->name,

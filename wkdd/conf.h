@@ -92,6 +92,8 @@ struct conf {
 	unsigned		 tlsrpt_spool_max;	/* Files. */
 	size_t			 tlsrpt_max_size;	/* JSON bytes. */
 	unsigned		 tlsrpt_rate;	/* A minute, all; 0: off. */
+	char			 sandbox[4];		/* "yes", "no". */
+	unsigned		 hsts;			/* max-age; 0: off. */
 };
 
 /*

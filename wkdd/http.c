@@ -116,6 +116,10 @@ struct http_listener {
 static _Atomic(struct ks *)		 http_ks;
 static struct MHD_Response		*http_r404, *http_r405, *http_r500;
 static struct MHD_Response		*http_r400;	/* Connection: close. */
+/* The same four for HTTPS, with Strict-Transport-Security (hsts). */
+static struct MHD_Response		*http_s404, *http_s405, *http_s500;
+static struct MHD_Response		*http_s400;
+static char				 http_hsts[48];	/* Value, or "". */
 static char				 http_waiting, http_answered;
 static int				 http_acme_fd = -1;
 static _Atomic unsigned			 http_keepalive = 5;	/* Seconds. */
@@ -222,27 +226,69 @@ http_static(const char *body, const char *type)
 static size_t
 http_static_len(const struct MHD_Response *r)
 {
-	if (r == http_r404)
+	if (r == http_r404 || r == http_s404)
 		return (sizeof(HTTP_404) - 1);
-	if (r == http_r405)
+	if (r == http_r405 || r == http_s405)
 		return (sizeof(HTTP_405) - 1);
-	if (r == http_r400)
+	if (r == http_r400 || r == http_s400)
 		return (sizeof(HTTP_400) - 1);
 	return (sizeof(HTTP_500) - 1);
+}
+
+void
+http_hsts_set(const struct conf *conf)
+{
+	if (conf->hsts == 0)
+		http_hsts[0] = '\0';
+	else
+		(void)snprintf(http_hsts, sizeof(http_hsts), "max-age=%u",
+		    conf->hsts);
+}
+
+unsigned
+http_hsts_age(void)
+{
+	return (http_hsts[0] == '\0' ? 0 : (unsigned)strtoul(http_hsts + 8,
+	    NULL, 10));
+}
+
+int
+http_hsts_add(struct MHD_Response *r)
+{
+	if (r == NULL || http_hsts[0] == '\0' || MHD_get_response_header(r,
+	    "Strict-Transport-Security") != NULL)
+		return (0);
+	return (MHD_add_response_header(r, "Strict-Transport-Security",
+	    http_hsts) == MHD_YES ? 0 : -1);
+}
+
+/* The shared 404, 405, 500 and 400, for plain HTTP (s 0) or HTTPS. */
+static int
+http_statics(int s, struct MHD_Response **r404, struct MHD_Response **r405,
+    struct MHD_Response **r500, struct MHD_Response **r400)
+{
+	if ((*r404 = http_static(HTTP_404, HTTP_TEXT)) == NULL ||
+	    (*r405 = http_static(HTTP_405, HTTP_TEXT)) == NULL ||
+	    (*r500 = http_static(HTTP_500, HTTP_TEXT)) == NULL ||
+	    (*r400 = http_static(HTTP_400, HTTP_TEXT)) == NULL ||
+	    MHD_add_response_header(*r400, MHD_HTTP_HEADER_CONNECTION,
+	    "close") != MHD_YES ||
+	    MHD_add_response_header(*r405, MHD_HTTP_HEADER_ALLOW,
+	    HTTP_METHODS) != MHD_YES)
+		return (-1);
+	if (s && (http_hsts_add(*r404) == -1 || http_hsts_add(*r405) == -1 ||
+	    http_hsts_add(*r500) == -1 || http_hsts_add(*r400) == -1))
+		return (-1);
+	return (0);
 }
 
 int
 http_init(struct ks *ks)
 {
 	http_ks = ks;
-	if ((http_r404 = http_static(HTTP_404, HTTP_TEXT)) == NULL ||
-	    (http_r405 = http_static(HTTP_405, HTTP_TEXT)) == NULL ||
-	    (http_r500 = http_static(HTTP_500, HTTP_TEXT)) == NULL ||
-	    (http_r400 = http_static(HTTP_400, HTTP_TEXT)) == NULL ||
-	    MHD_add_response_header(http_r400, MHD_HTTP_HEADER_CONNECTION,
-	    "close") != MHD_YES ||
-	    MHD_add_response_header(http_r405, MHD_HTTP_HEADER_ALLOW,
-	    HTTP_METHODS) != MHD_YES) {
+	if (http_statics(0, &http_r404, &http_r405, &http_r500,
+	    &http_r400) == -1 || http_statics(1, &http_s404, &http_s405,
+	    &http_s500, &http_s400) == -1) {
 		http_cleanup();
 		return (-1);
 	}
@@ -296,6 +342,15 @@ http_cleanup(void)
 	if (http_r400 != NULL)
 		MHD_destroy_response(http_r400);
 	http_r404 = http_r405 = http_r500 = http_r400 = NULL;
+	if (http_s404 != NULL)
+		MHD_destroy_response(http_s404);
+	if (http_s405 != NULL)
+		MHD_destroy_response(http_s405);
+	if (http_s500 != NULL)
+		MHD_destroy_response(http_s500);
+	if (http_s400 != NULL)
+		MHD_destroy_response(http_s400);
+	http_s404 = http_s405 = http_s500 = http_s400 = NULL;
 	www_cleanup();
 	http_ks = NULL;
 	if (http_acme_fd != -1)
@@ -654,7 +709,8 @@ static enum MHD_Result
 http_queue(struct MHD_Connection *c, const char *method,
     const struct route *r, struct http_reply *rep, const struct timespec *t0)
 {
-	enum MHD_Result	 ret;
+	const union MHD_ConnectionInfo	*ci;
+	enum MHD_Result			 ret;
 
 	if (rep->resp == NULL) {
 		rep->shared = 1;
@@ -670,6 +726,24 @@ http_queue(struct MHD_Connection *c, const char *method,
 	if (rep->resp == http_r404 || rep->resp == http_r405 ||
 	    rep->resp == http_r500 || rep->resp == http_r400)
 		rep->bytes = http_static_len(rep->resp);
+	/*
+	 * HTTPS: Strict-Transport-Security on every answer (the shared ones
+	 * have twins with it; the page has it), never on plain HTTP.
+	 */
+	if (http_hsts[0] != '\0' && (ci = MHD_get_connection_info(c,
+	    MHD_CONNECTION_INFO_GNUTLS_SESSION)) != NULL &&
+	    ci->tls_session != NULL) {
+		if (rep->resp == http_r404)
+			rep->resp = http_s404;
+		else if (rep->resp == http_r405)
+			rep->resp = http_s405;
+		else if (rep->resp == http_r500)
+			rep->resp = http_s500;
+		else if (rep->resp == http_r400)
+			rep->resp = http_s400;
+		else if (!rep->shared && http_hsts_add(rep->resp) == -1)
+			log_warnx("%s: out of memory", __func__);
+	}
 	if (strcmp(method, "HEAD") == 0)
 		rep->bytes = 0;
 	ret = MHD_queue_response(c, rep->status, rep->resp);

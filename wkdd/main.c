@@ -39,6 +39,7 @@ static struct ks	*store_retired[WKDD_RETIRED_MAX];
 static size_t		 store_nretired;
 
 static int	debug_mode;	/* -d: for the access log on reload. */
+static int	user_default;	/* user is WKDD_USER, not in the file. */
 /* The listen and listen-http addresses' listeners (http.c), as ls. */
 static struct http_listener	*listeners[HTTP_DAEMONS_MAX];
 
@@ -228,8 +229,13 @@ reload(const struct conf *run, const char *path)
 	    conf->timeout != run->timeout)
 		log_warnx("connection limits and timeout change on restart "
 		    "only");
+	if (user_default && conf->user[0] == '\0')
+		(void)snprintf(conf->user, sizeof(conf->user), "%s", run->user);
 	if (strcmp(conf->user, run->user) != 0)
 		log_warnx("user changes on restart only");
+	if (strcmp(conf->sandbox, run->sandbox) != 0 ||
+	    conf->hsts != http_hsts_age())
+		log_warnx("sandbox and hsts change on restart only");
 	if (strcmp(conf->acme_webroot, run->acme_webroot) != 0 ||
 	    strcmp(conf->pidfile, run->pidfile) != 0 ||
 	    strcmp(conf->tlsrpt_spool, run->tlsrpt_spool) != 0)
@@ -346,16 +352,34 @@ static void
 startup(const char *path, struct conf **confp, struct tls_cred **credp,
     struct http_page **pagep)
 {
-	char	err[CONF_ERR_MAX];
+	const char	*dflt = WKDD_USER;
+	char		 err[CONF_ERR_MAX], uerr[CONF_ERR_MAX];
+	int		 urc;
 
+#ifdef WKDD_TEST_HOOKS
+	/* wkdd-test: t_sandbox.sh's stand-in for the package's user. */
+	if (getenv("WKDD_TEST_USER") != NULL)
+		dflt = getenv("WKDD_TEST_USER");
+#endif
 	if (conf_parse(path, confp, err, sizeof(err)) == -1)
 		fatalx("%s", err);
-	if (check_user(*confp, err, sizeof(err)) == -1 ||
-	    check_pidfile(*confp, err, sizeof(err)) == -1)
+	/*
+	 * Which user we become (the key's owner is checked against it),
+	 * but the file's own errors are told first.
+	 */
+	user_default = (*confp)->user[0] == '\0';
+	urc = priv_user(*confp, dflt, uerr, sizeof(uerr));
+	user_default = user_default && (*confp)->user[0] != '\0';
+	if (check_pidfile(*confp, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if ((*credp = tls_load(*confp, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
+	http_hsts_set(*confp);
 	if (http_page_load(*confp, pagep, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	if (urc == -1)
+		fatalx("%s", uerr);
+	if (check_user(*confp, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 }
 
@@ -419,6 +443,10 @@ signals_block(sigset_t *sigs)
 	sigaddset(sigs, SIGHUP);
 	sigaddset(sigs, SIGTERM);
 	sigaddset(sigs, SIGINT);
+#ifdef WKDD_TEST_HOOKS
+	sigaddset(sigs, SIGUSR1);
+	sigaddset(sigs, SIGUSR2);
+#endif
 	if ((rc = pthread_sigmask(SIG_BLOCK, sigs, NULL)) != 0) {
 		errno = rc;
 		fatal("pthread_sigmask");
@@ -496,9 +524,10 @@ scrub(void *arg)
 }
 
 /*
- * Write the pidfile, open the store for good, become conf's user, and
- * hand the store, certificates and page to the handlers.  Returns the
- * store.  Exits on error.
+ * Write the pidfile, open the store for good, become conf's user, enter
+ * the sandbox (before any thread: Landlock binds the calling thread and
+ * those it starts), and hand the store, certificates and page to the
+ * handlers.  Returns the store.  Exits on error.
  */
 static struct ks *
 drop(const struct conf *conf, struct tls_cred *cred, struct http_page *page)
@@ -515,6 +544,8 @@ drop(const struct conf *conf, struct tls_cred *cred, struct http_page *page)
 		fatalx("%s", err);
 	if (conf->user[0] != '\0')
 		(void)check_dropped(conf);
+	if (sandbox_apply(conf, err, sizeof(err)) == -1)
+		fatalx("%s", err);
 	if (http_init(ks) == -1 || metrics_init(conf) == -1 ||
 	    limit_init(conf) == -1 || limit_reaper_start() == -1)
 		fatalx("out of memory");
@@ -565,6 +596,8 @@ serve(const struct conf *conf, const int *ls, size_t nls,
  * requests under way may still use it.  (wkdctl restore needs none of
  * this: it replaces the content in a transaction, which the next request
  * sees.)  On SIGHUP and every WKDD_STORE_CHECK seconds: two stat(2).
+ * Under the sandbox, a directory moved over the store's is not followed
+ * (Landlock's rule is on the directory wkdd started with).
  */
 static void
 store_check(const struct conf *conf)
@@ -577,7 +610,13 @@ store_check(const struct conf *conf)
 		return;
 	if ((rc = ks_open(&ks, conf->store, KS_RDONLY, conf->store_size)) !=
 	    KS_OK) {
-		if (!warned)
+		if (!warned && rc == EACCES &&
+		    strcmp(conf->sandbox, "yes") == 0)
+			log_warnx("store %s was replaced, but the sandbox "
+			    "allows the directory wkdd started with only: "
+			    "serving the old one until a restart (wkdctl "
+			    "restore replaces a store in place)", conf->store);
+		else if (!warned)
 			log_warnx("store %s was replaced, but: %s; serving "
 			    "the old one", conf->store, ks_strerror(rc));
 		warned = 1;
@@ -605,6 +644,12 @@ serve_loop(const sigset_t *sigs, const struct conf *conf, const char *path)
 				log_warn("sigtimedwait");
 			continue;
 		}
+#ifdef WKDD_TEST_HOOKS
+		if (sig == SIGUSR1 || sig == SIGUSR2) {
+			sandbox_test_hook(conf, sig == SIGUSR2);
+			continue;
+		}
+#endif
 		if (sig == SIGHUP) {
 			log_info("SIGHUP: reloading %s", path);
 			notify_reloading(path);

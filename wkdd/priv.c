@@ -1,7 +1,8 @@
 /*
  * priv.c: giving up root.  Called once everything that needs root is done
  * (sockets bound, certificate and key read, store opened) and before any
- * thread is started.
+ * thread is started.  Without a user directive, root becomes the
+ * package's system user WKDD_USER; staying root takes "user root".
  */
 #include <sys/prctl.h>
 #include <sys/types.h>
@@ -17,12 +18,33 @@
 #include "wkdd.h"
 
 int
+priv_user(struct conf *conf, const char *dflt, char *err, size_t errsz)
+{
+	if (conf->user[0] != '\0' || geteuid() != 0)
+		return (0);
+	if (getpwnam(dflt) == NULL)
+		return (conf_msg(err, errsz, "started as root without a user "
+		    "directive, and there is no user %s to become: add \"user "
+		    "NAME\" (an unprivileged user) to %s, or \"user root\" "
+		    "to stay root", dflt, conf->path));
+	(void)snprintf(conf->user, sizeof(conf->user), "%s", dflt);
+	return (0);
+}
+
+int
 priv_drop(const char *user, char *err, size_t errsz)
 {
 	struct passwd	*pw;
 
 	if (user[0] == '\0')
 		return (0);
+	if (geteuid() == 0 && (pw = getpwnam(user)) != NULL &&
+	    pw->pw_uid == 0) {
+		log_warnx("user %s: staying root (uid 0), as asked: a "
+		    "compromised wkdd has root's powers but for the sandbox",
+		    user);
+		return (0);
+	}
 	if (geteuid() != 0) {
 		/* Started as that user (systemd's User=): nothing to drop. */
 		if ((pw = getpwnam(user)) != NULL && pw->pw_uid == geteuid())
@@ -59,10 +81,8 @@ priv_become(const char *user, char *err, size_t errsz)
 		    errno ? strerror(errno) : "no such user");
 		return (-1);
 	}
-	if (pw->pw_uid == 0) {
-		(void)snprintf(err, errsz, "user %s: is root", user);
-		return (-1);
-	}
+	if (pw->pw_uid == 0)
+		return (0);	/* "user root": stays. */
 	if (initgroups(pw->pw_name, pw->pw_gid) == -1 ||
 	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
 	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1) {

@@ -149,11 +149,24 @@ void		 tls_session_start(gnutls_session_t);
 /* HTTPS, plain, metrics. */
 #define HTTP_DAEMONS_MAX	(2 * CONF_LISTEN_MAX + CONF_METRICS_MAX)
 struct MHD_Daemon;
+struct MHD_Response;
 struct http_listener;
 struct http_page;
 
 /* Shared responses and the store handle; before http_start(). */
 int		 http_init(struct ks *);
+/*
+ * conf's hsts for every HTTPS answer (Strict-Transport-Security), set
+ * once before http_page_load() and http_init(); a restart changes it.
+ * http_hsts_age(): the max-age set, 0 for off.
+ */
+void		 http_hsts_set(const struct conf *);
+unsigned	 http_hsts_age(void);
+/*
+ * Strict-Transport-Security on r (a response only HTTPS sends), unless off
+ * or there already; 0, or -1 if out of memory.
+ */
+int		 http_hsts_add(struct MHD_Response *r);
 void		 http_cleanup(void);
 /*
  * The store requests use; http_store_swap() makes ks it from the next
@@ -267,12 +280,38 @@ int		 www_status_html(const char *doc, size_t len,
 
 /*
  * priv.c: as root with user set, become that user (groups, gid, uid, all
- * checked) and set no_new_privs.  No-op without user or when not root.
+ * checked) and set no_new_privs.  No-op without user or when not root;
+ * a user of uid 0 ("user root") stays root, with a warning logged.
  * Returns -1 with err set on failure.
  */
+#define WKDD_USER	"_wkdd"	/* The package's (dist/sysusers.conf). */
 int		 priv_drop(const char *user, char *err, size_t errsz);
+/*
+ * Started as root without a user directive: conf's user becomes dflt
+ * (WKDD_USER) if it exists; if not, -1 with err set (wkdd refuses to
+ * start).  Not root, or user set: nothing.
+ */
+int		 priv_user(struct conf *, const char *dflt, char *err,
+		    size_t errsz);
 /* The same without a word logged (wkdd -n's checks). */
 int		 priv_become(const char *user, char *err, size_t errsz);
+
+/*
+ * sandbox.c: once listening, the store open, privileges dropped and before
+ * any thread starts: no_new_privs, then (unless conf says "sandbox no")
+ * Landlock over conf's paths and the seccomp allow-list, for good.  -1
+ * with err set on failure; a kernel without Landlock is logged, not one.
+ */
+#define SANDBOX_LANDLOCK_ABI	6	/* All sandbox.c uses: older warns. */
+int		 sandbox_apply(const struct conf *, char *err, size_t errsz);
+#ifdef WKDD_TEST_HOOKS
+/*
+ * wkdd-test only (SIGUSR1, SIGUSR2 with last set): what the sandbox
+ * forbids, tried, each logged as "test-hook: WHAT: ok" or its error; last:
+ * a forbidden system call (the process is killed).
+ */
+void		 sandbox_test_hook(const struct conf *, int last);
+#endif
 
 /*
  * check.c: start-up's checks beyond the file (wkdd -n too).  Each returns
@@ -280,7 +319,7 @@ int		 priv_become(const char *user, char *err, size_t errsz);
  */
 /* path made absolute against the working directory, into out. */
 int		 check_abspath(const char *path, char *out, size_t outsz);
-/* user, if set, exists and isn't root. */
+/* user, if set, exists. */
 int		 check_user(const struct conf *, char *err, size_t errsz);
 /* The pidfile's directory exists and we may write it. */
 int		 check_pidfile(const struct conf *, char *err, size_t errsz);

@@ -520,7 +520,7 @@ www_headers(struct MHD_Response *r, const char *type, const char *cache,
 	    cache) != MHD_YES ||
 	    (etag != NULL && etag[0] != '\0' &&
 	    MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag) !=
-	    MHD_YES))
+	    MHD_YES) || http_hsts_add(r) == -1)	/* HTTPS only. */
 		return (-1);
 	return (0);
 }

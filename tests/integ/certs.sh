@@ -7,7 +7,7 @@ make_ca() {
 	cn = "wkdd test CA"
 	ca
 	cert_signing_key
-	expiration_days = 2
+	expiration_days = ${CERT_DAYS:-2}
 	EOF
 	certtool --generate-privkey --key-type=ecdsa --outfile "$T/ca.key" \
 	    >/dev/null 2>&1 &&
@@ -16,7 +16,9 @@ make_ca() {
 }
 
 # make_cert CERT KEY NAME...: a server certificate for the DNS names
-# (wildcards allowed), signed by the test CA; KEY is mode 600.
+# (wildcards allowed), signed by the test CA; KEY is mode 600.  Its key is
+# ECDSA, or CERT_KEY_TYPE's (certtool --key-type: rsa); it expires in 2
+# days, or CERT_DAYS.
 make_cert() {
 	_cert=$1 _key=$2
 	shift 2
@@ -27,9 +29,10 @@ make_cert() {
 		done
 		echo "tls_www_server"
 		echo "signing_key"
-		echo "expiration_days = 2"
+		echo "expiration_days = ${CERT_DAYS:-2}"
 	} > "$T/srv.tmpl"
-	(umask 077 && certtool --generate-privkey --key-type=ecdsa \
+	(umask 077 && certtool --generate-privkey \
+	    --key-type="${CERT_KEY_TYPE:-ecdsa}" \
 	    --outfile "$_key" >/dev/null 2>&1) &&
 	certtool --generate-certificate --load-privkey "$_key" \
 	    --load-ca-certificate "$T/ca.pem" --load-ca-privkey "$T/ca.key" \

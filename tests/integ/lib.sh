@@ -170,16 +170,23 @@ gen_key() {
 # --- the daemon -----------------------------------------------------------
 
 # write_conf [LINE...]: $CONF for one listener on 127.0.0.1:0, the test
-# store and certificate, plus the given lines.
+# store and certificate, plus the given lines.  As root, "user root"
+# unless a line sets the user: the test's files are root's, and without
+# a user wkdd would become _wkdd (or refuse to start).
 write_conf() {
 	{
 		echo "listen 127.0.0.1:0"
 		echo "store $STORE"
 		echo "tls-cert $T/cert.pem"
 		echo "tls-key $T/key.pem"
+		_u=
 		for _l; do
 			echo "$_l"
+			case $_l in user[[:space:]]*) _u=1 ;; esac
 		done
+		if [ -z "$_u" ] && [ "$(id -u)" = 0 ]; then
+			echo "user root"
+		fi
 	} > "$CONF"
 }
 

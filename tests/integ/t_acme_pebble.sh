@@ -90,6 +90,7 @@ acme-webroot	$T/www
 acme-client	certbot
 acme-server	$PEBBLE_URL
 pidfile		$T/wkdd.pid
+user		root
 EOF
 ctl() { "$WKDCTL" -f "$CONF" "$@"; }
 # sctl ARGS...: wkdctl in the server namespace (where certbot reaches
@@ -296,7 +297,7 @@ fi
 # With user set (wkdd reads tls-dir as that user on SIGHUP), the files
 # are handed to that user; without a pidfile, the operator is told to
 # reload.
-grep -v '^pidfile' "$CONF" > "$T/user.conf"
+grep -v '^pidfile\|^user' "$CONF" > "$T/user.conf"
 echo "user nobody" >> "$T/user.conf"
 netns_srv env REQUESTS_CA_BUNDLE="$PEBBLE_API_CA" "$WKDCTL" -f "$T/user.conf" \
     domain add own.test > "$T/ctl.out" 2> "$T/ctl.err"

@@ -72,6 +72,7 @@ acme-client	uacme
 acme-server	$PEBBLE_URL
 acme-email	hostmaster@service.test
 pidfile		$T/wkdd.pid
+user		root
 CONF
 # sctl ARGS...: wkdctl in the server namespace, uacme (libcurl) trusting
 # pebble's API through the mounted store; output in $T/ctl.out and

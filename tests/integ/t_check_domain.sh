@@ -130,12 +130,12 @@ fi
 # is about to (soon.service.test, 192.0.2.4).
 netns_addr 192.0.2.3 || { fail "setup: netns_addr 192.0.2.3"; finish; }
 netns_addr 192.0.2.4 || { fail "setup: netns_addr 192.0.2.4"; finish; }
-printf 'listen %s:443\nlisten [%s]:443\nstore %s\ntls-cert %s\ntls-key %s\n' \
+printf 'listen %s:443\nlisten [%s]:443\nstore %s\ntls-cert %s\ntls-key %s\nuser root\n' \
     "$NETNS_SRV4" "$NETNS_SRV6" "$S" "$T/cert.pem" "$T/key.pem" \
     > "$T/new.conf"
-printf 'listen %s:443\nstore %s\ntls-cert %s\ntls-key %s\n' \
+printf 'listen %s:443\nstore %s\ntls-cert %s\ntls-key %s\nuser root\n' \
     192.0.2.3 "$S" "$T/old.pem" "$T/old.key" > "$T/old.conf"
-printf 'listen %s:443\nstore %s\ntls-cert %s\ntls-key %s\n' \
+printf 'listen %s:443\nstore %s\ntls-cert %s\ntls-key %s\nuser root\n' \
     192.0.2.4 "$S" "$T/soon.pem" "$T/soon.key" > "$T/soon.conf"
 if netns_bg_ready wkdd "$WKDD" -d -f "$T/new.conf" -R 3 &&
     netns_bg_ready wkdd-old "$WKDD" -d -f "$T/old.conf" -R 3 &&

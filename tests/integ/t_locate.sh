@@ -155,9 +155,9 @@ mkdir -p "$OUR" && octl init >/dev/null &&
     octl import "$T/dave.pgp" >/dev/null || ok=0
 ok $((1 - ok)) "our store: dave@our.test"
 
-printf 'listen %s:443\nstore %s\ntls-cert %s\ntls-key %s\n' \
+printf 'listen %s:443\nstore %s\ntls-cert %s\ntls-key %s\nuser root\n' \
     192.0.2.1 "$EXT" "$T/cert.pem" "$T/key.pem" > "$T/ext.conf"
-printf 'listen %s:443\nstore %s\ntls-cert %s\ntls-key %s\n' \
+printf 'listen %s:443\nstore %s\ntls-cert %s\ntls-key %s\nuser root\n' \
     192.0.2.8 "$OUR" "$T/cert.pem" "$T/key.pem" > "$T/our.conf"
 if netns_bg_ready wkdd-ext "$WKDD" -d -f "$T/ext.conf" -R 3 &&
     netns_bg_ready wkdd-our "$WKDD" -d -f "$T/our.conf" -R 3; then

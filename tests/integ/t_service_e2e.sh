@@ -104,6 +104,7 @@ acme-server	$PEBBLE_URL
 acme-ca		letsencrypt.org
 pidfile		$T/wkdd.pid
 service-name	$SVC
+user		root
 EOF
 # wk ARGS...: wkdctl as the operator runs it on the server (certbot
 # reaches pebble there, trusting its API's certificate); output in

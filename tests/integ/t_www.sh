@@ -72,7 +72,7 @@ setup "import jürgen's key" ctl import "$T/jürgen@good.test.pgp"
 if netns_require; then
 	netns_up || { fail "network namespaces"; finish; }
 	trap 'netns_down; lib_cleanup' EXIT
-	printf 'listen %s:443\nstore %s\ntls-cert %s\ntls-key %s\n' \
+	printf 'listen %s:443\nstore %s\ntls-cert %s\ntls-key %s\nuser root\n' \
 	    "$NETNS_SRV4" "$STORE" "$T/cert.pem" "$T/key.pem" > "$T/ns.conf"
 	setup "wkdd on $NETNS_SRV4:443 in its namespace" \
 	    netns_bg_ready wkdd-ns "$WKDD" -d -f "$T/ns.conf" -R 3

@@ -233,6 +233,7 @@ io_server() {
 	store $T/store
 	tls-cert $T/srv.crt
 	tls-key $T/srv.key
+	$([ "$(id -u)" != 0 ] || echo "user root")
 	EOF
 	[ -x "$O/wkdd" ] || { echo "no $O/wkdd: run make"; return 1; }
 	"$O/wkdd" -d -f "$T/wkdd.conf" -R 3 3>"$T/ready" \
