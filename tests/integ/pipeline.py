@@ -8,7 +8,7 @@
 # short or EAGAIN), then reads and parses every response by its framing
 # (Content-Length; no body for HEAD and 304).  Prints "STATUS BODYLEN" per response, then
 # "responses K" and "bodies B" (the distinct bodies of the 200s).
-import hashlib, socket, ssl, sys, threading, time
+import hashlib, select, socket, ssl, sys, time
 
 port, ca, name, ver, n, path, etag, miss, mode = sys.argv[1:10]
 port, n = int(port), int(n)
@@ -35,24 +35,50 @@ for i in range(n):
         r = "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (miss, name)
     kinds.append(k)
     reqs.append(r.encode())
-def send():
-    if mode == "burst":
-        s.sendall(b"".join(reqs))
-        return
-    for r in reqs:
-        s.sendall(r)
-        time.sleep(0.002)
-t = threading.Thread(target=send)
-t.start()
-time.sleep(1)
+# One thread (an SSL object is not for two at once), non-blocking: send
+# as MODE says (a chunk at a time, retried whole as OpenSSL wants), never
+# read in the first second, then read as it comes.
+s.setblocking(False)
+if mode == "burst":
+    allreq = b"".join(reqs)
+    chunks = [allreq[i:i + 1024] for i in range(0, len(allreq), 1024)]
+else:
+    chunks = reqs
+t0 = time.monotonic()
+nxt = 0
+cur = b""
 buf = b""
+def pump(want):
+    """Send and read until buf holds want bytes (EOFError, timeout)."""
+    global nxt, cur, buf
+    last = time.monotonic()
+    while len(buf) < want:
+        now = time.monotonic()
+        if not cur and nxt < len(chunks) and (mode == "burst" or
+                now >= t0 + nxt * 0.002):
+            cur = chunks[nxt]
+            nxt += 1
+        if cur:
+            try:
+                cur = cur[s.send(cur):]
+                last = now
+            except (ssl.SSLWantWriteError, ssl.SSLWantReadError):
+                pass
+        if now >= t0 + 1:
+            try:
+                b = s.recv(65536)
+                if not b:
+                    raise EOFError
+                buf += b
+                last = now
+                continue
+            except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+                pass
+        if now - last > 20:
+            raise socket.timeout
+        select.select([s], [s] if cur else [], [], 0.002)
 def need(m):
-    global buf
-    while len(buf) < m:
-        b = s.recv(65536)
-        if not b:
-            raise EOFError
-        buf += b
+    pump(m)
 bodies = set()
 got = 0
 try:
@@ -76,7 +102,6 @@ try:
         got += 1
 except (EOFError, socket.timeout, ssl.SSLError) as e:
     print("error", type(e).__name__)
-t.join(5)
 print("responses", got)
 print("bodies", len(bodies))
 print("extra", len(buf))
