@@ -20,8 +20,9 @@ SAN	 = $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-sanitize-recover=all \
 	   -fno-omit-frame-pointer)
 O	?= build$(if $(SANITIZE),-san)
 
-WKDD_PKGS  = libmicrohttpd gnutls lmdb libidn2 libsystemd jansson
-ADMIN_PKGS = librnp gnutls lmdb libidn2 libmicrohttpd jansson libcurl libunbound
+WKDD_PKGS  = libmicrohttpd gnutls lmdb libidn2 libsystemd jansson zlib
+ADMIN_PKGS = librnp gnutls lmdb libidn2 libmicrohttpd jansson libcurl \
+	     libunbound zlib
 KS_PKGS	   = gnutls lmdb libidn2
 
 CPPFLAGS += -D_GNU_SOURCE -Ikeystore -Iwkdd -DWKDD_VERSION='"$(VERSION)"'
@@ -36,9 +37,11 @@ KS_OBJS	   = $(patsubst %.c,$(O)/obj/%.o,$(wildcard keystore/*.c))
 # Everything but main() goes into a library, so that unit tests and fuzz
 # targets link exactly the code under test.  wkdctl reads the daemon's
 # wkdd.conf with the daemon's parser (as bgpctl builds bgpd's files):
-# conf.c alone, as libconf.a, which needs only libkeystore.a.
-CONF_OBJS  = $(O)/obj/wkdd/conf.o
-WKDD_OBJS  = $(patsubst %.c,$(O)/obj/%.o,$(filter-out wkdd/main.c wkdd/conf.c,$(wildcard wkdd/*.c)))
+# conf.c alone, as libconf.a, which needs only libkeystore.a; and the
+# TLSRPT report parser and spool (report.c: jansson, zlib), which both
+# validate with one parser.
+CONF_OBJS  = $(O)/obj/wkdd/conf.o $(O)/obj/wkdd/report.o
+WKDD_OBJS  = $(patsubst %.c,$(O)/obj/%.o,$(filter-out wkdd/main.c wkdd/conf.c wkdd/report.c,$(wildcard wkdd/*.c)))
 ADMIN_OBJS = $(patsubst %.c,$(O)/obj/%.o,$(filter-out admin/wkdctl.c,$(wildcard admin/*.c)))
 LIBS_ALL   = $(if $(ADMIN_OBJS),$(O)/libadmin.a) $(if $(WKDD_OBJS),$(O)/libwkdd.a) \
 	     $(O)/libconf.a $(O)/libkeystore.a
@@ -99,7 +102,8 @@ $(O)/obj/wkdd/%.o: wkdd/%.c $(wildcard wkdd/*.h) keystore/keystore.h
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(WKDD_PKGS)) -c -o $@ $<
 
-$(O)/obj/admin/%.o: admin/%.c $(wildcard admin/*.h) wkdd/conf.h keystore/keystore.h
+$(O)/obj/admin/%.o: admin/%.c $(wildcard admin/*.h) wkdd/conf.h wkdd/report.h \
+    keystore/keystore.h
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Iadmin $(CFLAGS) $(call pc_cflags,$(ADMIN_PKGS)) -c -o $@ $<
 

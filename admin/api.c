@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -73,7 +74,8 @@ struct api {
 	struct api_rate	 rates[API_RATE_SLOTS];
 	const char	*resolver;	/* POST .../check: --resolver. */
 	const char	*anchor;	/* --trust-anchor. */
-	const char	*cafile;	/* --cafile. */
+	const char	*cafile;	/* --cafile: check's, locate's. */
+	const char	*vks;		/* locate: the key server, or NULL. */
 };
 
 /* One request: its body as read, then the answer. */
@@ -1660,6 +1662,110 @@ api_log(struct api_req *r)
 }
 
 /* The routes: method, path segments after "v1" ("*": any one). */
+/*
+ * GET /v1/locate?addr=ADDR: "wkdctl locate --json" for another domain's
+ * address (any token: nothing of ours is read or changed), by WKD then
+ * serve's --vks; 200 with found true or false, the tries and their
+ * errors.  Requests wait meanwhile (one at a time): each try is bounded
+ * by https_fetch()'s timeouts.
+ */
+static void
+api_locate(struct api_req *r)
+{
+	const char	*q;
+	char		 addr[KS_ADDR_MAX], dom[KS_DOMAIN_MAX];
+
+	q = MHD_lookup_connection_value(r->c, MHD_GET_ARGUMENT_KIND, "addr");
+	if (q == NULL || ks_addr_norm(q, addr, sizeof(addr), dom,
+	    sizeof(dom)) != KS_OK) {
+		api_error(r, MHD_HTTP_BAD_REQUEST, "bad_address",
+		    "addr: not a mail address");
+		return;
+	}
+	if ((r->out = locate_lookup(addr, r->api->vks, r->api->cafile)) ==
+	    NULL) {
+		api_refused(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "locate_failed",
+		    "the address could not be looked up");
+		return;
+	}
+	r->status = MHD_HTTP_OK;
+}
+
+/*
+ * GET /v1/tlsrpt[?domain=D][&days=N | &since=TIME]: "wkdctl tlsrpt
+ * summary --json", the stored TLS reports per domain; a scoped token
+ * sees its domains' only (another domain is 404).
+ */
+static void
+api_tlsrpt(struct api_req *r)
+{
+	struct ks_txn		*txn;
+	struct ks_domain	 d;
+	const char		*qd, *qn, *qs;
+	char			 dom[KS_DOMAIN_MAX], *end, when[32];
+	int64_t			 since = 0;
+	long			 days;
+	json_t			*a;
+	size_t			 i;
+	int			 rc = 0;
+
+	qd = MHD_lookup_connection_value(r->c, MHD_GET_ARGUMENT_KIND,
+	    "domain");
+	qn = MHD_lookup_connection_value(r->c, MHD_GET_ARGUMENT_KIND, "days");
+	qs = MHD_lookup_connection_value(r->c, MHD_GET_ARGUMENT_KIND,
+	    "since");
+	if (qn != NULL && qs != NULL) {
+		api_error(r, MHD_HTTP_BAD_REQUEST, "bad_request",
+		    "days or since, not both");
+		return;
+	}
+	if (qn != NULL) {
+		errno = 0;
+		days = strtol(qn, &end, 10);
+		if (errno != 0 || end == qn || *end != '\0' || days < 1 ||
+		    days > 36500) {
+			api_error(r, MHD_HTTP_BAD_REQUEST, "bad_request",
+			    "days: from 1 to 36500");
+			return;
+		}
+		since = (int64_t)time(NULL) - (int64_t)days * 86400;
+	}
+	if (qs != NULL && audit_time(qs, &since) == -1) {
+		api_error(r, MHD_HTTP_BAD_REQUEST, "bad_request",
+		    "since: YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS]Z or @SECONDS");
+		return;
+	}
+	if (api_begin(r, KS_RDONLY, &txn) == -1)
+		return;
+	if ((a = json_array()) == NULL)
+		goto fail;
+	if (qd != NULL) {
+		if (api_dom(r, txn, qd, dom, &d) == -1)
+			goto out;
+		rc = tlsrpt_summary_add(txn, dom, since, a);
+	} else if (r->tk->ndomains == 0)
+		rc = tlsrpt_summary_add(txn, NULL, since, a);
+	else
+		for (i = 0; i < r->tk->ndomains && rc == 0; i++)
+			rc = tlsrpt_summary_add(txn, r->tk->domains[i], since,
+			    a);
+	if (rc == -1)
+		goto fail;
+	r->status = MHD_HTTP_OK;
+	r->out = json_pack("{s:O}", "domains", a);
+	if (r->out != NULL && since != 0) {
+		io_date(since, when, sizeof(when));
+		json_object_set_new(r->out, "since", json_string(when));
+	}
+	goto out;
+fail:
+	api_refused(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "store_error",
+	    "the store failed");
+out:
+	json_decref(a);
+	ks_txn_abort(txn);
+}
+
 static const struct api_route {
 	const char	*method;
 	size_t		 nseg;
@@ -1692,6 +1798,8 @@ static const struct api_route {
 	    api_address_publish },
 	{ "POST", 4, { "v1", "addresses", "*", "republish" }, api_republish },
 	{ "GET", 4, { "v1", "addresses", "*", "export" }, api_address_export },
+	{ "GET", 2, { "v1", "locate" }, api_locate },
+	{ "GET", 2, { "v1", "tlsrpt" }, api_tlsrpt },
 };
 
 static void
@@ -2157,6 +2265,8 @@ cmd_serve(struct ctl *ctl, int argc, char **argv)
 		{ "resolver", required_argument, NULL, 'R' },
 		{ "trust-anchor", required_argument, NULL, 'A' },
 		{ "cafile", required_argument, NULL, 'C' },
+		{ "vks", required_argument, NULL, 'v' },
+		{ "no-vks", no_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 }
 	};
 
@@ -2164,6 +2274,7 @@ cmd_serve(struct ctl *ctl, int argc, char **argv)
 	api.ctl = ctl;
 	api.maxbody = API_BODY_MAX;
 	api.rate = API_RATE;
+	api.vks = LOCATE_VKS;
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
@@ -2207,6 +2318,16 @@ cmd_serve(struct ctl *ctl, int argc, char **argv)
 			break;
 		case 'k':
 			keyfile = optarg;
+			break;
+		case 'v':
+			if (strncasecmp(optarg, "https://", 8) != 0) {
+				warnx("--vks %s: not an https URL", optarg);
+				return (EXIT_USAGE);
+			}
+			api.vks = optarg;
+			break;
+		case 'n':
+			api.vks = NULL;
 			break;
 		default:
 			return (cli_usage(SERVE_USAGE));

@@ -22,6 +22,8 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "keystore.h"
 #include "wkdctl.h"
 
@@ -256,36 +258,100 @@ locate_armor(const struct locate *L, char **armorp, size_t *lenp)
 	return (0);
 }
 
-static void
+/* The answer as --json prints it (key: armored, or NULL); NULL: no memory. */
+static json_t *
 locate_json(const struct locate *L, const char *armor)
 {
+	json_t	*o, *tried, *t;
 	size_t	 i;
 
-	printf("{\"address\":");
-	io_json_str(stdout, L->addr);
-	printf(",\"found\":%s", L->from != NULL ? "true" : "false");
+	if ((o = json_object()) == NULL || (tried = json_array()) == NULL) {
+		json_decref(o);
+		return (NULL);
+	}
+	json_object_set_new(o, "address", json_string(L->addr));
+	json_object_set_new(o, "found", json_boolean(L->from != NULL));
 	if (L->from != NULL) {
-		printf(",\"method\":\"%s\",\"url\":", L->from->method);
-		io_json_str(stdout, L->from->url);
-		printf(",\"fingerprint\":\"%s\",\"revoked\":%s,"
-		    "\"expired\":%s,\"bytes\":%zu,\"key\":", L->fpr,
-		    L->revoked ? "true" : "false",
-		    L->expired ? "true" : "false", L->len);
-		io_json_str(stdout, armor != NULL ? armor : "");
+		json_object_set_new(o, "method", json_string(L->from->method));
+		json_object_set_new(o, "url", json_string(L->from->url));
+		json_object_set_new(o, "fingerprint", json_string(L->fpr));
+		json_object_set_new(o, "revoked", json_boolean(L->revoked));
+		json_object_set_new(o, "expired", json_boolean(L->expired));
+		json_object_set_new(o, "bytes",
+		    json_integer((json_int_t)L->len));
+		json_object_set_new(o, "key", json_string(armor != NULL ?
+		    armor : ""));
 	}
-	printf(",\"tried\":[");
 	for (i = 0; i < L->ntries; i++) {
-		printf("%s{\"method\":\"%s\",\"url\":", i > 0 ? "," : "",
-		    L->tries[i].method);
-		io_json_str(stdout, L->tries[i].url);
-		printf(",\"error\":");
-		if (L->tries[i].err[0] != '\0')
-			io_json_str(stdout, L->tries[i].err);
-		else
-			printf("null");
-		printf("}");
+		t = json_pack("{s:s,s:s,s:o}", "method", L->tries[i].method,
+		    "url", L->tries[i].url, "error",
+		    L->tries[i].err[0] != '\0' ?
+		    json_string(L->tries[i].err) : json_null());
+		if (t == NULL || json_array_append_new(tried, t) == -1) {
+			json_decref(tried);
+			json_decref(o);
+			return (NULL);
+		}
 	}
-	printf("]}\n");
+	if (json_object_set_new(o, "tried", tried) == -1) {
+		json_decref(o);
+		return (NULL);
+	}
+	return (o);
+}
+
+/* L for address addr (normalised): its parts and hash; -1 if none. */
+static int
+locate_init(struct locate *L, const char *addr, const char *cafile)
+{
+	char	 dom[KS_DOMAIN_MAX];
+
+	memset(L, 0, sizeof(*L));
+	L->cafile = cafile;
+	(void)snprintf(L->addr, sizeof(L->addr), "%s", addr);
+	if (wkd_split(L->addr, L->local, sizeof(L->local), dom,
+	    sizeof(dom)) == -1 || ks_wkd_hash(L->local, strlen(L->local),
+	    L->hash) != KS_OK)
+		return (-1);
+	(void)snprintf(L->domain, sizeof(L->domain), "%s", dom);
+	return (0);
+}
+
+json_t *
+locate_lookup(const char *addr, const char *vks, const char *cafile)
+{
+	struct locate	 L;
+	json_t		*o;
+	char		*armor = NULL;
+	size_t		 alen;
+
+	if (locate_init(&L, addr, cafile) == -1)
+		return (NULL);
+	if (locate_run(&L, vks) == 0 && locate_armor(&L, &armor,
+	    &alen) == -1) {
+		free(L.blob);
+		return (NULL);
+	}
+	o = locate_json(&L, armor);
+	free(armor);
+	free(L.blob);
+	return (o);
+}
+
+/* --json's output: 0, or -1. */
+static int
+locate_print_json(const struct locate *L, const char *armor)
+{
+	json_t	*o;
+	int	 rc;
+
+	if ((o = locate_json(L, armor)) == NULL) {
+		warnx("out of memory");
+		return (-1);
+	}
+	rc = json_dumpf(o, stdout, JSON_COMPACT);
+	json_decref(o);
+	return (rc == 0 && putchar('\n') != EOF ? 0 : -1);
 }
 
 int
@@ -299,8 +365,8 @@ cmd_locate(struct ctl *ctl, int argc, char **argv)
 		{ NULL,		0,			NULL, 0 }
 	};
 	struct locate	 L;
-	const char	*vks = LOCATE_VKS, *outfile = NULL;
-	char		*armor = NULL, dom[KS_DOMAIN_MAX];
+	const char	*vks = LOCATE_VKS, *outfile = NULL, *cafile = NULL;
+	char		*armor = NULL, addr[KS_ADDR_MAX], dom[KS_DOMAIN_MAX];
 	size_t		 alen = 0, i;
 	int		 ch, json = 0, fd, ret = 1;
 
@@ -318,7 +384,7 @@ cmd_locate(struct ctl *ctl, int argc, char **argv)
 			vks = NULL;
 			break;
 		case 'c':
-			L.cafile = optarg;
+			cafile = optarg;
 			break;
 		case 'o':
 			outfile = optarg;
@@ -333,12 +399,9 @@ cmd_locate(struct ctl *ctl, int argc, char **argv)
 		warnx("--vks %s: not an https URL", vks);
 		return (EXIT_USAGE);
 	}
-	if (cli_addr(argv[optind], L.addr, dom) == -1)
+	if (cli_addr(argv[optind], addr, dom) == -1)
 		return (1);
-	(void)snprintf(L.domain, sizeof(L.domain), "%s", dom);
-	if (wkd_split(L.addr, L.local, sizeof(L.local), dom,
-	    sizeof(dom)) == -1 || ks_wkd_hash(L.local, strlen(L.local),
-	    L.hash) != KS_OK) {
+	if (locate_init(&L, addr, cafile) == -1) {
 		warnx("%s: cannot hash", argv[optind]);
 		return (1);
 	}
@@ -353,7 +416,7 @@ cmd_locate(struct ctl *ctl, int argc, char **argv)
 			    L.tries[i].method, L.tries[i].url, L.tries[i].err);
 	if (L.from == NULL) {
 		if (json)
-			locate_json(&L, NULL);
+			(void)locate_print_json(&L, NULL);
 		else
 			warnx("locate %s: no acceptable key found", L.addr);
 		goto out;
@@ -369,9 +432,10 @@ cmd_locate(struct ctl *ctl, int argc, char **argv)
 			goto out;
 		}
 	}
-	if (json)
-		locate_json(&L, armor);
-	else {
+	if (json) {
+		if (locate_print_json(&L, armor) == -1)
+			goto out;
+	} else {
 		fprintf(stderr, "wkdctl: locate %s: key %s%s%s from %s %s\n",
 		    L.addr, L.fpr, L.revoked ? " (revoked)" : "",
 		    L.expired ? " (expired)" : "", L.from->method,

@@ -186,7 +186,9 @@ static const struct ctl_cmd cmds[] = {
 	    "over --max-body bytes (default 4 MiB) get 413; more than --rate\n"
 	    "requests a second (default 100) from one token, 429.  With\n"
 	    "--listen, also over TLS (--tls-cert, --tls-key: PEM files) on\n"
-	    "that address (port 0: one the kernel picks, printed).  See\n"
+	    "that address (port 0: one the kernel picks, printed).\n"
+	    "GET /v1/locate asks --vks url (default " LOCATE_VKS ";\n"
+	    "--no-vks: WKD only) after WKD, trusting --cafile's CAs.  See\n"
 	    "admin/api.yaml and wkdctl(8).\n" },
 	{ "mta-sts", cmd_mtasts, MTASTS_USAGE,
 	    "set, show or remove a domain's MTA-STS policy",
@@ -195,6 +197,19 @@ static const struct ctl_cmd cmds[] = {
 	    "(repeat, or list patterns after the domain); --max-age: from 0\n"
 	    "to 31557600 seconds.  The _mta-sts TXT record's id (wkdctl dns)\n"
 	    "changes with the policy.\n" },
+	{ "tlsrpt", cmd_tlsrpt, TLSRPT_USAGE,
+	    "receive, ingest and summarise TLS reports (RFC 8460)",
+	    "Reports wait in the spool (tlsrpt-spool, or --spool dir): wkdd\n"
+	    "writes those POSTed to https://mta-sts.DOMAIN/tlsrpt; receive\n"
+	    "takes a report mail on stdin (an MTA's pipe: the mailto: rua).\n"
+	    "Each is validated first: a report for a domain not hosted is\n"
+	    "refused.  ingest stores the spool's reports (a report-id once\n"
+	    "per domain), removes the files, moves malformed ones to\n"
+	    "rejected/ (exit 3).  summary: per domain, sessions, failures by\n"
+	    "result type, sending organisations, MX hosts, policy types;\n"
+	    "--days n or --since time: reports ending since then.\n"
+	    "prune drops the stored reports that ended before --before time\n"
+	    "(or more than --days n ago).\n" },
 };
 
 static void

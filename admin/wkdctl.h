@@ -36,6 +36,7 @@
  *		pgpread.c and pgprev.c include rnp.h (and pgp.h, their
  *		shared internals).
  * mtasts.c	mta-sts: the MTA-STS policy served under mta-sts.DOMAIN.
+ * tlsrpt.c	tlsrpt: TLS reports (RFC 8460) received, stored, summarised.
  * acme.c	domain cert: certificates for openpgpkey.DOMAIN from a CA.
  * dns.c	a DNS client (the resolver only) and its reply parsers.
  * x509.c	the certificate wkdd serves for a name; TLSA hashes.
@@ -129,6 +130,11 @@ struct pgp_certs;
 #define RESTORE_USAGE	"restore file"
 #define IMPTREE_USAGE	"import-tree [--create-accounts] [--dry-run] " \
 			"[--domain domain] dir"
+#define TLSRPT_USAGE	"tlsrpt receive [--spool dir]\n" \
+			"tlsrpt ingest [--spool dir] [--json]\n" \
+			"tlsrpt summary [--days n | --since time] [--json] " \
+			"[domain]\n" \
+			"tlsrpt prune --before time | --days n"
 #define MTASTS_USAGE	"mta-sts set domain --mode enforce|testing|none " \
 			"[--mx pattern ...] --max-age seconds\n" \
 			"mta-sts show domain\n" \
@@ -142,7 +148,7 @@ struct pgp_certs;
 #define REFRESH_USAGE	"refresh [--json] [--vks url] [--ca file] " \
 			"fingerprint ... | -"
 #define SERVE_USAGE	"serve [--socket path] [--max-body bytes] " \
-			"[--rate n]\n" \
+			"[--rate n] [--vks url | --no-vks]\n" \
 			"      [--resolver addr] [--trust-anchor file] " \
 			"[--cafile file]\n" \
 			"serve [options] --listen addr:port " \
@@ -1106,6 +1112,26 @@ int	 pgp_uid_addr(const char *uid, char *out, size_t outsz);
  */
 int	 pgp_uid_fill(struct pgp_uid *u);
 
+/* tlsrpt.c */
+struct json_t;			/* jansson's. */
+int	 cmd_tlsrpt(struct ctl *, int, char **);
+/*
+ * The report of a TLSRPT mail (len bytes; RFC 8460 section 3): the first
+ * application/tlsrpt+gzip or +json part, through multipart bodies,
+ * base64 or 7bit/8bit/binary, inflated to at most max bytes, into *json
+ * (malloc(3)ed, the caller's).  0, or a REPORT_* code (report.h) with
+ * err set for REPORT_BAD.  Not validated: report_parse() does that.
+ */
+int	 tlsrpt_mail(const char *mail, size_t len, size_t max,
+	    unsigned char **json, size_t *jsonlen, char *err, size_t errsz);
+/*
+ * The stored reports of domain (NULL: all) that ended at or after since,
+ * per domain, as "tlsrpt summary --json"'s objects appended to array a
+ * (a jansson array): 0, or -1 after warning.
+ */
+int	 tlsrpt_summary_add(struct ks_txn *, const char *domain,
+	    int64_t since, struct json_t *a);
+
 /* mtasts.c */
 int	 cmd_mtasts(struct ctl *, int, char **);
 /* Stop serving domain d's MTA-STS policy: 0, or -1 (warned). */
@@ -1390,6 +1416,7 @@ struct zone_conf {
 	size_t		 naddrs;
 	char		 caa[KS_DOMAIN_MAX];	/* CA's domain, or "". */
 	const char	*tlsrpt;	/* TLSRPT rua URI(s), or NULL. */
+	int		 tlsrpt_https;	/* tlsrpt-spool: wkdd takes reports. */
 	const char	*cert;		/* tls-cert, or NULL. */
 	const char	*tls_dir;	/* live/NAME/fullchain.pem, or NULL. */
 	const char	*cafile;	/* check: trust only these CAs. */
@@ -1572,6 +1599,14 @@ int	 https_fetch(const char *url, const char *cafile, size_t max,
 /* locate.c */
 #define LOCATE_VKS	"https://keys.openpgp.org"
 int	 cmd_locate(struct ctl *, int, char **);
+/*
+ * locate for address addr (normalised), by WKD then vks (NULL: WKD only),
+ * trusting cafile's CAs (NULL: the system's): the object "locate --json"
+ * prints (found, method, url, fingerprint, key armored, tried), a new
+ * reference; NULL if addr can't be hashed or out of memory.
+ */
+struct json_t *locate_lookup(const char *addr, const char *vks,
+	    const char *cafile);
 /*
  * base (a VKS server's URL) + "/vks/v1/" what "/" arg into out: 0, or -1
  * if it doesn't fit.

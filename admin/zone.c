@@ -121,10 +121,18 @@ zone_print(FILE *fp, const struct zone_conf *dc, const char *domain,
 	zone_host(fp, dc, host);
 	fprintf(fp, "_mta-sts.%s.\t%u\tIN\tTXT\t\"v=STSv1; id=%s\"\n", domain,
 	    DNS_TTL, mtasts_id);
-	if (dc->tlsrpt != NULL) {
-		fprintf(fp, ";\n; SMTP TLS reporting (RFC 8460).\n");
+	if (dc->tlsrpt != NULL || dc->tlsrpt_https) {
+		fprintf(fp, ";\n; SMTP TLS reporting (RFC 8460).%s\n",
+		    dc->tlsrpt_https ? "  wkdd takes the reports at "
+		    "https://mta-sts.DOMAIN/tlsrpt\n; (tlsrpt-spool): "
+		    "wkdctl tlsrpt ingest, then summary." : "");
 		fprintf(fp, "_smtp._tls.%s.\t%u\tIN\tTXT\t"
-		    "\"v=TLSRPTv1; rua=%s\"\n", domain, DNS_TTL, dc->tlsrpt);
+		    "\"v=TLSRPTv1; rua=%s%s", domain, DNS_TTL,
+		    dc->tlsrpt != NULL ? dc->tlsrpt : "",
+		    dc->tlsrpt != NULL && dc->tlsrpt_https ? "," : "");
+		if (dc->tlsrpt_https)
+			fprintf(fp, "https://mta-sts.%s/tlsrpt", domain);
+		fprintf(fp, "\"\n");
 	} else
 		fprintf(fp, "; (no TLSRPT record: give --tlsrpt "
 		    "mailto:ADDRESS)\n");
@@ -308,6 +316,7 @@ zone_conf_apply(struct zone_conf *dc, const struct conf *conf)
 		}
 		dc->tlsrpt = conf->tlsrpt_rua;
 	}
+	dc->tlsrpt_https = conf->tlsrpt_spool[0] != '\0';
 	if (dc->tls_dir == NULL && conf->tls_dir[0] != '\0')
 		dc->tls_dir = conf->tls_dir;
 	if (dc->cert == NULL && conf->tls_cert[0] != '\0')

@@ -31,6 +31,11 @@
  *                                              says (fingerprint, UID,
  *                                              state), for the web page
  *                                              (made as tokens are)
+ *   tlsrpt    "domain/report-id" -> report     TLS reports (RFC 8460) about
+ *                                              a hosted domain (made as
+ *                                              tokens are)
+ *   tlsrpt-domains  A-label -> sums            each domain's report count
+ *                                              and session totals
  *
  * and indexes over them, which the write functions below keep in the same
  * transaction (so they always agree with the tables): addresses by
@@ -508,6 +513,53 @@ int		 ks_facts_get(struct ks_txn *, const char *domain,
 		    const char *hash, struct ks_facts *out);
 
 /*
+ * TLS reports (RFC 8460) about hosted domains (wkdctl tlsrpt ingest): one
+ * record per policy domain and report-id, with the report's JSON (as
+ * validated by wkdd/report.c) and the domain's policies' session counts,
+ * and per domain the sums of its records, kept in the same transaction.
+ * ks_tlsrpt_put(): KS_EXISTS if that (domain, id) is stored (a report
+ * sent twice, or ingested again), KS_NOTFOUND for a domain not hosted,
+ * KS_INVALID for an empty or long id or empty JSON, KS_TOOBIG over
+ * KS_TLSRPT_MAX, KS_RDONLYERR in a store without the tables.
+ * ks_tlsrpt_foreach(): the reports of domain (NULL: all) whose end is at
+ * or after since, in (domain, id) order; json points into the map (valid
+ * in the callback only); cb's non-zero stops the walk and is returned.
+ * ks_tlsrpt_sum_foreach(): each domain's sums, in domain order.
+ * ks_reader_tlsrpt(): the same through a reader (the daemon's metrics).
+ * ks_tlsrpt_prune(): drops the reports whose end is before before (*n
+ * gets how many) and makes every domain's sums again from those left.
+ * Removing a domain removes its reports and sums; backups carry them.
+ */
+#define KS_TLSRPT_ID_MAX	256	/* Incl. NUL. */
+#define KS_TLSRPT_MAX		(16 * 1024 * 1024)
+
+struct ks_tlsrpt {
+	char		 domain[KS_DOMAIN_MAX];
+	char		 id[KS_TLSRPT_ID_MAX];
+	int64_t		 start, end;	/* The report's date-range. */
+	int64_t		 received;	/* When it was ingested. */
+	uint64_t	 success, failure;	/* Its policies' sessions. */
+	const void	*json;
+	size_t		 len;
+};
+
+struct ks_tlsrpt_sum {
+	char		 domain[KS_DOMAIN_MAX];
+	uint64_t	 reports;
+	uint64_t	 success, failure;
+	int64_t		 first, last;	/* Earliest start, latest end. */
+};
+
+int		 ks_tlsrpt_put(struct ks_txn *, const struct ks_tlsrpt *);
+int		 ks_tlsrpt_foreach(struct ks_txn *, const char *domain,
+		    int64_t since, int (*cb)(const struct ks_tlsrpt *, void *),
+		    void *arg);
+int		 ks_tlsrpt_sum_foreach(struct ks_txn *,
+		    int (*cb)(const struct ks_tlsrpt_sum *, void *),
+		    void *arg);
+int		 ks_tlsrpt_prune(struct ks_txn *, int64_t before, size_t *n);
+
+/*
  * MTA-STS policy (RFC 8461) served at https://mta-sts.DOMAIN/.well-known/
  * mta-sts.txt for a hosted domain; ks_mtasts_put() with len 0 removes it,
  * and says KS_NOTFOUND for a domain not hosted.  ks_mtasts_get():
@@ -622,6 +674,9 @@ int		 ks_reader_check(struct ks_reader *, const char *domain,
 		    struct ks_blob *out);
 int		 ks_reader_facts(struct ks_reader *, const char *domain,
 		    const char *hash, struct ks_facts *out);
+int		 ks_reader_tlsrpt(struct ks_reader *,
+		    int (*cb)(const struct ks_tlsrpt_sum *, void *),
+		    void *arg);
 
 /*
  * Names and hashes (no store needed).

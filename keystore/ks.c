@@ -21,6 +21,12 @@
  *            v1: u8 1, i64 time, then user, cmd, subject, detail, each
  *               as u16 len + bytes
  *   certs, policy, revocs: the bytes themselves.
+ *   tlsrpt   key: "domain/report-id"; v1: u8 1, u8[7] 0, i64 start,
+ *               i64 end, i64 received, u64 successful, u64 failed
+ *               (the domain's policies' sessions), then the report's JSON
+ *   tlsrpt-domains  domain -> v1: u8 1, u8[7] 0, u64 reports,
+ *               u64 successful, u64 failed, i64 first start, i64 last end
+ *               (the sums of its tlsrpt records, kept with them)
  *
  * Format 2 adds indexes, LMDB tables with sorted duplicates (MDB_DUPSORT)
  * that the write functions below keep in the same transaction as the
@@ -84,13 +90,14 @@
 enum ks_table { T_META, T_DOMAINS, T_POLICY, T_ADDRS, T_CERTS, T_WKD,
     T_CERTINFO, T_REVOCS, T_MTASTS, T_LOG,
     T_ADDR_ACCT, T_ADDR_DOM, T_ADDR_KEY, T_SUCC, T_UIDADDR, T_BLOBS,
-    T_TOKENS, T_CHECKS, T_FACTS, T_COUNT };
+    T_TOKENS, T_CHECKS, T_FACTS, T_TLSRPT, T_TLSRPT_DOM, T_COUNT };
 #define T_INDEX		T_ADDR_ACCT	/* The first index (format 2). */
 #define T_INDEX_END	T_BLOBS		/* After the last index. */
 /*
- * The tables of format 3.  After them, tokens, checks and facts: made by
- * the first write-open of a store of any format (older ones lack them),
- * so a reader finds each or not (ks->tokens, ks->checks, ks->facts).
+ * The tables of format 3.  After them, tokens, checks, facts, tlsrpt and
+ * tlsrpt-domains: made by the first write-open of a store of any format
+ * (older ones lack them), so a reader finds each or not (ks->tokens,
+ * ks->checks, ks->facts, ks->tlsrpt).
  */
 #define T_CORE		T_TOKENS
 
@@ -99,7 +106,7 @@ static const char *const tables[T_COUNT] = {
 	"revocs", "mtasts", "log",
 	"addrs-by-account", "addrs-by-domain", "addrs-by-key",
 	"certinfo-by-successor", "certs-by-uid", "blobs", "tokens", "checks",
-	"facts"
+	"facts", "tlsrpt", "tlsrpt-domains"
 };
 
 struct ks {
@@ -112,6 +119,7 @@ struct ks {
 	int		 tokens;	/* Tokens table open. */
 	int		 checks;	/* Checks table open. */
 	int		 facts;		/* Facts table open. */
+	int		 tlsrpt;	/* Both tlsrpt tables open. */
 	size_t		 psize;		/* LMDB's page size. */
 	pthread_rwlock_t maplock;	/* Readers: see ks_reader_begin(). */
 	int		 maplock_ok;
@@ -372,10 +380,16 @@ extras_open(struct ks *ks)
 {
 	int	rc;
 
+	int	tr = 0, trd = 0;
+
 	if ((rc = extra_open(ks, T_TOKENS, &ks->tokens)) != KS_OK ||
-	    (rc = extra_open(ks, T_CHECKS, &ks->checks)) != KS_OK)
+	    (rc = extra_open(ks, T_CHECKS, &ks->checks)) != KS_OK ||
+	    (rc = extra_open(ks, T_FACTS, &ks->facts)) != KS_OK ||
+	    (rc = extra_open(ks, T_TLSRPT, &tr)) != KS_OK ||
+	    (rc = extra_open(ks, T_TLSRPT_DOM, &trd)) != KS_OK)
 		return (rc);
-	return (extra_open(ks, T_FACTS, &ks->facts));
+	ks->tlsrpt = tr && trd;
+	return (KS_OK);
 }
 
 /*
@@ -985,6 +999,350 @@ del_prefix(struct ks_txn *t, enum ks_table tb, const char *prefix,
 	return (rc == MDB_NOTFOUND ? KS_OK : ks_maperr(rc));
 }
 
+/*
+ * TLS reports (RFC 8460), wkdctl tlsrpt ingest's: a report per policy
+ * domain and report-id (a second put of one is KS_EXISTS: dedup), and
+ * each domain's sums, kept in the same transaction.
+ */
+#define TR_HEAD		48	/* tlsrpt: before the JSON. */
+#define TR_SUM		48	/* tlsrpt-domains. */
+
+/* "domain/id" into buf; its length, or 0 if either can't be a key. */
+static size_t
+tlsrpt_key(const char *domain, const char *id, char *buf, size_t bufsz)
+{
+	int	n;
+
+	if (domain[0] == '\0' || strlen(domain) >= KS_DOMAIN_MAX ||
+	    strchr(domain, '/') != NULL || id[0] == '\0' ||
+	    strlen(id) >= KS_TLSRPT_ID_MAX)
+		return (0);
+	n = snprintf(buf, bufsz, "%s/%s", domain, id);
+	if (n < 0 || (size_t)n >= bufsz || (size_t)n > KS_LMDB_KEY_MAX)
+		return (0);
+	return ((size_t)n);
+}
+
+static int
+tlsrpt_decode(const MDB_val *k, const MDB_val *v, struct ks_tlsrpt *r)
+{
+	const unsigned char	*p = v->mv_data;
+	const char		*kp = k->mv_data, *slash;
+	size_t			 dlen;
+
+	memset(r, 0, sizeof(*r));
+	if (v->mv_size < TR_HEAD || p[0] != 1 || k->mv_size == 0 ||
+	    (slash = memchr(kp, '/', k->mv_size)) == NULL)
+		return (KS_CORRUPT);
+	dlen = slash - kp;
+	if (dlen == 0 || dlen >= KS_DOMAIN_MAX ||
+	    k->mv_size - dlen - 1 == 0 ||
+	    k->mv_size - dlen - 1 >= KS_TLSRPT_ID_MAX)
+		return (KS_CORRUPT);
+	memcpy(r->domain, kp, dlen);
+	memcpy(r->id, slash + 1, k->mv_size - dlen - 1);
+	r->start = get_i64(p + 8);
+	r->end = get_i64(p + 16);
+	r->received = get_i64(p + 24);
+	r->success = (uint64_t)get_i64(p + 32);
+	r->failure = (uint64_t)get_i64(p + 40);
+	r->json = p + TR_HEAD;
+	r->len = v->mv_size - TR_HEAD;
+	return (KS_OK);
+}
+
+static int
+tlsrpt_sum_decode(const MDB_val *k, const MDB_val *v,
+    struct ks_tlsrpt_sum *s)
+{
+	const unsigned char	*p = v->mv_data;
+
+	memset(s, 0, sizeof(*s));
+	if (v->mv_size != TR_SUM || p[0] != 1 || k->mv_size == 0 ||
+	    k->mv_size >= KS_DOMAIN_MAX)
+		return (KS_CORRUPT);
+	memcpy(s->domain, k->mv_data, k->mv_size);
+	s->reports = (uint64_t)get_i64(p + 8);
+	s->success = (uint64_t)get_i64(p + 16);
+	s->failure = (uint64_t)get_i64(p + 24);
+	s->first = get_i64(p + 32);
+	s->last = get_i64(p + 40);
+	return (KS_OK);
+}
+
+static int
+tlsrpt_record_check(int tb, const MDB_val *k, const MDB_val *v)
+{
+	struct ks_tlsrpt	 r;
+	struct ks_tlsrpt_sum	 s;
+
+	if (tb == T_TLSRPT)
+		return (tlsrpt_decode(k, v, &r));
+	return (tlsrpt_sum_decode(k, v, &s));
+}
+
+/* s as a tlsrpt-domains record. */
+static int
+tlsrpt_sum_put(struct ks_txn *t, const struct ks_tlsrpt_sum *s)
+{
+	unsigned char	 sum[TR_SUM];
+
+	memset(sum, 0, sizeof(sum));
+	sum[0] = 1;
+	put_i64(sum + 8, (int64_t)s->reports);
+	put_i64(sum + 16, (int64_t)s->success);
+	put_i64(sum + 24, (int64_t)s->failure);
+	put_i64(sum + 32, s->first);
+	put_i64(sum + 40, s->last);
+	return (tput(t, T_TLSRPT_DOM, s->domain, strlen(s->domain), sum,
+	    sizeof(sum), 0));
+}
+
+int
+ks_tlsrpt_put(struct ks_txn *t, const struct ks_tlsrpt *r)
+{
+	struct ks_tlsrpt_sum	 s;
+	unsigned char		*rec;
+	char			 key[KS_LMDB_KEY_MAX + 1];
+	MDB_val			 k, v;
+	size_t			 klen;
+	int			 rc;
+
+	if (!t->ks->tlsrpt)
+		return (KS_RDONLYERR);
+	if ((klen = tlsrpt_key(r->domain, r->id, key, sizeof(key))) == 0 ||
+	    r->len == 0)
+		return (KS_INVALID);
+	if (r->len > KS_TLSRPT_MAX)
+		return (KS_TOOBIG);
+	if ((rc = tget(t, T_DOMAINS, r->domain, strlen(r->domain), &v)) !=
+	    KS_OK)
+		return (rc);
+	if ((rc = tget(t, T_TLSRPT, key, klen, &v)) == KS_OK)
+		return (KS_EXISTS);
+	if (rc != KS_NOTFOUND)
+		return (rc);
+	if ((rec = ks_malloc(TR_HEAD + r->len)) == NULL)
+		return (ENOMEM);
+	memset(rec, 0, TR_HEAD);
+	rec[0] = 1;
+	put_i64(rec + 8, r->start);
+	put_i64(rec + 16, r->end);
+	put_i64(rec + 24, r->received);
+	put_i64(rec + 32, (int64_t)r->success);
+	put_i64(rec + 40, (int64_t)r->failure);
+	memcpy(rec + TR_HEAD, r->json, r->len);
+	rc = tput(t, T_TLSRPT, key, klen, rec, TR_HEAD + r->len,
+	    MDB_NOOVERWRITE);
+	free(rec);
+	if (rc != KS_OK)
+		return (rc);
+
+	mkval(&k, r->domain, strlen(r->domain));
+	if ((rc = tget(t, T_TLSRPT_DOM, r->domain, strlen(r->domain), &v)) ==
+	    KS_OK) {
+		if ((rc = tlsrpt_sum_decode(&k, &v, &s)) != KS_OK)
+			return (rc);
+	} else if (rc == KS_NOTFOUND) {
+		memset(&s, 0, sizeof(s));
+		memcpy(s.domain, r->domain, strlen(r->domain) + 1);
+		s.first = r->start;
+		s.last = r->end;
+	} else
+		return (rc);
+	s.reports++;
+	s.success += r->success;
+	s.failure += r->failure;
+	if (r->start < s.first)
+		s.first = r->start;
+	if (r->end > s.last)
+		s.last = r->end;
+	return (tlsrpt_sum_put(t, &s));
+}
+
+int
+ks_tlsrpt_foreach(struct ks_txn *t, const char *domain, int64_t since,
+    int (*cb)(const struct ks_tlsrpt *, void *), void *arg)
+{
+	MDB_cursor		*c;
+	MDB_val			 k, v;
+	struct ks_tlsrpt	*r;
+	char			 prefix[KS_DOMAIN_MAX + 1];
+	size_t			 plen = 0;
+	int			 rc;
+
+	if (!t->ks->tlsrpt)
+		return (KS_OK);
+	if (domain != NULL) {
+		if (domain[0] == '\0' || strlen(domain) >= KS_DOMAIN_MAX)
+			return (KS_OK);
+		plen = (size_t)snprintf(prefix, sizeof(prefix), "%s/",
+		    domain);
+	}
+	if ((r = ks_malloc(sizeof(*r))) == NULL)
+		return (ENOMEM);
+	if ((rc = mdb_cursor_open(t->txn, t->ks->dbi[T_TLSRPT], &c)) != 0) {
+		free(r);
+		return (ks_maperr(rc));
+	}
+	mkval(&k, prefix, plen);
+	rc = mdb_cursor_get(c, &k, &v, plen > 0 ? MDB_SET_RANGE : MDB_FIRST);
+	for (; rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (plen > 0 && (k.mv_size < plen ||
+		    memcmp(k.mv_data, prefix, plen) != 0))
+			break;
+		if ((rc = tlsrpt_decode(&k, &v, r)) != KS_OK)
+			break;
+		if (r->end < since)
+			continue;
+		if ((rc = cb(r, arg)) != 0)
+			break;
+	}
+	mdb_cursor_close(c);
+	free(r);
+	return (rc == MDB_NOTFOUND || (rc == 0 && plen > 0) ? KS_OK :
+	    ks_maperr(rc));
+}
+
+/* Each domain's sums in t, in domain order. */
+static int
+tlsrpt_sums(struct ks_txn *t,
+    int (*cb)(const struct ks_tlsrpt_sum *, void *), void *arg)
+{
+	MDB_cursor		*c;
+	MDB_val			 k, v;
+	struct ks_tlsrpt_sum	 s;
+	int			 rc;
+
+	if (!t->ks->tlsrpt)
+		return (KS_OK);
+	if ((rc = mdb_cursor_open(t->txn, t->ks->dbi[T_TLSRPT_DOM], &c)) !=
+	    0)
+		return (ks_maperr(rc));
+	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
+		if ((rc = tlsrpt_sum_decode(&k, &v, &s)) != KS_OK)
+			break;
+		if ((rc = cb(&s, arg)) != 0)
+			break;
+	}
+	mdb_cursor_close(c);
+	return (rc == MDB_NOTFOUND ? KS_OK : ks_maperr(rc));
+}
+
+int
+ks_tlsrpt_sum_foreach(struct ks_txn *t,
+    int (*cb)(const struct ks_tlsrpt_sum *, void *), void *arg)
+{
+	return (tlsrpt_sums(t, cb, arg));
+}
+
+/* Every domain's sums made again from its reports (adjacent by key). */
+static int
+tlsrpt_resum(struct ks_txn *t, struct ks_tlsrpt *r)
+{
+	MDB_cursor		*c;
+	MDB_val			 k, v;
+	struct ks_tlsrpt_sum	 s;
+	int			 rc, have = 0;
+
+	if ((rc = mdb_drop(t->txn, t->ks->dbi[T_TLSRPT_DOM], 0)) != 0)
+		return (ks_maperr(rc));
+	if ((rc = mdb_cursor_open(t->txn, t->ks->dbi[T_TLSRPT], &c)) != 0)
+		return (ks_maperr(rc));
+	memset(&s, 0, sizeof(s));
+	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
+		if ((rc = tlsrpt_decode(&k, &v, r)) != KS_OK)
+			break;
+		if (have && strcmp(r->domain, s.domain) != 0) {
+			if ((rc = tlsrpt_sum_put(t, &s)) != KS_OK)
+				break;
+			have = 0;
+		}
+		if (!have) {
+			memset(&s, 0, sizeof(s));
+			memcpy(s.domain, r->domain, sizeof(s.domain));
+			s.first = r->start;
+			s.last = r->end;
+			have = 1;
+		}
+		s.reports++;
+		s.success += r->success;
+		s.failure += r->failure;
+		if (r->start < s.first)
+			s.first = r->start;
+		if (r->end > s.last)
+			s.last = r->end;
+	}
+	mdb_cursor_close(c);
+	if (rc == MDB_NOTFOUND && have)
+		rc = tlsrpt_sum_put(t, &s);
+	return (rc == MDB_NOTFOUND ? KS_OK : ks_maperr(rc));
+}
+
+int
+ks_tlsrpt_prune(struct ks_txn *t, int64_t before, size_t *np)
+{
+	MDB_cursor		*c;
+	MDB_val			 k, v;
+	struct ks_tlsrpt	*r;
+	char			 key[KS_LMDB_KEY_MAX + 1];
+	size_t			 klen;
+	int			 rc;
+
+	*np = 0;
+	if (!t->ks->tlsrpt)
+		return (KS_OK);
+	if ((r = ks_malloc(sizeof(*r))) == NULL)
+		return (ENOMEM);
+	if ((rc = mdb_cursor_open(t->txn, t->ks->dbi[T_TLSRPT], &c)) != 0) {
+		free(r);
+		return (ks_maperr(rc));
+	}
+	rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+	while (rc == 0) {
+		if ((rc = tlsrpt_decode(&k, &v, r)) != KS_OK)
+			break;
+		if (r->end >= before) {
+			rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+			continue;
+		}
+		if (KS_FAULT_HIT()) {
+			rc = KS_FAULT;
+			break;
+		}
+		/* Sought again after the delete, as del_prefix() does. */
+		klen = k.mv_size;
+		memcpy(key, k.mv_data, klen);
+		if ((rc = mdb_cursor_del(c, 0)) != 0)
+			break;
+		(*np)++;
+		mkval(&k, key, klen);
+		rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	}
+	mdb_cursor_close(c);
+	if (rc == MDB_NOTFOUND)
+		rc = tlsrpt_resum(t, r);
+	free(r);
+	return (ks_maperr(rc));
+}
+
+/* A removed domain's reports and sums go with it. */
+static int
+tlsrpt_domain_del(struct ks_txn *t, const char *name)
+{
+	char	 prefix[KS_DOMAIN_MAX + 1];
+	size_t	 n = 0;
+	int	 rc;
+
+	if (!t->ks->tlsrpt)
+		return (KS_OK);
+	(void)snprintf(prefix, sizeof(prefix), "%s/", name);
+	if ((rc = del_prefix(t, T_TLSRPT, prefix, &n)) != KS_OK)
+		return (rc);
+	rc = tdel(t, T_TLSRPT_DOM, name, strlen(name));
+	return (rc == KS_NOTFOUND ? KS_OK : rc);
+}
+
 /* The addresses of a domain that serve a key, collected. */
 struct domain_keyed {
 	struct ks_addr	*v;
@@ -1026,6 +1384,8 @@ ks_domain_del(struct ks_txn *t, const char *name)
 		return (rc);
 	if (t->ks->checks && (rc = tdel(t, T_CHECKS, name, dlen)) != KS_OK &&
 	    rc != KS_NOTFOUND)
+		return (rc);
+	if ((rc = tlsrpt_domain_del(t, name)) != KS_OK)
 		return (rc);
 	(void)snprintf(prefix, sizeof(prefix), "%s/", name);
 	if (t->ks->facts && (rc = del_prefix(t, T_FACTS, prefix, &i)) !=
@@ -3161,7 +3521,7 @@ tables_of(const struct ks *ks)
 	return (ks->blobs ? T_CORE : ks->indexed ? T_INDEX_END : T_INDEX);
 }
 
-/* Has t's store table tb open (tokens, checks: if it has that table)? */
+/* Has t's store table tb open (tokens, checks...: if it has that table)? */
 static int
 has_table(const struct ks *ks, int tb)
 {
@@ -3172,8 +3532,10 @@ has_table(const struct ks *ks, int tb)
 		return (ks->tokens);
 	case T_CHECKS:
 		return (ks->checks);
-	default:
+	case T_FACTS:
 		return (ks->facts);
+	default:
+		return (ks->tlsrpt);
 	}
 }
 
@@ -3249,6 +3611,9 @@ record_check(struct ks_txn *t, enum ks_table tb, const MDB_val *k,
 		return (token_decode(k, v, &tk));
 	case T_FACTS:
 		return (facts_check(k, v));
+	case T_TLSRPT:
+	case T_TLSRPT_DOM:
+		return (tlsrpt_record_check(tb, k, v));
 	default:
 		return (KS_OK);
 	}
@@ -3744,4 +4109,15 @@ ks_reader_facts(struct ks_reader *r, const char *domain, const char *hash,
 	if ((rc = ks_reader_begin(r)) != KS_OK)
 		return (rc);
 	return (ks_facts_get(&r->t, domain, hash, out));
+}
+
+int
+ks_reader_tlsrpt(struct ks_reader *r,
+    int (*cb)(const struct ks_tlsrpt_sum *, void *), void *arg)
+{
+	int	rc;
+
+	if ((rc = ks_reader_begin(r)) != KS_OK)
+		return (rc);
+	return (tlsrpt_sums(&r->t, cb, arg));
 }

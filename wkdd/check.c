@@ -226,6 +226,14 @@ check_dropped(const struct conf *conf)
 		log_info("pidfile %s: %s can't remove it from %s: a process "
 		    "kept as root removes it at exit", conf->pidfile, who,
 		    dir);
+	/* tlsrpt.c writes reports there (openat, renameat, unlinkat). */
+	if (conf->tlsrpt_spool[0] != '\0' &&
+	    access(conf->tlsrpt_spool, W_OK | X_OK) == -1) {
+		log_warnx("tlsrpt-spool %s: %s can't write there: %s; reports "
+		    "will be refused (500)", conf->tlsrpt_spool, who,
+		    strerror(errno));
+		bad = 1;
+	}
 	return (bad ? -1 : 0);
 }
 

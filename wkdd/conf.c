@@ -109,6 +109,14 @@ static const struct directive conf_directives[] = {
 	{ "service-address", CONF_ADDR, ARR(service_address,
 	    nservice_address), 0, CONF_SERVICE_ADDR_MAX, 1, NULL, NULL },
 	{ "tlsrpt-rua", CONF_RUA, STR(tlsrpt_rua), 0, 0, 0, NULL, NULL },
+	/* TLS reports (RFC 8460) received: tlsrpt.c, report.c. */
+	{ "tlsrpt-spool", CONF_PATH, STR(tlsrpt_spool), 0, 0, 0, NULL, NULL },
+	{ "tlsrpt-spool-max", CONF_UINT, NUM(tlsrpt_spool_max), 1, 1000000,
+	    0, "1000", NULL },
+	{ "tlsrpt-max-size", CONF_SIZE, NUM(tlsrpt_max_size), 4096,
+	    64UL << 20, 0, "1M", NULL },
+	{ "tlsrpt-rate", CONF_UINT, NUM(tlsrpt_rate), 0, CONF_RATE_MAX, 0,
+	    "120", NULL },
 	{ "metrics-listen", CONF_LISTEN, ARR(metrics_listen, nmetrics_listen),
 	    0, CONF_METRICS_MAX, 1, NULL, NULL },
 	{ "metrics-remote", CONF_CHOICE, STR(metrics_remote), 0, 0, 0, "off",
@@ -402,7 +410,12 @@ conf_set_size(struct conf_ctx *ctx, struct conf *conf,
 {
 	unsigned long long	n;
 
-	if (conf_number(v, &n, 1) == -1 || (n != 0 &&
+	/* A range of its own (tlsrpt-max-size): neither 0 nor the rest. */
+	if (d->max != 0) {
+		if (conf_number(v, &n, 1) == -1 || n < d->min || n > d->max)
+			return (conf_error(ctx, "%s: \"%s\" is not a size "
+			    "from %lu to %lu", d->name, v, d->min, d->max));
+	} else if (conf_number(v, &n, 1) == -1 || (n != 0 &&
 	    (n < CONF_SIZE_MIN || n > CONF_SIZE_MAX)))
 		return (conf_error(ctx, "%s: \"%s\" is not 0 or a size from "
 		    "1M to 1024G", d->name, v));

@@ -88,6 +88,10 @@ struct conf {
 	unsigned		 limit_miss_cost;
 	unsigned		 request_timeout;	/* Accept to request. */
 	unsigned		 keepalive_timeout;	/* Idle between. */
+	char			 tlsrpt_spool[PATH_MAX];	/* "": off. */
+	unsigned		 tlsrpt_spool_max;	/* Files. */
+	size_t			 tlsrpt_max_size;	/* JSON bytes. */
+	unsigned		 tlsrpt_rate;	/* A minute, all; 0: off. */
 };
 
 /*

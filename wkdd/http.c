@@ -150,6 +150,15 @@ static enum MHD_Result	http_plain_handler(void *, struct MHD_Connection *,
 			    const char *, size_t *, void **);
 static int		http_wait_body(struct MHD_Connection *, void **,
 			    size_t *);
+static int		http_is_tlsrpt(void *);
+static int		http_tlsrpt_start(struct http_worker *,
+			    struct MHD_Connection *, const char *,
+			    const char *, void **, enum MHD_Result *);
+static enum MHD_Result	http_tlsrpt_body(struct http_worker *,
+			    struct MHD_Connection *, const char *,
+			    const char *, size_t *, void **);
+static void		http_completed(void *, struct MHD_Connection *,
+			    void **, enum MHD_RequestTerminationCode);
 static int		http_refused(struct MHD_Connection *, const char *,
 			    const char *, const char *, void **,
 			    enum MHD_Result *);
@@ -519,6 +528,8 @@ http_route_name(int kind)
 		return ("acme");
 	case ROUTE_REDIRECT:
 		return ("redirect");
+	case ROUTE_TLSRPT:
+		return ("tlsrpt");
 	default:
 		return ("-");
 	}
@@ -749,8 +760,14 @@ http_handler(void *cls, struct MHD_Connection *c, const char *url,
 	const char		*host;
 	enum MHD_Result		 ret;
 
-	(void)upload_data;
+	if (http_is_tlsrpt(*con_cls))	/* tlsrpt.c: a report's body. */
+		return (http_tlsrpt_body(w, c, method, upload_data,
+		    upload_data_size, con_cls));
 	if (http_refused(c, method, url, version, con_cls, &ret)) /* frame.c */
+		return (ret);
+	if (*con_cls == NULL && tlsrpt_enabled() &&
+	    strncmp(url, ROUTE_TLSRPT_PATH, sizeof(ROUTE_TLSRPT_PATH) - 1) ==
+	    0 && http_tlsrpt_start(w, c, method, url, con_cls, &ret))
 		return (ret);
 	if (http_wait_body(c, con_cls, upload_data_size))
 		return (MHD_YES);
@@ -812,6 +829,165 @@ http_handler(void *cls, struct MHD_Connection *c, const char *url,
 		break;
 	}
 	return (http_queue(c, method, &r, &rep, &t0));
+}
+
+/*
+ * TLS reports (tlsrpt.c): POST /tlsrpt under a hosted name.  The head is
+ * checked on the first call (answered at once if refused: MHD closes the
+ * connection then, the body unread); the body is gathered into the
+ * request's struct tlsrpt_req (its MHD context, freed by
+ * http_completed()) and the report answered once it is all in (routed
+ * again then, for the log and the metrics).
+ */
+/* A request's context is a report's (not NULL nor a mark of ours)? */
+static int
+http_is_tlsrpt(void *ctx)
+{
+	return (ctx != NULL && ctx != &http_waiting && ctx != &http_answered &&
+	    tlsrpt_is(ctx));
+}
+
+/* A text response of status with body text (a static string or msg). */
+static void
+http_text(struct http_reply *rep, unsigned status, const char *text)
+{
+	rep->status = status;
+	rep->bytes = strlen(text);
+	rep->resp = http_typed(MHD_create_response_from_buffer(rep->bytes,
+	    (void *)(uintptr_t)text, MHD_RESPMEM_MUST_COPY), HTTP_TEXT);
+}
+
+static const char *
+http_tlsrpt_text(unsigned status)
+{
+	switch (status) {
+	case 200:
+		return ("Report accepted\n");
+	case 404:
+		return (HTTP_404);
+	case 405:
+		return (HTTP_405);
+	case 413:
+		return ("Report too large\n");
+	case 415:
+		return ("Not application/tlsrpt+gzip or "
+		    "application/tlsrpt+json\n");
+	case 507:
+		return ("Report spool full: try later\n");
+	default:
+		return (HTTP_500);
+	}
+}
+
+/* 1 if the request is POST /tlsrpt's (*ret to return), else 0. */
+static int
+http_tlsrpt_start(struct http_worker *w, struct MHD_Connection *c,
+    const char *method, const char *url, void **con_cls,
+    enum MHD_Result *ret)
+{
+	struct http_reply	 rep = { NULL, MHD_HTTP_NOT_FOUND, 0, 0, 0 };
+	struct tlsrpt_req	*q;
+	struct route		 r;
+	struct timespec		 t0;
+	const char		*host;
+	char			 secs[16];
+	unsigned		 status, retry = 1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	host = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_HOST);
+	route_request(method, host, url, &r);
+	if (r.kind != ROUTE_TLSRPT)
+		return (0);	/* "/tlsrpt..." but another path. */
+	*con_cls = &http_answered;
+	*ret = MHD_YES;
+	if (!http_sni_match(c, r.host) || !http_hosted(http_reader(w), &r)) {
+		*ret = http_queue(c, method, &r, &rep, &t0);
+		return (1);
+	}
+	if (strcmp(method, "POST") != 0) {
+		http_text(&rep, MHD_HTTP_METHOD_NOT_ALLOWED, HTTP_405);
+		if (rep.resp != NULL && MHD_add_response_header(rep.resp,
+		    MHD_HTTP_HEADER_ALLOW, "POST") != MHD_YES) {
+			MHD_destroy_response(rep.resp);
+			rep.resp = NULL;
+		}
+		*ret = http_queue(c, method, &r, &rep, &t0);
+		return (1);
+	}
+	if (!tlsrpt_take(&retry)) {
+		http_text(&rep, MHD_HTTP_TOO_MANY_REQUESTS, HTTP_429);
+		(void)snprintf(secs, sizeof(secs), "%u", retry);
+		if (rep.resp != NULL && MHD_add_response_header(rep.resp,
+		    MHD_HTTP_HEADER_RETRY_AFTER, secs) != MHD_YES) {
+			MHD_destroy_response(rep.resp);
+			rep.resp = NULL;
+		}
+		*ret = http_queue(c, method, &r, &rep, &t0);
+		return (1);
+	}
+	status = tlsrpt_begin(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_TYPE), MHD_lookup_connection_value(c,
+	    MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH), &q);
+	if (status != 0) {
+		http_text(&rep, status, http_tlsrpt_text(status));
+		*ret = http_queue(c, method, &r, &rep, &t0);
+		return (1);
+	}
+	*con_cls = q;
+	return (1);
+}
+
+static enum MHD_Result
+http_tlsrpt_body(struct http_worker *w, struct MHD_Connection *c,
+    const char *method, const char *data, size_t *size, void **con_cls)
+{
+	struct http_reply	 rep = { NULL, MHD_HTTP_NOT_FOUND, 0, 0, 0 };
+	struct tlsrpt_req	*q = *con_cls;
+	struct ks_reader	*rd;
+	struct route		 r;
+	struct timespec		 t0;
+	const char		*host;
+	char			 msg[320], text[400];
+	unsigned		 status;
+
+	if (*size > 0) {
+		if (tlsrpt_body(q, data, *size) == -1)
+			return (MHD_NO);	/* Closed. */
+		*size = 0;
+		return (MHD_YES);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	host = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_HOST);
+	route_request(method, host, ROUTE_TLSRPT_PATH, &r);
+	if ((rd = http_reader(w)) == NULL)
+		status = 500;
+	else
+		status = tlsrpt_end(q, rd, msg, sizeof(msg));
+	*con_cls = &http_answered;
+	tlsrpt_free(q);
+	if ((status == 400 || status == 404) && msg[0] != '\0') {
+		(void)snprintf(text, sizeof(text), "%s: %s\n", status == 400 ?
+		    "Not a TLS report" : "Not found", msg);
+		http_text(&rep, status, text);
+	} else
+		http_text(&rep, status, http_tlsrpt_text(status));
+	return (http_queue(c, method, &r, &rep, &t0));
+}
+
+/* MHD's request completed: a report's context, if left, freed. */
+static void
+http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	(void)cls;
+	(void)c;
+	(void)toe;
+	if (http_is_tlsrpt(*con_cls)) {
+		tlsrpt_free(*con_cls);
+		*con_cls = NULL;
+	}
 }
 
 /*
@@ -1417,6 +1593,7 @@ http_start(struct http_listener *l, const struct conf *conf)
 			    MHD_OPTION_EXTERNAL_LOGGER, http_mhdlog, NULL,
 			    MHD_OPTION_LISTEN_SOCKET, w->fd,
 			    MHD_OPTION_HTTPS_CERT_CALLBACK, tls_cert_cb,
+			    MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL,
 			    MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES,
 			    MHD_OPTION_CONNECTION_LIMIT, conf->max_conns,
 			    MHD_OPTION_CONNECTION_MEMORY_LIMIT,

@@ -231,8 +231,10 @@ reload(const struct conf *run, const char *path)
 	if (strcmp(conf->user, run->user) != 0)
 		log_warnx("user changes on restart only");
 	if (strcmp(conf->acme_webroot, run->acme_webroot) != 0 ||
-	    strcmp(conf->pidfile, run->pidfile) != 0)
-		log_warnx("acme-webroot and pidfile change on restart only");
+	    strcmp(conf->pidfile, run->pidfile) != 0 ||
+	    strcmp(conf->tlsrpt_spool, run->tlsrpt_spool) != 0)
+		log_warnx("acme-webroot, pidfile and tlsrpt-spool change on "
+		    "restart only");
 	same = conf->nmetrics_listen == run->nmetrics_listen;
 	for (i = 0; same && i < conf->nmetrics_listen; i++)
 		same = conf->metrics_listen[i].sslen ==
@@ -251,6 +253,7 @@ reload(const struct conf *run, const char *path)
 	tls_install(cred);
 	http_page_install(page);
 	limit_conf(conf);
+	tlsrpt_conf(conf);
 	log_info("reloaded %s", path);
 	rc = 0;
 free:
@@ -389,6 +392,8 @@ listen_all(const struct conf *conf, int *ls)
 		    listen_open(&conf->metrics_listen[i], err,
 		    sizeof(err))) == -1)
 			fatalx("%s", err);
+	if (tlsrpt_open(conf, err, sizeof(err)) == -1)
+		fatalx("%s", err);
 	if (http_acme_open(conf, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if (check_store(conf->store, conf->store_size, err, sizeof(err)) == -1)

@@ -35,14 +35,14 @@
 
 /* Routes as the metrics name them. */
 enum { MR_KEY, MR_POLICY, MR_MTASTS, MR_INDEX, MR_ACME, MR_LOOKUP,
-    MR_OTHER, MR_COUNT };
+    MR_TLSRPT, MR_OTHER, MR_COUNT };
 static const char *const m_routes[MR_COUNT] = {
-	"key", "policy", "mta-sts", "index", "acme", "lookup", "other"
+	"key", "policy", "mta-sts", "index", "acme", "lookup", "tlsrpt", "other"
 };
 
 /* The statuses wkdd answers with; anything else (none today) is "other". */
 static const unsigned m_statuses[] = {
-	200, 204, 301, 304, 400, 404, 405, 429, 500, 503
+	200, 204, 301, 304, 400, 404, 405, 413, 415, 429, 500, 503, 507
 };
 #define M_NSTATUS	(sizeof(m_statuses) / sizeof(m_statuses[0]) + 1)
 
@@ -73,6 +73,7 @@ struct m_thread {
 	atomic_ullong		 conns[2];
 	atomic_ullong		 hs[3];
 	atomic_ullong		 lim[2];	/* Allowed, limited. */
+	atomic_ullong		 tlsrpt[METRICS_TR_COUNT];
 	int			 in_use;	/* Under m_threads_mtx. */
 	struct m_thread		*next;
 };
@@ -83,6 +84,10 @@ static pthread_once_t		 m_key_once = PTHREAD_ONCE_INIT;
 static pthread_key_t		 m_key;
 static int			 m_key_ok;
 static _Thread_local struct m_thread	*m_self;
+static const char *const m_tlsrpt_names[METRICS_TR_COUNT] = {
+	"accepted", "malformed", "too-large", "unhosted", "content-type",
+	"spool-full", "limited", "error"
+};
 static char		m_hs_done;	/* Its address marks a session. */
 
 /*
@@ -220,6 +225,8 @@ m_route(int kind)
 		return (MR_LOOKUP);
 	case ROUTE_ACME:
 		return (MR_ACME);
+	case ROUTE_TLSRPT:
+		return (MR_TLSRPT);
 	default:
 		return (MR_OTHER);
 	}
@@ -244,6 +251,17 @@ metrics_request(int kind, const char *domain, unsigned status, size_t bytes,
 	if (m_domains != NULL && r != MR_OTHER && r != MR_ACME &&
 	    (status == 200 || status == 304) && domain[0] != '\0')
 		m_domain_count(domain, r);
+}
+
+void
+metrics_tlsrpt(int result)
+{
+	struct m_thread	*t;
+
+	if (result >= 0 && result < METRICS_TR_COUNT) {
+		t = m_me();
+		ADD(t, tlsrpt[result], 1);
+	}
 }
 
 /* FNV-1a; the table is for counting, not a defence (hosted names only). */
@@ -480,6 +498,63 @@ m_store(struct m_buf *b)
 	mb_printf(b, "wkdd_certificates %llu\n", (unsigned long long)st.certs);
 }
 
+/*
+ * The stored TLS reports' session counts (wkdctl tlsrpt ingest's sums):
+ * per domain with metrics-domains on, else summed.
+ */
+struct m_tr {
+	struct m_buf		*b;
+	int			 pass;	/* 0: failed, 1: successful. */
+	unsigned long long	 sum;
+};
+
+static int
+m_tr_cb(const struct ks_tlsrpt_sum *s, void *arg)
+{
+	struct m_tr	*t = arg;
+	uint64_t	 n = t->pass ? s->success : s->failure;
+
+	if (m_domains == NULL) {
+		t->sum += n;
+		return (0);
+	}
+	mb_printf(t->b, "wkdd_tlsrpt_%s_sessions_total{domain=\"",
+	    t->pass ? "successful" : "failed");
+	mb_label(t->b, s->domain);
+	mb_printf(t->b, "\"} %llu\n", (unsigned long long)n);
+	return (0);
+}
+
+static void
+m_tlsrpt_store(struct m_buf *b)
+{
+	struct ks_reader	*rd;
+	struct m_tr		 t = { b, 0, 0 };
+	int			 rc = KS_NOTFOUND;
+
+	if (http_store() == NULL ||
+	    ks_reader_new(http_store(), &rd) != KS_OK)
+		return;
+	for (t.pass = 0; t.pass < 2; t.pass++) {
+		t.sum = 0;
+		mb_head(b, t.pass ? "wkdd_tlsrpt_successful_sessions_total" :
+		    "wkdd_tlsrpt_failed_sessions_total", "counter",
+		    t.pass ? "Successful sessions in the stored TLS reports "
+		    "(by domain with metrics-domains on)." :
+		    "Failed sessions in the stored TLS reports (by domain "
+		    "with metrics-domains on).");
+		if ((rc = ks_reader_tlsrpt(rd, m_tr_cb, &t)) != KS_OK)
+			break;
+		if (m_domains == NULL)
+			mb_printf(b, "wkdd_tlsrpt_%s_sessions_total %llu\n",
+			    t.pass ? "successful" : "failed", t.sum);
+	}
+	ks_reader_end(rd);
+	ks_reader_free(rd);
+	if (rc != KS_OK)
+		log_warnx("metrics: tlsrpt: %s", ks_strerror(rc));
+}
+
 static void
 m_cert_cb(const char *dir, const char *name, time_t expiry, void *arg)
 {
@@ -512,6 +587,7 @@ struct m_sums {
 	unsigned long long	 conns[2];
 	unsigned long long	 hs[3];
 	unsigned long long	 lim[2];
+	unsigned long long	 tlsrpt[METRICS_TR_COUNT];
 };
 
 static void
@@ -534,6 +610,8 @@ m_sum_one(struct m_sums *s, struct m_thread *t)
 	}
 	for (i = 0; i < 3; i++)
 		s->hs[i] += GET(t->hs[i]);
+	for (i = 0; i < METRICS_TR_COUNT; i++)
+		s->tlsrpt[i] += GET(t->tlsrpt[i]);
 }
 
 static void
@@ -642,7 +720,14 @@ metrics_render(char **out)
 	    "Connections closed at request-timeout without a request head.");
 	mb_printf(&b, "wkdd_slow_closed_total %llu\n", limit_conn_reaped());
 
+	mb_head(&b, "wkdd_tlsrpt_reports_total", "counter",
+	    "TLS reports POSTed to /tlsrpt, by what became of them.");
+	for (i = 0; i < METRICS_TR_COUNT; i++)
+		mb_printf(&b, "wkdd_tlsrpt_reports_total{result=\"%s\"} "
+		    "%llu\n", m_tlsrpt_names[i], c.tlsrpt[i]);
+
 	m_store(&b);
+	m_tlsrpt_store(&b);
 	m_certs(&b);
 
 	if (m_domains != NULL) {

@@ -25,6 +25,18 @@ struct MHD_Daemon;
 #define METRICS_HTTPS	0
 #define METRICS_HTTP	1	/* listen-http. */
 
+/* What became of a TLS report POSTed (tlsrpt.c). */
+#define METRICS_TR_ACCEPTED	0
+#define METRICS_TR_MALFORMED	1
+#define METRICS_TR_TOOBIG	2
+#define METRICS_TR_UNHOSTED	3
+#define METRICS_TR_TYPE		4
+#define METRICS_TR_FULL		5
+#define METRICS_TR_LIMITED	6
+#define METRICS_TR_ERROR	7
+#define METRICS_TR_COUNT	8
+void		 metrics_tlsrpt(int result);
+
 /* Handshakes. */
 #define METRICS_HS_FULL		0
 #define METRICS_HS_RESUMED	1

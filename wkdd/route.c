@@ -14,6 +14,8 @@
  * else, directories included, is not found.
  *
  *   MTA-STS   Host: mta-sts.D       /.well-known/mta-sts.txt
+ *   TLSRPT    Host: D, mta-sts.D,   /tlsrpt (any method: tlsrpt.c takes
+ *             openpgpkey.D          POST, else 405; D is the domain)
  *
  * The web page (www.c), on D and openpgpkey.D alike:
  *
@@ -165,6 +167,25 @@ route_request(const char *method, const char *host, const char *path,
 	memset(r, 0, sizeof(*r));
 	if (route_host(host, r->host, sizeof(r->host)) == -1)
 		r->host[0] = '\0';
+	if (path != NULL && strncmp(path, ROUTE_TLSRPT_PATH,
+	    sizeof(ROUTE_TLSRPT_PATH) - 1) == 0 &&
+	    (path[sizeof(ROUTE_TLSRPT_PATH) - 1] == '\0' ||
+	    path[sizeof(ROUTE_TLSRPT_PATH) - 1] == '?')) {
+		/* Reports about the Host's domain (tlsrpt.c checks it). */
+		if (r->host[0] == '\0')
+			return (r->kind = ROUTE_NOTFOUND);
+		plen = sizeof(ROUTE_MTA_PREFIX) - 1;
+		if (strncmp(r->host, ROUTE_MTA_PREFIX, plen) != 0 ||
+		    r->host[plen] == '\0') {
+			plen = sizeof(ROUTE_PREFIX) - 1;
+			if (strncmp(r->host, ROUTE_PREFIX, plen) != 0 ||
+			    r->host[plen] == '\0')
+				plen = 0;
+		}
+		(void)snprintf(r->domain, sizeof(r->domain), "%s",
+		    r->host + plen);
+		return (r->kind = ROUTE_TLSRPT);
+	}
 	if (strcmp(method, "OPTIONS") == 0)
 		return (r->kind = ROUTE_OPTIONS);
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)

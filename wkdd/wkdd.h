@@ -32,6 +32,8 @@
 #define ROUTE_WWW	9	/* "/NAME": a file of www (token: NAME). */
 #define ROUTE_LOOKUP	10	/* "/lookup[.json|.asc]": www.c, fmt. */
 #define ROUTE_STATUS	11	/* "/status": the domain's last check. */
+#define ROUTE_TLSRPT	12	/* Any method on /tlsrpt: tlsrpt.c's. */
+#define ROUTE_TLSRPT_PATH "/tlsrpt"
 #define ROUTE_TOKEN_MAX	256	/* Incl. NUL. */
 #define ROUTE_FMT_HTML	0	/* ROUTE_LOOKUP's: the page, */
 #define ROUTE_FMT_JSON	1	/* its data, */
@@ -65,6 +67,33 @@ int		 route_request(const char *method, const char *host,
  */
 int		 route_plain(const char *method, const char *host,
 		    const char *path, struct route *r);
+
+/*
+ * tlsrpt.c: TLS reports POSTed to /tlsrpt, spooled (see its top).
+ * tlsrpt_open(): as root, at startup: the tlsrpt-spool directory (none:
+ * off); -1 with err.  tlsrpt_conf(): the limits (also on reload).
+ * tlsrpt_take(): a token of tlsrpt-rate's bucket: 1, or 0 with *retry
+ * the seconds until one (Retry-After).
+ * tlsrpt_begin(): a POST's head, Content-Type and Content-Length (NULL
+ * if absent): 0 with *qp made to gather the body, else the status to
+ * answer at once (415, 413, 500).  tlsrpt_body(): more of it; -1: close
+ * the connection (far over the limit, or out of memory).  tlsrpt_end():
+ * the body is in: the status (200, 400, 404, 413, 500, 507), and a
+ * reason in msg for 400 and 404.  tlsrpt_is(): is an MHD request
+ * context a struct tlsrpt_req?
+ */
+struct tlsrpt_req;
+int		 tlsrpt_open(const struct conf *, char *err, size_t errsz);
+void		 tlsrpt_conf(const struct conf *);
+int		 tlsrpt_enabled(void);
+int		 tlsrpt_is(const void *);
+int		 tlsrpt_take(unsigned *retry);
+unsigned	 tlsrpt_begin(const char *type, const char *length,
+		    struct tlsrpt_req **qp);
+int		 tlsrpt_body(struct tlsrpt_req *, const char *, size_t);
+unsigned	 tlsrpt_end(struct tlsrpt_req *, struct ks_reader *, char *msg,
+		    size_t msgsz);
+void		 tlsrpt_free(struct tlsrpt_req *);
 
 /*
  * tls.c: certificates and the session ticket key.  TLS 1.2 and 1.3 only,

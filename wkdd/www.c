@@ -1291,27 +1291,6 @@ out:
 
 /* The domain status page. */
 
-/* v of a check document as text: a string, number, true/false. */
-static void
-www_json_text(struct www_buf *b, const json_t *v)
-{
-	char	 n[64];
-
-	if (json_is_string(v))
-		www_buf_html(b, json_string_value(v));
-	else if (json_is_integer(v)) {
-		(void)snprintf(n, sizeof(n), "%lld",
-		    (long long)json_integer_value(v));
-		www_buf_str(b, n);
-	} else if (json_is_real(v)) {
-		(void)snprintf(n, sizeof(n), "%g", json_real_value(v));
-		www_buf_str(b, n);
-	} else if (json_is_true(v))
-		www_buf_str(b, "yes");
-	else if (json_is_false(v))
-		www_buf_str(b, "no");
-}
-
 /* A status word as a badge's class and text. */
 static void
 www_badge(struct www_buf *b, const char *st)
@@ -1324,38 +1303,6 @@ www_badge(struct www_buf *b, const char *st)
 	www_buf_fmt(b, "<span class=\"st st-%s\">", cls);
 	www_buf_html(b, strcmp(st, "fail") == 0 ? "FAIL" : st);
 	www_buf_str(b, "</span>");
-}
-
-/* A value of another shape (v2's resolver, dnssec, methods): as it is. */
-static void
-www_json_any(struct www_buf *b, const json_t *v, int depth)
-{
-	const char	*k;
-	json_t		*e;
-	size_t		 i;
-
-	if (depth > 3)
-		return;
-	if (json_is_object(v)) {
-		www_buf_str(b, "<dl class=\"facts\">");
-		json_object_foreach((json_t *)(uintptr_t)v, k, e) {
-			www_buf_str(b, "<dt>");
-			www_buf_html(b, k);
-			www_buf_str(b, "</dt><dd>");
-			www_json_any(b, e, depth + 1);
-			www_buf_str(b, "</dd>");
-		}
-		www_buf_str(b, "</dl>");
-	} else if (json_is_array(v)) {
-		www_buf_str(b, "<ul>");
-		json_array_foreach(v, i, e) {
-			www_buf_str(b, "<li>");
-			www_json_any(b, e, depth + 1);
-			www_buf_str(b, "</li>");
-		}
-		www_buf_str(b, "</ul>");
-	} else
-		www_json_text(b, v);
 }
 
 static const char *
@@ -1383,12 +1330,11 @@ www_checked(struct www_buf *b, const char *t)
 int
 www_status_html(const char *doc, size_t len, struct www_buf *b)
 {
-	static const char *const extra[] = { "resolver", "dnssec", "methods" };
+	static const char *const methods[] = { "advanced", "direct" };
 	json_error_t	 jerr;
-	json_t		*root, *res, *e, *v;
+	json_t		*root, *res, *e;
 	size_t		 i;
 	long long	 failed, warnings;
-	int		 shown = 0;
 
 	if ((root = json_loadb(doc, len, JSON_REJECT_DUPLICATES, &jerr)) ==
 	    NULL)
@@ -1464,17 +1410,47 @@ www_status_html(const char *doc, size_t len, struct www_buf *b)
 		}
 		www_buf_str(b, "</tbody></table></div>");
 	}
-	for (i = 0; i < sizeof(extra) / sizeof(extra[0]); i++) {
-		if ((v = json_object_get(root, extra[i])) == NULL ||
-		    json_is_null(v))
-			continue;
-		if (shown++ == 0)
-			www_buf_str(b, "<h2>Resolver, DNSSEC, methods</h2>");
-		www_buf_str(b, "<div class=\"extra\"><h3>");
-		www_buf_html(b, extra[i]);
-		www_buf_str(b, "</h3>");
-		www_json_any(b, v, 0);
-		www_buf_str(b, "</div>");
+	if (json_is_object(res = json_object_get(root, "methods")) &&
+	    json_object_size(res) > 0) {
+		www_buf_str(b, "<h2 id=\"methods-h\">The two methods</h2>"
+		    "<div class=\"scroll\" role=\"region\" "
+		    "aria-labelledby=\"methods-h\" tabindex=\"0\"><table "
+		    "class=\"clients\"><thead><tr><th scope=\"col\">Method"
+		    "</th><th scope=\"col\">Host</th><th scope=\"col\">"
+		    "Result</th><th scope=\"col\">What a client meets, and "
+		    "the fix</th></tr></thead><tbody>");
+		for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+			if (!json_is_object(e = json_object_get(res,
+			    methods[i])))
+				continue;
+			www_buf_str(b, "<tr><th scope=\"row\">");
+			www_buf_html(b, methods[i]);
+			www_buf_str(b, "</th><td><code>");
+			www_buf_html(b, www_jstr(e, "host"));
+			www_buf_str(b, "</code></td><td>");
+			www_badge(b, www_jstr(e, "status"));
+			www_buf_str(b, "</td><td>");
+			www_buf_html(b, www_jstr(e, "detail"));
+			if (www_jstr(e, "fix")[0] != '\0') {
+				www_buf_str(b, "<p class=\"fix\"><strong>Fix:"
+				    "</strong> ");
+				www_buf_html(b, www_jstr(e, "fix"));
+				www_buf_str(b, "</p>");
+			}
+			www_buf_str(b, "</td></tr>");
+		}
+		www_buf_str(b, "</tbody></table></div>");
+	}
+	if (www_jstr(root, "resolver")[0] != '\0' ||
+	    www_jstr(root, "dnssec")[0] != '\0') {
+		www_buf_str(b, "<p class=\"extra\">Looked up through the "
+		    "resolver <code>");
+		www_buf_html(b, www_jstr(root, "resolver")[0] != '\0' ?
+		    www_jstr(root, "resolver") : "(unknown)");
+		www_buf_str(b, "</code>; DNSSEC: ");
+		www_buf_html(b, www_jstr(root, "dnssec")[0] != '\0' ?
+		    www_jstr(root, "dnssec") : "unknown");
+		www_buf_str(b, ".</p>");
 	}
 	json_decref(root);
 	return (b->failed ? -1 : 0);

@@ -304,7 +304,9 @@ refused() {	# NAME REGEX WHAT
 	fi
 }
 
-# --- Found.
+# --- Found.  (The API's token first: locate and serve then store nothing.)
+"$WKDCTL" -s "$OUR" token add --read-only viewer > "$T/tok" 2>/dev/null
+TOK=$(cat "$T/tok")
 sum0=$(cksum < "$OUR/data.mdb")
 loc alice alice@adv.test
 if [ "$rc" -eq 0 ] && grep -q '^-----BEGIN PGP PUBLIC KEY BLOCK-----' \
@@ -362,6 +364,75 @@ else
 	fail "--json: method, fingerprint, key"
 	show "$T/json.out" "$T/json.err"
 fi
+
+# --- The admin API's GET /v1/locate: wkdctl serve in the client's
+# namespace, with the same key server and CA; any token may ask.
+ASOCK=$T/api.sock
+netns_cli "$WKDCTL" -s "$OUR" serve --socket "$ASOCK" \
+    --vks https://keys.test --cafile "$T/ca.pem" > "$T/serve.log" 2>&1 &
+SERVE_PID=$!
+_i=0
+while [ ! -S "$ASOCK" ] && [ $_i -lt 100 ] && kill -0 $SERVE_PID 2>/dev/null
+do
+	sleep 0.1	# Polling for the socket, not timing the server.
+	_i=$((_i + 1))
+done
+check "wkdctl serve --vks --ca: its socket" [ -S "$ASOCK" ]
+# aloc QUERY: GET /v1/locate?QUERY; STATUS, body in $T/aloc.json.
+aloc() {
+	STATUS=$(curl -sS --max-time 60 --unix-socket "$ASOCK" \
+	    -H "Authorization: Bearer $TOK" -o "$T/aloc.json" \
+	    -w '%{http_code}' "http://localhost/v1/locate?$1" \
+	    2>"$T/curl.err") || STATUS=000
+}
+aloc addr=alice%40adv.test
+if [ "$STATUS" = 200 ] && python3 -c '
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["found"] is True and j["method"] == "wkd-advanced", j
+assert j["fingerprint"] == sys.argv[2], j
+assert j["address"] == "alice@adv.test", j
+assert j["key"].startswith("-----BEGIN PGP PUBLIC KEY BLOCK-----"), j
+' "$T/aloc.json" "$FA"; then
+	pass "GET /v1/locate: alice's key by the advanced method"
+else
+	fail "GET /v1/locate: alice's key by the advanced method ($STATUS)"
+	show "$T/aloc.json" "$T/serve.log"
+fi
+aloc addr=Carol%40MISS.test
+if [ "$STATUS" = 200 ] && python3 -c '
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["found"] is True and j["method"] == "vks", j
+assert j["fingerprint"] == sys.argv[2], j
+assert "status 404" in j["tried"][0]["error"], j
+' "$T/aloc.json" "$FC"; then
+	pass "GET /v1/locate: a WKD miss, then the VKS (address normalised)"
+else
+	fail "GET /v1/locate: a WKD miss, then the VKS ($STATUS)"
+	show "$T/aloc.json"
+fi
+aloc addr=secret%40bad.test
+if [ "$STATUS" = 200 ] && python3 -c '
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["found"] is False and "key" not in j, j
+assert "secret key material" in j["tried"][0]["error"], j
+' "$T/aloc.json"; then
+	pass "GET /v1/locate: a secret key refused, found false, why"
+else
+	fail "GET /v1/locate: a secret key refused ($STATUS)"
+	show "$T/aloc.json"
+fi
+aloc addr=not-an-address
+is "$STATUS" 400 "GET /v1/locate?addr=not-an-address: 400"
+aloc x=1
+is "$STATUS" 400 "GET /v1/locate without addr: 400"
+STATUS=$(curl -sS --max-time 20 --unix-socket "$ASOCK" -o /dev/null \
+    -w '%{http_code}' "http://localhost/v1/locate?addr=a%40adv.test")
+is "$STATUS" 401 "GET /v1/locate without a token: 401"
+kill -TERM $SERVE_PID 2>/dev/null
+wait $SERVE_PID 2>/dev/null
 
 # --- Refused, each with its reason (and the VKS has none of them).
 loc tls alice@tls.test

@@ -36,6 +36,8 @@ parse(const char *text, struct conf **confp, char *err, size_t errsz)
 	return (conf_parse(path, confp, err, errsz));
 }
 
+static void	t_tlsrpt_conf(void);
+
 /* text must fail with "PATH:line: msg" (msg a prefix of the message). */
 static void
 bad(const char *text, int line, const char *msg)
@@ -301,6 +303,43 @@ t_service(void)
 	bad("tlsrpt-rua mailto:nobody\n", 1, "tlsrpt-rua: \"mailto:nobody\"");
 	bad("tlsrpt-rua mailto:a@b;v=x\n", 1, "tlsrpt-rua: ");
 	bad("tlsrpt-rua http://r.example/\n", 1, "tlsrpt-rua: ");
+	bad("tlsrpt-spool spool\n", 1, "tlsrpt-spool: \"spool\" is not an "
+	    "absolute path");
+	bad("tlsrpt-spool-max 0\n", 1, "tlsrpt-spool-max: \"0\" is not a "
+	    "number from 1 to 1000000");
+	bad("tlsrpt-max-size 1K\n", 1, "tlsrpt-max-size: \"1K\" is not a "
+	    "size from 4096 to 67108864");
+	bad("tlsrpt-max-size 65M\n", 1, "tlsrpt-max-size: \"65M\"");
+	t_tlsrpt_conf();
+}
+
+/* The TLS report directives and their defaults. */
+static void
+t_tlsrpt_conf(void)
+{
+	struct conf	*conf = NULL;
+	char		 err[512];
+
+	is_int(parse("store /a\n", &conf, err, sizeof(err)), 0,
+	    "no tlsrpt directives");
+	if (conf != NULL) {
+		ok(conf->tlsrpt_spool[0] == '\0' &&
+		    conf->tlsrpt_spool_max == 1000 &&
+		    conf->tlsrpt_max_size == 1024 * 1024 &&
+		    conf->tlsrpt_rate == 120,
+		    "tlsrpt defaults: no spool, 1000 files, 1M, 120 a minute");
+		conf_free(conf);
+	}
+	conf = NULL;
+	is_int(parse("tlsrpt-spool /var/spool/wkdd/tlsrpt\n"
+	    "tlsrpt-spool-max 7\ntlsrpt-max-size 4096\n", &conf, err,
+	    sizeof(err)), 0, "tlsrpt directives parse");
+	if (conf != NULL) {
+		ok(strcmp(conf->tlsrpt_spool, "/var/spool/wkdd/tlsrpt") == 0 &&
+		    conf->tlsrpt_spool_max == 7 &&
+		    conf->tlsrpt_max_size == 4096, "tlsrpt values read");
+		conf_free(conf);
+	}
 }
 
 static void

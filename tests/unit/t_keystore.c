@@ -848,6 +848,123 @@ t_tokens(void)
 	ks_close(ks);
 }
 
+/* TLS reports: dedup by (domain, id), sums kept, walks, domain removal. */
+static int
+tr_count_cb(const struct ks_tlsrpt *r, void *arg)
+{
+	size_t	*n = arg;
+
+	if (r->len == 0 || ((const char *)r->json)[0] != '{')
+		return (-1);
+	(*n)++;
+	return (0);
+}
+
+static int
+tr_sum_cb(const struct ks_tlsrpt_sum *s, void *arg)
+{
+	struct ks_tlsrpt_sum	*out = arg;
+
+	if (strcmp(s->domain, "tr.example") == 0)
+		*out = *s;
+	return (0);
+}
+
+static void
+t_tlsrpt(struct ks *ks)
+{
+	struct ks_txn		*t;
+	struct ks_tlsrpt	 r;
+	struct ks_tlsrpt_sum	 sum;
+	struct ks_reader	*rd;
+	const char		*json = "{\"report-id\":\"x\"}";
+	static char		 longid[KS_TLSRPT_ID_MAX + 1];
+	size_t			 n;
+
+	E(ks_txn_begin(ks, 0, &t));
+	E(ks_domain_add(t, "tr.example"));
+	memset(&r, 0, sizeof(r));
+	(void)snprintf(r.domain, sizeof(r.domain), "tr.example");
+	(void)snprintf(r.id, sizeof(r.id), "r1");
+	r.start = 1000;
+	r.end = 2000;
+	r.success = 10;
+	r.failure = 3;
+	r.json = json;
+	r.len = strlen(json);
+	E(ks_tlsrpt_put(t, &r));
+	is_int(ks_tlsrpt_put(t, &r), KS_EXISTS, "tlsrpt: the same id again: "
+	    "KS_EXISTS");
+	(void)snprintf(r.id, sizeof(r.id), "r2");
+	r.start = 3000;
+	r.end = 4000;
+	r.success = 5;
+	r.failure = 1;
+	E(ks_tlsrpt_put(t, &r));
+	(void)snprintf(r.domain, sizeof(r.domain), "nope.example");
+	is_int(ks_tlsrpt_put(t, &r), KS_NOTFOUND, "tlsrpt: a domain not "
+	    "hosted refused");
+	(void)snprintf(r.domain, sizeof(r.domain), "tr.example");
+	memset(longid, 'a', KS_TLSRPT_ID_MAX);
+	memcpy(r.id, longid, sizeof(r.id) - 1);
+	r.id[sizeof(r.id) - 1] = '\0';
+	E(ks_tlsrpt_put(t, &r));
+	r.id[0] = '\0';
+	is_int(ks_tlsrpt_put(t, &r), KS_INVALID, "tlsrpt: an empty id refused");
+	(void)snprintf(r.id, sizeof(r.id), "r3");
+	r.len = 0;
+	is_int(ks_tlsrpt_put(t, &r), KS_INVALID, "tlsrpt: empty JSON refused");
+	r.len = KS_TLSRPT_MAX + 1;
+	is_int(ks_tlsrpt_put(t, &r), KS_TOOBIG, "tlsrpt: over KS_TLSRPT_MAX "
+	    "refused");
+	E(ks_txn_commit(t));
+
+	E(ks_txn_begin(ks, KS_RDONLY, &t));
+	n = 0;
+	E(ks_tlsrpt_foreach(t, "tr.example", 0, tr_count_cb, &n));
+	is_int(n, 3, "tlsrpt: three reports of the domain (one id longest)");
+	n = 0;
+	E(ks_tlsrpt_foreach(t, "tr.example", 3500, tr_count_cb, &n));
+	is_int(n, 2, "tlsrpt: since 3500: those ending then or after");
+	n = 0;
+	E(ks_tlsrpt_foreach(t, "tr.exampl", 0, tr_count_cb, &n));
+	is_int(n, 0, "tlsrpt: a prefix of the domain is another domain");
+	memset(&sum, 0, sizeof(sum));
+	E(ks_tlsrpt_sum_foreach(t, tr_sum_cb, &sum));
+	ok(sum.reports == 3 && sum.success == 20 && sum.failure == 5 &&
+	    sum.first == 1000 && sum.last == 4000,
+	    "tlsrpt: the domain's sums kept with its reports");
+	ks_txn_abort(t);
+	E(ks_reader_new(ks, &rd));
+	memset(&sum, 0, sizeof(sum));
+	E(ks_reader_tlsrpt(rd, tr_sum_cb, &sum));
+	is_int(sum.failure, 5, "tlsrpt: a reader reads the sums");
+	ks_reader_end(rd);
+	ks_reader_free(rd);
+
+	E(ks_txn_begin(ks, 0, &t));
+	E(ks_tlsrpt_prune(t, 2500, &n));
+	is_int(n, 1, "tlsrpt: prune before 2500: the one ending at 2000");
+	memset(&sum, 0, sizeof(sum));
+	E(ks_tlsrpt_sum_foreach(t, tr_sum_cb, &sum));
+	ok(sum.reports == 2 && sum.success == 10 && sum.failure == 2 &&
+	    sum.first == 3000 && sum.last == 4000,
+	    "tlsrpt: prune made the sums again from the reports left");
+	E(ks_tlsrpt_prune(t, 2500, &n));
+	is_int(n, 0, "tlsrpt: prune again: nothing");
+	E(ks_txn_commit(t));
+
+	E(ks_txn_begin(ks, 0, &t));
+	E(ks_domain_del(t, "tr.example"));
+	n = 0;
+	E(ks_tlsrpt_foreach(t, NULL, 0, tr_count_cb, &n));
+	is_int(n, 0, "tlsrpt: removing the domain removed its reports");
+	memset(&sum, 0, sizeof(sum));
+	E(ks_tlsrpt_sum_foreach(t, tr_sum_cb, &sum));
+	is_int(sum.reports, 0, "tlsrpt: and its sums");
+	E(ks_txn_commit(t));
+}
+
 int
 main(void)
 {
@@ -870,6 +987,7 @@ main(void)
 	t_visibility(ks);
 	t_nested(ks);
 	t_gone(ks);
+	t_tlsrpt(ks);
 	ks_close(ks);
 	t_tokens();
 	t_full();

@@ -46,6 +46,8 @@ kind_name(int k)
 		return ("lookup");
 	case ROUTE_STATUS:
 		return ("status");
+	case ROUTE_TLSRPT:
+		return ("tlsrpt");
 	}
 	return ("?");
 }
@@ -327,6 +329,21 @@ t_service(void)
 	    ROUTE_POLICY, "mta-sts.a.test");
 	https("mta-sts.a.test", "/.well-known/openpgpkey/a.test/policy",
 	    ROUTE_NOTFOUND, NULL);
+
+	/* TLS reports: /tlsrpt under D, mta-sts.D, openpgpkey.D; any method. */
+	route("POST", "mta-sts.a.test", "/tlsrpt", ROUTE_TLSRPT, "a.test", 0);
+	route("POST", "openpgpkey.a.test", "/tlsrpt", ROUTE_TLSRPT, "a.test",
+	    0);
+	route("POST", "A.Test.:443", "/tlsrpt?x=1", ROUTE_TLSRPT, "a.test", 0);
+	route("GET", "mta-sts.a.test", "/tlsrpt", ROUTE_TLSRPT, "a.test", 0);
+	route("OPTIONS", "a.test", "/tlsrpt", ROUTE_TLSRPT, "a.test", 0);
+	route("POST", "mta-sts.", "/tlsrpt", ROUTE_TLSRPT, "mta-sts", 0);
+	route("POST", NULL, "/tlsrpt", ROUTE_NOTFOUND, NULL, 0);
+	route("POST", "[::1]", "/tlsrpt", ROUTE_NOTFOUND, NULL, 0);
+	route("POST", "a.test", "/tlsrpt/", ROUTE_METHOD, NULL, 0);
+	route("POST", "a.test", "/tlsrptx", ROUTE_METHOD, NULL, 0);
+	route("GET", "a.test", "/tlsrpt/x", ROUTE_NOTFOUND, NULL, 0);
+	route("POST", "a.test", "/.well-known/tlsrpt", ROUTE_METHOD, NULL, 0);
 
 	/* ACME challenges: base64url tokens, any hosted-looking Host. */
 	plain("GET", "a.test", ACME TOK, ROUTE_ACME, "a.test", TOK);

@@ -108,8 +108,12 @@ t_status(void)
 	static const char v2[] = "{\"version\":2,\"domain\":\"a.test\","
 	    "\"host\":\"openpgpkey.a.test\",\"checked\":"
 	    "\"2026-12-06T20:00:00Z\","
-	    "\"failed\":0,\"warnings\":1,\"resolver\":\"validating\","
-	    "\"dnssec\":{\"signed\":false},\"methods\":[\"advanced\"],"
+	    "\"failed\":0,\"warnings\":1,\"resolver\":\"192.0.2.1\","
+	    "\"dnssec\":\"insecure\",\"methods\":{\"advanced\":{\"host\":"
+	    "\"openpgpkey.a.test\",\"resolves\":true,\"status\":\"ok\","
+	    "\"detail\":\"served\"},\"direct\":{\"host\":\"a.test\","
+	    "\"resolves\":false,\"status\":\"fail\",\"detail\":\"no <A>\","
+	    "\"fix\":\"add one\"}},"
 	    "\"results\":[],\"clients\":[{\"client\":\"GnuPG\",\"method\":"
 	    "\"advanced\",\"status\":\"ok\",\"detail\":\"resolves\"},"
 	    "{\"client\":\"Thunderbird\",\"method\":\"direct\",\"status\":"
@@ -132,10 +136,14 @@ t_status(void)
 	ok(strstr(b.data, "<th scope=\"row\">GnuPG</th><td>advanced</td>") !=
 	    NULL && strstr(b.data, ">Thunderbird</th>") != NULL,
 	    "status v2: a row per client, with its method");
-	ok(strstr(b.data, "<h3>resolver</h3>validating") != NULL &&
-	    strstr(b.data, "<dt>signed</dt><dd>no</dd>") != NULL &&
-	    strstr(b.data, "<li>advanced</li>") != NULL,
-	    "status v2: resolver, dnssec, methods");
+	ok(strstr(b.data, "resolver <code>192.0.2.1</code>; DNSSEC: "
+	    "insecure.") != NULL, "status v2: resolver and DNSSEC");
+	ok(strstr(b.data, "<th scope=\"row\">advanced</th><td><code>"
+	    "openpgpkey.a.test</code>") != NULL &&
+	    strstr(b.data, "<th scope=\"row\">direct</th>") != NULL &&
+	    strstr(b.data, "no &lt;A&gt;") != NULL &&
+	    strstr(b.data, "Fix:</strong> add one") != NULL,
+	    "status v2: a row per method, escaped, with its fix");
 	www_buf_free(&b);
 	is_int(www_status_html("[]", 2, &b), -1, "status: not an object");
 	www_buf_free(&b);
