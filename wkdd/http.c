@@ -106,6 +106,7 @@ struct http_conn {
 	struct http_peer	*peer;
 	int			 fd;
 	int			 armed;
+	int			 hs_done;	/* metrics.c's mark. */
 	size_t			 held;
 	unsigned char		 hold[HTTP_HOLD_MAX];
 };
@@ -1446,13 +1447,15 @@ http_notify(void *cls, struct MHD_Connection *c, void **ctx,
 			}
 		}
 		metrics_conn_open(listener);
-		metrics_tls_start(s);
+		metrics_tls_start(s, hc != NULL ? &hc->hs_done : NULL);
 		return;
 	}
-	metrics_tls_close(s);
+	/* s is only looked at, not used: MHD may have freed it. */
+	hc = *ctx != NULL ? limit_conn_arg(*ctx) : NULL;
+	if (s != NULL && hc != NULL)
+		metrics_tls_close(hc->hs_done);
 	metrics_conn_close(listener);
 	if (*ctx != NULL) {
-		hc = limit_conn_arg(*ctx);
 		p = hc->peer;
 		free(hc);
 		limit_conn_close(*ctx);

@@ -88,7 +88,6 @@ static const char *const m_tlsrpt_names[METRICS_TR_COUNT] = {
 	"accepted", "malformed", "too-large", "unhosted", "content-type",
 	"spool-full", "limited", "error"
 };
-static char		m_hs_done;	/* Its address marks a session. */
 
 /*
  * metrics-domains: an open-addressing table of domains, filled by the
@@ -346,19 +345,23 @@ metrics_limit(int limited)
 
 /*
  * GnuTLS calls this after each handshake message of a hooked session; the
- * client's Finished, read, ends a handshake, full or resumed.  The session
- * is marked through its db pointer (gnutls_db_set_ptr(), unused without a
- * session cache), which metrics_tls_close() looks at: MHD keeps the
- * session's own pointer for itself.
+ * client's Finished, read, ends a handshake, full or resumed.  The
+ * session's db pointer (gnutls_db_set_ptr(), unused without a session
+ * cache; MHD keeps the session's own pointer for itself) points to the
+ * connection's mark, set here, which the caller gives metrics_tls_close():
+ * at MHD's CLOSED the session may be freed already (MHD 0.9.75's
+ * MHD_cleanup_connections() calls gnutls_deinit() before the notifier).
  */
 static int
 m_hs_hook(gnutls_session_t s, unsigned htype, unsigned when,
     unsigned incoming, const gnutls_datum_t *msg)
 {
+	int	*done = gnutls_db_get_ptr(s);
+
 	(void)msg;
 	if (htype == GNUTLS_HANDSHAKE_FINISHED && when == GNUTLS_HOOK_POST &&
-	    incoming && gnutls_db_get_ptr(s) != &m_hs_done) {
-		gnutls_db_set_ptr(s, &m_hs_done);
+	    incoming && done != NULL && !*done) {
+		*done = 1;
 		metrics_handshake(gnutls_session_is_resumed(s) ?
 		    METRICS_HS_RESUMED : METRICS_HS_FULL);
 	}
@@ -366,19 +369,20 @@ m_hs_hook(gnutls_session_t s, unsigned htype, unsigned when,
 }
 
 void
-metrics_tls_start(gnutls_session_t s)
+metrics_tls_start(gnutls_session_t s, int *done)
 {
-	if (s == NULL)
+	if (s == NULL || done == NULL)
 		return;
-	gnutls_db_set_ptr(s, NULL);
+	*done = 0;
+	gnutls_db_set_ptr(s, done);
 	gnutls_handshake_set_hook_function(s, GNUTLS_HANDSHAKE_FINISHED,
 	    GNUTLS_HOOK_POST, m_hs_hook);
 }
 
 void
-metrics_tls_close(gnutls_session_t s)
+metrics_tls_close(int done)
 {
-	if (s != NULL && gnutls_db_get_ptr(s) != &m_hs_done)
+	if (!done)
 		metrics_handshake(METRICS_HS_FAILED);
 }
 

@@ -68,15 +68,18 @@ void		 metrics_limit(int limited);
  * made the session, no handshake yet), metrics_tls_start() hooks the
  * session's handshake, which then counts itself full or resumed when the
  * client's Finished message has been read; at CLOSED, metrics_tls_close()
- * counts one whose handshake never got there as failed.  Uses the
- * session's handshake hook (gnutls_handshake_set_hook_function()) and its
- * db pointer (gnutls_db_set_ptr()): a session cache through gnutls_db_*
- * would need another mark; session tickets don't.  A handshake is counted
- * when it completes, not at its connection's first request, and one that
- * completed on a connection that never sent a request is not "failed".
+ * counts one whose handshake never got there as failed.  done is the
+ * connection's mark (the caller's, living till CLOSED, which passes its
+ * value: by then MHD may have freed the session); NULL: not counted.
+ * Uses the session's handshake hook (gnutls_handshake_set_hook_function())
+ * and its db pointer (gnutls_db_set_ptr(), to reach done): a session cache
+ * through gnutls_db_* would need another way; session tickets don't.  A
+ * handshake is counted when it completes, not at its connection's first
+ * request, and one that completed on a connection that never sent a
+ * request is not "failed".
  */
-void		 metrics_tls_start(gnutls_session_t);
-void		 metrics_tls_close(gnutls_session_t);
+void		 metrics_tls_start(gnutls_session_t, int *done);
+void		 metrics_tls_close(int done);
 
 /*
  * The metrics listener on socket fd (bound by main as root): plain HTTP,
