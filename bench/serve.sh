@@ -22,7 +22,11 @@
 #    unloaded: time to first byte;
 #  - server CPU from /proc/PID/stat (utime + stime) of the server's
 #    processes (nginx: master and workers), before and after each wrk
-#    run; RSS (VmRSS, summed) after the keep-alive run.
+#    run; RSS (VmRSS, summed) after the keep-alive run;
+#  - system calls per keep-alive request, counted apart from the rounds:
+#    strace -c on every thread of the server's processes (nginx: its
+#    workers) while wrk -t 1 -c 8 runs BENCH_SYSSECS seconds (default 5;
+#    0: skip): a count the machine's load doesn't change.
 #
 # BENCH_ROUNDS rounds (default 3), each running every mode on both
 # servers, which go first in turn; the median of the rounds is reported,
@@ -33,6 +37,7 @@
 BENCH_ROUNDS=${BENCH_ROUNDS:-3}
 BENCH_SECS=${BENCH_SECS:-20}
 BENCH_TTFB=${BENCH_TTFB:-100}
+BENCH_SYSSECS=${BENCH_SYSSECS:-5}
 clamp BENCH_ROUNDS "$BENCH_ROUNDS" 1 9
 clamp BENCH_SECS "$BENCH_SECS" 5 60
 clamp BENCH_TTFB "$BENCH_TTFB" 20 1000
@@ -269,6 +274,46 @@ for s in nginx wkdd; do
 	wrk -t 2 -c 64 -d 3s -s "$TOP/bench/serve.lua" \
 	    "https://127.0.0.1:$(port $s)/" -- "$SV/hashes" > /dev/null 2>&1
 done
+# sys_one SERVER: system calls per keep-alive request under strace -c
+# (every thread of every worker), wrk -t 1 -c 8; one line to $SV/sys.
+sys_one() {
+	_tids=
+	for _p in $(pids "$1"); do
+		[ "$1" = nginx ] && [ "$_p" = "$NGINX_PID" ] && continue
+		_tids="$_tids $(ls /proc/$_p/task)"
+	done
+	# shellcheck disable=SC2086
+	strace -c -U calls,name -o "$SV/strace.$1" \
+	    $(printf ' -p %s' $_tids) 2> /dev/null &
+	_st=$!
+	sleep 1
+	wrk -t 1 -c 8 -d "${BENCH_SYSSECS}s" -s "$TOP/bench/serve.lua" \
+	    "https://127.0.0.1:$(port "$1")/" -- "$SV/hashes" 10 \
+	    > "$SV/wrk.sys.$1" 2>&1
+	kill -INT "$_st"
+	wait "$_st"
+	_n=$(awk '/requests in/ { print $1 }' "$SV/wrk.sys.$1")
+	awk -v s="$1" -v n="${_n:-0}" '
+	    NF == 2 && $1 ~ /^[0-9]+$/ {
+		if ($2 == "total") t = $1
+		else v[$2] = $1
+	    }
+	    END {
+		if (n == 0) { print s, "-"; exit }
+		printf("%s %.2f", s, t / n)
+		for (k in v) if (v[k] / n >= 0.05)
+			printf(" %s=%.2f", k, v[k] / n)
+		printf(" (%d requests)\n", n)
+	    }' "$SV/strace.$1" >> "$SV/sys"
+}
+: > "$SV/sys"
+if [ "$BENCH_SYSSECS" -gt 0 ] && command -v strace > /dev/null; then
+	for s in nginx wkdd; do
+		sys_one "$s"
+	done
+	echo "system calls per keep-alive request (strace -c, wrk -t 1 -c 8):"
+	sed 's/^/  /' "$SV/sys"
+fi
 r=1
 while [ $r -le "$BENCH_ROUNDS" ]; do
 	if [ $((r % 2)) -eq 1 ]; then order="nginx wkdd"; else order="wkdd nginx"; fi
@@ -371,6 +416,14 @@ w_rss=$(awk -v k="$w_rss" 'BEGIN { printf("%.1f", k / 1024) }')
 	echo
 	echo "wkdd's RSS at the end: ${w_anon} KB anonymous, ${w_file} KB" \
 	    "file-backed (libraries and the store's pages, mmap)."
+	if [ -s "$SV/sys" ]; then
+		echo
+		echo "System calls per keep-alive request (strace -c on the" \
+		    "servers' threads, wrk -t 1 -c 8, ${BENCH_SYSSECS} s;" \
+		    "calls of 0.05 a request or more):"
+		echo
+		sed 's/^/    /' "$SV/sys"
+	fi
 } > "$SV/table"
 cat "$SV/table"
 cat "$SV/table" >> "$RESULTS"

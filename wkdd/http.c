@@ -90,6 +90,27 @@ struct http_peer {
 	struct http_peer	*next;		/* In its bucket. */
 };
 
+/*
+ * A connection: its peer count and, on HTTPS, its TLS output (http_push()).
+ * MHD 0.9.75 sends a response's head and body with two gnutls_record_send()
+ * calls; GnuTLS pushes each record at once, so each took a sendmsg(2).
+ * When http_queue() has queued a response whose body follows its head
+ * (armed), the next record pushed (the head's) is kept in held and
+ * reported sent, and goes out with the body's record in one sendmsg(2).
+ * Bytes are only ever delayed to the next push, in order: a short or
+ * failed write keeps what is left and answers EAGAIN, which MHD waits out
+ * as for any write (poll(2) on the socket), calling GnuTLS again.
+ */
+#define HTTP_HOLD_MAX	1024	/* A head's record: under 600 bytes. */
+struct http_conn {
+	struct http_peer	*peer;
+	int			 fd;
+	int			 armed;
+	int			 hs_done;	/* metrics.c's mark. */
+	size_t			 held;
+	unsigned char		 hold[HTTP_HOLD_MAX];
+};
+
 struct http_listener;
 
 /* One thread: its daemon and everything only it touches. */
@@ -178,7 +199,12 @@ static void		http_mhdlog(void *, const char *, va_list)
 			    __attribute__((format(printf, 2, 0)));
 static struct MHD_Response *http_typed(struct MHD_Response *, const char *);
 static struct MHD_Response *http_static(const char *, const char *);
-static struct MHD_Response *http_blob(struct ks_blob *, const char *);
+static struct MHD_Response *http_blob(struct ks_blob *, const char *,
+			    int *);
+static struct MHD_Response *http_body(size_t, const void *, void (*)(void *));
+static ssize_t		http_body_read(void *, uint64_t, char *, size_t);
+static ssize_t		http_push(gnutls_transport_ptr_t, const giovec_t *,
+			    int);
 static struct MHD_Response *http_options(struct MHD_Connection *);
 static int		http_has_body(struct MHD_Connection *);
 static const struct sockaddr *http_client(struct MHD_Connection *);
@@ -218,9 +244,32 @@ http_static(const char *body, const char *type)
 {
 	struct MHD_Response	*r;
 
-	r = MHD_create_response_from_buffer(strlen(body), (void *)(uintptr_t)
-	    body, MHD_RESPMEM_PERSISTENT);
+	r = http_body(strlen(body), body, NULL);
 	return (http_typed(r, type));
+}
+
+/*
+ * A response of the len (> 0) bytes at data, read through MHD's content
+ * reader (fr, if not NULL, frees data with the response).  Not a buffer
+ * response: MHD 0.9.75 sends a buffer response's head with TCP_CORK set
+ * when head and body are under 1400 bytes, then a setsockopt(2) to push
+ * (one more system call per response, for as long as the connection
+ * lives); a reader's head it sends pushed, uncorked, and its body too.
+ * With http_push() holding the head, both go out in one sendmsg(2).
+ */
+static struct MHD_Response *
+http_body(size_t len, const void *data, void (*fr)(void *))
+{
+	return (MHD_create_response_from_callback(len, len < 16384 ? len :
+	    16384, http_body_read, (void *)(uintptr_t)data, fr));
+}
+
+/* MHD asks at most the bytes left from pos (total - pos). */
+static ssize_t
+http_body_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	memcpy(buf, (const char *)cls + pos, max);
+	return ((ssize_t)max);
 }
 
 static size_t
@@ -400,11 +449,12 @@ http_mhdlog(void *cls, const char *fmt, va_list ap)
 }
 
 /*
- * A response owning blob b's data (MHD frees it); b is emptied.  NULL if
- * out of memory (b's data is freed then too).
+ * A response owning blob b's data (MHD frees it); b is emptied, *body set
+ * to 1 if the response has a body (http_body()'s).  NULL if out of memory
+ * (b's data is freed then too).
  */
 static struct MHD_Response *
-http_blob(struct ks_blob *b, const char *type)
+http_blob(struct ks_blob *b, const char *type, int *body)
 {
 	struct MHD_Response	*r;
 
@@ -413,10 +463,10 @@ http_blob(struct ks_blob *b, const char *type)
 		r = MHD_create_response_from_buffer(0, NULL,
 		    MHD_RESPMEM_PERSISTENT);
 	} else {
-		r = MHD_create_response_from_buffer_with_free_callback(b->len,
-		    b->data, free);
-		if (r == NULL)
+		if ((r = http_body(b->len, b->data, free)) == NULL)
 			ks_blob_free(b);
+		else
+			*body = 1;
 	}
 	b->data = NULL;
 	b->len = 0;
@@ -595,7 +645,8 @@ http_mtasts(struct ks_reader *rd, const struct route *r,
 		etag[sizeof(etag) - 1] = '\0';
 		rep->status = MHD_HTTP_OK;
 		rep->bytes = b.len;
-		rep->resp = http_etagged(http_blob(&b, "text/plain"), etag);
+		rep->resp = http_etagged(http_blob(&b, "text/plain",
+		    &rep->body), etag);
 	} else if (rc != KS_NOTFOUND) {
 		log_warnx("mta-sts %s: %s", r->domain, ks_strerror(rc));
 		rep->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
@@ -612,7 +663,7 @@ http_policy(struct ks_reader *rd, const struct route *r,
 	if ((rc = ks_reader_policy(rd, r->domain, &b)) == KS_OK) {
 		rep->status = MHD_HTTP_OK;
 		rep->bytes = b.len;
-		rep->resp = http_blob(&b, HTTP_TEXT);
+		rep->resp = http_blob(&b, HTTP_TEXT, &rep->body);
 	} else if (rc != KS_NOTFOUND) {
 		log_warnx("policy %s: %s", r->domain, ks_strerror(rc));
 		rep->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
@@ -648,8 +699,8 @@ http_key(struct ks_reader *rd, struct MHD_Connection *c,
 		rep->status = MHD_HTTP_OK;
 		rep->bytes = b.len;
 	}
-	rep->resp = http_etagged(http_blob(&b, "application/octet-stream"),
-	    etag);
+	rep->resp = http_etagged(http_blob(&b, "application/octet-stream",
+	    &rep->body), etag);
 }
 
 /* c's deadline (limit.c), or NULL. */
@@ -688,9 +739,8 @@ http_limited(struct MHD_Connection *c, struct http_reply *rep)
 	rep->status = MHD_HTTP_TOO_MANY_REQUESTS;
 	rep->bytes = sizeof(HTTP_429) - 1;
 	(void)snprintf(secs, sizeof(secs), "%u", retry);
-	if ((rep->resp = http_typed(MHD_create_response_from_buffer(
-	    sizeof(HTTP_429) - 1, (void *)(uintptr_t)HTTP_429,
-	    MHD_RESPMEM_PERSISTENT), HTTP_TEXT)) != NULL &&
+	if ((rep->resp = http_typed(http_body(sizeof(HTTP_429) - 1, HTTP_429,
+	    NULL), HTTP_TEXT)) != NULL &&
 	    MHD_add_response_header(rep->resp, MHD_HTTP_HEADER_RETRY_AFTER,
 	    secs) != MHD_YES) {
 		MHD_destroy_response(rep->resp);
@@ -698,6 +748,8 @@ http_limited(struct MHD_Connection *c, struct http_reply *rep)
 	}
 	if (rep->resp == NULL)
 		rep->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+	else
+		rep->body = 1;
 	return (1);
 }
 
@@ -710,6 +762,8 @@ http_queue(struct MHD_Connection *c, const char *method,
     const struct route *r, struct http_reply *rep, const struct timespec *t0)
 {
 	const union MHD_ConnectionInfo	*ci;
+	struct limit_conn		*lc;
+	struct http_conn		*hc;
 	enum MHD_Result			 ret;
 
 	if (rep->resp == NULL) {
@@ -724,8 +778,10 @@ http_queue(struct MHD_Connection *c, const char *method,
 		}
 	}
 	if (rep->resp == http_r404 || rep->resp == http_r405 ||
-	    rep->resp == http_r500 || rep->resp == http_r400)
+	    rep->resp == http_r500 || rep->resp == http_r400) {
 		rep->bytes = http_static_len(rep->resp);
+		rep->body = 1;
+	}
 	/*
 	 * HTTPS: Strict-Transport-Security on every answer (the shared ones
 	 * have twins with it; the page has it), never on plain HTTP.
@@ -744,11 +800,20 @@ http_queue(struct MHD_Connection *c, const char *method,
 		else if (!rep->shared && http_hsts_add(rep->resp) == -1)
 			log_warnx("%s: out of memory", __func__);
 	}
+	if (strcmp(method, "HEAD") == 0 || rep->status < 200 ||
+	    rep->status == MHD_HTTP_NO_CONTENT ||
+	    rep->status == MHD_HTTP_NOT_MODIFIED)
+		rep->body = 0;		/* MHD sends no body. */
 	if (strcmp(method, "HEAD") == 0)
 		rep->bytes = 0;
 	ret = MHD_queue_response(c, rep->status, rep->resp);
 	/* limit.c: the next head by the deadline, a short idle till then. */
-	limit_conn_idle(http_conn(c));
+	lc = http_conn(c);
+	limit_conn_idle(lc);
+	/* http_push(): the head's record waits for the body's. */
+	if (ret == MHD_YES && rep->body && lc != NULL &&
+	    (hc = limit_conn_arg(lc)) != NULL && hc->fd != -1)
+		hc->armed = 1;
 	(void)MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT,
 	    atomic_load_explicit(&http_keepalive, memory_order_relaxed));
 	if (!rep->shared)
@@ -763,7 +828,7 @@ http_handler(void *cls, struct MHD_Connection *c, const char *url,
     size_t *upload_data_size, void **con_cls)
 {
 	struct http_worker	*w = cls;
-	struct http_reply	 rep = { NULL, MHD_HTTP_NOT_FOUND, 0, 0 };
+	struct http_reply	 rep = { NULL, MHD_HTTP_NOT_FOUND, 0, 0, 0 };
 	struct ks_reader	*rd;
 	struct route		 r;
 	struct timespec		 t0;
@@ -895,7 +960,7 @@ http_tlsrpt_start(struct http_worker *w, struct MHD_Connection *c,
     const char *method, const char *url, void **con_cls,
     enum MHD_Result *ret)
 {
-	struct http_reply	 rep = { NULL, MHD_HTTP_NOT_FOUND, 0, 0 };
+	struct http_reply	 rep = { NULL, MHD_HTTP_NOT_FOUND, 0, 0, 0 };
 	struct tlsrpt_req	*q;
 	struct route		 r;
 	struct timespec		 t0;
@@ -952,7 +1017,7 @@ static enum MHD_Result
 http_tlsrpt_body(struct http_worker *w, struct MHD_Connection *c,
     const char *method, const char *data, size_t *size, void **con_cls)
 {
-	struct http_reply	 rep = { NULL, MHD_HTTP_NOT_FOUND, 0, 0 };
+	struct http_reply	 rep = { NULL, MHD_HTTP_NOT_FOUND, 0, 0, 0 };
 	struct tlsrpt_req	*q = *con_cls;
 	struct ks_reader	*rd;
 	struct route		 r;
@@ -1009,7 +1074,7 @@ static int
 http_refused(struct MHD_Connection *c, const char *method, const char *url,
     const char *version, void **con_cls, enum MHD_Result *ret)
 {
-	struct http_reply	 rep = { NULL, MHD_HTTP_BAD_REQUEST, 0, 1 };
+	struct http_reply	 rep = { NULL, MHD_HTTP_BAD_REQUEST, 0, 1, 0 };
 	struct route		 r;
 	struct timespec		 t0;
 	const char		*why;
@@ -1200,7 +1265,7 @@ http_plain_handler(void *cls, struct MHD_Connection *c, const char *url,
     size_t *upload_data_size, void **con_cls)
 {
 	struct http_worker	*w = cls;
-	struct http_reply	 rep = { NULL, MHD_HTTP_NOT_FOUND, 0, 0 };
+	struct http_reply	 rep = { NULL, MHD_HTTP_NOT_FOUND, 0, 0, 0 };
 	struct route		 r;
 	struct timespec		 t0;
 	const char		*host;
@@ -1344,6 +1409,64 @@ http_accept(void *cls, const struct sockaddr *sa, socklen_t len)
 }
 
 /*
+ * GnuTLS's output for a connection (struct http_conn): the records iov
+ * holds, with what was held before them, in one sendmsg(2).  The bytes
+ * sent of iov's, or -1 with errno (EAGAIN when only held bytes went out,
+ * or not all of them: GnuTLS keeps iov's records and MHD tries again).
+ */
+static ssize_t
+http_push(gnutls_transport_ptr_t ptr, const giovec_t *iov, int n)
+{
+	struct http_conn	*hc = ptr;
+	struct iovec		 v[64];
+	struct msghdr		 msg;
+	size_t			 total = 0, off;
+	ssize_t			 w;
+	int			 i, k = 0;
+
+	for (i = 0; i < n; i++)
+		total += iov[i].iov_len;
+	if (hc->armed) {
+		hc->armed = 0;
+		if (total > 0 && hc->held + total <= sizeof(hc->hold)) {
+			for (i = 0, off = hc->held; i < n; i++) {
+				memcpy(hc->hold + off, iov[i].iov_base,
+				    iov[i].iov_len);
+				off += iov[i].iov_len;
+			}
+			hc->held = off;
+			return ((ssize_t)total);
+		}
+	}
+	if (hc->held > 0) {
+		v[k].iov_base = hc->hold;
+		v[k++].iov_len = hc->held;
+	}
+	for (i = 0; i < n && k < (int)(sizeof(v) / sizeof(v[0])); i++) {
+		v[k].iov_base = iov[i].iov_base;
+		v[k++].iov_len = iov[i].iov_len;
+	}
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = v;
+	msg.msg_iovlen = k;
+	if ((w = sendmsg(hc->fd, &msg, MSG_NOSIGNAL)) == -1)
+		return (-1);
+	if ((size_t)w < hc->held) {
+		memmove(hc->hold, hc->hold + w, hc->held - w);
+		hc->held -= w;
+		errno = EAGAIN;
+		return (-1);
+	}
+	w -= hc->held;
+	hc->held = 0;
+	if (w == 0 && total > 0) {
+		errno = EAGAIN;
+		return (-1);
+	}
+	return (w);
+}
+
+/*
  * A connection starts (before its TLS handshake) or closes.  Started: it
  * takes the count http_accept() made, its TLS session gets tickets
  * (tls.c's key), and metrics.c counts it and hooks its handshake.
@@ -1355,8 +1478,9 @@ http_notify(void *cls, struct MHD_Connection *c, void **ctx,
 {
 	struct http_worker		*w = cls;
 	const union MHD_ConnectionInfo	*ci;
+	struct http_conn		*hc;
 	struct http_peer		*p;
-	int				 listener, fd;
+	int				 listener, fd, rfd, sfd;
 	gnutls_session_t		 s = NULL;
 
 	listener = w->l->plain ? METRICS_HTTP : METRICS_HTTPS;
@@ -1368,24 +1492,46 @@ http_notify(void *cls, struct MHD_Connection *c, void **ctx,
 		fd = (ci = MHD_get_connection_info(c,
 		    MHD_CONNECTION_INFO_CONNECTION_FD)) != NULL ?
 		    ci->connect_fd : -1;
-		if (fd == -1 || (*ctx = limit_conn_open(fd, w->pending)) ==
-		    NULL) {
+		hc = fd != -1 ? malloc(sizeof(*hc)) : NULL;
+		if (hc == NULL || (*ctx = limit_conn_open(fd, hc)) == NULL) {
+			free(hc);
 			pthread_mutex_lock(&w->l->lim_mtx);	/* No memory. */
 			if (w->pending != NULL)
 				http_peer_drop(w->l, w->pending);
 			pthread_mutex_unlock(&w->l->lim_mtx);
+			hc = NULL;
+		} else {
+			hc->peer = w->pending;
+			hc->fd = -1;
+			hc->armed = 0;
+			hc->held = 0;
 		}
 		w->pending = NULL;
 		if (s != NULL)
 			tls_session_start(s);
+		/* MHD set the socket as transport (set_int): ours pushes. */
+		if (s != NULL && hc != NULL) {
+			gnutls_transport_get_int2(s, &rfd, &sfd);
+			if (rfd == fd && sfd == fd) {
+				hc->fd = fd;
+				gnutls_transport_set_ptr2(s,
+				    (gnutls_transport_ptr_t)(intptr_t)fd, hc);
+				gnutls_transport_set_vec_push_function(s,
+				    http_push);
+			}
+		}
 		metrics_conn_open(listener);
-		metrics_tls_start(s);
+		metrics_tls_start(s, hc != NULL ? &hc->hs_done : NULL);
 		return;
 	}
-	metrics_tls_close(s);
+	/* s is only looked at, not used: MHD may have freed it. */
+	hc = *ctx != NULL ? limit_conn_arg(*ctx) : NULL;
+	if (s != NULL && hc != NULL)
+		metrics_tls_close(hc->hs_done);
 	metrics_conn_close(listener);
 	if (*ctx != NULL) {
-		p = limit_conn_arg(*ctx);
+		p = hc->peer;
+		free(hc);
 		limit_conn_close(*ctx);
 		if (p != NULL) {
 			pthread_mutex_lock(&w->l->lim_mtx);

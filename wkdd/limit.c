@@ -34,6 +34,7 @@
 #include "conf.h"
 #include "limit.h"
 #include "log.h"
+#include "metrics.h"
 
 #define LIMIT_SETS	16384	/* A power of 2: 64 Ki buckets, 2.5 MiB. */
 #define LIMIT_WAYS	4
@@ -64,7 +65,6 @@ static pthread_mutex_t		 limit_mtx[LIMIT_LOCKS];
 static uint64_t			 limit_seed;
 static struct limit_rule	 limit_addr, limit_net;
 static _Atomic unsigned		 limit_cost;	/* Of a miss, in tokens. */
-static atomic_ullong		 limit_allowed, limit_limited;
 static _Atomic long long	 limit_log_sec;
 static atomic_uint		 limit_log_n;
 static atomic_ullong		 limit_log_skipped;
@@ -353,11 +353,10 @@ limit_take(const struct sockaddr *sa, unsigned *retry_after)
 {
 	*retry_after = 0;
 	if (limit_charge(sa, LIMIT_MILLI, 1, retry_after)) {
-		atomic_fetch_add_explicit(&limit_allowed, 1,
-		    memory_order_relaxed);
+		metrics_limit(0);
 		return (1);
 	}
-	atomic_fetch_add_explicit(&limit_limited, 1, memory_order_relaxed);
+	metrics_limit(1);
 	return (0);
 }
 
@@ -391,13 +390,6 @@ limit_log_limited(void)
 		return (1);
 	atomic_fetch_add(&limit_log_skipped, 1);
 	return (0);
-}
-
-void
-limit_counts(unsigned long long *allowed, unsigned long long *limited)
-{
-	*allowed = atomic_load_explicit(&limit_allowed, memory_order_relaxed);
-	*limited = atomic_load_explicit(&limit_limited, memory_order_relaxed);
 }
 
 /* Slow clients: the deadlines (limit.h). */

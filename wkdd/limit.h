@@ -37,9 +37,7 @@ void		 limit_miss(const struct sockaddr *sa);
  */
 #define LIMIT_LOG_MAX	10
 int		 limit_log_limited(void);
-/* The counters, for the metrics: lookups allowed and limited, ever. */
-void		 limit_counts(unsigned long long *allowed,
-		    unsigned long long *limited);
+/* limit_take() counts each lookup, allowed or limited, in metrics.c. */
 
 /*
  * Slow clients: a deadline from accept to a complete request head

@@ -6,6 +6,7 @@
  * (ks_stats()), read at each scrape.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -52,19 +53,41 @@ static const long m_buckets[] = {
 };
 #define M_NBUCKET	(sizeof(m_buckets) / sizeof(m_buckets[0]) + 1)
 
-static atomic_ullong	m_requests[MR_COUNT][M_NSTATUS];
-static atomic_ullong	m_hist[MR_COUNT][M_NBUCKET];	/* Not cumulated. */
-static atomic_ullong	m_usec[MR_COUNT];
-static atomic_ullong	m_bytes[MR_COUNT];
-static atomic_llong	m_open[2];
-static atomic_ullong	m_conns[2];
-static atomic_ullong	m_hs[3];
-static atomic_ullong	m_tlsrpt[METRICS_TR_COUNT];
+/*
+ * The counters, one block per thread that counts (struct m_thread): a
+ * thread adds to its own block only, with a relaxed load and store (no
+ * locked instruction, no cache line shared with another thread), and a
+ * scrape sums the blocks.  A thread's block is made at its first count
+ * and put on m_threads for good; when the thread ends it is marked free
+ * and the next new thread takes it over, counts and all, so the sums
+ * never go back.  If a block can't be allocated the thread counts in
+ * m_spare, shared, with atomic additions.  Connections open is a sum of
+ * pluses and minuses: a block's share may be negative.
+ */
+struct m_thread {
+	atomic_ullong		 requests[MR_COUNT][M_NSTATUS];
+	atomic_ullong		 hist[MR_COUNT][M_NBUCKET]; /* Not cumulated. */
+	atomic_ullong		 usec[MR_COUNT];
+	atomic_ullong		 bytes[MR_COUNT];
+	atomic_llong		 open[2];
+	atomic_ullong		 conns[2];
+	atomic_ullong		 hs[3];
+	atomic_ullong		 lim[2];	/* Allowed, limited. */
+	atomic_ullong		 tlsrpt[METRICS_TR_COUNT];
+	int			 in_use;	/* Under m_threads_mtx. */
+	struct m_thread		*next;
+};
+static struct m_thread		*m_threads;	/* Under m_threads_mtx. */
+static struct m_thread		 m_spare;
+static pthread_mutex_t		 m_threads_mtx = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t		 m_key_once = PTHREAD_ONCE_INIT;
+static pthread_key_t		 m_key;
+static int			 m_key_ok;
+static _Thread_local struct m_thread	*m_self;
 static const char *const m_tlsrpt_names[METRICS_TR_COUNT] = {
 	"accepted", "malformed", "too-large", "unhosted", "content-type",
 	"spool-full", "limited", "error"
 };
-static char		m_hs_done;	/* Its address marks a session. */
 
 /*
  * metrics-domains: an open-addressing table of domains, filled by the
@@ -107,9 +130,64 @@ static enum MHD_Result	m_handler(void *, struct MHD_Connection *,
 			    const char *, const char *, const char *,
 			    const char *, size_t *, void **);
 
-#define ADD(a, n)	atomic_fetch_add_explicit(&(a), (n), \
-			    memory_order_relaxed)
+/* Add n to counter a of block t (the calling thread's, or m_spare). */
+#define ADD(t, a, n)	do {						\
+	if ((t) == &m_spare)						\
+		atomic_fetch_add_explicit(&m_spare.a, (n),		\
+		    memory_order_relaxed);				\
+	else								\
+		atomic_store_explicit(&(t)->a, atomic_load_explicit(	\
+		    &(t)->a, memory_order_relaxed) + (n),		\
+		    memory_order_relaxed);				\
+} while (0)
 #define GET(a)		atomic_load_explicit(&(a), memory_order_relaxed)
+#define DADD(a, n)	atomic_fetch_add_explicit(&(a), (n), \
+			    memory_order_relaxed)
+
+/* A thread ends: its block waits for the next thread. */
+static void
+m_thread_end(void *arg)
+{
+	struct m_thread	*t = arg;
+
+	pthread_mutex_lock(&m_threads_mtx);
+	t->in_use = 0;
+	pthread_mutex_unlock(&m_threads_mtx);
+}
+
+static void
+m_key_init(void)
+{
+	m_key_ok = pthread_key_create(&m_key, m_thread_end) == 0;
+}
+
+/* The calling thread's block, made or taken over at its first count. */
+static struct m_thread *
+m_me(void)
+{
+	struct m_thread	*t;
+
+	if (m_self != NULL)
+		return (m_self);
+	(void)pthread_once(&m_key_once, m_key_init);
+	pthread_mutex_lock(&m_threads_mtx);
+	for (t = m_threads; t != NULL && t->in_use; t = t->next)
+		;
+	if (t == NULL && m_key_ok &&
+	    (t = aligned_alloc(64, (sizeof(*t) + 63) / 64 * 64)) != NULL) {
+		memset(t, 0, sizeof(*t));
+		t->next = m_threads;
+		m_threads = t;
+	}
+	if (t != NULL) {
+		if (pthread_setspecific(m_key, t) == 0)
+			t->in_use = 1;
+		else
+			t = NULL;
+	}
+	pthread_mutex_unlock(&m_threads_mtx);
+	return (m_self = t != NULL ? t : &m_spare);
+}
 
 int
 metrics_init(const struct conf *conf)
@@ -157,17 +235,18 @@ void
 metrics_request(int kind, const char *domain, unsigned status, size_t bytes,
     long usec)
 {
-	size_t	i;
-	int	r = m_route(kind);
+	struct m_thread	*t = m_me();
+	size_t		 i;
+	int		 r = m_route(kind);
 
 	for (i = 0; i < M_NSTATUS - 1 && m_statuses[i] != status; i++)
 		;
-	ADD(m_requests[r][i], 1);
+	ADD(t, requests[r][i], 1);
 	for (i = 0; i < M_NBUCKET - 1 && usec > m_buckets[i]; i++)
 		;
-	ADD(m_hist[r][i], 1);
-	ADD(m_usec[r], usec > 0 ? (unsigned long long)usec : 0);
-	ADD(m_bytes[r], bytes);
+	ADD(t, hist[r][i], 1);
+	ADD(t, usec[r], usec > 0 ? (unsigned long long)usec : 0);
+	ADD(t, bytes[r], bytes);
 	if (m_domains != NULL && r != MR_OTHER && r != MR_ACME &&
 	    (status == 200 || status == 304) && domain[0] != '\0')
 		m_domain_count(domain, r);
@@ -176,8 +255,12 @@ metrics_request(int kind, const char *domain, unsigned status, size_t bytes,
 void
 metrics_tlsrpt(int result)
 {
-	if (result >= 0 && result < METRICS_TR_COUNT)
-		ADD(m_tlsrpt[result], 1);
+	struct m_thread	*t;
+
+	if (result >= 0 && result < METRICS_TR_COUNT) {
+		t = m_me();
+		ADD(t, tlsrpt[result], 1);
+	}
 }
 
 /* FNV-1a; the table is for counting, not a defence (hosted names only). */
@@ -203,7 +286,7 @@ again:
 			    SLOT_WRITING))
 				goto again;	/* Taken meanwhile. */
 			memcpy(d->name, domain, len + 1);
-			ADD(d->n[r], 1);
+			DADD(d->n[r], 1);
 			atomic_store_explicit(&d->state, SLOT_READY,
 			    memory_order_release);
 			return;
@@ -217,49 +300,68 @@ again:
 			st = atomic_load_explicit(&d->state,
 			    memory_order_acquire);
 		if (strcmp(d->name, domain) == 0) {
-			ADD(d->n[r], 1);
+			DADD(d->n[r], 1);
 			return;
 		}
 	}
-	ADD(m_domain_overflow, 1);
+	DADD(m_domain_overflow, 1);
 }
 
 void
 metrics_conn_open(int listener)
 {
-	ADD(m_open[listener != METRICS_HTTPS], 1);
-	ADD(m_conns[listener != METRICS_HTTPS], 1);
+	struct m_thread	*t = m_me();
+
+	ADD(t, open[listener != METRICS_HTTPS], 1);
+	ADD(t, conns[listener != METRICS_HTTPS], 1);
 }
 
 void
 metrics_conn_close(int listener)
 {
-	atomic_fetch_sub_explicit(&m_open[listener != METRICS_HTTPS], 1,
-	    memory_order_relaxed);
+	struct m_thread	*t = m_me();
+
+	ADD(t, open[listener != METRICS_HTTPS], -1);
 }
 
 void
 metrics_handshake(int result)
 {
-	if (result >= METRICS_HS_FULL && result <= METRICS_HS_FAILED)
-		ADD(m_hs[result], 1);
+	struct m_thread	*t;
+
+	if (result >= METRICS_HS_FULL && result <= METRICS_HS_FAILED) {
+		t = m_me();
+		ADD(t, hs[result], 1);
+	}
+}
+
+void
+metrics_limit(int limited)
+{
+	struct m_thread	*t = m_me();
+
+	ADD(t, lim[limited != 0], 1);
 }
 
 /*
  * GnuTLS calls this after each handshake message of a hooked session; the
- * client's Finished, read, ends a handshake, full or resumed.  The session
- * is marked through its db pointer (gnutls_db_set_ptr(), unused without a
- * session cache), which metrics_tls_close() looks at: MHD keeps the
- * session's own pointer for itself.
+ * client's Finished, read, ends a handshake, full or resumed.  The
+ * session's db pointer (gnutls_db_set_ptr(), unused without a session
+ * cache; MHD keeps the session's own pointer for itself) points to the
+ * connection's mark, set here, which the caller gives metrics_tls_close():
+ * at MHD's CLOSED the session may be freed already (MHD 0.9.75's
+ * MHD_cleanup_connections() calls gnutls_deinit() before the notifier).
  */
 static int
 m_hs_hook(gnutls_session_t s, unsigned htype, unsigned when,
     unsigned incoming, const gnutls_datum_t *msg)
 {
+	int	*done = gnutls_db_get_ptr(s);
+
 	(void)msg;
 	if (htype == GNUTLS_HANDSHAKE_FINISHED && when == GNUTLS_HOOK_POST &&
-	    incoming && gnutls_db_get_ptr(s) != &m_hs_done) {
-		gnutls_db_set_ptr(s, &m_hs_done);
+	    incoming && done != NULL && !*done) {
+		*done = 1;
 		metrics_handshake(gnutls_session_is_resumed(s) ?
 		    METRICS_HS_RESUMED : METRICS_HS_FULL);
 	}
@@ -267,19 +369,20 @@ m_hs_hook(gnutls_session_t s, unsigned htype, unsigned when,
 }
 
 void
-metrics_tls_start(gnutls_session_t s)
+metrics_tls_start(gnutls_session_t s, int *done)
 {
-	if (s == NULL)
+	if (s == NULL || done == NULL)
 		return;
-	gnutls_db_set_ptr(s, NULL);
+	*done = 0;
+	gnutls_db_set_ptr(s, done);
 	gnutls_handshake_set_hook_function(s, GNUTLS_HANDSHAKE_FINISHED,
 	    GNUTLS_HOOK_POST, m_hs_hook);
 }
 
 void
-metrics_tls_close(gnutls_session_t s)
+metrics_tls_close(int done)
 {
-	if (s != NULL && gnutls_db_get_ptr(s) != &m_hs_done)
+	if (!done)
 		metrics_handshake(METRICS_HS_FAILED);
 }
 
@@ -478,16 +581,68 @@ m_certs(struct m_buf *b)
 	(void)tls_foreach(m_cert_cb, b);
 }
 
+/* The counts of every block, summed (the sums of a scrape). */
+struct m_sums {
+	unsigned long long	 requests[MR_COUNT][M_NSTATUS];
+	unsigned long long	 hist[MR_COUNT][M_NBUCKET];
+	unsigned long long	 usec[MR_COUNT];
+	unsigned long long	 bytes[MR_COUNT];
+	long long		 open[2];
+	unsigned long long	 conns[2];
+	unsigned long long	 hs[3];
+	unsigned long long	 lim[2];
+	unsigned long long	 tlsrpt[METRICS_TR_COUNT];
+};
+
+static void
+m_sum_one(struct m_sums *s, struct m_thread *t)
+{
+	size_t	r, i;
+
+	for (r = 0; r < MR_COUNT; r++) {
+		for (i = 0; i < M_NSTATUS; i++)
+			s->requests[r][i] += GET(t->requests[r][i]);
+		for (i = 0; i < M_NBUCKET; i++)
+			s->hist[r][i] += GET(t->hist[r][i]);
+		s->usec[r] += GET(t->usec[r]);
+		s->bytes[r] += GET(t->bytes[r]);
+	}
+	for (i = 0; i < 2; i++) {
+		s->open[i] += GET(t->open[i]);
+		s->conns[i] += GET(t->conns[i]);
+		s->lim[i] += GET(t->lim[i]);
+	}
+	for (i = 0; i < 3; i++)
+		s->hs[i] += GET(t->hs[i]);
+	for (i = 0; i < METRICS_TR_COUNT; i++)
+		s->tlsrpt[i] += GET(t->tlsrpt[i]);
+}
+
+static void
+m_sum(struct m_sums *s)
+{
+	struct m_thread	*t;
+
+	memset(s, 0, sizeof(*s));
+	m_sum_one(s, &m_spare);
+	pthread_mutex_lock(&m_threads_mtx);
+	for (t = m_threads; t != NULL; t = t->next)
+		m_sum_one(s, t);
+	pthread_mutex_unlock(&m_threads_mtx);
+}
+
 long
 metrics_render(char **out)
 {
 	static const char *const listeners[2] = { "https", "http" };
 	static const char *const hs[3] = { "full", "resumed", "failed" };
 	struct m_buf		 b = { NULL, 0, 0, 0 };
-	unsigned long long	 n, cum, allowed, limited;
+	struct m_sums		 c;
+	unsigned long long	 n, cum;
 	size_t			 r, i;
 
 	*out = NULL;
+	m_sum(&c);
 	if ((b.p = malloc(b.cap = 16384)) == NULL)
 		return (-1);
 	b.p[0] = '\0';
@@ -504,7 +659,7 @@ metrics_render(char **out)
 	    "Requests answered, by route and status.");
 	for (r = 0; r < MR_COUNT; r++)
 		for (i = 0; i < M_NSTATUS; i++) {
-			if ((n = GET(m_requests[r][i])) == 0)
+			if ((n = c.requests[r][i]) == 0)
 				continue;
 			mb_printf(&b, "wkdd_requests_total{route=\"%s\","
 			    "status=", m_routes[r]);
@@ -518,7 +673,7 @@ metrics_render(char **out)
 	    "From the complete request to its response queued, by route.");
 	for (r = 0; r < MR_COUNT; r++) {
 		for (i = 0, cum = 0; i < M_NBUCKET; i++) {
-			cum += GET(m_hist[r][i]);
+			cum += c.hist[r][i];
 			if (i < M_NBUCKET - 1)
 				mb_printf(&b, "wkdd_request_duration_seconds_"
 				    "bucket{route=\"%s\",le=\"%g\"} %llu\n",
@@ -529,7 +684,7 @@ metrics_render(char **out)
 				    m_routes[r], cum);
 		}
 		mb_printf(&b, "wkdd_request_duration_seconds_sum{route=\"%s\"} "
-		    "%.6f\n", m_routes[r], GET(m_usec[r]) / 1e6);
+		    "%.6f\n", m_routes[r], c.usec[r] / 1e6);
 		mb_printf(&b, "wkdd_request_duration_seconds_count{route="
 		    "\"%s\"} %llu\n", m_routes[r], cum);
 	}
@@ -537,35 +692,34 @@ metrics_render(char **out)
 	    "Body bytes of the responses queued, by route.");
 	for (r = 0; r < MR_COUNT; r++)
 		mb_printf(&b, "wkdd_response_bytes_total{route=\"%s\"} %llu\n",
-		    m_routes[r], GET(m_bytes[r]));
+		    m_routes[r], c.bytes[r]);
 
 	mb_head(&b, "wkdd_connections_open", "gauge",
 	    "Connections open, by listener (https: listen, http: "
 	    "listen-http).");
 	for (i = 0; i < 2; i++)
 		mb_printf(&b, "wkdd_connections_open{listener=\"%s\"} %lld\n",
-		    listeners[i], GET(m_open[i]));
+		    listeners[i], c.open[i]);
 	mb_head(&b, "wkdd_connections_total", "counter",
 	    "Connections accepted, by listener.");
 	for (i = 0; i < 2; i++)
 		mb_printf(&b, "wkdd_connections_total{listener=\"%s\"} %llu\n",
-		    listeners[i], GET(m_conns[i]));
+		    listeners[i], c.conns[i]);
 	mb_head(&b, "wkdd_tls_handshakes_total", "counter",
 	    "TLS handshakes: full, resumed (a session ticket or ID), failed "
 	    "(closed before the client's Finished).");
 	for (i = 0; i < 3; i++)
 		mb_printf(&b, "wkdd_tls_handshakes_total{result=\"%s\"} %llu\n",
-		    hs[i], GET(m_hs[i]));
+		    hs[i], c.hs[i]);
 	mb_head(&b, "wkdd_log_suppressed_total", "counter",
 	    "libmicrohttpd messages not logged: over the limit per minute.");
 	mb_printf(&b, "wkdd_log_suppressed_total %llu\n", log_suppressed());
-	limit_counts(&allowed, &limited);	/* limit.c */
 	mb_head(&b, "wkdd_lookup_limit_total", "counter",
 	    "Key lookups through the enumeration limits: allowed, limited "
 	    "(429).");
 	mb_printf(&b, "wkdd_lookup_limit_total{result=\"allowed\"} %llu\n"
-	    "wkdd_lookup_limit_total{result=\"limited\"} %llu\n", allowed,
-	    limited);
+	    "wkdd_lookup_limit_total{result=\"limited\"} %llu\n", c.lim[0],
+	    c.lim[1]);
 	mb_head(&b, "wkdd_slow_closed_total", "counter",
 	    "Connections closed at request-timeout without a request head.");
 	mb_printf(&b, "wkdd_slow_closed_total %llu\n", limit_conn_reaped());
@@ -574,7 +728,7 @@ metrics_render(char **out)
 	    "TLS reports POSTed to /tlsrpt, by what became of them.");
 	for (i = 0; i < METRICS_TR_COUNT; i++)
 		mb_printf(&b, "wkdd_tlsrpt_reports_total{result=\"%s\"} "
-		    "%llu\n", m_tlsrpt_names[i], GET(m_tlsrpt[i]));
+		    "%llu\n", m_tlsrpt_names[i], c.tlsrpt[i]);
 
 	m_store(&b);
 	m_tlsrpt_store(&b);

@@ -3,11 +3,12 @@
  * (metrics-listen) that shows them in Prometheus's text format at
  * /metrics, with a health check at /healthz.
  *
- * The counters are C11 atomics updated with relaxed order: no lock and no
- * allocation on the path of a request or a handshake, whatever thread or
- * MHD daemon it runs in.  A scrape reads them one by one (a scrape may see
- * one request's count and not yet its bytes: Prometheus's rate() doesn't
- * mind) and reads the store's counts and the certificates then.
+ * The counters are per thread (each thread counts in a block of its own,
+ * made at its first count: no lock, no locked instruction and no shared
+ * cache line on the path of a request or a handshake), and a scrape sums
+ * the blocks.  A scrape reads them one by one (it may see one request's
+ * count and not yet its bytes: Prometheus's rate() doesn't mind) and
+ * reads the store's counts and the certificates then.
  */
 #ifndef METRICS_H
 #define METRICS_H
@@ -60,20 +61,25 @@ void		 metrics_request(int kind, const char *domain, unsigned status,
 void		 metrics_conn_open(int listener);
 void		 metrics_conn_close(int listener);
 void		 metrics_handshake(int result);
+/* A key lookup through limit.c's limits: allowed (0) or limited (1). */
+void		 metrics_limit(int limited);
 /*
  * TLS connections, from MHD_OPTION_NOTIFY_CONNECTION: at STARTED (MHD has
  * made the session, no handshake yet), metrics_tls_start() hooks the
  * session's handshake, which then counts itself full or resumed when the
  * client's Finished message has been read; at CLOSED, metrics_tls_close()
- * counts one whose handshake never got there as failed.  Uses the
- * session's handshake hook (gnutls_handshake_set_hook_function()) and its
- * db pointer (gnutls_db_set_ptr()): a session cache through gnutls_db_*
- * would need another mark; session tickets don't.  A handshake is counted
- * when it completes, not at its connection's first request, and one that
- * completed on a connection that never sent a request is not "failed".
+ * counts one whose handshake never got there as failed.  done is the
+ * connection's mark (the caller's, living till CLOSED, which passes its
+ * value: by then MHD may have freed the session); NULL: not counted.
+ * Uses the session's handshake hook (gnutls_handshake_set_hook_function())
+ * and its db pointer (gnutls_db_set_ptr(), to reach done): a session cache
+ * through gnutls_db_* would need another way; session tickets don't.  A
+ * handshake is counted when it completes, not at its connection's first
+ * request, and one that completed on a connection that never sent a
+ * request is not "failed".
  */
-void		 metrics_tls_start(gnutls_session_t);
-void		 metrics_tls_close(gnutls_session_t);
+void		 metrics_tls_start(gnutls_session_t, int *done);
+void		 metrics_tls_close(int done);
 
 /*
  * The metrics listener on socket fd (bound by main as root): plain HTTP,

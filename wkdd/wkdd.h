@@ -211,6 +211,7 @@ struct http_reply {
 	unsigned		 status;
 	size_t			 bytes;	/* Body bytes, for the log. */
 	int			 shared;	/* resp outlives the request. */
+	int			 body;	/* resp is http_body()'s: a body. */
 };
 /* If-None-Match value inm names (quoted) etag?  Weak comparison. */
 int		 http_etag_match(const char *inm, const char *etag);
