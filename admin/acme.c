@@ -125,10 +125,11 @@ acme_own(const struct conf *conf, const char *const dirs[],
 	size_t		 i;
 	int		 dfd, rc = 0;
 
-	if (conf->user[0] == '\0' || geteuid() != 0)
+	if (geteuid() != 0 || (conf->user[0] == '\0' &&
+	    strcmp(conf_daemon_user(conf), "root") == 0))
 		return (0);
-	if ((pw = getpwnam(conf->user)) == NULL) {
-		warnx("user %s: no such user", conf->user);
+	if ((pw = getpwnam(conf_daemon_user(conf))) == NULL) {
+		warnx("user %s: no such user", conf_daemon_user(conf));
 		return (-1);
 	}
 	for (i = 0; dirs[i] != NULL; i++)
@@ -245,7 +246,7 @@ acme_certbot(const struct conf *conf, const char *name, const char *chain)
 	}
 	if (acme_own(conf, dirs, subs) == -1)
 		warnx("%s: wkdd may not be able to read it as user %s", name,
-		    conf->user);
+		    conf_daemon_user(conf));
 	return (strcmp(before, after) != 0);
 }
 
@@ -373,7 +374,7 @@ acme_uacme(const struct conf *conf, const char *name, const char *chain)
 	}
 	if (acme_own(conf, dirs, subs) == -1)
 		warnx("%s: wkdd may not be able to read it as user %s", name,
-		    conf->user);
+		    conf_daemon_user(conf));
 	return (fresh);
 }
 

@@ -70,16 +70,18 @@ store_give(struct ctl *ctl)
 {
 	const char	*files[] = { "", "/data.mdb", "/lock.mdb", NULL };
 	struct passwd	*pw;
+	const char	*user;
 	char		 path[PATH_MAX];
 	size_t		 i;
 
 	if (geteuid() != 0 || ctl->conf == NULL ||
-	    ctl->conf->user[0] == '\0' ||
 	    strcmp(ctl->store, ctl->conf->store) != 0)
 		return (0);
-	if ((pw = getpwnam(ctl->conf->user)) == NULL) {
-		warnx("user %s: no such user (wkdd.conf's user)",
-		    ctl->conf->user);
+	user = conf_daemon_user(ctl->conf);
+	if (ctl->conf->user[0] == '\0' && strcmp(user, "root") == 0)
+		return (0);
+	if ((pw = getpwnam(user)) == NULL) {
+		warnx("user %s: no such user (wkdd.conf's user)", user);
 		return (-1);
 	}
 	for (i = 0; files[i] != NULL; i++) {
@@ -90,7 +92,9 @@ store_give(struct ctl *ctl)
 			return (-1);
 		}
 	}
-	printf("store given to user %s (wkdd.conf's user)\n", pw->pw_name);
+	printf("store given to user %s (%s)\n", pw->pw_name,
+	    ctl->conf->user[0] != '\0' ? "wkdd.conf's user" :
+	    "the user wkdd becomes");
 	return (0);
 }
 

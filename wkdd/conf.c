@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -294,6 +295,14 @@ conf_listen(struct conf_ctx *ctx, const char *name, struct conf_listen *l,
 		l->sslen = sizeof(*sin);
 	}
 	return (0);
+}
+
+const char *
+conf_daemon_user(const struct conf *conf)
+{
+	if (conf->user[0] != '\0')
+		return (conf->user);
+	return (getpwnam(WKDD_USER) != NULL ? WKDD_USER : "root");
 }
 
 int

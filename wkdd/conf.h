@@ -137,6 +137,14 @@ int		 conf_valid_host(const char *v, char *out, size_t outsz,
  */
 int		 conf_valid_rua(const char *v, char *err, size_t errsz);
 /* A message into err (errsz 0: none); always returns -1. */
+/*
+ * The user wkdd runs as under conf when started as root: its user
+ * directive, else the package's system user WKDD_USER where it exists
+ * (wkdd refuses to start where it doesn't), else "root".  For wkdctl, which
+ * gives wkdd's files (the store, ACME certificates) to that user.
+ */
+#define WKDD_USER	"_wkdd"	/* The package's (dist/sysusers.conf). */
+const char	*conf_daemon_user(const struct conf *);
 int		 conf_msg(char *err, size_t errsz, const char *fmt, ...)
 		    __attribute__((format(printf, 3, 4)));
 

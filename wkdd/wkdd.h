@@ -285,7 +285,6 @@ int		 www_status_html(const char *doc, size_t len,
  * a user of uid 0 ("user root") stays root, with a warning logged.
  * Returns -1 with err set on failure.
  */
-#define WKDD_USER	"_wkdd"	/* The package's (dist/sysusers.conf). */
 int		 priv_drop(const char *user, char *err, size_t errsz);
 /*
  * Started as root without a user directive: conf's user becomes dflt

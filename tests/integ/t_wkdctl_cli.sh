@@ -77,10 +77,24 @@ if [ "$(id -u)" -eq 0 ] && command -v runuser >/dev/null &&
 	run $WKDCTL -f "$tmp/perm/u.conf" domain add perm.test
 	run runuser -u nobody -- $WKDCTL -f "$tmp/perm/u.conf" domain list
 	is "$(cat "$out")" perm.test "that user reads what root wrote"
+	# Without a user directive: the user wkdd becomes (_wkdd, if any).
+	printf 'store %s\n' "$tmp/perm/n" > "$tmp/perm/n.conf"
+	run $WKDCTL -f "$tmp/perm/n.conf" init
+	if id _wkdd >/dev/null 2>&1; then
+		like "$out" '^store given to user _wkdd \(the user wkdd becomes\)' \
+		    "init as root without user: given to _wkdd, as wkdd becomes it"
+		is "$(stat -c %U "$tmp/perm/n/data.mdb")" _wkdd \
+		    "init as root without user: data.mdb is _wkdd's"
+	else
+		unlike "$out" 'given to' "init as root without user, no _wkdd: kept"
+		is "$(stat -c %U "$tmp/perm/n/data.mdb")" root \
+		    "init as root without user, no _wkdd: data.mdb stays root's"
+	fi
 	chmod 700 "$tmp"
 else
 	skip "permission denied: needs root, runuser and user nobody"
 	skip "init as root with user: needs root, runuser and user nobody"
+	skip "init as root without user: needs root"
 fi
 
 # The store from the config file (-f), and -s over it.
