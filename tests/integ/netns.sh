@@ -155,6 +155,18 @@ netns_cli() {
 	netns__exec "$NETNS_C" "$@"
 }
 
+# netns_cli_bg CMD...: netns_cli in the background, exec'd all the way down
+# so that $! is the pid of CMD itself (a function run with & leaves $! the
+# pid of a subshell, and killing that leaves CMD running).
+netns_cli_bg() {
+	(
+		exec ip netns exec "$NETNS_C" unshare --mount \
+		    --propagation private \
+		    sh -c 'mount --bind "$0" /etc/resolv.conf && exec "$@"' \
+		    "$NETNS_DIR/resolv.conf" "$@"
+	) &
+}
+
 netns_bg() {
 	_nn_name=$1
 	shift

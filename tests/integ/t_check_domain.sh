@@ -445,8 +445,8 @@ ctl token add --read-only ro-t > "$T/tok.ro" 2>/dev/null
 ctl token add --domain wild.test wild-t > "$T/tok.wild" 2>/dev/null
 { cat "$T/new.conf"; printf 'service-name wkd.service.test\nacme-ca testca.test\n'; } \
     > "$T/svc.conf"
-netns_cli "$WKDCTL" -s "$S" -f "$T/svc.conf" serve --socket "$SOCK" \
-    --trust-anchor "$NETNS_ANCHOR" --cafile "$T/ca.pem" > "$T/serve.log" 2>&1 &
+netns_cli_bg "$WKDCTL" -s "$S" -f "$T/svc.conf" serve --socket "$SOCK" \
+    --trust-anchor "$NETNS_ANCHOR" --cafile "$T/ca.pem" > "$T/serve.log" 2>&1
 API_PID=$!
 _i=0
 while [ ! -S "$SOCK" ] && [ $_i -lt 100 ]; do sleep 0.1; _i=$((_i + 1)); done

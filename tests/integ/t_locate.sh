@@ -368,8 +368,8 @@ fi
 # --- The admin API's GET /v1/locate: wkdctl serve in the client's
 # namespace, with the same key server and CA; any token may ask.
 ASOCK=$T/api.sock
-netns_cli "$WKDCTL" -s "$OUR" serve --socket "$ASOCK" \
-    --vks https://keys.test --cafile "$T/ca.pem" > "$T/serve.log" 2>&1 &
+netns_cli_bg "$WKDCTL" -s "$OUR" serve --socket "$ASOCK" \
+    --vks https://keys.test --cafile "$T/ca.pem" > "$T/serve.log" 2>&1
 SERVE_PID=$!
 _i=0
 while [ ! -S "$ASOCK" ] && [ $_i -lt 100 ] && kill -0 $SERVE_PID 2>/dev/null

@@ -396,7 +396,8 @@ is "$(spool_state)" "$before" "nothing written"
 tctl token add --read-only viewer > "$T/tok.all" 2>/dev/null
 tctl token add --read-only --domain b.test bonly > "$T/tok.b" 2>/dev/null
 ASOCK=$T/api.sock
-tctl serve --socket "$ASOCK" > "$T/serve.log" 2>&1 &
+# Not through tctl: $! must be wkdctl's own pid, not a subshell's.
+"$WKDCTL" -s "$STORE" -f "$CONF" serve --socket "$ASOCK" > "$T/serve.log" 2>&1 &
 SERVE_PID=$!
 _i=0
 while [ ! -S "$ASOCK" ] && [ $_i -lt 100 ] && kill -0 $SERVE_PID 2>/dev/null
