@@ -662,7 +662,11 @@ void		 ks_blob_free(struct ks_blob *);
  * the last onboarding check of a hosted domain; ks_reader_facts() the
  * facts of the key for (domain, hash) (ks_facts_get()) into *out, no
  * allocation; ks_reader_has_domain() KS_OK if domain is hosted.  Don't mix
- * readers with ks_serve_*() on one struct ks in several threads.
+ * readers with ks_serve_*() on one struct ks in several threads.  A table
+ * younger than format 3 (tokens, checks, facts, tlsrpt) that a read-only
+ * store lacked when opened is looked for again by ks_reader_begin(), at
+ * most once a second: a writer that makes it later is seen without a
+ * reopen.
  */
 struct ks_reader;
 int		 ks_reader_new(struct ks *, struct ks_reader **rp);

@@ -57,6 +57,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,6 +129,8 @@ struct ks {
 	int		 checks;	/* Checks table open. */
 	int		 facts;		/* Facts table open. */
 	int		 tlsrpt;	/* Both tlsrpt tables open. */
+	atomic_int	 extras;	/* All four above open. */
+	atomic_llong	 extras_tried;	/* A reader last looked (time). */
 	size_t		 psize;		/* LMDB's page size. */
 	pthread_rwlock_t maplock;	/* Readers: see ks_reader_begin(). */
 	int		 maplock_ok;
@@ -431,6 +434,8 @@ extras_open(struct ks *ks)
 	    (rc = extra_open(ks, T_TLSRPT_DOM, &trd)) != KS_OK)
 		return (rc);
 	ks->tlsrpt = tr && trd;
+	atomic_store_explicit(&ks->extras, ks->tokens && ks->checks &&
+	    ks->facts && ks->tlsrpt, memory_order_release);
 	return (KS_OK);
 }
 
@@ -4018,6 +4023,33 @@ reader_remap(struct ks *ks)
 	return (rc);
 }
 
+/*
+ * A read-only store opened before a writer made the tables younger than
+ * format 3 (a wkdd started before the first wkdctl of its version): look
+ * for them again, at most once a second and with no reader live (as
+ * reader_remap() does), so that the daemon finds them without a restart.
+ * The flags change under the write lock; readers read them under the read
+ * lock, between ks_reader_begin() and ks_reader_end().
+ */
+static void
+reader_extras(struct ks *ks)
+{
+	long long	now, last;
+
+	if (!(ks->flags & KS_RDONLY) ||
+	    atomic_load_explicit(&ks->extras, memory_order_acquire))
+		return;
+	now = (long long)time(NULL);
+	last = atomic_load(&ks->extras_tried);
+	if (now - last < 1 ||
+	    !atomic_compare_exchange_strong(&ks->extras_tried, &last, now))
+		return;
+	if (pthread_rwlock_wrlock(&ks->maplock) != 0)
+		return;
+	(void)extras_open(ks);		/* What isn't there, isn't yet. */
+	(void)pthread_rwlock_unlock(&ks->maplock);
+}
+
 int
 ks_reader_begin(struct ks_reader *r)
 {
@@ -4026,6 +4058,7 @@ ks_reader_begin(struct ks_reader *r)
 
 	if (r->live)
 		return (KS_OK);
+	reader_extras(ks);
 	for (tries = 0; tries < 2; tries++) {
 		if ((rc = pthread_rwlock_rdlock(&ks->maplock)) != 0)
 			return (rc);

@@ -565,6 +565,94 @@ t_visibility(struct ks *ks)
 	    "a reader in another process sees the commit without reopening");
 }
 
+/*
+ * A reader whose store lacked a table younger than format 3 when it
+ * opened it (a wkdd started before the first wkdctl of its version) finds
+ * the table once a writer in another process has made it: no restart.
+ */
+static void
+t_late_table(void)
+{
+	char		 late[] = "/tmp/t_keystore_late.XXXXXX", cmd[128];
+	struct ks	*ks;
+	struct ks_txn	*t;
+	struct ks_facts	 f;
+	MDB_env		*env;
+	MDB_txn		*txn;
+	MDB_dbi		 dbi;
+	int		 go[2], ready[2], status;
+	char		 c;
+	pid_t		 pid;
+
+	if (mkdtemp(late) == NULL)
+		err(1, "mkdtemp");
+	E(ks_open(&ks, late, KS_CREATE, 0));
+	E(ks_txn_begin(ks, 0, &t));
+	E(ks_domain_add(t, "late.example"));
+	E(ks_wkd_put(t, "late.example", HASH_A, pubkey, sizeof(pubkey)));
+	E(ks_txn_commit(t));
+	ks_close(ks);
+	/* As an earlier version left it: no facts table. */
+	if (mdb_env_create(&env) != 0 || mdb_env_set_maxdbs(env, 64) != 0 ||
+	    mdb_env_open(env, late, MDB_NOTLS, 0600) != 0 ||
+	    mdb_txn_begin(env, NULL, 0, &txn) != 0 ||
+	    mdb_dbi_open(txn, "facts", 0, &dbi) != 0 ||
+	    mdb_drop(txn, dbi, 1) != 0 || mdb_txn_commit(txn) != 0)
+		errx(1, "dropping the facts table");
+	mdb_env_close(env);
+
+	if (pipe(go) == -1 || pipe(ready) == -1)
+		err(1, "pipe");
+	if ((pid = fork()) == -1)
+		err(1, "fork");
+	if (pid == 0) {
+		struct ks	*ro;
+		struct ks_reader *r;
+		struct ks_facts	 got;
+		int		 before, after = -1, i;
+
+		if (ks_open(&ro, late, KS_RDONLY, 0) != KS_OK ||
+		    ks_reader_new(ro, &r) != KS_OK)
+			_exit(10);
+		before = ks_reader_facts(r, "late.example", HASH_A, &got);
+		ks_reader_end(r);
+		(void)write(ready[1], "r", 1);
+		if (read(go[0], &c, 1) != 1)
+			_exit(11);
+		/* Looked for again at most once a second: poll, up to 5 s. */
+		for (i = 0; i < 50 && after != KS_OK; i++) {
+			after = ks_reader_facts(r, "late.example", HASH_A,
+			    &got);
+			ks_reader_end(r);
+			if (after != KS_OK)
+				(void)usleep(100000);
+		}
+		ks_reader_free(r);
+		ks_close(ro);
+		_exit(before == KS_NOTFOUND && after == KS_OK &&
+		    strcmp(got.fpr, FPR_A) == 0 ? 0 : 12);
+	}
+	if (read(ready[0], &c, 1) != 1)
+		err(1, "read");
+	memset(&f, 0, sizeof(f));
+	(void)snprintf(f.fpr, sizeof(f.fpr), FPR_A);
+	(void)snprintf(f.uid, sizeof(f.uid), "Late <late@late.example>");
+	E(ks_open(&ks, late, 0, 0));	/* Makes the table. */
+	E(ks_txn_begin(ks, 0, &t));
+	E(ks_facts_put(t, "late.example", HASH_A, &f));
+	E(ks_txn_commit(t));
+	ks_close(ks);
+	(void)write(go[1], "g", 1);
+	if (waitpid(pid, &status, 0) == -1)
+		err(1, "waitpid");
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "a reader finds a table made after it opened the store (status %d)",
+	    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	(void)snprintf(cmd, sizeof(cmd), "rm -rf %s", late);
+	if (system(cmd) != 0)
+		warnx("%s: not removed", late);
+}
+
 /* A full store refuses the write and keeps everything committed before. */
 static void
 t_full(void)
@@ -991,6 +1079,7 @@ main(void)
 	ks_close(ks);
 	t_tokens();
 	t_full();
+	t_late_table();
 	t_stats();
 	cleanup();
 	return (done());
