@@ -241,4 +241,41 @@ else
 	skip "not root: can't test the default user"
 fi
 
+
+# --- as shipped: detached, logging to syslog ---------------------------------
+# Not -d: messages go to syslog (without a daemon, log.c looks for
+# /dev/log once a second, with access(2)); the sandbox must allow it.
+write_conf "pidfile $T/shipped.pid"
+rm -f "$T/shipped.ready"
+mkfifo "$T/shipped.ready"
+"$WKDD_REAL" -R 3 -f "$CONF" 3> "$T/shipped.ready" 2>> "$LOG" &
+SHIPPED_PORT=$(timeout 30 cat "$T/shipped.ready" | head -n 1)
+wait $!
+SHIPPED=$(cat "$T/shipped.pid" 2>/dev/null)
+ok=1
+for _n in 1 2 3; do	# Across the once-a-second look for /dev/log.
+	_code=$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$T/ca.pem" \
+	    --resolve "a.test:$SHIPPED_PORT:127.0.0.1" \
+	    "https://a.test:$SHIPPED_PORT$KEY/$HA" 2>/dev/null)
+	[ "$_code" = 200 ] || ok=0
+	curl -s -o /dev/null --cacert "$T/ca.pem" \
+	    --resolve "a.test:$SHIPPED_PORT:127.0.0.1" \
+	    "https://a.test:$SHIPPED_PORT$KEY/nosuchhashnosuchhashnosuchhash1" \
+	    2>/dev/null
+	sleep 1.1	# Not a timing check: to pass log.c's second.
+done
+is "$ok" 1 "as shipped (detached, syslog): keys served"
+if [ -n "$SHIPPED" ] && kill -0 "$SHIPPED" 2>/dev/null; then
+	pass "as shipped: still running after its log lines (not killed)"
+	is "$(status "$SHIPPED" Seccomp)" 2 "as shipped: sandboxed"
+	kill "$SHIPPED"
+	_i=0
+	while kill -0 "$SHIPPED" 2>/dev/null && [ $_i -lt 50 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+else
+	fail "as shipped: still running after its log lines (not killed)"
+fi
+
 finish
