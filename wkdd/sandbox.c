@@ -135,20 +135,20 @@ static const char *const sandbox_fixed[] = {
 };
 
 /*
- * The system calls wkdd makes once sandboxed, measured with strace -f
- * over the test suite's runs (from the seccomp(2) call on, every thread):
- * serving (epoll, accept4, recvfrom, sendmsg; TLS needs nothing more),
- * LMDB (its lock file, a resized map, a replaced store reopened: pread64,
- * fstatfs, uname, fcntl locks), SIGHUP's reload (files opened and read, tls-dir
- * listed, the access log reopened with dup2), logging (syslog's AF_UNIX
- * socket: connect, sendto; without a daemon, access(2) on /dev/log once a
- * second: seen by make bench, which runs wkdd as shipped), MHD's threads
- * started and stopped, the pidfile removed, sd_notify (getuid: seen under t_deb's NOTIFY_SOCKET,
- * by the kernel's audit line of a kill).  Not seen but kept: restart_syscall (a
- * stopped and continued process), rt_sigreturn, tgkill and gettid
- * (abort()), mremap (realloc), clock_nanosleep, sched_yield; the TLS
- * report spool's (report.c) fchmod, fsync, renameat, unlinkat.  clone,
- * clone3, socket and prctl are allowed by argument below.
+ * The system calls wkdd makes once sandboxed, measured with strace -f over
+ * the test suite's runs (from the seccomp(2) call on, every thread): serving
+ * (epoll, accept4, recvfrom, sendmsg; TLS needs nothing more), LMDB (its lock
+ * file, a resized map, a replaced store reopened: pread64, fstatfs, uname,
+ * fcntl locks), SIGHUP's reload (files opened and read, tls-dir listed, the
+ * access log reopened with dup2), logging (syslog's AF_UNIX socket: connect,
+ * sendto; without a daemon, access(2) on /dev/log once a second: seen by make
+ * bench, which runs wkdd as shipped), MHD's threads started and stopped, the
+ * pidfile removed, sd_notify (getuid: seen under t_deb's NOTIFY_SOCKET, by
+ * the kernel's audit line of a kill).  Not seen but kept: restart_syscall (a
+ * stopped and continued process), rt_sigreturn, tgkill and gettid (abort()),
+ * mremap (realloc), clock_nanosleep, sched_yield; the TLS report spool's
+ * (report.c) fchmod, fsync, renameat, unlinkat.  clone, clone3, socket and
+ * prctl are allowed by argument below.
  */
 static const char *const sandbox_calls[] = {
 	/* Memory. */
