@@ -1327,6 +1327,17 @@ www_checked(struct www_buf *b, const char *t)
 	    t + 11);
 }
 
+/* A check result's or verdict's fix, if it has one. */
+static void
+www_fix(struct www_buf *b, const json_t *e)
+{
+	if (www_jstr(e, "fix")[0] == '\0')
+		return;
+	www_buf_str(b, "<p class=\"fix\"><strong>Fix:</strong> ");
+	www_buf_html(b, www_jstr(e, "fix"));
+	www_buf_str(b, "</p>");
+}
+
 int
 www_status_html(const char *doc, size_t len, struct www_buf *b)
 {
@@ -1370,12 +1381,7 @@ www_status_html(const char *doc, size_t len, struct www_buf *b)
 		www_buf_str(b, "</span> <span class=\"detail\">");
 		www_buf_html(b, www_jstr(e, "detail"));
 		www_buf_str(b, "</span>");
-		if (www_jstr(e, "fix")[0] != '\0') {
-			www_buf_str(b, "<p class=\"fix\"><strong>Fix:"
-			    "</strong> ");
-			www_buf_html(b, www_jstr(e, "fix"));
-			www_buf_str(b, "</p>");
-		}
+		www_fix(b, e);
 		www_buf_str(b, "</li>");
 	}
 	www_buf_str(b, "</ul>");
@@ -1400,12 +1406,7 @@ www_status_html(const char *doc, size_t len, struct www_buf *b)
 			www_badge(b, www_jstr(e, "status"));
 			www_buf_str(b, "</td><td>");
 			www_buf_html(b, www_jstr(e, "detail"));
-			if (www_jstr(e, "fix")[0] != '\0') {
-				www_buf_str(b, "<p class=\"fix\"><strong>Fix:"
-				    "</strong> ");
-				www_buf_html(b, www_jstr(e, "fix"));
-				www_buf_str(b, "</p>");
-			}
+			www_fix(b, e);
 			www_buf_str(b, "</td></tr>");
 		}
 		www_buf_str(b, "</tbody></table></div>");
@@ -1431,12 +1432,7 @@ www_status_html(const char *doc, size_t len, struct www_buf *b)
 			www_badge(b, www_jstr(e, "status"));
 			www_buf_str(b, "</td><td>");
 			www_buf_html(b, www_jstr(e, "detail"));
-			if (www_jstr(e, "fix")[0] != '\0') {
-				www_buf_str(b, "<p class=\"fix\"><strong>Fix:"
-				    "</strong> ");
-				www_buf_html(b, www_jstr(e, "fix"));
-				www_buf_str(b, "</p>");
-			}
+			www_fix(b, e);
 			www_buf_str(b, "</td></tr>");
 		}
 		www_buf_str(b, "</tbody></table></div>");
