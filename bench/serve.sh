@@ -32,12 +32,14 @@
 # servers, which go first in turn; the median of the rounds is reported,
 # and the ratio wkdd / nginx of the medians.  BENCH_SECS: seconds per wrk
 # run (default 20).  BENCH_TTFB: curl requests per server and round
-# (default 100).
+# (default 100).  BENCH_MODES: the wrk modes to run (default "keepalive
+# full resume").
 
 BENCH_ROUNDS=${BENCH_ROUNDS:-3}
 BENCH_SECS=${BENCH_SECS:-20}
 BENCH_TTFB=${BENCH_TTFB:-100}
 BENCH_SYSSECS=${BENCH_SYSSECS:-5}
+BENCH_MODES=${BENCH_MODES:-keepalive full resume}
 clamp BENCH_ROUNDS "$BENCH_ROUNDS" 1 9
 clamp BENCH_SECS "$BENCH_SECS" 5 60
 clamp BENCH_TTFB "$BENCH_TTFB" 20 1000
@@ -318,7 +320,7 @@ r=1
 while [ $r -le "$BENCH_ROUNDS" ]; do
 	if [ $((r % 2)) -eq 1 ]; then order="nginx wkdd"; else order="wkdd nginx"; fi
 	echo "round $r ($order first), load $(loadavg):"
-	for m in keepalive full resume; do
+	for m in $BENCH_MODES; do
 		for s in $order; do
 			wrk_one "$s" "$m" "$r"
 		done

@@ -145,6 +145,9 @@ static const struct directive conf_directives[] = {
 	    "10", NULL },
 	{ "keepalive-timeout", CONF_UINT, NUM(keepalive_timeout), 1, 3600, 0,
 	    "5", NULL },
+	/* http.c: HTTPS threads on their CPUs, with the connections taken. */
+	{ "cpu-affinity", CONF_CHOICE, STR(cpu_affinity), 0, 0, 0, "yes",
+	    "yes no" },
 	/* sandbox.c: Landlock and seccomp once listening. */
 	{ "sandbox", CONF_CHOICE, STR(sandbox), 0, 0, 0, "yes", "yes no" },
 	/* Strict-Transport-Security's max-age on HTTPS answers, or off. */

@@ -93,6 +93,7 @@ struct conf {
 	size_t			 tlsrpt_max_size;	/* JSON bytes. */
 	unsigned		 tlsrpt_rate;	/* A minute, all; 0: off. */
 	char			 sandbox[4];		/* "yes", "no". */
+	char			 cpu_affinity[4];	/* "yes", "no". */
 	unsigned		 hsts;			/* max-age; 0: off. */
 };
 

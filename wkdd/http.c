@@ -5,12 +5,13 @@
  *
  * Threads.  Each listen address has a listener (struct http_listener).  An
  * HTTPS listener runs one MHD daemon per CPU, each with its own polling
- * thread and its own listening socket, bound to the same address with
- * SO_REUSEPORT: the kernel spreads new connections over the sockets, and a
+ * thread, pinned to its CPU, and its own listening socket, bound to the
+ * same address with SO_REUSEPORT: a BPF program gives each new connection
+ * to the socket of the CPU that took its SYN (http_steer()), and a
  * handshake wakes only the thread that takes it (MHD's thread pool would
  * put one shared socket in every worker's epoll set, without
- * EPOLLEXCLUSIVE, and wake them all).  A plain HTTP listener (ACME, redirects)
- * runs one daemon.
+ * EPOLLEXCLUSIVE, and wake them all).  A plain HTTP listener (ACME,
+ * redirects) runs one daemon.
  *
  * What is per thread: its struct http_worker, which MHD hands to every
  * callback of that thread's daemon (the request handler, the accept
@@ -31,6 +32,8 @@
 #include <sys/stat.h>
 
 #include <sys/socket.h>
+
+#include <linux/filter.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -118,6 +121,7 @@ struct http_worker {
 	struct http_listener	*l;
 	struct MHD_Daemon	*d;
 	int			 fd;		/* Its listening socket. */
+	int			 cpu;		/* It runs there (or -1). */
 	struct ks_reader	*rd;
 	struct ks		*rd_ks;		/* The store rd reads. */
 	struct http_peer	*pending;	/* Accepted, not yet started. */
@@ -190,7 +194,8 @@ static struct http_peer **http_peer_find(struct http_listener *,
 			    struct http_peer *);
 static void		http_peer_drop(struct http_listener *,
 			    struct http_peer *);
-static size_t		http_ncpu(void);
+static size_t		http_cpus(int *, size_t);
+static void		http_steer(struct http_listener *);
 static int		http_sibling(int, char *, size_t);
 static int		http_sni_match(struct MHD_Connection *, const char *);
 static size_t		http_unescape(void *, struct MHD_Connection *,
@@ -1542,20 +1547,60 @@ http_notify(void *cls, struct MHD_Connection *c, void **ctx,
 	}
 }
 
-/* The CPUs this process may run on. */
+/* The CPUs this process may run on, up to max of them (at least one). */
 static size_t
-http_ncpu(void)
+http_cpus(int *cpu, size_t max)
 {
 	cpu_set_t	set;
-	long		n;
+	size_t		n = 0;
+	int		c;
 
 	if (sched_getaffinity(0, sizeof(set), &set) == 0)
-		n = CPU_COUNT(&set);
-	else
-		n = sysconf(_SC_NPROCESSORS_ONLN);
-	if (n < 1)
-		return (1);
-	return (n > HTTP_THREADS_MAX ? HTTP_THREADS_MAX : (size_t)n);
+		for (c = 0; c < CPU_SETSIZE && n < max; c++)
+			if (CPU_ISSET(c, &set))
+				cpu[n++] = c;
+	if (n == 0)
+		cpu[n++] = -1;		/* Anywhere: one thread. */
+	return (n);
+}
+
+/*
+ * Each connection to the thread of the CPU that took its SYN: a classic
+ * BPF program on the port's SO_REUSEPORT group picks the socket whose
+ * index is that CPU's place in l's list (SKF_AD_CPU); another CPU's (one
+ * brought online since) gets -1, and the kernel's hash.  With each
+ * thread pinned to its CPU (http_start()), a connection is served where
+ * its packets arrive: for a NIC that spreads flows over CPUs (RSS), on
+ * the CPU of its queue; for a client on this machine, on the client's
+ * CPU, so the client's thread and wkdd's take turns on one core instead
+ * of each waiting for the other's time slice on two.  Hashed, a thread
+ * whose CPU the client held had its connections wait out the client's
+ * slice: keep-alive p99 7.5 ms instead of 1.3 (BENCHMARKS.md).  Without
+ * the program (an old kernel), the hash spreads them as before.
+ */
+static void
+http_steer(struct http_listener *l)
+{
+	struct sock_filter	code[2 + 2 * HTTP_THREADS_MAX];
+	struct sock_fprog	prog;
+	size_t			i, k = 0;
+
+	code[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+	    (uint32_t)(SKF_AD_OFF + SKF_AD_CPU));
+	for (i = 0; i < l->n; i++) {
+		code[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ |
+		    BPF_K, (uint32_t)l->w[i].cpu, 0, 1);
+		code[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+		    (uint32_t)i);
+	}
+	code[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+	    UINT32_MAX);
+	prog.len = (unsigned short)k;
+	prog.filter = code;
+	if (setsockopt(l->w[0].fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF,
+	    &prog, sizeof(prog)) == -1)
+		log_warnx("SO_ATTACH_REUSEPORT_CBPF: %s; connections go to "
+		    "threads by hash", strerror(errno));
 }
 
 /*
@@ -1591,12 +1636,13 @@ http_sibling(int fd, char *err, size_t errsz)
 }
 
 struct http_listener *
-http_listener_new(int fd, int plain, char *err, size_t errsz)
+http_listener_new(int fd, int plain, int pin, char *err, size_t errsz)
 {
 	struct http_listener	*l;
+	int			 cpu[HTTP_THREADS_MAX];
 	size_t			 i, n;
 
-	n = plain ? 1 : http_ncpu();
+	n = plain ? 1 : http_cpus(cpu, HTTP_THREADS_MAX);
 	if ((l = calloc(1, sizeof(*l))) == NULL) {
 		(void)snprintf(err, errsz, "%s", strerror(errno));
 		return (NULL);
@@ -1616,8 +1662,12 @@ http_listener_new(int fd, int plain, char *err, size_t errsz)
 			free(l);
 			return (NULL);
 		}
-	for (i = 0; i < l->n; i++)
+	for (i = 0; i < l->n; i++) {
 		l->w[i].l = l;
+		l->w[i].cpu = pin && l->n > 1 ? cpu[i] : -1;
+	}
+	if (pin && l->n > 1)
+		http_steer(l);
 	return (l);
 }
 
@@ -1631,8 +1681,10 @@ int
 http_start(struct http_listener *l, const struct conf *conf)
 {
 	struct http_worker	*w;
+	cpu_set_t		 all, one;
 	unsigned		 flags;
 	size_t			 i;
+	int			 pinned;
 
 	l->max = conf->max_conns;
 	l->max_per_ip = conf->max_conns_per_ip;
@@ -1647,10 +1699,23 @@ http_start(struct http_listener *l, const struct conf *conf)
 	 */
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
 	    MHD_USE_ERROR_LOG;
+	/*
+	 * Each thread on its CPU (http_steer()): MHD's thread inherits the
+	 * affinity this one has while it starts the daemon.
+	 */
+	pinned = l->w[0].cpu != -1 &&
+	    sched_getaffinity(0, sizeof(all), &all) == 0;
 	for (i = 0; i < l->n; i++) {
 		w = &l->w[i];
 		if (http_reader(w) == NULL)
-			return (-1);
+			break;
+		if (pinned) {
+			CPU_ZERO(&one);
+			CPU_SET(w->cpu, &one);
+			if (sched_setaffinity(0, sizeof(one), &one) == -1)
+				log_warnx("thread %zu on CPU %d: %s", i,
+				    w->cpu, strerror(errno));
+		}
 		/* The counts are ours (http_accept()): none per daemon. */
 		if (l->plain)
 			w->d = MHD_start_daemon(flags, 0, http_accept, w,
@@ -1682,10 +1747,12 @@ http_start(struct http_listener *l, const struct conf *conf)
 		if (w->d == NULL) {
 			log_warnx("cannot start the %sHTTP daemon",
 			    l->plain ? "plain " : "");
-			return (-1);
+			break;
 		}
 	}
-	return (0);
+	if (pinned && sched_setaffinity(0, sizeof(all), &all) == -1)
+		log_warnx("sched_setaffinity: %s", strerror(errno));
+	return (i == l->n ? 0 : -1);
 }
 
 void

@@ -234,8 +234,10 @@ reload(const struct conf *run, const char *path)
 	if (strcmp(conf->user, run->user) != 0)
 		log_warnx("user changes on restart only");
 	if (strcmp(conf->sandbox, run->sandbox) != 0 ||
+	    strcmp(conf->cpu_affinity, run->cpu_affinity) != 0 ||
 	    conf->hsts != http_hsts_age())
-		log_warnx("sandbox and hsts change on restart only");
+		log_warnx("sandbox, cpu-affinity and hsts change on restart "
+		    "only");
 	if (strcmp(conf->acme_webroot, run->acme_webroot) != 0 ||
 	    strcmp(conf->pidfile, run->pidfile) != 0 ||
 	    strcmp(conf->tlsrpt_spool, run->tlsrpt_spool) != 0)
@@ -407,7 +409,8 @@ listen_all(const struct conf *conf, int *ls)
 			fatalx("%s", err);
 	for (i = 0; i < conf->nlisten + conf->nlisten_http; i++)
 		if ((listeners[i] = http_listener_new(ls[i],
-		    i >= conf->nlisten, err, sizeof(err))) == NULL)
+		    i >= conf->nlisten, strcmp(conf->cpu_affinity, "yes") == 0,
+		    err, sizeof(err))) == NULL)
 			fatalx("listen %s: %s", i < conf->nlisten ?
 			    conf->listen[i].text :
 			    conf->listen_http[i - conf->nlisten].text, err);

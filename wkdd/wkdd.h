@@ -184,10 +184,12 @@ int		 http_acme_open(const struct conf *, char *err, size_t errsz);
  * As root, before privileges are dropped: the listener of listening socket
  * fd (bound with SO_REUSEPORT), HTTPS or, if plain is set, plain HTTP
  * (ACME challenges and redirects).  An HTTPS listener gets a socket more
- * on fd's address for each CPU but the first.  NULL with err set.
+ * on fd's address for each CPU but the first, and with pin set each of
+ * its threads runs on its CPU and serves the connections that CPU takes
+ * (cpu-affinity).  NULL with err set.
  */
-struct http_listener *http_listener_new(int fd, int plain, char *err,
-		    size_t errsz);
+struct http_listener *http_listener_new(int fd, int plain, int pin,
+		    char *err, size_t errsz);
 size_t		 http_listener_threads(const struct http_listener *);
 /*
  * Start the listener's daemons (a thread each) with conf's limits.  -1 on

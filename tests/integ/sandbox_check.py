@@ -1,7 +1,9 @@
 # tests/integ/sandbox_check.py UNIT STRACE BINARY (for t_deb.sh): what
 # the traced BINARY did (strace -f) after its execve, held against UNIT's
-# SystemCallFilter= (groups expanded by systemd-analyze syscall-filter),
-# RestrictAddressFamilies= and MemoryDenyWriteExecute=.  Prints each
+# SystemCallFilter= (groups expanded by systemd-analyze syscall-filter; in
+# order, as systemd reads them: after an allow-list, a "~" line takes
+# calls out of it and a later line puts them back), RestrictAddressFamilies=
+# and MemoryDenyWriteExecute=.  Prints each
 # breach and the system calls made; exit 1 on any breach.
 import re, subprocess, sys
 
@@ -29,9 +31,13 @@ for line in open(unit):
     k, _, v = line.strip().partition("=")
     if k == "SystemCallFilter":
         if v.startswith("~"):
-            deny |= expand(v[1:].split())
+            calls = expand(v[1:].split())
+            deny |= calls
+            allow -= calls
         else:
-            allow |= expand(v.split())
+            calls = expand(v.split())
+            allow |= calls
+            deny -= calls
     elif k == "RestrictAddressFamilies":
         families = set(v.split())
     elif k == "MemoryDenyWriteExecute":

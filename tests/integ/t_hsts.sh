@@ -81,7 +81,7 @@ hsts_on "max-age=600"
 # A change waits for a restart, and says so.
 sed -i 's/^hsts .*/hsts 86400/' "$CONF"
 check "SIGHUP" reload_wkdd
-like "$LOG" "sandbox and hsts change on restart only" \
+like "$LOG" "sandbox, cpu-affinity and hsts change on restart only" \
     "a changed hsts on SIGHUP: logged, kept"
 fetch a.test /.well-known/openpgpkey/policy
 is "$(header Strict-Transport-Security)" "max-age=600" "... still 600"
