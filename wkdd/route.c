@@ -40,12 +40,11 @@
 #define ROUTE_INDEX_HTML	"/index.html"	/* Served as "/". */
 #define ROUTE_WWW_NAME_MAX	64	/* www.c's longest name + 1. */
 
-static int	route_hex(int);
 static int	route_host(const char *, char *, size_t);
 static int	route_decode(const char *, size_t, char *, size_t);
 static int	route_www(const char *, size_t, struct route *);
 
-static int
+int
 route_hex(int c)
 {
 	if (c >= '0' && c <= '9')

@@ -67,6 +67,8 @@ int		 route_request(const char *method, const char *host,
  */
 int		 route_plain(const char *method, const char *host,
 		    const char *path, struct route *r);
+/* A hex digit's value (either case), or -1: for percent-escapes. */
+int		 route_hex(int c);
 
 /*
  * tlsrpt.c: TLS reports POSTed to /tlsrpt, spooled (see its top).

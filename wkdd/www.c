@@ -294,18 +294,6 @@ www_buf_url(struct www_buf *b, const char *s)
 			www_buf_fmt(b, "%%%02X", *p);
 }
 
-static int
-www_hex(int c)
-{
-	if (c >= '0' && c <= '9')
-		return (c - '0');
-	if (c >= 'a' && c <= 'f')
-		return (c - 'a' + 10);
-	if (c >= 'A' && c <= 'F')
-		return (c - 'A' + 10);
-	return (-1);
-}
-
 int
 www_arg(const char *in, char *out, size_t outsz)
 {
@@ -319,8 +307,8 @@ www_arg(const char *in, char *out, size_t outsz)
 		if (c == '+')
 			c = ' ';
 		else if (c == '%') {
-			if ((hi = www_hex(in[1])) == -1 ||
-			    (lo = www_hex(in[2])) == -1)
+			if ((hi = route_hex(in[1])) == -1 ||
+			    (lo = route_hex(in[2])) == -1)
 				return (-1);
 			c = hi << 4 | lo;
 			in += 2;
