@@ -1326,10 +1326,52 @@ www_fix(struct www_buf *b, const json_t *e)
 	www_buf_str(b, "</p>");
 }
 
+/*
+ * The head of one of the status page's tables (id its heading's id, title
+ * its heading, col its four column names), up to its body.
+ */
+static void
+www_table_open(struct www_buf *b, const char *id, const char *title,
+    const char *const col[4])
+{
+	size_t	i;
+
+	www_buf_fmt(b, "<h2 id=\"%s\">%s</h2><div class=\"scroll\" "
+	    "role=\"region\" aria-labelledby=\"%s\" tabindex=\"0\"><table "
+	    "class=\"clients\"><thead><tr>", id, title, id);
+	for (i = 0; i < 4; i++)
+		www_buf_fmt(b, "<th scope=\"col\">%s</th>", col[i]);
+	www_buf_str(b, "</tr></thead><tbody>");
+}
+
+/*
+ * A row of those tables: name, then what (in <code> if code is set), the
+ * verdict e's badge, its detail and fix.
+ */
+static void
+www_table_row(struct www_buf *b, const char *name, const char *what,
+    int code, const json_t *e)
+{
+	www_buf_str(b, "<tr><th scope=\"row\">");
+	www_buf_html(b, name);
+	www_buf_str(b, code ? "</th><td><code>" : "</th><td>");
+	www_buf_html(b, what);
+	www_buf_str(b, code ? "</code></td><td>" : "</td><td>");
+	www_badge(b, www_jstr(e, "status"));
+	www_buf_str(b, "</td><td>");
+	www_buf_html(b, www_jstr(e, "detail"));
+	www_fix(b, e);
+	www_buf_str(b, "</td></tr>");
+}
+
 int
 www_status_html(const char *doc, size_t len, struct www_buf *b)
 {
 	static const char *const methods[] = { "advanced", "direct" };
+	static const char *const ccols[4] = { "Client", "Method", "Result",
+	    "Why, and the fix" };
+	static const char *const mcols[4] = { "Method", "Host", "Result",
+	    "What a client meets, and the fix" };
 	json_error_t	 jerr;
 	json_t		*root, *res, *e;
 	size_t		 i;
@@ -1376,53 +1418,22 @@ www_status_html(const char *doc, size_t len, struct www_buf *b)
 
 	if (json_is_array(res = json_object_get(root, "clients")) &&
 	    json_array_size(res) > 0) {
-		www_buf_str(b, "<h2 id=\"clients-h\">How each client will "
-		    "find keys</h2><div class=\"scroll\" role=\"region\" "
-		    "aria-labelledby=\"clients-h\" tabindex=\"0\"><table "
-		    "class=\"clients\"><thead><tr><th scope=\"col\">Client"
-		    "</th><th scope=\"col\">Method</th><th scope=\"col\">"
-		    "Result</th><th scope=\"col\">Why, and the fix</th></tr>"
-		    "</thead><tbody>");
-		json_array_foreach(res, i, e) {
-			if (!json_is_object(e))
-				continue;
-			www_buf_str(b, "<tr><th scope=\"row\">");
-			www_buf_html(b, www_jstr(e, "client"));
-			www_buf_str(b, "</th><td>");
-			www_buf_html(b, www_jstr(e, "method"));
-			www_buf_str(b, "</td><td>");
-			www_badge(b, www_jstr(e, "status"));
-			www_buf_str(b, "</td><td>");
-			www_buf_html(b, www_jstr(e, "detail"));
-			www_fix(b, e);
-			www_buf_str(b, "</td></tr>");
-		}
+		www_table_open(b, "clients-h", "How each client will find keys",
+		    ccols);
+		json_array_foreach(res, i, e)
+			if (json_is_object(e))
+				www_table_row(b, www_jstr(e, "client"),
+				    www_jstr(e, "method"), 0, e);
 		www_buf_str(b, "</tbody></table></div>");
 	}
 	if (json_is_object(res = json_object_get(root, "methods")) &&
 	    json_object_size(res) > 0) {
-		www_buf_str(b, "<h2 id=\"methods-h\">The two methods</h2>"
-		    "<div class=\"scroll\" role=\"region\" "
-		    "aria-labelledby=\"methods-h\" tabindex=\"0\"><table "
-		    "class=\"clients\"><thead><tr><th scope=\"col\">Method"
-		    "</th><th scope=\"col\">Host</th><th scope=\"col\">"
-		    "Result</th><th scope=\"col\">What a client meets, and "
-		    "the fix</th></tr></thead><tbody>");
-		for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
-			if (!json_is_object(e = json_object_get(res,
+		www_table_open(b, "methods-h", "The two methods", mcols);
+		for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+			if (json_is_object(e = json_object_get(res,
 			    methods[i])))
-				continue;
-			www_buf_str(b, "<tr><th scope=\"row\">");
-			www_buf_html(b, methods[i]);
-			www_buf_str(b, "</th><td><code>");
-			www_buf_html(b, www_jstr(e, "host"));
-			www_buf_str(b, "</code></td><td>");
-			www_badge(b, www_jstr(e, "status"));
-			www_buf_str(b, "</td><td>");
-			www_buf_html(b, www_jstr(e, "detail"));
-			www_fix(b, e);
-			www_buf_str(b, "</td></tr>");
-		}
+				www_table_row(b, methods[i],
+				    www_jstr(e, "host"), 1, e);
 		www_buf_str(b, "</tbody></table></div>");
 	}
 	if (www_jstr(root, "resolver")[0] != '\0' ||
